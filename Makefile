@@ -1,0 +1,48 @@
+# S&OP planner — the two commands: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install lint serve seed pipeline bench-ingest bench-forecast bench-reconcile clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version' 
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make run: set up, load the demo company once, run the nightly pipeline, serve the app.
+run: install
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py collectstatic --noinput -v0
+	$(PY) manage.py seed_demo --if-empty
+	$(PY) manage.py run_pipeline
+	bin/serve
+
+## make test: lint, then the whole test suite (service tests skip without DATABASE_URL/REDIS_URL).
+test: install lint
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+seed: install
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py seed_demo --scale $(or $(SCALE),small)
+
+bench-ingest: install
+	$(PY) bench/ingest.py
+
+bench-forecast: install
+	$(PY) bench/forecast_m3.py
+
+bench-reconcile: install
+	$(PY) bench/reconcile.py
+
+clean:
+	rm -rf var .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""compensation models (filled in by its issue)."""

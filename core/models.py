@@ -1,0 +1,232 @@
+"""Core records shared by every app: organisation settings, planning periods, user profiles,
+comments and the audit trail."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from core.scoping import ScopedQuerySet  # noqa: E402
+
+
+class BaseModel(models.Model):
+    """Timestamps on every business record; ``updated_at`` drives incremental API sync."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        abstract = True
+
+
+class OrganisationSettings(BaseModel):
+    """One row: the company's currency, planning calendar and demo marker."""
+
+    class Bucket(models.TextChoices):
+        MONTH = "month", "Month"
+        WEEK = "week", "Week"
+
+    name = models.CharField(max_length=200, default="My company")
+    currency = models.CharField(max_length=3, default="USD")
+    planning_bucket = models.CharField(max_length=10, choices=Bucket.choices, default=Bucket.MONTH)
+    fiscal_year_start_month = models.PositiveSmallIntegerField(default=1)
+    plan_horizon_periods = models.PositiveSmallIntegerField(default=18)
+    demo_seed = models.IntegerField(null=True, blank=True, help_text="Set when demo data is loaded.")
+    demo_scale = models.CharField(max_length=10, blank=True)
+
+    class Meta:
+        verbose_name = "organisation settings"
+        verbose_name_plural = "organisation settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(fiscal_year_start_month__gte=1, fiscal_year_start_month__lte=12),
+                name="org_fiscal_month_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PeriodQuerySet(ScopedQuerySet):
+    visible_to_all = True
+
+    def covering(self, day: dt.date) -> PeriodQuerySet:
+        return self.filter(start__lte=day, end__gte=day)
+
+
+class Period(BaseModel):
+    """A planning bucket (a calendar month by default). ``end`` is the last day, inclusive."""
+
+    start = models.DateField(unique=True)
+    end = models.DateField()
+    label = models.CharField(max_length=20)
+    kind = models.CharField(max_length=10, default="month")
+
+    objects = PeriodQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["start"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(end__gte=models.F("start")), name="period_end_after_start")
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Profile(BaseModel):
+    """Sales-org facts about a user that HR/CRM systems keep in sync."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+    )
+    title = models.CharField(max_length=100, blank=True)
+    hire_date = models.DateField(null=True, blank=True)
+    is_demo = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"profile of {self.user}"
+
+
+class Comment(BaseModel):
+    """A remark on any plan object (alert, plan line, statement line, ...)."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.CharField(max_length=64)
+    target = GenericForeignKey("content_type", "object_id")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["content_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.author}: {self.text[:40]}"
+
+
+class AuditEvent(models.Model):
+    """Who changed what, when, with the values before and after. Append-only."""
+
+    content_type = models.ForeignKey(ContentType, null=True, on_delete=models.SET_NULL)
+    object_id = models.CharField(max_length=64, blank=True)
+    target = GenericForeignKey("content_type", "object_id")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    actor_label = models.CharField(max_length=150, blank=True, help_text="API client or system job")
+    action = models.CharField(max_length=64)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["content_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor or self.actor_label} {self.action}"
+
+
+class ApiClient(BaseModel):
+    """An ERP or other system that talks to the API with scoped Bearer tokens.
+
+    Each client acts through its own service user (role ``erp``), so every queryset's
+    ``for_user`` applies to machine calls exactly as to people.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_client")
+    scopes = models.JSONField(default=list, help_text='e.g. ["master:write", "sales:write"]')
+    rate_limit = models.CharField(max_length=20, blank=True, help_text="e.g. 120/min; empty = default")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def usable(self, now: dt.datetime) -> ApiTokenQuerySet:
+        return self.filter(revoked_at__isnull=True, client__is_active=True).filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
+        )
+
+
+class ApiToken(BaseModel):
+    """A Bearer token. Only its SHA-256 is stored; the clear token is shown once at creation."""
+
+    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="tokens")
+    prefix = models.CharField(max_length=16, db_index=True, help_text="first characters, to recognise it")
+    token_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.client.name} {self.prefix}…"
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a write sent with an ``Idempotency-Key`` header.
+
+    Saved in the same transaction as the write it answers, so a retry either finds the
+    stored response or finds nothing was written.
+    """
+
+    client_key = models.CharField(max_length=150, help_text="client or user the key belongs to")
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    body_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response_body = models.JSONField()
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["client_key", "key"], name="idempotency_key_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.client_key}:{self.key}"
+
+
+class IngestBatch(BaseModel):
+    """One bulk upsert request: who sent it, what it did, how it ended."""
+
+    class Status(models.TextChoices):
+        APPLIED = "applied", "Applied"
+        REJECTED = "rejected", "Rejected"
+        FAILED = "failed", "Failed"
+
+    resource = models.CharField(max_length=64, db_index=True)
+    client = models.ForeignKey(ApiClient, null=True, blank=True, on_delete=models.SET_NULL)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    source = models.CharField(max_length=10, default="api", help_text="api or upload")
+    content_type = models.CharField(max_length=20, default="json")
+    idempotency_key = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    rows = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True, help_text="first row errors")
+    duration_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "ingest batches"
+
+    def __str__(self) -> str:
+        return f"batch {self.pk} {self.resource} {self.status}"

@@ -1,0 +1,52 @@
+"""The main menu: one entry per area, shown to the roles that may open it.
+
+Areas whose pages have not been built yet have no URL to reverse and are simply left out,
+so the menu always links to real pages only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+
+from core import roles as r
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    roles: frozenset[str]
+
+
+ALL = frozenset(r.ROLES) - {r.ERP}
+
+MENU: tuple[NavItem, ...] = (
+    NavItem("Home", "home", ALL),
+    NavItem("Forecasts", "forecasting:runs", frozenset({r.ADMIN, r.PLANNER, r.EXECUTIVE, r.OPS_LEAD})),
+    NavItem("Alerts", "sop:alerts", frozenset({r.ADMIN, r.OPS_LEAD, r.PLANNER, r.EXECUTIVE, r.SALES_MANAGER})),
+    NavItem("Capacity", "sop:capacity", frozenset({r.ADMIN, r.OPS_LEAD, r.PLANNER, r.EXECUTIVE})),
+    NavItem("Inventory", "inventory:positions", frozenset({r.ADMIN, r.OPS_LEAD, r.PLANNER, r.EXECUTIVE})),
+    NavItem("S&OP cycle", "sop:cycle", frozenset({r.ADMIN, r.PLANNER, r.OPS_LEAD, r.EXECUTIVE, r.SALES_MANAGER})),
+    NavItem("Territories", "territories:tree", frozenset({r.ADMIN, r.SALES_MANAGER, r.SALES_REP, r.EXECUTIVE})),
+    NavItem("Quotas", "territories:quotas", frozenset({r.ADMIN, r.SALES_MANAGER, r.SALES_REP, r.EXECUTIVE})),
+    NavItem("Compensation", "compensation:statements", frozenset({r.ADMIN, r.SALES_MANAGER, r.SALES_REP})),
+    NavItem("Data upload", "core:upload", frozenset({r.ADMIN, r.PLANNER})),
+    NavItem("API docs", "api-docs", ALL),
+)
+
+
+def menu_for(user, current_path: str) -> list[dict]:
+    user_role_codes = r.user_roles(user)
+    items = []
+    for item in MENU:
+        if not (item.roles & user_role_codes):
+            continue
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:
+            continue
+        active = current_path == url if url == "/" else current_path.startswith(url)
+        items.append({"label": item.label, "url": url, "active": active})
+    return items

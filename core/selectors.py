@@ -1,0 +1,71 @@
+"""Reads for the home page: figures in the viewer's scope, never anyone else's."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db.models import Count, Sum
+from django.db.models.functions import TruncMonth
+
+from core import roles as r
+from inventory.models import Product
+from sop.models import SalesOrderLine
+from territories.models import Account, Territory
+
+
+def month_start(day: dt.date, months_back: int = 0) -> dt.date:
+    month_index = day.year * 12 + day.month - 1 - months_back
+    return dt.date(month_index // 12, month_index % 12 + 1, 1)
+
+
+def sales_by_month(*, user, as_of: dt.date, months: int = 12) -> list[dict]:
+    start = month_start(as_of, months - 1)
+    rows = (
+        SalesOrderLine.objects.for_user(user)
+        .counting()
+        .filter(order_date__gte=start, order_date__lte=as_of)
+        .annotate(month=TruncMonth("order_date"))
+        .values("month")
+        .annotate(revenue=Sum("net_amount"), units=Sum("quantity"), lines=Count("id"))
+        .order_by("month")
+    )
+    by_month = {row["month"]: row for row in rows}
+    out = []
+    peak = max((row["revenue"] or Decimal(0) for row in rows), default=Decimal(0)) or Decimal(1)
+    for i in range(months):
+        m = month_start(as_of, months - 1 - i)
+        row = by_month.get(m, {})
+        revenue = row.get("revenue") or Decimal(0)
+        out.append(
+            {
+                "month": m,
+                "revenue": revenue,
+                "units": row.get("units") or Decimal(0),
+                "lines": row.get("lines") or 0,
+                "bar_pct": int(revenue / peak * 100) if revenue > 0 else 0,
+            }
+        )
+    return out
+
+
+def home_context(*, user, as_of: dt.date | None = None) -> dict:
+    as_of = as_of or dt.date.today()
+    codes = r.user_roles(user)
+    months = sales_by_month(user=user, as_of=as_of) if codes - {r.OPS_LEAD, r.ERP} else []
+    revenue_12m = sum((m["revenue"] for m in months), Decimal(0))
+    return {
+        "as_of": as_of,
+        "roles": codes,
+        "is_rep_only": codes == {r.SALES_REP},
+        "figures": {
+            "territories": Territory.objects.for_user(user).count(),
+            "accounts": Account.objects.for_user(user).count(),
+            "products": Product.objects.for_user(user).count(),
+            "revenue_12m": revenue_12m,
+        },
+        "sales_months": months,
+        "managed_territories": list(
+            Territory.objects.filter(manager=user).values("code", "name", "level")
+        ),
+    }

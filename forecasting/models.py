@@ -1,0 +1,1 @@
+"""forecasting models (filled in by its issue)."""
