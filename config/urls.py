@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from core import views as core_views
 
@@ -9,8 +11,11 @@ urlpatterns = [
     path("accounts/login/", core_views.SopLoginView.as_view(), name="login"),
     path("accounts/logout/", core_views.SopLogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("config.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", login_required(SpectacularSwaggerView.as_view(url_name="api-schema")), name="api-docs"),
+    path("api/redoc/", login_required(SpectacularRedocView.as_view(url_name="api-schema")), name="api-redoc"),
 ]
 
 admin.site.site_header = "S&OP planner administration"
 admin.site.site_title = "S&OP planner"
-_ = include  # apps add their url modules here as their issues land

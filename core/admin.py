@@ -38,3 +38,55 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+from core.models import ApiClient, ApiToken, IdempotencyRecord, IngestBatch  # noqa: E402
+from core.services import api_token_revoke  # noqa: E402
+
+
+class ApiTokenInline(admin.TabularInline):
+    model = ApiToken
+    extra = 0
+    fields = ("prefix", "created_at", "expires_at", "revoked_at", "last_used_at")
+    readonly_fields = ("prefix", "created_at", "last_used_at")
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False  # tokens are issued by `manage.py create_api_client` (shown once)
+
+
+@admin.register(ApiClient)
+class ApiClientAdmin(admin.ModelAdmin):
+    list_display = ("name", "scopes", "rate_limit", "is_active", "created_at")
+    readonly_fields = ("user",)
+    inlines = [ApiTokenInline]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ("client", "prefix", "created_at", "expires_at", "revoked_at", "last_used_at")
+    list_filter = ("client",)
+    readonly_fields = ("client", "prefix", "token_hash", "last_used_at")
+    actions = ["revoke"]
+
+    @admin.action(description="Revoke selected tokens")
+    def revoke(self, request, queryset):
+        for token in queryset:
+            api_token_revoke(token=token)
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(IngestBatch)
+class IngestBatchAdmin(admin.ModelAdmin):
+    list_display = ("id", "resource", "client", "user", "status", "rows", "created", "updated", "unchanged",
+                    "error_count", "duration_ms", "created_at")
+    list_filter = ("resource", "status", "source")
+    readonly_fields = [f.name for f in IngestBatch._meta.fields]
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(admin.ModelAdmin):
+    list_display = ("client_key", "key", "path", "status_code", "created_at")
+    readonly_fields = [f.name for f in IdempotencyRecord._meta.fields]

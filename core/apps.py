@@ -7,6 +7,7 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
+        import core.api.schema  # noqa: F401  (registers the OpenAPI auth extension)
         from core.roles import sync_role_groups
 
         # Groups need the permission rows that Django creates after migrate.

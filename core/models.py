@@ -201,6 +201,17 @@ class IdempotencyRecord(models.Model):
         return f"{self.client_key}:{self.key}"
 
 
+class IngestBatchQuerySet(ScopedQuerySet):
+    all_rows_roles = frozenset({"admin", "planner", "ops_lead", "executive"})
+
+    def scoped_to(self, user, roles):
+        # An API client sees its own batches; anyone sees the batches they uploaded.
+        client = getattr(user, "api_client", None)
+        if client is not None:
+            return self.filter(client=client)
+        return self.filter(user=user)
+
+
 class IngestBatch(BaseModel):
     """One bulk upsert request: who sent it, what it did, how it ended."""
 
@@ -223,6 +234,8 @@ class IngestBatch(BaseModel):
     error_count = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True, help_text="first row errors")
     duration_ms = models.PositiveIntegerField(default=0)
+
+    objects = IngestBatchQuerySet.as_manager()
 
     class Meta:
         ordering = ["-id"]

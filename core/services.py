@@ -59,3 +59,49 @@ def comment_add(*, author, target: models.Model, text: str) -> Comment:
     return Comment.objects.create(
         author=author, text=text, content_type=ContentType.objects.get_for_model(target), object_id=str(target.pk)
     )
+
+
+def api_client_create(*, name: str, scopes: list[str], rate_limit: str = "",
+                      expires_at: dt.datetime | None = None):
+    """Create an API client with its service user (role ``erp``) and a first token.
+
+    Returns ``(client, token)``; the clear token is not stored and cannot be shown again.
+    """
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from core.api.permissions import SCOPES
+    from core.errors import ApplicationError
+    from core.models import ApiClient
+
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown:
+        raise ApplicationError(f"Unknown scope(s): {', '.join(unknown)}. Known scopes: {', '.join(SCOPES)}.",
+                               code="unknown_scope")
+    if ApiClient.objects.filter(name=name).exists():
+        raise ApplicationError(f"An API client named '{name}' already exists.", code="duplicate_client")
+    with transaction.atomic():
+        user = get_user_model().objects.create(username=f"api:{name}"[:150], is_active=True)
+        user.set_unusable_password()
+        user.save()
+        user.groups.set(Group.objects.filter(name="erp"))
+        client = ApiClient.objects.create(name=name, user=user, scopes=sorted(set(scopes)), rate_limit=rate_limit)
+        token = api_token_issue(client=client, expires_at=expires_at)
+    return client, token
+
+
+def api_token_issue(*, client, expires_at: dt.datetime | None = None) -> str:
+    from core.api.auth import hash_token, new_token
+    from core.models import ApiToken
+
+    token = new_token()
+    ApiToken.objects.create(client=client, prefix=token[:12], token_hash=hash_token(token), expires_at=expires_at)
+    return token
+
+
+def api_token_revoke(*, token) -> None:
+    from django.utils import timezone
+
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at", "updated_at"])

@@ -1,0 +1,171 @@
+"""Bulk ingestion: parse → validate (all rows) → upsert, all or nothing, idempotent.
+
+The one entry point for the API's ``POST /api/v1/<resource>/bulk``, the CSV upload page and
+scripts. An ``Idempotency-Key`` response is stored in the same transaction as the write.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import time
+from dataclasses import dataclass
+
+import pandas as pd
+from django.apps import apps
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from core.bulk.spec import ResourceSpec
+from core.bulk.validation import BatchShapeError, validate_batch
+from core.bulk.writer import upsert_frame
+from core.errors import ApplicationError
+from core.models import ApiClient, IdempotencyRecord, IngestBatch
+
+MAX_ERRORS_LISTED = 1000
+
+
+@dataclass
+class IngestOutcome:
+    status: int
+    body: dict
+    replayed: bool = False
+
+
+def parse_body(body: bytes, content_type: str) -> pd.DataFrame:
+    """A text DataFrame from a JSON array of objects or a CSV document with a header row."""
+    kind = (content_type or "").split(";")[0].strip().lower()
+    if kind in ("text/csv", "application/csv"):
+        try:
+            return pd.read_csv(io.BytesIO(body), dtype=str, keep_default_na=False, skipinitialspace=True,
+                               encoding="utf-8-sig")
+        except pd.errors.EmptyDataError as exc:
+            raise ApplicationError("The CSV body is empty: send a header row and data rows.",
+                                   code="empty_body") from exc
+        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+            raise ApplicationError(f"The CSV body cannot be read: {exc}", code="malformed_csv") from exc
+    if kind in ("application/json", ""):
+        try:
+            # Numbers stay text so money keeps every digit (no float on the way in).
+            data = json.loads(body or b"null", parse_float=str, parse_int=str)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ApplicationError(f"The JSON body cannot be read: {exc}", code="malformed_json") from exc
+        if not isinstance(data, list):
+            raise ApplicationError("The JSON body must be an array of objects, one per row.", code="not_an_array")
+        bad = [i for i, row in enumerate(data) if not isinstance(row, dict)]
+        if bad:
+            raise ApplicationError(
+                f"Row {bad[0]} is not a JSON object; every row must be an object of field → value.",
+                code="row_not_object", details={"rows": bad[:MAX_ERRORS_LISTED]})
+        frame = pd.DataFrame.from_records(data) if data else pd.DataFrame()
+        for column in frame.columns:
+            if frame[column].map(lambda v: isinstance(v, dict | list)).any():
+                frame[column] = frame[column].map(
+                    lambda v: ";".join(map(str, v)) if isinstance(v, list) else v)
+            frame[column] = frame[column].map(
+                lambda v: "" if v is None else ("true" if v is True else "false" if v is False else v))
+        return frame.astype(object)
+    raise ApplicationError(f"Unsupported content type '{kind}': send application/json or text/csv.",
+                           code="unsupported_media_type", status=415)
+
+
+def body_fingerprint(method: str, path: str, content_type: str, body: bytes) -> str:
+    digest = hashlib.sha256()
+    for part in (method, path, (content_type or "").split(";")[0].strip().lower()):
+        digest.update(part.encode() + b"\0")
+    digest.update(body)
+    return digest.hexdigest()
+
+
+def reference_maps(spec: ResourceSpec) -> dict[str, dict[str, int]]:
+    maps = {}
+    for f in spec.fields:
+        if f.ref is not None and f.ref.table not in maps:
+            model = apps.get_model(f.ref.model)
+            maps[f.ref.table] = {str(k): v for k, v in model.objects.values_list(f.ref.key, "id")}
+    return maps
+
+
+def _owner_key(user, client: ApiClient | None) -> str:
+    return f"client:{client.pk}" if client is not None else f"user:{user.pk}"
+
+
+def _replay(record: IdempotencyRecord, fingerprint: str) -> IngestOutcome:
+    if record.body_hash != fingerprint:
+        raise ApplicationError(
+            "This Idempotency-Key was already used with a different request body. "
+            "Use a new key for a new batch.", code="idempotency_key_reused", status=409,
+            details={"idempotency_key": record.key, "first_used_at": record.created_at.isoformat()})
+    return IngestOutcome(status=record.status_code, body=record.response_body, replayed=True)
+
+
+def _live_record(owner: str, key: str) -> IdempotencyRecord | None:
+    horizon = timezone.now() - dt.timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
+    return IdempotencyRecord.objects.filter(client_key=owner, key=key, created_at__gte=horizon).first()
+
+
+def bulk_ingest(*, spec: ResourceSpec, body: bytes, content_type: str, user, client: ApiClient | None = None,
+                idempotency_key: str | None = None, path: str = "", source: str = "api") -> IngestOutcome:
+    started = time.monotonic()
+    owner = _owner_key(user, client)
+    fingerprint = body_fingerprint("POST", path or spec.name, content_type, body)
+    if idempotency_key:
+        if len(idempotency_key) > 255:
+            raise ApplicationError("Idempotency-Key is at most 255 characters.", code="invalid_idempotency_key")
+        record = _live_record(owner, idempotency_key)
+        if record is not None:
+            return _replay(record, fingerprint)
+
+    frame = parse_body(body, content_type)
+    kind = "csv" if "csv" in (content_type or "") else "json"
+    try:
+        context = spec.load_context() if spec.load_context else {}
+        validated = validate_batch(frame, spec, reference_maps(spec), max_rows=settings.API_MAX_BULK_ROWS,
+                                   context=context)
+    except BatchShapeError as exc:
+        raise ApplicationError(exc.message, code="invalid_columns", details=exc.details) from exc
+
+    if not validated.ok:
+        errors = validated.errors
+        listed = errors.head(MAX_ERRORS_LISTED).to_dict("records")
+        batch = IngestBatch.objects.create(
+            resource=spec.name, client=client, user=user if client is None else None, source=source,
+            content_type=kind, idempotency_key=idempotency_key or "", status=IngestBatch.Status.REJECTED,
+            rows=validated.rows, error_count=len(errors), errors=listed[:100],
+            duration_ms=int((time.monotonic() - started) * 1000))
+        bad_rows = errors["row"].nunique()
+        raise ApplicationError(
+            f"{bad_rows:,} of {validated.rows:,} rows are invalid; nothing was written.",
+            code="invalid_rows",
+            details={"batch_id": batch.pk, "rows": validated.rows, "invalid_rows": int(bad_rows),
+                     "error_count": len(errors), "errors": listed, "truncated": len(errors) > len(listed)})
+
+    try:
+        with transaction.atomic():
+            counts = upsert_frame(spec, validated.frame)
+            batch = IngestBatch.objects.create(
+                resource=spec.name, client=client, user=user if client is None else None, source=source,
+                content_type=kind, idempotency_key=idempotency_key or "", status=IngestBatch.Status.APPLIED,
+                rows=validated.rows, created=counts.created, updated=counts.updated, unchanged=counts.unchanged,
+                duration_ms=int((time.monotonic() - started) * 1000))
+            body_out = {"batch_id": batch.pk, "resource": spec.name, "status": batch.status,
+                        "rows": validated.rows, "created": counts.created, "updated": counts.updated,
+                        "unchanged": counts.unchanged}
+            if idempotency_key:
+                IdempotencyRecord.objects.filter(
+                    client_key=owner, key=idempotency_key,
+                    created_at__lt=timezone.now() - dt.timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS),
+                ).delete()
+                IdempotencyRecord.objects.create(
+                    client_key=owner, key=idempotency_key, method="POST", path=path or spec.name,
+                    body_hash=fingerprint, status_code=200, response_body=body_out, created_at=timezone.now())
+    except IntegrityError as exc:
+        # A concurrent request with the same key won the race: answer what it answered.
+        if idempotency_key and (record := _live_record(owner, idempotency_key)) is not None:
+            return _replay(record, fingerprint)
+        raise ApplicationError(f"The database refused the batch; nothing was written: {exc}",
+                               code="constraint_violation", status=409) from exc
+    return IngestOutcome(status=200, body=body_out)

@@ -1,0 +1,214 @@
+"""Vectorised validation of a bulk-upsert batch (pure pandas, no Django).
+
+Input: a DataFrame of *text* cells (as read from CSV, or JSON with numbers kept as text),
+a :class:`ResourceSpec`, and reference maps ``{ref table: {natural key: id}}``.
+Output: a :class:`Validated` holding either the typed frame ready for the writer
+(db column → values as normalised text or ids), or every row error as a frame
+``row, field, code, message`` (``row`` is the 0-based index in the batch; for CSV bodies
+the header is not counted).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from core.bulk.spec import Field, ResourceSpec
+
+ERROR_COLUMNS = ["row", "field", "code", "message"]
+DECIMAL_RE = r"[+-]?(\d+(\.\d*)?|\.\d+)"
+DATE_RE = r"\d{4}-\d{2}-\d{2}"
+TRUE = {"true", "1", "yes", "y", "t"}
+FALSE = {"false", "0", "no", "n", "f", ""}
+
+
+class BatchShapeError(ValueError):
+    """The batch as a whole is unusable (unknown or missing columns, too many rows)."""
+
+    def __init__(self, message: str, details: dict):
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+@dataclass
+class Validated:
+    frame: pd.DataFrame | None  # db columns, when valid
+    errors: pd.DataFrame  # empty when valid
+    rows: int
+
+    @property
+    def ok(self) -> bool:
+        return self.errors.empty
+
+
+def _errors(rows: np.ndarray | pd.Index, field: str, code: str, messages) -> pd.DataFrame:
+    rows = np.asarray(rows)
+    if isinstance(messages, str):
+        messages = [messages] * len(rows)
+    return pd.DataFrame({"row": rows, "field": field, "code": code, "message": list(messages)})
+
+
+def check_shape(frame: pd.DataFrame, spec: ResourceSpec, max_rows: int) -> None:
+    if frame.empty and len(frame.columns) == 0:
+        return  # an empty batch is valid and writes nothing
+    known = {f.name for f in spec.fields}
+    unknown = [c for c in frame.columns if c not in known]
+    missing = [f.name for f in spec.fields if f.required and f.default is None and f.name not in frame.columns]
+    if len(frame) > max_rows:
+        raise BatchShapeError(f"A batch holds at most {max_rows:,} rows; this one has {len(frame):,}.",
+                              {"max_rows": max_rows, "rows": len(frame)})
+    if unknown or missing:
+        parts = []
+        if unknown:
+            parts.append(f"unknown field(s): {', '.join(unknown)}")
+        if missing:
+            parts.append(f"missing required field(s): {', '.join(missing)}")
+        raise BatchShapeError(
+            f"The batch's columns do not match the '{spec.name}' resource: {'; '.join(parts)}.",
+            {"unknown_fields": unknown, "missing_fields": missing,
+             "expected_fields": [f.name for f in spec.fields]},
+        )
+
+
+def _decimal(col: pd.Series, f: Field, present: pd.Series) -> tuple[pd.Series, list[pd.DataFrame]]:
+    errors = []
+    text = col.str.replace(",", "", regex=False) if col.str.contains(",", regex=False).any() else col
+    well_formed = text.str.fullmatch(DECIMAL_RE)
+    bad = present & ~well_formed
+    if bad.any():
+        errors.append(_errors(col.index[bad], f.name, "invalid_number",
+                              [f"'{v}' is not a number" for v in col[bad]]))
+    good = present & well_formed
+    if f.decimal_places is not None or f.max_digits is not None:
+        unsigned = text.str.lstrip("+-")
+        pieces = unsigned.str.split(".", n=1)
+        int_part = pieces.str.get(0).astype("string").fillna("").str.lstrip("0")
+        frac_part = pieces.str.get(1).astype("string").fillna("").str.rstrip("0")
+        if f.decimal_places is not None:
+            too_fine = good & (frac_part.str.len() > f.decimal_places)
+            if too_fine.any():
+                errors.append(_errors(col.index[too_fine], f.name, "too_many_decimals",
+                                      f"at most {f.decimal_places} decimal places"))
+                good &= ~too_fine
+        if f.max_digits is not None:
+            limit = f.max_digits - (f.decimal_places or 0)
+            too_big = good & (int_part.str.len() > limit)
+            if too_big.any():
+                errors.append(_errors(col.index[too_big], f.name, "too_large",
+                                      f"at most {limit} digits before the decimal point"))
+                good &= ~too_big
+    if f.min_value is not None:
+        values = pd.to_numeric(text.where(good), errors="coerce")
+        below = good & (values < f.min_value)
+        if below.any():
+            errors.append(_errors(col.index[below], f.name, "below_minimum",
+                                  f"must be at least {f.min_value:g}"))
+    normalised = text.str.lstrip("+")
+    return normalised, errors
+
+
+def _date(col: pd.Series, f: Field, present: pd.Series) -> tuple[pd.Series, list[pd.DataFrame]]:
+    text = col.str.slice(0, 10).where(col.str.len() <= 10, col)  # tolerate "YYYY-MM-DD" only
+    parsed = pd.to_datetime(text.where(present), format="%Y-%m-%d", errors="coerce")
+    bad = present & (parsed.isna() | ~col.str.fullmatch(DATE_RE))
+    errors = []
+    if bad.any():
+        errors.append(_errors(col.index[bad], f.name, "invalid_date",
+                              [f"'{v}' is not a date (YYYY-MM-DD)" for v in col[bad]]))
+    return parsed.dt.strftime("%Y-%m-%d").where(present & ~bad, ""), errors
+
+
+def validate_batch(frame: pd.DataFrame, spec: ResourceSpec, refs: dict[str, dict[str, int]],
+                   *, max_rows: int = 100_000, context: dict | None = None) -> Validated:
+    """Check every cell of every row; never stops at the first error."""
+    check_shape(frame, spec, max_rows)
+    if len(frame) == 0:
+        return Validated(frame=pd.DataFrame(), errors=pd.DataFrame(columns=ERROR_COLUMNS), rows=0)
+    frame = frame.reset_index(drop=True)
+    n = len(frame)
+    out: dict[str, pd.Series] = {}
+    parsed: dict[str, pd.Series] = {}
+    errors: list[pd.DataFrame] = []
+    for f in spec.fields:
+        if f.name in frame.columns:
+            col = frame[f.name].astype("string").fillna("").str.strip().astype(object)
+        else:
+            col = pd.Series([""] * n, dtype=object)
+        if f.default is not None:
+            col = col.mask(col == "", f.default)
+        col = pd.Series(col, dtype="string").fillna("")
+        present = col != ""
+        if f.required and not present.all():
+            errors.append(_errors(col.index[~present], f.name, "required", "this field is required"))
+        if f.max_length is not None:
+            long = col.str.len() > f.max_length
+            if long.any():
+                errors.append(_errors(col.index[long], f.name, "too_long",
+                                      f"at most {f.max_length} characters"))
+        value = col
+        if f.kind == "decimal" or f.kind == "int":
+            value, errs = _decimal(col, f, present)
+            if f.kind == "int":
+                not_int = present & value.str.contains(".", regex=False) & ~value.str.fullmatch(r"[+-]?\d+\.0*")
+                if not_int.any():
+                    errs.append(_errors(col.index[not_int], f.name, "invalid_integer", "must be a whole number"))
+                value = value.str.split(".", n=1).str[0]
+            errors += errs
+        elif f.kind == "date":
+            value, errs = _date(col, f, present)
+            errors += errs
+        elif f.kind == "choice":
+            lowered = col.str.lower()
+            bad = present & ~lowered.isin(f.choices)
+            if bad.any():
+                errors.append(_errors(col.index[bad], f.name, "invalid_choice",
+                                      [f"'{v}' is not one of: {', '.join(f.choices)}" for v in col[bad]]))
+            value = lowered
+        elif f.kind == "bool":
+            lowered = col.str.lower()
+            bad = ~lowered.isin(TRUE | FALSE)
+            if bad.any():
+                errors.append(_errors(col.index[bad], f.name, "invalid_boolean", "must be true or false"))
+            value = lowered.isin(TRUE).map({True: "1", False: "0"})
+        if f.ref is not None:
+            mapping = refs.get(f.ref.table, {})
+            ids = value.map(mapping)
+            unknown = present & ids.isna()
+            if unknown.any():
+                errors.append(_errors(col.index[unknown], f.name, "unknown_reference",
+                                      [f"no {f.ref.table} with {f.name} '{v}'" for v in col[unknown]]))
+            value = ids
+        parsed[f.name] = value
+        if f.db_column:
+            out[f.db_column] = value
+    typed = pd.DataFrame(parsed)
+
+    # Duplicate natural keys inside the batch: every copy is an error, naming the others.
+    key_frame = typed[list(spec.key)]
+    dup = key_frame.duplicated(keep=False)
+    if dup.any():
+        first_row = key_frame[dup].groupby(list(spec.key), sort=False).ngroup()
+        first_index = pd.Series(key_frame.index[dup]).groupby(first_row.values).transform("min").values
+        key_names = "+".join(spec.key)
+        errors.append(_errors(key_frame.index[dup], spec.key[0], "duplicate_key",
+                              [f"duplicate {key_names} in this batch (first at row {i})" for i in first_index]))
+
+    for rule in spec.rules:
+        rule_errors = rule(typed)
+        if rule_errors is not None and len(rule_errors):
+            errors.append(rule_errors[ERROR_COLUMNS])
+
+    if errors:
+        all_errors = pd.concat(errors, ignore_index=True)
+        all_errors["row"] = all_errors["row"].astype(int)
+        all_errors = all_errors.sort_values(["row", "field"], kind="stable").reset_index(drop=True)
+        return Validated(frame=None, errors=all_errors, rows=n)
+
+    result = pd.DataFrame(out)
+    if spec.derive is not None:
+        for column, values in spec.derive(typed, context or {}).items():
+            result[column] = values
+    return Validated(frame=result, errors=pd.DataFrame(columns=ERROR_COLUMNS), rows=n)
