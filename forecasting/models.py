@@ -1,1 +1,225 @@
-"""forecasting models (filled in by its issue)."""
+"""Forecast runs and what they produce: forecasts per series and level, per-series model
+choice and backtest accuracy, realised accuracy by lag.
+
+Forecast quantities are statistical estimates in each product's unit of measure and are
+stored as floats; money is never stored here.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from core.models import BaseModel
+from core.roles import ADMIN, EXECUTIVE, OPS_LEAD, PLANNER, SALES_MANAGER
+from core.scoping import ScopedQuerySet
+
+DEMAND_ROLES = frozenset({ADMIN, PLANNER, OPS_LEAD, EXECUTIVE, "erp"})
+
+
+class ForecastRunQuerySet(ScopedQuerySet):
+    all_rows_roles = DEMAND_ROLES | {SALES_MANAGER}
+
+    def finished(self) -> ForecastRunQuerySet:
+        return self.filter(status__in=[ForecastRun.Status.COMPLETED, ForecastRun.Status.COMPLETED_WITH_ERRORS])
+
+
+class ForecastRun(BaseModel):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        COMPLETED = "completed", "Completed"
+        COMPLETED_WITH_ERRORS = "completed_with_errors", "Completed with errors"
+        FAILED = "failed", "Failed"
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", "Nightly schedule"
+        USER = "user", "User (page)"
+        API = "api", "API"
+        COMMAND = "command", "Command line"
+        PIPELINE = "pipeline", "Planning pipeline"
+
+    status = models.CharField(max_length=24, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    percent = models.FloatField(default=0)
+    as_of = models.DateField(help_text="history up to the end of the month before this date")
+    horizon = models.PositiveSmallIntegerField(default=18)
+    season_length = models.PositiveSmallIntegerField(default=12)
+    parameters = models.JSONField(default=dict, blank=True)
+    trigger = models.CharField(max_length=10, choices=Trigger.choices, default=Trigger.USER)
+    triggered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    series_total = models.PositiveIntegerField(default=0)
+    series_done = models.PositiveIntegerField(default=0)
+    series_failed = models.PositiveIntegerField(default=0)
+    chunks_total = models.PositiveIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    objects = ForecastRunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"forecast run {self.pk} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+
+class ForecastChunk(models.Model):
+    """One slice of a run's series, processed by one Celery task; done at most once."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    run = models.ForeignKey(ForecastRun, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    series_keys = models.JSONField(help_text="[product_id, territory_id] pairs")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    seconds = models.FloatField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["run", "index"]
+        constraints = [models.UniqueConstraint(fields=["run", "index"], name="forecast_chunk_unique")]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id} chunk {self.index}"
+
+
+class Level(models.TextChoices):
+    PRODUCT_TERRITORY = "product_territory", "Product × territory"
+    PRODUCT = "product", "Product"
+    FAMILY = "family", "Product family"
+    REGION = "region", "Region"
+    FAMILY_REGION = "family_region", "Family × region"
+    TOTAL = "total", "Total"
+
+
+class ForecastSeriesQuerySet(ScopedQuerySet):
+    all_rows_roles = DEMAND_ROLES
+
+    def scoped_to(self, user, roles):
+        if SALES_MANAGER in roles:
+            from territories.models import managed_subtree_q
+
+            return self.filter(managed_subtree_q(user, "territory__"))
+        return self.none()
+
+
+class ForecastSeries(models.Model):
+    """The model chosen for one product × territory series in a run, and why."""
+
+    run = models.ForeignKey(ForecastRun, on_delete=models.CASCADE, related_name="series")
+    product = models.ForeignKey("inventory.Product", on_delete=models.CASCADE, related_name="+")
+    territory = models.ForeignKey("territories.Territory", on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, default="ok", help_text="ok or failed")
+    model = models.CharField(max_length=40, blank=True)
+    demand_class = models.CharField(max_length=16, blank=True)
+    history_class = models.CharField(max_length=16, blank=True)
+    history_periods = models.PositiveSmallIntegerField(default=0)
+    reason = models.TextField(blank=True, help_text="why this model, or the fallback reason")
+    smape = models.FloatField(null=True, blank=True)
+    mase = models.FloatField(null=True, blank=True)
+    wape = models.FloatField(null=True, blank=True)
+    bias = models.FloatField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    objects = ForecastSeriesQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["run", "product_id", "territory_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "product", "territory"], name="forecast_series_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id} {self.product_id}×{self.territory_id} {self.model}"
+
+
+class ForecastQuerySet(ScopedQuerySet):
+    all_rows_roles = DEMAND_ROLES
+
+    def scoped_to(self, user, roles):
+        if SALES_MANAGER in roles:
+            from territories.models import managed_subtree_q
+
+            return self.filter(managed_subtree_q(user, "territory__"))
+        return self.none()
+
+
+class Forecast(models.Model):
+    """A forecast for one series key and period at one level of the hierarchy."""
+
+    run = models.ForeignKey(ForecastRun, on_delete=models.CASCADE, related_name="forecasts")
+    level = models.CharField(max_length=20, choices=Level.choices)
+    series_key = models.CharField(max_length=200, help_text="natural key of the series at its level")
+    product = models.ForeignKey("inventory.Product", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    family = models.ForeignKey("inventory.ProductFamily", null=True, blank=True, on_delete=models.CASCADE,
+                               related_name="+")
+    territory = models.ForeignKey("territories.Territory", null=True, blank=True, on_delete=models.CASCADE,
+                                  related_name="+", help_text="leaf territory, or the region at region levels")
+    period_start = models.DateField()
+    point = models.FloatField()
+    lo80 = models.FloatField()
+    hi80 = models.FloatField()
+    lo95 = models.FloatField()
+    hi95 = models.FloatField()
+    model = models.CharField(max_length=40, blank=True)
+
+    objects = ForecastQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["run", "level", "series_key", "period_start"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "level", "series_key", "period_start"], name="forecast_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["run", "level", "product"]),
+            models.Index(fields=["run", "level", "territory"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.series_key} {self.period_start}: {self.point:.1f}"
+
+
+class ForecastAccuracy(models.Model):
+    """Accuracy of a run's forecasts: from its backtest, or realised once actuals arrived."""
+
+    class Source(models.TextChoices):
+        BACKTEST = "backtest", "Backtest"
+        REALISED = "realised", "Realised"
+
+    run = models.ForeignKey(ForecastRun, on_delete=models.CASCADE, related_name="accuracy")
+    level = models.CharField(max_length=20, choices=Level.choices)
+    series_key = models.CharField(max_length=200)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    lag = models.PositiveSmallIntegerField(null=True, blank=True, help_text="months ahead; empty = all")
+    n = models.PositiveIntegerField(default=0)
+    mape = models.FloatField(null=True, blank=True)
+    smape = models.FloatField(null=True, blank=True)
+    wape = models.FloatField(null=True, blank=True)
+    mase = models.FloatField(null=True, blank=True)
+    bias = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "level", "series_key", "source", "lag"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "level", "series_key", "source", "lag"],
+                                    name="forecast_accuracy_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id} {self.series_key} {self.source} lag {self.lag}"
