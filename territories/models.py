@@ -1,4 +1,5 @@
-"""Sales territories, the reps assigned to them and the customer accounts they own.
+"""Sales territories, the reps assigned to them and the customer accounts they own; the
+rules that assign accounts to territories; quota plans and their quotas.
 
 Ownership is effective-dated on both sides (``TerritoryAssignment`` for reps,
 ``AccountAssignment`` for accounts), so history never moves when the map is redrawn.
@@ -40,6 +41,14 @@ def rep_territory_ids(user, day: dt.date) -> list[int]:
     return list(
         TerritoryAssignment.objects.filter(valid_on(day), rep=user).values_list("territory_id", flat=True)
     )
+
+
+def subtree_rep_ids_q(user, day: dt.date, field: str = "") -> Q:
+    """Users assigned (on ``day``) to a territory in ``user``'s managed subtrees, or reporting
+    to ``user`` directly, as a Q on ``field`` (a user foreign key, e.g. ``"rep"``)."""
+    in_subtree = TerritoryAssignment.objects.filter(valid_on(day), managed_subtree_q(user, "territory__"))
+    prefix = f"{field}__" if field else ""
+    return Q(**{f"{prefix}pk__in": in_subtree.values("rep_id")}) | Q(**{f"{prefix}profile__manager": user})
 
 
 class TerritoryQuerySet(ScopedQuerySet):
@@ -176,3 +185,154 @@ class AccountAssignment(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.account_id} → {self.territory_id} from {self.valid_from}"
+
+
+class AssignmentRuleQuerySet(ScopedQuerySet):
+    all_rows_roles = ALL_SALES_ROWS
+
+    def scoped_to(self, user, roles):
+        if SALES_MANAGER in roles:
+            return self.filter(managed_subtree_q(user, "territory__"))
+        return self.none()
+
+
+class AssignmentRule(BaseModel):
+    """Accounts matching every non-empty criterion belong to ``territory``.
+
+    Higher ``priority`` wins; rules naming accounts win over geography; several top rules of
+    different territories are a conflict (see ``territories.rules``).
+    """
+
+    code = models.CharField(max_length=64, unique=True)
+    territory = models.ForeignKey(Territory, on_delete=models.CASCADE, related_name="rules")
+    priority = models.IntegerField(default=0)
+    # External ids separated by ";" (the bulk contract's list format; see ``named_account_ids``).
+    named_accounts = models.TextField(blank=True)
+    country = models.CharField(max_length=64, blank=True)
+    region = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=100, blank=True)
+    postal_prefix = models.CharField(max_length=20, blank=True)
+    industry = models.CharField(max_length=100, blank=True)
+    valid_from = models.DateField(null=True, blank=True)
+
+    objects = AssignmentRuleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-priority", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} → {self.territory_id} (priority {self.priority})"
+
+    @property
+    def named_account_ids(self) -> list[str]:
+        return [part.strip() for part in self.named_accounts.split(";") if part.strip()]
+
+
+class QuotaPlanQuerySet(ScopedQuerySet):
+    visible_to_all = True  # the plan header; its quotas are scoped
+
+    def latest_first(self) -> QuotaPlanQuerySet:
+        return self.order_by("-fiscal_year", "-id")
+
+
+class QuotaPlan(BaseModel):
+    """One version of the quotas of a fiscal year: draft → submitted → approved."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted"
+        APPROVED = "approved", "Approved"
+
+    code = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=200, blank=True)
+    fiscal_year = models.PositiveSmallIntegerField(help_text="calendar year in which the fiscal year starts")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    revenue_target = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True,
+                                         help_text="company top-down revenue target")
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    approved_at = models.DateTimeField(null=True, blank=True)
+
+    objects = QuotaPlanQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-fiscal_year", "code"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=["draft", "submitted", "approved"]),
+                                   name="quota_plan_status_valid"),
+            models.CheckConstraint(condition=~Q(status="approved") | Q(approved_at__isnull=False),
+                                   name="quota_plan_approved_has_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} FY{self.fiscal_year} ({self.status})"
+
+
+class QuotaQuerySet(ScopedQuerySet):
+    all_rows_roles = ALL_SALES_ROWS
+
+    def scoped_to(self, user, roles):
+        today = dt.date.today()
+        q = Q(pk__in=[])
+        if SALES_MANAGER in roles:
+            q |= managed_subtree_q(user, "territory__") | Q(Q(rep__isnull=False) & subtree_rep_ids_q(user, today, "rep"))
+        if SALES_REP in roles:
+            q |= Q(rep=user)
+        return self.filter(q)
+
+    def units_by_family(self) -> QuotaQuerySet:
+        return self.filter(measure=Quota.Measure.UNITS, family__isnull=False)
+
+
+class Quota(BaseModel):
+    """A target for one rep *or* one territory, one period, one measure (and product family)."""
+
+    class Measure(models.TextChoices):
+        REVENUE = "revenue", "Revenue"
+        UNITS = "units", "Units"
+        MARGIN = "margin", "Margin"
+
+    plan = models.ForeignKey(QuotaPlan, on_delete=models.CASCADE, related_name="quotas")
+    rep = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                            related_name="quotas")
+    territory = models.ForeignKey(Territory, null=True, blank=True, on_delete=models.PROTECT, related_name="quotas")
+    period_start = models.DateField()
+    measure = models.CharField(max_length=10, choices=Measure.choices, default=Measure.REVENUE)
+    family = models.ForeignKey("inventory.ProductFamily", null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="quotas")
+    amount = models.DecimalField(max_digits=16, decimal_places=2)
+    full_amount = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True,
+                                      help_text="before the new-hire ramp")
+
+    objects = QuotaQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["plan", "period_start", "measure", "id"]
+        # The natural key (plan, owner, period, measure, family) holds NULLs, which unique
+        # constraints treat as distinct: one partial constraint per owner × family shape.
+        constraints = [
+            models.CheckConstraint(condition=Q(rep__isnull=True, territory__isnull=False)
+                                   | Q(rep__isnull=False, territory__isnull=True),
+                                   name="quota_one_owner"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="quota_amount_not_negative"),
+            models.CheckConstraint(condition=Q(measure__in=["revenue", "units", "margin"]),
+                                   name="quota_measure_valid"),
+            models.UniqueConstraint(fields=["plan", "rep", "period_start", "measure", "family"],
+                                    condition=Q(rep__isnull=False, family__isnull=False), name="quota_rep_family"),
+            models.UniqueConstraint(fields=["plan", "rep", "period_start", "measure"],
+                                    condition=Q(rep__isnull=False, family__isnull=True), name="quota_rep"),
+            models.UniqueConstraint(fields=["plan", "territory", "period_start", "measure", "family"],
+                                    condition=Q(territory__isnull=False, family__isnull=False),
+                                    name="quota_territory_family"),
+            models.UniqueConstraint(fields=["plan", "territory", "period_start", "measure"],
+                                    condition=Q(territory__isnull=False, family__isnull=True),
+                                    name="quota_territory"),
+        ]
+        indexes = [models.Index(fields=["plan", "measure", "period_start"])]
+
+    def __str__(self) -> str:
+        owner = f"rep {self.rep_id}" if self.rep_id else f"territory {self.territory_id}"
+        return f"{self.plan_id} {owner} {self.period_start} {self.measure} {self.amount}"
