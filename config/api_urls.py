@@ -6,8 +6,28 @@ from rest_framework.routers import DefaultRouter
 from core.api.resources import bulk_view
 from core.api.views import IngestBatchViewSet
 from core.bulk.resources import BULK_RESOURCES
-from inventory.api import LocationViewSet, ProductFamilyViewSet, ProductViewSet
-from sop.api import SalesLineViewSet
+from inventory.api import (
+    InventoryLotViewSet,
+    InventoryPolicyViewSet,
+    InventoryPositionViewSet,
+    InventorySnapshotViewSet,
+    LocationViewSet,
+    ProductFamilyViewSet,
+    ProductViewSet,
+)
+from sop.api import (
+    AlertAcknowledgeView,
+    AlertResolveView,
+    AlertViewSet,
+    CapacityLoadViewSet,
+    CapacityViewSet,
+    PlanRunViewSet,
+    PlantViewSet,
+    RoutingViewSet,
+    SalesLineViewSet,
+    SupplyPlanViewSet,
+    WorkCenterViewSet,
+)
 from territories.api import AccountViewSet
 
 router = DefaultRouter()
@@ -17,7 +37,22 @@ router.register("locations", LocationViewSet, basename="locations")
 router.register("accounts", AccountViewSet, basename="accounts")
 router.register("sales-lines", SalesLineViewSet, basename="sales-lines")
 router.register("ingest-batches", IngestBatchViewSet, basename="ingest-batches")
+router.register("plants", PlantViewSet, basename="plants")
+router.register("work-centers", WorkCenterViewSet, basename="work-centers")
+router.register("capacity", CapacityViewSet, basename="capacity")
+router.register("routings", RoutingViewSet, basename="routings")
+router.register("inventory-snapshots", InventorySnapshotViewSet, basename="inventory-snapshots")
+router.register("inventory-lots", InventoryLotViewSet, basename="inventory-lots")
+router.register("inventory-policies", InventoryPolicyViewSet, basename="inventory-policies")
+router.register("inventory-positions", InventoryPositionViewSet, basename="inventory-positions")
+router.register("plan-runs", PlanRunViewSet, basename="plan-runs")
+router.register("capacity-load", CapacityLoadViewSet, basename="capacity-load")
+router.register("supply-plan", SupplyPlanViewSet, basename="supply-plan")
+router.register("alerts", AlertViewSet, basename="alerts")
 
 urlpatterns = [
     path(f"{name}/bulk", bulk_view(spec).as_view(), name=f"{name}-bulk") for name, spec in BULK_RESOURCES.items()
+] + [
+    path("alerts/<int:pk>/acknowledge", AlertAcknowledgeView.as_view(), name="alerts-acknowledge"),
+    path("alerts/<int:pk>/resolve", AlertResolveView.as_view(), name="alerts-resolve"),
 ] + router.urls

@@ -192,6 +192,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {"AlertStatusEnum": "sop.models.CapacityAlert.Status",
+                            "RunStatusEnum": "sop.models.PlanRun.Status"},
 }
 API_MAX_BULK_ROWS = env.int("API_MAX_BULK_ROWS", default=100_000)
 # Bulk bodies of 100,000 rows run to tens of MB; the service streams nothing into memory twice.

@@ -29,3 +29,71 @@ LOCATIONS = ResourceSpec(
         Field("kind", kind="choice", choices=("warehouse", "plant", "store"), required=False, default="warehouse"),
     ),
 )
+
+
+def _rule_errors(frame, mask, field: str, code: str, message: str):
+    import pandas as pd
+
+    from core.bulk.validation import ERROR_COLUMNS
+
+    if not mask.any():
+        return pd.DataFrame(columns=ERROR_COLUMNS)
+    return pd.DataFrame({"row": frame.index[mask], "field": field, "code": code, "message": message})
+
+
+def policy_rule(frame):
+    """A policy names a service level or a fixed safety stock; a service level is in (0, 1)."""
+    import pandas as pd
+
+    level = pd.to_numeric(frame["service_level"], errors="coerce")
+    fixed = frame["safety_stock"].fillna("")
+    errors = [
+        _rule_errors(frame, level.isna() & (fixed == ""), "service_level", "required",
+                     "give a service_level or a safety_stock"),
+        _rule_errors(frame, level.notna() & ((level <= 0) | (level >= 1)), "service_level", "out_of_range",
+                     "must be between 0 and 1 (exclusive), e.g. 0.95"),
+    ]
+    return pd.concat(errors, ignore_index=True)
+
+
+PRODUCT_REF = Ref("product", "product_id", "inventory.Product", "sku")
+LOCATION_REF = Ref("location", "location_id", "inventory.Location", "code")
+
+INVENTORY_SNAPSHOTS = ResourceSpec(
+    name="inventory-snapshots", table="inventory_inventorysnapshot", key=("product_sku", "location_code", "as_of"),
+    scope="inventory:write",
+    fields=(
+        Field("product_sku", ref=PRODUCT_REF),
+        Field("location_code", ref=LOCATION_REF),
+        Field("as_of", kind="date"),
+        Field("on_hand", kind="decimal", max_digits=16, decimal_places=3),
+        Field("on_order", kind="decimal", max_digits=16, decimal_places=3, min_value=0, required=False, default="0"),
+        Field("allocated", kind="decimal", max_digits=16, decimal_places=3, min_value=0, required=False,
+              default="0"),
+    ),
+)
+
+INVENTORY_LOTS = ResourceSpec(
+    name="inventory-lots", table="inventory_inventorylot", key=("external_id",), scope="inventory:write",
+    fields=(
+        Field("external_id", max_length=64),
+        Field("product_sku", ref=PRODUCT_REF),
+        Field("location_code", ref=LOCATION_REF),
+        Field("received_on", kind="date"),
+        Field("quantity", kind="decimal", max_digits=16, decimal_places=3, min_value=0),
+    ),
+)
+
+INVENTORY_POLICIES = ResourceSpec(
+    name="inventory-policies", table="inventory_inventorypolicy", key=("product_sku", "location_code"),
+    scope="inventory:write",
+    fields=(
+        Field("product_sku", ref=PRODUCT_REF),
+        Field("location_code", ref=LOCATION_REF),
+        Field("lead_time_days", kind="int", min_value=0, required=False, default="0"),
+        Field("service_level", kind="decimal", max_digits=5, decimal_places=4, required=False),
+        Field("safety_stock", kind="decimal", max_digits=16, decimal_places=3, min_value=0, required=False),
+        Field("max_build_ahead_periods", kind="int", min_value=0, required=False, default="0"),
+    ),
+    rules=(policy_rule,),
+)

@@ -71,3 +71,99 @@ class Location(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+
+class StockQuerySet(ScopedQuerySet):
+    """Stock and policies: operations, planning, admins and executives see them all."""
+
+    all_rows_roles = frozenset({"admin", "ops_lead", "planner", "executive", "erp"})
+
+
+class InventorySnapshotQuerySet(StockQuerySet):
+    def latest(self) -> InventorySnapshotQuerySet:
+        """The most recent snapshot of each product × location."""
+        newer = InventorySnapshot.objects.filter(
+            product=models.OuterRef("product"), location=models.OuterRef("location"),
+            as_of__gt=models.OuterRef("as_of"))
+        return self.filter(~models.Exists(newer))
+
+
+class InventorySnapshot(BaseModel):
+    """Stock of a product at a location on a date, as counted by the ERP."""
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="snapshots")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="snapshots")
+    as_of = models.DateField()
+    on_hand = models.DecimalField(max_digits=16, decimal_places=3)
+    on_order = models.DecimalField(max_digits=16, decimal_places=3, default=0)
+    allocated = models.DecimalField(max_digits=16, decimal_places=3, default=0)
+
+    objects = InventorySnapshotQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["product_id", "location_id", "-as_of"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "location", "as_of"], name="inventory_snapshot_key"),
+            models.CheckConstraint(condition=models.Q(on_order__gte=0) & models.Q(allocated__gte=0),
+                                   name="inventory_snapshot_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id}@{self.location_id} {self.as_of}: {self.on_hand}"
+
+
+class InventoryLot(BaseModel):
+    """A receipt-dated quantity of stock, for aging."""
+
+    external_id = models.CharField(max_length=64, unique=True)
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="lots")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="lots")
+    received_on = models.DateField()
+    quantity = models.DecimalField(max_digits=16, decimal_places=3)
+
+    objects = StockQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["product_id", "received_on"]
+        indexes = [models.Index(fields=["product", "location", "received_on"])]
+        constraints = [models.CheckConstraint(condition=models.Q(quantity__gte=0), name="inventory_lot_qty")]
+
+    def __str__(self) -> str:
+        return self.external_id
+
+
+class InventoryPolicy(BaseModel):
+    """How much buffer a product keeps at a location and how far ahead it may be built.
+
+    Safety stock is the fixed ``safety_stock`` when given, else ``z(service_level) × σ ×
+    √lead time`` with σ from the latest forecast run's backtest error.
+    """
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="policies")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="policies")
+    lead_time_days = models.PositiveIntegerField(default=0)
+    service_level = models.DecimalField(max_digits=5, decimal_places=4, null=True, blank=True,
+                                        help_text="cycle service level, e.g. 0.9500")
+    safety_stock = models.DecimalField(max_digits=16, decimal_places=3, null=True, blank=True,
+                                       help_text="fixed safety stock (units); wins over the service level")
+    min_qty = models.DecimalField(max_digits=16, decimal_places=3, null=True, blank=True)
+    max_qty = models.DecimalField(max_digits=16, decimal_places=3, null=True, blank=True)
+    max_build_ahead_periods = models.PositiveSmallIntegerField(default=0)
+
+    objects = StockQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["product_id", "location_id"]
+        verbose_name_plural = "inventory policies"
+        constraints = [
+            models.UniqueConstraint(fields=["product", "location"], name="inventory_policy_key"),
+            models.CheckConstraint(
+                condition=models.Q(service_level__isnull=True) | (models.Q(service_level__gt=0)
+                                                                    & models.Q(service_level__lt=1)),
+                name="inventory_policy_service_level_range"),
+            models.CheckConstraint(condition=models.Q(safety_stock__isnull=True) | models.Q(safety_stock__gte=0),
+                                   name="inventory_policy_safety_stock_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"policy {self.product_id}@{self.location_id}"

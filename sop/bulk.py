@@ -1,4 +1,4 @@
-"""Bulk-upsert resource for sales history (ERP contract: names are binding).
+"""Bulk-upsert resources for sales history and production capacity (ERP contract: names are binding).
 
 Returns may arrive with a positive or a negative quantity: they are stored negative (the
 returned quantity and amount reduce demand and credit). Every other status needs a positive
@@ -94,4 +94,58 @@ SALES_LINES = ResourceSpec(
     derive=territory_on_order_date,
     derived_columns=("territory_id",),
     load_context=load_ownership,
+)
+
+
+def month_start_rule(frame: pd.DataFrame) -> pd.DataFrame:
+    bad = (frame["period_start"] != "") & ~frame["period_start"].str.endswith("-01")
+    if not bad.any():
+        return pd.DataFrame(columns=ERROR_COLUMNS)
+    return pd.DataFrame({"row": frame.index[bad], "field": "period_start", "code": "not_month_start",
+                         "message": "must be the first day of a month"})
+
+
+def positive_hours_rule(frame: pd.DataFrame) -> pd.DataFrame:
+    hours = pd.to_numeric(frame["hours_per_unit"], errors="coerce")
+    bad = hours.notna() & (hours <= 0)
+    if not bad.any():
+        return pd.DataFrame(columns=ERROR_COLUMNS)
+    return pd.DataFrame({"row": frame.index[bad], "field": "hours_per_unit", "code": "not_positive",
+                         "message": "must be greater than 0"})
+
+
+WORK_CENTER_REF = Ref("work center", "work_center_id", "sop.WorkCenter", "code")
+
+PLANTS = ResourceSpec(
+    name="plants", table="sop_plant", key=("code",), scope="capacity:write",
+    fields=(Field("code", max_length=64), Field("name", max_length=200)),
+)
+
+WORK_CENTERS = ResourceSpec(
+    name="work-centers", table="sop_workcenter", key=("code",), scope="capacity:write",
+    fields=(
+        Field("code", max_length=64),
+        Field("name", max_length=200),
+        Field("plant_code", ref=Ref("plant", "plant_id", "sop.Plant", "code")),
+    ),
+)
+
+CAPACITY = ResourceSpec(
+    name="capacity", table="sop_capacitycalendar", key=("work_center_code", "period_start"), scope="capacity:write",
+    fields=(
+        Field("work_center_code", ref=WORK_CENTER_REF),
+        Field("period_start", kind="date"),
+        Field("available_hours", kind="decimal", max_digits=12, decimal_places=2, min_value=0),
+    ),
+    rules=(month_start_rule,),
+)
+
+ROUTINGS = ResourceSpec(
+    name="routings", table="sop_routing", key=("product_sku", "work_center_code"), scope="capacity:write",
+    fields=(
+        Field("product_sku", ref=Ref("product", "product_id", "inventory.Product", "sku")),
+        Field("work_center_code", ref=WORK_CENTER_REF),
+        Field("hours_per_unit", kind="decimal", max_digits=10, decimal_places=4),
+    ),
+    rules=(positive_hours_rule,),
 )

@@ -1,10 +1,20 @@
 """Every bulk-upsert resource of the API, by URL name."""
 
+from compensation.bulk import COMP_ASSIGNMENTS
 from core.bulk.spec import ResourceSpec
-from inventory.bulk import LOCATIONS, PRODUCT_FAMILIES, PRODUCTS
-from sop.bulk import SALES_LINES
+from inventory.bulk import (
+    INVENTORY_LOTS,
+    INVENTORY_POLICIES,
+    INVENTORY_SNAPSHOTS,
+    LOCATIONS,
+    PRODUCT_FAMILIES,
+    PRODUCTS,
+)
+from sop.bulk import CAPACITY, PLANTS, ROUTINGS, SALES_LINES, WORK_CENTERS
 from territories.bulk import ACCOUNTS
 
 BULK_RESOURCES: dict[str, ResourceSpec] = {
-    spec.name: spec for spec in (PRODUCT_FAMILIES, PRODUCTS, LOCATIONS, ACCOUNTS, SALES_LINES)
+    spec.name: spec for spec in (PRODUCT_FAMILIES, PRODUCTS, LOCATIONS, ACCOUNTS, SALES_LINES, PLANTS, WORK_CENTERS,
+                                 CAPACITY, ROUTINGS, INVENTORY_SNAPSHOTS, INVENTORY_LOTS, INVENTORY_POLICIES,
+                                 COMP_ASSIGNMENTS)
 }

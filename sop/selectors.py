@@ -1,0 +1,238 @@
+"""Reads for supply planning: the inputs of a plan run as DataFrames, and the rows of the
+alerts inbox, the capacity heat map and the product page."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from core.services import add_months
+from inventory import selectors as inventory_selectors
+from sop.models import CapacityAlert, CapacityCalendar, PlanRun, Routing, WorkCenter
+
+QUOTA_COLUMNS = ["family_code", "territory_code", "period_start", "quota_qty"]
+
+
+@dataclass
+class PlanInputs:
+    """Everything ``reconcile`` and ``inventory_metrics`` need, plus the id maps to store results."""
+
+    periods: list[dt.date]
+    products: pd.DataFrame
+    demand: pd.DataFrame
+    forecast: pd.DataFrame
+    opening_inventory: pd.DataFrame
+    lots: pd.DataFrame
+    routings: pd.DataFrame
+    capacity: pd.DataFrame
+    family_quotas: pd.DataFrame | None
+    forecast_run_id: int | None
+    work_center_names: dict[str, str]
+    warnings: list[str] = field(default_factory=list)
+
+
+def horizon_periods(as_of: dt.date, count: int) -> list[dt.date]:
+    first = as_of.replace(day=1)
+    return [add_months(first, i) for i in range(count)]
+
+
+def latest_forecast_run_id(*, preferred_id: int | None = None) -> int | None:
+    """The forecast run to plan from: the preferred one if finished, else the latest finished."""
+    from forecasting.models import ForecastRun
+
+    finished = ForecastRun.objects.finished()
+    if preferred_id and finished.filter(pk=preferred_id).exists():
+        return preferred_id
+    return finished.order_by("-finished_at", "-id").values_list("id", flat=True).first()
+
+
+def product_forecast_frame(*, forecast_run_id: int | None, periods: list[dt.date]) -> pd.DataFrame:
+    """Product-level forecasts of a run: ``product_sku, period_start, forecast_qty``."""
+    from forecasting.models import Forecast
+
+    columns = ["product_sku", "period_start", "forecast_qty"]
+    if forecast_run_id is None:
+        return pd.DataFrame(columns=columns)
+    rows = Forecast.objects.filter(
+        run_id=forecast_run_id, level="product", period_start__gte=periods[0], period_start__lte=periods[-1],
+    ).values_list("product__sku", "period_start", "point")
+    frame = pd.DataFrame.from_records(list(rows), columns=columns)
+    frame["forecast_qty"] = frame["forecast_qty"].astype(float).clip(lower=0)
+    return frame
+
+
+def forecast_sigma_frame(*, forecast_run_id: int | None, forecast: pd.DataFrame) -> pd.DataFrame:
+    """σ of the monthly forecast error per product, from the run's backtest.
+
+    The run keeps backtest WAPE per product × territory series, not the residuals; σ ≈ 1.25 ×
+    mean absolute error (exact for normal errors), with MAE ≈ mean WAPE × mean monthly forecast.
+    """
+    from forecasting.models import ForecastSeries
+
+    if forecast_run_id is None or forecast.empty:
+        return pd.DataFrame({"product_sku": [], "sigma": []})
+    wape = pd.DataFrame.from_records(
+        list(ForecastSeries.objects.filter(run_id=forecast_run_id, status="ok", wape__isnull=False)
+             .values_list("product__sku", "wape")), columns=["product_sku", "wape"])
+    if wape.empty:
+        return pd.DataFrame({"product_sku": [], "sigma": []})
+    mean_wape = wape.groupby("product_sku")["wape"].mean()
+    monthly = forecast.groupby("product_sku")["forecast_qty"].mean()
+    sigma = 1.25 * (mean_wape.clip(upper=2.0) * monthly.reindex(mean_wape.index).fillna(0))
+    return sigma.rename("sigma").reset_index()
+
+
+def family_quotas_frame(*, period_starts: list[dt.date]) -> pd.DataFrame:
+    """Family unit quotas per territory from the territories app, empty until it provides them."""
+    try:
+        from territories.selectors import family_unit_quotas
+    except (ImportError, AttributeError):
+        return pd.DataFrame(columns=QUOTA_COLUMNS)
+    frame = family_unit_quotas(period_starts=period_starts)
+    if frame is None or len(frame) == 0:
+        return pd.DataFrame(columns=QUOTA_COLUMNS)
+    frame = frame.copy()
+    frame["period_start"] = pd.to_datetime(frame["period_start"]).dt.date
+    frame["quota_qty"] = pd.to_numeric(frame["quota_qty"], errors="coerce").astype(float)
+    return frame
+
+
+def plan_inputs(*, as_of: dt.date, horizon: int, forecast_run_id: int | None) -> PlanInputs:
+    periods = horizon_periods(as_of, horizon)
+    warnings: list[str] = []
+    run_id = latest_forecast_run_id(preferred_id=forecast_run_id)
+    if run_id is None:
+        warnings.append("No finished forecast run: demand is taken as zero.")
+    elif forecast_run_id and run_id != forecast_run_id:
+        warnings.append(f"Forecast run {forecast_run_id} did not finish: planned from run {run_id}.")
+
+    products = inventory_selectors.products_frame()
+    forecast = product_forecast_frame(forecast_run_id=run_id, periods=periods)
+    forecast = forecast[forecast["product_sku"].isin(products["product_sku"])]
+    sigma = forecast_sigma_frame(forecast_run_id=run_id, forecast=forecast)
+    policy = inventory_selectors.policy_by_product(inventory_selectors.policies_frame(), sigma)
+    products = products.merge(policy, on="product_sku", how="left")
+    products["safety_stock"] = products["safety_stock"].fillna(0.0)
+    products["max_build_ahead_periods"] = products["max_build_ahead_periods"].fillna(0).astype(int)
+
+    demand = forecast.assign(demand_qty=forecast["forecast_qty"])
+    routings = pd.DataFrame.from_records(
+        list(Routing.objects.values_list("product__sku", "work_center__code", "hours_per_unit")),
+        columns=["product_sku", "work_center_code", "hours_per_unit"])
+    routings["hours_per_unit"] = routings["hours_per_unit"].astype(float)
+    capacity = pd.DataFrame.from_records(
+        list(CapacityCalendar.objects.filter(period_start__gte=periods[0], period_start__lte=periods[-1])
+             .values_list("work_center__code", "period_start", "available_hours")),
+        columns=["work_center_code", "period_start", "available_hours"])
+    capacity["available_hours"] = capacity["available_hours"].astype(float)
+    quotas = family_quotas_frame(period_starts=periods)
+    return PlanInputs(
+        periods=periods, products=products, demand=demand, forecast=forecast,
+        opening_inventory=inventory_selectors.snapshots_frame(as_of=as_of),
+        lots=inventory_selectors.lots_frame(as_of=as_of),
+        routings=routings, capacity=capacity, family_quotas=quotas if len(quotas) else None,
+        forecast_run_id=run_id, work_center_names=dict(WorkCenter.objects.values_list("code", "name")),
+        warnings=warnings,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Pages
+# ---------------------------------------------------------------------------------------
+
+
+def latest_plan_run(*, user=None) -> PlanRun | None:
+    runs = PlanRun.objects.all() if user is None else PlanRun.objects.for_user(user)
+    return runs.filter(status__in=[PlanRun.Status.COMPLETED, PlanRun.Status.COMPLETED_WITH_ERRORS]).order_by(
+        "-finished_at", "-id").first()
+
+
+def alerts_for_page(*, user, filters: dict, limit: int = 200) -> list[CapacityAlert]:
+    qs = alert_queryset(user=user, filters=filters)
+    return list(qs.select_related("work_center__plant", "product", "family", "territory", "assignee", "run")
+                .order_by("status", "severity", "-updated_at", "-id")[:limit])
+
+
+def alert_queryset(*, user, filters: dict):
+    qs = CapacityAlert.objects.for_user(user)
+    status = filters.get("status", "active")
+    if status == "active":
+        qs = qs.active()
+    elif status:
+        qs = qs.filter(status=status)
+    for key, lookup in (("type", "type"), ("severity", "severity"), ("plant", "work_center__plant__code"),
+                        ("period", "period_start"), ("work_center", "work_center__code"),
+                        ("product", "product__sku"), ("family", "family__code")):
+        if filters.get(key):
+            qs = qs.filter(**{lookup: filters[key]})
+    return qs
+
+
+def capacity_heatmap(*, run: PlanRun | None, plant: str | None = None) -> dict:
+    """Work center × period utilisation of a run (two queries)."""
+    if run is None:
+        return {"periods": [], "rows": []}
+    from sop.models import WorkCenterLoad
+
+    qs = WorkCenterLoad.objects.filter(run=run)
+    if plant:
+        qs = qs.filter(work_center__plant__code=plant)
+    loads = list(qs.order_by("work_center__code", "period_start").values_list(
+        "work_center__code", "work_center__name", "work_center__plant__code", "period_start", "utilisation",
+        "load_hours", "available_hours"))
+    periods = sorted({row[3] for row in loads})
+    rows: dict[str, dict] = {}
+    for code, name, plant_code, period, util, load, available in loads:
+        row = rows.setdefault(code, {"code": code, "name": name, "plant": plant_code, "cells": []})
+        pct = None if util is None else round(util * 100)
+        level = ("none" if pct is None else "over" if pct > 100 else "high" if pct > 90 else
+                 "low" if pct < 60 else "ok")
+        row["cells"].append({"period": period, "pct": pct, "level": level, "load": load, "available": available})
+    return {"periods": periods, "rows": list(rows.values())}
+
+
+def work_center_products(*, run: PlanRun, work_center: WorkCenter, period: dt.date) -> list[dict]:
+    """Products loading a work center in a period, largest load first."""
+    from sop.models import PlanLine
+
+    hours = dict(Routing.objects.filter(work_center=work_center).values_list("product_id", "hours_per_unit"))
+    lines = PlanLine.objects.filter(run=run, period_start=period, product_id__in=list(hours)).values_list(
+        "product_id", "product__sku", "product__name", "production_required", "constrained_production",
+        "shortfall_qty")
+    rows = []
+    for pid, sku, name, required, constrained, shortfall in lines:
+        hpu = float(hours[pid])
+        rows.append({"sku": sku, "name": name, "hours_per_unit": hpu, "required": required,
+                     "load_hours": required * hpu, "constrained": constrained, "shortfall": shortfall})
+    rows.sort(key=lambda r: -r["load_hours"])
+    return rows
+
+
+def product_plan(*, run: PlanRun | None, product_id: int) -> list[dict]:
+    if run is None:
+        return []
+    from sop.models import PlanLine
+
+    return list(PlanLine.objects.filter(run=run, product_id=product_id).order_by("period_start").values(
+        "period_start", "demand_qty", "feasible_qty", "safety_stock", "projected_inventory_after",
+        "production_required", "constrained_production", "prebuild_qty", "shortfall_qty"))
+
+
+def product_lot_ages(*, product_id: int, as_of: dt.date) -> list[dict]:
+    """On-hand stock of a product by age bucket, FIFO-trimmed to the latest on hand."""
+    from inventory.calculations import AGING_BUCKETS, aging_buckets
+
+    sku_ids = [product_id]
+    lots = inventory_selectors.lots_frame(as_of=as_of, product_ids=sku_ids)
+    snaps = inventory_selectors.snapshots_frame(as_of=as_of, product_ids=sku_ids)
+    if lots.empty:
+        return []
+    buckets = aging_buckets(lots, as_of=as_of, on_hand=snaps[["product_sku", "location_code", "on_hand"]]
+                            if len(snaps) else None)
+    totals = buckets[[b[0] for b in AGING_BUCKETS]].sum()
+    labels = {"qty_0_90": "0–90 days", "qty_91_180": "91–180 days", "qty_181_365": "181–365 days",
+              "qty_over_365": "over 365 days"}
+    return [{"bucket": labels[k], "qty": float(np.round(v, 1))} for k, v in totals.items()]

@@ -1,0 +1,354 @@
+"""Supply planning writes: plan runs (start, reconcile, store), alert lifecycle, capacity edits.
+
+A plan run reads its inputs through ``sop.selectors``, computes with the pure
+``sop.reconciliation`` / ``inventory.calculations`` / ``sop.alert_rules`` modules, then stores
+the plan lines, loads and family plan set-based and upserts alerts by fingerprint.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+from django.db import transaction
+from django.utils import timezone
+
+from core.bulk.spec import Field, ResourceSpec
+from core.bulk.writer import upsert_frame
+from core.errors import ApplicationError
+from core.roles import has_role
+from core.services import audit_record, comment_add, organisation_settings_get
+from sop.models import ALERT_HANDLERS, CapacityAlert, CapacityCalendar, PlanRun, WorkCenter
+from sop.selectors import PlanInputs, plan_inputs
+
+log = logging.getLogger(__name__)
+
+
+# ---------------------------------------------------------------------------------------
+# Starting runs
+# ---------------------------------------------------------------------------------------
+
+
+def plan_run_create(*, as_of: dt.date | None = None, trigger: str = PlanRun.Trigger.USER, user=None,
+                    parameters: dict | None = None) -> PlanRun:
+    as_of = as_of or timezone.localdate()
+    horizon = organisation_settings_get().plan_horizon_periods or 18
+    return PlanRun.objects.create(
+        as_of=as_of, horizon_start=as_of.replace(day=1), horizon_periods=horizon, trigger=trigger,
+        triggered_by=user if getattr(user, "is_authenticated", False) else None, parameters=parameters or {},
+    )
+
+
+@transaction.atomic
+def plan_run_start(*, as_of: dt.date | None = None, trigger: str = PlanRun.Trigger.USER, user=None,
+                   forecast: bool = True) -> PlanRun:
+    """Start the chain: a forecast run that hands over to this plan run, or the plan run alone."""
+    run = plan_run_create(as_of=as_of, trigger=trigger, user=user, parameters={"forecast": forecast})
+    if forecast:
+        from forecasting import services as forecasting_services
+
+        forecast_run = forecasting_services.forecast_run_create(
+            as_of=run.as_of, trigger=trigger, user=user, parameters={"then_plan_run_id": run.pk})
+        run.forecast_run = forecast_run
+        run.save(update_fields=["forecast_run", "updated_at"])
+        forecasting_services.forecast_run_enqueue(forecast_run)
+    else:
+        plan_run_enqueue(run)
+    return run
+
+
+def plan_run_enqueue(run: PlanRun) -> None:
+    from sop.tasks import plan_run_reconcile_task
+
+    transaction.on_commit(lambda: plan_run_reconcile_task.delay(run.pk))
+
+
+# ---------------------------------------------------------------------------------------
+# The reconciliation
+# ---------------------------------------------------------------------------------------
+
+
+def _progress(run: PlanRun, percent: float, **fields) -> None:
+    PlanRun.objects.filter(pk=run.pk).update(percent=percent, updated_at=timezone.now(), **fields)
+
+
+def plan_run_execute(*, run_id: int, say: Callable[[str], None] = lambda _m: None) -> PlanRun:
+    """Reconcile a plan run (idempotent: a finished run is left alone, a restarted one redone)."""
+    run = PlanRun.objects.get(pk=run_id)
+    if run.status in (PlanRun.Status.COMPLETED, PlanRun.Status.COMPLETED_WITH_ERRORS, PlanRun.Status.FAILED):
+        return run
+    _progress(run, 5, status=PlanRun.Status.RUNNING, started_at=timezone.now())
+    try:
+        inputs = plan_inputs(as_of=run.as_of, horizon=run.horizon_periods, forecast_run_id=run.forecast_run_id)
+        _progress(run, 25, forecast_run_id=inputs.forecast_run_id)
+        result, alerts = plan_calculate(inputs, as_of=run.as_of)
+        _progress(run, 55)
+        with transaction.atomic():
+            counts = plan_results_store(run=run, result=result)
+            _progress(run, 80)
+            alert_counts = alerts_sync(run=run, candidates=alerts)
+        status = PlanRun.Status.COMPLETED_WITH_ERRORS if inputs.warnings else PlanRun.Status.COMPLETED
+        _progress(run, 100, status=status, finished_at=timezone.now(), warnings=inputs.warnings, **counts,
+                  **alert_counts)
+        say(f"plan run {run.pk}: {counts['plan_lines_count']:,} plan lines, "
+            f"{alert_counts['alerts_raised']} alerts raised, {alert_counts['alerts_updated']} updated, "
+            f"{alert_counts['alerts_resolved']} resolved")
+    except Exception as exc:  # the run must end in a visible state, whatever broke
+        log.exception("plan run %s failed", run_id)
+        _progress(run, 100, status=PlanRun.Status.FAILED, finished_at=timezone.now(),
+                  error=f"{type(exc).__name__}: {exc}")
+    run.refresh_from_db()
+    return run
+
+
+def plan_calculate(inputs: PlanInputs, *, as_of: dt.date):
+    """The pure part of a plan run: reconciliation, inventory metrics, alert candidates."""
+    from inventory.calculations import inventory_metrics
+    from sop.alert_rules import derive_alerts
+    from sop.reconciliation import reconcile
+
+    result = reconcile(
+        periods=inputs.periods, products=inputs.products, demand=inputs.demand,
+        opening_inventory=inputs.opening_inventory, routings=inputs.routings, capacity=inputs.capacity,
+        family_quotas=inputs.family_quotas,
+    )
+    metrics = None
+    if len(inputs.opening_inventory) or len(inputs.lots):
+        metrics = inventory_metrics(snapshots=inputs.opening_inventory, lots=inputs.lots, forecast=inputs.forecast,
+                                    products=inputs.products, as_of=as_of)
+    names = dict(zip(inputs.products["product_sku"], inputs.products["product_name"], strict=True))
+    alerts = derive_alerts(result, inventory=metrics, work_center_names=inputs.work_center_names,
+                           product_names=names, currency=organisation_settings_get().currency)
+    return result, alerts
+
+
+def _result_spec(table: str, key: tuple[str, ...], columns: list[str]) -> ResourceSpec:
+    kinds = {"run_id": "int", "product_id": "int", "work_center_id": "int", "family_id": "int",
+             "period_start": "date"}
+    return ResourceSpec(name=table, table=table, key=key, scope="",
+                        fields=tuple(Field(c, kind=kinds.get(c, "decimal")) for c in columns))
+
+
+def _store(table: str, key: tuple[str, ...], frame: pd.DataFrame) -> int:
+    frame = frame.copy()
+    frame["period_start"] = [p.isoformat() for p in frame["period_start"]]
+    upsert_frame(_result_spec(table, key, list(frame.columns)), frame)
+    return len(frame)
+
+
+PLAN_LINE_COLUMNS = ["demand_qty", "forecast_qty", "target_qty", "safety_stock", "projected_inventory_before",
+                     "production_required", "constrained_production", "prebuild_qty", "pulled_forward_qty",
+                     "shortfall_qty", "projected_inventory_after", "feasible_qty", "unserved_qty"]
+LOAD_COLUMNS = ["available_hours", "load_hours", "constrained_load_hours", "utilisation", "constrained_utilisation",
+                "overload_hours", "prebuilt_hours", "shortfall_hours", "free_hours"]
+FAMILY_COLUMNS = ["demand_qty", "forecast_qty", "target_qty", "quota_qty", "feasible_qty", "unserved_qty",
+                  "target_gap", "buildability_gap", "not_buildable_qty"]
+
+
+def plan_results_store(*, run: PlanRun, result) -> dict[str, int]:
+    """Write the plan lines, work-center loads and family plan of a run (replacing a partial one)."""
+    from inventory.models import Product, ProductFamily
+    from sop.models import FamilyPlan, PlanLine, WorkCenterLoad
+
+    for model in (PlanLine, WorkCenterLoad, FamilyPlan):
+        model.objects.filter(run=run).delete()
+    products = dict(Product.objects.values_list("sku", "id"))
+    families = dict(ProductFamily.objects.values_list("code", "id"))
+    work_centers = dict(WorkCenter.objects.values_list("code", "id"))
+
+    plan = result.product_plan
+    lines = pd.DataFrame({"run_id": run.pk, "product_id": plan["product_sku"].map(products),
+                          "period_start": plan["period_start"]})
+    for column in PLAN_LINE_COLUMNS:
+        lines[column] = plan[column].astype(float).round(4)
+    n_lines = _store("sop_planline", ("run_id", "product_id", "period_start"), lines)
+
+    load = result.capacity_load
+    load = load[load["work_center_code"].isin(work_centers)]
+    loads = pd.DataFrame({"run_id": run.pk, "work_center_id": load["work_center_code"].map(work_centers),
+                          "period_start": load["period_start"]})
+    for column in LOAD_COLUMNS:
+        loads[column] = load[column].astype(float).replace([np.inf, -np.inf], np.nan).round(4)
+    _store("sop_workcenterload", ("run_id", "work_center_id", "period_start"), loads)
+
+    fam = result.family_plan
+    fam = fam[fam["family_code"].isin(families)]
+    fams = pd.DataFrame({"run_id": run.pk, "family_id": fam["family_code"].map(families),
+                         "period_start": fam["period_start"]})
+    for column in FAMILY_COLUMNS:
+        fams[column] = fam[column].astype(float).round(4)
+    fams["buildability_gap"] = fams["buildability_gap"].where(fams["quota_qty"].notna())
+    _store("sop_familyplan", ("run_id", "family_id", "period_start"), fams)
+    return {"plan_lines_count": n_lines, "products_count": int(plan["product_sku"].nunique()),
+            "work_centers_count": len(load["work_center_code"].unique())}
+
+
+# ---------------------------------------------------------------------------------------
+# Alerts: upsert by fingerprint, resolve what is gone
+# ---------------------------------------------------------------------------------------
+
+ALERT_CONTENT = ("severity", "work_center_id", "product_id", "family_id", "territory_id", "period_start", "amount",
+                 "unit", "value", "message", "suggestion")
+
+
+def _money(value) -> Decimal | None:
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return None
+    return Decimal(f"{float(value):.2f}")
+
+
+def alerts_sync(*, run: PlanRun, candidates: pd.DataFrame) -> dict[str, int]:
+    """Create new alerts, update the active ones still raised, resolve the active ones gone.
+
+    Acknowledged alerts stay acknowledged while their cause remains (the lead is on it).
+    Call inside a transaction.
+    """
+    from inventory.models import Product, ProductFamily
+    from territories.models import Territory
+
+    now = timezone.now()
+    ids = {
+        "work_center_code": dict(WorkCenter.objects.values_list("code", "id")),
+        "product_sku": dict(Product.objects.values_list("sku", "id")),
+        "family_code": dict(ProductFamily.objects.values_list("code", "id")),
+        "territory_code": dict(Territory.objects.values_list("code", "id")),
+    }
+    active = {a.fingerprint: a for a in CapacityAlert.objects.active().only(
+        "id", "fingerprint", *ALERT_CONTENT)}
+    new, changed, kept_ids = [], [], []
+    for row in candidates.itertuples(index=False):
+        fields = {
+            "severity": row.severity, "work_center_id": ids["work_center_code"].get(row.work_center_code),
+            "product_id": ids["product_sku"].get(row.product_sku), "family_id": ids["family_code"].get(row.family_code),
+            "territory_id": ids["territory_code"].get(row.territory_code), "period_start": row.period_start,
+            "amount": _money(row.amount) or Decimal("0"), "unit": row.unit, "value": _money(row.value),
+            "message": row.message, "suggestion": row.suggestion or "",
+        }
+        existing = active.get(row.fingerprint)
+        if existing is None:
+            new.append(CapacityAlert(fingerprint=row.fingerprint, type=row.type, run=run, first_run=run, **fields))
+            continue
+        kept_ids.append(existing.pk)
+        if any(getattr(existing, k) != v for k, v in fields.items()):
+            for k, v in fields.items():
+                setattr(existing, k, v)
+            existing.updated_at = now
+            changed.append(existing)
+    CapacityAlert.objects.bulk_create(new, batch_size=2000)
+    CapacityAlert.objects.bulk_update(changed, [*ALERT_CONTENT, "updated_at"], batch_size=1000)
+    for start in range(0, len(kept_ids), 5000):
+        CapacityAlert.objects.filter(pk__in=kept_ids[start:start + 5000]).update(run=run)
+    resolved = CapacityAlert.objects.active().exclude(run=run).update(
+        status=CapacityAlert.Status.RESOLVED, resolved_at=now, resolved_by_run=run, updated_at=now,
+        resolution=f"Cause gone in plan run {run.pk} ({run.as_of:%Y-%m-%d}).")
+    return {"alerts_raised": len(new), "alerts_updated": len(changed), "alerts_resolved": resolved}
+
+
+def _require_handler(user) -> None:
+    # ERP clients reach here only through a token holding the alerts:write scope.
+    if not has_role(user, *ALERT_HANDLERS, "erp"):
+        raise ApplicationError("Only operations leads, planners and admins can change alerts.",
+                               code="permission_denied", status=403)
+
+
+def _alert_for_update(alert_id: int, user) -> CapacityAlert:
+    alert = CapacityAlert.objects.for_user(user).select_for_update().filter(pk=alert_id).first()
+    if alert is None:
+        raise ApplicationError("No such alert.", code="not_found", status=404)
+    return alert
+
+
+@transaction.atomic
+def alert_acknowledge(*, alert_id: int, user) -> CapacityAlert:
+    _require_handler(user)
+    alert = _alert_for_update(alert_id, user)
+    if alert.status == CapacityAlert.Status.RESOLVED:
+        raise ApplicationError("A resolved alert cannot be acknowledged.", code="invalid_transition", status=409)
+    if alert.status == CapacityAlert.Status.OPEN:
+        alert.status = CapacityAlert.Status.ACKNOWLEDGED
+        alert.acknowledged_by, alert.acknowledged_at = user, timezone.now()
+        if alert.assignee_id is None:
+            alert.assignee = user
+        alert.save(update_fields=["status", "acknowledged_by", "acknowledged_at", "assignee", "updated_at"])
+        audit_record(actor=user, action="alert.acknowledge", target=alert, before={"status": "open"},
+                     after={"status": alert.status})
+    return alert
+
+
+@transaction.atomic
+def alert_resolve(*, alert_id: int, user, note: str = "") -> CapacityAlert:
+    _require_handler(user)
+    alert = _alert_for_update(alert_id, user)
+    if alert.status != CapacityAlert.Status.RESOLVED:
+        before = alert.status
+        alert.status = CapacityAlert.Status.RESOLVED
+        alert.resolved_by, alert.resolved_at = user, timezone.now()
+        alert.resolution = note.strip() or f"Resolved by {user.get_username()}."
+        alert.save(update_fields=["status", "resolved_by", "resolved_at", "resolution", "updated_at"])
+        audit_record(actor=user, action="alert.resolve", target=alert, before={"status": before},
+                     after={"status": alert.status, "resolution": alert.resolution})
+        if note.strip():
+            comment_add(author=user, target=alert, text=note)
+    return alert
+
+
+@transaction.atomic
+def alert_assign(*, alert_id: int, user, assignee) -> CapacityAlert:
+    _require_handler(user)
+    alert = _alert_for_update(alert_id, user)
+    if assignee is not None and not has_role(assignee, *ALERT_HANDLERS):
+        raise ApplicationError("Alerts can be assigned to operations leads, planners and admins only.",
+                               code="invalid_assignee")
+    before = alert.assignee_id
+    alert.assignee = assignee
+    alert.save(update_fields=["assignee", "updated_at"])
+    audit_record(actor=user, action="alert.assign", target=alert, before={"assignee": before},
+                 after={"assignee": getattr(assignee, "pk", None)})
+    return alert
+
+
+@transaction.atomic
+def alert_comment(*, alert_id: int, user, text: str):
+    _require_handler(user)
+    alert = _alert_for_update(alert_id, user)
+    return comment_add(author=user, target=alert, text=text)
+
+
+# ---------------------------------------------------------------------------------------
+# Capacity calendar (edited by the operations lead)
+# ---------------------------------------------------------------------------------------
+
+
+def capacity_hours(*, shifts: int, hours_per_shift: Decimal, working_days: int, efficiency: Decimal,
+                   downtime_hours: Decimal) -> Decimal:
+    """shifts × hours per shift × working days × efficiency − planned downtime (never below 0)."""
+    gross = Decimal(shifts) * Decimal(hours_per_shift) * Decimal(working_days) * Decimal(efficiency)
+    return max(Decimal("0"), gross - Decimal(downtime_hours)).quantize(Decimal("0.01"))
+
+
+@transaction.atomic
+def capacity_update(*, work_center: WorkCenter, period_start: dt.date, user, shifts: int,
+                    hours_per_shift: Decimal, working_days: int, efficiency: Decimal,
+                    downtime_hours: Decimal = Decimal("0")) -> CapacityCalendar:
+    if not has_role(user, "admin", "ops_lead"):
+        raise ApplicationError("Only operations leads and admins edit capacity.", code="permission_denied",
+                               status=403)
+    if period_start.day != 1:
+        raise ApplicationError("period_start must be the first day of a month.", code="invalid_period")
+    if not (0 < efficiency <= Decimal("1.5")) or shifts < 0 or working_days > 31 or hours_per_shift > 24:
+        raise ApplicationError("Shifts, hours, days or efficiency out of range.", code="invalid_capacity")
+    hours = capacity_hours(shifts=shifts, hours_per_shift=hours_per_shift, working_days=working_days,
+                           efficiency=efficiency, downtime_hours=downtime_hours)
+    entry, _ = CapacityCalendar.objects.select_for_update().get_or_create(
+        work_center=work_center, period_start=period_start, defaults={"available_hours": hours})
+    before = {"available_hours": str(entry.available_hours)}
+    entry.available_hours, entry.shifts, entry.hours_per_shift = hours, shifts, hours_per_shift
+    entry.working_days, entry.efficiency, entry.downtime_hours = working_days, efficiency, downtime_hours
+    entry.save()
+    audit_record(actor=user, action="capacity.update", target=entry, before=before,
+                 after={"available_hours": str(hours)})
+    return entry
