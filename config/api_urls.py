@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 from core.api.resources import bulk_view
 from core.api.views import IngestBatchViewSet
 from core.bulk.resources import BULK_RESOURCES
+from forecasting.api import ForecastRunViewSet, ForecastViewSet
 from inventory.api import (
     InventoryLotViewSet,
     InventoryPolicyViewSet,
@@ -49,6 +50,8 @@ router.register("plan-runs", PlanRunViewSet, basename="plan-runs")
 router.register("capacity-load", CapacityLoadViewSet, basename="capacity-load")
 router.register("supply-plan", SupplyPlanViewSet, basename="supply-plan")
 router.register("alerts", AlertViewSet, basename="alerts")
+router.register("forecast-runs", ForecastRunViewSet, basename="forecast-runs")
+router.register("forecasts", ForecastViewSet, basename="forecasts")
 
 urlpatterns = [
     path(f"{name}/bulk", bulk_view(spec).as_view(), name=f"{name}-bulk") for name, spec in BULK_RESOURCES.items()

@@ -193,7 +193,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "ENUM_NAME_OVERRIDES": {"AlertStatusEnum": "sop.models.CapacityAlert.Status",
-                            "RunStatusEnum": "sop.models.PlanRun.Status"},
+                            "RunStatusEnum": "sop.models.PlanRun.Status",
+                            "QuotaMeasureEnum": "territories.models.Quota.Measure"},
 }
 API_MAX_BULK_ROWS = env.int("API_MAX_BULK_ROWS", default=100_000)
 # Bulk bodies of 100,000 rows run to tens of MB; the service streams nothing into memory twice.
@@ -217,6 +218,7 @@ else:
         "processed_folder": str(CELERY_DIR / "processed"),
         "store_processed": False,
     }
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
 CELERY_RESULT_BACKEND = None  # runs record their own state in the database
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True  # a chunk lost with its worker is redelivered (tasks are idempotent)
