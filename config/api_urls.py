@@ -6,7 +6,6 @@ from rest_framework.routers import DefaultRouter
 from core.api.resources import bulk_view
 from core.api.views import IngestBatchViewSet
 from core.bulk.resources import BULK_RESOURCES
-from forecasting.api import ForecastRunViewSet, ForecastViewSet
 from inventory.api import (
     InventoryLotViewSet,
     InventoryPolicyViewSet,
@@ -30,6 +29,8 @@ from sop.api import (
     WorkCenterViewSet,
 )
 from territories.api import AccountViewSet
+from territories.api import api_urlpatterns as territories_api_urls
+from territories.api import register_routes as register_territories_routes
 
 router = DefaultRouter()
 router.register("product-families", ProductFamilyViewSet, basename="product-families")
@@ -50,12 +51,11 @@ router.register("plan-runs", PlanRunViewSet, basename="plan-runs")
 router.register("capacity-load", CapacityLoadViewSet, basename="capacity-load")
 router.register("supply-plan", SupplyPlanViewSet, basename="supply-plan")
 router.register("alerts", AlertViewSet, basename="alerts")
-router.register("forecast-runs", ForecastRunViewSet, basename="forecast-runs")
-router.register("forecasts", ForecastViewSet, basename="forecasts")
+register_territories_routes(router)
 
 urlpatterns = [
     path(f"{name}/bulk", bulk_view(spec).as_view(), name=f"{name}-bulk") for name, spec in BULK_RESOURCES.items()
 ] + [
     path("alerts/<int:pk>/acknowledge", AlertAcknowledgeView.as_view(), name="alerts-acknowledge"),
     path("alerts/<int:pk>/resolve", AlertResolveView.as_view(), name="alerts-resolve"),
-] + router.urls
+] + territories_api_urls + router.urls

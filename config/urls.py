@@ -10,7 +10,6 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("accounts/login/", core_views.SopLoginView.as_view(), name="login"),
     path("accounts/logout/", core_views.SopLogoutView.as_view(), name="logout"),
-    path("forecasts/", include("forecasting.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -76,7 +76,7 @@ def demo_steps():
     from sop import demo as sop_demo
     from territories import demo as territories_demo
 
-    return [inventory_demo, territories_demo, sop_demo]
+    return [inventory_demo, territories_demo, sop_demo, territories_demo.QUOTAS]
 
 
 def demo_is_loaded() -> bool:

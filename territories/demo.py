@@ -1,4 +1,6 @@
-"""Demo step: sales regions and territories, reps and managers, customer accounts."""
+"""Demo steps: sales regions and territories, reps and managers, customer accounts and the
+assignment rules that give them their territory (``seed``); then, once sales history exists,
+quota plans (``QUOTAS.seed``)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,16 @@ import numpy as np
 
 from core import roles as r
 from core.services import add_months
-from territories.models import Account, AccountAssignment, Territory, TerritoryAssignment
+from territories.models import (
+    Account,
+    AccountAssignment,
+    AssignmentRule,
+    Quota,
+    QuotaPlan,
+    QuotaTarget,
+    Territory,
+    TerritoryAssignment,
+)
 
 REGIONS = [
     ("NE", "Northeast", [("Boston", "MA", "021"), ("Hartford", "CT", "061"), ("Providence", "RI", "029"),
@@ -52,6 +63,8 @@ LAST = ["Garcia", "Smith", "Nguyen", "Patel", "Johnson", "Kim", "Okafor", "Rossi
 
 
 def wipe() -> None:
+    quotas_wipe()
+    AssignmentRule.objects.all().delete()
     AccountAssignment.objects.all().delete()
     Account.objects.all().delete()
     TerritoryAssignment.objects.all().delete()
@@ -191,4 +204,101 @@ def seed(ctx) -> None:
         "realign_date": realign,
     }
     ctx.data["leaves"] = [leaf for leaf, _ in leaves]
+    _rules_seed(ctx, regions, leaves_by_region, realign)
     ctx.say(f"{len(regions)} regions, {len(leaves)} territories, {rep_no} reps, {n} accounts")
+
+
+def _rules_seed(ctx, regions, leaves_by_region, realign: dt.date) -> None:
+    """One rule per 4-digit postal prefix, matching how the accounts were placed (the first
+    region's even cities went to its second territory at the realignment), one named-account
+    rule, and a planned change next quarter for the realignment preview to show."""
+    rng = ctx.child_rng("territories-rules")
+    rules = []
+    for ri, (code, _name, cities) in enumerate(regions):
+        region_leaves = leaves_by_region[ri]
+        for ci, (_city, state, zip3) in enumerate(cities):
+            for d in range(10):
+                leaf = region_leaves[(ci * 10 + d) % len(region_leaves)]
+                if ri == 0 and len(region_leaves) > 1 and leaf is region_leaves[0] and ci % 2 == 0:
+                    leaf = region_leaves[1]
+                rules.append(AssignmentRule(code=f"{code}-{zip3}{d}", territory=leaf, priority=10, country="US",
+                                            state=state, postal_prefix=f"{zip3}{d}", valid_from=realign))
+    # A key account stays with its current owner whatever the geography says.
+    key_account = Account.objects.order_by("-potential", "external_id").first()
+    if key_account is not None:
+        owner = AccountAssignment.objects.filter(account=key_account, valid_to__isnull=True).first()
+        rules.append(AssignmentRule(code="KEY-ACCOUNTS", territory=owner.territory, priority=50,
+                                    named_accounts=key_account.external_id))
+    # Planned for next quarter: one prefix of the last region moves to a neighbouring territory.
+    last_leaves = leaves_by_region[len(regions) - 1]
+    candidates = list(Account.objects.filter(region=regions[-1][1]).order_by("external_id")
+                      .values_list("postal_code", "state"))
+    if len(last_leaves) > 1 and candidates:
+        code = regions[-1][0]
+        postal, state = candidates[int(rng.integers(0, len(candidates)))]
+        prefix = postal[:4]
+        old = next(rule.territory for rule in rules if rule.postal_prefix == prefix)
+        new = last_leaves[(last_leaves.index(old) + 1) % len(last_leaves)]
+        start = add_months(ctx.as_of.replace(day=1), 3 - (ctx.as_of.month - 1) % 3)
+        rules.append(AssignmentRule(code=f"{code}-{prefix}-NEXT", territory=new, priority=20, country="US",
+                                    state=state, postal_prefix=prefix, valid_from=start))
+    AssignmentRule.objects.bulk_create(rules, batch_size=2000)
+
+
+# --- quotas (run after the sales history exists) --------------------------------------------
+
+PEAK_FAMILY, PEAK_MONTHS, PEAK_UPLIFT_PCT, UPLIFT_PCT = "PMP", (6, 7, 8), Decimal(35), Decimal(6)
+
+
+def quotas_wipe() -> None:
+    QuotaTarget.objects.all().delete()
+    Quota.objects.all().delete()
+    QuotaPlan.objects.all().delete()
+
+
+def quotas_seed(ctx) -> None:
+    """This fiscal year's plan (approved) and next year's (submitted): revenue quotas per rep
+    allocated top-down from a target of last year's revenue + 8 % by history share, spread by
+    seasonality with the new-hire ramp; units quotas per family × territory × month from the
+    same month a year earlier + 6 %, and + 35 % for pumps in their summer peak — more than the
+    plants can build, so the supply reconciliation raises ``target_not_buildable``."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Sum
+    from django.utils import timezone
+
+    from sop.models import SalesOrderLine
+    from territories import selectors, services
+
+    User = get_user_model()
+    manager, approver = User.objects.get(username="manager"), User.objects.get(username="exec")
+    year = selectors.fiscal_year_of(ctx.as_of)
+    revenue = SalesOrderLine.objects.counting().between(ctx.as_of - dt.timedelta(days=364), ctx.as_of).aggregate(
+        t=Sum("net_amount"))["t"] or Decimal(0)
+    target = (revenue * Decimal("1.08") / 1000).quantize(Decimal(1)) * 1000
+    month_uplift = {(PEAK_FAMILY, m): PEAK_UPLIFT_PCT for m in PEAK_MONTHS}
+    plans = []
+    for fiscal_year, status in ((year, "approved"), (year + 1, "submitted")):
+        plan = services.quota_plan_create(code=f"FY{fiscal_year}", fiscal_year=fiscal_year,
+                                          name=f"Sales quotas FY{fiscal_year}")
+        services.quota_allocate_top_down(plan=plan, target=target, basis="history", owner_kind="rep",
+                                         as_of=ctx.as_of)
+        services.quota_units_from_history(plan=plan, uplift_pct=UPLIFT_PCT, month_uplift_pct=month_uplift,
+                                          as_of=ctx.as_of)
+        now = timezone.now()
+        QuotaPlan.objects.filter(pk=plan.pk).update(
+            status=status, submitted_by=manager, submitted_at=now,
+            approved_by=approver if status == "approved" else None, approved_at=now if status == "approved" else None)
+        plans.append(plan)
+        target = (target * Decimal("1.05")).quantize(Decimal(1))
+    ctx.data["quota_plans"] = [p.code for p in plans]
+    ctx.say(f"quota plans {', '.join(p.code for p in plans)}: revenue per rep, units per family × territory")
+
+
+class _QuotaStep:
+    """The second territories step, listed after the sales history in ``core.demo``."""
+
+    wipe = staticmethod(quotas_wipe)
+    seed = staticmethod(quotas_seed)
+
+
+QUOTAS = _QuotaStep()

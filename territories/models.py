@@ -336,3 +336,35 @@ class Quota(BaseModel):
     def __str__(self) -> str:
         owner = f"rep {self.rep_id}" if self.rep_id else f"territory {self.territory_id}"
         return f"{self.plan_id} {owner} {self.period_start} {self.measure} {self.amount}"
+
+
+class QuotaTargetQuerySet(ScopedQuerySet):
+    all_rows_roles = ALL_SALES_ROWS
+
+    def scoped_to(self, user, roles):
+        if SALES_MANAGER in roles:
+            return self.filter(managed_subtree_q(user, "territory__"))
+        return self.none()
+
+
+class QuotaTarget(BaseModel):
+    """A top-down annual target for a territory node (a region, say) in a plan, with the basis
+    it was allocated by; the bottom-up roll-up of the plan's quotas is compared with it."""
+
+    plan = models.ForeignKey(QuotaPlan, on_delete=models.CASCADE, related_name="targets")
+    territory = models.ForeignKey(Territory, on_delete=models.CASCADE, related_name="quota_targets")
+    measure = models.CharField(max_length=10, choices=Quota.Measure.choices, default=Quota.Measure.REVENUE)
+    amount = models.DecimalField(max_digits=16, decimal_places=2)
+    basis = models.CharField(max_length=10, blank=True, help_text="even, history, forecast or potential")
+
+    objects = QuotaTargetQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["plan", "territory__path", "measure"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "territory", "measure"], name="quota_target_key"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="quota_target_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan_id} {self.territory_id} {self.measure} {self.amount}"

@@ -4,16 +4,41 @@ the pure calculations (``territories.calculations``)."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pandas as pd
-from django.db.models import Case, IntegerField, Sum, Value, When
+from django.contrib.auth import get_user_model
+from django.db.models import Case, Count, F, IntegerField, Q, Sum, Value, When
 
-from territories.models import Quota, QuotaPlan
+from core.roles import SALES_MANAGER, SALES_REP, user_roles
+from core.services import add_months, organisation_settings_get
+from territories import calculations as calc
+from territories.models import (
+    ALL_SALES_ROWS,
+    Account,
+    AccountAssignment,
+    AssignmentRule,
+    Quota,
+    QuotaPlan,
+    Territory,
+    TerritoryAssignment,
+    subtree_rep_ids_q,
+    valid_on,
+)
+from territories.money import ZERO, decimal_column, quantize, to_decimal
+
+CENT = Decimal("0.01")
 
 FAMILY_QUOTA_COLUMNS = ["family_code", "territory_code", "period_start", "quota_qty"]
 _STATUS_RANK = Case(
     When(status=QuotaPlan.Status.APPROVED, then=Value(0)),
     When(status=QuotaPlan.Status.SUBMITTED, then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
+_STATUS_RANK_OF_PLAN = Case(
+    When(plan__status=QuotaPlan.Status.APPROVED, then=Value(0)),
+    When(plan__status=QuotaPlan.Status.SUBMITTED, then=Value(1)),
     default=Value(2),
     output_field=IntegerField(),
 )
@@ -33,26 +58,434 @@ def quota_plan_current(*, period_starts: list[dt.date] | None = None) -> QuotaPl
 def family_unit_quotas(*, period_starts: list[dt.date]) -> pd.DataFrame:
     """Units quotas per product family × territory × period of the plan that counts.
 
-    The plan is the latest approved quota plan with units-by-family quotas in
-    ``period_starts`` (else submitted, else draft). Territory-owned quotas only (family unit
-    quotas are set on territories). Returns ``family_code``, ``territory_code``,
-    ``period_start`` (``datetime.date``), ``quota_qty`` (float, summed); an empty frame with
-    those columns when there is none. Not scoped: the supply reconciliation reads it whole.
+    For each period the plan is the latest approved quota plan holding units-by-family quotas
+    in it (else the latest submitted, else draft), so a horizon spanning two fiscal years
+    reads each year's plan. Territory-owned quotas only (family unit quotas are set on
+    territories). Returns ``family_code``, ``territory_code``, ``period_start``
+    (``datetime.date``), ``quota_qty`` (float, summed); an empty frame with those columns when
+    there is none. Not scoped: the supply reconciliation reads it whole.
     """
-    units = Quota.objects.units_by_family().filter(period_start__in=period_starts, territory__isnull=False)
-    plan = (
-        QuotaPlan.objects.filter(quotas__in=units).distinct()
-        .annotate(rank=_STATUS_RANK).order_by("rank", "-fiscal_year", "-id").first()
-    )
-    if plan is None:
-        return pd.DataFrame(columns=FAMILY_QUOTA_COLUMNS)
     rows = (
-        units.filter(plan=plan)
-        .values("family__code", "territory__code", "period_start")
+        Quota.objects.units_by_family().filter(period_start__in=period_starts, territory__isnull=False)
+        .annotate(rank=_STATUS_RANK_OF_PLAN)
+        .values("plan_id", "rank", "plan__fiscal_year", "family__code", "territory__code", "period_start")
         .annotate(quota_qty=Sum("amount"))
-        .order_by("family__code", "territory__code", "period_start")
-        .values_list("family__code", "territory__code", "period_start", "quota_qty")
+        .values_list("plan_id", "rank", "plan__fiscal_year", "family__code", "territory__code", "period_start",
+                     "quota_qty")
     )
-    frame = pd.DataFrame.from_records(list(rows), columns=FAMILY_QUOTA_COLUMNS)
+    frame = pd.DataFrame.from_records(list(rows), columns=["plan_id", "rank", "fiscal_year", *FAMILY_QUOTA_COLUMNS])
+    if frame.empty:
+        return pd.DataFrame(columns=FAMILY_QUOTA_COLUMNS)
+    best = (frame[["period_start", "plan_id", "rank", "fiscal_year"]].drop_duplicates()
+            .sort_values(["period_start", "rank", "fiscal_year", "plan_id"], ascending=[True, True, False, False])
+            .drop_duplicates("period_start"))
+    frame = frame.merge(best[["period_start", "plan_id"]], on=["period_start", "plan_id"])
+    frame = frame.sort_values(["family_code", "territory_code", "period_start"]).reset_index(drop=True)
     frame["quota_qty"] = frame["quota_qty"].astype(float)
+    return frame[FAMILY_QUOTA_COLUMNS]
+
+
+# ---------------------------------------------------------------------------------------------
+# Calendar
+# ---------------------------------------------------------------------------------------------
+
+
+def fiscal_year_months(*, fiscal_year: int) -> list[dt.date]:
+    """The 12 first-of-month dates of a fiscal year (it starts in the organisation's month)."""
+    start = dt.date(fiscal_year, organisation_settings_get().fiscal_year_start_month, 1)
+    return [add_months(start, i) for i in range(12)]
+
+
+def fiscal_year_of(day: dt.date) -> int:
+    start_month = organisation_settings_get().fiscal_year_start_month
+    return day.year if day.month >= start_month else day.year - 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Visibility helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def sees_all_people(user) -> bool:
+    return bool(user.is_authenticated and (user.is_superuser or user_roles(user) & ALL_SALES_ROWS))
+
+
+def visible_reps(*, user, day: dt.date | None = None):
+    """Users the viewer may see as reps: everyone for all-rows roles, a manager's subtree, a
+    rep themself."""
+    day = day or dt.date.today()
+    User = get_user_model()
+    reps = User.objects.filter(territory_assignments__isnull=False).distinct()
+    if not (user.is_authenticated and user.is_active):
+        return reps.none()
+    roles = user_roles(user)
+    if user.is_superuser or roles & ALL_SALES_ROWS:
+        return reps
+    q = Q(pk__in=[])
+    if SALES_MANAGER in roles:
+        q |= subtree_rep_ids_q(user, day)
+    if SALES_REP in roles:
+        q |= Q(pk=user.pk)
+    return reps.filter(q)
+
+
+# ---------------------------------------------------------------------------------------------
+# Frames for the calculations
+# ---------------------------------------------------------------------------------------------
+
+
+def tree_frame(*, territories=None) -> pd.DataFrame:
+    """``id, code, name, level, path, parent_code, manager_username, manager_name``."""
+    qs = territories if territories is not None else Territory.objects.all()
+    rows = qs.order_by("path").values_list(
+        "id", "code", "name", "level", "path", "parent__code", "manager__username",
+        "manager__first_name", "manager__last_name")
+    frame = pd.DataFrame.from_records(list(rows), columns=[
+        "id", "code", "name", "level", "path", "parent_code", "manager_username", "manager_first", "manager_last"])
+    frame["manager_name"] = (frame["manager_first"].fillna("") + " " + frame["manager_last"].fillna("")).str.strip()
+    frame["manager_username"] = frame["manager_username"].fillna("")
+    frame["parent_code"] = frame["parent_code"].astype(object).where(frame["parent_code"].notna(), None)
+    return frame.drop(columns=["manager_first", "manager_last"])
+
+
+def ownership_frame(*, account_ids=None) -> pd.DataFrame:
+    """Account ownership history: ``account_id, territory_code, valid_from, valid_to``."""
+    qs = AccountAssignment.objects.all()
+    if account_ids is not None:
+        qs = qs.filter(account_id__in=account_ids)
+    rows = qs.values_list("account_id", "territory__code", "valid_from", "valid_to")
+    return pd.DataFrame.from_records(list(rows), columns=["account_id", "territory_code", "valid_from", "valid_to"])
+
+
+def assignments_frame(*, territory_ids=None) -> pd.DataFrame:
+    """Rep assignments: ``rep_id, rep_username, rep_name, territory_code, role, share, valid_from,
+    valid_to``."""
+    qs = TerritoryAssignment.objects.all()
+    if territory_ids is not None:
+        qs = qs.filter(territory_id__in=territory_ids)
+    rows = qs.values_list("rep_id", "rep__username", "rep__first_name", "rep__last_name", "territory__code",
+                          "role", "share", "valid_from", "valid_to")
+    frame = pd.DataFrame.from_records(list(rows), columns=[
+        "rep_id", "rep_username", "first", "last", "territory_code", "role", "share", "valid_from", "valid_to"])
+    frame["rep_name"] = (frame["first"] + " " + frame["last"]).str.strip()
+    return frame.drop(columns=["first", "last"])
+
+
+def accounts_frame(*, as_of: dt.date, accounts=None) -> pd.DataFrame:
+    """Accounts with their owner on ``as_of``: the columns ``match_accounts`` and the balancing
+    report read (``account_id, external_id, name, country, region, state, postal_code,
+    industry, potential, exclude_from_realignment, territory_code``)."""
+    qs = accounts if accounts is not None else Account.objects.all()
+    rows = qs.order_by("external_id").values_list(
+        "id", "external_id", "name", "country", "region", "state", "postal_code", "industry", "potential",
+        "exclude_from_realignment")
+    frame = pd.DataFrame.from_records(list(rows), columns=[
+        "account_id", "external_id", "name", "country", "region", "state", "postal_code", "industry", "potential",
+        "exclude_from_realignment"])
+    owners = AccountAssignment.objects.filter(valid_on(as_of)).values_list("account_id", "territory__code")
+    owner_of = dict(owners)
+    frame["territory_code"] = frame["account_id"].map(owner_of).astype(object)
+    frame["territory_code"] = frame["territory_code"].where(frame["territory_code"].notna(), None)
     return frame
+
+
+def rules_frame(*, rules=None) -> pd.DataFrame:
+    """Assignment rules as ``match_accounts`` reads them (``named_accounts`` as lists)."""
+    qs = rules if rules is not None else AssignmentRule.objects.all()
+    rows = qs.order_by("code").values_list("code", "territory__code", "priority", "named_accounts", "country",
+                                           "region", "state", "postal_prefix", "industry", "valid_from")
+    frame = pd.DataFrame.from_records(list(rows), columns=[
+        "code", "territory_code", "priority", "named_accounts", "country", "region", "state", "postal_prefix",
+        "industry", "valid_from"])
+    frame["named_accounts"] = [[p.strip() for p in (v or "").split(";") if p.strip()] for v in frame["named_accounts"]]
+    return frame
+
+
+def latest_forecast_run():
+    """The latest finished forecast run, or ``None`` (forecasting may not be installed yet)."""
+    try:
+        from forecasting.models import ForecastRun
+    except ImportError:  # pragma: no cover - the forecasting app is optional here
+        return None
+    return ForecastRun.objects.finished().order_by("-finished_at", "-id").first()
+
+
+def territory_forecast_n12m(*, as_of: dt.date) -> dict[int, Decimal]:
+    """Forecast units × product unit price for the 12 months from ``as_of``'s month, per
+    territory id, from the latest finished run's ``product_territory`` level (empty without)."""
+    run = latest_forecast_run()
+    if run is None:
+        return {}
+    from forecasting.models import Forecast
+
+    first = as_of.replace(day=1)
+    rows = (
+        Forecast.objects.filter(run=run, level="product_territory", period_start__gte=first,
+                                period_start__lt=add_months(first, 12), territory__isnull=False)
+        .values("territory_id")
+        .annotate(value=Sum(F("point") * F("product__unit_price")))
+        .values_list("territory_id", "value")
+    )
+    return {tid: quantize(to_decimal(v or 0), CENT) for tid, v in rows}
+
+
+def account_figures(*, as_of: dt.date, accounts: pd.DataFrame) -> pd.DataFrame:
+    """Per account of ``accounts`` (from :func:`accounts_frame`): ``revenue_l12m`` (net sales
+    of the 12 months up to ``as_of``, returns netted, cancellations left out) and
+    ``forecast_n12m`` — the owning territory's forecast value for the next 12 months, split
+    over its accounts by their share of its last-12-month revenue (evenly when it has none)."""
+    from sop.models import SalesOrderLine
+
+    out = accounts[["account_id", "external_id", "territory_code"]].copy()
+    start = as_of - dt.timedelta(days=364)
+    revenue = dict(
+        SalesOrderLine.objects.counting().between(start, as_of)
+        .filter(account_id__in=list(out["account_id"]) if len(out) < 5000 else Q())
+        .values("account_id").annotate(total=Sum("net_amount")).values_list("account_id", "total"))
+    out["revenue_l12m"] = decimal_column(out["account_id"].map(revenue)).to_numpy()
+    forecast = territory_forecast_n12m(as_of=as_of)
+    codes = dict(Territory.objects.values_list("code", "id"))
+    out["forecast_n12m"] = [ZERO] * len(out)
+    if forecast and len(out):
+        territory_id = out["territory_code"].map(codes)
+        for tid, group in out.groupby(territory_id):
+            total = forecast.get(int(tid))
+            if not total:
+                continue
+            weights = list(group["revenue_l12m"])
+            parts = calc.allocate_exact(total, weights, quantum=CENT)
+            out.loc[group.index, "forecast_n12m"] = pd.Series(parts, index=group.index, dtype=object)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Territory tree page
+# ---------------------------------------------------------------------------------------------
+
+
+def territory_tree(*, user, as_of: dt.date) -> list[dict]:
+    """Visible territories in tree order with owners and figures rolled up the tree: accounts
+    owned today, net revenue of the last 12 months, this fiscal year's revenue quota, credited
+    revenue so far and attainment."""
+    from sop.models import SalesOrderLine
+
+    visible = Territory.objects.for_user(user)
+    tree = tree_frame()
+    if tree.empty:
+        return []
+    pairs = calc.ancestor_pairs(tree[["code", "parent_code"]], child="code", parent="parent_code")
+    code_of = dict(zip(tree["id"], tree["code"]))
+
+    def rolled(values: dict[int, object]) -> dict[str, Decimal]:
+        own = pd.Series({code_of[k]: to_decimal(v) for k, v in values.items() if k in code_of}, dtype=object)
+        if own.empty:
+            return {}
+        spread = pairs.assign(value=pairs["node"].map(own)).dropna(subset=["value"])
+        sums = spread.groupby("ancestor")["value"].agg(lambda s: sum(s, ZERO))
+        return {code: quantize(value, CENT) for code, value in sums.items()}
+
+    accounts = rolled(dict(AccountAssignment.objects.filter(valid_on(as_of)).values("territory_id")
+                           .annotate(n=Count("id")).values_list("territory_id", "n")))
+    revenue = rolled(dict(SalesOrderLine.objects.counting().between(as_of - dt.timedelta(days=364), as_of)
+                          .values("territory_id").annotate(t=Sum("net_amount")).values_list("territory_id", "t")))
+    year = fiscal_year_of(as_of)
+    months = fiscal_year_months(fiscal_year=year)
+    plan = quota_plan_current(period_starts=months)
+    quota_by_territory: dict[int, Decimal] = {}
+    if plan is not None:
+        territory_quota = dict(Quota.objects.filter(plan=plan, measure="revenue", family__isnull=True,
+                                                    territory__isnull=False).values("territory_id")
+                               .annotate(t=Sum("amount")).values_list("territory_id", "t"))
+        if territory_quota:
+            quota_by_territory = territory_quota
+        else:  # rep quotas: booked on the territory where the rep is primary at the year start
+            rep_quota = dict(Quota.objects.filter(plan=plan, measure="revenue", family__isnull=True,
+                                                  rep__isnull=False).values("rep_id")
+                             .annotate(t=Sum("amount")).values_list("rep_id", "t"))
+            for rep_id, territory_id in TerritoryAssignment.objects.filter(
+                    valid_on(as_of), role="primary", rep_id__in=list(rep_quota)).values_list("rep_id", "territory_id"):
+                quota_by_territory[territory_id] = quota_by_territory.get(territory_id, ZERO) + rep_quota.pop(rep_id, ZERO)
+    quota = rolled(quota_by_territory)
+    ytd = rolled(dict(SalesOrderLine.objects.counting().between(months[0], as_of)
+                      .values("territory_id").annotate(t=Sum("net_amount")).values_list("territory_id", "t")))
+
+    reps: dict[int, list[str]] = {}
+    for territory_id, first, last, role, share in (
+        TerritoryAssignment.objects.filter(valid_on(as_of)).order_by("role", "-share", "rep__username")
+        .values_list("territory_id", "rep__first_name", "rep__last_name", "role", "share")
+    ):
+        label = f"{first} {last}".strip() + (f" {share:.0f} %" if role == "primary" and share != 100 else "")
+        reps.setdefault(territory_id, []).append(label + (" (overlay)" if role == "overlay" else ""))
+
+    visible_ids = set(visible.values_list("id", flat=True))
+    rows = []
+    for row in tree.itertuples(index=False):
+        if row.id not in visible_ids:
+            continue
+        q = quota.get(row.code)
+        actual = ytd.get(row.code, ZERO)
+        rows.append({
+            "id": row.id, "code": row.code, "name": row.name, "level": row.level,
+            "depth": row.path.count("/") - 2, "manager": row.manager_name or row.manager_username or "",
+            "reps": reps.get(row.id, []), "accounts": int(accounts.get(row.code, 0)),
+            "revenue_l12m": revenue.get(row.code, ZERO), "quota": q, "ytd_actual": actual,
+            "ytd_pct": None if not q else quantize(actual * 100 / q, Decimal("0.1")),
+        })
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Attainment
+# ---------------------------------------------------------------------------------------------
+
+MEASURE_VALUE = {"revenue": "net_amount", "units": "quantity"}
+
+
+def _measure_expression(measure: str):
+    if measure == "margin":
+        return F("net_amount") - F("quantity") * F("product__unit_cost")
+    return F(MEASURE_VALUE[measure])
+
+
+def daily_sales(*, start: dt.date, end: dt.date, measure: str) -> pd.DataFrame:
+    """Sales per territory × order date (cancelled lines left out, returns netted):
+    ``line_id`` (a row number), ``territory_code``, ``order_date``, ``quantity``, ``amount``
+    (the measure). Crediting is linear, so crediting these sums equals summing the credits of
+    every line, at a fraction of the rows."""
+    from sop.models import SalesOrderLine
+
+    rows = (SalesOrderLine.objects.counting().between(start, end).filter(territory__isnull=False)
+            .values("territory__code", "order_date").annotate(value=Sum(_measure_expression(measure)))
+            .order_by("territory__code", "order_date").values_list("territory__code", "order_date", "value"))
+    frame = pd.DataFrame.from_records(list(rows), columns=["territory_code", "order_date", "amount"])
+    frame.insert(0, "line_id", range(len(frame)))
+    frame["account_id"] = 0
+    frame["amount"] = decimal_column(frame["amount"]).map(lambda d: quantize(d, CENT)).to_numpy()
+    frame["quantity"] = frame["amount"]
+    return frame
+
+
+def attainment_table(*, user, fiscal_year: int, owner_kind: str = "rep", measure: str = "revenue",
+                     owner: str | None = None) -> pd.DataFrame:
+    """Quota vs credited actual per owner × month of a fiscal year, with year to date.
+
+    ``owner_kind`` ``rep``: actuals are the credits of the sales of the rep's territories on
+    each order date × their share (overlays included); ``territory``: the sales of the
+    territory's whole subtree. Only owners the viewer may see; ``owner`` narrows to one.
+    Columns: those of ``calculations.attainment`` plus ``owner_name``.
+    """
+    months = fiscal_year_months(fiscal_year=fiscal_year)
+    end = add_months(months[-1], 1) - dt.timedelta(days=1)
+    sales = daily_sales(start=months[0], end=end, measure=measure)
+    plan = quota_plan_current(period_starts=months)
+    quotas = Quota.objects.none() if plan is None else Quota.objects.filter(
+        plan=plan, measure=measure, family__isnull=True, period_start__in=months)
+    if owner_kind == "rep":
+        reps = visible_reps(user=user)
+        if owner:
+            reps = reps.filter(username=owner)
+        names = {u: f"{f} {last}".strip() for u, f, last in reps.values_list("username", "first_name", "last_name")}
+        credits = calc.credit_lines(sales, assignments_frame()) if len(sales) else pd.DataFrame(
+            columns=["rep_username", "order_date", "amount"])
+        actuals = pd.DataFrame({"owner": credits["rep_username"], "period_start": credits["order_date"],
+                                "amount": credits["amount"]})
+        actuals = actuals.loc[actuals["owner"].isin(names)]
+        actuals["period_start"] = calc.month_start(actuals["period_start"]) if len(actuals) else []
+        quota_rows = quotas.filter(rep__username__in=list(names)).values_list("rep__username", "period_start",
+                                                                               "amount")
+    else:
+        visible = Territory.objects.for_user(user)
+        if owner:
+            visible = visible.filter(code=owner)
+        names = dict(visible.values_list("code", "name"))
+        tree = tree_frame()
+        pairs = calc.ancestor_pairs(tree[["code", "parent_code"]], child="code", parent="parent_code")
+        spread = sales.merge(pairs, left_on="territory_code", right_on="node")
+        spread = spread.loc[spread["ancestor"].isin(names)]
+        actuals = pd.DataFrame({"owner": spread["ancestor"], "period_start": spread["order_date"],
+                                "amount": spread["amount"]})
+        actuals["period_start"] = calc.month_start(actuals["period_start"]) if len(actuals) else []
+        quota_rows = quotas.filter(territory__code__in=list(names)).values_list("territory__code", "period_start",
+                                                                                 "amount")
+    quota_frame = pd.DataFrame.from_records(list(quota_rows), columns=["owner", "period_start", "amount"])
+    table = calc.attainment(actuals, quota_frame,
+                            fiscal_year_start_month=organisation_settings_get().fiscal_year_start_month)
+    table["owner_name"] = table["owner"].map(names)
+    return table
+
+
+def attainment_lines(*, user, owner_kind: str, owner: str, period_start: dt.date, measure: str = "revenue",
+                     limit: int = 500) -> list[dict]:
+    """The order lines behind one attainment cell, with the credit they gave ``owner``.
+
+    Cancelled lines are listed with no credit; returns carry a negative credit.
+    """
+    from sop.models import SalesOrderLine
+
+    start = period_start.replace(day=1)
+    end = add_months(start, 1) - dt.timedelta(days=1)
+    lines = SalesOrderLine.objects.for_user(user).between(start, end)
+    share_of: list[tuple[int, dt.date, dt.date, Decimal]] = []
+    if owner_kind == "rep":
+        q = Q(pk__in=[])
+        for territory_id, valid_from, valid_to, share in TerritoryAssignment.objects.filter(
+                rep__username=owner, valid_from__lte=end).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=start)
+                                                                  ).values_list("territory_id", "valid_from",
+                                                                                "valid_to", "share"):
+            lo, hi = max(valid_from, start), min(valid_to or end, end)
+            q |= Q(territory_id=territory_id, order_date__gte=lo, order_date__lte=hi)
+            share_of.append((territory_id, lo, hi, share))
+        lines = lines.filter(q)
+    else:
+        lines = lines.filter(territory__path__startswith=Territory.objects.get(code=owner).path)
+    rows = []
+    for line in lines.select_related("account", "product", "territory").order_by("order_date", "external_id")[:limit]:
+        value = {"revenue": line.net_amount, "units": line.quantity,
+                 "margin": line.net_amount - line.quantity * line.product.unit_cost}[measure]
+        share = Decimal(100)
+        for territory_id, lo, hi, s in share_of:
+            if line.territory_id == territory_id and lo <= line.order_date <= hi:
+                share = s
+        counts = line.status != "cancelled"
+        rows.append({"external_id": line.external_id, "order_date": line.order_date, "status": line.status,
+                     "account": line.account.name, "account_external_id": line.account.external_id,
+                     "product": line.product.sku, "territory": line.territory.code if line.territory else "",
+                     "quantity": line.quantity, "net_amount": line.net_amount, "share": share,
+                     "credit": quantize(value * share / 100, CENT) if counts else ZERO})
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Balancing
+# ---------------------------------------------------------------------------------------------
+
+
+def balancing(*, user, as_of: dt.date, potential_source: str = "potential", measure: str = "revenue_l12m",
+              max_moves: int = 10) -> dict:
+    """Balancing report over the leaf territories the viewer sees, spreads per measure and
+    suggested moves between sibling territories."""
+    visible = Territory.objects.for_user(user).filter(children__isnull=True)
+    leaves = tree_frame(territories=visible)
+    if leaves.empty:
+        return {"report": [], "spreads": {}, "moves": []}
+    assignments = assignments_frame(territory_ids=list(leaves["id"]))
+    reps = (calc.rep_counts_as_of(assignments, as_of=as_of) if len(assignments)
+            else pd.DataFrame(columns=["territory_code", "reps"]))
+    leaves["reps"] = leaves["code"].map(dict(zip(reps["territory_code"], reps["reps"]))).fillna(0).astype(int)
+    accounts = accounts_frame(as_of=as_of, accounts=Account.objects.owned_by(Q(territory_id__in=list(leaves["id"])),
+                                                                             as_of))
+    figures = account_figures(as_of=as_of, accounts=accounts)
+    accounts["revenue_l12m"] = figures["revenue_l12m"].to_numpy()
+    accounts["forecast_n12m"] = figures["forecast_n12m"].to_numpy()
+    report = calc.balancing_report(leaves, accounts, potential_source=potential_source)
+    moves = calc.suggest_moves(leaves, accounts, measure=measure, potential_source=potential_source,
+                               max_moves=max_moves)
+    external = dict(zip(accounts["account_id"], accounts["external_id"]))
+    account_names = dict(zip(accounts["account_id"], accounts["name"]))
+    moves["external_id"] = moves["account_id"].map(external)
+    moves["account_name"] = moves["account_id"].map(account_names)
+    return {
+        "report": report.to_dict("records"),
+        "spreads": {m: calc.measure_spread(report, measure=m) for m in calc.MEASURES},
+        "moves": moves.to_dict("records"),
+    }

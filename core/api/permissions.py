@@ -19,6 +19,7 @@ SCOPES: dict[str, frozenset[str]] = {
     "capacity:write": frozenset({r.ADMIN, r.OPS_LEAD}),
     "quotas:write": frozenset({r.ADMIN, r.SALES_MANAGER}),
     "users:write": frozenset({r.ADMIN}),
+    "territories:write": frozenset({r.ADMIN}),
     "plans:read": frozenset({r.ADMIN, r.PLANNER, r.OPS_LEAD, r.EXECUTIVE, r.SALES_MANAGER}),
     "plans:run": frozenset({r.ADMIN, r.PLANNER, r.OPS_LEAD}),
     "alerts:read": frozenset({r.ADMIN, r.PLANNER, r.OPS_LEAD, r.EXECUTIVE, r.SALES_MANAGER}),

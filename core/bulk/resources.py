@@ -11,10 +11,10 @@ from inventory.bulk import (
     PRODUCTS,
 )
 from sop.bulk import CAPACITY, PLANTS, ROUTINGS, SALES_LINES, WORK_CENTERS
-from territories.bulk import ACCOUNTS
+from territories.bulk import ACCOUNTS, ASSIGNMENT_RULES
 
 BULK_RESOURCES: dict[str, ResourceSpec] = {
     spec.name: spec for spec in (PRODUCT_FAMILIES, PRODUCTS, LOCATIONS, ACCOUNTS, SALES_LINES, PLANTS, WORK_CENTERS,
                                  CAPACITY, ROUTINGS, INVENTORY_SNAPSHOTS, INVENTORY_LOTS, INVENTORY_POLICIES,
-                                 COMP_ASSIGNMENTS)
+                                 COMP_ASSIGNMENTS, ASSIGNMENT_RULES)
 }
