@@ -1,0 +1,64 @@
+"""Forecast pages: runs (start one, watch it), series of a run, one series with its bands."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from core import roles as r
+from core.errors import ApplicationError
+from forecasting import selectors
+from forecasting.models import ForecastRun, ForecastSeries
+from forecasting.services import forecast_run_create, forecast_run_enqueue
+
+VIEWERS = (r.ADMIN, r.PLANNER, r.EXECUTIVE, r.OPS_LEAD)
+RUNNERS = (r.ADMIN, r.PLANNER)
+
+
+@r.role_required(*VIEWERS)
+def runs(request: HttpRequest) -> HttpResponse:
+    latest = selectors.latest_finished_run(user=request.user)
+    return render(request, "forecasting/runs.html", {
+        "runs": selectors.runs_for_page(user=request.user),
+        "latest": latest,
+        "can_run": r.has_role(request.user, *RUNNERS),
+    })
+
+
+@require_POST
+@r.role_required(*RUNNERS)
+def run_start(request: HttpRequest) -> HttpResponse:
+    try:
+        run = forecast_run_create(trigger=ForecastRun.Trigger.USER, user=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("forecasting:runs")
+    forecast_run_enqueue(run)
+    messages.success(request, f"Forecast run {run.pk} queued: the workers are on it.")
+    return redirect("forecasting:run", run_id=run.pk)
+
+
+@r.role_required(*VIEWERS)
+def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = get_object_or_404(ForecastRun.objects.for_user(request.user), pk=run_id)
+    filters = {k: request.GET.get(k, "").strip() for k in ("q", "model", "demand_class", "status", "territory",
+                                                            "sort")}
+    return render(request, "forecasting/run_detail.html", {
+        "run": run,
+        "filters": filters,
+        "series": selectors.series_page(user=request.user, run=run, filters=filters),
+        "accuracy": run.accuracy.filter(source="backtest").first(),
+        "model_mix": selectors.model_mix(run=run),
+        "demand_classes": ["smooth", "intermittent", "erratic", "lumpy"],
+    })
+
+
+@r.role_required(*VIEWERS)
+def series_detail(request: HttpRequest, run_id: int, series_id: int) -> HttpResponse:
+    series = get_object_or_404(
+        ForecastSeries.objects.for_user(request.user).select_related("run", "product", "territory"),
+        pk=series_id, run_id=run_id)
+    return render(request, "forecasting/series_detail.html", {
+        "series": series, "chart": selectors.series_detail(user=request.user, series=series)})
