@@ -10,6 +10,8 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("accounts/login/", core_views.SopLoginView.as_view(), name="login"),
     path("accounts/logout/", core_views.SopLogoutView.as_view(), name="logout"),
+    path("supply/", include("sop.urls")),
+    path("inventory/", include("inventory.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

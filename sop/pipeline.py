@@ -21,8 +21,17 @@ def periods_step(*, as_of: dt.date, say: Progress) -> str:
     return f"planning periods {periods[0].label} … {periods[-1].label} ready"
 
 
+def reconcile_step(*, as_of: dt.date, say: Progress) -> str:
+    from sop.models import PlanRun
+    from sop.services import plan_run_create, plan_run_execute
+
+    run = plan_run_execute(run_id=plan_run_create(as_of=as_of, trigger=PlanRun.Trigger.PIPELINE).pk, say=say)
+    return (f"plan run {run.pk} {run.status}: {run.plan_lines_count:,} plan lines, "
+            f"{run.alerts_raised} alerts raised, {run.alerts_resolved} resolved")
+
+
 def nightly_steps() -> list[Callable[..., str]]:
-    return [periods_step]
+    return [periods_step, reconcile_step]
 
 
 def pipeline_run(*, as_of: dt.date, say: Progress = lambda _m: None) -> list[str]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from django.db.models import Case, IntegerField, Value, When
 
 from core.services import add_months
 from inventory import selectors as inventory_selectors
@@ -65,10 +66,12 @@ def product_forecast_frame(*, forecast_run_id: int | None, periods: list[dt.date
 
 
 def forecast_sigma_frame(*, forecast_run_id: int | None, forecast: pd.DataFrame) -> pd.DataFrame:
-    """σ of the monthly forecast error per product, from the run's backtest.
+    """σ of the monthly product forecast error, from the run's backtest.
 
-    The run keeps backtest WAPE per product × territory series, not the residuals; σ ≈ 1.25 ×
-    mean absolute error (exact for normal errors), with MAE ≈ mean WAPE × mean monthly forecast.
+    The run keeps the backtest WAPE (in %) of each product × territory series, not the
+    residuals. Per series σ ≈ 1.25 × mean absolute error (exact for normal errors), MAE ≈ WAPE
+    × the series' mean month; the product's k series are taken as independent and of equal
+    size, so σ(product) ≈ 1.25 × mean WAPE × product mean month / √k.
     """
     from forecasting.models import ForecastSeries
 
@@ -79,9 +82,10 @@ def forecast_sigma_frame(*, forecast_run_id: int | None, forecast: pd.DataFrame)
              .values_list("product__sku", "wape")), columns=["product_sku", "wape"])
     if wape.empty:
         return pd.DataFrame({"product_sku": [], "sigma": []})
-    mean_wape = wape.groupby("product_sku")["wape"].mean()
-    monthly = forecast.groupby("product_sku")["forecast_qty"].mean()
-    sigma = 1.25 * (mean_wape.clip(upper=2.0) * monthly.reindex(mean_wape.index).fillna(0))
+    per_product = wape.groupby("product_sku")["wape"].agg(["mean", "count"])
+    monthly = forecast.groupby("product_sku")["forecast_qty"].mean().reindex(per_product.index).fillna(0)
+    share = (per_product["mean"] / 100).clip(upper=2.0)
+    sigma = 1.25 * share * monthly / np.sqrt(per_product["count"])
     return sigma.rename("sigma").reset_index()
 
 
@@ -152,8 +156,12 @@ def latest_plan_run(*, user=None) -> PlanRun | None:
 
 def alerts_for_page(*, user, filters: dict, limit: int = 200) -> list[CapacityAlert]:
     qs = alert_queryset(user=user, filters=filters)
+    rank = Case(*[When(severity=s, then=Value(i)) for i, s in enumerate(("critical", "warning", "info"))],
+                default=Value(9), output_field=IntegerField())
+    status_rank = Case(When(status="open", then=Value(0)), When(status="acknowledged", then=Value(1)),
+                       default=Value(2), output_field=IntegerField())
     return list(qs.select_related("work_center__plant", "product", "family", "territory", "assignee", "run")
-                .order_by("status", "severity", "-updated_at", "-id")[:limit])
+                .order_by(status_rank, rank, "period_start", "-id")[:limit])
 
 
 def alert_queryset(*, user, filters: dict):

@@ -64,3 +64,24 @@ def run_plan(**kwargs):
 
     run = plan_run_create(as_of=AS_OF, **kwargs)
     return plan_run_execute(run_id=run.pk)
+
+
+def manager_with_territory(username: str = "mgr1", code: str = "EAST"):
+    """A sales manager managing territory ``code`` (a root), and a sibling root they do not manage."""
+    from territories.models import Territory
+
+    manager = user_with_roles(username, "sales_manager")
+    own = Territory.objects.create(code=code, name=code.title(), path=f"/{code}/", manager=manager)
+    other = Territory.objects.create(code=f"NOT-{code}", name="Other", path=f"/NOT-{code}/")
+    return manager, own, other
+
+
+def make_alerts(n: int, *, work_center=None, territory=None, family=None, type_: str = "capacity_overload",
+                start: int = 0):
+    from sop.models import CapacityAlert
+
+    return CapacityAlert.objects.bulk_create([
+        CapacityAlert(fingerprint=f"{type_}:{i}", type=type_, severity="critical" if i % 2 else "warning",
+                      work_center=work_center, territory=territory, family=family,
+                      period_start=HORIZON[i % 18], amount=10 + i, unit="hours", message=f"alert {i}")
+        for i in range(start, start + n)])

@@ -1,0 +1,186 @@
+"""Pages for the operations lead: alerts inbox, capacity heat map, product supply page, plan runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from core import roles as r
+from core.errors import ApplicationError
+from core.models import Comment
+from core.roles import has_role, role_required
+from inventory.models import Product
+from sop import selectors, services
+from sop.models import ALERT_HANDLERS, CapacityAlert, CapacityCalendar, PlanRun, WorkCenter
+
+SUPPLY_PAGE_ROLES = (r.ADMIN, r.OPS_LEAD, r.PLANNER, r.EXECUTIVE)
+ALERT_PAGE_ROLES = (*SUPPLY_PAGE_ROLES, r.SALES_MANAGER)
+FILTER_KEYS = ("status", "type", "severity", "plant", "period", "work_center", "product", "family")
+
+
+def _handlers():
+    return list(get_user_model().objects.filter(groups__name__in=ALERT_HANDLERS, is_active=True).distinct()
+                .order_by("username").values("id", "username"))
+
+
+@role_required(*ALERT_PAGE_ROLES)
+def alerts(request: HttpRequest) -> HttpResponse:
+    filters = {k: request.GET.get(k, "") for k in FILTER_KEYS}
+    if "status" not in request.GET:
+        filters["status"] = "active"
+    if filters["period"]:
+        try:
+            filters["period"] = dt.date.fromisoformat(filters["period"] + "-01" if len(filters["period"]) == 7
+                                                      else filters["period"])
+        except ValueError:
+            filters["period"] = ""
+    rows = selectors.alerts_for_page(user=request.user, filters=filters)
+    can_act = has_role(request.user, *ALERT_HANDLERS)
+    from sop.models import Plant
+
+    return render(request, "sop/alerts.html", {
+        "alerts": rows, "filters": filters, "can_act": can_act, "handlers": _handlers() if can_act else [],
+        "types": CapacityAlert.Type.choices, "severities": CapacityAlert.Severity.choices,
+        "statuses": [("active", "Open or acknowledged"), *CapacityAlert.Status.choices, ("", "Any")],
+        "plants": list(Plant.objects.values_list("code", flat=True)),
+        "latest_run": selectors.latest_plan_run(user=request.user),
+        "can_run": has_role(request.user, r.ADMIN, r.OPS_LEAD, r.PLANNER),
+    })
+
+
+@role_required(*ALERT_PAGE_ROLES)
+def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    alert = get_object_or_404(
+        CapacityAlert.objects.for_user(request.user).select_related(
+            "work_center__plant", "product", "family", "territory", "assignee", "acknowledged_by", "resolved_by",
+            "run", "resolved_by_run"), pk=pk)
+    comments = list(Comment.objects.filter(content_type=ContentType.objects.get_for_model(CapacityAlert),
+                                           object_id=str(alert.pk)).select_related("author"))
+    can_act = has_role(request.user, *ALERT_HANDLERS)
+    return render(request, "sop/alert.html", {"alert": alert, "comments": comments, "can_act": can_act,
+                                              "handlers": _handlers() if can_act else []})
+
+
+@require_POST
+@role_required(*ALERT_HANDLERS)
+def alert_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    try:
+        if action == "acknowledge":
+            services.alert_acknowledge(alert_id=pk, user=request.user)
+            messages.success(request, "Alert acknowledged.")
+        elif action == "resolve":
+            services.alert_resolve(alert_id=pk, user=request.user, note=request.POST.get("note", ""))
+            messages.success(request, "Alert resolved.")
+        elif action == "assign":
+            assignee_id = request.POST.get("assignee") or None
+            assignee = get_user_model().objects.filter(pk=assignee_id).first() if assignee_id else None
+            services.alert_assign(alert_id=pk, user=request.user, assignee=assignee)
+            messages.success(request, "Assignee saved.")
+        elif action == "comment":
+            services.alert_comment(alert_id=pk, user=request.user, text=request.POST.get("text", ""))
+            messages.success(request, "Comment added.")
+        else:
+            raise Http404("Unknown action")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    nxt = request.POST.get("next", "")
+    return redirect(nxt if nxt.startswith("/") and not nxt.startswith("//") else reverse("sop:alert", args=[pk]))
+
+
+@role_required(*SUPPLY_PAGE_ROLES)
+def capacity(request: HttpRequest) -> HttpResponse:
+    run = selectors.latest_plan_run(user=request.user)
+    plant = request.GET.get("plant", "")
+    from sop.models import Plant
+
+    return render(request, "sop/capacity.html", {
+        "run": run, "latest_run": run, "heat": selectors.capacity_heatmap(run=run, plant=plant or None),
+        "plant": plant,
+        "plants": list(Plant.objects.values_list("code", flat=True)),
+        "can_run": has_role(request.user, r.ADMIN, r.OPS_LEAD, r.PLANNER),
+    })
+
+
+@role_required(*SUPPLY_PAGE_ROLES)
+def capacity_cell(request: HttpRequest, code: str, period: str) -> HttpResponse:
+    work_center = get_object_or_404(WorkCenter.objects.for_user(request.user).select_related("plant"), code=code)
+    try:
+        period_start = dt.date.fromisoformat(period)
+    except ValueError as exc:
+        raise Http404("Bad period") from exc
+    can_edit = has_role(request.user, r.ADMIN, r.OPS_LEAD)
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied("Only operations leads and admins edit capacity.")
+        try:
+            services.capacity_update(
+                work_center=work_center, period_start=period_start, user=request.user,
+                shifts=int(request.POST["shifts"]), hours_per_shift=Decimal(request.POST["hours_per_shift"]),
+                working_days=int(request.POST["working_days"]), efficiency=Decimal(request.POST["efficiency"]),
+                downtime_hours=Decimal(request.POST.get("downtime_hours") or "0"))
+            messages.success(request, "Capacity saved. It counts from the next plan run.")
+        except (ApplicationError, KeyError, ValueError, InvalidOperation) as exc:
+            messages.error(request, getattr(exc, "message", "Check the numbers: shifts, hours, days, efficiency."))
+        return redirect("sop:capacity-cell", code=code, period=period)
+    run = selectors.latest_plan_run(user=request.user)
+    entry = CapacityCalendar.objects.filter(work_center=work_center, period_start=period_start).first()
+    load = None
+    if run is not None:
+        from sop.models import WorkCenterLoad
+
+        load = WorkCenterLoad.objects.filter(run=run, work_center=work_center, period_start=period_start).first()
+    return render(request, "sop/capacity_cell.html", {
+        "work_center": work_center, "period": period_start, "run": run, "entry": entry, "load": load,
+        "products": selectors.work_center_products(run=run, work_center=work_center, period=period_start)
+        if run else [], "can_edit": can_edit,
+    })
+
+
+@role_required(*SUPPLY_PAGE_ROLES)
+def product(request: HttpRequest, sku: str) -> HttpResponse:
+    item = get_object_or_404(Product.objects.for_user(request.user).select_related("family"), sku=sku)
+    run = selectors.latest_plan_run(user=request.user)
+    plan = selectors.product_plan(run=run, product_id=item.pk)
+    as_of = run.as_of if run else dt.date.today()
+    chart = {
+        "labels": [p["period_start"].strftime("%Y-%m") for p in plan],
+        "inventory": [round(p["projected_inventory_after"], 1) for p in plan],
+        "safety": [round(p["safety_stock"], 1) for p in plan],
+        "demand": [round(p["demand_qty"], 1) for p in plan],
+        "feasible": [round(p["feasible_qty"], 1) for p in plan],
+    }
+    open_alerts = list(CapacityAlert.objects.for_user(request.user).active().filter(product=item)
+                       .order_by("severity", "type"))
+    return render(request, "sop/product.html", {
+        "product": item, "run": run, "plan": plan, "chart": chart, "alerts": open_alerts,
+        "lots": selectors.product_lot_ages(product_id=item.pk, as_of=as_of),
+    })
+
+
+@require_POST
+@role_required(r.ADMIN, r.OPS_LEAD, r.PLANNER)
+def run_start(request: HttpRequest) -> HttpResponse:
+    forecast = request.POST.get("forecast") == "1"
+    try:
+        run = services.plan_run_start(trigger=PlanRun.Trigger.USER, user=request.user, forecast=forecast)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("sop:alerts")
+    messages.success(request, f"Plan run {run.pk} started.")
+    return redirect("sop:run", pk=run.pk)
+
+
+@role_required(*SUPPLY_PAGE_ROLES)
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    run = get_object_or_404(PlanRun.objects.for_user(request.user).select_related("triggered_by", "forecast_run"),
+                            pk=pk)
+    return render(request, "sop/run.html", {"run": run})
