@@ -35,6 +35,9 @@ class Scale:
     territories_per_parent: int
     accounts: int
     order_lines: int
+    # Each product sells in this many territories (0 = everywhere): a national catalogue of
+    # thousands of SKUs is not sold in every territory, which keeps series counts realistic.
+    territories_per_product: int = 0
 
 
 SCALES = {
@@ -44,9 +47,9 @@ SCALES = {
     "small": Scale("small", products=60, regions=4, districts_per_region=0, territories_per_parent=3,
                    accounts=400, order_lines=100_000),
     "medium": Scale("medium", products=600, regions=6, districts_per_region=3, territories_per_parent=3,
-                    accounts=4_000, order_lines=300_000),
+                    accounts=4_000, order_lines=300_000, territories_per_product=6),
     "large": Scale("large", products=5_000, regions=8, districts_per_region=5, territories_per_parent=5,
-                   accounts=20_000, order_lines=1_000_000),
+                   accounts=20_000, order_lines=1_000_000, territories_per_product=3),
 }
 
 

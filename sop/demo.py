@@ -22,6 +22,29 @@ def wipe() -> None:
     SalesOrderLine.objects.all().delete()
 
 
+def _choose_accounts(rng, accounts: dict, p_of: np.ndarray, n_products: int, per_product: int) -> np.ndarray:
+    """An account for each line, by account size, among the territories selling its product."""
+    weights = accounts["weights"]
+    if not per_product:
+        return rng.choice(len(weights), size=len(p_of), p=weights / weights.sum())
+    owner = accounts["owner_before"]
+    territories = np.unique(owner)
+    k = min(per_product, len(territories))
+    sells_in = np.array([rng.choice(territories, size=k, replace=False) for _ in range(n_products)])
+    # Accounts sorted by territory with a cumulative weight: pick a territory, then a point in
+    # its slice of the cumulative weights.
+    order = np.argsort(owner, kind="stable")
+    cum = np.cumsum(weights[order])
+    bounds = np.searchsorted(owner[order], territories, side="left")
+    ends = np.searchsorted(owner[order], territories, side="right")
+    t_index = np.searchsorted(territories, sells_in[p_of, rng.integers(0, k, size=len(p_of))])
+    low = np.where(bounds[t_index] > 0, cum[np.maximum(bounds[t_index] - 1, 0)], 0.0)
+    high = cum[ends[t_index] - 1]
+    picked = np.searchsorted(cum, low + rng.uniform(size=len(p_of)) * (high - low), side="right")
+    picked = np.clip(picked, bounds[t_index], ends[t_index] - 1)
+    return order[picked]
+
+
 def seed(ctx) -> None:
     rng = ctx.child_rng("sales")
     meta = ctx.data["products"]
@@ -72,8 +95,7 @@ def seed(ctx) -> None:
     day = np.floor(rng.uniform(0, 1, size=n) * elapsed[mo_of]).astype(int)
     month_start = np.array([np.datetime64(m) for m in months])
     order_date = month_start[mo_of] + day.astype("timedelta64[D]")
-    weights = accounts["weights"] / accounts["weights"].sum()
-    acc_of = rng.choice(len(weights), size=n, p=weights)
+    acc_of = _choose_accounts(rng, accounts, p_of, n_products, ctx.scale.territories_per_product)
     lumpy = intermittent[p_of]
     qty = np.where(lumpy, rng.geometric(1 / (per_line[p_of] * 2)), 1 + rng.poisson(per_line[p_of] - 1))
     discount = np.round(rng.uniform(0, 0.15, size=n), 2)
