@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/logout/", core_views.SopLogoutView.as_view(), name="logout"),
     path("supply/", include("sop.urls")),
     path("inventory/", include("inventory.urls")),
+    path("data/", include("core.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -69,3 +69,10 @@ def home_context(*, user, as_of: dt.date | None = None) -> dict:
             Territory.objects.filter(manager=user).values("code", "name", "level")
         ),
     }
+
+
+def recent_ingest_batches(*, user, limit: int = 20) -> list:
+    """The latest bulk ingestion batches the user may see (API and upload), newest first."""
+    from core.models import IngestBatch
+
+    return list(IngestBatch.objects.for_user(user).select_related("client", "user").order_by("-id")[:limit])

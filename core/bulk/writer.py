@@ -11,15 +11,20 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import zlib
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
+from django.apps import apps
 from django.db import connection
 from django.utils import timezone
 
 from core.bulk.spec import ResourceSpec
 
 STAGE = "_bulk_stage"
+BULK_LOCK_SPACE = 7_041_001  # first key of the advisory locks taken by bulk writers
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,21 @@ def _text_columns(spec: ResourceSpec) -> set[str]:
     return {f.db_column for f in spec.stored_fields if f.kind in ("str", "choice", "list") and f.ref is None}
 
 
+def _insert_defaults(spec: ResourceSpec, columns: list[str]) -> dict[str, object]:
+    """Model defaults of the table's columns the batch does not carry (e.g. a flag only the app
+    sets): Django applies them in Python, so the INSERT must name them; updates leave them."""
+    model = next((m for m in apps.get_models() if m._meta.db_table == spec.table), None)
+    if model is None:
+        return {}
+    defaults = {}
+    for f in model._meta.concrete_fields:
+        if (f.column in columns or f.primary_key or f.column in ("created_at", "updated_at")
+                or not f.has_default() or callable(f.default)):
+            continue
+        defaults[f.column] = f.get_db_prep_save(f.get_default(), connection)
+    return defaults
+
+
 def upsert_frame(spec: ResourceSpec, frame: pd.DataFrame) -> UpsertCounts:
     """Upsert ``frame`` (db column → value) into ``spec.table``; call inside a transaction."""
     if frame.empty:
@@ -46,6 +66,10 @@ def upsert_frame(spec: ResourceSpec, frame: pd.DataFrame) -> UpsertCounts:
     table = _qn(spec.table)
     cols_sql = ", ".join(_qn(c) for c in columns)
     now = connection.ops.adapt_datetimefield_value(timezone.now())
+    defaults = _insert_defaults(spec, columns)
+    insert_sql = ", ".join(_qn(c) for c in [*columns, "created_at", "updated_at", *defaults])
+    insert_params = [now, now, *defaults.values()]
+    select_extra = ", ".join(["%s"] * len(insert_params))
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
         cursor.execute(f"CREATE TEMP TABLE {STAGE} AS SELECT {cols_sql} FROM {table} WHERE 1 = 0")
@@ -64,15 +88,20 @@ def upsert_frame(spec: ResourceSpec, frame: pd.DataFrame) -> UpsertCounts:
         conflict = ", ".join(_qn(c) for c in key)
         total = len(frame)
         if connection.vendor == "postgresql":
+            # One bulk writer per table at a time (validation still runs in parallel): concurrent
+            # batches would otherwise share row locks on the same referenced products/accounts
+            # (foreign-key checks turn them into multixacts, much slower) and could deadlock on
+            # overlapping keys. Rows go in key order, which keeps the unique index inserts local.
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [BULK_LOCK_SPACE, zlib.crc32(table.encode()) >> 1])
             changed = " OR ".join(f"t.{_qn(c)} IS DISTINCT FROM excluded.{_qn(c)}" for c in updatable) or "FALSE"
             cursor.execute(
                 f"""WITH up AS (
-                      INSERT INTO {table} AS t ({cols_sql}, created_at, updated_at)
-                      SELECT {cols_sql}, %s, %s FROM {STAGE}
+                      INSERT INTO {table} AS t ({insert_sql})
+                      SELECT {cols_sql}, {select_extra} FROM {STAGE} ORDER BY {conflict}
                       ON CONFLICT ({conflict}) DO UPDATE SET {set_sql} WHERE {changed}
                       RETURNING (xmax = 0) AS inserted)
                     SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up""",
-                [now, now],
+                insert_params,
             )
             created, updated = cursor.fetchone()
         else:
@@ -81,10 +110,10 @@ def upsert_frame(spec: ResourceSpec, frame: pd.DataFrame) -> UpsertCounts:
             created = cursor.fetchone()[0]
             changed = " OR ".join(f"NOT ({table}.{_qn(c)} IS excluded.{_qn(c)})" for c in updatable) or "0"
             cursor.execute(
-                f"""INSERT INTO {table} ({cols_sql}, created_at, updated_at)
-                    SELECT {cols_sql}, %s, %s FROM {STAGE} WHERE true
+                f"""INSERT INTO {table} ({insert_sql})
+                    SELECT {cols_sql}, {select_extra} FROM {STAGE} WHERE true
                     ON CONFLICT ({conflict}) DO UPDATE SET {set_sql} WHERE {changed}""",
-                [now, now],
+                insert_params,
             )
             cursor.execute("SELECT changes()")
             updated = cursor.fetchone()[0] - created
@@ -93,15 +122,46 @@ def upsert_frame(spec: ResourceSpec, frame: pd.DataFrame) -> UpsertCounts:
 
 
 def _copy_into_stage(cursor, spec: ResourceSpec, frame: pd.DataFrame, columns: list[str]) -> None:
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, header=False, quoting=csv.QUOTE_ALL, na_rep="")
-    buffer.seek(0)
-    # Quoted "" is an empty string for text columns and NULL for every other column.
-    nullable = [c for c in columns if c not in _text_columns(spec)]
-    force_null = f", FORCE_NULL ({', '.join(_qn(c) for c in nullable)})" if nullable else ""
-    sql = (f"COPY {STAGE} ({', '.join(_qn(c) for c in columns)}) FROM STDIN "
-           f"WITH (FORMAT csv, NULL ''{force_null})")
+    text_columns = _text_columns(spec)
+    try:
+        buffer = io.StringIO(_copy_text(frame, text_columns))
+        sql = f"COPY {STAGE} ({', '.join(_qn(c) for c in columns)}) FROM STDIN WITH (FORMAT text)"
+    except (TypeError, ValueError):  # cells of an unexpected type: let pandas write CSV
+        buffer = io.StringIO()
+        frame.to_csv(buffer, index=False, header=False, quoting=csv.QUOTE_ALL, na_rep="")
+        buffer.seek(0)
+        # Quoted "" is an empty string for text columns and NULL for every other column.
+        nullable = [c for c in columns if c not in text_columns]
+        force_null = f", FORCE_NULL ({', '.join(_qn(c) for c in nullable)})" if nullable else ""
+        sql = (f"COPY {STAGE} ({', '.join(_qn(c) for c in columns)}) FROM STDIN "
+               f"WITH (FORMAT csv, NULL ''{force_null})")
     raw = cursor.cursor if hasattr(cursor, "cursor") else cursor
     while hasattr(raw, "cursor") and not hasattr(raw, "copy_expert"):
         raw = raw.cursor
     raw.copy_expert(sql, buffer)
+
+
+COPY_SPECIALS = re.compile(r"[\\\t\n\r]")
+COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(frame: pd.DataFrame, text_columns: set[str]) -> str:
+    """The frame in COPY text format, built column by column: ``\\N`` is NULL; an empty cell
+    is an empty string in a text column and NULL in any other."""
+    cells = []
+    for column in frame.columns:
+        series = frame[column]
+        if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+            # ids (a float column of ids comes from blank references)
+            missing = series.isna().to_numpy()
+            values = series.to_numpy(dtype="int64", na_value=0).astype(str).astype(object)
+            values[missing] = "\\N"
+        else:
+            values = series.to_numpy(dtype=object).copy()
+            values[pd.isna(values)] = ""
+            if COPY_SPECIALS.search("".join(values)):
+                values = np.array([v.translate(COPY_ESCAPES) for v in values], dtype=object)
+            if column not in text_columns:
+                values[values == ""] = "\\N"
+        cells.append(values)
+    return "\n".join(map("\t".join, zip(*cells, strict=True))) + "\n"

@@ -183,3 +183,17 @@ def test_family_rename_updates_only_that_row(api, families):
                                                    {"code": "VLV", "name": "Valves"}])
     assert (response.json()["updated"], response.json()["unchanged"]) == (1, 1)
     assert ProductFamily.objects.get(code="PMP").name == "Pumps & motors"
+
+
+def test_accounts_get_model_defaults_on_insert_and_keep_them_on_update(api):
+    from territories.models import Account
+
+    rows = [{"external_id": "A-1", "name": "Acme", "country": "US"}]
+    assert post_json(api, "accounts", rows).status_code == 200
+    account = Account.objects.get(external_id="A-1")
+    assert account.exclude_from_realignment is False and account.industry == ""
+    Account.objects.filter(pk=account.pk).update(exclude_from_realignment=True)
+    rows[0]["name"] = "Acme Inc"
+    assert post_json(api, "accounts", rows).json()["updated"] == 1
+    account.refresh_from_db()
+    assert account.name == "Acme Inc" and account.exclude_from_realignment is True
