@@ -20,6 +20,7 @@ from territories.models import (
     AssignmentRule,
     Quota,
     QuotaPlan,
+    QuotaTarget,
     Territory,
     TerritoryAssignment,
     subtree_rep_ids_q,
@@ -489,3 +490,94 @@ def balancing(*, user, as_of: dt.date, potential_source: str = "potential", meas
         "spreads": {m: calc.measure_spread(report, measure=m) for m in calc.MEASURES},
         "moves": moves.to_dict("records"),
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# Quota plan editor
+# ---------------------------------------------------------------------------------------------
+
+
+def target_not_buildable_alerts(*, user, months: list[dt.date]) -> list[dict]:
+    """Open ``target_not_buildable`` alerts of the supply reconciliation in these months (the
+    viewer's scope); empty when the sop app has no alerts yet."""
+    try:
+        from sop.models import CapacityAlert
+    except ImportError:  # pragma: no cover - supply reconciliation not installed
+        return []
+    alerts = (CapacityAlert.objects.for_user(user).active().filter(type="target_not_buildable",
+                                                                    period_start__in=months)
+              .order_by("period_start", "family__code")
+              .values("id", "family__code", "family__name", "territory__code", "period_start", "amount", "value",
+                      "message", "status", "severity"))
+    return list(alerts)
+
+
+def family_units_summary(*, user, plan: QuotaPlan) -> list[dict]:
+    """Units quotas per family × month over the territories the viewer sees."""
+    months = fiscal_year_months(fiscal_year=plan.fiscal_year)
+    rows = (Quota.objects.for_user(user).filter(plan=plan, measure="units", family__isnull=False)
+            .values("family__code", "family__name", "period_start").annotate(t=Sum("amount"))
+            .values_list("family__code", "family__name", "period_start", "t"))
+    families: dict[str, dict] = {}
+    for code, name, month, total in rows:
+        item = families.setdefault(code, {"code": code, "name": name, "cells": {m: ZERO for m in months}})
+        item["cells"][month] = total
+    return [{"code": f["code"], "name": f["name"], "cells": [f["cells"][m] for m in months],
+             "total": sum(f["cells"].values(), ZERO)} for f in sorted(families.values(), key=lambda f: f["code"])]
+
+
+def quota_grid(*, user, plan: QuotaPlan, measure: str = "revenue") -> dict:
+    """Quotas (no family) of one measure: one row per owner the viewer sees × the 12 months."""
+    months = fiscal_year_months(fiscal_year=plan.fiscal_year)
+    rows = (Quota.objects.for_user(user).filter(plan=plan, measure=measure, family__isnull=True)
+            .values_list("rep__username", "rep__first_name", "rep__last_name", "territory__code", "territory__name",
+                         "period_start", "amount", "full_amount"))
+    owners: dict[tuple[str, str], dict] = {}
+    for username, first, last, code, tname, month, amount, full in rows:
+        key = ("rep", username) if username else ("territory", code)
+        label = f"{first} {last}".strip() if username else tname
+        item = owners.setdefault(key, {"kind": key[0], "owner": key[1], "label": label,
+                                       "cells": {m: None for m in months}, "ramped": False})
+        item["cells"][month] = amount
+        item["ramped"] |= full is not None and full != amount
+    out = []
+    for item in sorted(owners.values(), key=lambda o: (o["kind"], o["owner"])):
+        cells = [item["cells"][m] for m in months]
+        out.append({**item, "cells": [{"month": m, "amount": a} for m, a in zip(months, cells)],
+                    "total": sum((a for a in cells if a is not None), ZERO)})
+    column_totals = [sum((o["cells"][i]["amount"] or ZERO for o in out), ZERO) for i in range(12)]
+    return {"months": months, "owners": out, "column_totals": column_totals,
+            "total": sum(column_totals, ZERO)}
+
+
+def quota_roll_up(*, user, plan: QuotaPlan, measure: str = "revenue", as_of: dt.date) -> list[dict]:
+    """Bottom-up annual quota per visible node and its gap to the top-down target.
+
+    Rep quotas count on the territory where the rep is primary (largest share) on ``as_of``
+    or the fiscal year's first day, whichever is later.
+    """
+    months = fiscal_year_months(fiscal_year=plan.fiscal_year)
+    day = max(months[0], as_of)
+    tree = tree_frame()
+    if tree.empty:
+        return []
+    territory_rows = list(Quota.objects.filter(plan=plan, measure=measure, family__isnull=True,
+                                               territory__isnull=False)
+                          .values("territory__code").annotate(t=Sum("amount")).values_list("territory__code", "t"))
+    rep_rows = dict(Quota.objects.filter(plan=plan, measure=measure, family__isnull=True, rep__isnull=False)
+                    .values("rep_id").annotate(t=Sum("amount")).values_list("rep_id", "t"))
+    home: dict[int, str] = {}
+    for rep_id, code in (TerritoryAssignment.objects.filter(valid_on(day), role="primary", rep_id__in=list(rep_rows))
+                         .order_by("rep_id", "share").values_list("rep_id", "territory__code")):
+        home[rep_id] = code  # ordered by share: the largest share wins
+    booked = territory_rows + [(home[r], t) for r, t in rep_rows.items() if r in home]
+    quotas = pd.DataFrame.from_records(booked, columns=["territory_code", "amount"])
+    targets = pd.DataFrame.from_records(
+        list(QuotaTarget.objects.filter(plan=plan, measure=measure).values_list("territory__code", "amount")),
+        columns=["territory_code", "target"])
+    rolled = calc.roll_up_quotas(tree[["code", "parent_code"]], quotas, targets=targets)
+    visible = set(Territory.objects.for_user(user).values_list("code", flat=True))
+    names = dict(zip(tree["code"], tree["name"]))
+    return [{"code": row.territory_code, "name": names[row.territory_code], "depth": int(row.depth),
+             "rolled_up": row.rolled_up, "target": row.target, "gap": row.gap}
+            for row in rolled.itertuples(index=False) if row.territory_code in visible]

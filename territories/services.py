@@ -502,3 +502,42 @@ def quota_units_from_history(*, plan: QuotaPlan, uplift_pct: Decimal = Decimal(0
     Quota.objects.bulk_create(quotas, batch_size=2000)
     audit_record(actor=actor, action="quota_units_from_history", target=plan, after={"rows": len(quotas)})
     return len(quotas)
+
+
+# ---------------------------------------------------------------------------------------------
+# Assignment rules (editor)
+# ---------------------------------------------------------------------------------------------
+
+RULE_TEXT_FIELDS = ("country", "region", "state", "postal_prefix", "industry")
+
+
+@transaction.atomic
+def assignment_rule_save(*, code: str, territory: Territory, priority: int = 0, named_accounts: str = "",
+                         valid_from: dt.date | None = None, actor=None, **criteria: str):
+    """Create or update the rule ``code``; named accounts must exist."""
+    from territories.models import AssignmentRule
+
+    code = code.strip()
+    if not code:
+        raise ApplicationError("A rule needs a code.", code="required")
+    unknown_fields = set(criteria) - set(RULE_TEXT_FIELDS)
+    if unknown_fields:
+        raise ApplicationError(f"Unknown criteria: {', '.join(sorted(unknown_fields))}.", code="invalid_field")
+    names = [p.strip() for p in named_accounts.replace(",", ";").split(";") if p.strip()]
+    missing = sorted(set(names) - set(Account.objects.filter(external_id__in=names)
+                                      .values_list("external_id", flat=True)))
+    if missing:
+        raise ApplicationError(f"No account with external id {', '.join(missing)}.", code="unknown_account")
+    rule, created = AssignmentRule.objects.update_or_create(
+        code=code, defaults={"territory": territory, "priority": priority, "named_accounts": ";".join(names),
+                             "valid_from": valid_from,
+                             **{f: (criteria.get(f) or "").strip() for f in RULE_TEXT_FIELDS}})
+    audit_record(actor=actor, action="assignment_rule_saved", target=rule,
+                 after={"code": code, "territory": territory.code, "priority": priority, "created": created})
+    return rule
+
+
+@transaction.atomic
+def assignment_rule_delete(*, rule, actor=None) -> None:
+    audit_record(actor=actor, action="assignment_rule_deleted", target=rule, before={"code": rule.code})
+    rule.delete()

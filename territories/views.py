@@ -1,0 +1,303 @@
+"""Pages for sales managers (and reps, read-only on their own): the territory tree, the
+assignment rules editor, realignment preview/apply, balancing, quota plans and attainment."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+from django.contrib import messages
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+
+from core import roles as r
+from core.errors import ApplicationError
+from core.models import Comment
+from core.roles import has_role, role_required
+from territories import selectors, services
+from territories.models import AssignmentRule, QuotaPlan, Territory
+
+VIEW_ROLES = (r.ADMIN, r.SALES_MANAGER, r.SALES_REP, r.EXECUTIVE)
+MANAGE_ROLES = (r.ADMIN, r.SALES_MANAGER)
+MEASURES = ("revenue", "units", "margin")
+
+
+def _date(raw: str | None, default: dt.date) -> dt.date:
+    try:
+        return dt.date.fromisoformat(raw) if raw else default
+    except ValueError:
+        return default
+
+
+def _decimal(raw: str | None, label: str) -> Decimal:
+    try:
+        return Decimal((raw or "").replace(",", "").strip())
+    except InvalidOperation as exc:
+        raise ApplicationError(f"{label} '{raw}' is not a number.", code="invalid_number") from exc
+
+
+def _nav(active: str, user) -> list[dict]:
+    items = [("tree", "Tree"), ("quotas", "Quota plans"), ("attainment", "Attainment")]
+    if has_role(user, *MANAGE_ROLES, r.EXECUTIVE):
+        items += [("balancing", "Balancing")]
+    if has_role(user, *MANAGE_ROLES):
+        items += [("rules", "Assignment rules"), ("realignment", "Realignment")]
+    return [{"url": reverse(f"territories:{name}"), "label": label, "active": name == active} for name, label in items]
+
+
+@role_required(*VIEW_ROLES)
+def tree(request: HttpRequest) -> HttpResponse:
+    today = dt.date.today()
+    rows = selectors.territory_tree(user=request.user, as_of=today)
+    return render(request, "territories/tree.html", {
+        "rows": rows, "as_of": today, "fiscal_year": selectors.fiscal_year_of(today),
+        "subnav": _nav("tree", request.user)})
+
+
+# --- assignment rules ----------------------------------------------------------------------
+
+
+@role_required(*MANAGE_ROLES)
+def rules(request: HttpRequest) -> HttpResponse:
+    visible_rules = AssignmentRule.objects.for_user(request.user).select_related("territory")
+    territories = Territory.objects.for_user(request.user).filter(children__isnull=True).order_by("path")
+    editing = None
+    if request.method == "POST":
+        try:
+            if "delete" in request.POST:
+                rule = get_object_or_404(visible_rules, code=request.POST["delete"])
+                services.assignment_rule_delete(rule=rule, actor=request.user)
+                messages.success(request, f"Rule {rule.code} deleted.")
+            else:
+                territory = territories.filter(code=request.POST.get("territory_code", "")).first()
+                if territory is None:
+                    raise ApplicationError("Choose one of your territories.", code="invalid_territory")
+                existing = AssignmentRule.objects.filter(code=request.POST.get("code", "").strip()).first()
+                if existing is not None and not visible_rules.filter(pk=existing.pk).exists():
+                    raise ApplicationError("That rule code belongs to another manager's territory.",
+                                           code="out_of_scope")
+                rule = services.assignment_rule_save(
+                    code=request.POST.get("code", ""), territory=territory,
+                    priority=int(request.POST.get("priority") or 0),
+                    named_accounts=request.POST.get("named_accounts", ""),
+                    valid_from=_date(request.POST.get("valid_from"), None) if request.POST.get("valid_from") else None,
+                    actor=request.user,
+                    **{f: request.POST.get(f, "") for f in services.RULE_TEXT_FIELDS})
+                messages.success(request, f"Rule {rule.code} saved.")
+            return redirect("territories:rules")
+        except (ApplicationError, ValueError) as exc:
+            messages.error(request, getattr(exc, "message", str(exc)))
+    if request.GET.get("edit"):
+        editing = visible_rules.filter(code=request.GET["edit"]).first()
+    return render(request, "territories/rules.html", {
+        "rules": list(visible_rules.order_by("-priority", "code")[:1000]), "territories": list(territories),
+        "editing": editing, "subnav": _nav("rules", request.user)})
+
+
+# --- realignment ---------------------------------------------------------------------------
+
+
+@role_required(*MANAGE_ROLES)
+def realignment(request: HttpRequest) -> HttpResponse:
+    today = dt.date.today()
+    effective = _date(request.POST.get("effective_from") or request.GET.get("effective_from"), today)
+    if request.method == "POST":
+        if not has_role(request.user, r.ADMIN):
+            raise PermissionDenied("Only an administrator applies a realignment (it moves every territory).")
+        try:
+            result = services.realignment_run(effective_from=effective, dry_run=False, actor=request.user)
+            messages.success(request, f"Realignment from {effective} applied: {result.counts['moved']} accounts "
+                                      "moved; sales before that date keep their territory.")
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        return redirect(f"{reverse('territories:realignment')}?effective_from={effective}")
+    result = services.realignment_run(effective_from=effective, dry_run=True)
+    data = result.as_dict(limit=500)
+    visible = set(Territory.objects.for_user(request.user).values_list("code", flat=True))
+
+    def mine(*codes) -> bool:
+        return any(c in visible for c in codes if c)
+
+    data["moved"] = [m for m in data["moved"] if mine(m["from_territory_code"], m["to_territory_code"])]
+    data["unassigned"] = [u for u in data["unassigned"] if mine(u["current_territory_code"]) or
+                          has_role(request.user, r.ADMIN)]
+    data["conflicts"] = [c for c in data["conflicts"] if mine(c["current_territory_code"],
+                                                              *c["candidate_territory_codes"])]
+    data["territories"] = [t for t in data["territories"] if mine(t["territory_code"])]
+    return render(request, "territories/realignment.html", {
+        "result": data, "effective_from": effective, "can_apply": has_role(request.user, r.ADMIN),
+        "subnav": _nav("realignment", request.user)})
+
+
+# --- balancing -----------------------------------------------------------------------------
+
+
+@role_required(r.ADMIN, r.SALES_MANAGER, r.EXECUTIVE)
+def balancing(request: HttpRequest) -> HttpResponse:
+    source = request.GET.get("potential", "potential")
+    measure = request.GET.get("measure", "revenue_l12m")
+    if source not in ("potential", "revenue_l12m", "forecast_n12m"):
+        source = "potential"
+    if measure not in ("accounts", "revenue_l12m", "forecast_n12m", "potential", "workload"):
+        measure = "revenue_l12m"
+    data = selectors.balancing(user=request.user, as_of=dt.date.today(), potential_source=source, measure=measure)
+    return render(request, "territories/balancing.html", {
+        **data, "potential": source, "measure": measure, "subnav": _nav("balancing", request.user)})
+
+
+# --- quota plans ---------------------------------------------------------------------------
+
+
+@role_required(*VIEW_ROLES)
+def quotas(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        if not has_role(request.user, *MANAGE_ROLES):
+            raise PermissionDenied
+        try:
+            plan = services.quota_plan_create(code=request.POST.get("code", ""),
+                                              fiscal_year=int(request.POST.get("fiscal_year") or 0),
+                                              actor=request.user)
+            return redirect("territories:quota_plan", code=plan.code)
+        except (ApplicationError, ValueError) as exc:
+            messages.error(request, getattr(exc, "message", str(exc)))
+    plans = list(QuotaPlan.objects.for_user(request.user).latest_first().select_related("approved_by",
+                                                                                         "submitted_by"))
+    current = selectors.quota_plan_current(
+        period_starts=selectors.fiscal_year_months(fiscal_year=selectors.fiscal_year_of(dt.date.today())))
+    if current is not None and "all" not in request.GET:
+        return redirect("territories:quota_plan", code=current.code)
+    return render(request, "territories/quota_plans.html", {
+        "plans": plans, "can_edit": has_role(request.user, *MANAGE_ROLES),
+        "next_year": selectors.fiscal_year_of(dt.date.today()) + 1, "subnav": _nav("quotas", request.user)})
+
+
+@role_required(*VIEW_ROLES)
+def quota_plan(request: HttpRequest, code: str) -> HttpResponse:
+    plan = get_object_or_404(QuotaPlan.objects.for_user(request.user), code=code)
+    measure = request.GET.get("measure", "revenue")
+    if measure not in MEASURES:
+        measure = "revenue"
+    can_edit = has_role(request.user, *MANAGE_ROLES)
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied("Only sales managers and administrators change quota plans.")
+        try:
+            _quota_plan_post(request, plan)
+        except (ApplicationError, ValueError) as exc:
+            messages.error(request, getattr(exc, "message", str(exc)))
+        return redirect(f"{reverse('territories:quota_plan', args=[plan.code])}?measure={measure}")
+    months = selectors.fiscal_year_months(fiscal_year=plan.fiscal_year)
+    nodes = Territory.objects.for_user(request.user).filter(children__isnull=False).order_by("path")
+    comments = (Comment.objects.filter(content_type=ContentType.objects.get_for_model(QuotaPlan),
+                                       object_id=str(plan.pk)).select_related("author"))
+    return render(request, "territories/quota_plan.html", {
+        "plan": plan, "measure": measure, "measures": MEASURES,
+        "grid": selectors.quota_grid(user=request.user, plan=plan, measure=measure),
+        "roll_up": selectors.quota_roll_up(user=request.user, plan=plan, measure=measure, as_of=dt.date.today())
+        if can_edit or has_role(request.user, r.EXECUTIVE) else [],
+        "families": selectors.family_units_summary(user=request.user, plan=plan),
+        "alerts": selectors.target_not_buildable_alerts(user=request.user, months=months),
+        "months": months, "nodes": list(nodes), "comments": list(comments),
+        "can_edit": can_edit and plan.status == "draft", "can_manage": can_edit,
+        "is_admin": has_role(request.user, r.ADMIN),
+        "plans": list(QuotaPlan.objects.for_user(request.user).latest_first().values("code", "status")),
+        "subnav": _nav("quotas", request.user)})
+
+
+def _quota_plan_post(request: HttpRequest, plan: QuotaPlan) -> None:
+    action = request.POST.get("action")
+    user = request.user
+    if action in ("submit", "approve", "return"):
+        services.quota_plan_transition(plan=plan, action=action, actor=user, comment=request.POST.get("comment", ""))
+        messages.success(request, f"Plan {plan.code}: {action} done.")
+    elif action == "comment":
+        from core.services import comment_add
+
+        comment_add(author=user, target=plan, text=request.POST.get("comment", ""))
+    elif action == "allocate":
+        node_code = request.POST.get("node") or ""
+        node = None
+        if node_code:
+            node = Territory.objects.for_user(user).filter(code=node_code).first()
+            if node is None:
+                raise ApplicationError("Choose a node of your own subtree.", code="out_of_scope")
+        elif not has_role(user, r.ADMIN):
+            raise ApplicationError("Only an administrator allocates the company target; choose your region.",
+                                   code="out_of_scope")
+        split = services.quota_allocate_top_down(
+            plan=plan, target=_decimal(request.POST.get("target"), "Target"), basis=request.POST.get("basis", "even"),
+            owner_kind=request.POST.get("owner_kind", "rep"), node=node,
+            measure=request.POST.get("measure", "revenue"), ramp=bool(request.POST.get("ramp")), actor=user)
+        used = set(split["basis_used"])
+        messages.success(request, f"Allocated over {len(split)} owners by {', '.join(sorted(used))}; the parts "
+                                  "sum exactly to the target.")
+    elif action == "set":
+        month = _date(request.POST.get("period_start"), None)
+        if month is None:
+            raise ApplicationError("Choose a month.", code="invalid_date")
+        owner = request.POST.get("owner", "")
+        kind = request.POST.get("owner_kind", "rep")
+        if kind == "rep":
+            rep = selectors.visible_reps(user=user).filter(username=owner).first()
+            if rep is None:
+                raise ApplicationError(f"No rep '{owner}' in your territories.", code="out_of_scope")
+            territory = None
+        else:
+            rep = None
+            territory = Territory.objects.for_user(user).filter(code=owner).first()
+            if territory is None:
+                raise ApplicationError(f"No territory '{owner}' in your subtree.", code="out_of_scope")
+        services.quota_set(plan=plan, period_start=month, amount=_decimal(request.POST.get("amount"), "Amount"),
+                           measure=request.POST.get("measure", "revenue"), rep=rep, territory=territory, actor=user)
+        messages.success(request, "Quota saved.")
+    else:
+        raise ApplicationError("Unknown action.", code="invalid_action")
+
+
+# --- attainment ----------------------------------------------------------------------------
+
+
+@role_required(*VIEW_ROLES)
+def attainment(request: HttpRequest) -> HttpResponse:
+    today = dt.date.today()
+    year = int(request.GET.get("year") or selectors.fiscal_year_of(today))
+    kind = request.GET.get("kind", "rep")
+    if kind not in ("rep", "territory"):
+        kind = "rep"
+    measure = request.GET.get("measure", "revenue")
+    if measure not in MEASURES:
+        measure = "revenue"
+    table = selectors.attainment_table(user=request.user, fiscal_year=year, owner_kind=kind, measure=measure)
+    months = selectors.fiscal_year_months(fiscal_year=year)
+    owners: dict[str, dict] = {}
+    for row in table.itertuples(index=False):
+        item = owners.setdefault(row.owner, {"owner": row.owner, "name": row.owner_name,
+                                             "cells": {m: None for m in months}, "ytd": None})
+        item["cells"][row.period_start] = row
+        if row.period_start <= today:
+            item["ytd"] = row
+    rows = [{**o, "cells": [{"month": m, "row": o["cells"][m]} for m in months]}
+            for o in sorted(owners.values(), key=lambda o: o["owner"])]
+    return render(request, "territories/attainment.html", {
+        "rows": rows, "months": months, "year": year, "kind": kind, "measure": measure, "measures": MEASURES,
+        "subnav": _nav("attainment", request.user)})
+
+
+@role_required(*VIEW_ROLES)
+def attainment_lines(request: HttpRequest) -> HttpResponse:
+    kind = request.GET.get("kind", "rep")
+    owner = request.GET.get("owner", "")
+    measure = request.GET.get("measure", "revenue")
+    month = _date(request.GET.get("period"), dt.date.today().replace(day=1))
+    visible = (selectors.visible_reps(user=request.user).filter(username=owner).exists() if kind == "rep"
+               else Territory.objects.for_user(request.user).filter(code=owner).exists())
+    if not visible or measure not in MEASURES:
+        raise PermissionDenied("You may not see this owner's attainment.")
+    lines = selectors.attainment_lines(user=request.user, owner_kind=kind, owner=owner, period_start=month,
+                                       measure=measure)
+    return render(request, "territories/attainment_lines.html", {
+        "lines": lines, "owner": owner, "kind": kind, "month": month, "measure": measure,
+        "total": sum((line["credit"] for line in lines), Decimal(0)), "subnav": _nav("attainment", request.user)})
