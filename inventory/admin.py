@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from inventory.models import Location, Product, ProductFamily
+from inventory.models import (
+    InventoryLot,
+    InventoryPolicy,
+    InventorySnapshot,
+    Location,
+    Product,
+    ProductFamily,
+)
 
 
 @admin.register(ProductFamily)
@@ -20,3 +27,29 @@ class ProductAdmin(admin.ModelAdmin):
 class LocationAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "kind")
     list_filter = ("kind",)
+
+
+
+@admin.register(InventorySnapshot)
+class InventorySnapshotAdmin(admin.ModelAdmin):
+    list_display = ("product", "location", "as_of", "on_hand", "allocated", "on_order")
+    list_filter = ("location",)
+    search_fields = ("product__sku",)
+    raw_id_fields = ("product",)
+    list_select_related = ("product", "location")
+
+
+@admin.register(InventoryLot)
+class InventoryLotAdmin(admin.ModelAdmin):
+    list_display = ("external_id", "product", "location", "received_on", "quantity")
+    search_fields = ("external_id", "product__sku")
+    raw_id_fields = ("product",)
+    list_select_related = ("product", "location")
+
+
+@admin.register(InventoryPolicy)
+class InventoryPolicyAdmin(admin.ModelAdmin):
+    list_display = ("product", "location", "lead_time_days", "service_level", "safety_stock", "max_build_ahead_periods")
+    search_fields = ("product__sku",)
+    raw_id_fields = ("product",)
+    list_select_related = ("product", "location")
