@@ -286,7 +286,7 @@ def validate_batch(frame: pd.DataFrame, spec: ResourceSpec, refs: dict[str, dict
             if unknown.any():
                 errors.append(_errors(col.index[unknown], f.name, "unknown_reference",
                                       [f"no {f.ref.table} with {f.name} '{v}'" for v in col[unknown]]))
-            value = ids
+            value = ids.astype("Int64")
         parsed[f.name] = value
         if f.db_column:
             out[f.db_column] = value

@@ -151,10 +151,15 @@ def _copy_text(frame: pd.DataFrame, text_columns: set[str]) -> str:
     cells = []
     for column in frame.columns:
         series = frame[column]
-        if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
-            # ids (a float column of ids comes from blank references)
+        if pd.api.types.is_bool_dtype(series.dtype):
+            raise TypeError(f"{column}: boolean cells")
+        if pd.api.types.is_numeric_dtype(series.dtype):
             missing = series.isna().to_numpy()
-            values = series.to_numpy(dtype="int64", na_value=0).astype(str).astype(object)
+            numbers = series.to_numpy(dtype="float64" if series.dtype.kind == "f" else "int64", na_value=0)
+            if series.dtype.kind == "f" and not np.array_equal(numbers, np.trunc(numbers)):
+                values = np.array(list(map(repr, numbers.tolist())), dtype=object)  # shortest exact text
+            else:  # ids and counts (a float column of ids comes from blank references)
+                values = numbers.astype("int64").astype(str).astype(object)
             values[missing] = "\\N"
         else:
             values = series.to_numpy(dtype=object).copy()
