@@ -58,6 +58,8 @@ class Scratch:
         self.env = os.environ | {
             "DATABASE_URL": self.db_url, "DJANGO_SECRET_KEY": SECRET, "DJANGO_DEBUG": "false",
             "LOG_LEVEL": "WARNING", "API_RATE_LIMIT": "100000/min",
+            # Keep each worker's connection for the whole run, so its backend's CPU can be read.
+            "DATABASE_CONN_MAX_AGE": "600",
         }
         self.env.pop("REDIS_URL", None)  # cache/throttle per process is enough here
         self.server: subprocess.Popen | None = None
@@ -121,6 +123,12 @@ class Scratch:
                     pids.append(int(entry))
         return pids
 
+    def backend_pids(self) -> list[int]:
+        """PostgreSQL backends serving the scratch database (the app's persistent connections)."""
+        out = self.psql(f"SELECT pid FROM pg_stat_activity WHERE datname = '{self.args.db}' "
+                        "AND pid <> pg_backend_pid()")
+        return [int(p) for p in out.split()]
+
     def close(self) -> None:
         if self.server is not None and self.server.poll() is None:
             os.killpg(self.server.pid, signal.SIGTERM)
@@ -158,6 +166,23 @@ class RssSampler(threading.Thread):
                     continue
             self.peak_total_kb = max(self.peak_total_kb, total)
             self.stopped.wait(self.every)
+
+
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User + system CPU seconds of each process (from /proc/<pid>/stat)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    seconds = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    return seconds
+
+
+def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    return sum(value - before.get(pid, 0.0) for pid, value in after.items())
 
 
 # -- HTTP -------------------------------------------------------------------------------------
@@ -298,10 +323,14 @@ def run(args) -> int:
         def send(i: int) -> None:
             results[i] = post(scratch, "sales-lines", bodies[i], content_type, keys[i])[0]
 
+        server_cpu0 = cpu_seconds(scratch.server_pids())
+        db_cpu0 = cpu_seconds(scratch.backend_pids())
         t0 = time.monotonic()
         with ThreadPoolExecutor(max_workers=args.threads) as pool:
             list(pool.map(send, range(len(bodies))))
         api_seconds = time.monotonic() - t0
+        server_cpu = cpu_used(server_cpu0, cpu_seconds(scratch.server_pids()))
+        db_cpu = cpu_used(db_cpu0, cpu_seconds(scratch.backend_pids()))
         created = sum(r["created"] for r in results)
         stored = int(scratch.psql("SELECT count(*) FROM sop_salesorderline"))
         if created != len(lines) or stored != len(lines):
@@ -309,6 +338,10 @@ def run(args) -> int:
         api_rate = len(lines) / api_seconds
         log(f"API: {len(lines):,} rows in {api_seconds:.2f} s = {api_rate:,.0f} rows/s end to end "
             f"({args.format.upper()}, {args.threads} client threads, {args.workers} gunicorn workers).")
+        per_million = 1_000_000 / len(lines)
+        log(f"CPU per 1M rows: gunicorn {server_cpu * per_million:.1f} s, PostgreSQL backends "
+            f"{db_cpu * per_million:.1f} s (WAL writer/checkpointer not counted); the machine's load average "
+            f"during the run was {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores.")
 
         # The same rows with psql \copy into a bare unindexed table.
         csv_path = Path(tmp.name) / "lines.csv"
@@ -339,6 +372,7 @@ def run(args) -> int:
         log(f"Peak server RSS (gunicorn master + {args.workers} workers): {sampler.peak_total_kb / 1024:,.0f} MB "
             f"(largest single process {sampler.peak_process_kb / 1024:,.0f} MB).")
         summary = {"rows": len(lines), "api_seconds": round(api_seconds, 3), "api_rows_per_s": round(api_rate),
+                   "server_cpu_s": round(server_cpu, 1), "db_cpu_s": round(db_cpu, 1),
                    "copy_rows_per_s": round(copy_rate), "ratio": round(api_rate / copy_rate, 3),
                    "replay_ms": round(replay_seconds * 1000), "peak_rss_mb": round(sampler.peak_total_kb / 1024)}
         log("SUMMARY " + json.dumps(summary))
