@@ -1,0 +1,142 @@
+"""Reads for forecasting: demand history as DataFrames, runs and forecasts for pages and API."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from django.db.models import Sum
+from django.db.models.functions import TruncMonth
+
+from core.services import add_months
+from forecasting.models import Forecast, ForecastRun, ForecastSeries
+from sop.models import SalesOrderLine
+
+DEMAND_STATUSES = ("booked", "shipped", "invoiced")  # returns and cancellations are not demand
+
+
+def month_ordinal(day: dt.date | pd.Timestamp) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def ordinal_month(ordinal: int) -> dt.date:
+    return dt.date(ordinal // 12, ordinal % 12 + 1, 1)
+
+
+def history_window(*, as_of: dt.date, months: int) -> tuple[dt.date, dt.date]:
+    """Complete months before ``as_of``: [first day, last day]."""
+    end = as_of.replace(day=1) - dt.timedelta(days=1)
+    start = add_months(as_of.replace(day=1), -months)
+    return start, end
+
+
+def series_universe(*, as_of: dt.date, history_months: int) -> pd.DataFrame:
+    """Every product × territory with demand in the window: product_id, territory_id, family_id, region_code."""
+    from inventory.models import Product
+    from territories.models import Territory
+
+    start, end = history_window(as_of=as_of, months=history_months)
+    rows = (
+        SalesOrderLine.objects.filter(status__in=DEMAND_STATUSES, order_date__gte=start, order_date__lte=end,
+                                      territory__isnull=False)
+        .values_list("product_id", "territory_id").distinct().order_by()
+    )
+    frame = pd.DataFrame.from_records(list(rows), columns=["product_id", "territory_id"])
+    frame = frame.sort_values(["product_id", "territory_id"], ignore_index=True)
+    frame["family_id"] = frame["product_id"].map(dict(Product.objects.values_list("id", "family_id")))
+    paths = pd.Series(dict(Territory.objects.values_list("id", "path")), dtype=object)
+    frame["region_code"] = frame["territory_id"].map(paths).str.split("/").str[1]
+    return frame
+
+
+def demand_history_frame(*, as_of: dt.date, history_months: int, series: pd.DataFrame) -> pd.DataFrame:
+    """Monthly demand of the given series (product_id, territory_id) in one query.
+
+    Returns the engine's long format: ``series_id`` ("product_id:territory_id"), ``period``
+    (month ordinal), ``value`` (units), with missing months left out (the engine fills zeros).
+    """
+    start, end = history_window(as_of=as_of, months=history_months)
+    products = series["product_id"].unique().tolist()
+    territories = series["territory_id"].unique().tolist()
+    rows = (
+        SalesOrderLine.objects.filter(status__in=DEMAND_STATUSES, order_date__gte=start, order_date__lte=end,
+                                      product_id__in=products, territory_id__in=territories)
+        .annotate(month=TruncMonth("order_date"))
+        .values_list("product_id", "territory_id", "month")
+        .annotate(units=Sum("quantity"))
+        .order_by()
+    )
+    frame = pd.DataFrame.from_records(list(rows), columns=["product_id", "territory_id", "month", "units"])
+    wanted = series[["product_id", "territory_id"]]
+    frame = frame.merge(wanted, on=["product_id", "territory_id"], how="inner")
+    frame["series_id"] = frame["product_id"].astype(str) + ":" + frame["territory_id"].astype(str)
+    frame["period"] = [month_ordinal(m) for m in frame["month"]]
+    frame["value"] = frame["units"].astype(float)
+    return frame[["series_id", "period", "value"]]
+
+
+def latest_finished_run(*, user=None) -> ForecastRun | None:
+    runs = ForecastRun.objects.finished() if user is None else ForecastRun.objects.for_user(user).finished()
+    return runs.order_by("-finished_at", "-id").first()
+
+
+def runs_for_page(*, user, limit: int = 20) -> list[ForecastRun]:
+    return list(ForecastRun.objects.for_user(user).select_related("triggered_by").order_by("-id")[:limit])
+
+
+def series_page(*, user, run: ForecastRun, filters: dict, limit: int = 200) -> list[dict]:
+    query = ForecastSeries.objects.for_user(user).filter(run=run)
+    if filters.get("q"):
+        query = query.filter(product__sku__icontains=filters["q"])
+    for field in ("model", "demand_class", "status"):
+        if filters.get(field):
+            query = query.filter(**{field: filters[field]})
+    if filters.get("territory"):
+        query = query.filter(territory__code=filters["territory"])
+    return list(
+        query.order_by("smape" if filters.get("sort") == "smape" else "product__sku", "territory__code")
+        .values("id", "product__sku", "product__name", "territory__code", "model", "demand_class",
+                "history_class", "smape", "mase", "wape", "bias", "status", "error")[:limit]
+    )
+
+
+def series_detail(*, user, series: ForecastSeries) -> dict:
+    """History and forecast with bands of one product × territory series, ready for a chart."""
+    run = series.run
+    start, end = history_window(as_of=run.as_of, months=run.parameters.get("history_months", 36))
+    history = (
+        SalesOrderLine.objects.for_user(user)
+        .filter(status__in=DEMAND_STATUSES, product_id=series.product_id, territory_id=series.territory_id,
+                order_date__gte=start, order_date__lte=end)
+        .annotate(month=TruncMonth("order_date")).values("month").annotate(units=Sum("quantity")).order_by("month")
+    )
+    by_month = {row["month"]: float(row["units"]) for row in history}
+    months = []
+    m = start
+    while m <= end:
+        months.append(m)
+        m = add_months(m, 1)
+    forecasts = list(
+        Forecast.objects.filter(run=run, level="product_territory", product_id=series.product_id,
+                                territory_id=series.territory_id)
+        .order_by("period_start").values("period_start", "point", "lo80", "hi80", "lo95", "hi95")
+    )
+    return {
+        "labels": [d.strftime("%Y-%m") for d in months] + [f["period_start"].strftime("%Y-%m") for f in forecasts],
+        "history": [by_month.get(d, 0.0) for d in months] + [None] * len(forecasts),
+        "point": [None] * len(months) + [round(f["point"], 2) for f in forecasts],
+        "lo80": [None] * len(months) + [round(f["lo80"], 2) for f in forecasts],
+        "hi80": [None] * len(months) + [round(f["hi80"], 2) for f in forecasts],
+        "lo95": [None] * len(months) + [round(f["lo95"], 2) for f in forecasts],
+        "hi95": [None] * len(months) + [round(f["hi95"], 2) for f in forecasts],
+        "rows": forecasts,
+    }
+
+
+def model_mix(*, run: ForecastRun) -> list[dict]:
+    from django.db.models import Avg, Count
+
+    return list(
+        ForecastSeries.objects.filter(run=run).values("model", "status")
+        .annotate(series=Count("id"), smape=Avg("smape")).order_by("-series")
+    )
