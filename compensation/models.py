@@ -1,1 +1,451 @@
-"""compensation models (filled in by its issue)."""
+"""Commission plans and who is on them, credited sales, pay periods, statements and disputes.
+
+Money is ``DecimalField`` everywhere (never float). A closed ``Statement`` keeps the canonical
+JSON of ``compensation.calculations.render_statement`` in ``rendered``: it is what was paid and
+is never rewritten; later corrections are adjustment lines of a later statement.
+
+Who sees pay (one rule, applied by every QuerySet below through ``pay_visibility_q``):
+- a rep: their own rows only;
+- a sales manager: their own rows, plus the rows of every rep who held a territory assignment
+  (any role) in a territory of the manager's subtree (``Territory.manager`` and its
+  descendants) at some time during the row's dates (a statement's period, a credit's date, an
+  assignment's validity). A rep who moves region stays visible to the old manager for the
+  periods spent there and not for later ones;
+- admin and API clients holding the ``comp:read`` scope (role ``erp``): every row;
+- planners, ops leads and executives: nothing at all, not even totals.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Exists, OuterRef, Q, Value
+from django.db.models.functions import Coalesce
+
+from core.models import BaseModel
+from core.roles import ADMIN, ERP, SALES_MANAGER
+from core.scoping import ScopedQuerySet
+from territories.models import TerritoryAssignment, managed_subtree_q
+
+PAY_ALL_ROWS = frozenset({ADMIN, ERP})
+FAR_FUTURE = dt.date(9999, 12, 31)
+
+
+def pay_visibility_q(user, roles, *, rep: str = "rep", start: str, end: str | None) -> Q:
+    """Rows of ``user`` themself, and for a manager the rows of reps assigned in their subtree
+    during [start, end] (``end`` empty/None = open-ended)."""
+    q = Q(**{rep: user.pk})
+    if SALES_MANAGER in roles:
+        end_ref = Coalesce(OuterRef(end), Value(FAR_FUTURE)) if end else OuterRef(start)
+        in_subtree = TerritoryAssignment.objects.filter(
+            managed_subtree_q(user, "territory__"), rep=OuterRef(rep), valid_from__lte=end_ref
+        ).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=OuterRef(start)))
+        q |= Q(Exists(in_subtree))
+    return q
+
+
+class PayQuerySet(ScopedQuerySet):
+    all_rows_roles = PAY_ALL_ROWS
+    rep_field = "rep"
+    start_field = "period_start"
+    end_field: str | None = "period_end"
+
+    def scoped_to(self, user, roles):
+        return self.filter(
+            pay_visibility_q(user, roles, rep=self.rep_field, start=self.start_field, end=self.end_field)
+        )
+
+
+class CompPlanQuerySet(ScopedQuerySet):
+    """Plans: a rep sees the plans they are assigned to, a manager those of their reps."""
+
+    all_rows_roles = PAY_ALL_ROWS
+
+    def scoped_to(self, user, roles):
+        visible = CompAssignment.objects.for_user(user).values("plan_id")
+        return self.filter(pk__in=visible)
+
+
+class CompPlan(BaseModel):
+    """A commission plan version (terms in ``compensation.plans``). ``version`` goes up when a
+    term changes; statements record the version they were computed with."""
+
+    class Measure(models.TextChoices):
+        REVENUE = "revenue", "Revenue"
+        MARGIN = "margin", "Margin"
+        UNITS = "units", "Units"
+
+    class Basis(models.TextChoices):
+        TRANSACTION = "transaction", "Each credited line on its own"
+        PERIOD = "period", "The period's total or attainment"
+
+    class TierOn(models.TextChoices):
+        AMOUNT = "amount", "Amount"
+        ATTAINMENT = "attainment", "Attainment %"
+
+    class Mode(models.TextChoices):
+        WHOLE = "whole", "Whole amount at the reached tier"
+        MARGINAL = "marginal", "Each bracket at its own rate"
+
+    class CapKind(models.TextChoices):
+        NONE = "", "No cap"
+        PAYOUT = "payout", "Max payout per period"
+        ATTAINMENT = "attainment", "Max attainment % counted"
+
+    class DrawKind(models.TextChoices):
+        NONE = "", "No draw"
+        RECOVERABLE = "recoverable", "Recoverable"
+        NON_RECOVERABLE = "non_recoverable", "Non-recoverable"
+
+    class OnTermination(models.TextChoices):
+        DUE = "due", "Balance due"
+        FORGIVEN = "forgiven", "Balance forgiven"
+
+    code = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    version = models.PositiveIntegerField(default=1)
+    valid_from = models.DateField()
+    valid_to = models.DateField(null=True, blank=True)
+    measure = models.CharField(max_length=10, choices=Measure.choices, default=Measure.REVENUE)
+    basis = models.CharField(max_length=12, choices=Basis.choices, default=Basis.PERIOD)
+    tier_on = models.CharField(max_length=10, choices=TierOn.choices, default=TierOn.AMOUNT)
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.WHOLE)
+    tiers = models.JSONField(default=list, help_text='[{"from": "0", "to": "100", "rate": "3"}, ...]; '
+                             'rates in % (money per unit for units); "to" empty = no upper bound')
+    threshold = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True,
+                                    help_text="attainment % below which nothing is paid")
+    cap_kind = models.CharField(max_length=10, choices=CapKind.choices, default=CapKind.NONE, blank=True)
+    cap_value = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    base_rate = models.DecimalField(max_digits=9, decimal_places=4, null=True, blank=True,
+                                    help_text="rate a supply-constrained family earns at most")
+    family_rules = models.JSONField(default=list, blank=True,
+                                    help_text='[{"family": "PMP", "multiplier": "1.2", "constrained": false}]')
+    draw_kind = models.CharField(max_length=16, choices=DrawKind.choices, default=DrawKind.NONE, blank=True)
+    draw_amount = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    draw_recovery_cap_pct = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    draw_on_termination = models.CharField(max_length=10, choices=OnTermination.choices, default=OnTermination.DUE)
+    ytd_true_up = models.BooleanField(default=False, help_text="add a YTD true-up line each period")
+
+    objects = CompPlanQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
+                                   name="comp_plan_dates_ordered"),
+            models.CheckConstraint(condition=Q(cap_kind="") | Q(cap_value__gt=0), name="comp_plan_cap_has_value"),
+            models.CheckConstraint(condition=Q(draw_kind="") | Q(draw_amount__gte=0),
+                                   name="comp_plan_draw_has_amount"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} v{self.version}"
+
+
+class CompAssignmentQuerySet(PayQuerySet):
+    start_field = "valid_from"
+    end_field = "valid_to"
+
+    def overlapping(self, start: dt.date, end: dt.date) -> CompAssignmentQuerySet:
+        return self.filter(valid_from__lte=end).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=start))
+
+
+class CompAssignment(BaseModel):
+    """A rep on a plan from ``valid_from`` to ``valid_to`` (inclusive; empty = open-ended).
+
+    ``quota``: the rep's quota per pay period on the plan's measure, needed by plans with tiers
+    on attainment, a threshold or an attainment cap. When several assignments of a rep overlap
+    one period, the one starting last applies to the whole period.
+    """
+
+    rep = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="comp_assignments")
+    plan = models.ForeignKey(CompPlan, on_delete=models.PROTECT, related_name="assignments")
+    valid_from = models.DateField()
+    valid_to = models.DateField(null=True, blank=True)
+    quota = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True,
+                                help_text="per pay period, on the plan's measure")
+
+    objects = CompAssignmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["rep__username", "valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["rep", "plan", "valid_from"], name="comp_assignment_natural_key"),
+            models.CheckConstraint(condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
+                                   name="comp_assignment_dates_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rep} on {self.plan.code} from {self.valid_from}"
+
+
+class SpiffQuerySet(ScopedQuerySet):
+    """SPIFF programmes are announcements to the whole sales force: no individual pay."""
+
+    all_rows_roles = PAY_ALL_ROWS | {SALES_MANAGER, "sales_rep", "ops_lead"}
+
+    def active_between(self, start: dt.date, end: dt.date) -> SpiffQuerySet:
+        return self.filter(start__lte=end, end__gte=start)
+
+
+class Spiff(BaseModel):
+    """A sales incentive on listed SKUs/families in a date window (``compensation.plans.Spiff``)."""
+
+    class Kind(models.TextChoices):
+        PER_UNIT = "per_unit", "Amount per unit"
+        PERCENT_OF_REVENUE = "percent_of_revenue", "% of revenue"
+
+    code = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=200, blank=True)
+    start = models.DateField()
+    end = models.DateField()
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.PER_UNIT)
+    amount = models.DecimalField(max_digits=12, decimal_places=4)
+    skus = models.JSONField(default=list, blank=True)
+    families = models.JSONField(default=list, blank=True)
+    margin_floor_pct = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True,
+                                           help_text="no SPIFF when revenue < cost × (1 + x %)")
+    budget = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    budget_used = models.DecimalField(max_digits=16, decimal_places=2, default=0,
+                                      help_text="paid on closed statements so far")
+    include_overlay = models.BooleanField(default=False)
+    source_alert_id = models.IntegerField(null=True, blank=True, help_text="the aged-stock alert it answers")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    objects = SpiffQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-start", "code"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gte=models.F("start")), name="spiff_dates_ordered"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="spiff_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class CompPeriodQuerySet(ScopedQuerySet):
+    """Pay periods and their close status carry no pay: every comp user sees them."""
+
+    all_rows_roles = PAY_ALL_ROWS | {SALES_MANAGER, "sales_rep"}
+
+
+class CompPeriod(BaseModel):
+    """A pay period (a calendar month) and the state of its close run."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+
+    class RunStatus(models.TextChoices):
+        IDLE = "idle", "Idle"
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+
+    period_start = models.DateField(unique=True)
+    period_end = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    run_status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.IDLE)
+    run_error = models.TextField(blank=True)
+    run_started_at = models.DateTimeField(null=True, blank=True)
+    run_finished_at = models.DateTimeField(null=True, blank=True)
+    computed_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+    statement_count = models.PositiveIntegerField(default=0)
+    # SPIFF budget used (by SPIFF code) before this period: a recomputation of the period
+    # after close gives the budgets to the same sales as at close.
+    spiff_budget_before = models.JSONField(default=dict, blank=True)
+    spiff_budget_after = models.JSONField(default=dict, blank=True)
+
+    objects = CompPeriodQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["period_start"]
+        constraints = [
+            models.CheckConstraint(condition=Q(period_end__gte=models.F("period_start")),
+                                   name="comp_period_end_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period_start:%Y-%m} ({self.status})"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == self.Status.CLOSED
+
+
+class CreditQuerySet(PayQuerySet):
+    start_field = "date"
+    end_field = None
+
+    def in_period(self, start: dt.date, end: dt.date) -> CreditQuerySet:
+        return self.filter(date__gte=start, date__lte=end)
+
+
+class Credit(models.Model):
+    """One sales line credited to one person: the primary/overlay reps of the territory owning
+    the account on the order date, and (``rollup``) every manager above a primary rep.
+
+    ``amount``/``quantity`` are the credited values (line × share / 100, exact); returns are
+    negative like their line. ``date`` is the line's order date (the return date for returns).
+    """
+
+    class Role(models.TextChoices):
+        PRIMARY = "primary", "Primary"
+        OVERLAY = "overlay", "Overlay"
+        ROLLUP = "rollup", "Manager roll-up"
+
+    class Kind(models.TextChoices):
+        CREDIT = "credit", "Sale"
+        RETURN = "return", "Return"
+
+    sales_line = models.ForeignKey("sop.SalesOrderLine", on_delete=models.CASCADE, related_name="credits")
+    rep = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="credits")
+    role = models.CharField(max_length=10, choices=Role.choices)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CREDIT)
+    share = models.DecimalField(max_digits=5, decimal_places=2)
+    distance = models.PositiveSmallIntegerField(default=0, help_text="levels above the rep (roll-up)")
+    territory = models.ForeignKey("territories.Territory", null=True, on_delete=models.SET_NULL, related_name="+")
+    date = models.DateField()
+    period_start = models.DateField(db_index=True)
+    amount = models.DecimalField(max_digits=18, decimal_places=6)
+    quantity = models.DecimalField(max_digits=18, decimal_places=6)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CreditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["date", "sales_line_id", "rep_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["sales_line", "rep", "role"], name="credit_line_rep_role"),
+            models.CheckConstraint(condition=Q(share__gt=0, share__lte=100), name="credit_share_range"),
+        ]
+        indexes = [models.Index(fields=["rep", "period_start"])]
+
+    def __str__(self) -> str:
+        return f"{self.sales_line_id} → {self.rep_id} ({self.role} {self.share} %)"
+
+
+class StatementQuerySet(PayQuerySet):
+    def closed(self) -> StatementQuerySet:
+        return self.filter(status=Statement.Status.CLOSED)
+
+
+class Statement(BaseModel):
+    """A rep's statement for one pay period. ``draft`` statements are recomputed freely; a
+    ``closed`` one is locked: ``rendered`` holds the canonical JSON paid on, never rewritten."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        CLOSED = "closed", "Closed"
+
+    rep = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="statements")
+    period = models.ForeignKey(CompPeriod, on_delete=models.PROTECT, related_name="statements")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    plan = models.ForeignKey(CompPlan, null=True, on_delete=models.SET_NULL, related_name="statements")
+    plan_code = models.CharField(max_length=64)
+    plan_version = models.PositiveIntegerField(default=1)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    total = models.DecimalField(max_digits=16, decimal_places=2)
+    credited = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    quota = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    attainment = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
+    draw_balance_prior = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    draw_balance_carried = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    notes = models.JSONField(default=list, blank=True)
+    rendered = models.TextField(blank=True, help_text="canonical JSON at close (render_statement)")
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = StatementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-period_start", "rep__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["rep", "period"], name="statement_one_per_rep_period"),
+            models.CheckConstraint(condition=Q(status="draft") | ~Q(rendered=""), name="statement_closed_rendered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rep_id}@{self.period_start} ({self.status})"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == self.Status.CLOSED
+
+
+class StatementLineQuerySet(PayQuerySet):
+    rep_field = "statement__rep"
+    start_field = "statement__period_start"
+    end_field = "statement__period_end"
+
+
+class StatementLine(models.Model):
+    """One line of a statement, in the order the calculation gave it."""
+
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveIntegerField()
+    component = models.CharField(max_length=16)
+    description = models.TextField()
+    base = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    rate = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
+    rate_unit = models.CharField(max_length=10, blank=True)
+    amount = models.DecimalField(max_digits=16, decimal_places=2)
+    source_ids = models.JSONField(default=list, blank=True, help_text="sales-line external ids")
+    corrects = models.CharField(max_length=120, blank=True, help_text="rep@period_start of the statement corrected")
+    corrects_component = models.CharField(max_length=16, blank=True)
+
+    objects = StatementLineQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["statement_id", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["statement", "position"], name="statement_line_position"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.statement_id}#{self.position} {self.component}"
+
+
+class DisputeQuerySet(PayQuerySet):
+    rep_field = "line__statement__rep"
+    start_field = "line__statement__period_start"
+    end_field = "line__statement__period_end"
+
+
+class Dispute(BaseModel):
+    """A rep questions a statement line; a manager or admin answers; then it is closed.
+    Every step is recorded as a ``core.AuditEvent`` (texts and statuses, never amounts)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        ANSWERED = "answered", "Answered"
+        CLOSED = "closed", "Closed"
+
+    line = models.ForeignKey(StatementLine, on_delete=models.PROTECT, related_name="disputes")
+    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    answer = models.TextField(blank=True)
+    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    answered_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = DisputeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"dispute {self.pk} ({self.status})"

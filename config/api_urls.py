@@ -3,6 +3,8 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from compensation.api import api_urlpatterns as compensation_api_urls
+from compensation.api import register_routes as register_compensation_routes
 from core.api.resources import bulk_view
 from core.api.views import IngestBatchViewSet
 from core.bulk.resources import BULK_RESOURCES
@@ -51,6 +53,7 @@ router.register("plan-runs", PlanRunViewSet, basename="plan-runs")
 router.register("capacity-load", CapacityLoadViewSet, basename="capacity-load")
 router.register("supply-plan", SupplyPlanViewSet, basename="supply-plan")
 router.register("alerts", AlertViewSet, basename="alerts")
+register_compensation_routes(router)
 register_territories_routes(router)
 
 urlpatterns = [
@@ -58,4 +61,4 @@ urlpatterns = [
 ] + [
     path("alerts/<int:pk>/acknowledge", AlertAcknowledgeView.as_view(), name="alerts-acknowledge"),
     path("alerts/<int:pk>/resolve", AlertResolveView.as_view(), name="alerts-resolve"),
-] + territories_api_urls + router.urls
+] + compensation_api_urls + territories_api_urls + router.urls

@@ -14,6 +14,7 @@ urlpatterns = [
     path("inventory/", include("inventory.urls")),
     path("data/", include("core.urls")),
     path("territories/", include("territories.urls")),
+    path("compensation/", include("compensation.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

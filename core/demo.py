@@ -75,12 +75,13 @@ class DemoContext:
 
 def demo_steps():
     """Seed steps in dependency order; each module exposes ``wipe()`` and ``seed(ctx)``."""
+    from compensation import demo as compensation_demo
     from inventory import demo as inventory_demo
     from sop import demo as sop_demo
     from sop import supply_demo
     from territories import demo as territories_demo
 
-    return [inventory_demo, territories_demo, sop_demo, supply_demo, territories_demo.QUOTAS]
+    return [inventory_demo, territories_demo, sop_demo, supply_demo, territories_demo.QUOTAS, compensation_demo]
 
 
 def demo_is_loaded() -> bool:

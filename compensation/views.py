@@ -1,0 +1,191 @@
+"""Pages of compensation: statements (list, printable detail with drill-down, CSV), payroll
+export, disputes, plans and assignments, the plan-cost what-if and the period close (admin).
+
+Views are thin: selectors read (scoped by ``for_user``), services write; failures of a service
+show as messages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from compensation import selectors, services
+from compensation.models import CompPlan
+from core.api.csv_export import streaming_csv_response
+from core.errors import ApplicationError
+from core.roles import ADMIN, OPS_LEAD, SALES_MANAGER, SALES_REP, has_role, role_required
+
+PAY_ROLES = (ADMIN, SALES_MANAGER, SALES_REP)
+
+
+def _render(request: HttpRequest, template: str, context: dict, status: int = 200) -> HttpResponse:
+    context["perms_what_if"] = has_role(request.user, ADMIN, SALES_MANAGER)
+    context["perms_periods"] = has_role(request.user, ADMIN)
+    return render(request, template, context, status=status)
+
+
+def _date(raw: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+@role_required(*PAY_ROLES)
+def statements(request: HttpRequest) -> HttpResponse:
+    context = selectors.statements_page(
+        user=request.user, period_start=_date(request.GET.get("period_start")),
+        rep_username=request.GET.get("rep") or None, status=request.GET.get("status") or None)
+    context["is_admin"] = has_role(request.user, ADMIN)
+    return _render(request, "compensation/statements.html", context)
+
+
+@role_required(*PAY_ROLES)
+def statement(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        context = selectors.statement_detail(user=request.user, pk=pk)
+    except ApplicationError as exc:
+        return _render(request, "compensation/not_found.html", {"message": exc.message}, status=404)
+    context["can_dispute"] = context["statement"].rep_id == request.user.pk
+    return _render(request, "compensation/statement.html", context)
+
+
+@role_required(*PAY_ROLES)
+def statement_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        item = selectors.statement_get(user=request.user, pk=pk)
+    except ApplicationError as exc:
+        return _render(request, "compensation/not_found.html", {"message": exc.message}, status=404)
+    header, rows = selectors.statement_csv_rows(item)
+    return streaming_csv_response(header, rows, f"statement-{item.rep.username}-{item.period_start}.csv")
+
+
+@role_required(ADMIN, SALES_MANAGER, SALES_REP)
+def payroll_csv(request: HttpRequest) -> HttpResponse:
+    start = _date(request.GET.get("period_start"))
+    rows = selectors.payroll_rows(user=request.user, period_start=start)
+    return streaming_csv_response(selectors.PAYROLL_HEADER, rows.iterator(), f"payroll-{start or 'all'}.csv")
+
+
+# --- disputes ---------------------------------------------------------------------------------
+
+
+@role_required(*PAY_ROLES)
+def disputes(request: HttpRequest) -> HttpResponse:
+    context = selectors.disputes_page(user=request.user, status=request.GET.get("status") or None)
+    context["can_answer"] = has_role(request.user, ADMIN, SALES_MANAGER)
+    return _render(request, "compensation/disputes.html", context)
+
+
+def _back(request: HttpRequest, fallback: str) -> HttpResponse:
+    target = request.POST.get("next") or ""
+    return redirect(target if target.startswith("/compensation/") else fallback)
+
+
+@require_POST
+@role_required(*PAY_ROLES)
+def dispute_raise(request: HttpRequest) -> HttpResponse:
+    try:
+        services.dispute_raise(user=request.user, line_id=int(request.POST.get("line_id") or 0),
+                               reason=request.POST.get("reason", ""))
+        messages.success(request, "Your dispute was sent to your manager.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return _back(request, reverse("compensation:disputes"))
+
+
+@require_POST
+@role_required(*PAY_ROLES)
+def dispute_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        services.dispute_answer(user=request.user, dispute_id=pk, answer=request.POST.get("answer", ""))
+        messages.success(request, "Answer recorded.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return _back(request, reverse("compensation:disputes"))
+
+
+@require_POST
+@role_required(*PAY_ROLES)
+def dispute_close(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        services.dispute_close(user=request.user, dispute_id=pk)
+        messages.success(request, "Dispute closed.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return _back(request, reverse("compensation:disputes"))
+
+
+# --- plans, what-if, periods, SPIFFs ----------------------------------------------------------
+
+
+@role_required(*PAY_ROLES)
+def plans(request: HttpRequest) -> HttpResponse:
+    context = selectors.plans_page(user=request.user)
+    context["is_admin"] = has_role(request.user, ADMIN)
+    context["show_budget"] = has_role(request.user, ADMIN, SALES_MANAGER)
+    return _render(request, "compensation/plans.html", context)
+
+
+@role_required(ADMIN, SALES_MANAGER)
+def what_if(request: HttpRequest) -> HttpResponse:
+    plans_visible = list(CompPlan.objects.for_user(request.user).order_by("code"))
+    form = {"plan_code": request.POST.get("plan_code") or (plans_visible[0].code if plans_visible else ""),
+            "tiers": request.POST.get("tiers", ""), "threshold": request.POST.get("threshold", ""),
+            "cap": request.POST.get("cap", ""), "period_from": request.POST.get("period_from", ""),
+            "period_to": request.POST.get("period_to", "")}
+    result = None
+    if request.method == "POST":
+        changes = {}
+        for name in ("tiers", "threshold", "cap"):
+            if form[name].strip():
+                changes[name] = form[name].strip()
+        try:
+            result = selectors.plan_cost_what_if(
+                user=request.user, plan_code=form["plan_code"], changes=changes,
+                start=_date(form["period_from"]), end=_date(form["period_to"]))
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+    current = next((p for p in plans_visible if p.code == form["plan_code"]), None)
+    return _render(request, "compensation/what_if.html",
+                  {"plans": plans_visible, "form": form, "result": result, "current": current})
+
+
+@role_required(ADMIN)
+def periods(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        start = _date(request.POST.get("period_start"))
+        try:
+            if start is None:
+                raise ApplicationError("Choose a month.", code="invalid_period")
+            if request.POST.get("action") == "close":
+                services.comp_period_close_start(period_start=start, actor=request.user)
+                messages.success(request, f"Closing {start:%Y-%m}: statements lock when the run completes.")
+            else:
+                services.comp_period_compute(period_start=start, actor=request.user)
+                messages.success(request, f"Draft statements of {start:%Y-%m} computed.")
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        return redirect("compensation:periods")
+    context = selectors.periods_page()
+    context["this_month"] = dt.date.today().replace(day=1)
+    return _render(request, "compensation/periods.html", context)
+
+
+@require_POST
+@role_required(ADMIN, OPS_LEAD, SALES_MANAGER)
+def spiff_from_alert(request: HttpRequest) -> HttpResponse:
+    """The one-click button of an aged-stock alert: a SPIFF on its product."""
+    try:
+        spiff = services.spiff_create_from_alert(alert_id=int(request.POST.get("alert_id") or 0), actor=request.user)
+        messages.success(request, f"SPIFF {spiff.code} created: {spiff.amount} per unit until {spiff.end}.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    target = request.POST.get("next") or ""
+    return redirect(target if target.startswith("/") and not target.startswith("//") else "home")
