@@ -8,7 +8,8 @@ from decimal import Decimal
 
 import pandas as pd
 from django.contrib.auth import get_user_model
-from django.db.models import Case, Count, F, IntegerField, Q, Sum, Value, When
+from django.db.models import Case, Count, F, FloatField, IntegerField, Q, Sum, Value, When
+from django.db.models.functions import Cast
 
 from core.roles import SALES_MANAGER, SALES_REP, user_roles
 from core.services import add_months, organisation_settings_get
@@ -224,7 +225,7 @@ def territory_forecast_n12m(*, as_of: dt.date) -> dict[int, Decimal]:
         Forecast.objects.filter(run=run, level="product_territory", period_start__gte=first,
                                 period_start__lt=add_months(first, 12), territory__isnull=False)
         .values("territory_id")
-        .annotate(value=Sum(F("point") * F("product__unit_price")))
+        .annotate(value=Sum(F("point") * Cast("product__unit_price", FloatField()), output_field=FloatField()))
         .values_list("territory_id", "value")
     )
     return {tid: quantize(to_decimal(v or 0), CENT) for tid, v in rows}
@@ -578,6 +579,11 @@ def quota_roll_up(*, user, plan: QuotaPlan, measure: str = "revenue", as_of: dt.
     rolled = calc.roll_up_quotas(tree[["code", "parent_code"]], quotas, targets=targets)
     visible = set(Territory.objects.for_user(user).values_list("code", flat=True))
     names = dict(zip(tree["code"], tree["name"]))
-    return [{"code": row.territory_code, "name": names[row.territory_code], "depth": int(row.depth),
+    company = []
+    if sees_all_people(user) and measure == "revenue" and plan.revenue_target is not None:
+        total = sum((to_decimal(a) for a in quotas["amount"]), ZERO)
+        company = [{"code": "", "name": "Company", "depth": 0, "rolled_up": total, "target": plan.revenue_target,
+                    "gap": plan.revenue_target - total}]
+    return company + [{"code": row.territory_code, "name": names[row.territory_code], "depth": int(row.depth),
              "rolled_up": row.rolled_up, "target": row.target, "gap": row.gap}
             for row in rolled.itertuples(index=False) if row.territory_code in visible]

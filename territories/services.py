@@ -235,6 +235,8 @@ def realignment_run(*, effective_from: dt.date, dry_run: bool = True, actor=None
 
 
 def _editable(plan: QuotaPlan) -> None:
+    # Read the status again (locked): the caller's instance may predate a transition.
+    plan.status = QuotaPlan.objects.select_for_update().values_list("status", flat=True).get(pk=plan.pk)
     if plan.status != QuotaPlan.Status.DRAFT:
         raise ApplicationError(
             f"Quota plan {plan.code} is {plan.status}; only a draft plan can be changed. "

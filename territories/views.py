@@ -103,7 +103,10 @@ def rules(request: HttpRequest) -> HttpResponse:
 @role_required(*MANAGE_ROLES)
 def realignment(request: HttpRequest) -> HttpResponse:
     today = dt.date.today()
-    effective = _date(request.POST.get("effective_from") or request.GET.get("effective_from"), today)
+    # By default preview the next planned rule change (else today).
+    planned = (AssignmentRule.objects.filter(valid_from__gt=today).order_by("valid_from")
+               .values_list("valid_from", flat=True).first())
+    effective = _date(request.POST.get("effective_from") or request.GET.get("effective_from"), planned or today)
     if request.method == "POST":
         if not has_role(request.user, r.ADMIN):
             raise PermissionDenied("Only an administrator applies a realignment (it moves every territory).")
@@ -126,7 +129,10 @@ def realignment(request: HttpRequest) -> HttpResponse:
                           has_role(request.user, r.ADMIN)]
     data["conflicts"] = [c for c in data["conflicts"] if mine(c["current_territory_code"],
                                                               *c["candidate_territory_codes"])]
-    data["territories"] = [t for t in data["territories"] if mine(t["territory_code"])]
+    data["territories"] = [t for t in data["territories"] if mine(t["territory_code"])
+                           and (t["accounts_in"] or t["accounts_out"])]
+    data["counts"] = {**data["counts"], "moved": len(data["moved"]), "unassigned": len(data["unassigned"]),
+                      "conflicts": len(data["conflicts"])}
     return render(request, "territories/realignment.html", {
         "result": data, "effective_from": effective, "can_apply": has_role(request.user, r.ADMIN),
         "subnav": _nav("realignment", request.user)})
@@ -279,7 +285,7 @@ def attainment(request: HttpRequest) -> HttpResponse:
         item["cells"][row.period_start] = row
         if row.period_start <= today:
             item["ytd"] = row
-    rows = [{**o, "cells": [{"month": m, "row": o["cells"][m]} for m in months]}
+    rows = [{**o, "cells": [{"month": m, "row": o["cells"][m], "future": m > today} for m in months]}
             for o in sorted(owners.values(), key=lambda o: o["owner"])]
     return render(request, "territories/attainment.html", {
         "rows": rows, "months": months, "year": year, "kind": kind, "measure": measure, "measures": MEASURES,
