@@ -71,6 +71,14 @@ def upsert_frame(spec: ResourceSpec, frame: pd.DataFrame) -> UpsertCounts:
     insert_params = [now, now, *defaults.values()]
     select_extra = ", ".join(["%s"] * len(insert_params))
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One bulk writer per table at a time (validation still runs in parallel): concurrent
+            # batches would otherwise share row locks on the same referenced products/accounts
+            # (foreign-key checks turn them into multixacts, much slower) and could deadlock on
+            # overlapping keys; it also keeps the check below for new keys true until commit.
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [BULK_LOCK_SPACE, zlib.crc32(table.encode()) >> 1])
+            if len(key) == 1 and _append_if_all_new(cursor, spec, frame, key[0], now, defaults):
+                return UpsertCounts(created=len(frame), updated=0, unchanged=0)
         cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
         cursor.execute(f"CREATE TEMP TABLE {STAGE} AS SELECT {cols_sql} FROM {table} WHERE 1 = 0")
         if connection.vendor == "postgresql":
@@ -88,11 +96,7 @@ def upsert_frame(spec: ResourceSpec, frame: pd.DataFrame) -> UpsertCounts:
         conflict = ", ".join(_qn(c) for c in key)
         total = len(frame)
         if connection.vendor == "postgresql":
-            # One bulk writer per table at a time (validation still runs in parallel): concurrent
-            # batches would otherwise share row locks on the same referenced products/accounts
-            # (foreign-key checks turn them into multixacts, much slower) and could deadlock on
-            # overlapping keys. Rows go in key order, which keeps the unique index inserts local.
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [BULK_LOCK_SPACE, zlib.crc32(table.encode()) >> 1])
+            # Rows go in key order, which keeps the unique index inserts local.
             changed = " OR ".join(f"t.{_qn(c)} IS DISTINCT FROM excluded.{_qn(c)}" for c in updatable) or "FALSE"
             cursor.execute(
                 f"""WITH up AS (
@@ -121,6 +125,34 @@ def upsert_frame(spec: ResourceSpec, frame: pd.DataFrame) -> UpsertCounts:
     return UpsertCounts(created=created, updated=updated, unchanged=total - created - updated)
 
 
+def _append_if_all_new(cursor, spec: ResourceSpec, frame: pd.DataFrame, key: str, now, defaults: dict) -> bool:
+    """A batch of new keys only (a feed of new order lines) is COPYed straight into the table: no
+    staging table, no speculative inserts. False (nothing written) when any key already exists."""
+    if frame[key].isna().any():
+        return False
+    keys = frame[key].tolist()
+    table = _qn(spec.table)
+    cursor.execute(f"SELECT 1 FROM {table} WHERE {_qn(key)} = ANY(%s) LIMIT 1", [keys])
+    if cursor.fetchone() is not None:
+        return False
+    constants = [now.isoformat(), now.isoformat()]
+    constants += ["\\N" if v is None else str(v).translate(COPY_ESCAPES) for v in defaults.values()]
+    try:
+        text = _copy_text(frame, _text_columns(spec), constants=constants)
+    except (TypeError, ValueError):  # cells of an unexpected type: the staged path handles them
+        return False
+    columns = ", ".join(_qn(c) for c in [*frame.columns, "created_at", "updated_at", *defaults])
+    _raw_cursor(cursor).copy_expert(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT text)", io.StringIO(text))
+    return True
+
+
+def _raw_cursor(cursor):
+    raw = cursor.cursor if hasattr(cursor, "cursor") else cursor
+    while hasattr(raw, "cursor") and not hasattr(raw, "copy_expert"):
+        raw = raw.cursor
+    return raw
+
+
 def _copy_into_stage(cursor, spec: ResourceSpec, frame: pd.DataFrame, columns: list[str]) -> None:
     text_columns = _text_columns(spec)
     try:
@@ -135,19 +167,17 @@ def _copy_into_stage(cursor, spec: ResourceSpec, frame: pd.DataFrame, columns: l
         force_null = f", FORCE_NULL ({', '.join(_qn(c) for c in nullable)})" if nullable else ""
         sql = (f"COPY {STAGE} ({', '.join(_qn(c) for c in columns)}) FROM STDIN "
                f"WITH (FORMAT csv, NULL ''{force_null})")
-    raw = cursor.cursor if hasattr(cursor, "cursor") else cursor
-    while hasattr(raw, "cursor") and not hasattr(raw, "copy_expert"):
-        raw = raw.cursor
-    raw.copy_expert(sql, buffer)
+    _raw_cursor(cursor).copy_expert(sql, buffer)
 
 
 COPY_SPECIALS = re.compile(r"[\\\t\n\r]")
 COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def _copy_text(frame: pd.DataFrame, text_columns: set[str]) -> str:
+def _copy_text(frame: pd.DataFrame, text_columns: set[str], constants: list[str] = ()) -> str:
     """The frame in COPY text format, built column by column: ``\\N`` is NULL; an empty cell
-    is an empty string in a text column and NULL in any other."""
+    is an empty string in a text column and NULL in any other. ``constants`` (already in COPY
+    text) are appended to every row."""
     cells = []
     for column in frame.columns:
         series = frame[column]
@@ -169,4 +199,5 @@ def _copy_text(frame: pd.DataFrame, text_columns: set[str]) -> str:
             if column not in text_columns:
                 values[values == ""] = "\\N"
         cells.append(values)
+    cells += [np.full(len(frame), constant, dtype=object) for constant in constants]
     return "\n".join(map("\t".join, zip(*cells, strict=True))) + "\n"
