@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from core.bulk.spec import Field, ResourceSpec
@@ -191,6 +191,7 @@ def plan_results_store(*, run: PlanRun, result) -> dict[str, int]:
 # Alerts: upsert by fingerprint, resolve what is gone
 # ---------------------------------------------------------------------------------------
 
+ALERT_SYNC_LOCK = 5_301_001  # pg advisory lock key of the alert upsert
 ALERT_CONTENT = ("severity", "work_center_id", "product_id", "family_id", "territory_id", "period_start", "amount",
                  "unit", "value", "message", "suggestion")
 
@@ -210,6 +211,11 @@ def alerts_sync(*, run: PlanRun, candidates: pd.DataFrame) -> dict[str, int]:
     from inventory.models import Product, ProductFamily
     from territories.models import Territory
 
+    if connection.vendor == "postgresql":
+        # Two runs finishing at once would both insert the same new fingerprints: serialise
+        # the alert upsert (the lock ends with the surrounding transaction).
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ALERT_SYNC_LOCK])
     now = timezone.now()
     ids = {
         "work_center_code": dict(WorkCenter.objects.values_list("code", "id")),
