@@ -62,6 +62,8 @@ def parse_body(body: bytes, content_type: str) -> pd.DataFrame:
                 code="row_not_object", details={"rows": bad[:MAX_ERRORS_LISTED]})
         frame = pd.DataFrame.from_records(data) if data else pd.DataFrame()
         for column in frame.columns:
+            if pd.api.types.infer_dtype(frame[column], skipna=False) == "string":
+                continue  # all text already (numbers arrive as text): nothing to convert
             if frame[column].map(lambda v: isinstance(v, dict | list)).any():
                 frame[column] = frame[column].map(
                     lambda v: ";".join(map(str, v)) if isinstance(v, list) else v)
