@@ -360,6 +360,31 @@ class RealignmentView(APIView):
         return Response(result.as_dict())
 
 
+class QuotaPlanActionInput(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class QuotaPlanActionView(APIView):
+    """``submit`` a draft plan, ``approve`` a submitted one (someone other than the submitter) or
+    ``return`` it to draft (with a comment)."""
+
+    permission_classes = [ScopedAccess]
+    write_scope = "quotas:write"
+
+    @extend_schema(request=QuotaPlanActionInput, responses={200: QuotaPlanSerializer, 400: ERROR_BODY,
+                                                             403: ERROR_BODY, 404: ERROR_BODY, 409: ERROR_BODY},
+                   summary="Move a quota plan through draft → submitted → approved", tags=["quota-plans"])
+    def post(self, request, code: str, action: str):
+        plan = QuotaPlan.objects.for_user(request.user).filter(code=code).first()
+        if plan is None:
+            raise ApplicationError(f"No quota plan '{code}'.", code="not_found", status=404)
+        data = QuotaPlanActionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        plan = services.quota_plan_transition(plan=plan, action=action, actor=request.user,
+                                              comment=data.validated_data["comment"])
+        return Response(QuotaPlanSerializer(plan).data)
+
+
 ATTAINMENT_ROW = inline_serializer("AttainmentRow", {
     "owner": serializers.CharField(), "owner_name": serializers.CharField(), "period_start": serializers.DateField(),
     "quota": serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True),
@@ -463,7 +488,7 @@ def register_routes(router) -> None:
 
 
 def _api_urlpatterns():
-    from django.urls import path
+    from django.urls import path, re_path
 
     return [
         path(f"{name}/bulk", dedicated_bulk_view(name).as_view(), name=f"{name}-bulk")
@@ -471,6 +496,8 @@ def _api_urlpatterns():
     ] + [
         path("territory-realignments/", RealignmentView.as_view(), name="territory-realignments"),
         path("attainment/", AttainmentView.as_view(), name="attainment"),
+        re_path(r"^quota-plans/(?P<code>[^/]+)/(?P<action>submit|approve|return)$", QuotaPlanActionView.as_view(),
+                name="quota-plans-action"),
     ]
 
 

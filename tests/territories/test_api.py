@@ -220,3 +220,39 @@ def test_realignment_needs_the_territories_scope(erp, world):
     other = erp(scopes=("master:write",), name="crm")
     response = other.post("/api/v1/territory-realignments/", {"effective_from": "2026-01-01"}, format="json")
     assert response.status_code == 403
+
+
+def test_quota_plan_workflow_and_csv_export_through_the_api(world, erp):
+    ok(post(world, "quotas", [{"plan_code": "FY26", "territory_code": "T1", "period_start": "2026-06-01",
+                               "measure": "revenue", "amount": "1500.50"}]))
+    submitted = world.post("/api/v1/quota-plans/FY26/submit", {"comment": "first cut"}, format="json")
+    assert submitted.status_code == 200 and submitted.json()["status"] == "submitted"
+    same_client = world.post("/api/v1/quota-plans/FY26/approve", {}, format="json")
+    assert same_client.status_code == 403 and same_client.json()["error"]["code"] == "four_eyes"
+    approver = erp(scopes=("quotas:write",), name="planning-system")
+    approved = approver.post("/api/v1/quota-plans/FY26/approve", {}, format="json").json()
+    assert approved["status"] == "approved" and approved["approved_by"] == "api:planning-system"
+    assert world.post("/api/v1/quota-plans/FY26/approve", {}, format="json").status_code == 409
+    csv = world.get("/api/v1/quotas/?format=csv")
+    assert b"".join(csv.streaming_content).decode().splitlines() == [
+        "plan_code,rep_username,territory_code,period_start,measure,family_code,amount",
+        "FY26,,T1,2026-06-01,revenue,,1500.50"]
+
+
+def test_a_signed_in_manager_bulk_writes_quotas_of_their_subtree_only(world):
+    from django.contrib.auth import get_user_model
+    from rest_framework.test import APIClient
+
+    outside = Territory.objects.create(code="Z", name="Elsewhere", path="/Z/")
+    boss = APIClient()
+    boss.force_authenticate(get_user_model().objects.get(username="boss"))
+    response = post(boss, "quotas", [
+        {"plan_code": "FY26", "rep_username": "alice", "period_start": "2026-06-01", "measure": "revenue",
+         "amount": "10"},
+        {"plan_code": "FY26", "territory_code": outside.code, "period_start": "2026-06-01", "measure": "revenue",
+         "amount": "10"}])
+    assert response.status_code == 400
+    assert [(e["row"], e["code"]) for e in response.json()["error"]["details"]["errors"]] == [(1, "out_of_scope")]
+    ok(post(boss, "quotas", [{"plan_code": "FY26", "rep_username": "alice", "period_start": "2026-06-01",
+                              "measure": "revenue", "amount": "10"}]))
+    assert post(boss, "territories", [{"code": "Q", "name": "Q"}]).status_code == 403
