@@ -142,3 +142,15 @@ def test_start_without_forecast_reconciles_at_once():
         run = plan_run_start(forecast=False, as_of=HORIZON[0])
     run.refresh_from_db()
     assert run.status == PlanRun.Status.COMPLETED and run.forecast_run_id is not None
+
+
+def test_no_target_alert_when_the_quota_fits_what_can_be_built(monkeypatch):
+    from territories.models import Territory
+
+    Territory.objects.create(code="T1", name="Territory 1", path="/T1/")
+    monkeypatch.setattr("sop.selectors.family_quotas_frame", lambda *, period_starts: pd.DataFrame({
+        "family_code": ["PMP"], "territory_code": ["T1"], "period_start": [HORIZON[1]], "quota_qty": [100.0]}))
+    supply_world(demand={1: 150.0}, build_ahead=0)
+    run_plan()
+    assert not active("target_not_buildable").exists()
+    assert active("capacity_overload").exists()
