@@ -8,6 +8,7 @@ from compensation.api import register_routes as register_compensation_routes
 from core.api.resources import bulk_view
 from core.api.views import IngestBatchViewSet
 from core.bulk.resources import BULK_RESOURCES
+from forecasting.api import ForecastRunViewSet, ForecastViewSet
 from inventory.api import (
     InventoryLotViewSet,
     InventoryPolicyViewSet,
@@ -53,6 +54,8 @@ router.register("plan-runs", PlanRunViewSet, basename="plan-runs")
 router.register("capacity-load", CapacityLoadViewSet, basename="capacity-load")
 router.register("supply-plan", SupplyPlanViewSet, basename="supply-plan")
 router.register("alerts", AlertViewSet, basename="alerts")
+router.register("forecast-runs", ForecastRunViewSet, basename="forecast-runs")
+router.register("forecasts", ForecastViewSet, basename="forecasts")
 register_compensation_routes(router)
 register_territories_routes(router)
 

@@ -218,6 +218,7 @@ else:
         "processed_folder": str(CELERY_DIR / "processed"),
         "store_processed": False,
     }
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
 CELERY_RESULT_BACKEND = None  # runs record their own state in the database
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True  # a chunk lost with its worker is redelivered (tasks are idempotent)

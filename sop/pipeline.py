@@ -21,6 +21,16 @@ def periods_step(*, as_of: dt.date, say: Progress) -> str:
     return f"planning periods {periods[0].label} … {periods[-1].label} ready"
 
 
+def forecast_step(*, as_of: dt.date, say: Progress) -> str:
+    from forecasting.models import ForecastRun
+    from forecasting.services import forecast_run_create, forecast_run_execute
+
+    run = forecast_run_create(as_of=as_of, trigger=ForecastRun.Trigger.PIPELINE)
+    run = forecast_run_execute(run, say=say)
+    return (f"forecast run {run.pk} {run.status}: {run.series_done:,} series, "
+            f"{run.series_failed:,} failed")
+
+
 def reconcile_step(*, as_of: dt.date, say: Progress) -> str:
     from sop.models import PlanRun
     from sop.services import plan_run_create, plan_run_execute
@@ -31,7 +41,7 @@ def reconcile_step(*, as_of: dt.date, say: Progress) -> str:
 
 
 def nightly_steps() -> list[Callable[..., str]]:
-    return [periods_step, reconcile_step]
+    return [periods_step, forecast_step, reconcile_step]
 
 
 def pipeline_run(*, as_of: dt.date, say: Progress = lambda _m: None) -> list[str]:

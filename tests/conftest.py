@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.test import Client
+from rest_framework.test import APIClient
 
 AS_OF = dt.date(2026, 6, 15)
 
@@ -36,3 +37,25 @@ def _fresh_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+
+@pytest.fixture
+def erp(db):
+    """An API client holding the master-data and sales write scopes."""
+
+    def make(scopes=("master:write", "sales:write"), name="erp-test", **kwargs):
+        from core.services import api_client_create
+
+        client, token = api_client_create(name=name, scopes=list(scopes), **kwargs)
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        api.client_record = client
+        return api
+
+    return make
+
+
+@pytest.fixture
+def api(erp):
+    return erp()

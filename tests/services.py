@@ -30,6 +30,7 @@ def celery_worker(queue: str, *, concurrency: int = 1):
     env["DJANGO_SETTINGS_MODULE"] = "config.settings"
     env.setdefault("DJANGO_SECRET_KEY", "test-worker-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
     env["CELERY_TASK_ALWAYS_EAGER"] = "0"
+    env["CELERY_QUEUE"] = queue  # tasks the worker sends on go to its own queue too
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue, "--concurrency", str(concurrency),
          "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat",
@@ -57,13 +58,15 @@ def wait_for(predicate, *, timeout: float = 60, interval: float = 0.25):
 
 
 @contextmanager
-def real_broker():
-    """Send tasks to the real broker instead of running them eagerly."""
+def real_broker(queue: str | None = None):
+    """Send tasks to the real broker (on ``queue``) instead of running them eagerly."""
     from config.celery import app
 
-    previous = app.conf.task_always_eager
+    previous = app.conf.task_always_eager, app.conf.task_default_queue
     app.conf.task_always_eager = False
+    if queue:
+        app.conf.task_default_queue = queue
     try:
         yield app
     finally:
-        app.conf.task_always_eager = previous
+        app.conf.task_always_eager, app.conf.task_default_queue = previous

@@ -1,0 +1,123 @@
+"""Members of the combination forecast and the combination itself.
+
+Input of every member: the seasonally adjusted, right-aligned panel ``x`` (n, T) (NaN before
+each series' start), ``start`` (n,) and the horizon. Output: a
+:class:`~forecasting.engine.smoothing.Fit` on the adjusted scale.
+
+Members are named ``<model>`` or ``<model>@k``; ``@k`` fits the model to the series summed
+over non-overlapping blocks of k periods (aligned to the end of the history) and spreads each
+block forecast evenly over its k periods — temporal aggregation, as in MAPA (Kourentzes et al.
+2014): the aggregated series is smoother, its trend and level estimates are steadier, and the
+errors of the aggregated and the original-frequency fits are far from perfectly correlated,
+which is what a combination feeds on.
+
+Models are fitted in row blocks: the recursions run over time with every series and grid
+point in one array, and keeping that array inside the CPU cache is worth several times the
+speed (measured in bench/README.md).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+
+import numpy as np
+
+from forecasting.engine import smoothing, theta
+from forecasting.engine.smoothing import Fit, left_align
+
+BLOCK_CELLS = 24_000
+
+
+FIT_PERIODS = 6  # damped trend: fitted on 1..6-period-ahead errors (fewer steps when aggregated)
+
+
+def _ses(x: np.ndarray, length: np.ndarray, horizon: int, k: int) -> Fit:
+    return smoothing.ses(x, length, horizon)
+
+
+def _damped(x: np.ndarray, length: np.ndarray, horizon: int, k: int) -> Fit:
+    # multi-step fit from a straight-line start: steadier long-horizon trends (bench/README.md)
+    return smoothing.damped(x, length, horizon, fit_steps=max(1, FIT_PERIODS // k))
+
+
+def _theta(x: np.ndarray, length: np.ndarray, horizon: int, k: int) -> Fit:
+    return theta.theta(x, length, horizon, dynamic=True)
+
+
+def _stm(x: np.ndarray, length: np.ndarray, horizon: int, k: int) -> Fit:
+    return theta.theta(x, length, horizon, dynamic=False, thetas=np.array([2.0]))
+
+
+MODELS: dict[str, tuple[Callable[[np.ndarray, np.ndarray, int, int], Fit], int, int]] = {
+    # name: (fitter, grid size for blocking, minimum points to fit)
+    "ses": (_ses, len(smoothing.SES_ALPHAS), 2),
+    "damped": (
+        _damped,
+        smoothing.DAMPED_ALPHAS.size * smoothing.DAMPED_BETA_SHARES.size * smoothing.DAMPED_PHIS.size,
+        4,
+    ),
+    "theta": (_theta, len(theta.THETA_ALPHAS) * len(theta.THETA_THETAS), 5),
+    "stm": (_stm, len(theta.THETA_ALPHAS), 5),
+}
+
+
+def parse_member(name: str) -> tuple[str, int]:
+    model, _, k = name.partition("@")
+    if model not in MODELS:
+        raise ValueError(f"unknown model {model!r} (known: {', '.join(MODELS)})")
+    return model, int(k) if k else 1
+
+
+def _aggregate(x: np.ndarray, start: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    n, width = x.shape
+    blocks = width // k
+    agg = x[:, width - blocks * k :].reshape(n, blocks, k).sum(axis=2)  # NaN if incomplete
+    return agg, blocks - (width - start) // k
+
+
+def fit_member(name: str, x: np.ndarray, start: np.ndarray, horizon: int) -> Fit:
+    """Fit one member to all rows (those too short for it get NaN forecasts)."""
+    model, k = parse_member(name)
+    fitter, grid, min_points = MODELS[model]
+    n = x.shape[0]
+    if k > 1:
+        x, start = _aggregate(x, start, k)
+    steps = -(-horizon // k)
+    length = x.shape[1] - start
+    fc = np.full((n, steps), np.nan)
+    sigma2 = np.full(n, np.nan)
+    growth = np.full((n, steps), np.nan)
+    ok = np.flatnonzero(length >= min_points)
+    rows = max(16, BLOCK_CELLS // grid)
+    for i in range(0, len(ok), rows):
+        idx = ok[i : i + rows]
+        sub_x = x[idx]
+        # trim leading columns that are padding for every row of the block
+        first = int(start[idx].min())
+        xl, ln = left_align(sub_x[:, first:], start[idx] - first)
+        fit = fitter(xl, ln, steps, k)
+        fc[idx], sigma2[idx], growth[idx] = fit.forecast, fit.sigma2, fit.growth
+    if k > 1:
+        # each block forecast spread evenly; variance of one period ≈ block variance / k²
+        fc = np.repeat(fc / k, k, axis=1)[:, :horizon]
+        growth = np.repeat(growth, k, axis=1)[:, :horizon]
+        sigma2 = sigma2 / k**2
+    return Fit(fc, sigma2, growth)
+
+
+def combine(
+    points: list[np.ndarray], variances: list[np.ndarray], how: str = "mean"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Point (n, H) and variance (n, H) of the combination, over members that fitted.
+
+    The variance is the members' mean variance: member errors are strongly but not
+    perfectly correlated, so this is mildly conservative; the backtest calibration in
+    intervals.py corrects the overall level.
+    """
+    pts = np.stack(points)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN cells: no member fitted
+        point = np.nanmedian(pts, axis=0) if how == "median" else np.nanmean(pts, axis=0)
+        var = np.nanmean(np.stack(variances), axis=0)
+    return point, var

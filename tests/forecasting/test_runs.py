@@ -1,0 +1,138 @@
+"""Forecast runs through the services, the API and the pages, on the tiny demo company."""
+
+import json
+import uuid
+
+import pytest
+
+from forecasting import services
+from forecasting.models import Forecast, ForecastChunk, ForecastRun, ForecastSeries
+from tests.conftest import AS_OF
+from tests.services import celery_worker, real_broker, requires_services, wait_for
+
+
+def run_now(**params):
+    run = services.forecast_run_create(as_of=AS_OF, trigger="command", parameters=params)
+    return services.forecast_run_execute(run)
+
+
+def test_a_run_forecasts_every_series_and_the_levels_add_up(demo):
+    run = run_now(chunk_size=7)
+    assert run.status == ForecastRun.Status.COMPLETED, run.error
+    assert run.series_total > 10 and run.series_done == run.series_total and run.percent == 100
+    assert run.chunks_total == -(-run.series_total // 7)
+    leaf = Forecast.objects.filter(run=run, level="product_territory")
+    assert leaf.count() == run.series_done * run.horizon
+    assert leaf.values("period_start").distinct().count() == 18
+    assert str(leaf.order_by("period_start").first().period_start) == "2026-06-01"
+    for period in leaf.values_list("period_start", flat=True).distinct()[:3]:
+        parts = sum(leaf.filter(period_start=period).values_list("point", flat=True))
+        total = Forecast.objects.get(run=run, level="total", period_start=period)
+        families = sum(Forecast.objects.filter(run=run, level="family", period_start=period)
+                       .values_list("point", flat=True))
+        assert total.point == pytest.approx(parts) == pytest.approx(families)
+        assert total.lo95 <= total.lo80 <= total.point <= total.hi80 <= total.hi95
+    assert all(f.point >= 0 and f.lo95 >= 0 for f in leaf)
+
+
+def test_a_failing_chunk_marks_its_series_failed_and_the_rest_completes(demo, monkeypatch):
+    original = services.forecast_chunk_process
+
+    def flaky(*, run_id, index):
+        if index == 1:
+            raise RuntimeError("worker lost its marbles")
+        return original(run_id=run_id, index=index)
+
+    monkeypatch.setattr(services, "forecast_chunk_process", flaky)
+    run = run_now(chunk_size=5)
+    assert run.status == ForecastRun.Status.COMPLETED_WITH_ERRORS
+    failed = ForecastSeries.objects.filter(run=run, status="failed")
+    assert failed.count() == run.series_failed == 5
+    assert "worker lost its marbles" in failed.first().error
+    assert ForecastSeries.objects.filter(run=run, status="ok").count() == run.series_total - 5
+    assert ForecastChunk.objects.get(run=run, index=1).status == "failed"
+
+
+def test_a_redelivered_chunk_writes_nothing_twice(demo):
+    run = services.forecast_run_create(as_of=AS_OF, trigger="command", parameters={"chunk_size": 6})
+    services.forecast_run_plan(run_id=run.pk)
+    services.forecast_chunk_process(run_id=run.pk, index=0)
+    rows = Forecast.objects.filter(run=run).count()
+    assert services.forecast_chunk_process(run_id=run.pk, index=0) is False
+    assert Forecast.objects.filter(run=run).count() == rows
+    run.refresh_from_db()
+    assert run.chunks_done == 1
+
+
+def test_api_starts_a_run_with_202_and_it_can_be_polled(demo, erp, django_capture_on_commit_callbacks):
+    api = erp(scopes=["forecasts:run", "plans:read"])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post("/api/v1/forecast-runs/", data=json.dumps({"as_of": "2026-06-15", "chunk_size": 20}),
+                            content_type="application/json")
+    assert response.status_code == 202
+    body = response.json()
+    assert set(body) == {"id", "status", "url"} and body["status"] == "queued"
+    polled = api.get(body["url"]).json()
+    assert polled["status"] == "completed" and polled["percent"] == 100
+    forecasts = api.get("/api/v1/forecasts/?level=total&format=csv")
+    lines = b"".join(forecasts.streaming_content).decode().splitlines()
+    assert lines[0].startswith("run_id,level,series_key") and len(lines) == 19
+
+
+def test_starting_a_run_needs_the_scope(demo, erp):
+    api = erp(scopes=["plans:read"])
+    assert api.post("/api/v1/forecast-runs/", data="{}", content_type="application/json").status_code == 403
+
+
+def test_planner_starts_a_run_from_the_page_and_a_rep_cannot(demo, login, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = login("planner").post("/forecasts/runs/start/")
+    run = ForecastRun.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/forecasts/runs/{run.pk}/"
+    assert login("rep1").get("/forecasts/").status_code == 403
+    assert login("rep1").post("/forecasts/runs/start/").status_code == 403
+    assert login("ops").post("/forecasts/runs/start/").status_code == 403
+
+
+def test_run_and_series_pages_show_models_and_bands(demo, login, django_assert_max_num_queries):
+    run = run_now(chunk_size=50)
+    client = login("planner")
+    with django_assert_max_num_queries(15):
+        page = client.get(f"/forecasts/runs/{run.pk}/")
+    assert page.status_code == 200
+    series = ForecastSeries.objects.filter(run=run, status="ok").first()
+    detail = client.get(f"/forecasts/runs/{run.pk}/series/{series.pk}/")
+    assert detail.status_code == 200
+    assert series.model in detail.content.decode()
+    assert len(detail.context["chart"]["point"]) == len(detail.context["chart"]["labels"])
+
+
+def test_forecast_run_command_prints_progress(demo, capsys):
+    from django.core.management import call_command
+
+    call_command("forecast_run", "--as-of", AS_OF.isoformat(), "--chunk-size", "40")
+    out = capsys.readouterr().out
+    assert "series in" in out and "completed" in out
+
+
+@requires_services
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_real_workers_run_a_forecast_over_redis_and_postgresql():
+    from core.demo import seed_demo
+
+    seed_demo(scale="tiny", seed=11, as_of=AS_OF)
+    queue = f"test-forecast-{uuid.uuid4().hex[:8]}"
+    with celery_worker(queue, concurrency=2) as worker, real_broker(queue):
+        from forecasting.tasks import forecast_run_start_task
+
+        run = services.forecast_run_create(as_of=AS_OF, trigger="api", parameters={"chunk_size": 8})
+        forecast_run_start_task.delay(run.pk)
+        done = wait_for(lambda: ForecastRun.objects.get(pk=run.pk).status in ("completed", "completed_with_errors"),
+                        timeout=180)
+        if not done:
+            worker.terminate()
+            pytest.fail("run did not finish; worker output:\n" + worker.communicate(timeout=10)[0][-3000:])
+    run.refresh_from_db()
+    assert run.chunks_done == run.chunks_total > 1
+    assert Forecast.objects.filter(run=run, level="product_territory").count() == run.series_done * run.horizon
