@@ -88,3 +88,20 @@ class Shop:
 @pytest.fixture
 def shop(db):
     return Shop()
+
+
+@pytest.fixture
+def erp(db):
+    """``erp(scopes=[...], name=...)`` → an API client with a Bearer token holding those scopes."""
+    from rest_framework.test import APIClient
+
+    from core.services import api_client_create
+
+    def make(scopes=("comp:read",), name="erp-test", **kwargs):
+        client, token = api_client_create(name=name, scopes=list(scopes), **kwargs)
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        api.client_record = client
+        return api
+
+    return make
