@@ -201,3 +201,26 @@ def _grow():
         for j in range(10):
             account = Account.objects.create(external_id=f"X{i}-{j}", name="extra")
             AccountAssignment.objects.create(account=account, territory=leaf, valid_from=dt.date(2020, 1, 1))
+
+
+def test_with_the_demo_a_peak_family_quota_is_not_buildable_and_the_quota_page_shows_it(demo, login):
+    """Acceptance: the demo's pump quotas (+35 % in the summer peak) exceed what the plants
+    can build; the supply reconciliation raises ``target_not_buildable`` and the manager sees
+    it on the quota page."""
+    from forecasting import services as forecasting
+    from sop import services as supply
+    from sop.models import CapacityAlert
+
+    as_of = dt.date(2026, 6, 15)
+    forecasting.forecast_run_execute(forecasting.forecast_run_create(as_of=as_of))
+    supply.plan_run_execute(run_id=supply.plan_run_create(as_of=as_of).pk)
+    alerts = CapacityAlert.objects.filter(type="target_not_buildable")
+    assert alerts.filter(family__code="PMP", period_start__month__in=(7, 8, 9)).exists()
+    manager = user("manager")
+    plan = QuotaPlan.objects.get(status="approved")
+    page = login("manager").get(f"/territories/quotas/{plan.code}/")
+    shown = page.context["alerts"]
+    assert shown and {a["family__code"] for a in shown} == {"PMP"}
+    assert len(shown) == CapacityAlert.objects.for_user(manager).active().filter(
+        type="target_not_buildable", period_start__year=plan.fiscal_year).count()
+    assert "Targets the plants cannot build" in page.content.decode()
