@@ -61,7 +61,7 @@ def main() -> None:
     args = parser.parse_args()
 
     db_url = os.environ.setdefault("DATABASE_URL", DEFAULT_DB)
-    redis_url = os.environ.setdefault("REDIS_URL", DEFAULT_REDIS)
+    os.environ.setdefault("REDIS_URL", DEFAULT_REDIS)
     os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-0123456789-0123456789-0123456789")
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
     db_name = db_url.rsplit("/", 1)[1]
@@ -103,7 +103,7 @@ def main() -> None:
         peak = {"mb": 0.0, "one": 0.0}
         stop = threading.Event()
 
-        def sample(root: int = worker.pid) -> None:
+        def sample(root: int = worker.pid, stop: threading.Event = stop, peak: dict = peak) -> None:
             while not stop.is_set():
                 sizes = rss_mb(process_tree(root))
                 peak["mb"] = max(peak["mb"], sum(sizes))

@@ -2,11 +2,19 @@
 
 Entry points:
     forecast_frame(history, horizon=, season_length=, params=, series_groups=, group_profiles=)
-        -> ForecastResult(forecasts, series, errors)          (pipeline.py)
-    reconcile_hierarchy(forecasts, keys, levels=)  -> coherent forecasts at every level
-                                                               (hierarchy.py)
+        history: series_id, period (int ordinal), value
+        -> ForecastResult(forecasts, series, errors)                       pipeline.py
+    seasonal_profiles(panel, groups, season_length) -> {group: indices}   pipeline.py
+    reconcile_hierarchy(forecasts, keys, levels=, method=, base=)
+        -> coherent forecasts at every level                               hierarchy.py
+    aggregate_history(history, keys, levels=) -> histories of the aggregate nodes
+
+Modules by purpose: panel (long frame ↔ padded arrays), classify (ADI/CV², history length),
+seasonality (test, decomposition, profiles), smoothing / theta / intermittent / baselines
+(models), ensemble (combination members, temporal aggregation), intervals, guards, metrics.
 """
 
+from forecasting.engine.hierarchy import aggregate_history, reconcile_hierarchy
 from forecasting.engine.pipeline import (
     EngineParams,
     ForecastResult,
@@ -18,7 +26,9 @@ from forecasting.engine.pipeline import (
 __all__ = [
     "EngineParams",
     "ForecastResult",
+    "aggregate_history",
     "forecast_frame",
     "forecast_panel",
+    "reconcile_hierarchy",
     "seasonal_profiles",
 ]

@@ -6,7 +6,8 @@ Outputs, one entry per series:
                     demands) and CV² (squared coefficient of variation of non-zero sizes):
                     smooth (ADI < 1.32, CV² < 0.49), erratic (ADI < 1.32, CV² ≥ 0.49),
                     intermittent (ADI ≥ 1.32, CV² < 0.49), lumpy (ADI ≥ 1.32, CV² ≥ 0.49),
-                    or ``zero`` when the history holds no demand at all;
+                    or ``zero`` when the history holds no demand at all (``signed`` is set by
+                    the pipeline for series with negative values when negatives are allowed);
     history class — ``new`` (too few points to fit any model), ``short`` (too few to
                     estimate its own seasonality: the family profile is used) or ``normal``.
 """
@@ -19,6 +20,7 @@ ADI_CUT = 1.32
 CV2_CUT = 0.49
 
 SMOOTH, ERRATIC, INTERMITTENT, LUMPY, ZERO = "smooth", "erratic", "intermittent", "lumpy", "zero"
+SIGNED = "signed"
 NEW, SHORT, NORMAL = "new", "short", "normal"
 
 

@@ -54,7 +54,9 @@ MODELS: dict[str, tuple[Callable[[np.ndarray, np.ndarray, int, int], Fit], int, 
     "ses": (_ses, len(smoothing.SES_ALPHAS), 2),
     "damped": (
         _damped,
-        smoothing.DAMPED_ALPHAS.size * smoothing.DAMPED_BETA_SHARES.size * smoothing.DAMPED_PHIS.size,
+        smoothing.DAMPED_ALPHAS.size
+        * smoothing.DAMPED_BETA_SHARES.size
+        * smoothing.DAMPED_PHIS.size,
         4,
     ),
     "theta": (_theta, len(theta.THETA_ALPHAS) * len(theta.THETA_THETAS), 5),
@@ -99,11 +101,29 @@ def fit_member(name: str, x: np.ndarray, start: np.ndarray, horizon: int) -> Fit
         fit = fitter(xl, ln, steps, k)
         fc[idx], sigma2[idx], growth[idx] = fit.forecast, fit.sigma2, fit.growth
     if k > 1:
-        # each block forecast spread evenly; variance of one period ≈ block variance / k²
-        fc = np.repeat(fc / k, k, axis=1)[:, :horizon]
+        fc = _disaggregate(fc / k, k, horizon)
         growth = np.repeat(growth, k, axis=1)[:, :horizon]
+        # the variance of a block mean (1/k² of the block's): the aggregated fit's residuals
+        # mix noise with level changes, and 1/k (one period's noise if independent)
+        # over-corrected the log-scale mean on both M3 (13.61 vs 13.45) and the synthetic
+        # hierarchy (+5.5 % vs +2.0 % bias); bands are calibrated on the backtest anyway
         sigma2 = sigma2 / k**2
     return Fit(fc, sigma2, growth)
+
+
+def _disaggregate(block_means: np.ndarray, k: int, horizon: int) -> np.ndarray:
+    """Per-period path through the block means placed at the block centres.
+
+    Spreading each block evenly would turn a trend into a staircase; straight lines between
+    consecutive centres (extended before the first and after the last) keep every block's
+    mean on a linear path and follow a trend smoothly.
+    """
+    if block_means.shape[1] == 1:
+        return np.repeat(block_means, horizon, axis=1)
+    u = (np.arange(1, horizon + 1) - (k + 1) / 2) / k  # position in units of blocks
+    j = np.clip(np.floor(u).astype(int), 0, block_means.shape[1] - 2)
+    frac = (u - j)[None, :]
+    return block_means[:, j] * (1 - frac) + block_means[:, j + 1] * frac
 
 
 def combine(
@@ -113,7 +133,7 @@ def combine(
 
     The variance is the members' mean variance: member errors are strongly but not
     perfectly correlated, so this is mildly conservative; the backtest calibration in
-    intervals.py corrects the overall level.
+    intervals.py sets the overall level.
     """
     pts = np.stack(points)
     with warnings.catch_warnings():

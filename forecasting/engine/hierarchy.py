@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import linalg, sparse
 
 BAND_COLUMNS = ("lo80", "hi80", "lo95", "hi95")
 DEFAULT_LEVELS: dict[str, list[str]] = {
@@ -114,88 +115,88 @@ def _finish(parts: list[pd.DataFrame], key_cols: list[str]) -> pd.DataFrame:
 
 def _wls(bottom, levels, key_cols, base, method) -> pd.DataFrame:
     names = list(levels)
-    bottom_level = names[0]
-    bcols = levels[bottom_level]
-    # bottom nodes: the bottom series aggregated to the bottom level's keys (usually 1:1)
+    bcols = levels[names[0]]
+    # bottom nodes: the bottom series summed to the bottom level's keys (usually one each)
     b = _aggregate_bands(bottom, [*bcols, "step"], 0.0)
-    b_nodes = b[bcols].drop_duplicates().reset_index(drop=True)
-    b_nodes["b_idx"] = np.arange(len(b_nodes))
     steps = np.sort(b["step"].unique())
-    nb = len(b_nodes)
-    # bottom-node → key attributes, to know which aggregate each bottom node falls in
     attrs = bottom.drop_duplicates(bcols)[list(dict.fromkeys([*bcols, *key_cols]))]
-    attrs = attrs.merge(b_nodes, on=bcols)
-    agg_rows, agg_meta = [], []
+    attrs = attrs.reset_index(drop=True)
+    nb = len(attrs)
+    # node table: bottom nodes, then one row per aggregate node; S maps bottom → aggregate
+    nodes = [attrs[bcols].assign(level=names[0])]
+    rows, cols_ = [], []
+    offset = 0
     for name in names[1:]:
         cols = levels[name]
         if cols:
             codes, uniques = pd.factorize(pd.MultiIndex.from_frame(attrs[cols]), sort=True)
-            for k, u in enumerate(uniques):
-                agg_rows.append(attrs["b_idx"].to_numpy()[codes == k])
-                agg_meta.append((name, dict(zip(cols, u if isinstance(u, tuple) else (u,)))))
+            table = (
+                pd.DataFrame(list(uniques), columns=cols)
+                if len(cols) > 1
+                else pd.DataFrame({cols[0]: [u[0] if isinstance(u, tuple) else u for u in uniques]})
+            )
         else:
-            agg_rows.append(attrs["b_idx"].to_numpy())
-            agg_meta.append((name, {}))
-    na = len(agg_rows)
-    # base forecasts as (node, step) matrices: bottom nodes first, then aggregates
-    y_hat = np.zeros((nb + na, len(steps)))
-    var = np.ones((nb + na, len(steps)))
-    bm = b.merge(b_nodes, on=bcols)
-    si = np.searchsorted(steps, bm["step"].to_numpy())
-    y_hat[bm["b_idx"].to_numpy(), si] = bm["forecast"].to_numpy()
-    var[bm["b_idx"].to_numpy(), si] = _band_var(bm)
+            codes, table = np.zeros(nb, dtype=int), pd.DataFrame(index=[0])
+        nodes.append(table.assign(level=name))
+        rows.append(offset + codes)
+        cols_.append(np.arange(nb))
+        offset += len(table)
+    na = offset
+    node_table = pd.concat(nodes, ignore_index=True)
+    for c in key_cols:
+        if c not in node_table.columns:
+            node_table[c] = pd.NA
+    node_table["node"] = np.arange(nb + na)
+    S = sparse.csr_matrix(
+        (np.ones(nb * (len(names) - 1)), (np.concatenate(rows), np.concatenate(cols_))),
+        shape=(na, nb),
+    )
+    # base forecasts and band offsets as (node, step) matrices
+    y_hat = np.full((nb + na, len(steps)), np.nan)
+    var = np.full((nb + na, len(steps)), np.nan)
     half = {c: np.zeros((nb + na, len(steps))) for c in BAND_COLUMNS}
-    for c in BAND_COLUMNS:
-        half[c][bm["b_idx"].to_numpy(), si] = (bm[c] - bm["forecast"]).to_numpy()
-    for k, (name, key) in enumerate(agg_meta):
-        sel = base[base["level"] == name]
-        for col, v in key.items():
-            sel = sel[sel[col] == v]
-        if sel.empty:
-            raise ValueError(f"no base forecast for {name} {key}")
-        sj = np.searchsorted(steps, sel["step"].to_numpy())
-        y_hat[nb + k, sj] = sel["forecast"].to_numpy()
-        var[nb + k, sj] = _band_var(sel)
+    bb = b.merge(node_table[node_table["level"] == names[0]][[*bcols, "node"]], on=bcols)
+    agg_base = base[base["level"].isin(names[1:])]
+    keyed = agg_base.merge(
+        node_table[node_table["level"] != names[0]], on=["level", *key_cols], how="inner"
+    )
+    for frame in (bb, keyed):
+        node, j = frame["node"].to_numpy(), np.searchsorted(steps, frame["step"].to_numpy())
+        y_hat[node, j] = frame["forecast"].to_numpy()
+        var[node, j] = _band_var(frame)
         for c in BAND_COLUMNS:
-            half[c][nb + k, sj] = (sel[c] - sel["forecast"]).to_numpy()
-    # constraint matrix C (aggregates × nodes): node − Σ its bottom nodes = 0
-    C = np.zeros((na, nb + na))
-    for k, members in enumerate(agg_rows):
-        C[k, nb + k] = 1.0
-        C[k, members] -= 1.0
+            half[c][node, j] = (frame[c] - frame["forecast"]).to_numpy()
+    if np.isnan(y_hat[nb:]).any():
+        missing = node_table.iloc[nb + np.flatnonzero(np.isnan(y_hat[nb:]).any(axis=1))[:5]]
+        raise ValueError(f"no base forecast for aggregate node(s): {missing.to_dict('records')}")
+    # constraint C = [−S | I]: each aggregate minus the sum of its bottom nodes is zero
+    C = sparse.hstack([-S, sparse.identity(na, format="csr")], format="csr")
     if method == "wls_struct":
-        w = np.concatenate([np.ones(nb), [len(r) for r in agg_rows]]).astype(float)
-        W = np.repeat(w[:, None], len(steps), axis=1)
+        w = np.concatenate([np.ones(nb), np.asarray(S.sum(axis=1)).ravel()])
     else:
-        W = np.maximum(var, 1e-12)
-    y_rec = np.empty_like(y_hat)
-    for j in range(len(steps)):
-        wc = W[:, j : j + 1] * C.T  # W C'
-        lam = np.linalg.solve(C @ wc, C @ y_hat[:, j])
-        y_rec[:, j] = y_hat[:, j] - wc @ lam
-    # coherence from the bottom up removes the solver's rounding residue exactly
-    for k, members in enumerate(agg_rows):
-        y_rec[nb + k] = y_rec[members].sum(axis=0)
-    counts = np.zeros(nb)
-    first_step = bm[bm["step"] == steps[0]]
-    counts[first_step["b_idx"].to_numpy()] = first_step["n_series"].to_numpy()
-    parts = []
-    for node in range(nb + na):
-        if node < nb:
-            name, key = bottom_level, dict(zip(bcols, b_nodes.loc[node, bcols]))
-            n_series = counts[node]
-        else:
-            name, key = agg_meta[node - nb]
-            n_series = counts[agg_rows[node - nb]].sum()
-        frame = pd.DataFrame({"level": name, "step": steps, "forecast": y_rec[node]})
-        for c in BAND_COLUMNS:
-            band = y_rec[node] + half[c][node]
-            frame[c] = np.maximum(band, 0.0) if c.startswith("lo") else band
-        for col, v in key.items():
-            frame[col] = v
-        frame["n_series"] = int(n_series)
-        parts.append(frame)
-    return _finish(parts, key_cols)
+        # diagonal MinT: each node's forecast variance, averaged over the horizon so one
+        # factorisation serves every step
+        w = np.nanmean(np.maximum(var, 1e-12), axis=1)
+    wc = sparse.diags(w) @ C.T  # W C'
+    lam = linalg.cho_solve(linalg.cho_factor((C @ wc).toarray()), C @ y_hat)
+    y_rec = y_hat - wc @ lam
+    # exact coherence: aggregates recomputed from the reconciled bottom (removes rounding)
+    y_rec[nb:] = S @ y_rec[:nb]
+    counts = b[b["step"] == steps[0]].merge(attrs[bcols].reset_index(), on=bcols)
+    n_bottom = np.zeros(nb)
+    n_bottom[counts["index"].to_numpy()] = counts["n_series"].to_numpy()
+    n_series = np.concatenate([n_bottom, S @ n_bottom])
+    k = len(steps)
+    out = node_table.loc[np.repeat(np.arange(nb + na), k), ["level", *key_cols]].reset_index(
+        drop=True
+    )
+    out["step"] = np.tile(steps, nb + na)
+    out["forecast"] = y_rec.ravel()
+    for c in BAND_COLUMNS:
+        band = (y_rec + half[c]).ravel()
+        out[c] = np.maximum(band, 0.0) if c.startswith("lo") else band
+    out["n_series"] = np.repeat(n_series, k).astype(int)
+    return _finish([out], key_cols)
 
 
 def _band_var(frame: pd.DataFrame) -> np.ndarray:
@@ -216,7 +217,11 @@ def aggregate_history(
     out = []
     for name, cols in list(levels.items())[1:]:
         g = h.groupby([*cols, "period"], sort=True)["value"].sum().reset_index()
-        label = g[cols].astype(str).apply(lambda r: "|".join(f"{c}={v}" for c, v in r.items()), axis=1) if cols else ""
+        label = (
+            g[cols].astype(str).apply(lambda r: "|".join(f"{c}={v}" for c, v in r.items()), axis=1)
+            if cols
+            else ""
+        )
         g["series_id"] = (name + "|" + label) if cols else name
         g["level"] = name
         out.append(g)

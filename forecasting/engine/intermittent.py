@@ -1,6 +1,7 @@
 """Croston-family forecasts for intermittent and lumpy demand (vectorised over series).
 
-Input: ``values`` (n, T) right-aligned non-negative history, NaN before each start.
+Input: a left-aligned block ``x`` (n, T) of non-negative history — series i occupies columns
+``0 .. length[i] - 1`` — and ``length`` (n,).
 Output of every fitter: a :class:`~forecasting.engine.smoothing.Fit` with a flat forecast
 (n, H) (these methods forecast a demand *rate*), the one-step in-sample error variance and
 the smoothing weight chosen per series from a small grid by in-sample MSE.
@@ -26,8 +27,8 @@ def _pick(sse: np.ndarray, count: np.ndarray) -> np.ndarray:
     return np.argmin(np.where(np.isfinite(sse), sse, np.inf), axis=1)
 
 
-def croston(values: np.ndarray, start: np.ndarray, horizon: int, *, sba: bool = False) -> Fit:
-    n, width = values.shape
+def croston(x: np.ndarray, length: np.ndarray, horizon: int, *, sba: bool = False) -> Fit:
+    n, width = x.shape
     a = ALPHAS[None, :]
     g = len(ALPHAS)
     z = np.full((n, g), np.nan)  # smoothed size, NaN until the first demand
@@ -37,17 +38,17 @@ def croston(values: np.ndarray, start: np.ndarray, horizon: int, *, sba: bool = 
     count = np.zeros((n, 1))
     bias = (1 - a / 2) if sba else np.ones_like(a)
     for t in range(width):
-        x = values[:, t : t + 1]
-        act = (t >= start)[:, None]
+        xt = x[:, t : t + 1]
+        act = (t < length)[:, None]
         pred = bias * z / p
-        e = x - pred
+        e = xt - pred
         scored = act & np.isfinite(pred)
         sse += np.where(scored, e * e, 0.0)
         count += scored[:, :1]  # every alpha scores the same periods
         q = np.where(act, q + 1, q)
-        demand = act & (x > 0)
+        demand = act & (xt > 0)
         first = demand & np.isnan(z)
-        z = np.where(first, x, np.where(demand, z + a * (x - z), z))
+        z = np.where(first, xt, np.where(demand, z + a * (xt - z), z))
         p = np.where(first, q, np.where(demand, p + a * (q - p), p))
         q = np.where(demand, 0, q)
     best = _pick(sse, count)
@@ -59,8 +60,8 @@ def croston(values: np.ndarray, start: np.ndarray, horizon: int, *, sba: bool = 
     return Fit(fc, sigma2, flat_variance(alpha, horizon), {"alpha": alpha})
 
 
-def tsb(values: np.ndarray, start: np.ndarray, horizon: int) -> Fit:
-    n, width = values.shape
+def tsb(x: np.ndarray, length: np.ndarray, horizon: int) -> Fit:
+    n, width = x.shape
     A, B = np.meshgrid(ALPHAS, BETAS, indexing="ij")
     a, b = A.ravel()[None, :], B.ravel()[None, :]
     g = a.shape[1]
@@ -69,20 +70,20 @@ def tsb(values: np.ndarray, start: np.ndarray, horizon: int) -> Fit:
     sse = np.zeros((n, g))
     count = np.zeros((n, 1))
     for t in range(width):
-        x = values[:, t : t + 1]
-        act = (t >= start)[:, None]
-        first_obs = (t == start)[:, None]
+        xt = x[:, t : t + 1]
+        act = (t < length)[:, None]
+        first_obs = np.full((n, 1), t == 0)
         # probability starts at the first observation's occurrence, refined every period
-        prob = np.where(first_obs, (x > 0).astype(float), prob)
+        prob = np.where(first_obs, (xt > 0).astype(float), prob)
         pred = prob * z
-        e = x - pred
+        e = xt - pred
         scored = act & ~first_obs & np.isfinite(pred)
         sse += np.where(scored, e * e, 0.0)
         count += scored[:, :1]  # every alpha scores the same periods
-        demand = act & (x > 0)
+        demand = act & (xt > 0)
         first = demand & np.isnan(z)
-        z = np.where(first, x, np.where(demand, z + a * (x - z), z))
-        prob = np.where(act & ~first_obs, prob + b * ((x > 0) - prob), prob)
+        z = np.where(first, xt, np.where(demand, z + a * (xt - z), z))
+        prob = np.where(act & ~first_obs, prob + b * ((xt > 0) - prob), prob)
     best = _pick(sse, count)
     r = np.arange(n)
     rate = np.nan_to_num((prob * z)[r, best], nan=0.0)

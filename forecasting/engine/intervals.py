@@ -8,9 +8,10 @@ times the model's variance growth over the horizon. Output: ``lo80, hi80, lo95, 
 (n, H), nested around the point (lo95 ≤ lo80 ≤ point ≤ hi80 ≤ hi95), clipped at 0 for demand.
 
 In-sample errors understate out-of-sample errors (the parameters were fitted to those very
-points), so :func:`calibration_scale` widens every band by how much the backtest errors exceed
-their predicted spread, pooled over the batch: a robust ratio (median of squared z-scores
-against the χ²₁ median) that may only widen, never narrow, and is ignored for few points.
+points), so the multipliers are calibrated on the backtest, split-conformal style: the
+backtest errors are standardised by the spread the model predicted for them, and the 80th
+and 95th percentiles of their absolute values, pooled over the batch, replace the normal
+quantiles 1.28 and 1.96 (bounded to 0.8–3 times them, and used only with enough points).
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ import numpy as np
 
 Z80 = 1.2815515655446004
 Z95 = 1.959963984540054
-CHI2_1_MEDIAN = 0.454936423119572  # median of a chi-square with one degree of freedom
 MIN_POINTS = 30
 MAX_SCALE = 3.0
 
 
-def z_scores(actual: np.ndarray, forecast: np.ndarray, sd: np.ndarray, log: np.ndarray) -> np.ndarray:
+def z_scores(
+    actual: np.ndarray, forecast: np.ndarray, sd: np.ndarray, log: np.ndarray
+) -> np.ndarray:
     """Standardised backtest errors; log-scale rows compare log(actual / forecast)."""
     with np.errstate(invalid="ignore", divide="ignore"):
         log_err = np.log(actual / forecast)
@@ -32,11 +34,14 @@ def z_scores(actual: np.ndarray, forecast: np.ndarray, sd: np.ndarray, log: np.n
         return err / sd
 
 
-def calibration_scale(z: np.ndarray) -> float:
-    z2 = z[np.isfinite(z)] ** 2
-    if z2.size < MIN_POINTS:
-        return 1.0
-    return float(np.clip(np.sqrt(np.median(z2) / CHI2_1_MEDIAN), 1.0, MAX_SCALE))
+def calibrated_quantiles(z: np.ndarray) -> tuple[float, float]:
+    """Multipliers (k80, k95) for the sd from standardised backtest errors."""
+    az = np.abs(z[np.isfinite(z)])
+    if az.size < MIN_POINTS:
+        return Z80, Z95
+    k80 = float(np.clip(np.quantile(az, 0.80), 0.8 * Z80, MAX_SCALE * Z80))
+    k95 = float(np.clip(np.quantile(az, 0.95), 0.8 * Z95, MAX_SCALE * Z95))
+    return k80, max(k95, k80)
 
 
 def bands(
@@ -44,13 +49,14 @@ def bands(
     sd: np.ndarray,
     log: np.ndarray,
     *,
-    scale: float = 1.0,
+    k80: float = Z80,
+    k95: float = Z95,
     nonnegative: bool = True,
 ) -> dict[str, np.ndarray]:
-    sd = np.where(np.isfinite(sd) & (sd > 0), sd, 0.0) * scale
+    sd = np.where(np.isfinite(sd) & (sd > 0), sd, 0.0)
     out = {}
     with np.errstate(over="ignore", invalid="ignore"):
-        for name, z in (("80", Z80), ("95", Z95)):
+        for name, z in (("80", k80), ("95", k95)):
             lo_add, hi_add = point - z * sd, point + z * sd
             # cap the exponent: a wild log-scale spread must not overflow to inf
             spread = np.exp(np.minimum(z * sd, 50.0))

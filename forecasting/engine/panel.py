@@ -81,7 +81,10 @@ def panel_from_frame(
 
     bad_period = ~np.isfinite(frame["period"].to_numpy(dtype=float))
     bad_value = ~np.isfinite(frame["value"].to_numpy())
-    for mask, text in ((bad_period, "period is not a number"), (bad_value, "value is not a finite number")):
+    for mask, text in (
+        (bad_period, "period is not a number"),
+        (bad_value, "value is not a finite number"),
+    ):
         for sid in pd.unique(frame.loc[mask, "series_id"]):
             errors.setdefault(sid, text)
     dup = frame.duplicated(["series_id", "period"], keep=False)

@@ -20,11 +20,17 @@ Routes (each series takes exactly one):
     new           fewer than ``min_fit`` points → mean level × family profile (or naive)
     intermittent  ADI ≥ 1.32 → Croston / SBA / TSB, chosen by backtest MASE
     short         smooth/erratic, under two seasons → family profile + SES/Theta combination
-    continuous    smooth/erratic, two seasons or more → own seasonality (90 % ACF test,
-                  classical decomposition) + combination of the ``members``; or per-series
-                  backtest selection among members and combination with ``policy="select"``
-All series of a route are fitted together (vectorised); the backtest reruns the same route on
-the history cut ``backtest_horizon`` periods earlier.
+    continuous    smooth/erratic, two seasons or more → own seasonality if significant
+                  (seasonality.py: 90 % test, classical decomposition) + the combination of
+                  ``members`` (ensemble.py); with ``policy="select"`` instead the candidate
+                  (members, combination, Naïve2, seasonal naive) with the best backtest
+The smoothing routes fit strictly positive series on the log scale (``log_scale``) and give
+the mean (``point="mean"``, bias-adjusted back-transform) so that sums over territories and
+products are unbiased. All series of a route are fitted together (vectorised); the backtest
+reruns the same route on the history cut ``backtest_horizon`` periods earlier and gives the
+per-series sMAPE/MASE/WAPE/bias and the interval calibration (intervals.py). Every chosen
+forecast passes the guards (guards.py); a failing one is replaced by the route's fallback and
+the reason recorded.
 """
 
 from __future__ import annotations
@@ -37,13 +43,10 @@ import pandas as pd
 
 from forecasting.engine import baselines, intermittent, intervals, metrics
 from forecasting.engine.classify import (
-    ERRATIC,
     INTERMITTENT,
     LUMPY,
-    NEW,
-    NORMAL,
     SHORT,
-    SMOOTH,
+    SIGNED,
     ZERO,
     demand_class,
     demand_stats,
@@ -86,8 +89,8 @@ class EngineParams:
     short_members: tuple[str, ...] = SHORT_MEMBERS
     combine: str = "mean"  # "mean" or "median" of the members
     policy: str = "combine"  # "combine": always the combination; "select": best backtest
-    selection_metric: str = "mase"  # metric for "select" and for the Croston family
-    backtest_horizon: int | None = None  # default min(horizon, season_length)
+    selection_metric: str = "mase"  # backtest metric of the "select" policy
+    backtest_horizon: int | None = None  # default min(horizon, max(season_length, 6))
     backtest_origins: int = 1
     min_fit: int = 6  # fewer observations: a "new" series
     min_seasons: int = 2  # full seasons needed to estimate a series' own seasonality
@@ -96,6 +99,7 @@ class EngineParams:
     max_history: int | None = None  # keep only this many most recent periods
     season_test_z: float = Z_90
     log_scale: bool = True  # fit strictly positive series on the log scale
+    point: str = "mean"  # log-scale forecasts back-transformed to the "mean" or the "median"
 
 
 @dataclass
@@ -142,7 +146,7 @@ def _new_out(n: int, default: str, fallback: str) -> _RouteOut:
 
 def _route_continuous(values, start, end_period, phase, ctx: _Context, rows) -> _RouteOut:
     m, h, p = ctx.m, ctx.horizon, ctx.params
-    use = seasonal_test(values, m, z=p.season_test_z) if m >= 2 else np.zeros(len(values), bool)
+    use = seasonal_test(values, m, z=p.season_test_z, phase=phase)
     season = build_season(values, phase, end_period, m, h, use=use)
     out = _ensemble(values, start, season, p.members, ctx)
     out.note = np.where(
@@ -183,9 +187,12 @@ def _ensemble(values, start, season: Season, members, ctx: _Context) -> _RouteOu
     points, variances = [], []
     for name in members:
         fit = fit_member(name, z, start, h)
-        with np.errstate(over="ignore", invalid="ignore"):
-            pt = season.restore(np.where(log[:, None], np.exp(fit.forecast), fit.forecast))
         var = fit.sigma2[:, None] * fit.growth
+        # exp of a log-scale forecast is the median; the lognormal mean adds half the noise
+        # variance, so that forecasts summed over territories and products are not biased low
+        shift = 0.5 * fit.sigma2[:, None] if p.point == "mean" else 0.0
+        with np.errstate(over="ignore", invalid="ignore"):
+            pt = season.restore(np.where(log[:, None], np.exp(fit.forecast + shift), fit.forecast))
         # a demand-scale variance follows the seasonal factor; a log-scale one is unchanged
         var = np.where(log[:, None], var, var * season.mult_out**2)
         out.add(name, pt, var, log)
@@ -308,31 +315,36 @@ def seasonal_profiles(
     *,
     z: float = Z_90,
 ) -> dict[object, np.ndarray]:
-    """Group profiles from the series with at least two seasons of history.
+    """Seasonal profile of each group, from the total demand of its long series.
 
-    A group gets a profile when at least half of its long series pass the seasonality test;
-    the profile is the mean of those series' indices (so unseasonal members do not flatten
-    it, and a family that is mostly flat does not impose seasonality on its new products).
+    The series with at least two seasons of history are summed per group and calendar
+    period; where that total passes the seasonality test, its multiplicative indices (by
+    calendar phase) are the group's profile. The total is far less noisy than any single
+    product × territory series, and a family that is mostly flat gets no profile at all.
     """
     m = season_length
-    values = np.maximum(panel.values, 0.0)
-    long = panel.length >= 2 * m
+    long = (panel.length >= 2 * m) & np.array([g is not None and not _isna(g) for g in groups])
     if m < 2 or not long.any():
         return {}
     rows = np.flatnonzero(long)
-    v = values[rows]
-    test = seasonal_test(v, m, z=z)
-    idx = seasonal_indices(v, panel.phase(m)[rows], m)
-    ok = np.isfinite(idx).all(axis=1)
-    out: dict[object, np.ndarray] = {}
-    g = groups[rows]
-    for group in pd.unique(g[pd.notna(g)]):
-        members = g == group
-        seasonal = members & test & ok
-        if seasonal.sum() >= 1 and seasonal.sum() * 2 >= members.sum():
-            prof = idx[seasonal].mean(axis=0)
-            out[group] = prof / prof.mean()
-    return out
+    width = panel.width
+    values = np.maximum(panel.values[rows], 0.0)
+    period = panel.end_period[rows, None] - (width - 1 - np.arange(width))[None, :]
+    ok = np.isfinite(values)
+    frame = pd.DataFrame(
+        {
+            "series_id": np.repeat(groups[rows], width)[ok.ravel()],
+            "period": period[ok],
+            "value": values[ok],
+        }
+    )
+    totals = frame.groupby(["series_id", "period"], sort=False)["value"].sum().reset_index()
+    tp, _ = panel_from_frame(totals)
+    ph = tp.phase(m)
+    test = seasonal_test(tp.values, m, z=z, phase=ph)
+    idx = seasonal_indices(tp.values, ph, m)
+    good = test & np.isfinite(idx).all(axis=1) & (np.nanmin(idx, axis=1) > 0)
+    return {g: idx[i] for i, g in enumerate(tp.ids) if good[i]}
 
 
 def forecast_panel(
@@ -356,6 +368,9 @@ def forecast_panel(
     values = panel.values
     length = panel.length
     demand = demand_class(values)
+    if not params.nonnegative:
+        # a series with negative values is not demand: no Croston, no "zero" shortcut
+        demand[(values < 0).any(axis=1)] = SIGNED
     hist = history_class(length, min_fit=params.min_fit, min_seasonal=params.min_seasons * m)
 
     groups = _groups_array(panel.ids, series_groups)
@@ -377,7 +392,7 @@ def forecast_panel(
     route[length < params.min_fit] = "new"
     route[demand == ZERO] = "zero"
     phase = panel.phase(m) if m >= 2 else np.zeros(values.shape, dtype=int)
-    bt_h = params.backtest_horizon or max(1, min(h, m))
+    bt_h = params.backtest_horizon or min(h, max(m, 6))
 
     acc = _Accumulator(n, h)
     for name, fn in ROUTES.items():
@@ -386,9 +401,14 @@ def forecast_panel(
             _forecast_route(name, fn, panel, phase, rows, ctx, bt_h, demand, acc)
 
     done = acc.model != ""
-    scale = intervals.calibration_scale(np.concatenate(acc.z)) if acc.z else 1.0
+    k80, k95 = intervals.calibrated_quantiles(np.concatenate(acc.z) if acc.z else np.zeros(0))
     bands = intervals.bands(
-        acc.point[done], acc.sd[done], acc.log[done], scale=scale, nonnegative=params.nonnegative
+        acc.point[done],
+        acc.sd[done],
+        acc.log[done],
+        k80=k80,
+        k95=k95,
+        nonnegative=params.nonnegative,
     )
     if params.nonnegative:
         for i in np.flatnonzero((negatives > 0) & done):
@@ -450,11 +470,9 @@ def _forecast_route(name, fn, panel: Panel, phase, rows, ctx: _Context, bt_h, de
     full, bad = _run_route(fn, panel, phase, rows, 0, ctx)
     for r, msg in bad.items():
         acc.failed[panel.ids[r]] = msg
-    keep = np.array([r not in bad for r in rows], dtype=bool)
-    rows = rows[keep]
+    rows = np.array([r for r in rows if r not in bad], dtype=int)
     if not len(rows):
         return
-    full = _take(full, keep)
     bt_scores, bt_cache = _backtest(fn, panel, phase, rows, ctx, bt_h)
     choice, why = _choose(name, full, bt_scores, params, rows, demand, panel.values)
     pick = np.arange(len(rows))
@@ -468,8 +486,10 @@ def _forecast_route(name, fn, panel: Panel, phase, rows, ctx: _Context, bt_h, de
     for j in np.flatnonzero(failed):
         fb = full.fallback
         again, _, fpoint = check_forecasts(
-            full.points[fb][j : j + 1], history[j : j + 1],
-            max_growth=params.max_growth, nonnegative=params.nonnegative,
+            full.points[fb][j : j + 1],
+            history[j : j + 1],
+            max_growth=params.max_growth,
+            nonnegative=params.nonnegative,
         )
         if again[0]:
             # last resort: the last observation carried forward, no spread to speak of
@@ -516,7 +536,9 @@ def _isna(x) -> bool:
 def _groups_array(ids: np.ndarray, series_groups) -> np.ndarray:
     if series_groups is None:
         return np.full(len(ids), None, dtype=object)
-    mapping = series_groups.to_dict() if isinstance(series_groups, pd.Series) else dict(series_groups)
+    mapping = (
+        series_groups.to_dict() if isinstance(series_groups, pd.Series) else dict(series_groups)
+    )
     return np.array([mapping.get(i) for i in ids], dtype=object)
 
 
@@ -571,20 +593,6 @@ def _concat(parts: list[_RouteOut]) -> _RouteOut:
     )
 
 
-def _take(out: _RouteOut, keep: np.ndarray) -> _RouteOut:
-    if keep.all():
-        return out
-    return _RouteOut(
-        {k: v[keep] for k, v in out.points.items()},
-        {k: v[keep] for k, v in out.variances.items()},
-        {k: v[keep] for k, v in out.logvar.items()},
-        out.default,
-        out.fallback,
-        out.note[keep],
-        out.seasonal[keep],
-    )
-
-
 def _backtest(fn, panel: Panel, phase, rows, ctx: _Context, bt_h: int):
     """Scores per candidate (averaged over origins) and the first origin's errors for
     interval calibration. Series too short to leave ``min_fit`` points are not scored."""
@@ -633,7 +641,9 @@ def _backtest(fn, panel: Panel, phase, rows, ctx: _Context, bt_h: int):
     scores = {}
     for name, acc in sums.items():
         with np.errstate(invalid="ignore", divide="ignore"):
-            scores[name] = {k: np.where(counts[name] > 0, v / counts[name], np.nan) for k, v in acc.items()}
+            scores[name] = {
+                k: np.where(counts[name] > 0, v / counts[name], np.nan) for k, v in acc.items()
+            }
     return scores, cache
 
 
@@ -644,7 +654,11 @@ def _choose(route: str, full: _RouteOut, bt_scores, params: EngineParams, rows, 
     metric = params.selection_metric
     if route == "continuous" or route == "short":
         members = params.members if route == "continuous" else params.short_members
-        desc = f"mean of {', '.join(members)}" if params.combine == "mean" else f"median of {', '.join(members)}"
+        desc = (
+            f"mean of {', '.join(members)}"
+            if params.combine == "mean"
+            else f"median of {', '.join(members)}"
+        )
         if params.policy == "select" and bt_scores:
             names = [k for k in full.points if k in bt_scores]
             table = np.stack([bt_scores[k][metric] for k in names], axis=1)
@@ -653,7 +667,9 @@ def _choose(route: str, full: _RouteOut, bt_scores, params: EngineParams, rows, 
             for j in range(n):
                 if has[j]:
                     choice[j] = names[best[j]]
-                    why[j] = f"lowest backtest {metric.upper()} ({table[j, best[j]]:.3g}) among {len(names)} candidates"
+                    why[j] = (
+                        f"lowest backtest {metric.upper()} ({table[j, best[j]]:.3g}) among {len(names)} candidates"
+                    )
                 else:
                     why[j] = f"combination ({desc}): history too short to backtest"
         else:
@@ -669,7 +685,9 @@ def _choose(route: str, full: _RouteOut, bt_scores, params: EngineParams, rows, 
             cls = f"{demand[rows[j]]} demand (ADI {adi[j]:.2f}, CV² {cv2[j]:.2f})"
             if names and has[j]:
                 choice[j] = names[best[j]]
-                why[j] = f"{cls}: lowest backtest MASE ({table[j, best[j]]:.3g}) in the Croston family"
+                why[j] = (
+                    f"{cls}: lowest backtest MASE ({table[j, best[j]]:.3g}) in the Croston family"
+                )
             else:
                 why[j] = f"{cls}: SBA (history too short to backtest)"
     elif route == "new":
@@ -686,8 +704,4 @@ __all__ = [
     "forecast_frame",
     "forecast_panel",
     "seasonal_profiles",
-    "ERRATIC",
-    "SMOOTH",
-    "NEW",
-    "NORMAL",
 ]

@@ -54,7 +54,9 @@ def flat_variance(alpha: np.ndarray, horizon: int) -> np.ndarray:
     return 1.0 + (h - 1) * np.asarray(alpha)[:, None] ** 2
 
 
-def damped_variance(alpha: np.ndarray, beta: np.ndarray, phi: np.ndarray, horizon: int) -> np.ndarray:
+def damped_variance(
+    alpha: np.ndarray, beta: np.ndarray, phi: np.ndarray, horizon: int
+) -> np.ndarray:
     """ETS(A,Ad,N) growth: 1 + Σ_{j<h} (α + β φ(1−φ^j)/(1−φ))²."""
     j = np.arange(1, horizon)[None, :]
     phi = np.asarray(phi)[:, None]
@@ -101,7 +103,12 @@ def ses(x: np.ndarray, length: np.ndarray, horizon: int, alphas: np.ndarray = SE
     alpha = alphas[best]
     final = end_level[r, best] + (1 - alpha) ** length * l0[r, best]
     sigma2 = np.maximum(sse[r, best], 0) / np.maximum(length - 1, 1)
-    return Fit(np.repeat(final[:, None], horizon, 1), sigma2, flat_variance(alpha, horizon), {"alpha": alpha})
+    return Fit(
+        np.repeat(final[:, None], horizon, 1),
+        sigma2,
+        flat_variance(alpha, horizon),
+        {"alpha": alpha},
+    )
 
 
 def _damped_tables(A: np.ndarray, B: np.ndarray, P: np.ndarray, width: int):
@@ -147,7 +154,9 @@ def damped(
     than one chosen for the next period only (measured in bench/README.md).
     """
     if fit_steps > 1:
-        return _damped_multistep(x, length, horizon, _grid(alphas, beta_shares, phis), phis, fit_steps)
+        return _damped_multistep(
+            x, length, horizon, _grid(alphas, beta_shares, phis), phis, fit_steps
+        )
     n, width = x.shape
     A, B, P = _grid(alphas, beta_shares, phis)
     a, b_, p = A[None, :], B[None, :], P[None, :]
