@@ -12,19 +12,17 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zlib
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from django.apps import apps
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from core.bulk.spec import ResourceSpec
 
 STAGE = "_bulk_stage"
-BULK_LOCK_SPACE = 7_041_001  # first key of the advisory locks taken by bulk writers
 
 
 @dataclass(frozen=True)
@@ -71,13 +69,16 @@ def upsert_frame(spec: ResourceSpec, frame: pd.DataFrame) -> UpsertCounts:
     insert_params = [now, now, *defaults.values()]
     select_extra = ", ".join(["%s"] * len(insert_params))
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # One bulk writer per table at a time (validation still runs in parallel): concurrent
-            # batches would otherwise share row locks on the same referenced products/accounts
-            # (foreign-key checks turn them into multixacts, much slower) and could deadlock on
-            # overlapping keys; it also keeps the check below for new keys true until commit.
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [BULK_LOCK_SPACE, zlib.crc32(table.encode()) >> 1])
-            if len(key) == 1 and _append_if_all_new(cursor, spec, frame, key[0], now, defaults):
+        if connection.vendor == "postgresql" and len(key) == 1:
+            # Batches of different workers write in parallel (the database is most of the cost
+            # and needs both cores). A concurrent batch may insert one of these keys between the
+            # check and the COPY: the savepoint then falls back to the upsert below.
+            try:
+                with transaction.atomic():
+                    appended = _append_if_all_new(cursor, spec, frame, key[0], now, defaults)
+            except connection.Database.IntegrityError:
+                appended = False
+            if appended:
                 return UpsertCounts(created=len(frame), updated=0, unchanged=0)
         cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
         cursor.execute(f"CREATE TEMP TABLE {STAGE} AS SELECT {cols_sql} FROM {table} WHERE 1 = 0")
@@ -96,7 +97,8 @@ def upsert_frame(spec: ResourceSpec, frame: pd.DataFrame) -> UpsertCounts:
         conflict = ", ".join(_qn(c) for c in key)
         total = len(frame)
         if connection.vendor == "postgresql":
-            # Rows go in key order, which keeps the unique index inserts local.
+            # Rows go in key order: concurrent batches with overlapping keys lock them in the same
+            # order (no deadlock), and the unique index inserts stay local.
             changed = " OR ".join(f"t.{_qn(c)} IS DISTINCT FROM excluded.{_qn(c)}" for c in updatable) or "FALSE"
             cursor.execute(
                 f"""WITH up AS (

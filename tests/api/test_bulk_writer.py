@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from core.bulk.writer import _copy_text
 
@@ -20,3 +21,39 @@ def test_copy_text_escapes_text_and_writes_nulls_ids_and_exact_decimals():
         "2\t\\N\t\\N\t\\N\t\t\\N",
         "3\t1e-05\t3\t3\t\t\\N",
     ]
+
+
+class _CheckSeesNothing:
+    """A cursor whose check for existing keys finds none, as when another batch inserts them
+    between that check and the COPY."""
+
+    def __init__(self, cursor):
+        self._cursor = cursor
+        self.cursor = cursor.cursor
+
+    def execute(self, sql, params=None):
+        if sql.startswith("SELECT 1 FROM"):
+            return self._cursor.execute("SELECT 1 WHERE false")
+        return self._cursor.execute(sql, params)
+
+    def fetchone(self):
+        return self._cursor.fetchone()
+
+
+def test_keys_inserted_by_a_concurrent_batch_fall_back_to_the_upsert(api, monkeypatch):
+    from django.db import connection
+
+    from core.bulk import writer
+    from inventory.models import ProductFamily
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the direct COPY of new keys is the PostgreSQL path")
+    first = api.post("/api/v1/product-families/bulk", data=b"code,name\nPMP,Pumps\n", content_type="text/csv")
+    assert first.json()["created"] == 1
+    append = writer._append_if_all_new
+    monkeypatch.setattr(writer, "_append_if_all_new", lambda cursor, *a: append(_CheckSeesNothing(cursor), *a))
+    again = api.post("/api/v1/product-families/bulk", data=b"code,name\nPMP,Pumps & motors\nVLV,Valves\n",
+                     content_type="text/csv")
+    assert again.status_code == 200, again.json()
+    assert (again.json()["created"], again.json()["updated"]) == (1, 1)
+    assert dict(ProductFamily.objects.values_list("code", "name")) == {"PMP": "Pumps & motors", "VLV": "Valves"}
