@@ -75,6 +75,22 @@ def demand_history_frame(*, as_of: dt.date, history_months: int, series: pd.Data
     return frame[["series_id", "period", "value"]]
 
 
+def family_history_frame(*, as_of: dt.date, history_months: int) -> pd.DataFrame:
+    """Monthly demand per product family (engine long format; series_id = family id as text)."""
+    start, end = history_window(as_of=as_of, months=history_months)
+    rows = (
+        SalesOrderLine.objects.filter(status__in=DEMAND_STATUSES, order_date__gte=start, order_date__lte=end)
+        .annotate(month=TruncMonth("order_date"))
+        .values_list("product__family_id", "month").annotate(units=Sum("quantity")).order_by()
+    )
+    frame = pd.DataFrame.from_records(list(rows), columns=["family_id", "month", "units"])
+    return pd.DataFrame({
+        "series_id": frame["family_id"].astype(str),
+        "period": [month_ordinal(m) for m in frame["month"]],
+        "value": frame["units"].astype(float),
+    }).sort_values(["series_id", "period"], ignore_index=True)
+
+
 def latest_finished_run(*, user=None) -> ForecastRun | None:
     runs = ForecastRun.objects.finished() if user is None else ForecastRun.objects.for_user(user).finished()
     return runs.order_by("-finished_at", "-id").first()

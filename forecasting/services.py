@@ -28,7 +28,12 @@ from forecasting.models import (
     ForecastRun,
     ForecastSeries,
 )
-from forecasting.selectors import demand_history_frame, ordinal_month, series_universe
+from forecasting.selectors import (
+    demand_history_frame,
+    family_history_frame,
+    ordinal_month,
+    series_universe,
+)
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +77,7 @@ def forecast_run_plan(*, run_id: int) -> list[int]:
             for i, start in enumerate(range(0, len(keys), size))
         ]
         ForecastChunk.objects.bulk_create(chunks)
+        run.parameters = {**run.parameters, "family_profiles": _family_profiles(run)}
         run.series_total = len(keys)
         run.chunks_total = len(chunks)
         run.status = ForecastRun.Status.RUNNING
@@ -79,6 +85,20 @@ def forecast_run_plan(*, run_id: int) -> list[int]:
         run.percent = 0 if chunks else 99
         run.save()
         return [c.index for c in chunks]
+
+
+def _family_profiles(run: ForecastRun) -> dict[str, list[float]]:
+    """Seasonal profile of each family from its total demand, computed once per run so every
+    chunk gives its new and short series the same, well-estimated profile."""
+    from forecasting.engine import seasonal_profiles
+    from forecasting.engine.panel import panel_from_frame
+
+    history = family_history_frame(as_of=run.as_of, history_months=run.parameters["history_months"])
+    if history.empty:
+        return {}
+    panel, _errors = panel_from_frame(history)
+    profiles = seasonal_profiles(panel, np.asarray(panel.ids), run.season_length)
+    return {str(k): [round(float(x), 6) for x in v] for k, v in profiles.items()}
 
 
 def _family_groups(series: pd.DataFrame) -> pd.Series:
@@ -106,8 +126,9 @@ def forecast_chunk_process(*, run_id: int, index: int) -> bool:
     tail = pd.DataFrame({"series_id": ids, "period": last, "value": 0.0})
     history = pd.concat([history, tail], ignore_index=True).drop_duplicates(["series_id", "period"], keep="first")
     history = history.sort_values(["series_id", "period"], kind="stable")
+    profiles = {k: np.asarray(v) for k, v in run.parameters.get("family_profiles", {}).items()}
     result = forecast_frame(history, horizon=run.horizon, season_length=run.season_length,
-                            series_groups=_family_groups(meta))
+                            series_groups=_family_groups(meta), group_profiles=profiles or None)
     return _chunk_save(chunk, meta, result, seconds=time.monotonic() - started)
 
 
