@@ -2,12 +2,12 @@
 statements for the last three complete months (plus the current month as a draft).
 
 - ``STD-2026``: marginal tiers on revenue attainment per month (3 % up to quota, an accelerator
-  of 4.5 % from 100 % and 6 % from 150 %), a payout cap of 12,000 per month; controls are
+  of 4.5 % from 100 % and 6 % from 150 %), a payout cap of 25,000 per month; controls are
   supply-constrained (base rate only, no accelerator).
-- ``NEWHIRE``: the same tiers with a recoverable draw of 3,000 per month, recovery capped at
-  50 % of the month's earnings; the rep hired two months before the demo date is on it.
-Quotas: each rep's credited revenue per month over the year before the closed months, +5 %,
-rounded to hundreds (deterministic).
+- ``NEWHIRE``: the same tiers, uncapped, with a recoverable draw (set 10 % above the new hire's first month),
+  recovery capped at 50 % of the month's earnings; the rep hired two months before the demo date is on it.
+Quotas: 95 % of the monthly revenue of each rep's territories (× share) over the year before the
+closed months, rounded to hundreds (deterministic).
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def wipe() -> None:
 
 def _quotas(start: dt.date, end: dt.date, months: int, on: dt.date) -> dict[str, Decimal]:
     """Per rep: the average monthly revenue of the territories they hold on ``on`` (× share)
-    over [start, end], +5 %, to hundreds (a new hire inherits their territory's history)."""
+    over [start, end], 95 % of it, to hundreds (a new hire inherits their territory's history)."""
     revenue = dict(
         SalesOrderLine.objects.counting().between(start, end).values("territory_id")
         .annotate(total=Sum("net_amount")).values_list("territory_id", "total")
@@ -63,7 +63,7 @@ def _quotas(start: dt.date, end: dt.date, months: int, on: dt.date) -> dict[str,
             "rep__username", "territory_id", "share"):
         out[username] += (revenue.get(territory_id) or Decimal(0)) * share / 100
     return {
-        rep: max(Decimal(100), (total / months * Decimal("1.05") / 100).quantize(Decimal(1)) * 100)
+        rep: max(Decimal(100), (total / months * Decimal("0.95") / 100).quantize(Decimal(1)) * 100)
         for rep, total in out.items()
     }
 
@@ -74,14 +74,14 @@ def seed(ctx) -> None:
     first_closed = add_months(this_month, -CLOSED_MONTHS)
     year_start = add_months(first_closed, -12)
     common = dict(measure="revenue", basis="period", tier_on="attainment", mode="marginal", tiers=TIERS,
-                  cap_kind="payout", cap_value=Decimal("12000"),
+                  cap_kind="payout", cap_value=Decimal("25000"),
                   base_rate=Decimal("3"), family_rules=[{"family": "CTL", "multiplier": "1", "constrained": True}])
     standard = CompPlan.objects.create(code="STD-2026", name="Field sales: marginal tiers with accelerators",
                                        valid_from=year_start, **common)
     new_hire = CompPlan.objects.create(
         code="NEWHIRE", name="New hire: standard tiers with a recoverable draw", valid_from=year_start,
         draw_kind="recoverable", draw_amount=Decimal("3000"), draw_recovery_cap_pct=Decimal("50"),
-        draw_on_termination="due", **common)
+        draw_on_termination="due", **{**common, "cap_kind": "", "cap_value": None})
 
     reps = list(User.objects.filter(groups__name="sales_rep", profile__is_demo=True).select_related("profile")
                 .order_by("username"))
@@ -108,10 +108,19 @@ def seed(ctx) -> None:
 
     Spiff.objects.create(
         code="SPR-PUSH", name="Spare parts push", start=first_closed, end=add_months(this_month, 1)
-        - dt.timedelta(days=1), kind="per_unit", amount=Decimal("2.00"), families=["SPR"],
-        margin_floor_pct=Decimal("20"), budget=Decimal("2500"),
+        - dt.timedelta(days=1), kind="per_unit", amount=Decimal("1.00"), families=["SPR"],
+        margin_floor_pct=Decimal("20"), budget=Decimal("10000"),
     )
+    hires = [a for a in assignments if a.plan_id == new_hire.pk]
     for i in range(CLOSED_MONTHS):
-        comp_period_close(period_start=add_months(first_closed, i), actor=None)
+        month = add_months(first_closed, i)
+        if hires and month == hires[0].valid_from.replace(day=1):
+            # The guarantee is set 10 % above the new hire's first month, so the draw tops that
+            # month up and is recovered from a better one.
+            comp_period_compute(period_start=month, actor=None)
+            earned = Statement.objects.get(rep=hires[0].rep, period_start=month).total
+            new_hire.draw_amount = max(Decimal(100), (earned * Decimal("1.1") / 100).quantize(Decimal(1)) * 100)
+            new_hire.save(update_fields=["draw_amount", "updated_at"])
+        comp_period_close(period_start=month, actor=None)
     comp_period_compute(period_start=this_month, actor=None)
     ctx.say(f"2 comp plans, {len(assignments)} reps on plans, {CLOSED_MONTHS} closed pay periods")
