@@ -255,10 +255,14 @@ def forecast_run_finish(*, run_id: int) -> ForecastRun:
         status=run.status, error=run.error, percent=100, finished_at=timezone.now(), updated_at=timezone.now())
     run.refresh_from_db()
     then = run.parameters.get("then_plan_run_id")
-    if then and run.status != ForecastRun.Status.FAILED:
-        from celery import current_app
+    if then and run.status == ForecastRun.Status.FAILED:
+        from sop.services import plan_run_fail
 
-        transaction.on_commit(lambda: current_app.send_task("sop.plan_run_reconcile", args=[then]))
+        plan_run_fail(run_id=then, error=f"Its forecast run {run.pk} failed: {run.error}")
+    elif then:
+        from sop.tasks import plan_run_reconcile_task
+
+        transaction.on_commit(lambda: plan_run_reconcile_task.delay(then))
     return run
 
 

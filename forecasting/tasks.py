@@ -38,8 +38,8 @@ def forecast_run_finish_task(run_id: int) -> None:
 
 @shared_task(name="planning.nightly")
 def nightly_pipeline_task() -> None:
-    """Started by Celery beat (schedule stored in the database, editable in admin)."""
-    from forecasting.models import ForecastRun
+    """Started by Celery beat (schedule stored in the database, editable in admin): the
+    forecast run over all series, then the reconciliation against capacity."""
+    from sop.services import plan_run_start
 
-    run = services.forecast_run_create(trigger=ForecastRun.Trigger.SCHEDULE)
-    forecast_run_start_task.delay(run.pk)
+    plan_run_start(trigger="schedule", forecast=True)

@@ -61,6 +61,13 @@ def plan_run_start(*, as_of: dt.date | None = None, trigger: str = PlanRun.Trigg
     return run
 
 
+def plan_run_fail(*, run_id: int, error: str) -> None:
+    """End a plan run that cannot start (its forecast run failed) in a visible state."""
+    PlanRun.objects.filter(pk=run_id, status__in=[PlanRun.Status.QUEUED, PlanRun.Status.RUNNING]).update(
+        status=PlanRun.Status.FAILED, percent=100, finished_at=timezone.now(), updated_at=timezone.now(),
+        error=error[:5000])
+
+
 def plan_run_enqueue(run: PlanRun) -> None:
     from sop.tasks import plan_run_reconcile_task
 
