@@ -49,6 +49,48 @@ def sales_by_month(*, user, as_of: dt.date, months: int = 12) -> list[dict]:
     return out
 
 
+def alert_summary(*, user) -> dict | None:
+    """Open and acknowledged alerts the user may see: counts by severity and the latest critical."""
+    from sop.models import CapacityAlert
+
+    alerts = CapacityAlert.objects.for_user(user).exclude(status=CapacityAlert.Status.RESOLVED)
+    by_severity = dict(alerts.values_list("severity").annotate(n=Count("id")).order_by())
+    if not by_severity and not (r.user_roles(user) & {r.OPS_LEAD, r.PLANNER, r.ADMIN, r.EXECUTIVE}):
+        return None
+    by_type = list(alerts.values("type").annotate(n=Count("id")).order_by("-n"))
+    labels = dict(CapacityAlert.Type.choices)
+    return {
+        "critical": by_severity.get("critical", 0), "warning": by_severity.get("warning", 0),
+        "info": by_severity.get("info", 0),
+        "by_type": [{"label": labels.get(t["type"], t["type"]), "type": t["type"], "n": t["n"]} for t in by_type],
+        "latest_critical": list(alerts.filter(severity="critical").order_by("-updated_at", "-id")
+                                .values("id", "message", "period_start")[:5]),
+    }
+
+
+def runs_summary(*, user) -> dict | None:
+    if not r.has_role(user, r.ADMIN, r.PLANNER, r.OPS_LEAD, r.EXECUTIVE):
+        return None
+    from forecasting.models import ForecastRun
+    from sop.models import PlanRun
+
+    forecast = ForecastRun.objects.for_user(user).order_by("-id").first()
+    plan = PlanRun.objects.for_user(user).order_by("-id").first()
+    accuracy = forecast.accuracy.filter(source="backtest").first() if forecast else None
+    return {"forecast": forecast, "plan": plan, "accuracy": accuracy}
+
+
+def pay_summary(*, user) -> dict | None:
+    """The viewer's own latest statements (reps only; pay is never shown to others here)."""
+    if not r.has_role(user, r.SALES_REP):
+        return None
+    from compensation.models import Statement
+
+    statements = list(Statement.objects.filter(rep=user).order_by("-period_start")
+                      .values("id", "period_start", "status", "total", "attainment")[:3])
+    return {"statements": statements}
+
+
 def home_context(*, user, as_of: dt.date | None = None) -> dict:
     as_of = as_of or dt.date.today()
     codes = r.user_roles(user)
@@ -65,6 +107,9 @@ def home_context(*, user, as_of: dt.date | None = None) -> dict:
             "revenue_12m": revenue_12m,
         },
         "sales_months": months,
+        "alerts": alert_summary(user=user),
+        "runs": runs_summary(user=user),
+        "pay": pay_summary(user=user),
         "managed_territories": list(
             Territory.objects.filter(manager=user).values("code", "name", "level")
         ),

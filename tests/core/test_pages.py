@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from core.roles import ROLES, user_roles
+from tests.conftest import AS_OF
 
 DEMO_USERS = ["admin", "manager", "rep1", "planner", "ops", "exec"]
 
@@ -68,3 +69,26 @@ def test_home_query_count_does_not_grow_with_data(demo, login, django_assert_max
     client = login("manager")
     with django_assert_max_num_queries(25):
         assert client.get("/").status_code == 200
+
+
+def test_home_shows_a_rep_their_own_pay_and_nobody_elses(demo, login):
+    from compensation.models import Statement
+
+    page = login("rep1").get("/")
+    shown = [s["id"] for s in page.context["pay"]["statements"]]
+    assert shown and set(Statement.objects.filter(pk__in=shown).values_list("rep__username", flat=True)) == {"rep1"}
+    assert login("manager").get("/").context["pay"] is None
+    assert login("ops").get("/").context["pay"] is None
+
+
+def test_home_shows_ops_the_open_alerts_and_runs(demo, login):
+    from sop.services import plan_run_create, plan_run_execute
+
+    plan_run_execute(run_id=plan_run_create(as_of=AS_OF, trigger="command").pk)
+    context = login("ops").get("/").context
+    assert context["runs"]["plan"] is not None
+    from sop.models import CapacityAlert
+
+    open_alerts = CapacityAlert.objects.exclude(status="resolved")
+    assert context["alerts"]["critical"] == open_alerts.filter(severity="critical").count()
+    assert login("rep1").get("/").context["alerts"] is None
