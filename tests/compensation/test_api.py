@@ -235,3 +235,15 @@ def test_an_erp_token_without_comp_read_sees_no_pay(demo, erp):
     assert api.get("/api/v1/statements/").status_code == 403
     payroll = erp(scopes=["comp:read"], name="payroll")
     assert len(payroll.get("/api/v1/statements/?page_size=1000").json()["results"]) == Statement.objects.count()
+
+
+def test_spiff_for_a_product_through_the_api(erp, shop):
+    api = erp(scopes=["comp:write"], name="payroll")
+    response = api.post("/api/v1/spiffs/for-product", {"sku": "SKU-1", "quantity": "10"}, format="json")
+    assert response.status_code == 201
+    assert (response.json()["amount"], response.json()["budget"], response.json()["skus"]) == ("5.00", "50.00",
+                                                                                             ["SKU-1"])
+    assert api.post("/api/v1/spiffs/for-product", {"sku": "NOPE", "quantity": "1"},
+                    format="json").status_code == 404
+    assert erp(scopes=["comp:read"], name="reader").post(
+        "/api/v1/spiffs/for-product", {"sku": "SKU-1", "quantity": "1"}, format="json").status_code == 403

@@ -118,3 +118,20 @@ def test_statement_pages_query_count_stays_flat(demo, login, django_assert_max_n
         assert client.get("/compensation/plans/").status_code == 200
     with django_assert_max_num_queries(20):
         assert client.get("/compensation/disputes/").status_code == 200
+
+
+def test_one_click_spiff_from_an_aged_stock_alert(demo, login):
+    from compensation.models import Spiff
+    from inventory.models import Product
+    from sop.models import CapacityAlert
+
+    product = Product.objects.order_by("sku").first()
+    alert = CapacityAlert.objects.create(fingerprint=f"aged_stock:{product.sku}", type="aged_stock",
+                                         severity="info", product=product, amount=D("30"), unit="units",
+                                         message="aged")
+    response = login("ops").post("/compensation/spiffs/from-alert", {"alert_id": alert.pk, "next": "/"})
+    assert response.status_code == 302
+    spiff = Spiff.objects.get(source_alert_id=alert.pk)
+    assert spiff.skus == [product.sku]
+    assert spiff.budget == (spiff.amount * 30).quantize(D("0.01"))
+    assert login("rep1").post("/compensation/spiffs/from-alert", {"alert_id": alert.pk}).status_code == 403
