@@ -235,3 +235,22 @@ def test_spiff_from_product_and_from_an_aged_stock_alert(shop):
         amount=D("12"), unit="units", message="12 aged units")
     from_alert = services.spiff_create_from_alert(alert_id=alert.pk, actor=shop.ops)
     assert from_alert.source_alert_id == alert.pk and from_alert.budget == D("60.00")
+
+
+def test_a_rep_leaving_settles_a_recoverable_draw_balance_as_due(shop):
+    plan = shop.plan("DRAW", "100", basis="period", draw_kind="recoverable", draw_amount=D("1000"),
+                     draw_on_termination="due")
+    assignment = shop.assign(shop.carol, plan)
+    assignment.valid_to = dt.date(2025, 2, 28)
+    assignment.save()
+    shop.sale(dt.date(2025, 1, 9), "400", territory=shop.t2)
+    shop.sale(dt.date(2025, 2, 9), "700", territory=shop.t2)
+    services.comp_period_close(period_start=JAN)
+    services.comp_period_close(period_start=FEB)
+    # January: earned 400, topped up to 1,000 (balance 600). February, her last month: earned
+    # 700, topped up to 1,000 (balance 900), then the 900 is due → pays 100.
+    feb = statement(shop.carol, FEB)
+    assert statement(shop.carol, JAN).draw_balance_carried == D("600.00")
+    assert (feb.total, feb.draw_balance_carried) == (D("100.00"), D("0.00"))
+    services.comp_period_close(period_start=MAR)
+    assert not Statement.objects.filter(rep=shop.carol, period_start=MAR).exists()
