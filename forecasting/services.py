@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -192,8 +192,8 @@ def _chunk_save(chunk: ForecastChunk, meta: pd.DataFrame, result, *, seconds: fl
             return False  # another delivery of this chunk finished first
         # The chunk row is locked and still pending, so its series have no rows yet: a
         # redelivered chunk stops above and never writes twice (unique run × series too).
-        insert_frame(ForecastSeries._meta.db_table, series_rows, text_columns=SERIES_TEXT)
-        insert_frame(Forecast._meta.db_table, forecast_rows, text_columns=FORECAST_TEXT)
+        insert_frame(ForecastSeries._meta.db_table, series_rows, text_columns=SERIES_TEXT, decimals=6)
+        insert_frame(Forecast._meta.db_table, forecast_rows, text_columns=FORECAST_TEXT, decimals=4)
         locked.status = ForecastChunk.Status.DONE
         locked.seconds = seconds
         locked.save(update_fields=["status", "seconds"])
@@ -271,17 +271,17 @@ def _write_levels(run: ForecastRun) -> None:
     from inventory.models import Product, ProductFamily
     from territories.models import Territory
 
-    base = pd.DataFrame.from_records(
-        Forecast.objects.filter(run=run, level="product_territory").values_list(
-            "product_id", "territory_id", "period_start", "point", "lo80", "hi80", "lo95", "hi95").iterator(
-            chunk_size=20_000),
-        columns=["product_id", "territory_id", "period_start", "point", "lo80", "hi80", "lo95", "hi95"])
+    columns = ["product_id", "territory_id", "period_start", "point", "lo80", "hi80", "lo95", "hi95"]
+    with connection.cursor() as cursor:  # a plain cursor: 10× fewer Python objects than the ORM
+        cursor.execute(f"SELECT {', '.join(columns)} FROM {Forecast._meta.db_table} "
+                       "WHERE run_id = %s AND level = %s", [run.pk, "product_territory"])
+        base = pd.DataFrame(cursor.fetchall(), columns=columns)
     Forecast.objects.filter(run=run).exclude(level="product_territory").delete()
     if base.empty:
         return
     base["family_id"] = base["product_id"].map(dict(Product.objects.values_list("id", "family_id")))
-    paths = dict(Territory.objects.values_list("id", "path"))
-    base["region_code"] = base["territory_id"].map(paths).str.split("/").str[1]
+    region_of = {pk: path.split("/")[1] for pk, path in Territory.objects.values_list("id", "path")}
+    base["region_code"] = base["territory_id"].map(region_of)
     family_codes = dict(ProductFamily.objects.values_list("id", "code"))
     region_ids = dict(Territory.objects.filter(parent__isnull=True).values_list("code", "id"))
 
@@ -315,7 +315,8 @@ def _write_levels(run: ForecastRun) -> None:
         rows[column] = rows[column].astype("Int64")
     insert_frame(Forecast._meta.db_table, rows[["run_id", "level", "series_key", "product_id", "family_id",
                                                 "territory_id", "period_start", "point", "lo80", "hi80",
-                                                "lo95", "hi95", "model"]], text_columns=FORECAST_TEXT)
+                                                "lo95", "hi95", "model"]], text_columns=FORECAST_TEXT,
+                 decimals=4)
 
 
 def _write_backtest_accuracy(run: ForecastRun) -> None:

@@ -14,10 +14,16 @@ import pandas as pd
 from django.db import connection
 
 
-def insert_frame(table: str, frame: pd.DataFrame, *, text_columns: tuple[str, ...] = ()) -> int:
+def insert_frame(table: str, frame: pd.DataFrame, *, text_columns: tuple[str, ...] = (),
+                 decimals: int | None = None) -> int:
+    """Insert every row of ``frame``; ``decimals`` rounds float columns first (short floats
+    format several times faster, and a forecast needs no 17 significant digits)."""
     if frame.empty:
         return 0
     qn = connection.ops.quote_name
+    if decimals is not None:
+        floats = frame.select_dtypes("float").columns
+        frame = frame.assign(**{c: frame[c].round(decimals) for c in floats})
     columns = list(frame.columns)
     cols_sql = ", ".join(qn(c) for c in columns)
     with connection.cursor() as cursor:
