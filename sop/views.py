@@ -66,8 +66,10 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
     comments = list(Comment.objects.filter(content_type=ContentType.objects.get_for_model(CapacityAlert),
                                            object_id=str(alert.pk)).select_related("author"))
     can_act = has_role(request.user, *ALERT_HANDLERS)
-    return render(request, "sop/alert.html", {"alert": alert, "comments": comments, "can_act": can_act,
-                                              "handlers": _handlers() if can_act else []})
+    return render(request, "sop/alert.html", {
+        "alert": alert, "comments": comments, "can_act": can_act, "handlers": _handlers() if can_act else [],
+        # The role check of compensation's one-click SPIFF view (admin, ops lead, sales manager).
+        "can_spiff": has_role(request.user, "admin", "ops_lead", "sales_manager")})
 
 
 @require_POST

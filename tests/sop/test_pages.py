@@ -165,3 +165,23 @@ def test_page_queries_stay_flat_as_alerts_and_work_centers_grow(planned, django_
     for url in urls:
         with django_assert_max_num_queries(small[url]):
             client.get(url)
+
+
+def test_an_aged_stock_alert_offers_a_one_click_spiff(demo, login):
+    from compensation.models import Spiff
+    from sop.models import CapacityAlert
+    from sop.services import plan_run_create, plan_run_execute
+    from tests.conftest import AS_OF
+
+    plan_run_execute(run_id=plan_run_create(as_of=AS_OF, trigger="command").pk)
+    alert = CapacityAlert.objects.filter(type="aged_stock").first()
+    assert alert is not None, "the demo holds aged stock"
+    before = Spiff.objects.count()
+    ops = login("ops")
+    page = ops.get(f"/supply/alerts/{alert.pk}/")
+    assert "Create the suggested SPIFF" in page.content.decode()
+    response = ops.post("/compensation/spiffs/from-alert", {"alert_id": alert.pk, "next": f"/supply/alerts/{alert.pk}/"})
+    assert response.status_code == 302 and response["Location"] == f"/supply/alerts/{alert.pk}/"
+    assert Spiff.objects.count() == before + 1
+    assert alert.product.sku in Spiff.objects.order_by("-id").first().skus
+    assert "Create the suggested SPIFF" not in login("planner").get(f"/supply/alerts/{alert.pk}/").content.decode()
