@@ -90,6 +90,8 @@ class ForecastChunk(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     seconds = models.FloatField(default=0)
     error = models.TextField(blank=True)
+    partials = models.JSONField(default=dict, blank=True,
+                                help_text="sums per hierarchy level, added up by the run's finishing step")
 
     class Meta:
         ordering = ["run", "index"]

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -70,12 +70,8 @@ def forecast_run_plan(*, run_id: int) -> list[int]:
             return existing
         universe = series_universe(as_of=run.as_of, history_months=run.parameters["history_months"])
         size = int(run.parameters["chunk_size"])
-        # Keep a product's territories together so one query per chunk reads few products.
         keys = universe[["product_id", "territory_id"]].to_numpy().tolist()
-        chunks = [
-            ForecastChunk(run=run, index=i, series_keys=keys[start:start + size])
-            for i, start in enumerate(range(0, len(keys), size))
-        ]
+        chunks = [ForecastChunk(run=run, index=i, series_keys=part) for i, part in enumerate(_split(keys, size))]
         ForecastChunk.objects.bulk_create(chunks)
         run.parameters = {**run.parameters, "family_profiles": _family_profiles(run)}
         run.series_total = len(keys)
@@ -85,6 +81,21 @@ def forecast_run_plan(*, run_id: int) -> list[int]:
         run.percent = 0 if chunks else 99
         run.save()
         return [c.index for c in chunks]
+
+
+def _split(keys: list[list[int]], size: int) -> list[list[list[int]]]:
+    """Chunks of about ``size`` series that never split a product: each chunk can then sum
+    its products' forecasts over territories itself, in parallel with the others."""
+    parts, current = [], []
+    for i, key in enumerate(keys):
+        current.append(key)
+        next_product = keys[i + 1][0] if i + 1 < len(keys) else None
+        if len(current) >= size and next_product != key[0]:
+            parts.append(current)
+            current = []
+    if current:
+        parts.append(current)
+    return parts
 
 
 def _family_profiles(run: ForecastRun) -> dict[str, list[float]]:
@@ -138,10 +149,13 @@ def _last_history_ordinal(as_of: dt.date) -> int:
 
 def _series_meta(keys: pd.DataFrame) -> pd.DataFrame:
     from inventory.models import Product
+    from territories.models import Territory
 
     families = dict(Product.objects.filter(pk__in=keys["product_id"].unique().tolist()).values_list("id", "family_id"))
     meta = keys.copy()
     meta["family_id"] = meta["product_id"].map(families)
+    region_of = {pk: path.split("/")[1] for pk, path in Territory.objects.values_list("id", "path")}
+    meta["region_code"] = meta["territory_id"].map(region_of)
     return meta
 
 
@@ -185,6 +199,7 @@ def _chunk_save(chunk: ForecastChunk, meta: pd.DataFrame, result, *, seconds: fl
                                                           ("hi80", "hi80"), ("lo95", "lo95"), ("hi95", "hi95"))},
         "model": forecasts["model"].astype(str),
     })
+    product_rows, partials = _chunk_levels(run, forecast_rows, meta)
     failed = int((series_rows["status"] == "failed").sum())
     with transaction.atomic():
         locked = ForecastChunk.objects.select_for_update().get(pk=chunk.pk)
@@ -194,9 +209,11 @@ def _chunk_save(chunk: ForecastChunk, meta: pd.DataFrame, result, *, seconds: fl
         # redelivered chunk stops above and never writes twice (unique run × series too).
         insert_frame(ForecastSeries._meta.db_table, series_rows, text_columns=SERIES_TEXT, decimals=6)
         insert_frame(Forecast._meta.db_table, forecast_rows, text_columns=FORECAST_TEXT, decimals=4)
+        insert_frame(Forecast._meta.db_table, product_rows, text_columns=FORECAST_TEXT, decimals=4)
         locked.status = ForecastChunk.Status.DONE
         locked.seconds = seconds
-        locked.save(update_fields=["status", "seconds"])
+        locked.partials = partials
+        locked.save(update_fields=["status", "seconds", "partials"])
         return _count_chunk(run.pk, done=len(series_rows) - failed, failed=failed)
 
 
@@ -266,56 +283,85 @@ def forecast_run_finish(*, run_id: int) -> ForecastRun:
     return run
 
 
+FORECAST_COLUMNS = ["run_id", "level", "series_key", "product_id", "family_id", "territory_id", "period_start",
+                    "point", "lo80", "hi80", "lo95", "hi95", "model"]
+UPPER_LEVELS = ("family", "region", "family_region", "total")
+
+
+def _chunk_levels(run: ForecastRun, leaf: pd.DataFrame, meta: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """A chunk's product-level forecasts (its products are whole) and its partial sums for
+    the levels above, which the finishing step adds up across chunks."""
+    if leaf.empty:
+        return pd.DataFrame(columns=FORECAST_COLUMNS), {}
+    base = leaf.drop(columns=["family_id"]).merge(meta[["product_id", "territory_id", "family_id", "region_code"]],
+                      on=["product_id", "territory_id"], how="left")
+    sums = levels.level_sums(base)
+    products = levels.level_bounds(sums["product"], "product")
+    products["family_id"] = products["product_id"].map(dict(zip(meta["product_id"], meta["family_id"],
+                                                                strict=True)))
+    product_rows = _level_rows(run, "product", products, {}, {})
+    partials = {}
+    for level in UPPER_LEVELS:
+        frame = sums[level].copy()
+        frame["period_start"] = frame["period_start"].map(lambda d: d.isoformat() if hasattr(d, "isoformat") else d)
+        partials[level] = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    return product_rows, partials
+
+
+def _level_rows(run: ForecastRun, level: str, frame: pd.DataFrame, family_codes: dict, region_ids: dict
+                ) -> pd.DataFrame:
+    out = pd.DataFrame({"period_start": frame["period_start"]})
+    product = frame["product_id"] if "product_id" in frame else None
+    family = frame["family_id"] if "family_id" in frame else None
+    region = frame["region_code"] if "region_code" in frame else None
+    out["product_id"] = product
+    out["family_id"] = family
+    out["territory_id"] = region.map(region_ids) if region is not None else None
+    if level == "product":
+        out["series_key"] = "p:" + product.astype(str)
+    elif level == "family":
+        out["series_key"] = "f:" + family.map(family_codes).astype(str)
+    elif level == "region":
+        out["series_key"] = "r:" + region.astype(str)
+    elif level == "family_region":
+        out["series_key"] = "f:" + family.map(family_codes).astype(str) + "|r:" + region.astype(str)
+    else:
+        out["series_key"] = "total"
+    for column in ("point", "lo80", "hi80", "lo95", "hi95"):
+        out[column] = frame[column].to_numpy()
+    out["level"] = level
+    out["run_id"] = run.pk
+    out["model"] = "bottom-up"
+    for column in ("product_id", "family_id", "territory_id"):
+        out[column] = pd.array(out[column], dtype="Int64") if out[column].notna().any() else pd.array(
+            [pd.NA] * len(out), dtype="Int64")
+    return out[FORECAST_COLUMNS]
+
+
 def _write_levels(run: ForecastRun) -> None:
-    """Aggregate the run's product × territory forecasts bottom-up and store every level."""
-    from inventory.models import Product, ProductFamily
+    """Add up the chunks' partial sums into the family, region, family × region and total
+    levels (the product level was written by each chunk)."""
+    from inventory.models import ProductFamily
     from territories.models import Territory
 
-    columns = ["product_id", "territory_id", "period_start", "point", "lo80", "hi80", "lo95", "hi95"]
-    with connection.cursor() as cursor:  # a plain cursor: 10× fewer Python objects than the ORM
-        cursor.execute(f"SELECT {', '.join(columns)} FROM {Forecast._meta.db_table} "
-                       "WHERE run_id = %s AND level = %s", [run.pk, "product_territory"])
-        base = pd.DataFrame(cursor.fetchall(), columns=columns)
-    Forecast.objects.filter(run=run).exclude(level="product_territory").delete()
-    if base.empty:
+    Forecast.objects.filter(run=run, level__in=UPPER_LEVELS).delete()
+    partials = [p for p in run.chunks.filter(status=ForecastChunk.Status.DONE).values_list("partials", flat=True)
+                if p]
+    if not partials:
         return
-    base["family_id"] = base["product_id"].map(dict(Product.objects.values_list("id", "family_id")))
-    region_of = {pk: path.split("/")[1] for pk, path in Territory.objects.values_list("id", "path")}
-    base["region_code"] = base["territory_id"].map(region_of)
     family_codes = dict(ProductFamily.objects.values_list("id", "code"))
     region_ids = dict(Territory.objects.filter(parent__isnull=True).values_list("code", "id"))
-
-    frames = []
-    for level, frame in levels.bottom_up(base).items():
-        out = pd.DataFrame({"period_start": frame["period_start"]})
-        product = frame["product_id"] if "product_id" in frame else None
-        family = frame["family_id"] if "family_id" in frame else None
-        region = frame["region_code"] if "region_code" in frame else None
-        out["product_id"] = product
-        out["family_id"] = family
-        out["territory_id"] = region.map(region_ids) if region is not None else None
-        if level == "product":
-            out["series_key"] = "p:" + product.astype(str)
-        elif level == "family":
-            out["series_key"] = "f:" + family.map(family_codes).astype(str)
-        elif level == "region":
-            out["series_key"] = "r:" + region.astype(str)
-        elif level == "family_region":
-            out["series_key"] = "f:" + family.map(family_codes).astype(str) + "|r:" + region.astype(str)
-        else:
-            out["series_key"] = "total"
-        for column in ("point", "lo80", "hi80", "lo95", "hi95"):
-            out[column] = frame[column].to_numpy()
-        out["level"] = level
-        frames.append(out)
-    rows = pd.concat(frames, ignore_index=True)
-    rows["run_id"] = run.pk
-    rows["model"] = "bottom-up"
-    for column in ("product_id", "family_id", "territory_id"):
-        rows[column] = rows[column].astype("Int64")
-    insert_frame(Forecast._meta.db_table, rows[["run_id", "level", "series_key", "product_id", "family_id",
-                                                "territory_id", "period_start", "point", "lo80", "hi80",
-                                                "lo95", "hi95", "model"]], text_columns=FORECAST_TEXT,
+    rows = []
+    for level in UPPER_LEVELS:
+        parts = [pd.DataFrame.from_records(p[level]) for p in partials if p.get(level)]
+        if not parts:
+            continue
+        sums = levels.add_sums(parts, level)
+        sums["period_start"] = pd.to_datetime(sums["period_start"]).dt.date
+        if "family_id" in sums:
+            sums["family_id"] = sums["family_id"].astype("Int64")
+        rows.append(_level_rows(run, level, levels.level_bounds(sums, level), family_codes, region_ids))
+    insert_frame(Forecast._meta.db_table, pd.concat(rows, ignore_index=True), text_columns=FORECAST_TEXT,
                  decimals=4)
 
 
