@@ -90,6 +90,18 @@ class Territory(BaseModel):
         return self.path.count("/") - 2
 
 
+class TerritoryAssignmentQuerySet(ScopedQuerySet):
+    all_rows_roles = ALL_SALES_ROWS | {"ops_lead"}
+
+    def scoped_to(self, user, roles):
+        q = Q(pk__in=[])
+        if SALES_MANAGER in roles:
+            q |= managed_subtree_q(user, "territory__")
+        if SALES_REP in roles:
+            q |= Q(rep=user)  # a rep sees their own assignments, not their colleagues' shares
+        return self.filter(q)
+
+
 class TerritoryAssignment(BaseModel):
     class Role(models.TextChoices):
         PRIMARY = "primary", "Primary"
@@ -102,7 +114,7 @@ class TerritoryAssignment(BaseModel):
     valid_from = models.DateField()
     valid_to = models.DateField(null=True, blank=True)
 
-    objects = TerritoryQuerySet.as_manager()  # same visibility as territories
+    objects = TerritoryAssignmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["territory__path", "valid_from", "rep__username"]
