@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,20 +33,34 @@ def celery_worker(queue: str, *, concurrency: int = 1):
     env.setdefault("DJANGO_SECRET_KEY", "test-worker-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
     env["CELERY_TASK_ALWAYS_EAGER"] = "0"
     env["CELERY_QUEUE"] = queue  # tasks the worker sends on go to its own queue too
+    # Output goes to a file (a pipe nobody reads can fill up and block the worker), and the
+    # worker gets its own process group so its pool children never outlive the test.
+    log = tempfile.NamedTemporaryFile(prefix=f"{queue}-", suffix=".log", delete=False)
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue, "--concurrency", str(concurrency),
          "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat",
          "-n", f"{queue}@%h"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True, start_new_session=True,
     )
+    process.log_path = log.name
     try:
         yield process
     finally:
-        process.terminate()
         try:
+            os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+        except ProcessLookupError:
+            pass
+        log.close()
+
+
+def worker_output(process) -> str:
+    """The last lines a worker started by :func:`celery_worker` printed."""
+    with open(process.log_path) as fh:
+        return fh.read()[-3000:]
 
 
 def wait_for(predicate, *, timeout: float = 60, interval: float = 0.25):

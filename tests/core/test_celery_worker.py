@@ -5,7 +5,7 @@ import uuid
 import pytest
 
 from core.models import AuditEvent
-from tests.services import celery_worker, real_broker, requires_services, wait_for
+from tests.services import celery_worker, real_broker, requires_services, wait_for, worker_output
 
 
 @requires_services
@@ -20,6 +20,4 @@ def test_a_real_worker_runs_a_task_and_its_result_lands_in_postgresql():
         heartbeat_task.apply_async(args=[token], queue=queue)
         found = wait_for(lambda: AuditEvent.objects.filter(action="celery.heartbeat", actor_label=token).exists())
         if not found:
-            worker.terminate()
-            output = worker.communicate(timeout=10)[0]
-            pytest.fail(f"worker did not record the heartbeat; its output:\n{output[-3000:]}")
+            pytest.fail(f"worker did not record the heartbeat; its output:\n{worker_output(worker)}")

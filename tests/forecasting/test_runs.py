@@ -8,7 +8,7 @@ import pytest
 from forecasting import services
 from forecasting.models import Forecast, ForecastChunk, ForecastRun, ForecastSeries
 from tests.conftest import AS_OF
-from tests.services import celery_worker, real_broker, requires_services, wait_for
+from tests.services import celery_worker, real_broker, requires_services, wait_for, worker_output
 
 
 def run_now(**params):
@@ -140,8 +140,7 @@ def test_real_workers_run_a_forecast_over_redis_and_postgresql():
         done = wait_for(lambda: ForecastRun.objects.get(pk=run.pk).status in ("completed", "completed_with_errors"),
                         timeout=180)
         if not done:
-            worker.terminate()
-            pytest.fail("run did not finish; worker output:\n" + worker.communicate(timeout=10)[0][-3000:])
+            pytest.fail("run did not finish; worker output:\n" + worker_output(worker))
     run.refresh_from_db()
     assert run.chunks_done == run.chunks_total > 1
     assert Forecast.objects.filter(run=run, level="product_territory").count() == run.series_done * run.horizon

@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from tests.conftest import AS_OF
-from tests.services import celery_worker, real_broker, requires_services, wait_for
+from tests.services import celery_worker, real_broker, requires_services, wait_for, worker_output
 
 
 @requires_services
@@ -26,8 +26,7 @@ def test_a_started_plan_run_forecasts_then_reconciles_on_real_workers():
         run = plan_run_start(as_of=AS_OF, trigger=PlanRun.Trigger.API, forecast=True)
         done = wait_for(lambda: PlanRun.objects.get(pk=run.pk).status not in ("queued", "running"), timeout=240)
         if not done:
-            worker.terminate()
-            pytest.fail("plan run did not finish; worker output:\n" + worker.communicate(timeout=10)[0][-3000:])
+            pytest.fail("plan run did not finish; worker output:\n" + worker_output(worker))
     run.refresh_from_db()
     assert run.status == PlanRun.Status.COMPLETED, (run.error, run.warnings)
     assert run.forecast_run.status in ("completed", "completed_with_errors")
