@@ -23,6 +23,47 @@ class BaseModel(models.Model):
         abstract = True
 
 
+class RunRecord(BaseModel):
+    """A long job recorded as a row: status, percent done, what started it, when, and why it
+    failed. Forecast runs and plan runs share it, so pages, APIs and polling read them alike."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        COMPLETED = "completed", "Completed"
+        COMPLETED_WITH_ERRORS = "completed_with_errors", "Completed with errors"
+        FAILED = "failed", "Failed"
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", "Nightly schedule"
+        USER = "user", "User (page)"
+        API = "api", "API"
+        COMMAND = "command", "Command line"
+        PIPELINE = "pipeline", "Planning pipeline"
+
+    status = models.CharField(max_length=24, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    percent = models.FloatField(default=0)
+    trigger = models.CharField(max_length=10, choices=Trigger.choices, default=Trigger.USER)
+    parameters = models.JSONField(default=dict, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-id"]
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+
 class OrganisationSettings(BaseModel):
     """One row: the company's currency, planning calendar and demo marker."""
 

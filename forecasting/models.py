@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from core.models import BaseModel
+from core.models import RunRecord
 from core.roles import ADMIN, EXECUTIVE, OPS_LEAD, PLANNER, SALES_MANAGER
 from core.scoping import ScopedQuerySet
 
@@ -24,55 +24,24 @@ class ForecastRunQuerySet(ScopedQuerySet):
         return self.filter(status__in=[ForecastRun.Status.COMPLETED, ForecastRun.Status.COMPLETED_WITH_ERRORS])
 
 
-class ForecastRun(BaseModel):
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        COMPLETED = "completed", "Completed"
-        COMPLETED_WITH_ERRORS = "completed_with_errors", "Completed with errors"
-        FAILED = "failed", "Failed"
-
-    class Trigger(models.TextChoices):
-        SCHEDULE = "schedule", "Nightly schedule"
-        USER = "user", "User (page)"
-        API = "api", "API"
-        COMMAND = "command", "Command line"
-        PIPELINE = "pipeline", "Planning pipeline"
-
-    status = models.CharField(max_length=24, choices=Status.choices, default=Status.QUEUED, db_index=True)
-    percent = models.FloatField(default=0)
+class ForecastRun(RunRecord):
     as_of = models.DateField(help_text="history up to the end of the month before this date")
     horizon = models.PositiveSmallIntegerField(default=18)
     season_length = models.PositiveSmallIntegerField(default=12)
-    parameters = models.JSONField(default=dict, blank=True)
-    trigger = models.CharField(max_length=10, choices=Trigger.choices, default=Trigger.USER)
     triggered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     series_total = models.PositiveIntegerField(default=0)
     series_done = models.PositiveIntegerField(default=0)
     series_failed = models.PositiveIntegerField(default=0)
     chunks_total = models.PositiveIntegerField(default=0)
     chunks_done = models.PositiveIntegerField(default=0)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    error = models.TextField(blank=True)
 
     objects = ForecastRunQuerySet.as_manager()
 
-    class Meta:
-        ordering = ["-id"]
+    class Meta(RunRecord.Meta):
+        pass
 
     def __str__(self) -> str:
         return f"forecast run {self.pk} ({self.status})"
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
-
-    @property
-    def duration_seconds(self) -> float | None:
-        if self.started_at and self.finished_at:
-            return (self.finished_at - self.started_at).total_seconds()
-        return None
 
 
 class ForecastChunk(models.Model):

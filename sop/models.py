@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
-from core.models import BaseModel
+from core.models import BaseModel, RunRecord
 from core.roles import SALES_MANAGER, SALES_REP
 from core.scoping import ScopedQuerySet
 from territories.models import ALL_SALES_ROWS, TerritoryAssignment, managed_subtree_q
@@ -201,34 +201,16 @@ class Routing(BaseModel):
 # ---------------------------------------------------------------------------------------
 
 
-class PlanRun(BaseModel):
+class PlanRun(RunRecord):
     """One reconciliation of demand and targets against inventory and capacity."""
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        COMPLETED = "completed", "Completed"
-        COMPLETED_WITH_ERRORS = "completed_with_errors", "Completed with errors"
-        FAILED = "failed", "Failed"
-
-    class Trigger(models.TextChoices):
-        SCHEDULE = "schedule", "Nightly schedule"
-        USER = "user", "User (page)"
-        API = "api", "API"
-        COMMAND = "command", "Command line"
-        PIPELINE = "pipeline", "Planning pipeline"
-
-    status = models.CharField(max_length=24, choices=Status.choices, default=Status.QUEUED, db_index=True)
-    percent = models.FloatField(default=0)
     as_of = models.DateField()
     horizon_start = models.DateField(help_text="first day of the month of as_of")
     horizon_periods = models.PositiveSmallIntegerField(default=18)
-    trigger = models.CharField(max_length=10, choices=Trigger.choices, default=Trigger.USER)
     triggered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="+")
     forecast_run = models.ForeignKey("forecasting.ForecastRun", null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="plan_runs", help_text="the forecast whose demand was planned")
-    parameters = models.JSONField(default=dict, blank=True)
     products_count = models.PositiveIntegerField(default=0)
     work_centers_count = models.PositiveIntegerField(default=0)
     plan_lines_count = models.PositiveIntegerField(default=0)
@@ -236,21 +218,14 @@ class PlanRun(BaseModel):
     alerts_updated = models.PositiveIntegerField(default=0)
     alerts_resolved = models.PositiveIntegerField(default=0)
     warnings = models.JSONField(default=list, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    error = models.TextField(blank=True)
 
     objects = PlanQuerySet.as_manager()
 
-    class Meta:
-        ordering = ["-id"]
+    class Meta(RunRecord.Meta):
+        pass
 
     def __str__(self) -> str:
         return f"plan run {self.pk} ({self.status})"
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
 
 
 class PlanLine(BaseModel):
