@@ -10,17 +10,27 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.bulk.spec import Field, Ref, ResourceSpec
+from core.bulk.spec import Field, Ref, ReferenceGuard, ResourceSpec
 from core.bulk.validation import ERROR_COLUMNS
+from sop.db_guards import SALES_REFERENCES_LOCK
+from territories.ownership import OwnershipIndex
 
 STATUSES = ("booked", "shipped", "invoiced", "returned", "cancelled")
 
 
+def _numbers(values: pd.Series) -> np.ndarray:
+    """Validated decimal text as floats (sign and zero are exact); NaN where not a number."""
+    try:
+        return values.to_numpy(dtype=object).astype("float64")
+    except (TypeError, ValueError):  # the batch has bad cells (reported by the validator)
+        return pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64")
+
+
 def sign_and_dates_rule(frame: pd.DataFrame) -> pd.DataFrame:
     errors = []
-    quantity = pd.to_numeric(frame["quantity"], errors="coerce")
-    amount = pd.to_numeric(frame["net_amount"], errors="coerce")
-    returned = frame["status"] == "returned"
+    quantity = _numbers(frame["quantity"])
+    amount = _numbers(frame["net_amount"])
+    returned = (frame["status"] == "returned").to_numpy()
     bad_qty = ~returned & (quantity <= 0)
     if bad_qty.any():
         errors.append(pd.DataFrame({"row": frame.index[bad_qty], "field": "quantity", "code": "invalid_sign",
@@ -33,49 +43,61 @@ def sign_and_dates_rule(frame: pd.DataFrame) -> pd.DataFrame:
     if zero_return.any():
         errors.append(pd.DataFrame({"row": frame.index[zero_return], "field": "quantity", "code": "invalid_sign",
                                     "message": "a returned line needs a non-zero quantity"}))
-    ship = frame["ship_date"]
-    early = (ship != "") & (frame["order_date"] != "") & (ship < frame["order_date"])
+    ship = frame["ship_date"].to_numpy(dtype=object)
+    order = frame["order_date"].to_numpy(dtype=object)
+    early = (ship != "") & (order != "") & (ship < order)  # ISO dates compare as text
     if early.any():
         errors.append(pd.DataFrame({"row": frame.index[early], "field": "ship_date", "code": "before_order_date",
                                     "message": "ship_date is before order_date"}))
     return pd.concat(errors, ignore_index=True) if errors else pd.DataFrame(columns=ERROR_COLUMNS)
 
 
+def _negative(values: pd.Series, returned: np.ndarray) -> pd.Series:
+    """Returned lines' numbers stored negative, whatever sign they were sent with."""
+    if not returned.any():
+        return values
+    out = values.to_numpy(dtype=object).copy()
+    out[returned] = ["0" if v.lstrip("-") == "0" else "-" + v.lstrip("-") for v in out[returned]]
+    return pd.Series(out, index=values.index, dtype=object)
+
+
 def territory_on_order_date(frame: pd.DataFrame, context: dict) -> dict[str, pd.Series]:
     """Store returns negative; find the account's owner on each order date (vectorised)."""
-    returned = frame["status"] == "returned"
-    quantity = frame["quantity"].where(~returned, "-" + frame["quantity"].str.lstrip("-"))
-    amount = frame["net_amount"].where(~returned, "-" + frame["net_amount"].str.lstrip("-"))
-    amount = amount.where(amount != "-0", "0")
+    returned = (frame["status"] == "returned").to_numpy()
+    quantity = _negative(frame["quantity"], returned)
+    amount = _negative(frame["net_amount"], returned)
 
-    owners: pd.DataFrame = context.get("ownership", pd.DataFrame())
+    owners: OwnershipIndex | None = context.get("ownership")
     territory = pd.Series(pd.array([pd.NA] * len(frame), dtype="Int64"), index=frame.index)
-    if not owners.empty:
-        lines = pd.DataFrame({
-            "pos": np.arange(len(frame)),
-            "account_id": frame["account_external_id"].astype("int64"),
-            "day": pd.to_datetime(frame["order_date"]).astype("datetime64[ns]"),
-        }).sort_values("day")
-        matched = pd.merge_asof(lines, owners, left_on="day", right_on="valid_from", by="account_id",
-                                direction="backward")
-        in_force = matched["valid_to"].isna() | (matched["valid_to"] >= matched["day"])
-        values = matched["territory_id"].where(in_force)
-        territory.iloc[matched["pos"].to_numpy()] = values.astype("Int64").to_numpy()
+    if owners is not None and context.get("territory_ids") is not None and len(frame):
+        found = owners.positions(frame["account_external_id"].to_numpy(dtype="int64"),
+                                 frame["order_date"].to_numpy(dtype=object).astype("datetime64[D]"))
+        ids = context["territory_ids"][found.clip(0)]
+        territory = pd.Series(pd.arrays.IntegerArray(ids, found < 0), index=frame.index)
     return {"quantity": quantity, "net_amount": amount, "territory_id": territory}
 
 
 def load_ownership() -> dict:
+    from core.bulk.cache import cached_by_version
     from territories.models import AccountAssignment
 
-    owners = pd.DataFrame.from_records(
-        AccountAssignment.objects.values_list("account_id", "valid_from", "valid_to", "territory_id"),
-        columns=["account_id", "valid_from", "valid_to", "territory_id"])
-    if owners.empty:
-        return {"ownership": owners}
-    owners["valid_from"] = pd.to_datetime(owners["valid_from"]).astype("datetime64[ns]")
-    owners["valid_to"] = pd.to_datetime(owners["valid_to"]).astype("datetime64[ns]")
-    owners["account_id"] = owners["account_id"].astype("int64")
-    return {"ownership": owners.sort_values("valid_from")}
+    return cached_by_version("sales-lines:ownership", AccountAssignment, _ownership)
+
+
+def _ownership() -> dict:
+    """Every account's ownership history, indexed for look-ups by (account id, order date)."""
+    from territories.models import AccountAssignment
+
+    rows = list(AccountAssignment.objects.values_list("account_id", "valid_from", "valid_to", "territory_id"))
+    if not rows:
+        return {}
+    owners = pd.DataFrame.from_records(rows, columns=["account_id", "valid_from", "valid_to", "territory_id"])
+    return {
+        "ownership": OwnershipIndex(owners["account_id"].to_numpy(dtype="int64"),
+                                    pd.to_datetime(owners["valid_from"]).to_numpy(),
+                                    pd.to_datetime(owners["valid_to"]).to_numpy()),
+        "territory_ids": owners["territory_id"].to_numpy(dtype="int64"),
+    }
 
 
 SALES_LINES = ResourceSpec(
@@ -94,6 +116,9 @@ SALES_LINES = ResourceSpec(
     derive=territory_on_order_date,
     derived_columns=("territory_id",),
     load_context=load_ownership,
+    reference_guard=ReferenceGuard(SALES_REFERENCES_LOCK, (
+        ("product_id", "inventory_product"), ("account_id", "territories_account"),
+        ("territory_id", "territories_territory"))),
 )
 
 

@@ -23,7 +23,7 @@ Inputs
 
 Functions
 ---------
-:func:`territory_on_dates` — owner of each line's account on its order date (merge_asof).
+:func:`territory_on_dates` — owner of each line's account on its order date (:class:`OwnershipIndex`).
 :func:`territories_as_of` — owner of every account on one date.
 :func:`primary_share_errors` — intervals where a territory's primary shares are not 100 %.
 :func:`rep_counts_as_of` — reps per territory on one date (for workload).
@@ -66,50 +66,73 @@ def as_dates(values: pd.Series) -> pd.Series:
     return days.where(stamps.notna(), None)
 
 
+class OwnershipIndex:
+    """Ownership intervals prepared for fast "who owned account *a* on day *d*" look-ups.
+
+    Built once from ``account``/``valid_from``/``valid_to`` arrays (any hashable account key;
+    dates as anything numpy reads as ``datetime64[D]``, ``valid_to`` NaT when open-ended);
+    :meth:`positions` answers a whole batch with one binary search (``np.searchsorted`` on a
+    combined account × day key). Among intervals starting on or before the day, the latest
+    start wins; between equal starts, the later row in the given order. Used by crediting
+    (:func:`territory_on_dates`) and by the sales-line ingestion, which keeps one per process.
+    """
+
+    _SHIFT = np.int64(1 << 32)
+    _OFFSET = np.int64(1 << 31)
+
+    def __init__(self, accounts, valid_from, valid_to):
+        accounts = np.asarray(accounts)
+        start = np.asarray(valid_from, dtype="datetime64[D]").astype("int64")
+        end = np.asarray(valid_to, dtype="datetime64[D]")
+        if np.isnat(start.astype("datetime64[D]")).any():
+            raise ValueError("every ownership row needs a valid_from")
+        self.keys = pd.Index(pd.unique(accounts))
+        codes = self.keys.get_indexer(accounts).astype("int64")
+        order = np.lexsort((np.arange(len(codes)), start, codes))  # account, start, then row order
+        self.rows = order
+        self.codes = codes[order]
+        self.combined = self.codes * self._SHIFT + (start[order] + self._OFFSET)
+        self.open_ended = np.isnat(end[order])
+        self.end = np.where(self.open_ended, 0, end[order].astype("int64"))
+
+    def positions(self, accounts, days) -> np.ndarray:
+        """Row (in the order given to the constructor) of the interval covering each
+        (account, day), or -1."""
+        days = np.asarray(days, dtype="datetime64[D]")
+        if not len(self.rows) or not len(days):
+            return np.full(len(days), -1, dtype="int64")
+        codes = self.keys.get_indexer(np.asarray(accounts)).astype("int64")
+        when = days.astype("int64")
+        found = np.searchsorted(self.combined, codes * self._SHIFT + (when + self._OFFSET), side="right") - 1
+        at = found.clip(0)
+        covered = ((found >= 0) & (codes >= 0) & ~np.isnat(days) & (self.codes[at] == codes)
+                   & (self.open_ended[at] | (when <= self.end[at])))
+        return np.where(covered, self.rows[at], -1)
+
+
 def territory_on_dates(
     lines: pd.DataFrame, history: pd.DataFrame, *, date_column: str = "order_date"
 ) -> pd.DataFrame:
     """``lines`` with ``territory_code`` set to the account's owner on ``date_column``.
 
     ``None`` where no ownership interval covers the date. Row order and index are kept; an
-    existing ``territory_code`` column is replaced. Vectorised with ``merge_asof`` (by account,
-    latest ``valid_from`` on or before the date), then the ``valid_to`` check.
+    existing ``territory_code`` column is replaced. Between intervals of one account starting
+    on the same day, the one with the greater territory code wins (deterministic).
     """
     when = as_timestamps(lines[date_column])
     if when.isna().any():
         raise ValueError(f"every line needs a {date_column}")
-    left = pd.DataFrame(
-        {
-            "_row": np.arange(len(lines)),
-            "account_id": lines["account_id"].to_numpy(),
-            "_on": when.to_numpy(),
-        }
-    )
-    right = pd.DataFrame(
-        {
-            "account_id": history["account_id"].to_numpy(),
-            "_owner": history["territory_code"].astype(object).to_numpy(),
-            "_from": as_timestamps(history["valid_from"]).to_numpy(),
-            "_to": as_timestamps(history["valid_to"]).to_numpy(),
-        }
-    )
-    if right["_from"].isna().any():
+    history = history.assign(_from=as_timestamps(history["valid_from"]), _to=as_timestamps(history["valid_to"]))
+    if history["_from"].isna().any():
         raise ValueError("every ownership row needs a valid_from")
-    if len(left) and len(right) and left["account_id"].dtype != right["account_id"].dtype:
-        left["account_id"] = left["account_id"].astype(object)
-        right["account_id"] = right["account_id"].astype(object)
-    merged = pd.merge_asof(
-        left.sort_values("_on", kind="stable"),
-        right.sort_values(["_from", "_owner"], kind="stable"),
-        left_on="_on",
-        right_on="_from",
-        by="account_id",
-        direction="backward",
-    ).sort_values("_row")
-    covered = merged["_owner"].notna() & (merged["_to"].isna() | (merged["_on"] <= merged["_to"]))
-    owner = merged["_owner"].astype(object).where(covered, None)
+    history = history.sort_values(["_from", "territory_code"], kind="stable")
+    index = OwnershipIndex(history["account_id"].astype(object).to_numpy(), history["_from"].to_numpy(),
+                           history["_to"].to_numpy())
+    found = index.positions(lines["account_id"].astype(object).to_numpy(), when.to_numpy())
+    codes = history["territory_code"].astype(object).to_numpy()
+    owner = np.where(found >= 0, codes[found.clip(0)] if len(codes) else None, None)
     out = lines.copy()
-    out["territory_code"] = pd.Series(owner.to_numpy(), index=lines.index, dtype=object)
+    out["territory_code"] = pd.Series(owner, index=lines.index, dtype=object)
     return out
 
 

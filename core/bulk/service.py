@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.bulk.cache import cached_with_version
 from core.bulk.spec import ResourceSpec
 from core.bulk.validation import BatchShapeError, validate_batch
 from core.bulk.writer import upsert_frame
@@ -83,12 +84,23 @@ def body_fingerprint(method: str, path: str, content_type: str, body: bytes) -> 
 
 
 def reference_maps(spec: ResourceSpec) -> dict[str, dict[str, int]]:
-    maps = {}
+    """{ref table: {natural key: id}} for every reference of the spec (cached per process
+    while the referenced table is unchanged: ``core.bulk.cache``)."""
+    return reference_maps_and_versions(spec)[0]
+
+
+def reference_maps_and_versions(spec: ResourceSpec) -> tuple[dict[str, dict[str, int]], dict[str, tuple]]:
+    """The maps, and the version of each referenced db table they were read at."""
+    maps, versions = {}, {}
     for f in spec.fields:
         if f.ref is not None and f.ref.table not in maps:
             model = apps.get_model(f.ref.model)
-            maps[f.ref.table] = {str(k): v for k, v in model.objects.values_list(f.ref.key, "id")}
-    return maps
+            maps[f.ref.table], version = cached_with_version(
+                f"refs:{f.ref.model}:{f.ref.key}", model,
+                lambda model=model, key=f.ref.key: {str(k): v for k, v in model.objects.values_list(key, "id")})
+            if version is not None:
+                versions[model._meta.db_table] = version
+    return maps, versions
 
 
 def _owner_key(user, client: ApiClient | None) -> str:
@@ -125,8 +137,8 @@ def bulk_ingest(*, spec: ResourceSpec, body: bytes, content_type: str, user, cli
     kind = "csv" if "csv" in (content_type or "") else "json"
     try:
         context = spec.load_context() if spec.load_context else {}
-        validated = validate_batch(frame, spec, reference_maps(spec), max_rows=settings.API_MAX_BULK_ROWS,
-                                   context=context)
+        refs, versions = reference_maps_and_versions(spec)
+        validated = validate_batch(frame, spec, refs, max_rows=settings.API_MAX_BULK_ROWS, context=context)
     except BatchShapeError as exc:
         raise ApplicationError(exc.message, code="invalid_columns", details=exc.details) from exc
 
@@ -147,7 +159,7 @@ def bulk_ingest(*, spec: ResourceSpec, body: bytes, content_type: str, user, cli
 
     try:
         with transaction.atomic():
-            counts = upsert_frame(spec, validated.frame)
+            counts = upsert_frame(spec, validated.frame, known_versions=versions)
             batch = IngestBatch.objects.create(
                 resource=spec.name, client=client, user=user if client is None else None, source=source,
                 content_type=kind, idempotency_key=idempotency_key or "", status=IngestBatch.Status.APPLIED,

@@ -45,6 +45,17 @@ class Field:
         return self.name if self.column is None else self.column
 
 
+@dataclass(frozen=True)
+class ReferenceGuard:
+    """References the database does not check row by row (no foreign-key constraint, for
+    speed): the writer takes ``pg_advisory_xact_lock_shared(lock_key)`` in the write
+    transaction and re-verifies that every referenced id still exists; deletes of the
+    referenced rows take the same lock exclusively (see ``sop/db_guards.py``)."""
+
+    lock_key: int
+    tables: tuple[tuple[str, str], ...]  # (db column, referenced table), e.g. ("product_id", "inventory_product")
+
+
 RowRule = Callable[[pd.DataFrame], "pd.DataFrame"]
 """A vectorised check over the parsed frame → error rows (index, field, code, message)."""
 
@@ -63,6 +74,7 @@ class ResourceSpec:
     derived_columns: tuple[str, ...] = ()
     # Loads what ``derive`` needs from the database (called by the service, not the validator).
     load_context: Callable[[], dict] | None = None
+    reference_guard: ReferenceGuard | None = None
     description: str = ""
     extra: dict = field(default_factory=dict)
 

@@ -154,19 +154,43 @@ def _fast_decimal_cell(f: Field) -> str:
     return rf"-?(?:{whole}(?:\.{frac})?|{fraction_only})"
 
 
+_ASCII_SPACE = b" \t\n\r\x0b\x0c\x1c\x1d\x1e"  # what str.strip removes in ASCII, besides SEP itself
+_EDGES = tuple(bytes([c]) + b"\x1f" for c in _ASCII_SPACE) + tuple(b"\x1f" + bytes([c]) for c in _ASCII_SPACE)
+
+
+def _needs_strip(joined: str) -> bool:
+    """True when a cell of the joined column may start or end with whitespace (a few fast
+    byte scans instead of stripping every cell; non-ASCII text is always stripped)."""
+    if not joined.isascii():
+        return True
+    raw = joined.encode("ascii")
+    if len(raw.translate(None, _ASCII_SPACE)) == len(raw):
+        return False  # no whitespace anywhere
+    if raw[:1] in _ASCII_SPACE or raw[-1:] in _ASCII_SPACE:
+        return True
+    return any(edge in raw for edge in _EDGES)
+
+
+
 def _clean_cells(frame: pd.DataFrame, f: Field, n: int) -> tuple[np.ndarray, str] | None:
     """The column's trimmed cells (defaults applied) and their joined text, when all are text."""
     if f.name not in frame.columns:
         values = np.full(n, f.default if f.default is not None else "", dtype=object)
         return values, SEP.join(values)
-    values = np.empty(n, dtype=object)
+    values = frame[f.name].to_numpy(dtype=object)
     try:
-        values[:] = list(map(str.strip, frame[f.name].to_numpy(dtype=object)))
+        joined = SEP.join(values)
     except TypeError:  # a non-text cell (missing JSON key, object): the exact path handles it
         return None
-    if f.default is not None:
+    if joined and _needs_strip(joined):  # only then strip cell by cell
+        values = np.array(list(map(str.strip, values)), dtype=object)
+        joined = None
+    if f.default is not None and (values == "").any():
+        values = values.copy()
         values[values == ""] = f.default
-    joined = SEP.join(values)
+        joined = None
+    if joined is None:
+        joined = SEP.join(values)
     if joined.count(SEP) != n - 1:
         return None
     return values, joined

@@ -20,9 +20,14 @@ from django.apps import apps
 from django.db import connection, transaction
 from django.utils import timezone
 
-from core.bulk.spec import ResourceSpec
+from core.bulk.spec import ReferenceGuard, ResourceSpec
+from core.errors import ApplicationError
 
 STAGE = "_bulk_stage"
+UNIQUE_VIOLATION = "23505"
+# Tables whose last batch in this process met existing keys: their next batch skips the
+# optimistic COPY (which would fail) and goes straight to the upsert.
+_recent_conflict: dict[str, bool] = {}
 
 
 @dataclass(frozen=True)
@@ -43,7 +48,7 @@ def _text_columns(spec: ResourceSpec) -> set[str]:
 def _insert_defaults(spec: ResourceSpec, columns: list[str]) -> dict[str, object]:
     """Model defaults of the table's columns the batch does not carry (e.g. a flag only the app
     sets): Django applies them in Python, so the INSERT must name them; updates leave them."""
-    model = next((m for m in apps.get_models() if m._meta.db_table == spec.table), None)
+    model = _model(spec)
     if model is None:
         return {}
     defaults = {}
@@ -55,10 +60,66 @@ def _insert_defaults(spec: ResourceSpec, columns: list[str]) -> dict[str, object
     return defaults
 
 
-def upsert_frame(spec: ResourceSpec, frame: pd.DataFrame) -> UpsertCounts:
-    """Upsert ``frame`` (db column → value) into ``spec.table``; call inside a transaction."""
+def _model(spec: ResourceSpec):
+    return next((m for m in apps.get_models() if m._meta.db_table == spec.table), None)
+
+
+def _db_stamped(spec: ResourceSpec) -> bool:
+    """True when the database fills created_at/updated_at itself (``db_default``)."""
+    model = _model(spec)
+    if model is None:
+        return False
+    fields = {f.column: f for f in model._meta.concrete_fields}
+    return all(c in fields and fields[c].has_db_default() for c in ("created_at", "updated_at"))
+
+
+def verify_references(cursor, guard: ReferenceGuard, frame: pd.DataFrame,
+                      known_versions: dict[str, tuple] | None = None) -> None:
+    """Inside the write transaction: hold the guard's lock shared (deletes of referenced rows
+    wait for this batch, and this batch waits for a delete in flight), then check that every
+    id the batch references still exists. Validation read them before the transaction began:
+    a table whose version (``core.bulk.cache.table_version``) is still the one validation
+    read has lost no row since, so its ids need no look-up."""
+    from core.bulk.cache import table_version
+
+    if connection.vendor == "postgresql":
+        cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [guard.lock_key])
+    models = {m._meta.db_table: m for m in apps.get_models()}
+    for column, table in guard.tables:
+        if column not in frame.columns:
+            continue
+        known = (known_versions or {}).get(table)
+        if known is not None and table in models and table_version(models[table]) == known:
+            continue
+        ids = pd.unique(frame[column].dropna().to_numpy(dtype="int64", na_value=0))
+        if not len(ids):
+            continue
+        found: set[int] = set()
+        for start in range(0, len(ids), 10_000):
+            chunk = [int(i) for i in ids[start:start + 10_000]]
+            if connection.vendor == "postgresql":
+                cursor.execute(f"SELECT id FROM {_qn(table)} WHERE id = ANY(%s)", [chunk])
+            else:
+                cursor.execute(f"SELECT id FROM {_qn(table)} WHERE id IN ({', '.join(['%s'] * len(chunk))})", chunk)
+            found.update(row[0] for row in cursor.fetchall())
+        missing = sorted(set(int(i) for i in ids) - found)
+        if missing:
+            label = table.split("_", 1)[-1]
+            raise ApplicationError(
+                f"{len(missing)} referenced {label} record(s) were deleted while this batch was being "
+                "validated; nothing was written. Send the batch again.",
+                code="reference_deleted", status=409, details={"table": table, "ids": missing[:100]})
+
+
+def upsert_frame(spec: ResourceSpec, frame: pd.DataFrame, *,
+                 known_versions: dict[str, tuple] | None = None) -> UpsertCounts:
+    """Upsert ``frame`` (db column → value) into ``spec.table``; call inside a transaction.
+    ``known_versions``: versions of referenced tables the batch was validated against."""
     if frame.empty:
         return UpsertCounts(0, 0, 0)
+    if spec.reference_guard is not None:
+        with connection.cursor() as cursor:
+            verify_references(cursor, spec.reference_guard, frame, known_versions)
     columns = list(frame.columns)
     key = list(spec.key_columns)
     table = _qn(spec.table)
@@ -69,14 +130,19 @@ def upsert_frame(spec: ResourceSpec, frame: pd.DataFrame) -> UpsertCounts:
     insert_params = [now, now, *defaults.values()]
     select_extra = ", ".join(["%s"] * len(insert_params))
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and len(key) == 1:
-            # Batches of different workers write in parallel (the database is most of the cost
-            # and needs both cores). A concurrent batch may insert one of these keys between the
-            # check and the COPY: the savepoint then falls back to the upsert below.
+        if connection.vendor == "postgresql" and len(key) == 1 and not _recent_conflict.get(spec.table):
+            # Optimistic: a feed of new lines is COPYed straight into the table (no staging, no
+            # look-up of 50k keys first: that look-up alone cost a quarter of the database time).
+            # A key that exists already (an update, or a concurrent batch inserted it) aborts
+            # the COPY at its savepoint and the batch takes the upsert below; the next batches
+            # of this table go straight to the upsert until one of them is all new again.
             try:
                 with transaction.atomic():
-                    appended = _append_if_all_new(cursor, spec, frame, key[0], now, defaults)
-            except connection.Database.IntegrityError:
+                    appended = _append(cursor, spec, frame, now, defaults)
+            except connection.Database.IntegrityError as exc:
+                if getattr(exc, "pgcode", None) != UNIQUE_VIOLATION:
+                    raise
+                _recent_conflict[spec.table] = True
                 appended = False
             if appended:
                 return UpsertCounts(created=len(frame), updated=0, unchanged=0)
@@ -124,27 +190,25 @@ def upsert_frame(spec: ResourceSpec, frame: pd.DataFrame) -> UpsertCounts:
             cursor.execute("SELECT changes()")
             updated = cursor.fetchone()[0] - created
         cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+    if created == total:
+        _recent_conflict.pop(spec.table, None)
     return UpsertCounts(created=created, updated=updated, unchanged=total - created - updated)
 
 
-def _append_if_all_new(cursor, spec: ResourceSpec, frame: pd.DataFrame, key: str, now, defaults: dict) -> bool:
-    """A batch of new keys only (a feed of new order lines) is COPYed straight into the table: no
-    staging table, no speculative inserts. False (nothing written) when any key already exists."""
-    if frame[key].isna().any():
-        return False
-    keys = frame[key].tolist()
-    table = _qn(spec.table)
-    cursor.execute(f"SELECT 1 FROM {table} WHERE {_qn(key)} = ANY(%s) LIMIT 1", [keys])
-    if cursor.fetchone() is not None:
-        return False
-    constants = [now.isoformat(), now.isoformat()]
+def _append(cursor, spec: ResourceSpec, frame: pd.DataFrame, now, defaults: dict) -> bool:
+    """COPY the batch straight into the table (call in a savepoint: an existing key raises
+    a unique violation). False, with nothing sent, when a cell's type needs the staged path."""
+    # Timestamps the database fills itself are left out of the COPY (less text to build and parse).
+    stamps = [] if _db_stamped(spec) else ["created_at", "updated_at"]
+    constants = [now.isoformat()] * len(stamps)
     constants += ["\\N" if v is None else str(v).translate(COPY_ESCAPES) for v in defaults.values()]
     try:
-        text = _copy_text(frame, _text_columns(spec), constants=constants)
+        text = _copy_text(frame, _text_columns(spec), constants=constants, plain=_plain_columns(spec))
     except (TypeError, ValueError):  # cells of an unexpected type: the staged path handles them
         return False
-    columns = ", ".join(_qn(c) for c in [*frame.columns, "created_at", "updated_at", *defaults])
-    _raw_cursor(cursor).copy_expert(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT text)", io.StringIO(text))
+    columns = ", ".join(_qn(c) for c in [*frame.columns, *stamps, *defaults])
+    _raw_cursor(cursor).copy_expert(f"COPY {_qn(spec.table)} ({columns}) FROM STDIN WITH (FORMAT text)",
+                                    io.StringIO(text))
     return True
 
 
@@ -158,7 +222,7 @@ def _raw_cursor(cursor):
 def _copy_into_stage(cursor, spec: ResourceSpec, frame: pd.DataFrame, columns: list[str]) -> None:
     text_columns = _text_columns(spec)
     try:
-        buffer = io.StringIO(_copy_text(frame, text_columns))
+        buffer = io.StringIO(_copy_text(frame, text_columns, plain=_plain_columns(spec)))
         sql = f"COPY {STAGE} ({', '.join(_qn(c) for c in columns)}) FROM STDIN WITH (FORMAT text)"
     except (TypeError, ValueError):  # cells of an unexpected type: let pandas write CSV
         buffer = io.StringIO()
@@ -176,10 +240,17 @@ COPY_SPECIALS = re.compile(r"[\\\t\n\r]")
 COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def _copy_text(frame: pd.DataFrame, text_columns: set[str], constants: list[str] = ()) -> str:
+def _plain_columns(spec: ResourceSpec) -> set[str]:
+    """Columns whose validated text cannot hold a tab, newline or backslash (numbers, dates,
+    choices): their cells need no escaping check."""
+    return {f.db_column for f in spec.stored_fields if f.kind in ("decimal", "date", "choice", "int", "bool")}
+
+
+def _copy_text(frame: pd.DataFrame, text_columns: set[str], constants: list[str] = (),
+               plain: set[str] = frozenset()) -> str:
     """The frame in COPY text format, built column by column: ``\\N`` is NULL; an empty cell
     is an empty string in a text column and NULL in any other. ``constants`` (already in COPY
-    text) are appended to every row."""
+    text) are appended to every row; ``plain`` columns skip the escaping check."""
     cells = []
     for column in frame.columns:
         series = frame[column]
@@ -191,12 +262,12 @@ def _copy_text(frame: pd.DataFrame, text_columns: set[str], constants: list[str]
             if series.dtype.kind == "f" and not np.array_equal(numbers, np.trunc(numbers)):
                 values = np.array(list(map(repr, numbers.tolist())), dtype=object)  # shortest exact text
             else:  # ids and counts (a float column of ids comes from blank references)
-                values = numbers.astype("int64").astype(str).astype(object)
+                values = np.array(list(map(str, numbers.astype("int64").tolist())), dtype=object)
             values[missing] = "\\N"
         else:
             values = series.to_numpy(dtype=object).copy()
             values[pd.isna(values)] = ""
-            if COPY_SPECIALS.search("".join(values)):
+            if column not in plain and COPY_SPECIALS.search("".join(values)):
                 values = np.array([v.translate(COPY_ESCAPES) for v in values], dtype=object)
             if column not in text_columns:
                 values[values == ""] = "\\N"

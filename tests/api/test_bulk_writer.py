@@ -23,24 +23,7 @@ def test_copy_text_escapes_text_and_writes_nulls_ids_and_exact_decimals():
     ]
 
 
-class _CheckSeesNothing:
-    """A cursor whose check for existing keys finds none, as when another batch inserts them
-    between that check and the COPY."""
-
-    def __init__(self, cursor):
-        self._cursor = cursor
-        self.cursor = cursor.cursor
-
-    def execute(self, sql, params=None):
-        if sql.startswith("SELECT 1 FROM"):
-            return self._cursor.execute("SELECT 1 WHERE false")
-        return self._cursor.execute(sql, params)
-
-    def fetchone(self):
-        return self._cursor.fetchone()
-
-
-def test_keys_inserted_by_a_concurrent_batch_fall_back_to_the_upsert(api, monkeypatch):
+def test_a_batch_meeting_existing_keys_falls_back_to_the_upsert_and_writes_each_row_once(api):
     from django.db import connection
 
     from core.bulk import writer
@@ -48,12 +31,21 @@ def test_keys_inserted_by_a_concurrent_batch_fall_back_to_the_upsert(api, monkey
 
     if connection.vendor != "postgresql":
         pytest.skip("the direct COPY of new keys is the PostgreSQL path")
+    table = ProductFamily._meta.db_table
+    writer._recent_conflict.pop(table, None)
     first = api.post("/api/v1/product-families/bulk", data=b"code,name\nPMP,Pumps\n", content_type="text/csv")
     assert first.json()["created"] == 1
-    append = writer._append_if_all_new
-    monkeypatch.setattr(writer, "_append_if_all_new", lambda cursor, *a: append(_CheckSeesNothing(cursor), *a))
-    again = api.post("/api/v1/product-families/bulk", data=b"code,name\nPMP,Pumps & motors\nVLV,Valves\n",
+    assert table not in writer._recent_conflict  # all new: straight COPY
+
+    # PMP exists: the direct COPY aborts at its savepoint, the upsert writes both rows once.
+    again = api.post("/api/v1/product-families/bulk", data=b"code,name\nVLV,Valves\nPMP,Pumps & motors\n",
                      content_type="text/csv")
     assert again.status_code == 200, again.json()
     assert (again.json()["created"], again.json()["updated"]) == (1, 1)
     assert dict(ProductFamily.objects.values_list("code", "name")) == {"PMP": "Pumps & motors", "VLV": "Valves"}
+    assert writer._recent_conflict.get(table)  # the next batch goes straight to the upsert
+
+    third = api.post("/api/v1/product-families/bulk", data=b"code,name\nMTR,Motors\n", content_type="text/csv")
+    assert (third.json()["created"], third.json()["updated"]) == (1, 0)
+    assert table not in writer._recent_conflict  # all new again: back to the direct COPY
+    assert ProductFamily.objects.count() == 3
