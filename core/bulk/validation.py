@@ -44,6 +44,25 @@ class BatchShapeError(ValueError):
         self.details = details
 
 
+class RefMap(dict):
+    """A natural key → id map that keeps its keys prepared for vectorised look-ups (a hash
+    index and the ids in the same order), built once; treat it as read-only. Plain dicts work
+    too and are prepared on every call."""
+
+    @functools.cached_property
+    def _arrays(self) -> tuple[pd.Index, np.ndarray]:
+        return RefMap._prepare(self)
+
+    @staticmethod
+    def _prepare(mapping: dict) -> tuple[pd.Index, np.ndarray]:
+        return (pd.Index(list(mapping), dtype=object),
+                np.fromiter(mapping.values(), dtype="int64", count=len(mapping)))
+
+    @staticmethod
+    def lookup_arrays(mapping: dict) -> tuple[pd.Index, np.ndarray]:
+        return mapping._arrays if isinstance(mapping, RefMap) else RefMap._prepare(mapping)
+
+
 @dataclass
 class Validated:
     frame: pd.DataFrame | None  # db columns, when valid
@@ -232,13 +251,12 @@ def _fast_field(frame: pd.DataFrame, f: Field, n: int, refs: dict) -> pd.Series 
         if not pd.Series(values, dtype=object).isin(allowed).all():
             return None
     if f.ref is not None:
-        mapping = refs.get(f.ref.table, {})
-        keys = pd.Index(list(mapping), dtype=object)
+        keys, all_ids = RefMap.lookup_arrays(refs.get(f.ref.table, {}))
         position = keys.get_indexer(values)
         unknown = position < 0
         if (unknown & present).any():
             return None
-        ids = np.fromiter(mapping.values(), dtype="int64", count=len(mapping))[position]
+        ids = all_ids[position]
         if unknown.any():  # blanks of an optional reference
             return pd.Series(pd.arrays.IntegerArray(ids, unknown))
         return pd.Series(ids)

@@ -25,6 +25,7 @@ from core.errors import ApplicationError
 
 STAGE = "_bulk_stage"
 UNIQUE_VIOLATION = "23505"
+COPY_CHUNK = 1 << 20  # bytes per write to the server during COPY (psycopg2's default is 8 KB)
 # Tables whose last batch in this process met existing keys: their next batch skips the
 # optimistic COPY (which would fail) and goes straight to the upsert.
 _recent_conflict: dict[str, bool] = {}
@@ -208,7 +209,7 @@ def _append(cursor, spec: ResourceSpec, frame: pd.DataFrame, now, defaults: dict
         return False
     columns = ", ".join(_qn(c) for c in [*frame.columns, *stamps, *defaults])
     _raw_cursor(cursor).copy_expert(f"COPY {_qn(spec.table)} ({columns}) FROM STDIN WITH (FORMAT text)",
-                                    io.StringIO(text))
+                                    io.BytesIO(text.encode()), size=COPY_CHUNK)
     return True
 
 
@@ -233,7 +234,7 @@ def _copy_into_stage(cursor, spec: ResourceSpec, frame: pd.DataFrame, columns: l
         force_null = f", FORCE_NULL ({', '.join(_qn(c) for c in nullable)})" if nullable else ""
         sql = (f"COPY {STAGE} ({', '.join(_qn(c) for c in columns)}) FROM STDIN "
                f"WITH (FORMAT csv, NULL ''{force_null})")
-    _raw_cursor(cursor).copy_expert(sql, buffer)
+    _raw_cursor(cursor).copy_expert(sql, buffer, size=COPY_CHUNK)
 
 
 COPY_SPECIALS = re.compile(r"[\\\t\n\r]")

@@ -100,3 +100,15 @@ def test_missing_optional_column_and_json_gaps_match(monkeypatch):
                                       {"code": "B", "price": "2", "day": "2026-01-02", "product": "P2",
                                        "owner": "O1", "qty": "3"}]).astype(object)
     same(validate(gaps, True, monkeypatch), validate(gaps, False, monkeypatch))
+
+
+@pytest.mark.parametrize("pad", [" ", "\t", "\u00a0", "\x1c", "\r"])
+@pytest.mark.parametrize("column", ["code", "label", "price", "day", "kind", "product"])
+def test_cells_padded_with_whitespace_match_the_exact_path(column, pad, monkeypatch):
+    """The fast path strips only columns whose joined text shows a cell edge in whitespace."""
+    for cell in (pad + CLEAN[column][1], CLEAN[column][1] + pad):
+        frame = pd.DataFrame(CLEAN)
+        frame.loc[1, column] = cell
+        fast, exact = validate(frame, True, monkeypatch), validate(frame, False, monkeypatch)
+        same(fast, exact)
+        assert fast.ok, fast.errors

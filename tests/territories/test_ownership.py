@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -234,3 +235,26 @@ def test_manager_cycle_is_rejected():
     managers = pd.DataFrame({"username": ["a", "b"], "manager_username": ["b", "a"]})
     with pytest.raises(ValueError, match="cycle"):
         roll_up_credits(credits, managers)
+
+
+def test_ownership_index_finds_the_interval_covering_each_day():
+    from territories.ownership import OwnershipIndex
+
+    # Rows: 0 = A until 30 June (inclusive), 1 = A from 1 July (open), 2 = B for March only,
+    # 3 = C from 1 Jan, 4 = C again from 1 Jan (a later row with the same start wins).
+    index = OwnershipIndex(
+        ["A", "A", "B", "C", "C"],
+        np.array(["2026-01-01", "2026-07-01", "2026-03-01", "2026-01-01", "2026-01-01"], dtype="datetime64[D]"),
+        np.array(["2026-06-30", "NaT", "2026-03-31", "NaT", "NaT"], dtype="datetime64[D]"),
+    )
+    accounts = ["A", "A", "A", "A", "B", "B", "C", "Z", "A"]
+    days = np.array(["2025-12-31", "2026-01-01", "2026-06-30", "2026-07-01", "2026-03-31", "2026-04-01",
+                     "2026-05-05", "2026-05-05", "NaT"], dtype="datetime64[D]")
+    assert index.positions(accounts, days).tolist() == [-1, 0, 0, 1, 2, -1, 4, -1, -1]
+
+
+def test_ownership_index_with_no_history_owns_nothing():
+    from territories.ownership import OwnershipIndex
+
+    empty = OwnershipIndex([], np.array([], dtype="datetime64[D]"), np.array([], dtype="datetime64[D]"))
+    assert empty.positions([1, 2], np.array(["2026-01-01", "2026-02-01"], dtype="datetime64[D]")).tolist() == [-1, -1]
