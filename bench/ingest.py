@@ -4,9 +4,10 @@ What it does, in one run (see bench/README.md, "Ingestion (ERP API)"):
 1. creates a scratch database, migrates it and loads master data (product families, 5,000
    products and 20,000 accounts through the bulk API; territories and effective-dated account
    ownership with a realignment by SQL);
-2. starts gunicorn (2 sync workers) on PostgreSQL and creates an API client token;
+2. starts gunicorn (3 sync workers on the 2 cores: one more than cores, so a core is never idle
+   while a worker waits on its socket or its commit) on PostgreSQL and creates an API token;
 3. generates 1,000,000 realistic order lines for those products/accounts and POSTs them as
-   CSV bodies in batches of 50,000 (2 client threads, one per worker), each with an
+   CSV bodies in batches of 50,000 (3 client threads, one per worker), each with an
    ``Idempotency-Key``; prints rows/s end to end (first request sent → last answer received);
 4. loads the same rows with ``psql \\copy`` into a bare unindexed table: prints that rate and
    the ratio API / \\copy;
@@ -390,8 +391,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=50_000)
-    parser.add_argument("--threads", type=int, default=2, help="concurrent client threads")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=3, help="concurrent client threads")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
     parser.add_argument("--format", choices=("csv", "json"), default="csv")
     parser.add_argument("--products", type=int, default=5_000)
     parser.add_argument("--accounts", type=int, default=20_000)

@@ -56,9 +56,9 @@ def _negative(values: pd.Series, returned: np.ndarray) -> pd.Series:
     """Returned lines' numbers stored negative, whatever sign they were sent with."""
     if not returned.any():
         return values
-    out = values.to_numpy(dtype=object).copy()
+    out = np.array(values.to_numpy(dtype=object), dtype=object, copy=True)
     out[returned] = ["0" if v.lstrip("-") == "0" else "-" + v.lstrip("-") for v in out[returned]]
-    return pd.Series(out, index=values.index, dtype=object)
+    return pd.Series(out, index=values.index, dtype=object, copy=False)
 
 
 def territory_on_order_date(frame: pd.DataFrame, context: dict) -> dict[str, pd.Series]:
@@ -68,7 +68,8 @@ def territory_on_order_date(frame: pd.DataFrame, context: dict) -> dict[str, pd.
     amount = _negative(frame["net_amount"], returned)
 
     owners: OwnershipIndex | None = context.get("ownership")
-    territory = pd.Series(pd.array([pd.NA] * len(frame), dtype="Int64"), index=frame.index)
+    nobody = np.ones(len(frame), dtype=bool)
+    territory = pd.Series(pd.arrays.IntegerArray(np.zeros(len(frame), dtype="int64"), nobody), index=frame.index)
     if owners is not None and context.get("territory_ids") is not None and len(frame):
         found = owners.positions(frame["account_external_id"].to_numpy(dtype="int64"),
                                  frame["order_date"].to_numpy(dtype=object).astype("datetime64[D]"))

@@ -14,8 +14,10 @@ once per batch or once per delete statement:
   waits for ingestions in flight and sees their lines.
 
 Django's own deletes keep ``on_delete=PROTECT`` / ``SET_NULL`` (the ORM emulates them); the
-triggers cover every other writer. Installed by migration ``sop.0004`` and again after every
-``migrate`` (``SopConfig.ready``), so a table rebuilt by a later migration on SQLite keeps them.
+triggers cover every other writer. On PostgreSQL installed by migration ``sop.0004`` and again after every
+``migrate`` (``SopConfig.ready``). On SQLite, which rebuilds a table to alter it (and fails
+when a trigger elsewhere names it), they are only installed after ``migrate`` and removed
+before it.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Now
 
-from core.db import DateRangeIndex
+from core.db import ByteOrderCharField, DateRangeIndex
 from core.models import BaseModel, RunRecord
 from core.roles import SALES_MANAGER, SALES_REP
 from core.scoping import ScopedQuerySet
@@ -58,7 +58,7 @@ class SalesOrderLine(BaseModel):
     # ingestion (validated, then locked and re-verified in the write transaction) and guarded
     # against deletion by database triggers instead of per-row foreign-key triggers, which
     # cost more than the insert itself (migration 0004, sop/db_guards.py).
-    external_id = models.CharField(max_length=64)
+    external_id = ByteOrderCharField(max_length=64)
     order_date = models.DateField()
     ship_date = models.DateField(null=True, blank=True)
     account = models.ForeignKey("territories.Account", on_delete=models.PROTECT, related_name="sales_lines",

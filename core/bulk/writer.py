@@ -241,6 +241,26 @@ COPY_SPECIALS = re.compile(r"[\\\t\n\r]")
 COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
+INT_TEXT_CAP = 1 << 20  # ids below this have their text memoised (≈ 60 MB at most)
+_int_text = np.empty(0, dtype=object)
+
+
+def _ints_as_text(numbers: np.ndarray) -> np.ndarray:
+    """Decimal text of int64 values; ids (small, non-negative, repeated across batches) come
+    from a memo grown on demand, an array look-up instead of a str() per cell."""
+    global _int_text
+    if not len(numbers):
+        return np.empty(0, dtype=object)
+    low, high = int(numbers.min()), int(numbers.max())
+    if low < 0 or high >= INT_TEXT_CAP:
+        return np.array(list(map(str, numbers.tolist())), dtype=object)
+    memo = _int_text
+    if high >= len(memo):
+        memo = np.array(list(map(str, range(min(INT_TEXT_CAP, max(high + 1, 2 * len(memo)))))), dtype=object)
+        _int_text = memo
+    return memo[numbers]
+
+
 def _plain_columns(spec: ResourceSpec) -> set[str]:
     """Columns whose validated text cannot hold a tab, newline or backslash (numbers, dates,
     choices): their cells need no escaping check."""
@@ -263,7 +283,7 @@ def _copy_text(frame: pd.DataFrame, text_columns: set[str], constants: list[str]
             if series.dtype.kind == "f" and not np.array_equal(numbers, np.trunc(numbers)):
                 values = np.array(list(map(repr, numbers.tolist())), dtype=object)  # shortest exact text
             else:  # ids and counts (a float column of ids comes from blank references)
-                values = np.array(list(map(str, numbers.astype("int64").tolist())), dtype=object)
+                values = _ints_as_text(numbers.astype("int64"))
             values[missing] = "\\N"
         else:
             values = series.to_numpy(dtype=object).copy()

@@ -9,7 +9,10 @@ from django.db import migrations, models
 def install_guards(apps, schema_editor):
     from sop.db_guards import install_reference_guards
 
-    install_reference_guards(schema_editor.connection)
+    # SQLite rebuilds tables on most schema changes, which triggers naming them would break:
+    # there the guards are installed after every migrate (post_migrate) instead.
+    if schema_editor.connection.vendor == "postgresql":
+        install_reference_guards(schema_editor.connection)
 
 
 def remove_guards(apps, schema_editor):

@@ -49,3 +49,10 @@ def test_a_batch_meeting_existing_keys_falls_back_to_the_upsert_and_writes_each_
     assert (third.json()["created"], third.json()["updated"]) == (1, 0)
     assert table not in writer._recent_conflict  # all new again: back to the direct COPY
     assert ProductFamily.objects.count() == 3
+
+
+@pytest.mark.parametrize("values", [[0, 5, 3, 5], [10**7, 2], [-3, 4], [], [70_000, 1, 69_999]])
+def test_ids_as_text_match_str_whatever_the_range(values):
+    from core.bulk.writer import _ints_as_text
+
+    assert _ints_as_text(np.array(values, dtype="int64")).tolist() == [str(v) for v in values]
