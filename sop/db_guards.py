@@ -9,9 +9,12 @@ once per batch or once per delete statement:
   ``pg_advisory_xact_lock_shared(SALES_REFERENCES_LOCK)`` and re-checks that every referenced
   id still exists (``core.bulk.writer``);
 - *deleting* a product or an account still referenced by a sales line fails (as with
-  ``ON DELETE RESTRICT``); deleting a territory clears the lines' territory (``SET NULL``).
-  On PostgreSQL the statement-level trigger first takes the same lock exclusively, so it
-  waits for ingestions in flight and sees their lines.
+  ``ON DELETE RESTRICT``; PostgreSQL); deleting a territory clears the lines' territory
+  (``SET NULL``; PostgreSQL and SQLite). On PostgreSQL the statement-level trigger first
+  takes the same lock exclusively, so it waits for ingestions in flight and sees their lines.
+  On SQLite (the embedded database, written by this app only) the ORM's ``PROTECT`` stands
+  for the restrict guard: a row trigger there cannot wait for commit, and would break
+  Django's flush of the whole database.
 
 Django's own deletes keep ``on_delete=PROTECT`` / ``SET_NULL`` (the ORM emulates them); the
 triggers cover every other writer. On PostgreSQL installed by migration ``sop.0004`` and again after every
@@ -74,15 +77,10 @@ def guard_statements(vendor: str) -> list[str]:
             ]
         return statements
     if vendor == "sqlite":
-        statements = []
-        for table, column, label in RESTRICTED:
-            statements += [
-                f"DROP TRIGGER IF EXISTS {_trigger_name(table)}",
-                f"CREATE TRIGGER {_trigger_name(table)} BEFORE DELETE ON {table} "
-                f"WHEN EXISTS (SELECT 1 FROM {SALES_TABLE} WHERE {column} = OLD.id) "
-                f"BEGIN SELECT RAISE(ABORT, 'FOREIGN KEY constraint failed: cannot delete {label}: "
-                f"sales order lines still reference it'); END",
-            ]
+        # No RESTRICT guard: SQLite's triggers cannot be deferred to commit, so one would also
+        # stop Django's flush (which deletes products before sales lines in one transaction).
+        # The embedded database has no writer but this app, whose ORM applies PROTECT.
+        statements = [f"DROP TRIGGER IF EXISTS {_trigger_name(table)}" for table, *_ in RESTRICTED]
         for table, column in NULLED:
             statements += [
                 f"DROP TRIGGER IF EXISTS {_trigger_name(table)}",
