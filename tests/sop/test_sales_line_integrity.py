@@ -58,6 +58,7 @@ def test_deleting_a_territory_clears_it_from_its_sales_lines(world):
     assert line.territory_id is None
 
 
+@pytest.mark.django_db(transaction=True)
 def test_the_whole_database_can_still_be_flushed(world):
     """Django's flush (tests, `manage.py flush`) deletes every table in one transaction, in
     an order that puts products before sales lines."""
