@@ -49,7 +49,7 @@ def _text_columns(spec: ResourceSpec) -> set[str]:
 def _insert_defaults(spec: ResourceSpec, columns: list[str]) -> dict[str, object]:
     """Model defaults of the table's columns the batch does not carry (e.g. a flag only the app
     sets): Django applies them in Python, so the INSERT must name them; updates leave them."""
-    model = _model(spec)
+    model = _model_for_table(spec.table)
     if model is None:
         return {}
     defaults = {}
@@ -61,13 +61,13 @@ def _insert_defaults(spec: ResourceSpec, columns: list[str]) -> dict[str, object
     return defaults
 
 
-def _model(spec: ResourceSpec):
-    return next((m for m in apps.get_models() if m._meta.db_table == spec.table), None)
+def _model_for_table(table: str):
+    return next((m for m in apps.get_models() if m._meta.db_table == table), None)
 
 
 def _db_stamped(spec: ResourceSpec) -> bool:
     """True when the database fills created_at/updated_at itself (``db_default``)."""
-    model = _model(spec)
+    model = _model_for_table(spec.table)
     if model is None:
         return False
     fields = {f.column: f for f in model._meta.concrete_fields}
@@ -85,12 +85,12 @@ def verify_references(cursor, guard: ReferenceGuard, frame: pd.DataFrame,
 
     if connection.vendor == "postgresql":
         cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [guard.lock_key])
-    models = {m._meta.db_table: m for m in apps.get_models()}
     for column, table in guard.tables:
         if column not in frame.columns:
             continue
         known = (known_versions or {}).get(table)
-        if known is not None and table in models and table_version(models[table]) == known:
+        model = _model_for_table(table) if known is not None else None
+        if model is not None and table_version(model) == known:
             continue
         ids = pd.unique(frame[column].dropna().to_numpy(dtype="int64", na_value=0))
         if not len(ids):
