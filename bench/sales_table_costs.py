@@ -62,12 +62,29 @@ def variants() -> dict[str, str]:
         "+ 2 BRIN (order_date, updated_at) = the table now": keyed + ";" + UNIQUE + BRINS,
         "  same, external_id in the C collation (byte order)": (
             keyed.replace("external_id varchar(64)", 'external_id varchar(64) COLLATE "C"') + ";" + UNIQUE + BRINS),
+        "  same, without the 3 CHECK constraints": (
+            TABLE.format(pk="PRIMARY KEY", checks="", **NO_FKS).replace(
+                "external_id varchar(64)", 'external_id varchar(64) COLLATE "C"') + ";" + UNIQUE + BRINS),
+        "  same, without the BRIN indexes": (
+            keyed.replace("external_id varchar(64)", 'external_id varchar(64) COLLATE "C"') + ";" + UNIQUE),
         "+ B-tree (product_id, order_date)": keyed + ";" + UNIQUE + BRINS + BY_PRODUCT,
         "+ B-trees by territory and account too": keyed + ";" + UNIQUE + BRINS + BY_PRODUCT + BY_OTHERS,
         "+ B-tree updated_at, 3 foreign keys = the table before": (
             TABLE.format(pk="PRIMARY KEY", checks=CHECKS, **FKS) + ";" + UNIQUE + BY_PRODUCT + BY_OTHERS
             + "CREATE INDEX ON s (updated_at);"),
     }
+
+
+def as_csv(text: str, quoted: bool) -> str:
+    """A COPY text batch as CSV: NULL unquoted-empty; with ``quoted``, every cell but the ids
+    in quotes (what Arrow's CSV writer does for string columns)."""
+    out = []
+    ids = {3, 4, 8}  # account_id, product_id, territory_id
+    for line in text.rstrip("\n").split("\n"):
+        cells = line.split("\t")
+        out.append(",".join("" if c == "\\N" else c if (not quoted or i in ids) else f'"{c}"'
+                            for i, c in enumerate(cells)))
+    return "\n".join(out) + "\n"
 
 
 def copy_batches(rows: int, batch: int) -> list[str]:
@@ -102,9 +119,15 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=50_000)
     parser.add_argument("--db", default="sop_bench_table_costs")
+    parser.add_argument("--format", choices=("text", "csv", "csv-quoted"), default="text",
+                        help="COPY format: text, CSV without quotes, CSV with every string cell quoted")
     args = parser.parse_args()
     pg = ["-h", "127.0.0.1", "-p", "5432", "-U", "postgres"]
     texts = copy_batches(args.rows, args.batch)
+    options = ""
+    if args.format != "text":
+        texts = [as_csv(text, args.format == "csv-quoted") for text in texts]
+        options = " WITH (FORMAT csv, FORCE_NOT_NULL (external_id, status))"
     subprocess.run(["dropdb", *pg, "--if-exists", "--force", args.db], check=True)
     subprocess.run(["createdb", *pg, args.db], check=True)
     try:
@@ -116,7 +139,7 @@ def main() -> int:
         conn.commit()
         cur.execute("SELECT pg_backend_pid()")
         pid = cur.fetchone()[0]
-        print(f"{args.rows:,} lines in COPYs of {args.batch:,} into a fresh table per variant:")
+        print(f"{args.rows:,} lines in COPYs ({args.format}) of {args.batch:,} into a fresh table per variant:")
         for name, ddl in variants().items():
             if args.variants and not any(v in name for v in args.variants):
                 continue
@@ -125,7 +148,7 @@ def main() -> int:
             conn.commit()
             cpu0, t0 = backend_cpu(pid), time.monotonic()
             for text in texts:
-                cur.copy_expert(f"COPY s ({COLUMNS}) FROM STDIN", io.BytesIO(text.encode()), size=1 << 20)
+                cur.copy_expert(f"COPY s ({COLUMNS}) FROM STDIN{options}", io.BytesIO(text.encode()), size=1 << 20)
                 conn.commit()
             wall, cpu = time.monotonic() - t0, backend_cpu(pid) - cpu0
             print(f"  {name:58s} {wall:6.2f} s wall, backend CPU {cpu:5.2f} s "

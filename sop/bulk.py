@@ -78,6 +78,40 @@ def territory_on_order_date(frame: pd.DataFrame, context: dict) -> dict[str, pd.
     return {"quantity": quantity, "net_amount": amount, "territory_id": territory}
 
 
+def sign_and_dates_proof(values: dict) -> bool:
+    """``sign_and_dates_rule`` over Arrow columns: True when no row breaks it."""
+    import pyarrow.compute as pc
+
+    from core.bulk.columnar import as_numbers
+
+    quantity, amount = as_numbers(values["quantity"]), as_numbers(values["net_amount"])
+    returned = pc.equal(values["status"], "returned").to_numpy(zero_copy_only=False)
+    if (~returned & (quantity <= 0)).any() or (~returned & (amount < 0)).any() or (returned & (quantity == 0)).any():
+        return False
+    ship, order = values["ship_date"], values["order_date"]
+    early = pc.and_(pc.and_(pc.not_equal(ship, ""), pc.not_equal(order, "")), pc.less(ship, order))
+    return not pc.any(early).as_py()
+
+
+def territory_on_order_date_columnar(values: dict, context: dict) -> dict:
+    """``territory_on_order_date`` over Arrow columns (the CSV fast path)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from core.bulk.columnar import negated
+
+    returned = pc.equal(values["status"], "returned").to_numpy(zero_copy_only=False)
+    n = len(returned)
+    territory = pa.nulls(n, pa.int64())
+    owners: OwnershipIndex | None = context.get("ownership")
+    if owners is not None and context.get("territory_ids") is not None and n:
+        found = owners.positions(values["account_external_id"].to_numpy(zero_copy_only=False),
+                                 pc.cast(values["order_date"], pa.date32()).to_numpy(zero_copy_only=False))
+        territory = pa.array(context["territory_ids"][found.clip(0)], pa.int64(), mask=found < 0)
+    return {"quantity": negated(values["quantity"], returned),
+            "net_amount": negated(values["net_amount"], returned), "territory_id": territory}
+
+
 def load_ownership() -> dict:
     from core.bulk.cache import cached_by_version
     from territories.models import AccountAssignment
@@ -115,6 +149,8 @@ SALES_LINES = ResourceSpec(
     ),
     rules=(sign_and_dates_rule,),
     derive=territory_on_order_date,
+    fast_rules=(sign_and_dates_proof,),
+    fast_derive=territory_on_order_date_columnar,
     derived_columns=("territory_id",),
     load_context=load_ownership,
     reference_guard=ReferenceGuard(SALES_REFERENCES_LOCK, (

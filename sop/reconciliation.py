@@ -395,6 +395,9 @@ def _constrained_plan(
 # ---------------------------------------------------------------------------------------
 
 
+NO_TERRITORY = "\x01"
+
+
 def _normalise_quotas(family_quotas: pd.DataFrame | None, horizon: list[dt.date]) -> pd.DataFrame:
     columns = ["family_code", "territory_code", "period_start", "quota_qty", "forecast_qty"]
     if family_quotas is None or not len(family_quotas):
@@ -417,12 +420,14 @@ def _normalise_quotas(family_quotas: pd.DataFrame | None, horizon: list[dt.date]
         }
     )
     # One row per family × territory × period (duplicates add up; NaN forecasts stay NaN).
-    grouped = out.assign(territory_code=out["territory_code"].fillna("\x00")).groupby(
+    # "\x01" stands for "no territory" while grouping (sorts first; not NUL, which pandas'
+    # Arrow-backed strings cut off).
+    grouped = out.assign(territory_code=out["territory_code"].fillna(NO_TERRITORY)).groupby(
         ["family_code", "territory_code", "period_start"], sort=True
     )
     out = grouped[["quota_qty", "forecast_qty"]].sum(min_count=1).reset_index()
     out["territory_code"] = (
-        out["territory_code"].astype(object).where(out["territory_code"] != "\x00", None)
+        out["territory_code"].astype(object).where(out["territory_code"] != NO_TERRITORY, None)
     )
     return out[columns]
 

@@ -75,6 +75,13 @@ class ResourceSpec:
     # Loads what ``derive`` needs from the database (called by the service, not the validator).
     load_context: Callable[[], dict] | None = None
     reference_guard: ReferenceGuard | None = None
+    # Columnar twins of ``rules`` and ``derive`` for the CSV fast path (``core.bulk.columnar``):
+    # each fast rule gets {field: Arrow array} and returns True when every row passes (it
+    # names no error: on False the exact path runs ``rules``); ``fast_derive`` returns the
+    # same columns as ``derive``, as Arrow arrays. A spec with rules but no fast twins always
+    # takes the exact path.
+    fast_rules: tuple[Callable[[dict], bool], ...] | None = None
+    fast_derive: Callable[[dict, dict], dict] | None = None
     description: str = ""
     extra: dict = field(default_factory=dict)
 

@@ -62,6 +62,22 @@ class RefMap(dict):
     def lookup_arrays(mapping: dict) -> tuple[pd.Index, np.ndarray]:
         return mapping._arrays if isinstance(mapping, RefMap) else RefMap._prepare(mapping)
 
+    @functools.cached_property
+    def _arrow(self):
+        return RefMap._prepare_arrow(self)
+
+    @staticmethod
+    def _prepare_arrow(mapping: dict):
+        import pyarrow as pa
+
+        return (pa.array(list(mapping), pa.string()),
+                np.fromiter(mapping.values(), dtype="int64", count=len(mapping)))
+
+    @staticmethod
+    def arrow_arrays(mapping: dict):
+        """(keys as an Arrow string array, ids in the same order) for ``pyarrow.compute.index_in``."""
+        return mapping._arrow if isinstance(mapping, RefMap) else RefMap._prepare_arrow(mapping)
+
 
 @dataclass
 class Validated:
@@ -84,12 +100,17 @@ def _errors(rows: np.ndarray | pd.Index, field: str, code: str, messages) -> pd.
 def check_shape(frame: pd.DataFrame, spec: ResourceSpec, max_rows: int) -> None:
     if frame.empty and len(frame.columns) == 0:
         return  # an empty batch is valid and writes nothing
+    check_columns(list(frame.columns), len(frame), spec, max_rows)
+
+
+def check_columns(columns: list[str], rows: int, spec: ResourceSpec, max_rows: int) -> None:
+    """Raise :class:`BatchShapeError` for too many rows, unknown or missing columns."""
     known = {f.name for f in spec.fields}
-    unknown = [c for c in frame.columns if c not in known]
-    missing = [f.name for f in spec.fields if f.required and f.default is None and f.name not in frame.columns]
-    if len(frame) > max_rows:
-        raise BatchShapeError(f"A batch holds at most {max_rows:,} rows; this one has {len(frame):,}.",
-                              {"max_rows": max_rows, "rows": len(frame)})
+    unknown = [c for c in columns if c not in known]
+    missing = [f.name for f in spec.fields if f.required and f.default is None and f.name not in columns]
+    if rows > max_rows:
+        raise BatchShapeError(f"A batch holds at most {max_rows:,} rows; this one has {rows:,}.",
+                              {"max_rows": max_rows, "rows": rows})
     if unknown or missing:
         parts = []
         if unknown:

@@ -16,6 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 from django.apps import apps
 from django.db import connection, transaction
 from django.utils import timezone
@@ -86,13 +89,16 @@ def verify_references(cursor, guard: ReferenceGuard, frame: pd.DataFrame,
     if connection.vendor == "postgresql":
         cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [guard.lock_key])
     for column, table in guard.tables:
-        if column not in frame.columns:
+        if column not in _names(frame):
             continue
         known = (known_versions or {}).get(table)
         model = _model_for_table(table) if known is not None else None
         if model is not None and table_version(model) == known:
             continue
-        ids = pd.unique(frame[column].dropna().to_numpy(dtype="int64", na_value=0))
+        if isinstance(frame, pa.Table):
+            ids = pc.unique(pc.drop_null(frame.column(column))).to_numpy()
+        else:
+            ids = pd.unique(frame[column].dropna().to_numpy(dtype="int64", na_value=0))
         if not len(ids):
             continue
         found: set[int] = set()
@@ -112,16 +118,57 @@ def verify_references(cursor, guard: ReferenceGuard, frame: pd.DataFrame,
                 code="reference_deleted", status=409, details={"table": table, "ids": missing[:100]})
 
 
-def upsert_frame(spec: ResourceSpec, frame: pd.DataFrame, *,
+def _names(frame: pd.DataFrame | pa.Table) -> list[str]:
+    return frame.column_names if isinstance(frame, pa.Table) else list(frame.columns)
+
+
+def _arrow_to_frame(table: pa.Table) -> pd.DataFrame:
+    """An Arrow batch (``core.bulk.columnar``) as the object frame the SQLite path writes."""
+    return pd.DataFrame({name: pd.Series(table.column(name).to_pylist(), dtype=object)
+                         for name in table.column_names})
+
+
+def _arrow_csv(table: pa.Table) -> bytes:
+    """The table as CSV for ``COPY … (FORMAT csv, FORCE_NOT_NULL (text columns))``: NULL is an
+    empty cell. Unquoted when no cell holds a comma, quote or line break (PostgreSQL parses
+    unquoted cells ~5 % faster); else every string cell is quoted. A one-column table is
+    always quoted (a line of just ``\\.`` would end the COPY)."""
+    sink = io.BytesIO()
+    if table.num_columns > 1:
+        try:
+            pa_csv.write_csv(table, sink, pa_csv.WriteOptions(include_header=False, batch_size=1 << 16,
+                                                               quoting_style="none"))
+            return sink.getvalue()
+        except pa.ArrowInvalid:
+            sink = io.BytesIO()
+    pa_csv.write_csv(table, sink, pa_csv.WriteOptions(include_header=False, batch_size=1 << 16))
+    return sink.getvalue()
+
+
+def _copy_arrow(cursor, target: str, table: pa.Table, columns: list[str], text_columns: set[str]) -> None:
+    """COPY an Arrow table into ``target`` (quoted name) ``columns``. Text columns hold no NULL
+    (an empty text cell is an empty string), so they are FORCE_NOT_NULL: an unquoted empty
+    cell there is ''."""
+    force = [_qn(c) for c in columns if c in text_columns]
+    options = "FORMAT csv" + (f", FORCE_NOT_NULL ({', '.join(force)})" if force else "")
+    _raw_cursor(cursor).copy_expert(
+        f"COPY {target} ({', '.join(_qn(c) for c in columns)}) FROM STDIN WITH ({options})",
+        io.BytesIO(_arrow_csv(table)), size=COPY_CHUNK)
+
+
+def upsert_frame(spec: ResourceSpec, frame: pd.DataFrame | pa.Table, *,
                  known_versions: dict[str, tuple] | None = None) -> UpsertCounts:
     """Upsert ``frame`` (db column → value) into ``spec.table``; call inside a transaction.
+    ``frame`` is a pandas frame, or an Arrow table from the columnar CSV path.
     ``known_versions``: versions of referenced tables the batch was validated against."""
-    if frame.empty:
+    if len(frame) == 0:
         return UpsertCounts(0, 0, 0)
+    if isinstance(frame, pa.Table) and connection.vendor != "postgresql":
+        frame = _arrow_to_frame(frame)
     if spec.reference_guard is not None:
         with connection.cursor() as cursor:
             verify_references(cursor, spec.reference_guard, frame, known_versions)
-    columns = list(frame.columns)
+    columns = _names(frame)
     key = list(spec.key_columns)
     table = _qn(spec.table)
     cols_sql = ", ".join(_qn(c) for c in columns)
@@ -201,13 +248,20 @@ def _append(cursor, spec: ResourceSpec, frame: pd.DataFrame, now, defaults: dict
     a unique violation). False, with nothing sent, when a cell's type needs the staged path."""
     # Timestamps the database fills itself are left out of the COPY (less text to build and parse).
     stamps = [] if _db_stamped(spec) else ["created_at", "updated_at"]
+    names = [*_names(frame), *stamps, *defaults]
+    if isinstance(frame, pa.Table):
+        extra = [now.isoformat()] * len(stamps) + [None if v is None else str(v) for v in defaults.values()]
+        for i, value in enumerate(extra):
+            frame = frame.append_column(f"_constant_{i}", pa.repeat(pa.scalar(value, pa.string()), len(frame)))
+        _copy_arrow(cursor, _qn(spec.table), frame, names, _text_columns(spec))
+        return True
+    columns = ", ".join(_qn(c) for c in names)
     constants = [now.isoformat()] * len(stamps)
     constants += ["\\N" if v is None else str(v).translate(COPY_ESCAPES) for v in defaults.values()]
     try:
         text = _copy_text(frame, _text_columns(spec), constants=constants, plain=_plain_columns(spec))
     except (TypeError, ValueError):  # cells of an unexpected type: the staged path handles them
         return False
-    columns = ", ".join(_qn(c) for c in [*frame.columns, *stamps, *defaults])
     _raw_cursor(cursor).copy_expert(f"COPY {_qn(spec.table)} ({columns}) FROM STDIN WITH (FORMAT text)",
                                     io.BytesIO(text.encode()), size=COPY_CHUNK)
     return True
@@ -220,7 +274,10 @@ def _raw_cursor(cursor):
     return raw
 
 
-def _copy_into_stage(cursor, spec: ResourceSpec, frame: pd.DataFrame, columns: list[str]) -> None:
+def _copy_into_stage(cursor, spec: ResourceSpec, frame: pd.DataFrame | pa.Table, columns: list[str]) -> None:
+    if isinstance(frame, pa.Table):
+        _copy_arrow(cursor, STAGE, frame, columns, _text_columns(spec))
+        return
     text_columns = _text_columns(spec)
     try:
         buffer = io.StringIO(_copy_text(frame, text_columns, plain=_plain_columns(spec)))
