@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,29 @@ pytestmark = [
 ]
 
 
+@pytest.fixture(scope="session")
+def live_server_sessions(django_db_setup, live_server, django_db_blocker):
+    """The live server's request threads keep their database connections (CONN_MAX_AGE) for
+    the whole session; on PostgreSQL end them once it is over, or the test database cannot
+    be dropped."""
+    yield live_server
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                others = "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                cursor.execute(f"SELECT pg_terminate_backend(pid) {others}")
+                for _ in range(100):  # a terminated backend takes a moment to exit
+                    cursor.execute(f"SELECT count(*) {others}")
+                    if not cursor.fetchone()[0]:
+                        break
+                    time.sleep(0.05)
+        connection.close()
+
+
 @pytest.fixture
-def browser_page(live_server):
+def browser_page(live_server_sessions):
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's loop shares the test thread
     from playwright.sync_api import sync_playwright
 
