@@ -117,8 +117,14 @@ def check_columns(columns: list[str], rows: int, spec: ResourceSpec, max_rows: i
             parts.append(f"unknown field(s): {', '.join(unknown)}")
         if missing:
             parts.append(f"missing required field(s): {', '.join(missing)}")
+        hint = ""
+        separator = next((sep for sep in (";", "\t", "|") if len(unknown) == 1 and sep in unknown[0]), None)
+        if separator is not None and any(name in known for name in unknown[0].split(separator)):
+            shown = {"\t": "tabs"}.get(separator, f"'{separator}'")
+            hint = (f" The header looks separated by {shown}: CSV bodies are comma-separated"
+                    " (with '.' as the decimal point).")
         raise BatchShapeError(
-            f"The batch's columns do not match the '{spec.name}' resource: {'; '.join(parts)}.",
+            f"The batch's columns do not match the '{spec.name}' resource: {'; '.join(parts)}.{hint}",
             {"unknown_fields": unknown, "missing_fields": missing,
              "expected_fields": [f.name for f in spec.fields]},
         )

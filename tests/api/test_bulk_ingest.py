@@ -123,6 +123,16 @@ def test_unknown_and_missing_columns_name_the_fields(api, families):
     assert error["details"]["missing_fields"] == ["unit_price", "unit_cost"]
 
 
+def test_a_semicolon_separated_csv_is_told_what_separator_to_use(api, families):
+    body = b"code;name\nPMP;Pumps\n"
+    response = api.post("/api/v1/product-families/bulk", data=body, content_type="text/csv")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "invalid_columns"
+    assert error["details"]["unknown_fields"] == ["code;name"]
+    assert "separated by ';': CSV bodies are comma-separated" in error["message"]
+
+
 def test_malformed_bodies_get_clear_errors(api):
     bad_json = api.post("/api/v1/products/bulk", data=b"[{", content_type="application/json")
     assert bad_json.status_code == 400 and bad_json.json()["error"]["code"] == "malformed_json"
