@@ -16,26 +16,16 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import time
 from decimal import Decimal, InvalidOperation
 
 import pandas as pd
 from django.conf import settings
-from django.db import transaction
-from django.utils import timezone
 
-from core.bulk.service import (
-    MAX_ERRORS_LISTED,
-    IngestOutcome,
-    _live_record,
-    _owner_key,
-    _replay,
-    body_fingerprint,
-)
+from core.bulk.service import BulkRequest, IngestOutcome
 from core.bulk.spec import Field, Ref, ResourceSpec
 from core.bulk.validation import ERROR_COLUMNS
+from core.bulk.writer import UpsertCounts
 from core.errors import ApplicationError
-from core.models import IdempotencyRecord, IngestBatch
 
 
 def assignment_dates_rule(frame: pd.DataFrame) -> pd.DataFrame:
@@ -186,17 +176,13 @@ def comp_plans_bulk_upsert(*, body: bytes, content_type: str, user, client=None,
     from compensation.models import CompPlan
     from core.services import audit_record
 
-    started = time.monotonic()
-    owner = _owner_key(user, client)
-    fingerprint = body_fingerprint("POST", path, content_type, body)
-    if idempotency_key:
-        record = _live_record(owner, idempotency_key)
-        if record is not None:
-            return _replay(record, fingerprint)
+    request, replayed = BulkRequest.open(resource="comp-plans", body=body, content_type=content_type, user=user,
+                                         client=client, idempotency_key=idempotency_key, path=path, source="api")
+    if replayed is not None:
+        return replayed
     rows = _rows(body, content_type)
     if len(rows) > settings.API_MAX_BULK_ROWS:
         raise ApplicationError(f"A batch holds at most {settings.API_MAX_BULK_ROWS:,} rows.", code="invalid_columns")
-    kind = "csv" if "csv" in (content_type or "") else "json"
     parsed, errors, seen = [], [], {}
     for index, row in enumerate(rows):
         values, row_errors = plan_row_values(row)
@@ -207,20 +193,11 @@ def comp_plans_bulk_upsert(*, body: bytes, content_type: str, user, client=None,
             seen[code] = index
         errors += [{"row": index, "field": f, "code": c, "message": m} for f, c, m in row_errors]
         parsed.append(values)
-    batch_fields = dict(resource="comp-plans", client=client, user=user if client is None else None,
-                        content_type=kind, idempotency_key=idempotency_key or "", rows=len(rows))
     if errors:
-        listed = errors[:MAX_ERRORS_LISTED]
-        batch = IngestBatch.objects.create(status=IngestBatch.Status.REJECTED, error_count=len(errors),
-                                           errors=listed[:100], duration_ms=int((time.monotonic() - started) * 1000),
-                                           **batch_fields)
-        bad = len({e["row"] for e in errors})
-        raise ApplicationError(
-            f"{bad:,} of {len(rows):,} rows are invalid; nothing was written.", code="invalid_rows",
-            details={"batch_id": batch.pk, "rows": len(rows), "invalid_rows": bad, "error_count": len(errors),
-                     "errors": listed, "truncated": len(errors) > len(listed)})
-    created = updated = unchanged = 0
-    with transaction.atomic():
+        raise request.reject(len(rows), errors)
+
+    def write() -> UpsertCounts:
+        created = updated = unchanged = 0
         existing = {p.code: p for p in CompPlan.objects.select_for_update().filter(code__in=list(seen))}
         for values in parsed:
             plan = existing.get(values["code"])
@@ -245,16 +222,9 @@ def comp_plans_bulk_upsert(*, body: bytes, content_type: str, user, client=None,
             audit_record(actor=user, action="compensation.plan_changed", target=plan,
                          before={name: before[name] for name in changed},
                          after={**{name: after[name] for name in changed}, "version": plan.version})
-        batch = IngestBatch.objects.create(status=IngestBatch.Status.APPLIED, created=created, updated=updated,
-                                           unchanged=unchanged,
-                                           duration_ms=int((time.monotonic() - started) * 1000), **batch_fields)
-        body_out = {"batch_id": batch.pk, "resource": "comp-plans", "status": batch.status, "rows": len(rows),
-                    "created": created, "updated": updated, "unchanged": unchanged}
-        if idempotency_key:
-            IdempotencyRecord.objects.create(client_key=owner, key=idempotency_key, method="POST", path=path,
-                                             body_hash=fingerprint, status_code=200, response_body=body_out,
-                                             created_at=timezone.now())
-    return IngestOutcome(status=200, body=body_out)
+        return UpsertCounts(created, updated, unchanged)
+
+    return request.apply(len(rows), write)
 
 
 def _comparable(value):

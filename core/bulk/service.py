@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -32,7 +33,7 @@ from core.bulk.validation import (
     check_columns,
     validate_batch,
 )
-from core.bulk.writer import upsert_frame
+from core.bulk.writer import UpsertCounts, upsert_frame
 from core.errors import ApplicationError
 from core.models import ApiClient, IdempotencyRecord, IngestBatch
 
@@ -139,6 +140,104 @@ def _live_record(owner: str, key: str) -> IdempotencyRecord | None:
     return IdempotencyRecord.objects.filter(client_key=owner, key=key, created_at__gte=horizon).first()
 
 
+class RowErrors(Exception):
+    """Raised by a write step: these rows are invalid against the database; roll back and
+    answer 400 listing them (``row, field, code, message``)."""
+
+    def __init__(self, errors: pd.DataFrame):
+        super().__init__(f"{len(errors)} row errors")
+        self.errors = errors[ERROR_COLUMNS].sort_values(["row", "field"], kind="stable").reset_index(drop=True)
+
+
+@dataclass
+class BulkRequest:
+    """One bulk write: who sent it, its ``Idempotency-Key`` and body fingerprint, its clock.
+    Every bulk endpoint (the generic upsert and the resources with their own write step)
+    opens one, then either rejects it (a recorded ``IngestBatch``, 400 listing the rows) or
+    applies it (the write, the batch and the idempotency record in one transaction)."""
+
+    resource: str
+    user: object
+    client: ApiClient | None
+    source: str
+    kind: str  # "csv" | "json"
+    idempotency_key: str
+    path: str
+    owner: str
+    fingerprint: str
+    started: float
+
+    @classmethod
+    def open(cls, *, resource: str, body: bytes, content_type: str, user, client: ApiClient | None,
+             idempotency_key: str | None, path: str, source: str) -> tuple[BulkRequest, IngestOutcome | None]:
+        """The request, and the stored first response when its key was used before."""
+        started = time.monotonic()
+        owner = _owner_key(user, client)
+        path = path or resource
+        request = cls(resource=resource, user=user, client=client, source=source,
+                      kind="csv" if "csv" in (content_type or "") else "json",
+                      idempotency_key=idempotency_key or "", path=path, owner=owner,
+                      fingerprint=body_fingerprint("POST", path, content_type, body), started=started)
+        if idempotency_key:
+            if len(idempotency_key) > 255:
+                raise ApplicationError("Idempotency-Key is at most 255 characters.", code="invalid_idempotency_key")
+            record = _live_record(owner, idempotency_key)
+            if record is not None:
+                return request, _replay(record, request.fingerprint)
+        return request, None
+
+    def _batch(self, **fields) -> IngestBatch:
+        return IngestBatch.objects.create(
+            resource=self.resource, client=self.client, user=self.user if self.client is None else None,
+            source=self.source, content_type=self.kind, idempotency_key=self.idempotency_key,
+            duration_ms=int((time.monotonic() - self.started) * 1000), **fields)
+
+    def reject(self, rows: int, errors: pd.DataFrame | list[dict]) -> ApplicationError:
+        """Record the rejected batch; the 400 to raise, listing the first 1,000 errors."""
+        errors = pd.DataFrame(errors, columns=ERROR_COLUMNS) if isinstance(errors, list) else errors
+        listed = errors.head(MAX_ERRORS_LISTED).to_dict("records")
+        for item in listed:
+            item["row"] = int(item["row"])
+        batch = self._batch(status=IngestBatch.Status.REJECTED, rows=rows, error_count=len(errors),
+                            errors=listed[:100])
+        bad_rows = int(errors["row"].nunique())
+        return ApplicationError(
+            f"{bad_rows:,} of {rows:,} rows are invalid; nothing was written.", code="invalid_rows",
+            details={"batch_id": batch.pk, "rows": rows, "invalid_rows": bad_rows, "error_count": len(errors),
+                     "errors": listed, "truncated": len(errors) > len(listed)})
+
+    def apply(self, rows: int, write: Callable[[], UpsertCounts]) -> IngestOutcome:
+        """Run ``write`` and record the batch (and the key's response) in one transaction.
+        ``write`` may raise :class:`RowErrors` (rolled back, recorded as rejected)."""
+        try:
+            with transaction.atomic():
+                counts = write()
+                batch = self._batch(status=IngestBatch.Status.APPLIED, rows=rows, created=counts.created,
+                                    updated=counts.updated, unchanged=counts.unchanged)
+                body_out = {"batch_id": batch.pk, "resource": self.resource, "status": batch.status,
+                            "rows": rows, "created": counts.created, "updated": counts.updated,
+                            "unchanged": counts.unchanged}
+                if self.idempotency_key:
+                    # An expired record of the same key makes way for this one.
+                    IdempotencyRecord.objects.filter(
+                        client_key=self.owner, key=self.idempotency_key,
+                        created_at__lt=timezone.now() - dt.timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS),
+                    ).delete()
+                    IdempotencyRecord.objects.create(
+                        client_key=self.owner, key=self.idempotency_key, method="POST", path=self.path,
+                        body_hash=self.fingerprint, status_code=200, response_body=body_out,
+                        created_at=timezone.now())
+        except RowErrors as exc:
+            raise self.reject(rows, exc.errors) from exc
+        except IntegrityError as exc:
+            # A concurrent request with the same key won the race: answer what it answered.
+            if self.idempotency_key and (record := _live_record(self.owner, self.idempotency_key)) is not None:
+                return _replay(record, self.fingerprint)
+            raise ApplicationError(f"The database refused the batch; nothing was written: {exc}",
+                                   code="constraint_violation", status=409) from exc
+        return IngestOutcome(status=200, body=body_out)
+
+
 @contextlib.contextmanager
 def _without_cycle_collection():
     """A batch allocates millions of short-lived objects (cells, rows), none in reference
@@ -162,17 +261,10 @@ def bulk_ingest(*, spec: ResourceSpec, body: bytes, content_type: str, user, cli
 
 def _bulk_ingest(*, spec: ResourceSpec, body: bytes, content_type: str, user, client: ApiClient | None,
                  idempotency_key: str | None, path: str, source: str) -> IngestOutcome:
-    started = time.monotonic()
-    owner = _owner_key(user, client)
-    fingerprint = body_fingerprint("POST", path or spec.name, content_type, body)
-    if idempotency_key:
-        if len(idempotency_key) > 255:
-            raise ApplicationError("Idempotency-Key is at most 255 characters.", code="invalid_idempotency_key")
-        record = _live_record(owner, idempotency_key)
-        if record is not None:
-            return _replay(record, fingerprint)
-
-    kind = "csv" if "csv" in (content_type or "") else "json"
+    request, replayed = BulkRequest.open(resource=spec.name, body=body, content_type=content_type, user=user,
+                                         client=client, idempotency_key=idempotency_key, path=path, source=source)
+    if replayed is not None:
+        return replayed
     try:
         validated = None
         table = None
@@ -196,43 +288,6 @@ def _bulk_ingest(*, spec: ResourceSpec, body: bytes, content_type: str, user, cl
         raise ApplicationError(exc.message, code="invalid_columns", details=exc.details) from exc
 
     if not validated.ok:
-        errors = validated.errors
-        listed = errors.head(MAX_ERRORS_LISTED).to_dict("records")
-        batch = IngestBatch.objects.create(
-            resource=spec.name, client=client, user=user if client is None else None, source=source,
-            content_type=kind, idempotency_key=idempotency_key or "", status=IngestBatch.Status.REJECTED,
-            rows=validated.rows, error_count=len(errors), errors=listed[:100],
-            duration_ms=int((time.monotonic() - started) * 1000))
-        bad_rows = errors["row"].nunique()
-        raise ApplicationError(
-            f"{bad_rows:,} of {validated.rows:,} rows are invalid; nothing was written.",
-            code="invalid_rows",
-            details={"batch_id": batch.pk, "rows": validated.rows, "invalid_rows": int(bad_rows),
-                     "error_count": len(errors), "errors": listed, "truncated": len(errors) > len(listed)})
-
-    try:
-        with transaction.atomic():
-            counts = upsert_frame(spec, validated.frame, known_versions=versions)
-            batch = IngestBatch.objects.create(
-                resource=spec.name, client=client, user=user if client is None else None, source=source,
-                content_type=kind, idempotency_key=idempotency_key or "", status=IngestBatch.Status.APPLIED,
-                rows=validated.rows, created=counts.created, updated=counts.updated, unchanged=counts.unchanged,
-                duration_ms=int((time.monotonic() - started) * 1000))
-            body_out = {"batch_id": batch.pk, "resource": spec.name, "status": batch.status,
-                        "rows": validated.rows, "created": counts.created, "updated": counts.updated,
-                        "unchanged": counts.unchanged}
-            if idempotency_key:
-                IdempotencyRecord.objects.filter(
-                    client_key=owner, key=idempotency_key,
-                    created_at__lt=timezone.now() - dt.timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS),
-                ).delete()
-                IdempotencyRecord.objects.create(
-                    client_key=owner, key=idempotency_key, method="POST", path=path or spec.name,
-                    body_hash=fingerprint, status_code=200, response_body=body_out, created_at=timezone.now())
-    except IntegrityError as exc:
-        # A concurrent request with the same key won the race: answer what it answered.
-        if idempotency_key and (record := _live_record(owner, idempotency_key)) is not None:
-            return _replay(record, fingerprint)
-        raise ApplicationError(f"The database refused the batch; nothing was written: {exc}",
-                               code="constraint_violation", status=409) from exc
-    return IngestOutcome(status=200, body=body_out)
+        raise request.reject(validated.rows, validated.errors)
+    return request.apply(validated.rows,
+                         lambda: upsert_frame(spec, validated.frame, known_versions=versions))

@@ -71,6 +71,21 @@ def test_same_idempotency_key_with_another_body_is_a_conflict(api, families):
     assert Product.objects.count() == 3
 
 
+def test_an_expired_idempotency_key_starts_a_new_batch(api, families, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from core.models import IdempotencyRecord
+
+    post_json(api, "products", products(2), HTTP_IDEMPOTENCY_KEY="k-old")
+    IdempotencyRecord.objects.update(created_at=timezone.now() - dt.timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS + 1))
+    again = post_json(api, "products", products(3), HTTP_IDEMPOTENCY_KEY="k-old")
+    assert again.status_code == 200 and "Idempotent-Replayed" not in again
+    assert (again.json()["created"], again.json()["unchanged"]) == (1, 2)
+    assert IdempotencyRecord.objects.filter(key="k-old").count() == 1
+
+
 def test_ten_thousand_rows_with_37_bad_ones_write_nothing_and_list_all_37(api, families):
     rows = products(10_000)
     bad_rows = sorted({(i * 269 + 11) % 10_000 for i in range(37)})

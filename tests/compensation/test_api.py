@@ -54,6 +54,25 @@ def test_comp_plans_bulk_upsert_by_code_versions_changes(erp, db):
                                                        {"from": "1000", "to": "", "rate": "2"}]
 
 
+def test_comp_plans_key_rules_match_the_other_bulk_resources(erp, db, settings):
+    from django.utils import timezone
+
+    from core.models import IdempotencyRecord, IngestBatch
+
+    api = erp(scopes=["comp:write", "comp:read"], name="payroll")
+    plan = {"code": "K", "name": "Keyed", "valid_from": "2025-01-01", "basis": "transaction", "mode": "marginal",
+            "tiers": TIERS}
+    too_long = post_json(api, "/api/v1/comp-plans/bulk", [plan], HTTP_IDEMPOTENCY_KEY="x" * 256)
+    assert too_long.status_code == 400 and too_long.json()["error"]["code"] == "invalid_idempotency_key"
+    assert post_json(api, "/api/v1/comp-plans/bulk", [plan], HTTP_IDEMPOTENCY_KEY="c-1").status_code == 200
+    assert post_json(api, "/api/v1/comp-plans/bulk", [dict(plan, name="Other")],
+                     HTTP_IDEMPOTENCY_KEY="c-1").status_code == 409
+    IdempotencyRecord.objects.update(created_at=timezone.now() - dt.timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS + 1))
+    renamed = post_json(api, "/api/v1/comp-plans/bulk", [dict(plan, name="Other")], HTTP_IDEMPOTENCY_KEY="c-1")
+    assert renamed.status_code == 200 and renamed.json()["updated"] == 1
+    assert IngestBatch.objects.filter(resource="comp-plans", status="applied").count() == 2
+
+
 def test_comp_plans_bulk_lists_every_bad_row_and_writes_nothing(erp, db):
     api = erp(scopes=["comp:write"], name="payroll")
     rows = [

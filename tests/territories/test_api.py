@@ -120,6 +120,24 @@ def test_idempotent_replay_and_conflict_on_a_dedicated_resource(world):
     assert other.status_code == 409
 
 
+def test_an_expired_idempotency_key_can_be_used_again_on_a_dedicated_resource(world, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from core.models import IdempotencyRecord
+
+    rows = [{"plan_code": "FY26", "rep_username": "alice", "period_start": "2026-06-01", "measure": "revenue",
+             "amount": "2000"}]
+    ok(post(world, "quotas", rows, HTTP_IDEMPOTENCY_KEY="q-old"))
+    IdempotencyRecord.objects.update(created_at=timezone.now() - dt.timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS + 1))
+    rows[0]["amount"] = "2500"  # another body: a new batch, not a 409
+    again = post(world, "quotas", rows, HTTP_IDEMPOTENCY_KEY="q-old")
+    assert again.status_code == 200, again.json()
+    assert "Idempotent-Replayed" not in again and again.json()["updated"] == 1
+    assert IdempotencyRecord.objects.filter(key="q-old").count() == 1
+
+
 def test_quota_rows_are_checked_and_approved_plans_are_locked(world):
     bad = post(world, "quotas", [
         {"plan_code": "FY26", "rep_username": "alice", "territory_code": "T1", "period_start": "2026-06-01",
