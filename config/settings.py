@@ -200,9 +200,9 @@ SPECTACULAR_SETTINGS = {
                             "QuotaMeasureEnum": "territories.models.Quota.Measure"},
 }
 API_MAX_BULK_ROWS = env.int("API_MAX_BULK_ROWS", default=100_000)
-# CSV batches first try the columnar fast path (core/bulk/columnar.py); off = always the exact
-# pandas path (same results, slower; for comparison).
-BULK_COLUMNAR_CSV = env.bool("BULK_COLUMNAR_CSV", default=True)
+# Bulk batches (CSV and JSON) first try the columnar fast path (core/bulk/columnar.py); off =
+# always the exact pandas path (same results, slower; for comparison).
+BULK_COLUMNAR = env.bool("BULK_COLUMNAR", default=True)
 # Bulk bodies of 100,000 rows run to tens of MB; the service streams nothing into memory twice.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("API_MAX_BODY_MB", default=256) * 1024 * 1024
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=48)

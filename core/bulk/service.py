@@ -48,14 +48,32 @@ class IngestOutcome:
 
 
 CSV_TYPES = ("text/csv", "application/csv")
+JSON_TYPES = ("application/json", "")
 
 
 def _media_type(content_type: str) -> str:
     return (content_type or "").split(";")[0].strip().lower()
 
 
-def parse_body(body: bytes, content_type: str) -> pd.DataFrame:
-    """A text DataFrame from a JSON array of objects or a CSV document with a header row."""
+def parse_json_rows(body: bytes) -> list[dict]:
+    """The rows of a JSON array of objects, numbers kept as text (money keeps every digit)."""
+    try:
+        data = json.loads(body or b"null", parse_float=str, parse_int=str)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ApplicationError(f"The JSON body cannot be read: {exc}", code="malformed_json") from exc
+    if not isinstance(data, list):
+        raise ApplicationError("The JSON body must be an array of objects, one per row.", code="not_an_array")
+    bad = [i for i, row in enumerate(data) if not isinstance(row, dict)]
+    if bad:
+        raise ApplicationError(
+            f"Row {bad[0]} is not a JSON object; every row must be an object of field → value.",
+            code="row_not_object", details={"rows": bad[:MAX_ERRORS_LISTED]})
+    return data
+
+
+def parse_body(body: bytes, content_type: str, *, rows: list[dict] | None = None) -> pd.DataFrame:
+    """A text DataFrame from a JSON array of objects or a CSV document with a header row.
+    ``rows``: the JSON body already decoded by :func:`parse_json_rows`."""
     kind = _media_type(content_type)
     if kind in CSV_TYPES:
         try:
@@ -67,19 +85,8 @@ def parse_body(body: bytes, content_type: str) -> pd.DataFrame:
                                    code="empty_body") from exc
         except (pd.errors.ParserError, UnicodeDecodeError) as exc:
             raise ApplicationError(f"The CSV body cannot be read: {exc}", code="malformed_csv") from exc
-    if kind in ("application/json", ""):
-        try:
-            # Numbers stay text so money keeps every digit (no float on the way in).
-            data = json.loads(body or b"null", parse_float=str, parse_int=str)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ApplicationError(f"The JSON body cannot be read: {exc}", code="malformed_json") from exc
-        if not isinstance(data, list):
-            raise ApplicationError("The JSON body must be an array of objects, one per row.", code="not_an_array")
-        bad = [i for i, row in enumerate(data) if not isinstance(row, dict)]
-        if bad:
-            raise ApplicationError(
-                f"Row {bad[0]} is not a JSON object; every row must be an object of field → value.",
-                code="row_not_object", details={"rows": bad[:MAX_ERRORS_LISTED]})
+    if kind in JSON_TYPES:
+        data = rows if rows is not None else parse_json_rows(body)
         frame = pd.DataFrame.from_records(data) if data else pd.DataFrame()
         for column in frame.columns:
             if pd.api.types.infer_dtype(frame[column], skipna=False) == "string":
@@ -266,14 +273,19 @@ def _bulk_ingest(*, spec: ResourceSpec, body: bytes, content_type: str, user, cl
     if replayed is not None:
         return replayed
     try:
-        validated = None
-        table = None
-        if _media_type(content_type) in CSV_TYPES and settings.BULK_COLUMNAR_CSV and columnar.eligible(spec):
-            table = columnar.read_csv(body)  # None: a body the exact reader must judge
+        validated = table = rows = None
+        media = _media_type(content_type)
+        if settings.BULK_COLUMNAR and columnar.eligible(spec):
+            # None: a body the exact path must judge (it names every error)
+            if media in CSV_TYPES:
+                table = columnar.read_csv(body)
+            elif media in JSON_TYPES:
+                rows = parse_json_rows(body)
+                table = columnar.from_rows(rows)
             if table is not None:
                 check_columns(table.column_names, table.num_rows, spec, settings.API_MAX_BULK_ROWS)
         if table is None:
-            frame = parse_body(body, content_type)
+            frame = parse_body(body, content_type, rows=rows)
         context = spec.load_context() if spec.load_context else {}
         refs, versions = reference_maps_and_versions(spec)
         if table is not None:
@@ -281,7 +293,7 @@ def _bulk_ingest(*, spec: ResourceSpec, body: bytes, content_type: str, user, cl
             if fast is not None:
                 validated = Validated(frame=fast, errors=pd.DataFrame(columns=ERROR_COLUMNS), rows=table.num_rows)
             else:  # some cell is not provably clean: the exact path names every error
-                frame = parse_body(body, content_type)
+                frame = parse_body(body, content_type, rows=rows)
         if validated is None:
             validated = validate_batch(frame, spec, refs, max_rows=settings.API_MAX_BULK_ROWS, context=context)
     except BatchShapeError as exc:

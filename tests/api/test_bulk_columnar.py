@@ -3,6 +3,7 @@ accepts, and produces the same db values; on anything else it declines (None). N
 
 import csv
 import io
+import json
 
 import numpy as np
 import pandas as pd
@@ -10,7 +11,7 @@ import pyarrow as pa
 import pytest
 
 from core.bulk import columnar, validation
-from core.bulk.service import parse_body
+from core.bulk.service import parse_body, parse_json_rows
 from core.bulk.writer import _arrow_csv
 from sop import bulk as sop_bulk
 from territories.ownership import OwnershipIndex
@@ -217,3 +218,63 @@ def test_arrow_csv_for_copy_quotes_only_when_a_cell_needs_it():
     special = pa.table({"a": pa.array(["", 'x"y', "t,b\nc"]), "b": pa.array([1, None, 4])})
     assert _arrow_csv(special) == b'"",1\n"x""y",\n"t,b\nc",4\n'
     assert _arrow_csv(pa.table({"a": pa.array(["\\."])})) == b'"\\."\n'  # never a bare end marker
+
+
+# -- JSON arrays: decoded once, then the same columnar proofs ---------------------------------
+def exact_json(body: bytes, spec=SPEC, refs=REFS, context=None) -> validation.Validated:
+    return validation.validate_batch(parse_body(body, "application/json"), spec, refs, context=context)
+
+
+def fast_json(body: bytes, spec=SPEC, refs=REFS, context=None):
+    table = columnar.from_rows(parse_json_rows(body))
+    return None if table is None else columnar.validate(table, spec, refs, context)
+
+
+def agree_json(rows: list[dict], *, must_be_fast=False):
+    body = json.dumps(rows).encode()
+    reference, result = exact_json(body), fast_json(body)
+    if result is None:
+        assert not must_be_fast, "the columnar path declined a clean JSON batch"
+        return reference, None
+    assert reference.ok, f"columnar accepted a JSON batch the exact path rejects: {reference.errors.head()}"
+    assert db_values(SPEC, result) == db_values(SPEC, reference.frame)
+    return reference, result
+
+
+def clean_rows() -> list[dict]:
+    return pd.DataFrame(CLEAN).to_dict("records")
+
+
+def test_clean_json_takes_the_columnar_path_with_the_exact_values():
+    _, result = agree_json(clean_rows(), must_be_fast=True)
+    assert result.column("owner_id").to_pylist() == [21, None, 22, None]
+
+
+def test_json_rows_without_optional_keys_or_with_nulls_match():
+    rows = clean_rows()
+    del rows[0]["label"], rows[1]["until"], rows[3]["owner"]
+    rows[2]["qty"] = None
+    _, result = agree_json(rows, must_be_fast=True)
+    assert result.column("label").to_pylist()[0] == "" and result.column("qty").to_pylist()[2] is None
+
+
+@pytest.mark.parametrize("value", [True, False, ["P1"], {"sku": "P1"}, 1.5, 3])
+def test_json_values_that_need_converting_go_to_the_exact_path(value):
+    rows = clean_rows()
+    rows[1]["label"] = value
+    assert columnar.from_rows(rows) is None
+    agree_json(rows)
+
+
+@pytest.mark.parametrize("column", sorted(DIRTY))
+def test_a_dirty_json_cell_goes_to_the_exact_path(column):
+    rows = clean_rows()
+    rows[2][column] = DIRTY[column]
+    agree_json(rows)
+    assert fast_json(json.dumps(rows).encode()) is None
+
+
+def test_numbers_in_json_keep_every_digit_on_the_columnar_path():
+    body = json.dumps(clean_rows()).replace('"12.5"', "12.50").encode()  # a JSON number
+    table = columnar.from_rows(parse_json_rows(body))
+    assert table.column("price").to_pylist()[1] == "12.50"
