@@ -106,12 +106,15 @@ def _offsets(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _needs_trim(column: pa.Array) -> bool:
-    """True when a cell starts or ends with what ``str.strip()`` removes."""
+    """True when a cell starts or ends with what ``str.strip()`` removes, or holds a NUL
+    (which the exact path rejects): the exact path must see the column."""
     bounds, raw = _offsets(column)
     lengths = np.diff(bounds)
     filled = lengths > 0
     if not filled.any():
         return False
+    if not raw[bounds[0]:bounds[-1]].all():
+        return True  # a NUL byte: the exact path names the cell
     first = raw[bounds[:-1][filled]]
     last = raw[bounds[1:][filled] - 1]
     if _SPACE[first].any() or _SPACE[last].any():

@@ -250,6 +250,8 @@ def _fast_field(frame: pd.DataFrame, f: Field, n: int, refs: dict) -> pd.Series 
     if clean is None:
         return None
     values, joined = clean
+    if "\x00" in joined:
+        return None  # a NUL character: the exact path names the cell
     present = values != ""
     if f.required and not present.all():
         return None
@@ -323,6 +325,11 @@ def validate_batch(frame: pd.DataFrame, spec: ResourceSpec, refs: dict[str, dict
             if long.any():
                 errors.append(_errors(col.index[long], f.name, "too_long",
                                       f"at most {f.max_length} characters"))
+        if f.kind in ("str", "list"):
+            nul = col.str.contains("\x00", regex=False)
+            if nul.any():  # the database cannot store it (PostgreSQL refuses NUL in text)
+                errors.append(_errors(col.index[nul], f.name, "invalid_character",
+                                      "contains a NUL character (\\0), which text cannot hold"))
         value = col
         if f.kind == "decimal" or f.kind == "int":
             value, errs = _decimal(col, f, present)

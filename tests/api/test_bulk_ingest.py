@@ -148,6 +148,19 @@ def test_a_semicolon_separated_csv_is_told_what_separator_to_use(api, families):
     assert "separated by ';': CSV bodies are comma-separated" in error["message"]
 
 
+@pytest.mark.parametrize("kind", ["csv", "json"])
+def test_a_nul_character_is_a_row_error_not_a_server_error(api, kind):
+    rows = [{"code": "PMP", "name": "Pumps"}, {"code": "VLV", "name": "Val\x00ves"}]
+    if kind == "csv":
+        response = post_csv(api, "product-families", "code,name\nPMP,Pumps\nVLV,Val\x00ves\n")
+    else:
+        response = post_json(api, "product-families", rows)
+    assert response.status_code == 400
+    errors = response.json()["error"]["details"]["errors"]
+    assert [(e["row"], e["field"], e["code"]) for e in errors] == [(1, "name", "invalid_character")]
+    assert not ProductFamily.objects.exists()
+
+
 def test_malformed_bodies_get_clear_errors(api):
     bad_json = api.post("/api/v1/products/bulk", data=b"[{", content_type="application/json")
     assert bad_json.status_code == 400 and bad_json.json()["error"]["code"] == "malformed_json"
