@@ -83,7 +83,7 @@ def from_rows(rows: list[dict]) -> pa.Table | None:
         names = list(dict.fromkeys(key for row in rows for key in row))
     try:
         table = pa.Table.from_pylist(rows, schema=pa.schema([(name, pa.string()) for name in names]))
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):
         return None
     columns = [pc.fill_null(column, "") if column.null_count else column for column in table.columns]
     return pa.table(dict(zip(names, columns, strict=True))).combine_chunks()

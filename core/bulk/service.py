@@ -12,6 +12,7 @@ import gc
 import hashlib
 import io
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -68,7 +69,35 @@ def parse_json_rows(body: bytes) -> list[dict]:
         raise ApplicationError(
             f"Row {bad[0]} is not a JSON object; every row must be an object of field → value.",
             code="row_not_object", details={"rows": bad[:MAX_ERRORS_LISTED]})
+    if SURROGATE_ESCAPE.search(body or b""):  # rare: only then look at every text value
+        _refuse_cells(len(data), [
+            (i, field, "invalid_character", "holds an unpaired surrogate (\\uD800–\\uDFFF): not valid Unicode")
+            for i, row in enumerate(data) for field, value in row.items()
+            if isinstance(value, str) and not _encodable(value)])
     return data
+
+
+SURROGATE_ESCAPE = re.compile(rb"\\[uU][dD][89a-fA-F]")
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _refuse_cells(rows: int, cells: list[tuple[int, str, str, str]]) -> None:
+    """400 naming each (row, field) whose JSON value no field can take; nothing is written."""
+    if not cells:
+        return
+    errors = [{"row": r, "field": f, "code": c, "message": m} for r, f, c, m in cells]
+    bad_rows = len({r for r, *_ in cells})
+    raise ApplicationError(
+        f"{bad_rows:,} of {rows:,} rows are invalid; nothing was written.", code="invalid_rows",
+        details={"rows": rows, "invalid_rows": bad_rows, "error_count": len(errors),
+                 "errors": errors[:MAX_ERRORS_LISTED], "truncated": len(errors) > MAX_ERRORS_LISTED})
 
 
 def parse_body(body: bytes, content_type: str, *, rows: list[dict] | None = None) -> pd.DataFrame:
@@ -88,9 +117,15 @@ def parse_body(body: bytes, content_type: str, *, rows: list[dict] | None = None
     if kind in JSON_TYPES:
         data = rows if rows is not None else parse_json_rows(body)
         frame = pd.DataFrame.from_records(data) if data else pd.DataFrame()
+        if len(frame) != len(data):  # only empty objects: rows without fields
+            frame = pd.DataFrame(index=range(len(data)))
         for column in frame.columns:
             if pd.api.types.infer_dtype(frame[column], skipna=False) == "string":
                 continue  # all text already (numbers arrive as text): nothing to convert
+            objects = frame[column].map(lambda v: isinstance(v, dict)).to_numpy(dtype=bool)
+            _refuse_cells(len(frame), [(int(i), str(column), "invalid_type",
+                                        "a JSON object is not a value: send text, a number or a boolean")
+                                       for i in frame.index[objects]])
             if frame[column].map(lambda v: isinstance(v, dict | list)).any():
                 frame[column] = frame[column].map(
                     lambda v: ";".join(map(str, v)) if isinstance(v, list) else v)

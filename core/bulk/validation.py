@@ -98,7 +98,7 @@ def _errors(rows: np.ndarray | pd.Index, field: str, code: str, messages) -> pd.
 
 
 def check_shape(frame: pd.DataFrame, spec: ResourceSpec, max_rows: int) -> None:
-    if frame.empty and len(frame.columns) == 0:
+    if len(frame) == 0 and len(frame.columns) == 0:
         return  # an empty batch is valid and writes nothing
     check_columns(list(frame.columns), len(frame), spec, max_rows)
 

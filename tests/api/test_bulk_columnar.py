@@ -263,7 +263,8 @@ def test_json_values_that_need_converting_go_to_the_exact_path(value):
     rows = clean_rows()
     rows[1]["label"] = value
     assert columnar.from_rows(rows) is None
-    agree_json(rows)
+    if not isinstance(value, dict):  # an object is a row error of the exact path (test_bulk_ingest)
+        agree_json(rows)
 
 
 @pytest.mark.parametrize("column", sorted(DIRTY))

@@ -235,3 +235,33 @@ def test_accounts_get_model_defaults_on_insert_and_keep_them_on_update(api):
     assert post_json(api, "accounts", rows).json()["updated"] == 1
     account.refresh_from_db()
     assert account.name == "Acme Inc" and account.exclude_from_realignment is True
+
+
+@pytest.mark.parametrize("columnar", [True, False])
+@pytest.mark.parametrize("body, field, code", [
+    (b'[{"code": "PMP", "name": "Pumps"}, {"code": "VLV", "name": "Va\\ud800lves"}]', "name", "invalid_character"),
+    (b'[{"code": "PMP", "name": "Pumps"}, {"code": {"a": 1}, "name": "Valves"}]', "code", "invalid_type"),
+])
+def test_json_values_no_field_can_take_are_row_errors(api, settings, columnar, body, field, code):
+    """An unpaired surrogate escape or a JSON object as a value: 400 naming the cell, never a 500."""
+    settings.BULK_COLUMNAR = columnar
+    response = api.post("/api/v1/product-families/bulk", data=body, content_type="application/json")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "invalid_rows"
+    assert [(e["row"], e["field"], e["code"]) for e in error["details"]["errors"]] == [(1, field, code)]
+    assert not ProductFamily.objects.exists()
+
+
+@pytest.mark.parametrize("columnar", [True, False])
+def test_rows_without_fields_are_not_an_empty_batch(api, settings, columnar):
+    settings.BULK_COLUMNAR = columnar
+    response = post_json(api, "product-families", [{}, {}])
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_columns"
+    assert response.json()["error"]["details"]["missing_fields"] == ["code", "name"]
+
+
+def test_emoji_in_json_text_is_kept(api):
+    assert post_json(api, "product-families", [{"code": "PMP", "name": "Pumps \U0001F680"}]).status_code == 200
+    assert ProductFamily.objects.get().name == "Pumps \U0001F680"
