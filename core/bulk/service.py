@@ -100,6 +100,22 @@ def _refuse_cells(rows: int, cells: list[tuple[int, str, str, str]]) -> None:
                  "errors": errors[:MAX_ERRORS_LISTED], "truncated": len(errors) > MAX_ERRORS_LISTED})
 
 
+def _not_utf8(body: bytes) -> ApplicationError:
+    """400 naming the first byte that is not UTF-8 and its row (0 = the first data row)."""
+    try:
+        body.decode("utf-8-sig")
+        where, details = "", {}
+    except UnicodeDecodeError as exc:
+        start = exc.start + (3 if body.startswith(b"\xef\xbb\xbf") else 0)
+        line = body[:start].count(b"\n")
+        where = (f": byte 0x{body[start]:02x} in the header" if line == 0
+                 else f": byte 0x{body[start]:02x} in row {line - 1} (line {line + 1})")
+        details = {"row": line - 1 if line else None, "line": line + 1, "byte": f"0x{body[start]:02x}"}
+    return ApplicationError(f"The CSV body is not UTF-8{where}. Export the file as UTF-8 (e.g. "
+                            "'CSV UTF-8' in a spreadsheet) and send it again.", code="malformed_csv",
+                            details=details)
+
+
 def parse_body(body: bytes, content_type: str, *, rows: list[dict] | None = None) -> pd.DataFrame:
     """A text DataFrame from a JSON array of objects or a CSV document with a header row.
     ``rows``: the JSON body already decoded by :func:`parse_json_rows`."""
@@ -112,7 +128,9 @@ def parse_body(body: bytes, content_type: str, *, rows: list[dict] | None = None
         except pd.errors.EmptyDataError as exc:
             raise ApplicationError("The CSV body is empty: send a header row and data rows.",
                                    code="empty_body") from exc
-        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        except UnicodeDecodeError as exc:
+            raise _not_utf8(body) from exc
+        except pd.errors.ParserError as exc:
             raise ApplicationError(f"The CSV body cannot be read: {exc}", code="malformed_csv") from exc
     if kind in JSON_TYPES:
         data = rows if rows is not None else parse_json_rows(body)

@@ -265,3 +265,13 @@ def test_rows_without_fields_are_not_an_empty_batch(api, settings, columnar):
 def test_emoji_in_json_text_is_kept(api):
     assert post_json(api, "product-families", [{"code": "PMP", "name": "Pumps \U0001F680"}]).status_code == 200
     assert ProductFamily.objects.get().name == "Pumps \U0001F680"
+
+
+def test_a_csv_that_is_not_utf8_names_the_row(api):
+    body = "code,name\nPMP,Pumps\nVLV,Vannes à bille\n".encode("cp1252")
+    response = api.post("/api/v1/product-families/bulk", data=body, content_type="text/csv")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "malformed_csv"
+    assert "not UTF-8: byte 0xe0 in row 1 (line 3)" in error["message"]
+    assert error["details"]["row"] == 1
