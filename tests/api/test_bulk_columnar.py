@@ -52,15 +52,18 @@ def db_values(spec, frame: pd.DataFrame | pa.Table) -> dict[str, list]:
     return out
 
 
-def agree(body: bytes, spec=SPEC, refs=REFS, context=None, *, must_be_fast=False):
-    reference = exact(body, spec, refs, context)
-    result = fast(body, spec, refs, context)
+def same_outcome(reference: validation.Validated, result, spec, must_be_fast: bool):
+    """The columnar result is None (declined) or the exact path's accepted values."""
     if result is None:
         assert not must_be_fast, "the columnar path declined a clean batch"
         return reference, None
     assert reference.ok, f"columnar accepted a batch the exact path rejects: {reference.errors.head()}"
     assert db_values(spec, result) == db_values(spec, reference.frame)
     return reference, result
+
+
+def agree(body: bytes, spec=SPEC, refs=REFS, context=None, *, must_be_fast=False):
+    return same_outcome(exact(body, spec, refs, context), fast(body, spec, refs, context), spec, must_be_fast)
 
 
 def test_clean_batch_takes_the_columnar_path_with_the_exact_values():
@@ -232,13 +235,7 @@ def fast_json(body: bytes, spec=SPEC, refs=REFS, context=None):
 
 def agree_json(rows: list[dict], *, must_be_fast=False):
     body = json.dumps(rows).encode()
-    reference, result = exact_json(body), fast_json(body)
-    if result is None:
-        assert not must_be_fast, "the columnar path declined a clean JSON batch"
-        return reference, None
-    assert reference.ok, f"columnar accepted a JSON batch the exact path rejects: {reference.errors.head()}"
-    assert db_values(SPEC, result) == db_values(SPEC, reference.frame)
-    return reference, result
+    return same_outcome(exact_json(body), fast_json(body), SPEC, must_be_fast)
 
 
 def clean_rows() -> list[dict]:
