@@ -36,10 +36,7 @@ from decimal import Decimal
 from compensation.commission import clawback_lines, commission_lines
 from compensation.crediting import (
     CreditedLine,
-    CreditShare,
-    SaleLine,
     credits_from_frame,
-    split_credit,
 )
 from compensation.draws import DrawSettlement, settle_draw
 from compensation.money import (
@@ -80,7 +77,6 @@ __all__ = [
     "Cap",
     "CompensationError",
     "CreditError",
-    "CreditShare",
     "CreditedLine",
     "Draw",
     "DrawSettlement",
@@ -90,7 +86,6 @@ __all__ = [
     "Plan",
     "PlanError",
     "RepPeriod",
-    "SaleLine",
     "Spiff",
     "SpiffAwards",
     "Statement",
@@ -107,7 +102,6 @@ __all__ = [
     "credits_from_frame",
     "render_statement",
     "settle_draw",
-    "split_credit",
     "statement_from_dict",
     "statement_to_dict",
     "tiers_from_contract",

@@ -1,11 +1,11 @@
-"""Credited lines, the input of every commission calculation, and the primary/overlay split.
+"""Credited lines, the input of every commission calculation.
 
-Inputs: ``SaleLine`` (one sales order line as the ERP sent it) and ``CreditShare`` rows (which
-reps get credit and how much, from the territory owning the account on the order date), or a
-DataFrame of credits from a selector (``credits_from_frame``).
-Outputs: ``CreditedLine`` records, one per rep credit, keeping the full line values plus the
-rep's ``share`` % (the calculation applies the share, so the SPIFF margin floor can compare
-price with cost on the whole line).
+Which reps get credit for a line, and their shares (primary shares sum to 100 %, overlays on
+top), is decided once, by ``territories.ownership.credit_lines`` (the territory owning the
+account on the order date and its reps then); ``compensation.selectors.credited_lines`` or
+``credits_from_frame`` turn those rows into ``CreditedLine`` records, one per rep credit,
+keeping the full line values plus the rep's ``share`` % (the calculation applies the share, so
+the SPIFF margin floor can compare price with cost on the whole line).
 
 Signs: quantity, revenue and cost are as on the sale (positive for a normal sale). A return or
 cancellation is a separate credit with ``kind='return'``, dated when it happened and carrying
@@ -15,14 +15,13 @@ the same positive values; the calculation turns it into a negative clawback line
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
 import pandas as pd
 
-from compensation.money import HUNDRED, ZERO, CreditError, optional_decimal, plain, to_decimal
+from compensation.money import HUNDRED, ZERO, CreditError, optional_decimal, to_decimal
 
 CREDIT_KINDS = ("credit", "return")
 CREDIT_ROLES = ("primary", "overlay")
@@ -89,70 +88,6 @@ class CreditedLine:
         """The deterministic processing order (dates first, so budgets and caps go to the
         earliest sales)."""
         return (self.date, self.sales_line_id, self.rep, self.kind, self.role, self.sku)
-
-
-@dataclass(frozen=True)
-class SaleLine:
-    """A sales order line to be credited."""
-
-    external_id: str
-    date: dt.date
-    sku: str
-    family: str
-    quantity: Decimal
-    revenue: Decimal
-    cost: Decimal
-    kind: Literal["credit", "return"] = "credit"
-
-
-@dataclass(frozen=True)
-class CreditShare:
-    """A rep's share of a line: primary shares of a line sum to 100 %; overlay is additive."""
-
-    rep: str
-    share: Decimal
-    role: Literal["primary", "overlay"] = "primary"
-
-
-def split_credit(sale: SaleLine, shares: Sequence[CreditShare]) -> tuple[CreditedLine, ...]:
-    """Credit ``sale`` to reps: primary shares must sum to exactly 100 %; overlay shares come on
-    top (an overlay specialist at 100 % is credited the full line as well).
-
-    Raises ``CreditError`` when the primary shares do not sum to 100 %, a rep appears twice in
-    one role, or a share is outside (0, 100].
-    """
-    seen: set[tuple[str, str]] = set()
-    primary_total = ZERO
-    for item in shares:
-        if item.role not in CREDIT_ROLES:
-            raise CreditError(f"{sale.external_id}: unknown credit role {item.role!r}")
-        if (item.rep, item.role) in seen:
-            raise CreditError(f"{sale.external_id}: {item.rep} has two {item.role} shares")
-        seen.add((item.rep, item.role))
-        if item.role == "primary":
-            primary_total += to_decimal(item.share, f"{sale.external_id} share of {item.rep}")
-    if primary_total != HUNDRED:
-        raise CreditError(
-            f"{sale.external_id}: primary shares sum to {plain(primary_total)} %, "
-            "they must sum to 100 %"
-        )
-    ordered = sorted(shares, key=lambda s: (CREDIT_ROLES.index(s.role), s.rep))
-    return tuple(
-        CreditedLine(
-            sales_line_id=sale.external_id,
-            rep=item.rep,
-            date=sale.date,
-            sku=sale.sku,
-            family=sale.family,
-            quantity=sale.quantity,
-            revenue=sale.revenue,
-            cost=sale.cost,
-            share=item.share,
-            kind=sale.kind,
-            role=item.role,
-        )
-        for item in ordered
-    )
 
 
 def credits_from_frame(frame: pd.DataFrame) -> tuple[CreditedLine, ...]:

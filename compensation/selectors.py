@@ -37,7 +37,7 @@ from core.models import Profile
 from core.roles import user_roles
 from sop.models import SalesOrderLine
 from territories.models import TerritoryAssignment
-from territories.ownership import credit_lines, roll_up_credits
+from territories.ownership import credit_lines, primary_share_totals_off, roll_up_credits
 
 HUNDRED = Decimal(100)
 
@@ -170,8 +170,7 @@ def credited_frame(start: dt.date, end: dt.date) -> pd.DataFrame:
     if credits.empty:
         return pd.DataFrame(columns=CREDIT_COLUMNS)
     primary = credits.loc[credits["role"] == "primary"]
-    totals = primary.groupby("line_id")["share"].sum()
-    bad = totals[totals != HUNDRED]
+    bad = primary_share_totals_off(credits)
     if len(bad):
         first = primary.loc[primary["line_id"].isin(bad.index)].iloc[0]
         raise ApplicationError(

@@ -313,6 +313,14 @@ def credit_lines(lines: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFrame
     return credits.drop(columns="_role_order").reset_index(drop=True)
 
 
+def primary_share_totals_off(credits: pd.DataFrame) -> pd.Series:
+    """Total primary share per ``line_id`` of the credit rows (:func:`credit_lines`) whose
+    primary shares do not add up to exactly 100 % (empty when every line is whole)."""
+    primary = credits.loc[credits["role"] == PRIMARY]
+    totals = primary.groupby("line_id", sort=True)["share"].sum()
+    return totals[totals != HUNDRED]
+
+
 def roll_up_credits(credits: pd.DataFrame, managers: pd.DataFrame) -> pd.DataFrame:
     """Credit rows for the rep and everyone above them in the manager chain.
 

@@ -15,14 +15,12 @@ from compensation.calculations import (
     CompensationError,
     CreditedLine,
     CreditError,
-    CreditShare,
     Draw,
     FamilyRule,
     Period,
     Plan,
     PlanError,
     RepPeriod,
-    SaleLine,
     Spiff,
     Statement,
     StatementLine,
@@ -35,7 +33,6 @@ from compensation.calculations import (
     credits_from_frame,
     render_statement,
     settle_draw,
-    split_credit,
     statement_from_dict,
     statement_to_dict,
     tiers_from_contract,
@@ -383,24 +380,30 @@ def test_terminated_rep_statement_shows_the_balance_due() -> None:
 # --- acceptance: crediting -----------------------------------------------------------------
 
 
-SALE = SaleLine(
-    external_id="SO-9",
-    date=date(2025, 1, 10),
-    sku="SKU-1",
-    family="STD",
-    quantity=D("4"),
-    revenue=D("10000"),
-    cost=D("6000"),
-)
+def credited(shares: list[tuple[str, str, str]]):
+    """The credit rows of SO-9 (4 units, 10,000 revenue, cost 1,500 a unit; territory T1,
+    2025-01-10) from the production path, ``territories.ownership.credit_lines`` (the reps of
+    the owning territory on the order date); ``compensation.selectors.credited_lines`` makes
+    them ``CreditedLine`` records. ``shares``: (rep, share %, role)."""
+    from territories.ownership import credit_lines
+
+    line = pd.DataFrame([{"line_id": "SO-9", "order_date": date(2025, 1, 10), "territory_code": "T1",
+                          "quantity": D("4"), "amount": D("10000"), "status": "invoiced", "sku": "SKU-1",
+                          "family": "STD", "unit_cost": D("1500")}])
+    assignments = pd.DataFrame([{"territory_code": "T1", "rep_username": rep, "role": role, "share": D(share),
+                                 "valid_from": date(2024, 1, 1), "valid_to": None} for rep, share, role in shares])
+    return credit_lines(line, assignments)
 
 
 def test_split_60_40_pays_each_rep_on_their_own_plan() -> None:
-    credits = split_credit(SALE, [CreditShare("alice", D("60")), CreditShare("bob", D("40"))])
+    from compensation.selectors import credited_lines
+
+    credits = credited_lines(credited([("alice", "60", "primary"), ("bob", "40", "primary")]))
     result = compute_period(
         JAN,
         [
-            RepPeriod("alice", Plan(code="A5", tiers=flat("5")), (credits[0],)),
-            RepPeriod("bob", Plan(code="B3", tiers=flat("3")), (credits[1],)),
+            RepPeriod("alice", Plan(code="A5", tiers=flat("5")), tuple(credits["alice"])),
+            RepPeriod("bob", Plan(code="B3", tiers=flat("3")), tuple(credits["bob"])),
         ],
     )
     # 6,000 × 5 % = 300; 4,000 × 3 % = 120
@@ -410,23 +413,26 @@ def test_split_60_40_pays_each_rep_on_their_own_plan() -> None:
 
 
 @pytest.mark.parametrize("shares", [("60", "30"), ("60", "50"), ("100.01",)])
-def test_split_rejects_primary_shares_not_summing_to_100(shares: tuple[str, ...]) -> None:
-    rows = [CreditShare(f"rep{i}", D(share)) for i, share in enumerate(shares)]
-    with pytest.raises(CreditError, match="must sum to 100 %"):
-        split_credit(SALE, rows)
+def test_split_flags_primary_shares_not_summing_to_100(shares: tuple[str, ...]) -> None:
+    from territories.ownership import primary_share_totals_off
+
+    credits = credited([(f"rep{i}", share, "primary") for i, share in enumerate(shares)])
+    off = primary_share_totals_off(credits)
+    assert off.to_dict() == {"SO-9": sum((D(s) for s in shares), D(0))}
+    assert primary_share_totals_off(credited([("a", "60", "primary"), ("b", "40", "primary")])).empty
 
 
 def test_overlay_credit_is_additive() -> None:
-    credits = split_credit(
-        SALE,
-        [CreditShare("spec", D("50"), "overlay"), CreditShare("alice", D("100"))],
-    )
-    assert [(c.rep, c.role, c.measure("revenue")) for c in credits] == [
+    from compensation.selectors import credited_lines
+    from territories.ownership import primary_share_totals_off
+
+    credits = credited([("spec", "50", "overlay"), ("alice", "100", "primary")])
+    assert primary_share_totals_off(credits).empty  # the overlay does not count toward 100 %
+    lines = credited_lines(credits)
+    assert [(c.rep, c.role, c.measure("revenue")) for rep in ("alice", "spec") for c in lines[rep]] == [
         ("alice", "primary", D("10000")),
         ("spec", "overlay", D("5000")),
     ]
-    with pytest.raises(CreditError, match="two primary shares"):
-        split_credit(SALE, [CreditShare("alice", D("50")), CreditShare("alice", D("50"))])
 
 
 # --- acceptance: returns, clawback, adjustments ------------------------------------------------
