@@ -14,14 +14,22 @@ changed plan gets ``version + 1`` and an audit event.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 from decimal import Decimal, InvalidOperation
 
 import pandas as pd
 from django.conf import settings
 
-from core.bulk.service import BulkRequest, IngestOutcome
+from core.bulk.columnar import dates_in_order
+from core.bulk.service import (
+    CSV_TYPES,
+    JSON_TYPES,
+    BulkRequest,
+    IngestOutcome,
+    media_type,
+    parse_body,
+    parse_json_rows,
+)
 from core.bulk.spec import Field, Ref, ResourceSpec
 from core.bulk.validation import ERROR_COLUMNS
 from core.bulk.writer import UpsertCounts
@@ -47,6 +55,7 @@ COMP_ASSIGNMENTS = ResourceSpec(
         Field("quota", kind="decimal", required=False, max_digits=16, decimal_places=2, min_value=0),
     ),
     rules=(assignment_dates_rule,),
+    fast_rules=(dates_in_order("valid_from", "valid_to"),),
     description="Which rep is on which commission plan, from when to when (inclusive).",
 )
 
@@ -62,21 +71,12 @@ TERMS = ("name", "valid_from", "valid_to", "measure", "basis", "tier_on", "mode"
 
 
 def _rows(body: bytes, content_type: str) -> list[dict]:
-    kind = (content_type or "").split(";")[0].strip().lower()
-    if kind in ("text/csv", "application/csv"):
-        try:
-            frame = pd.read_csv(io.BytesIO(body), dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-            raise ApplicationError(f"The CSV body cannot be read: {exc}", code="malformed_csv") from exc
-        return frame.to_dict("records")
-    if kind in ("application/json", ""):
-        try:
-            data = json.loads(body or b"null", parse_float=str, parse_int=str)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ApplicationError(f"The JSON body cannot be read: {exc}", code="malformed_json") from exc
-        if not isinstance(data, list) or not all(isinstance(row, dict) for row in data):
-            raise ApplicationError("The JSON body must be an array of objects, one per row.", code="not_an_array")
-        return data
+    """The rows as dicts (``tiers`` may be a nested list in JSON), read as every bulk body is."""
+    kind = media_type(content_type)
+    if kind in CSV_TYPES:
+        return parse_body(body, content_type).to_dict("records")
+    if kind in JSON_TYPES:
+        return parse_json_rows(body)
     raise ApplicationError(f"Unsupported content type '{kind}': send application/json or text/csv.",
                            code="unsupported_media_type", status=415)
 

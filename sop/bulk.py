@@ -82,15 +82,13 @@ def sign_and_dates_proof(values: dict) -> bool:
     """``sign_and_dates_rule`` over Arrow columns: True when no row breaks it."""
     import pyarrow.compute as pc
 
-    from core.bulk.columnar import as_numbers
+    from core.bulk.columnar import as_numbers, dates_in_order
 
     quantity, amount = as_numbers(values["quantity"]), as_numbers(values["net_amount"])
     returned = pc.equal(values["status"], "returned").to_numpy(zero_copy_only=False)
     if (~returned & (quantity <= 0)).any() or (~returned & (amount < 0)).any() or (returned & (quantity == 0)).any():
         return False
-    ship, order = values["ship_date"], values["order_date"]
-    early = pc.and_(pc.and_(pc.not_equal(ship, ""), pc.not_equal(order, "")), pc.less(ship, order))
-    return not pc.any(early).as_py()
+    return dates_in_order("order_date", "ship_date")(values)
 
 
 def territory_on_order_date_columnar(values: dict, context: dict) -> dict:
@@ -176,6 +174,22 @@ def positive_hours_rule(frame: pd.DataFrame) -> pd.DataFrame:
                          "message": "must be greater than 0"})
 
 
+def month_start_proof(values: dict) -> bool:
+    """``month_start_rule`` over Arrow columns."""
+    import pyarrow.compute as pc
+
+    start = values["period_start"]
+    return bool(pc.all(pc.or_(pc.equal(start, ""), pc.ends_with(start, "-01"))).as_py()) if len(start) else True
+
+
+def positive_hours_proof(values: dict) -> bool:
+    """``positive_hours_rule`` over Arrow columns."""
+    from core.bulk.columnar import as_numbers
+
+    hours = as_numbers(values["hours_per_unit"])
+    return not (hours <= 0).any()  # NaN (empty) compares False, as in the rule
+
+
 WORK_CENTER_REF = Ref("work center", "work_center_id", "sop.WorkCenter", "code")
 
 PLANTS = ResourceSpec(
@@ -200,6 +214,7 @@ CAPACITY = ResourceSpec(
         Field("available_hours", kind="decimal", max_digits=12, decimal_places=2, min_value=0),
     ),
     rules=(month_start_rule,),
+    fast_rules=(month_start_proof,),
 )
 
 ROUTINGS = ResourceSpec(
@@ -210,4 +225,5 @@ ROUTINGS = ResourceSpec(
         Field("hours_per_unit", kind="decimal", max_digits=10, decimal_places=4),
     ),
     rules=(positive_hours_rule,),
+    fast_rules=(positive_hours_proof,),
 )

@@ -247,3 +247,14 @@ def negated(column: pa.Array, where: np.ndarray) -> pa.Array:
     minus = pc.binary_join_element_wise(pa.scalar("-"), unsigned, "")
     minus = pc.if_else(pc.equal(unsigned, "0"), unsigned, minus)  # "0" stays "0", as on the exact path
     return pc.if_else(pa.array(where), minus, column)
+
+
+def dates_in_order(earlier: str, later: str):
+    """A fast rule: ``later`` is empty or not before ``earlier`` (ISO dates compare as text)."""
+
+    def proof(values: dict) -> bool:
+        first, then = values[earlier], values[later]
+        early = pc.and_(pc.and_(pc.not_equal(then, ""), pc.not_equal(first, "")), pc.less(then, first))
+        return not pc.any(early).as_py()
+
+    return proof

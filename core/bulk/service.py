@@ -52,7 +52,7 @@ CSV_TYPES = ("text/csv", "application/csv")
 JSON_TYPES = ("application/json", "")
 
 
-def _media_type(content_type: str) -> str:
+def media_type(content_type: str) -> str:
     return (content_type or "").split(";")[0].strip().lower()
 
 
@@ -119,7 +119,7 @@ def _not_utf8(body: bytes) -> ApplicationError:
 def parse_body(body: bytes, content_type: str, *, rows: list[dict] | None = None) -> pd.DataFrame:
     """A text DataFrame from a JSON array of objects or a CSV document with a header row.
     ``rows``: the JSON body already decoded by :func:`parse_json_rows`."""
-    kind = _media_type(content_type)
+    kind = media_type(content_type)
     if kind in CSV_TYPES:
         try:
             # Every cell as text, empty cells as "" (na_filter off: no NA detection pass at all).
@@ -327,7 +327,7 @@ def _bulk_ingest(*, spec: ResourceSpec, body: bytes, content_type: str, user, cl
         return replayed
     try:
         validated = table = rows = None
-        media = _media_type(content_type)
+        media = media_type(content_type)
         if settings.BULK_COLUMNAR and columnar.eligible(spec):
             # None: a body the exact path must judge (it names every error)
             if media in CSV_TYPES:

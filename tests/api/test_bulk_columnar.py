@@ -276,3 +276,34 @@ def test_numbers_in_json_keep_every_digit_on_the_columnar_path():
     body = json.dumps(clean_rows()).replace('"12.5"', "12.50").encode()  # a JSON number
     table = columnar.from_rows(parse_json_rows(body))
     assert table.column("price").to_pylist()[1] == "12.50"
+
+
+# -- the other resources with row rules: their columnar twins agree too ----------------------
+def _rule_cases():
+    from compensation.bulk import COMP_ASSIGNMENTS
+    from sop.bulk import CAPACITY, ROUTINGS
+
+    wc = {"work center": {"WC1": 1, "WC2": 2}}
+    return [
+        (CAPACITY, wc, "work_center_code,period_start,available_hours\nWC1,2026-01-01,160\nWC2,2026-02-01,0\n",
+         [("period_start", "2026-02-15"), ("available_hours", "-1")]),
+        (ROUTINGS, {**wc, "product": {"P1": 10}}, "product_sku,work_center_code,hours_per_unit\nP1,WC1,0.25\nP1,WC2,1\n",
+         [("hours_per_unit", "0"), ("hours_per_unit", "-0.5")]),
+        (COMP_ASSIGNMENTS, {"user": {"alice": 5, "bob": 6}, "comp plan": {"STD": 7}},
+         "rep_username,plan_code,valid_from,valid_to,quota\nalice,STD,2026-01-01,2026-12-31,1000\nbob,STD,2026-01-01,,\n",
+         [("valid_to", "2025-12-31")]),
+    ]
+
+
+@pytest.mark.parametrize("case", range(3))
+def test_rule_twins_of_capacity_routings_and_comp_assignments_agree(case):
+    spec, refs, body, breaks = _rule_cases()[case]
+    assert columnar.eligible(spec)
+    agree(body.encode(), spec, refs, must_be_fast=True)
+    for field, cell in breaks:  # one rule break in row 1: declined, and the exact path names it
+        frame = parse_body(body.encode(), "text/csv")
+        frame.loc[1, field] = cell
+        dirty = frame.to_csv(index=False).encode()
+        reference, result = agree(dirty, spec, refs)
+        assert result is None and not reference.ok
+        assert (1, field) in set(zip(reference.errors["row"], reference.errors["field"], strict=True))
