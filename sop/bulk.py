@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from core.bulk.columnar import as_numbers, dates_in_order, negated
 from core.bulk.spec import Field, Ref, ReferenceGuard, ResourceSpec
 from core.bulk.validation import ERROR_COLUMNS
 from sop.db_guards import SALES_REFERENCES_LOCK
@@ -61,29 +64,28 @@ def _negative(values: pd.Series, returned: np.ndarray) -> pd.Series:
     return pd.Series(out, index=values.index, dtype=object, copy=False)
 
 
+def _owner_territories(context: dict, accounts: np.ndarray, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Territory id owning each account on each day, and where no one owned it."""
+    owners: OwnershipIndex | None = context.get("ownership")
+    territory_ids = context.get("territory_ids")
+    if owners is None or territory_ids is None or not len(days):
+        return np.zeros(len(days), dtype="int64"), np.ones(len(days), dtype=bool)
+    found = owners.positions(accounts, days)
+    return territory_ids[found.clip(0)], found < 0
+
+
 def territory_on_order_date(frame: pd.DataFrame, context: dict) -> dict[str, pd.Series]:
     """Store returns negative; find the account's owner on each order date (vectorised)."""
     returned = (frame["status"] == "returned").to_numpy()
-    quantity = _negative(frame["quantity"], returned)
-    amount = _negative(frame["net_amount"], returned)
-
-    owners: OwnershipIndex | None = context.get("ownership")
-    nobody = np.ones(len(frame), dtype=bool)
-    territory = pd.Series(pd.arrays.IntegerArray(np.zeros(len(frame), dtype="int64"), nobody), index=frame.index)
-    if owners is not None and context.get("territory_ids") is not None and len(frame):
-        found = owners.positions(frame["account_external_id"].to_numpy(dtype="int64"),
-                                 frame["order_date"].to_numpy(dtype=object).astype("datetime64[D]"))
-        ids = context["territory_ids"][found.clip(0)]
-        territory = pd.Series(pd.arrays.IntegerArray(ids, found < 0), index=frame.index)
-    return {"quantity": quantity, "net_amount": amount, "territory_id": territory}
+    ids, nobody = _owner_territories(context, frame["account_external_id"].to_numpy(dtype="int64"),
+                                     frame["order_date"].to_numpy(dtype=object).astype("datetime64[D]"))
+    return {"quantity": _negative(frame["quantity"], returned),
+            "net_amount": _negative(frame["net_amount"], returned),
+            "territory_id": pd.Series(pd.arrays.IntegerArray(ids, nobody), index=frame.index)}
 
 
 def sign_and_dates_proof(values: dict) -> bool:
     """``sign_and_dates_rule`` over Arrow columns: True when no row breaks it."""
-    import pyarrow.compute as pc
-
-    from core.bulk.columnar import as_numbers, dates_in_order
-
     quantity, amount = as_numbers(values["quantity"]), as_numbers(values["net_amount"])
     returned = pc.equal(values["status"], "returned").to_numpy(zero_copy_only=False)
     if (~returned & (quantity <= 0)).any() or (~returned & (amount < 0)).any() or (returned & (quantity == 0)).any():
@@ -92,22 +94,13 @@ def sign_and_dates_proof(values: dict) -> bool:
 
 
 def territory_on_order_date_columnar(values: dict, context: dict) -> dict:
-    """``territory_on_order_date`` over Arrow columns (the CSV fast path)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    from core.bulk.columnar import negated
-
+    """``territory_on_order_date`` over Arrow columns (the columnar path)."""
     returned = pc.equal(values["status"], "returned").to_numpy(zero_copy_only=False)
-    n = len(returned)
-    territory = pa.nulls(n, pa.int64())
-    owners: OwnershipIndex | None = context.get("ownership")
-    if owners is not None and context.get("territory_ids") is not None and n:
-        found = owners.positions(values["account_external_id"].to_numpy(zero_copy_only=False),
-                                 pc.cast(values["order_date"], pa.date32()).to_numpy(zero_copy_only=False))
-        territory = pa.array(context["territory_ids"][found.clip(0)], pa.int64(), mask=found < 0)
+    ids, nobody = _owner_territories(context, values["account_external_id"].to_numpy(zero_copy_only=False),
+                                     pc.cast(values["order_date"], pa.date32()).to_numpy(zero_copy_only=False))
     return {"quantity": negated(values["quantity"], returned),
-            "net_amount": negated(values["net_amount"], returned), "territory_id": territory}
+            "net_amount": negated(values["net_amount"], returned),
+            "territory_id": pa.array(ids, pa.int64(), mask=nobody)}
 
 
 def load_ownership() -> dict:
@@ -176,16 +169,12 @@ def positive_hours_rule(frame: pd.DataFrame) -> pd.DataFrame:
 
 def month_start_proof(values: dict) -> bool:
     """``month_start_rule`` over Arrow columns."""
-    import pyarrow.compute as pc
-
     start = values["period_start"]
     return bool(pc.all(pc.or_(pc.equal(start, ""), pc.ends_with(start, "-01"))).as_py()) if len(start) else True
 
 
 def positive_hours_proof(values: dict) -> bool:
     """``positive_hours_rule`` over Arrow columns."""
-    from core.bulk.columnar import as_numbers
-
     hours = as_numbers(values["hours_per_unit"])
     return not (hours <= 0).any()  # NaN (empty) compares False, as in the rule
 

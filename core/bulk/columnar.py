@@ -187,12 +187,9 @@ def _field(table: pa.Table, f: Field, n: int, refs: dict) -> tuple[pa.Array, pa.
         known = pc.is_valid(position)
         if not _all(pc.or_(known, pc.invert(present))):
             return None
-        found = position.to_numpy(zero_copy_only=False)
-        if known.null_count == 0 and _all(known):
-            values = pa.array(ids[found.astype(np.int64)], pa.int64())
-        else:  # blanks of an optional reference
-            missing = ~known.to_numpy(zero_copy_only=False)
-            values = pa.array(ids[np.where(missing, 0, found).astype(np.int64)], pa.int64(), mask=missing)
+        missing = ~known.to_numpy(zero_copy_only=False)  # blanks of an optional reference
+        found = pc.fill_null(position, 0).to_numpy(zero_copy_only=False).astype(np.int64)
+        values = pa.array(ids[found], pa.int64(), mask=missing if missing.any() else None)
         return values, values
     if f.kind in ("str", "choice"):
         return column, column

@@ -88,16 +88,23 @@ def _encodable(text: str) -> bool:
     return True
 
 
+def invalid_rows(rows: int, errors: pd.DataFrame, batch_id: int | None = None) -> ApplicationError:
+    """The 400 for a batch with bad rows: every error (``row, field, code, message``), the first
+    1,000 listed, and the recorded batch when there is one. Nothing was written."""
+    listed = errors.head(MAX_ERRORS_LISTED).to_dict("records")
+    for item in listed:
+        item["row"] = int(item["row"])
+    bad_rows = int(errors["row"].nunique())
+    details = {"rows": rows, "invalid_rows": bad_rows, "error_count": len(errors), "errors": listed,
+               "truncated": len(errors) > len(listed)}
+    return ApplicationError(f"{bad_rows:,} of {rows:,} rows are invalid; nothing was written.",
+                            code="invalid_rows", details={"batch_id": batch_id, **details} if batch_id else details)
+
+
 def _refuse_cells(rows: int, cells: list[tuple[int, str, str, str]]) -> None:
     """400 naming each (row, field) whose JSON value no field can take; nothing is written."""
-    if not cells:
-        return
-    errors = [{"row": r, "field": f, "code": c, "message": m} for r, f, c, m in cells]
-    bad_rows = len({r for r, *_ in cells})
-    raise ApplicationError(
-        f"{bad_rows:,} of {rows:,} rows are invalid; nothing was written.", code="invalid_rows",
-        details={"rows": rows, "invalid_rows": bad_rows, "error_count": len(errors),
-                 "errors": errors[:MAX_ERRORS_LISTED], "truncated": len(errors) > MAX_ERRORS_LISTED})
+    if cells:
+        raise invalid_rows(rows, pd.DataFrame(cells, columns=ERROR_COLUMNS))
 
 
 def _not_utf8(body: bytes) -> ApplicationError:
@@ -235,7 +242,7 @@ class BulkRequest:
         owner = _owner_key(user, client)
         path = path or resource
         request = cls(resource=resource, user=user, client=client, source=source,
-                      kind="csv" if "csv" in (content_type or "") else "json",
+                      kind="csv" if media_type(content_type) in CSV_TYPES else "json",
                       idempotency_key=idempotency_key or "", path=path, owner=owner,
                       fingerprint=body_fingerprint("POST", path, content_type, body), started=started)
         if idempotency_key:
@@ -253,18 +260,13 @@ class BulkRequest:
             duration_ms=int((time.monotonic() - self.started) * 1000), **fields)
 
     def reject(self, rows: int, errors: pd.DataFrame | list[dict]) -> ApplicationError:
-        """Record the rejected batch; the 400 to raise, listing the first 1,000 errors."""
+        """Record the rejected batch; the 400 to raise (:func:`invalid_rows`)."""
         errors = pd.DataFrame(errors, columns=ERROR_COLUMNS) if isinstance(errors, list) else errors
-        listed = errors.head(MAX_ERRORS_LISTED).to_dict("records")
-        for item in listed:
+        first = errors.head(100).to_dict("records")
+        for item in first:
             item["row"] = int(item["row"])
-        batch = self._batch(status=IngestBatch.Status.REJECTED, rows=rows, error_count=len(errors),
-                            errors=listed[:100])
-        bad_rows = int(errors["row"].nunique())
-        return ApplicationError(
-            f"{bad_rows:,} of {rows:,} rows are invalid; nothing was written.", code="invalid_rows",
-            details={"batch_id": batch.pk, "rows": rows, "invalid_rows": bad_rows, "error_count": len(errors),
-                     "errors": listed, "truncated": len(errors) > len(listed)})
+        batch = self._batch(status=IngestBatch.Status.REJECTED, rows=rows, error_count=len(errors), errors=first)
+        return invalid_rows(rows, errors, batch_id=batch.pk)
 
     def apply(self, rows: int, write: Callable[[], UpsertCounts]) -> IngestOutcome:
         """Run ``write`` and record the batch (and the key's response) in one transaction.
@@ -326,29 +328,7 @@ def _bulk_ingest(*, spec: ResourceSpec, body: bytes, content_type: str, user, cl
     if replayed is not None:
         return replayed
     try:
-        validated = table = rows = None
-        media = media_type(content_type)
-        if settings.BULK_COLUMNAR and columnar.eligible(spec):
-            # None: a body the exact path must judge (it names every error)
-            if media in CSV_TYPES:
-                table = columnar.read_csv(body)
-            elif media in JSON_TYPES:
-                rows = parse_json_rows(body)
-                table = columnar.from_rows(rows)
-            if table is not None:
-                check_columns(table.column_names, table.num_rows, spec, settings.API_MAX_BULK_ROWS)
-        if table is None:
-            frame = parse_body(body, content_type, rows=rows)
-        context = spec.load_context() if spec.load_context else {}
-        refs, versions = reference_maps_and_versions(spec)
-        if table is not None:
-            fast = columnar.validate(table, spec, refs, context)
-            if fast is not None:
-                validated = Validated(frame=fast, errors=pd.DataFrame(columns=ERROR_COLUMNS), rows=table.num_rows)
-            else:  # some cell is not provably clean: the exact path names every error
-                frame = parse_body(body, content_type, rows=rows)
-        if validated is None:
-            validated = validate_batch(frame, spec, refs, max_rows=settings.API_MAX_BULK_ROWS, context=context)
+        validated, versions = _validate(spec, body, content_type)
     except BatchShapeError as exc:
         raise ApplicationError(exc.message, code="invalid_columns", details=exc.details) from exc
 
@@ -356,3 +336,30 @@ def _bulk_ingest(*, spec: ResourceSpec, body: bytes, content_type: str, user, cl
         raise request.reject(validated.rows, validated.errors)
     return request.apply(validated.rows,
                          lambda: upsert_frame(spec, validated.frame, known_versions=versions))
+
+
+def _validate(spec: ResourceSpec, body: bytes, content_type: str) -> tuple[Validated, dict[str, tuple]]:
+    """The checked batch and the versions of the reference tables it was checked against.
+    A batch first tries the columnar path; when that declines (a doubtful cell, a quirk of the
+    body), the exact pandas path reads it and names every error. Body errors come before any
+    database read."""
+    table = rows = frame = None
+    media = media_type(content_type)
+    if settings.BULK_COLUMNAR and columnar.eligible(spec):
+        if media in CSV_TYPES:
+            table = columnar.read_csv(body)
+        elif media in JSON_TYPES:
+            rows = parse_json_rows(body)  # decoded once, for either path
+            table = columnar.from_rows(rows)
+    if table is not None:
+        check_columns(table.column_names, table.num_rows, spec, settings.API_MAX_BULK_ROWS)
+    else:
+        frame = parse_body(body, content_type, rows=rows)
+    context = spec.load_context() if spec.load_context else {}
+    refs, versions = reference_maps_and_versions(spec)
+    if table is not None:
+        fast = columnar.validate(table, spec, refs, context)
+        if fast is not None:
+            return Validated(frame=fast, errors=pd.DataFrame(columns=ERROR_COLUMNS), rows=table.num_rows), versions
+        frame = parse_body(body, content_type, rows=rows)
+    return validate_batch(frame, spec, refs, max_rows=settings.API_MAX_BULK_ROWS, context=context), versions

@@ -10,6 +10,7 @@ staging table. This module is the one place with SQL for bulk writes.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 from dataclasses import dataclass
@@ -64,7 +65,9 @@ def _insert_defaults(spec: ResourceSpec, columns: list[str]) -> dict[str, object
     return defaults
 
 
+@functools.cache
 def _model_for_table(table: str):
+    """The model stored in ``table`` (models are fixed once the app registry is ready)."""
     return next((m for m in apps.get_models() if m._meta.db_table == table), None)
 
 
@@ -159,7 +162,7 @@ def _copy_arrow(cursor, target: str, table: pa.Table, columns: list[str], text_c
 def upsert_frame(spec: ResourceSpec, frame: pd.DataFrame | pa.Table, *,
                  known_versions: dict[str, tuple] | None = None) -> UpsertCounts:
     """Upsert ``frame`` (db column → value) into ``spec.table``; call inside a transaction.
-    ``frame`` is a pandas frame, or an Arrow table from the columnar CSV path.
+    ``frame`` is a pandas frame, or an Arrow table from the columnar path (``core.bulk.columnar``).
     ``known_versions``: versions of referenced tables the batch was validated against."""
     if len(frame) == 0:
         return UpsertCounts(0, 0, 0)
