@@ -40,6 +40,11 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
 
+from django import forms  # noqa: E402
+from django.utils.translation import gettext_lazy as _  # noqa: E402
+
+from core.api.permissions import SCOPES, scopes_clean  # noqa: E402
+from core.errors import ApplicationError  # noqa: E402
 from core.models import ApiClient, ApiToken, IdempotencyRecord, IngestBatch  # noqa: E402
 from core.services import api_token_revoke  # noqa: E402
 
@@ -55,11 +60,33 @@ class ApiTokenInline(admin.TabularInline):
         return False  # tokens are issued by `manage.py create_api_client` (shown once)
 
 
+class ApiClientForm(forms.ModelForm):
+    """Scopes as check boxes; an empty or unknown scope list is refused with the reason."""
+
+    scopes = forms.MultipleChoiceField(
+        choices=[(scope, scope) for scope in SCOPES], widget=forms.CheckboxSelectMultiple, required=False,
+        help_text=_("A write scope includes its read scope; plans:run and forecasts:run include plans:read."))
+
+    class Meta:
+        model = ApiClient
+        fields = ("name", "scopes", "rate_limit", "is_active")
+
+    def clean_scopes(self):
+        try:
+            return scopes_clean(self.cleaned_data.get("scopes") or [])
+        except ApplicationError as exc:
+            raise forms.ValidationError(exc.message, code=exc.code) from exc
+
+
 @admin.register(ApiClient)
 class ApiClientAdmin(admin.ModelAdmin):
+    form = ApiClientForm
     list_display = ("name", "scopes", "rate_limit", "is_active", "created_at")
     readonly_fields = ("user",)
     inlines = [ApiTokenInline]
+
+    def has_add_permission(self, request):
+        return False  # `manage.py create_api_client` creates the service user and shows the token once
 
 
 @admin.register(ApiToken)

@@ -195,7 +195,9 @@ class ApiClient(BaseModel):
 
 class ApiTokenQuerySet(models.QuerySet):
     def usable(self, now: dt.datetime) -> ApiTokenQuerySet:
-        return self.filter(revoked_at__isnull=True, client__is_active=True).filter(
+        # A client switched off, or its service user deactivated (e.g. by an administrator in
+        # the users admin), ends every token of that client.
+        return self.filter(revoked_at__isnull=True, client__is_active=True, client__user__is_active=True).filter(
             models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
         )
 

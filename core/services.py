@@ -70,14 +70,11 @@ def api_client_create(*, name: str, scopes: list[str], rate_limit: str = "",
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
-    from core.api.permissions import SCOPES
+    from core.api.permissions import scopes_clean
     from core.errors import ApplicationError
     from core.models import ApiClient
 
-    unknown = sorted(set(scopes) - set(SCOPES))
-    if unknown:
-        raise ApplicationError(f"Unknown scope(s): {', '.join(unknown)}. Known scopes: {', '.join(SCOPES)}.",
-                               code="unknown_scope")
+    scopes = scopes_clean(scopes)
     if ApiClient.objects.filter(name=name).exists():
         raise ApplicationError(f"An API client named '{name}' already exists.", code="duplicate_client")
     with transaction.atomic():
@@ -85,7 +82,7 @@ def api_client_create(*, name: str, scopes: list[str], rate_limit: str = "",
         user.set_unusable_password()
         user.save()
         user.groups.set(Group.objects.filter(name="erp"))
-        client = ApiClient.objects.create(name=name, user=user, scopes=sorted(set(scopes)), rate_limit=rate_limit)
+        client = ApiClient.objects.create(name=name, user=user, scopes=scopes, rate_limit=rate_limit)
         token = api_token_issue(client=client, expires_at=expires_at)
     return client, token
 

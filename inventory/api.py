@@ -62,6 +62,7 @@ class LocationFilter(UpdatedSinceFilterSet):
 class ProductFamilyViewSet(ResourceViewSet):
     model = ProductFamily
     serializer_class = ProductFamilySerializer
+    read_scope = "master:read"
     filterset_class = ProductFamilyFilter
     lookup_field = "code"
     csv_fields = (("code", "code"), ("name", "name"), ("updated_at", "updated_at"))
@@ -70,6 +71,7 @@ class ProductFamilyViewSet(ResourceViewSet):
 class ProductViewSet(ResourceViewSet):
     model = Product
     serializer_class = ProductSerializer
+    read_scope = "master:read"
     filterset_class = ProductFilter
     lookup_field = "sku"
     csv_fields = (("sku", "sku"), ("name", "name"), ("family_code", "family__code"), ("unit", "unit"),
@@ -83,6 +85,7 @@ class ProductViewSet(ResourceViewSet):
 class LocationViewSet(ResourceViewSet):
     model = Location
     serializer_class = LocationSerializer
+    read_scope = "master:read"
     filterset_class = LocationFilter
     lookup_field = "code"
     csv_fields = (("code", "code"), ("name", "name"), ("kind", "kind"), ("updated_at", "updated_at"))
@@ -164,6 +167,7 @@ STOCK_CSV = (("product_sku", "product__sku"), ("location_code", "location__code"
 class InventorySnapshotViewSet(ResourceViewSet):
     model = InventorySnapshot
     serializer_class = InventorySnapshotSerializer
+    read_scope = "inventory:read"
     filterset_class = InventorySnapshotFilter
     lookup_field = "pk"
     csv_fields = (*STOCK_CSV, ("as_of", "as_of"), ("on_hand", "on_hand"), ("on_order", "on_order"),
@@ -176,6 +180,7 @@ class InventorySnapshotViewSet(ResourceViewSet):
 class InventoryLotViewSet(ResourceViewSet):
     model = InventoryLot
     serializer_class = InventoryLotSerializer
+    read_scope = "inventory:read"
     filterset_class = InventoryLotFilter
     lookup_field = "external_id"
     csv_fields = (("external_id", "external_id"), *STOCK_CSV, ("received_on", "received_on"),
@@ -188,6 +193,7 @@ class InventoryLotViewSet(ResourceViewSet):
 class InventoryPolicyViewSet(ResourceViewSet):
     model = InventoryPolicy
     serializer_class = InventoryPolicySerializer
+    read_scope = "inventory:read"
     filterset_class = InventoryPolicyFilter
     lookup_field = "pk"
     csv_fields = (*STOCK_CSV, ("lead_time_days", "lead_time_days"), ("service_level", "service_level"),
@@ -209,6 +215,7 @@ class InventoryPositionViewSet(ResourceViewSet):
 
     model = InventorySnapshot
     serializer_class = InventoryPositionSerializer
+    read_scope = "inventory:read"
     filterset_class = InventoryPositionFilter
     lookup_field = "pk"
     csv_fields = (*STOCK_CSV, ("as_of", "as_of"), ("on_hand", "on_hand"), ("allocated", "allocated"),

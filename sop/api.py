@@ -52,6 +52,7 @@ class SalesLineFilter(UpdatedSinceFilterSet):
 class SalesLineViewSet(ResourceViewSet):
     model = SalesOrderLine
     serializer_class = SalesLineSerializer
+    read_scope = "sales:read"
     filterset_class = SalesLineFilter
     lookup_field = "external_id"
     csv_fields = (("external_id", "external_id"), ("order_date", "order_date"), ("ship_date", "ship_date"),
@@ -141,6 +142,7 @@ class RoutingFilter(UpdatedSinceFilterSet):
 class PlantViewSet(ResourceViewSet):
     model = Plant
     serializer_class = PlantSerializer
+    read_scope = "capacity:read"
     filterset_class = PlantFilter
     lookup_field = "code"
     csv_fields = (("code", "code"), ("name", "name"), ("updated_at", "updated_at"))
@@ -149,6 +151,7 @@ class PlantViewSet(ResourceViewSet):
 class WorkCenterViewSet(ResourceViewSet):
     model = WorkCenter
     serializer_class = WorkCenterSerializer
+    read_scope = "capacity:read"
     filterset_class = WorkCenterFilter
     lookup_field = "code"
     csv_fields = (("code", "code"), ("name", "name"), ("plant_code", "plant__code"), ("updated_at", "updated_at"))
@@ -160,6 +163,7 @@ class WorkCenterViewSet(ResourceViewSet):
 class CapacityViewSet(ResourceViewSet):
     model = CapacityCalendar
     serializer_class = CapacitySerializer
+    read_scope = "capacity:read"
     filterset_class = CapacityFilter
     lookup_field = "pk"
     csv_fields = (("work_center_code", "work_center__code"), ("period_start", "period_start"),
@@ -172,6 +176,7 @@ class CapacityViewSet(ResourceViewSet):
 class RoutingViewSet(ResourceViewSet):
     model = Routing
     serializer_class = RoutingSerializer
+    read_scope = "capacity:read"
     filterset_class = RoutingFilter
     lookup_field = "pk"
     csv_fields = (("product_sku", "product__sku"), ("work_center_code", "work_center__code"),

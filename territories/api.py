@@ -86,6 +86,7 @@ AS_OF = OpenApiParameter("as_of", OpenApiTypes.DATE, description="territory owne
 class AccountViewSet(ResourceViewSet):
     model = Account
     serializer_class = AccountSerializer
+    read_scope = "master:read"
     filterset_class = AccountFilter
     lookup_field = "external_id"
     csv_fields = (("external_id", "external_id"), ("name", "name"), ("industry", "industry"),
@@ -125,6 +126,7 @@ class TerritoryFilter(UpdatedSinceFilterSet):
 class TerritoryViewSet(ResourceViewSet):
     model = Territory
     serializer_class = TerritorySerializer
+    read_scope = "territories:read"
     filterset_class = TerritoryFilter
     lookup_field = "code"
     csv_fields = (("code", "code"), ("name", "name"), ("parent_code", "parent__code"),
@@ -160,6 +162,7 @@ class TerritoryAssignmentFilter(UpdatedSinceFilterSet):
 class TerritoryAssignmentViewSet(ResourceViewSet):
     model = TerritoryAssignment
     serializer_class = TerritoryAssignmentSerializer
+    read_scope = "territories:read"
     filterset_class = TerritoryAssignmentFilter
     csv_fields = (("rep_username", "rep__username"), ("territory_code", "territory__code"), ("role", "role"),
                   ("share", "share"), ("valid_from", "valid_from"), ("valid_to", "valid_to"))
@@ -196,6 +199,7 @@ class AssignmentRuleFilter(UpdatedSinceFilterSet):
 class AssignmentRuleViewSet(ResourceViewSet):
     model = AssignmentRule
     serializer_class = AssignmentRuleSerializer
+    read_scope = "territories:read"
     filterset_class = AssignmentRuleFilter
     lookup_field = "code"
     csv_fields = (("code", "code"), ("territory_code", "territory__code"), ("priority", "priority"),
@@ -230,6 +234,7 @@ class QuotaPlanFilter(UpdatedSinceFilterSet):
 class QuotaPlanViewSet(ResourceViewSet):
     model = QuotaPlan
     serializer_class = QuotaPlanSerializer
+    read_scope = "quotas:read"
     filterset_class = QuotaPlanFilter
     lookup_field = "code"
     csv_fields = (("code", "code"), ("name", "name"), ("fiscal_year", "fiscal_year"), ("status", "status"),
@@ -266,6 +271,7 @@ class QuotaFilter(UpdatedSinceFilterSet):
 class QuotaViewSet(ResourceViewSet):
     model = Quota
     serializer_class = QuotaSerializer
+    read_scope = "quotas:read"
     filterset_class = QuotaFilter
     csv_fields = (("plan_code", "plan__code"), ("rep_username", "rep__username"),
                   ("territory_code", "territory__code"), ("period_start", "period_start"), ("measure", "measure"),
@@ -308,6 +314,7 @@ class UserViewSet(ResourceViewSet):
     (and themself), a rep only themself."""
 
     serializer_class = UserSerializer
+    read_scope = "users:read"
     filterset_class = UserFilter
     lookup_field = "username"
     csv_fields = (("username", "username"), ("email", "email"), ("first_name", "first_name"),
@@ -400,7 +407,7 @@ class AttainmentView(APIView):
     """Quota, credited actual and attainment % of a rep or a territory (scoped by role)."""
 
     permission_classes = [ScopedAccess]
-    read_scope = None
+    read_scope = "quotas:read"  # people: the attainment page's roles (QUOTA_READERS)
 
     @extend_schema(
         parameters=[

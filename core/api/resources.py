@@ -38,7 +38,7 @@ class ResourceViewSet(viewsets.ReadOnlyModelViewSet):
 
     permission_classes = [ScopedAccess]
     lookup_value_regex = "[^/]+"
-    read_scope: str | None = None
+    read_scope: str | None = None  # each resource names its scope; none = nobody reads it
     csv_fields: tuple[tuple[str, str], ...] = ()
     model = None
 

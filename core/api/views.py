@@ -3,6 +3,7 @@
 from django_filters import rest_framework as filters
 from rest_framework import serializers
 
+from core.api.permissions import ANY_WRITE
 from core.api.resources import ResourceViewSet, UpdatedSinceFilterSet
 from core.models import IngestBatch
 
@@ -30,6 +31,7 @@ class IngestBatchFilter(UpdatedSinceFilterSet):
 class IngestBatchViewSet(ResourceViewSet):
     model = IngestBatch
     serializer_class = IngestBatchSerializer
+    read_scope = ANY_WRITE  # receipts of the caller's own batches (for_user)
     filterset_class = IngestBatchFilter
     csv_fields = (("id", "id"), ("resource", "resource"), ("client", "client__name"), ("user", "user__username"),
                   ("source", "source"), ("status", "status"), ("rows", "rows"), ("created", "created"),

@@ -151,7 +151,7 @@ def test_capacity_load_supply_plan_and_positions_with_csv(planned, erp):
 
     InventorySnapshot.objects.create(product=planned["products"][0], location=planned["location"],
                                      as_of=HORIZON[0], on_hand=Decimal("30"), allocated=Decimal("5"))
-    api = erp(scopes=["plans:read"])
+    api = erp(scopes=["plans:read", "inventory:read"])  # positions are inventory data
     load = api.get("/api/v1/capacity-load/", {"period_start": HORIZON[1].isoformat()}).json()["results"]
     assert len(load) == 1 and load[0]["utilisation"] == pytest.approx(1.5)
     assert load[0]["work_center_code"] == "WC0" and load[0]["plant_code"] == "PL1"

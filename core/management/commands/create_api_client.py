@@ -3,6 +3,7 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from core.api.permissions import SCOPES
 from core.errors import ApplicationError
 from core.services import api_client_create
 
@@ -12,7 +13,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("name")
-        parser.add_argument("--scopes", required=True, help="comma-separated, e.g. master:write,sales:write")
+        parser.add_argument("--scopes", required=True,
+                            help=f"comma-separated, at least one of: {', '.join(SCOPES)} "
+                                 "(a write scope includes its read scope)")
         parser.add_argument("--expires-in-days", type=int, default=None)
         parser.add_argument("--rate-limit", default="", help="e.g. 120/min (default: API_RATE_LIMIT)")
 
