@@ -283,6 +283,12 @@ USERS = ResourceSpec(
 )
 
 
+def _holds_admin(user) -> bool:
+    from core.roles import ADMIN
+
+    return user.is_superuser or any(g.name == ADMIN for g in user.groups.all())
+
+
 def users_write(typed: pd.DataFrame, stored: pd.DataFrame) -> UpsertCounts:
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
@@ -310,7 +316,9 @@ def users_write(typed: pd.DataFrame, stored: pd.DataFrame) -> UpsertCounts:
                                 "unknown_reference", "no user with this username in the database or the batch"))
     frames.append(_errors_where(typed, manager == typed["username"], "manager_username", "own_manager",
                                 "a user cannot manage themself"))
-    untouchable = typed["username"].map(lambda u: u in protected or (u in existing and existing[u].is_superuser))
+    # Administrators (the role or a superuser) are managed in the admin site only: a sync token
+    # must not demote, deactivate or re-address the people who control it.
+    untouchable = typed["username"].map(lambda u: u in protected or (u in existing and _holds_admin(existing[u])))
     frames.append(_errors_where(typed, untouchable, "username", "protected_user",
                                 "administrators and API clients are not managed through this resource"))
     frames = [f for f in frames if len(f)]

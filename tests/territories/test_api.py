@@ -86,6 +86,31 @@ def test_users_bulk_sets_roles_and_manager_without_passwords(world):
     assert not get_user_model().objects.filter(username__in=["mallory", "eve"]).exists()
 
 
+def test_users_bulk_never_touches_or_makes_an_administrator(world):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    User = get_user_model()
+    chief = User.objects.create_user("chief", email="chief@x.example", password="pw")
+    chief.groups.add(Group.objects.get(name="admin"))  # an administrator by role, not a superuser
+    User.objects.create_superuser("root", "root@x.example", "pw")
+    attack = post(world, "users", [
+        {"username": "chief", "email": "evil@x.example", "roles": ["sales_rep"], "is_active": "false"},
+        {"username": "root", "roles": ["planner"]},
+        {"username": "alice", "roles": ["sales_rep", "admin"]},
+    ])
+    assert attack.status_code == 400
+    errors = attack.json()["error"]["details"]["errors"]
+    assert [(e["row"], e["field"], e["code"]) for e in errors] == [
+        (0, "username", "protected_user"), (1, "username", "protected_user"), (2, "roles", "invalid_role")]
+    assert "administrators and API clients are not managed" in errors[0]["message"]
+    chief.refresh_from_db()
+    assert (chief.email, chief.is_active, [g.name for g in chief.groups.all()]) == (
+        "chief@x.example", True, ["admin"])
+    assert User.objects.get(username="root").is_active
+    assert [g.name for g in User.objects.get(username="alice").groups.all()] == ["sales_rep"]
+
+
 def test_users_bulk_needs_the_users_scope(erp, world):
     other = erp(scopes=("master:write",), name="crm")
     response = post(other, "users", [{"username": "x"}])
