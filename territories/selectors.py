@@ -24,6 +24,7 @@ from territories.models import (
     QuotaTarget,
     Territory,
     TerritoryAssignment,
+    managed_subtree_q,
     subtree_rep_ids_q,
     valid_on,
 )
@@ -55,6 +56,34 @@ def quota_plan_current(*, period_starts: list[dt.date] | None = None) -> QuotaPl
     if period_starts is not None:
         plans = plans.filter(quotas__period_start__in=period_starts).distinct()
     return plans.annotate(rank=_STATUS_RANK).order_by("rank", "-fiscal_year", "-id").first()
+
+
+def quota_plan_in_reach(*, user, plan: QuotaPlan) -> bool:
+    """Whether ``user`` holds the whole scope of ``plan``, as approving or returning it needs.
+
+    Administrators hold every plan (so do ERP clients, whom the ``quotas:write`` scope already
+    gates). A sales manager holds a plan whose every quota and node target lies in the subtrees
+    they manage. A plan with a company revenue target, or still empty, is the company's: it
+    needs a manager whose subtrees cover every top-level territory.
+    """
+    from core.roles import ADMIN, ERP
+
+    if user_roles(user) & {ADMIN, ERP}:
+        return True
+    mine = managed_subtree_q(user)
+    if not Territory.objects.filter(mine).exists():
+        return False
+    if Territory.objects.filter(parent__isnull=True).exclude(mine).exists():
+        # Not a manager of the whole company: the plan must be regional and inside the subtrees.
+        quotas = Quota.objects.filter(plan=plan)
+        if plan.revenue_target is not None or not quotas.exists():
+            return False
+        inside = quotas.scoped_to(user, frozenset({SALES_MANAGER}))
+        if quotas.exclude(pk__in=inside.values("pk")).exists():
+            return False
+        if QuotaTarget.objects.filter(plan=plan).exclude(managed_subtree_q(user, "territory__")).exists():
+            return False
+    return True
 
 
 def family_unit_quotas(*, period_starts: list[dt.date]) -> pd.DataFrame:

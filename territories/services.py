@@ -13,6 +13,7 @@ from decimal import Decimal
 import pandas as pd
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.errors import ApplicationError
 from core.services import add_months, audit_record, comment_add
@@ -276,6 +277,11 @@ def quota_plan_transition(*, plan: QuotaPlan, action: str, actor, comment: str =
     if action == "approve" and plan.submitted_by_id == getattr(actor, "pk", None) and not actor.is_superuser:
         raise ApplicationError("A plan is approved by someone other than who submitted it.",
                                code="four_eyes", status=403)
+    if action in ("approve", "return") and not selectors.quota_plan_in_reach(user=actor, plan=plan):
+        raise ApplicationError(
+            gettext("Quota plan %(plan)s covers territories beyond the ones you manage: only an administrator or a "
+              "manager of all of them may %(action)s it.") % {"plan": plan.code, "action": action},
+            code="out_of_scope", status=403)
     if action == "return" and not comment.strip():
         raise ApplicationError("Say why the plan goes back to draft (a comment is required).",
                                code="comment_required")

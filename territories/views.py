@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from core import roles as r
+from core.api.permissions import QUOTA_READERS
 from core.errors import ApplicationError
 from core.models import Comment
 from core.roles import has_role, role_required
@@ -21,6 +22,8 @@ from territories import selectors, services
 from territories.models import AssignmentRule, QuotaPlan, Territory
 
 VIEW_ROLES = (r.ADMIN, r.SALES_MANAGER, r.SALES_REP, r.EXECUTIVE)
+#: quotas and attainment: one rule for these pages and the API (``quotas:read``)
+QUOTA_ROLES = tuple(sorted(QUOTA_READERS))
 MANAGE_ROLES = (r.ADMIN, r.SALES_MANAGER)
 MEASURES = ("revenue", "units", "margin")
 
@@ -157,7 +160,7 @@ def balancing(request: HttpRequest) -> HttpResponse:
 # --- quota plans ---------------------------------------------------------------------------
 
 
-@role_required(*VIEW_ROLES)
+@role_required(*QUOTA_ROLES)
 def quotas(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if not has_role(request.user, *MANAGE_ROLES):
@@ -180,7 +183,7 @@ def quotas(request: HttpRequest) -> HttpResponse:
         "next_year": selectors.fiscal_year_of(dt.date.today()) + 1, "subnav": _nav("quotas", request.user)})
 
 
-@role_required(*VIEW_ROLES)
+@role_required(*QUOTA_ROLES)
 def quota_plan(request: HttpRequest, code: str) -> HttpResponse:
     plan = get_object_or_404(QuotaPlan.objects.for_user(request.user), code=code)
     measure = request.GET.get("measure", "revenue")
@@ -266,7 +269,7 @@ def _quota_plan_post(request: HttpRequest, plan: QuotaPlan) -> None:
 # --- attainment ----------------------------------------------------------------------------
 
 
-@role_required(*VIEW_ROLES)
+@role_required(*QUOTA_ROLES)
 def attainment(request: HttpRequest) -> HttpResponse:
     today = dt.date.today()
     year = int(request.GET.get("year") or selectors.fiscal_year_of(today))
@@ -292,7 +295,7 @@ def attainment(request: HttpRequest) -> HttpResponse:
         "subnav": _nav("attainment", request.user)})
 
 
-@role_required(*VIEW_ROLES)
+@role_required(*QUOTA_ROLES)
 def attainment_lines(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("kind", "rep")
     owner = request.GET.get("owner", "")

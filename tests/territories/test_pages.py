@@ -98,6 +98,31 @@ def test_manager_counts_through_the_api(demo, login):
     assert rep.get("/api/v1/attainment/?rep_username=rep2&period_start=2026-05-01").status_code == 404
 
 
+@pytest.mark.parametrize(("username", "allowed"), [
+    ("admin", True), ("manager", True), ("rep1", True), ("exec", True), ("ops", False), ("planner", False)])
+def test_attainment_page_and_api_follow_one_rule(demo, login, username, allowed):
+    region = Territory.objects.filter(manager__username="manager").first()
+    client = login(username)
+    page = client.get("/territories/attainment/?kind=territory&measure=margin")
+    api = client.get(f"/api/v1/attainment/?territory_code={region.code}&measure=margin&period_start=2026-05-01")
+    if allowed:
+        assert page.status_code == 200
+        assert api.status_code in (200, 404)  # 404: a region the rep may not see
+    else:
+        assert (page.status_code, api.status_code) == (403, 403)
+        assert api.json()["error"]["code"] == "permission_denied"
+        assert client.get("/api/v1/quotas/").status_code == 403
+
+
+def test_another_regions_manager_cannot_return_the_company_plan_through_the_api(demo, login):
+    plan = QuotaPlan.objects.get(status="submitted")
+    response = login("manager2").post(f"/api/v1/quota-plans/{plan.code}/return", {"comment": "no"},
+                                      content_type="application/json")
+    assert response.status_code == 403 and response.json()["error"]["code"] == "out_of_scope"
+    plan.refresh_from_db()
+    assert plan.status == "submitted"
+
+
 def Q_subtree(region):
     from django.db.models import Q
 
@@ -109,10 +134,19 @@ def test_quota_plan_workflow_through_the_page(demo, login):
     manager = login("manager")
     response = manager.post(f"/territories/quotas/{plan.code}/", {"action": "approve"}, follow=True)
     assert "other than who submitted" in response.content.decode()  # the manager submitted it in the demo
+    # Another region's manager may neither approve nor return the company-wide plan.
     manager2 = login("manager2")
-    manager2.post(f"/territories/quotas/{plan.code}/", {"action": "approve", "comment": "Looks right."})
+    for action in ("approve", "return"):
+        response = manager2.post(f"/territories/quotas/{plan.code}/", {"action": action, "comment": "Mine now."},
+                                 follow=True)
+        assert f"covers territories beyond the ones you manage: only an administrator or a manager of all of " \
+               f"them may {action} it." in response.content.decode()
     plan.refresh_from_db()
-    assert plan.status == "approved" and plan.approved_by.username == "manager2"
+    assert plan.status == "submitted"
+    admin = login("admin")
+    admin.post(f"/territories/quotas/{plan.code}/", {"action": "approve", "comment": "Looks right."})
+    plan.refresh_from_db()
+    assert plan.status == "approved" and plan.approved_by.username == "admin"
     page = manager2.get(f"/territories/quotas/{plan.code}/")
     assert [c.text for c in page.context["comments"]] == ["Looks right."]
 

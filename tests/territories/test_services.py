@@ -84,6 +84,7 @@ def test_primary_shares_must_total_100(region):
 
 def test_quota_plan_workflow_with_four_eyes(region):
     manager, director = people("manager", "director")
+    Territory.objects.filter(code="R").update(manager=director)
     plan = services.quota_plan_create(code="P", fiscal_year=2027)
     services.quota_set(plan=plan, territory=Territory.objects.get(code="A"), period_start=START, amount=10)
     services.quota_plan_transition(plan=plan, action="submit", actor=manager)
@@ -99,6 +100,44 @@ def test_quota_plan_workflow_with_four_eyes(region):
     with pytest.raises(ApplicationError):
         services.quota_plan_transition(plan=plan, action="submit", actor=manager)
     assert QuotaPlan.objects.get().status == "approved"
+
+
+def test_approving_or_returning_a_plan_needs_its_whole_scope(region):
+    from django.contrib.auth.models import Group
+
+    submitter, a_boss, r_boss, chief = people("submitter", "a_boss", "r_boss", "chief")
+    Territory.objects.filter(code="A").update(manager=a_boss)
+    Territory.objects.filter(code="R").update(manager=r_boss)
+    chief.groups.add(Group.objects.get_or_create(name="admin")[0])
+    a, b = Territory.objects.get(code="A"), Territory.objects.get(code="B")
+
+    def submitted(code, territories, revenue_target=None):
+        plan = services.quota_plan_create(code=code, fiscal_year=2027)
+        QuotaPlan.objects.filter(pk=plan.pk).update(revenue_target=revenue_target)
+        for territory in territories:
+            services.quota_set(plan=plan, territory=territory, period_start=START, amount=10)
+        return services.quota_plan_transition(plan=plan, action="submit", actor=submitter)
+
+    both = submitted("AB", [a, b])  # reaches into B: not A's manager's plan
+    for action, comment in (("approve", ""), ("return", "too high")):
+        with pytest.raises(ApplicationError) as error:
+            services.quota_plan_transition(plan=both, action=action, actor=a_boss, comment=comment)
+        assert (error.value.code, error.value.status_code) == ("out_of_scope", 403)
+        assert error.value.message == (f"Quota plan AB covers territories beyond the ones you manage: only an "
+                                       f"administrator or a manager of all of them may {action} it.")
+    assert QuotaPlan.objects.get(code="AB").status == "submitted"
+    assert services.quota_plan_transition(plan=both, action="approve", actor=r_boss).status == "approved"
+
+    only_a = submitted("A-ONLY", [a])
+    assert services.quota_plan_transition(plan=only_a, action="return", actor=a_boss,
+                                          comment="again").status == "draft"
+    company = submitted("CO", [a], revenue_target=Decimal(1000))  # the company target makes it company-wide
+    empty = submitted("EMPTY", [])
+    for plan in (company, empty):
+        with pytest.raises(ApplicationError, match="beyond the ones you manage"):
+            services.quota_plan_transition(plan=plan, action="approve", actor=a_boss)
+    assert services.quota_plan_transition(plan=company, action="approve", actor=r_boss).status == "approved"
+    assert services.quota_plan_transition(plan=empty, action="approve", actor=chief).status == "approved"
 
 
 def test_a_manual_move_keeps_history(region):
