@@ -37,6 +37,7 @@ class SopLogoutView(auth_views.LogoutView):
     pass
 
 
+@never_cache  # a rep's home shows their commission
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "core/home.html", selectors.home_context(user=request.user))
 
