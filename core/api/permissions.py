@@ -7,8 +7,9 @@ polled). A view names the scope each kind of access needs (``read_scope``, ``wri
 token must hold that scope or one implying it; a signed-in person must hold one of the roles
 the scope lists for people. Rows are then narrowed by the model's ``for_user`` queryset.
 
-Adding a family is one line in ``FAMILIES``; the authorisation matrix
-(``tests/security/authz_matrix.py``) then wants a row for each endpoint that uses it.
+Adding a family is one line in ``FAMILIES`` (a scope without a read twin, ``webhooks:write``
+say, one line in ``OPERATIONS``); the authorisation matrix (``tests/security/authz_matrix.py``)
+then wants the scope declared and a row for each endpoint that uses it.
 """
 
 from __future__ import annotations
@@ -107,11 +108,6 @@ def token_scopes(request) -> frozenset[str] | None:
     if isinstance(request.auth, ApiToken):
         return granted_scopes(request.auth.client.scopes or ())
     return None
-
-
-def scope_roles(scope: str) -> frozenset[str] | None:
-    """Roles that hold ``scope`` through the session (None: every signed-in person)."""
-    return SCOPES[scope]
 
 
 def may_use_scope(request, scope: str) -> bool:
