@@ -116,6 +116,10 @@ def test_pages_with_scripts_work_under_the_policy(live_server, browser_page):  #
     watch.open(f"{base}/api/redoc/")
     page.wait_for_selector("text=S&OP planner API", timeout=30_000)
 
+    # DRF's browsable API (session users reach the API from the browser too).
+    watch.open(f"{base}/api/v1/alerts/")
+    assert page.evaluate("typeof window.jQuery") == "function"  # its scripts loaded
+
     # The admin, and celery-beat's schedule form (its inline script moved to a static file).
     watch.open(f"{base}/admin/")
     crontab = CrontabSchedule.objects.create(minute="0", hour="2")
