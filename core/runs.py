@@ -60,6 +60,8 @@ def queue_available(*, timeout: float = 2.0) -> bool:
     """Can a message be handed to the broker now? (Embedded: a folder, always.)"""
     from config.celery import app
 
+    if str(app.conf.broker_url).startswith("filesystem"):
+        return True  # embedded: the queue is a folder on this machine
     try:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=0, interval_start=0, interval_step=0, timeout=timeout)

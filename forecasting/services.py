@@ -553,8 +553,10 @@ def forecast_runs_reap(*, now: dt.datetime | None = None) -> Counter:
                .filter(Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True, created_at__lt=stale))
                .values_list("pk", "status", "heartbeat_at"))
     for run_id, status, heartbeat_at in list(stalled):
-        # Stamp first: of concurrent reapers, only the one whose stamp lands acts on the run.
-        if not ForecastRun.objects.filter(pk=run_id, heartbeat_at=heartbeat_at).update(heartbeat_at=now):
+        # Stamp first: of concurrent reapers, only the one whose stamp lands acts on the run; the
+        # silent holder of its step (if any) is presumed lost, so the step is free to take.
+        if not ForecastRun.objects.filter(pk=run_id, heartbeat_at=heartbeat_at).update(heartbeat_at=now,
+                                                                                        claimed_by=""):
             continue
         done["runs_resent"] += 1
         if status == ForecastRun.Status.QUEUED:

@@ -183,8 +183,8 @@ def plan_runs_reap(*, now: dt.datetime | None = None) -> Counter:
     for run_id, heartbeat_at, forecast_status, forecast_run_id in list(stalled):
         if forecast_status in PlanRun.ACTIVE_STATUSES:
             continue
-        if not PlanRun.objects.filter(pk=run_id, heartbeat_at=heartbeat_at).update(heartbeat_at=now):
-            continue  # another reaper acted on it
+        if not PlanRun.objects.filter(pk=run_id, heartbeat_at=heartbeat_at).update(heartbeat_at=now, claimed_by=""):
+            continue  # another reaper acted on it (the silent holder, if any, is presumed lost)
         if forecast_status == PlanRun.Status.FAILED:
             plan_run_fail(run_id=run_id, error=f"Its forecast run {forecast_run_id} failed.")
             done["plan_runs_failed"] += 1
