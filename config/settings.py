@@ -254,7 +254,7 @@ NIGHTLY_PIPELINE_HOUR = env.int("NIGHTLY_PIPELINE_HOUR", default=2)
 # RUN_REAPER_SECONDS, re-sends it; a chunk or plan run claimed RUN_MAX_ATTEMPTS times fails.
 RUN_HEARTBEAT_SECONDS = env.float("RUN_HEARTBEAT_SECONDS", default=10)
 RUN_STALE_SECONDS = env.float("RUN_STALE_SECONDS", default=60)
-RUN_REAPER_SECONDS = env.float("RUN_REAPER_SECONDS", default=30)
+RUN_REAPER_SECONDS = env.int("RUN_REAPER_SECONDS", default=30)
 RUN_MAX_ATTEMPTS = env.int("RUN_MAX_ATTEMPTS", default=3)
 CELERY_BEAT_SCHEDULE = {
     "Run reaper": {"task": "runs.reap", "schedule": RUN_REAPER_SECONDS,

@@ -63,7 +63,9 @@ def queue_available(*, timeout: float = 2.0) -> bool:
     if str(app.conf.broker_url).startswith("filesystem"):
         return True  # embedded: the queue is a folder on this machine
     try:
-        with app.connection_for_write() as conn:
+        # Short socket timeouts for this check alone: a hung Redis is told within ``timeout``.
+        options = {"socket_connect_timeout": timeout, "socket_timeout": timeout}
+        with app.connection_for_write(transport_options=options) as conn:
             conn.ensure_connection(max_retries=0, interval_start=0, interval_step=0, timeout=timeout)
             if conn.transport.driver_type == "redis":
                 conn.default_channel.client.ping()

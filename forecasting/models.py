@@ -66,7 +66,7 @@ class ForecastChunk(models.Model):
     claimed_by = models.CharField(max_length=80, blank=True, help_text="claim token of the delivery at work")
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     seconds = models.FloatField(default=0)
-    error = models.TextField(blank=True, help_text="the last attempt's error")
+    error = models.TextField(blank=True, help_text="error of its latest failed attempt")
     partials = models.JSONField(default=dict, blank=True,
                                 help_text="sums per hierarchy level, added up by the run's finishing step")
 

@@ -59,7 +59,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='forecastchunk',
             name='error',
-            field=models.TextField(blank=True, help_text="the last attempt's error"),
+            field=models.TextField(blank=True, help_text="error of its latest failed attempt"),
         ),
         migrations.AlterField(
             model_name='forecastchunk',

@@ -288,3 +288,16 @@ def test_a_start_while_the_queue_is_down_answers_503_and_records_nothing(demo, e
     page = login("planner").post("/forecasts/runs/start/", follow=True)
     assert "The task queue is not reachable, so the run was not started" in page.content.decode()
     assert ForecastRun.objects.count() == 0
+
+
+def test_beat_sends_the_reaper_every_run_reaper_seconds(db, settings):
+    # The database scheduler (production's) installs the reaper from the settings at start-up.
+    from django_celery_beat.models import PeriodicTask
+    from django_celery_beat.schedulers import DatabaseScheduler
+
+    from config.celery import app
+
+    DatabaseScheduler(app=app)
+    task = PeriodicTask.objects.get(name="Run reaper")
+    assert task.task == "runs.reap" and task.enabled
+    assert task.interval.every == settings.RUN_REAPER_SECONDS == 30 and task.interval.period == "seconds"
