@@ -141,18 +141,22 @@ def forecast_run_plan(*, run_id: int, task_id: str | None = None) -> list[int] |
     if claim != runs.Claim.CLAIMED:
         return None
     try:
-        with transaction.atomic():
-            run = ForecastRun.objects.select_for_update().get(pk=run_id)
-            if run.status != ForecastRun.Status.QUEUED or run.claimed_by != token:
-                return None
+        # The reads come first, beating, without holding the run's row (so the heartbeat lands).
+        with runs.heartbeat(ForecastRun.objects.filter(pk=run_id, claimed_by=token)):
+            run = ForecastRun.objects.get(pk=run_id)
             universe = series_universe(as_of=run.as_of, history_months=run.parameters["history_months"])
             keys = [[int(p), None if pd.isna(t) else int(t)]
                     for p, t in zip(universe["product_id"], universe["territory_id"], strict=True)]
             parts = _split(keys, int(run.parameters["chunk_size"]))
+            profiles = _family_profiles(run)
+        with transaction.atomic():
+            run = ForecastRun.objects.select_for_update().get(pk=run_id)
+            if run.status != ForecastRun.Status.QUEUED or run.claimed_by != token:
+                return None  # taken back meanwhile: its new holder plans
             ForecastChunk.objects.bulk_create(
                 [ForecastChunk(run=run, index=i, series_keys=part) for i, part in enumerate(parts)])
             now = timezone.now()
-            run.parameters = {**run.parameters, "family_profiles": _family_profiles(run)}
+            run.parameters = {**run.parameters, "family_profiles": profiles}
             run.series_total = len(keys)
             run.chunks_total = len(parts)
             run.status = ForecastRun.Status.RUNNING

@@ -35,7 +35,8 @@ def without_territories():
     assert SalesOrderLine.objects.exists()
 
 
-def test_a_company_with_sales_but_no_territories_forecasts_and_plans(demo, django_capture_on_commit_callbacks):
+def test_a_company_with_sales_but_no_territories_forecasts_and_plans(demo, login,
+                                                                     django_capture_on_commit_callbacks):
     without_territories()
     with django_capture_on_commit_callbacks(execute=True):
         plan = plan_run_start(as_of=AS_OF, trigger=PlanRun.Trigger.API, forecast=True)
@@ -59,6 +60,11 @@ def test_a_company_with_sales_but_no_territories_forecasts_and_plans(demo, djang
     parts = sum(leaf.filter(period_start=period).values_list("point", flat=True))
     assert total == region.point == pytest.approx(parts, rel=1e-6)
     assert PlanLine.objects.filter(run=plan).count() == plan.plan_lines_count > 0
+    # The planner sees such a series with its history and forecast.
+    one = series.filter(status="ok").first()
+    page = login("planner").get(f"/forecasts/runs/{forecast.pk}/series/{one.pk}/")
+    assert page.status_code == 200 and "no territory" in page.content.decode()
+    assert sum(v for v in page.context["chart"]["history"] if v) > 0 and page.context["chart"]["point"][-1] >= 0
 
 
 def test_a_plan_run_whose_worker_died_is_reconciled_again_by_the_reaper(demo):
