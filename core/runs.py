@@ -142,9 +142,10 @@ def heartbeat(*targets: QuerySet, every: float | None = None) -> Iterator[None]:
 def forget_broken_connection(exc: BaseException) -> None:
     """After a database error, drop the broken connection so the next query reconnects (a
     worker records the failure once the database is back instead of failing again)."""
-    if isinstance(exc, DATABASE_ERRORS):
+    connection = connections["default"]
+    if isinstance(exc, DATABASE_ERRORS) and not connection.in_atomic_block:  # never under a caller's transaction
         try:
-            connections["default"].close_if_unusable_or_obsolete()
+            connection.close_if_unusable_or_obsolete()
         except Exception:  # closing a dead connection may fail as well; it is gone either way
             log.debug("closing a broken connection failed", exc_info=True)
 

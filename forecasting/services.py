@@ -247,7 +247,8 @@ def forecast_chunk_claim(*, run_id: int, index: int, task_id: str | None = None)
     token = runs.new_claim(task_id)
     now = timezone.now()
     with transaction.atomic():
-        chunk = ForecastChunk.objects.select_for_update().select_related("run").get(run_id=run_id, index=index)
+        chunk = ForecastChunk.objects.select_for_update(of=("self",)).select_related("run").get(run_id=run_id,
+                                                                                          index=index)
         if chunk.run.status not in ACTIVE or chunk.status in (Chunk.DONE, Chunk.FAILED):
             return None, False
         if chunk.status == Chunk.RUNNING and not (_stale(chunk.heartbeat_at, now)

@@ -155,7 +155,7 @@ def test_postgresql_cut_off_from_the_worker_mid_chunk_is_retried_and_the_run_end
         run = services.forecast_run_start(as_of=AS_OF, trigger="api", parameters={"chunk_size": 3})
         wait_for_a_running_chunk(run.pk)
         proxy.cut()  # the worker's database is gone: connections reset, new ones refused
-        time.sleep(8)
+        time.sleep(22)  # as long as the outage that used to leave runs running for an hour
         proxy.restore()
         run = wait_for_end(run.pk, worker, beat, timeout=150)
         log = worker_output(worker)

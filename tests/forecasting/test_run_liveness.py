@@ -290,7 +290,8 @@ def test_a_start_while_the_queue_is_down_answers_503_and_records_nothing(demo, e
     assert ForecastRun.objects.count() == 0
 
 
-def test_beat_sends_the_reaper_every_run_reaper_seconds(db, settings):
+@pytest.mark.django_db(transaction=True)  # the scheduler closes old connections, as beat does
+def test_beat_sends_the_reaper_every_run_reaper_seconds(settings):
     # The database scheduler (production's) installs the reaper from the settings at start-up.
     from django_celery_beat.models import PeriodicTask
     from django_celery_beat.schedulers import DatabaseScheduler
