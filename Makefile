@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint serve seed pipeline bench-ingest bench-forecast bench-reconcile clean
+.PHONY: run test test-faults install lint serve seed pipeline bench-ingest bench-forecast bench-reconcile clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version' 
@@ -46,3 +46,7 @@ bench-reconcile: install
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache
+
+## make test-faults: kill workers, restart Redis, cut PostgreSQL mid-run (needs DATABASE_URL/REDIS_URL).
+test-faults: install
+	SOP_FAULT_TESTS=1 $(PY) -m pytest tests/faults

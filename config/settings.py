@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.LoginRequiredMiddleware",
     "axes.middleware.AxesMiddleware",
+    "core.middleware.DependencyOutageMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -126,13 +127,20 @@ else:
     DATABASES = {"default": env.db_url_config(DATABASE_URL)}
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A database that is down must be told within seconds (the API answers 503, /healthz
+    # within 2 s), not after the operating system's TCP timeout.
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int("DATABASE_CONNECT_TIMEOUT", default=3)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache (rate limits, idempotency fast path) ---------------------------------------------
 if REDIS_URL:
+    # Short socket timeouts: the rate limiter is the only reader and fails over to a limit in
+    # this process when Redis is refused or hung (core/api/throttling.py).
+    _CACHE_TIMEOUT = env.float("CACHE_SOCKET_TIMEOUT", default=0.5)
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                    "OPTIONS": {"socket_connect_timeout": _CACHE_TIMEOUT, "socket_timeout": _CACHE_TIMEOUT}}
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -230,7 +238,10 @@ IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=48)
 CELERY_DIR = VAR_DIR / "celery"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # Runs never wait for the visibility timeout: the reaper re-queues lost chunks (below).
+    # Socket timeouts keep a publish to a hung Redis from blocking a web request.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2,
+                                       "socket_timeout": 5, "socket_keepalive": True}
 else:
     # kombu's filesystem transport: messages are files in one folder, so the web process,
     # worker and beat on this machine share a queue with no server to install or run.
@@ -255,6 +266,19 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 NIGHTLY_PIPELINE_HOUR = env.int("NIGHTLY_PIPELINE_HOUR", default=2)
+
+# --- runs that never hang (core/runs.py) ----------------------------------------------------
+# Work in progress writes a heartbeat every RUN_HEARTBEAT_SECONDS; work silent for
+# RUN_STALE_SECONDS is stalled (shown so on the pages) and the reaper, started by beat every
+# RUN_REAPER_SECONDS, re-sends it; a chunk or plan run claimed RUN_MAX_ATTEMPTS times fails.
+RUN_HEARTBEAT_SECONDS = env.float("RUN_HEARTBEAT_SECONDS", default=10)
+RUN_STALE_SECONDS = env.float("RUN_STALE_SECONDS", default=60)
+RUN_REAPER_SECONDS = env.int("RUN_REAPER_SECONDS", default=30)
+RUN_MAX_ATTEMPTS = env.int("RUN_MAX_ATTEMPTS", default=3)
+CELERY_BEAT_SCHEDULE = {
+    "Run reaper": {"task": "runs.reap", "schedule": RUN_REAPER_SECONDS,
+                   "options": {"expires": max(RUN_REAPER_SECONDS, 5)}},
+}
 
 # --- logging --------------------------------------------------------------------------------
 LOGGING = {

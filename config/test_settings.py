@@ -14,3 +14,6 @@ STORAGES = {
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"client": "100000/min"}}  # noqa: F405
 # Tests never share a cache with a running app (rate-limit counters are cleared per test).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# No heartbeat threads in tests (they would write from another thread inside the test's
+# transaction); tests of the heartbeat itself turn it on.
+RUN_HEARTBEAT_SECONDS = 0

@@ -28,5 +28,7 @@ urlpatterns = [
     path("api/redoc/", login_required(SpectacularRedocView.as_view(url_name="api-schema")), name="api-redoc"),
 ]
 
+handler500 = "core.views.server_error"
+
 admin.site.site_header = "S&OP planner administration"
 admin.site.site_title = "S&OP planner"

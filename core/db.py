@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from django.db import models
+import zlib
+
+from django.db import connection, models
+
+
+def lock_for_transaction(name: str) -> None:
+    """Serialise the transactions that take ``name`` until the current one ends (call inside
+    ``transaction.atomic``): a PostgreSQL advisory lock. SQLite needs none: its IMMEDIATE
+    transactions (config/settings.py) already let one writer in at a time."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [zlib.crc32(name.encode())])
 
 
 class DateRangeIndex(models.Index):

@@ -17,3 +17,15 @@ class ApplicationError(Exception):
         self.details = details if details is not None else {}
         if status is not None:
             self.status_code = status
+
+
+class ServiceUnavailable(ApplicationError):
+    """A dependency (database, queue, cache) is down: 503 with ``Retry-After``; nothing was done."""
+
+    status_code = 503
+
+    def __init__(self, message: str, *, dependency: str, retry_after: int = 30):
+        super().__init__(message, code="service_unavailable",
+                         details={"dependency": dependency, "retry_after_seconds": retry_after})
+        self.dependency = dependency
+        self.retry_after = retry_after

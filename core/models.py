@@ -10,6 +10,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
+from core.runs import stale_before
 from core.scoping import ScopedQuerySet  # noqa: E402
 
 
@@ -48,6 +49,14 @@ class RunRecord(BaseModel):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+    # Liveness (core/runs.py): the last sign of life of the run's work, how many times a
+    # worker took its current step, and which delivery holds it now.
+    heartbeat_at = models.DateTimeField(null=True, blank=True,
+                                        help_text="last sign of life: a step started or finished, a heartbeat")
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="times a worker took the run's own step")
+    claimed_by = models.CharField(max_length=80, blank=True, help_text="claim token of the delivery at work")
+
+    ACTIVE_STATUSES = ("queued", "running")
 
     class Meta:
         abstract = True
@@ -55,7 +64,18 @@ class RunRecord(BaseModel):
 
     @property
     def is_active(self) -> bool:
-        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+        return self.status in self.ACTIVE_STATUSES
+
+    @property
+    def last_sign_of_life(self) -> dt.datetime | None:
+        return self.heartbeat_at or self.created_at
+
+    @property
+    def is_stalled(self) -> bool:
+        """Active, but nothing happened for ``RUN_STALE_SECONDS``: no worker took it, or the
+        one that did went silent. The reaper sends such work again."""
+        last = self.last_sign_of_life
+        return self.is_active and last is not None and last < stale_before()
 
     @property
     def duration_seconds(self) -> float | None:

@@ -75,7 +75,7 @@ def runs_summary(*, user) -> dict | None:
     from sop.models import PlanRun
 
     forecast = ForecastRun.objects.for_user(user).order_by("-id").first()
-    plan = PlanRun.objects.for_user(user).order_by("-id").first()
+    plan = PlanRun.objects.for_user(user).select_related("forecast_run").order_by("-id").first()
     accuracy = forecast.accuracy.filter(source="backtest").first() if forecast else None
     return {"forecast": forecast, "plan": plan, "accuracy": accuracy}
 

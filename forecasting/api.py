@@ -8,10 +8,13 @@ from rest_framework import mixins, serializers, status
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from core.api.resources import ResourceViewSet, UpdatedSinceFilterSet
+from core.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from core.api.resources import ERROR_BODY, ResourceViewSet, UpdatedSinceFilterSet
+from core.api.runs import absolute_urls
+from core.errors import ApplicationError
 from forecasting.models import Forecast, ForecastRun
 from forecasting.selectors import latest_finished_run
-from forecasting.services import forecast_run_create, forecast_run_enqueue
+from forecasting.services import forecast_run_start
 
 
 class ForecastRunSerializer(serializers.ModelSerializer):
@@ -20,10 +23,15 @@ class ForecastRunSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ForecastRun
-        fields = ["id", "url", "status", "percent", "as_of", "horizon", "season_length", "parameters", "trigger",
-                  "triggered_by", "series_total", "series_done", "series_failed", "chunks_total", "chunks_done",
-                  "started_at", "finished_at", "error", "created_at", "updated_at"]
+        fields = ["id", "url", "status", "stalled", "percent", "as_of", "horizon", "season_length", "parameters",
+                  "trigger", "triggered_by", "series_total", "series_done", "series_failed", "chunks_total",
+                  "chunks_done", "started_at", "finished_at", "heartbeat_at", "error", "created_at", "updated_at"]
         read_only_fields = fields
+
+    stalled = serializers.BooleanField(
+        source="is_stalled", read_only=True,
+        help_text="active, but no sign of life for RUN_STALE_SECONDS (no worker took it, or it went silent); "
+                  "the reaper sends its work again")
 
     def get_url(self, run) -> str:
         return reverse("forecast-runs-detail", args=[run.pk], request=self.context.get("request"))
@@ -51,16 +59,28 @@ class ForecastRunViewSet(mixins.CreateModelMixin, ResourceViewSet):
                   ("trigger", "trigger"), ("series_total", "series_total"), ("series_done", "series_done"),
                   ("series_failed", "series_failed"), ("started_at", "started_at"), ("finished_at", "finished_at"))
 
-    @extend_schema(request=ForecastRunStartSerializer, responses={202: inline_serializer("RunAccepted", {
-        "id": serializers.IntegerField(), "status": serializers.CharField(), "url": serializers.URLField()})},
-        summary="Start a forecast run now (runs on the workers; poll its url)")
+    @extend_schema(
+        request=ForecastRunStartSerializer, parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses={202: inline_serializer("RunAccepted", {
+            "id": serializers.IntegerField(), "status": serializers.CharField(), "url": serializers.URLField()}),
+            400: ERROR_BODY, 409: ERROR_BODY, 503: ERROR_BODY},
+        summary="Start a forecast run now (runs on the workers; poll its url)",
+        description="One forecast run at a time: while one is queued or running, a start answers 409 with its "
+                    "`id` and `url` in `error.details`. 503 (`service_unavailable`, `Retry-After`) when the "
+                    "task queue is down: nothing was started.")
     def create(self, request, *args, **kwargs):
+        return idempotent(request, lambda: self._start(request))
+
+    def _start(self, request) -> Response:
         params = ForecastRunStartSerializer(data=request.data)
         params.is_valid(raise_exception=True)
-        run = forecast_run_create(
-            as_of=params.validated_data.get("as_of"), trigger=ForecastRun.Trigger.API, user=request.user,
-            horizon=params.validated_data["horizon"], parameters={"chunk_size": params.validated_data["chunk_size"]})
-        forecast_run_enqueue(run)
+        try:
+            run = forecast_run_start(
+                as_of=params.validated_data.get("as_of"), trigger=ForecastRun.Trigger.API, user=request.user,
+                horizon=params.validated_data["horizon"],
+                parameters={"chunk_size": params.validated_data["chunk_size"]})
+        except ApplicationError as exc:
+            raise absolute_urls(exc, request) from None
         url = reverse("forecast-runs-detail", args=[run.pk], request=request)
         return Response({"id": run.pk, "status": run.status, "url": url}, status=status.HTTP_202_ACCEPTED,
                         headers={"Location": url})

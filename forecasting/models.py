@@ -45,29 +45,38 @@ class ForecastRun(RunRecord):
 
 
 class ForecastChunk(models.Model):
-    """One slice of a run's series, processed by one Celery task; done at most once."""
+    """One slice of a run's series, processed by one Celery task; written at most once.
+
+    Its state lives here, not in the broker: ``pending`` (to do), ``running`` (claimed by one
+    delivery, which beats ``heartbeat_at``), ``done`` or ``failed`` (its series recorded as
+    failed after ``RUN_MAX_ATTEMPTS`` claims). A pending chunk whose message was lost, or a
+    running one whose worker went silent, is sent again by the reaper."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
 
     run = models.ForeignKey(ForecastRun, on_delete=models.CASCADE, related_name="chunks")
     index = models.PositiveIntegerField()
-    series_keys = models.JSONField(help_text="[product_id, territory_id] pairs")
+    series_keys = models.JSONField(help_text="[product_id, territory_id or null] pairs")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="times a worker claimed it")
+    claimed_by = models.CharField(max_length=80, blank=True, help_text="claim token of the delivery at work")
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     seconds = models.FloatField(default=0)
-    error = models.TextField(blank=True)
+    error = models.TextField(blank=True, help_text="error of its latest failed attempt")
     partials = models.JSONField(default=dict, blank=True,
                                 help_text="sums per hierarchy level, added up by the run's finishing step")
 
     class Meta:
         ordering = ["run", "index"]
         constraints = [models.UniqueConstraint(fields=["run", "index"], name="forecast_chunk_unique")]
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="forecast_chunk_liveness")]
 
     def __str__(self) -> str:
-        return f"run {self.run_id} chunk {self.index}"
+        return f"run {self.run_id} chunk {self.index} ({self.status})"
 
 
 class Level(models.TextChoices):
@@ -95,7 +104,8 @@ class ForecastSeries(models.Model):
 
     run = models.ForeignKey(ForecastRun, on_delete=models.CASCADE, related_name="series")
     product = models.ForeignKey("inventory.Product", on_delete=models.CASCADE, related_name="+")
-    territory = models.ForeignKey("territories.Territory", on_delete=models.CASCADE, related_name="+")
+    territory = models.ForeignKey("territories.Territory", null=True, blank=True, on_delete=models.CASCADE,
+                                  related_name="+", help_text="empty: sales credited to no territory")
     status = models.CharField(max_length=10, default="ok", help_text="ok or failed")
     model = models.CharField(max_length=40, blank=True)
     demand_class = models.CharField(max_length=16, blank=True)
@@ -113,7 +123,10 @@ class ForecastSeries(models.Model):
     class Meta:
         ordering = ["run", "product_id", "territory_id"]
         constraints = [
-            models.UniqueConstraint(fields=["run", "product", "territory"], name="forecast_series_unique")
+            models.UniqueConstraint(fields=["run", "product", "territory"], name="forecast_series_unique"),
+            # NULLs are distinct in a unique index: the territory-less series needs its own.
+            models.UniqueConstraint(fields=["run", "product"], condition=models.Q(territory__isnull=True),
+                                    name="forecast_series_unique_no_territory"),
         ]
 
     def __str__(self) -> str:

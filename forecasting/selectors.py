@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.db.models.functions import TruncMonth
 
 from core.services import add_months
@@ -30,46 +30,69 @@ def history_window(*, as_of: dt.date, months: int) -> tuple[dt.date, dt.date]:
     return start, end
 
 
-def series_universe(*, as_of: dt.date, history_months: int) -> pd.DataFrame:
-    """Every product × territory with demand in the window: product_id, territory_id, family_id, region_code."""
-    from inventory.models import Product
+NO_TERRITORY = "-"  # in series ids and region codes: sales credited to no territory
+
+
+def series_ids(frame: pd.DataFrame) -> pd.Series:
+    """The engine's series id of each row: ``"product_id:territory_id"``, ``"product_id:-"``
+    for a product's sales credited to no territory (a company without territories has only those)."""
+    territory = frame["territory_id"].astype("Int64")
+    text = territory.astype(str).where(territory.notna(), NO_TERRITORY)
+    return frame["product_id"].astype(int).astype(str) + ":" + text
+
+
+def territory_regions() -> dict[int, str]:
+    """Territory id → code of its region (the root of its tree)."""
     from territories.models import Territory
+
+    return {pk: path.split("/")[1] for pk, path in Territory.objects.values_list("id", "path")}
+
+
+def series_universe(*, as_of: dt.date, history_months: int) -> pd.DataFrame:
+    """Every product × territory with demand in the window (territory empty for sales credited
+    to none): product_id, territory_id (Int64, may be NA), family_id, region_code ("-" when
+    there is no territory)."""
+    from inventory.models import Product
 
     start, end = history_window(as_of=as_of, months=history_months)
     rows = (
-        SalesOrderLine.objects.filter(status__in=DEMAND_STATUSES, order_date__gte=start, order_date__lte=end,
-                                      territory__isnull=False)
+        SalesOrderLine.objects.filter(status__in=DEMAND_STATUSES, order_date__gte=start, order_date__lte=end)
         .values_list("product_id", "territory_id").distinct().order_by()
     )
     frame = pd.DataFrame.from_records(list(rows), columns=["product_id", "territory_id"])
-    frame = frame.sort_values(["product_id", "territory_id"], ignore_index=True)
+    frame["product_id"] = frame["product_id"].astype("int64")
+    frame["territory_id"] = frame["territory_id"].astype("Int64")
+    frame = frame.sort_values(["product_id", "territory_id"], ignore_index=True, na_position="last")
     frame["family_id"] = frame["product_id"].map(dict(Product.objects.values_list("id", "family_id")))
-    paths = pd.Series(dict(Territory.objects.values_list("id", "path")), dtype=object)
-    frame["region_code"] = frame["territory_id"].map(paths).str.split("/").str[1]
+    frame["region_code"] = frame["territory_id"].map(territory_regions()).fillna(NO_TERRITORY).astype(object)
     return frame
 
 
 def demand_history_frame(*, as_of: dt.date, history_months: int, series: pd.DataFrame) -> pd.DataFrame:
-    """Monthly demand of the given series (product_id, territory_id) in one query.
+    """Monthly demand of the given series (product_id, territory_id; NA = no territory) in one query.
 
-    Returns the engine's long format: ``series_id`` ("product_id:territory_id"), ``period``
-    (month ordinal), ``value`` (units), with missing months left out (the engine fills zeros).
+    Returns the engine's long format: ``series_id`` (:func:`series_ids`), ``period`` (month
+    ordinal), ``value`` (units), with missing months left out (the engine fills zeros).
     """
     start, end = history_window(as_of=as_of, months=history_months)
     products = series["product_id"].unique().tolist()
-    territories = series["territory_id"].unique().tolist()
+    wanted = series[["product_id", "territory_id"]].astype({"product_id": "int64", "territory_id": "Int64"})
+    territories = [int(t) for t in wanted["territory_id"].dropna().unique()]
+    where = Q(territory_id__in=territories)
+    if wanted["territory_id"].isna().any():
+        where |= Q(territory__isnull=True)
     rows = (
-        SalesOrderLine.objects.filter(status__in=DEMAND_STATUSES, order_date__gte=start, order_date__lte=end,
-                                      product_id__in=products, territory_id__in=territories)
+        SalesOrderLine.objects.filter(where, status__in=DEMAND_STATUSES, order_date__gte=start, order_date__lte=end,
+                                      product_id__in=products)
         .annotate(month=TruncMonth("order_date"))
         .values_list("product_id", "territory_id", "month")
         .annotate(units=Sum("quantity"))
         .order_by()
     )
     frame = pd.DataFrame.from_records(list(rows), columns=["product_id", "territory_id", "month", "units"])
-    wanted = series[["product_id", "territory_id"]]
+    frame = frame.astype({"product_id": "int64", "territory_id": "Int64"})
     frame = frame.merge(wanted, on=["product_id", "territory_id"], how="inner")
-    frame["series_id"] = frame["product_id"].astype(str) + ":" + frame["territory_id"].astype(str)
+    frame["series_id"] = series_ids(frame)
     frame["period"] = [month_ordinal(m) for m in frame["month"]]
     frame["value"] = frame["units"].astype(float)
     return frame[["series_id", "period", "value"]]

@@ -1,8 +1,13 @@
-"""Forecast runs: create, plan into chunks, process chunks (any worker, any order, at most
-once each), finish (hierarchy, accuracy, status) and hand over to the reconciliation.
+"""Forecast runs: start, plan into chunks, process chunks (any worker, any order, each written
+exactly once), finish (hierarchy, accuracy, status) and hand over to the reconciliation; and
+the reaper's share for forecast runs.
 
-Celery tasks call these one to one; ``forecast_run_execute`` runs the same steps in-process
-(command line, ``make run``'s first pipeline, tests).
+State lives in the database, not in the broker: the run's status and each chunk's
+(pending → running → done | failed, attempts, heartbeat). Messages only nudge the workers
+(``core/runs.py``): one lost with its worker or with Redis is sent again by
+:func:`forecast_runs_reap`. Celery tasks call the ``*_step`` functions one to one;
+``forecast_run_execute`` runs the same steps in-process (command line, ``make run``'s first
+pipeline, tests).
 """
 
 from __future__ import annotations
@@ -10,15 +15,22 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from core import runs
 from core.bulk.insert import insert_frame
+from core.db import lock_for_transaction
 from core.errors import ApplicationError
 from forecasting import levels
 from forecasting.models import (
@@ -29,15 +41,25 @@ from forecasting.models import (
     ForecastSeries,
 )
 from forecasting.selectors import (
+    NO_TERRITORY,
     demand_history_frame,
     family_history_frame,
     ordinal_month,
+    series_ids,
     series_universe,
+    territory_regions,
 )
 
 log = logging.getLogger(__name__)
 
 DEFAULT_PARAMETERS = {"history_months": 36, "chunk_size": 500}
+ACTIVE = ForecastRun.ACTIVE_STATUSES
+Chunk = ForecastChunk.Status
+
+
+# ---------------------------------------------------------------------------------------
+# Starting a run
+# ---------------------------------------------------------------------------------------
 
 
 def forecast_run_create(*, as_of: dt.date | None = None, trigger: str = ForecastRun.Trigger.USER, user=None,
@@ -54,33 +76,119 @@ def forecast_run_create(*, as_of: dt.date | None = None, trigger: str = Forecast
     )
 
 
+def forecast_run_refuse_second() -> None:
+    """One active forecast run at a time: 409 naming the active one. Call inside the
+    transaction that creates the run (it holds the start lock until that commits)."""
+    lock_for_transaction("forecast-run-start")
+    active = ForecastRun.objects.filter(status__in=ACTIVE).order_by("id").first()
+    if active is not None:
+        raise runs.run_in_progress(active, kind=_("forecast run"),
+                                   url=reverse("forecast-runs-detail", args=[active.pk]),
+                                   page_url=reverse("forecasting:run", args=[active.pk]))
+
+
+def forecast_run_start(*, as_of: dt.date | None = None, trigger: str = ForecastRun.Trigger.USER, user=None,
+                       parameters: dict | None = None, horizon: int = 18) -> ForecastRun:
+    """Start a run on the workers (page, API): refused with 503 while the task queue is down
+    (no run is recorded that no worker could hear of) and with 409 while another forecast run
+    is active."""
+    runs.require_queue()
+    with transaction.atomic():
+        forecast_run_refuse_second()
+        run = forecast_run_create(as_of=as_of, trigger=trigger, user=user, parameters=parameters, horizon=horizon)
+        forecast_run_enqueue(run)
+    return run
+
+
 def forecast_run_enqueue(run: ForecastRun) -> None:
-    """Start the run on the Celery workers once the surrounding transaction commits."""
+    """Send the run's first step once the surrounding transaction commits (a lost message is
+    sent again by the reaper: the run is recorded as queued)."""
     from forecasting.tasks import forecast_run_start_task
 
-    transaction.on_commit(lambda: forecast_run_start_task.delay(run.pk))
+    runs.send_on_commit(forecast_run_start_task, run.pk)
 
 
-def forecast_run_plan(*, run_id: int) -> list[int]:
-    """Split the run's series into chunks (once: a redelivered start reuses them)."""
-    with transaction.atomic():
-        run = ForecastRun.objects.select_for_update().get(pk=run_id)
-        existing = list(run.chunks.values_list("index", flat=True))
-        if existing:
-            return existing
-        universe = series_universe(as_of=run.as_of, history_months=run.parameters["history_months"])
-        size = int(run.parameters["chunk_size"])
-        keys = universe[["product_id", "territory_id"]].to_numpy().tolist()
-        chunks = [ForecastChunk(run=run, index=i, series_keys=part) for i, part in enumerate(_split(keys, size))]
-        ForecastChunk.objects.bulk_create(chunks)
-        run.parameters = {**run.parameters, "family_profiles": _family_profiles(run)}
-        run.series_total = len(keys)
-        run.chunks_total = len(chunks)
-        run.status = ForecastRun.Status.RUNNING
-        run.started_at = timezone.now()
-        run.percent = 0 if chunks else 99
-        run.save()
-        return [c.index for c in chunks]
+def forecast_run_fail(*, run_id: int, error: str) -> None:
+    """End an active run as failed with ``error`` (and the plan run waiting for it)."""
+    now = timezone.now()
+    ended = ForecastRun.objects.filter(pk=run_id, status__in=ACTIVE).update(
+        status=ForecastRun.Status.FAILED, error=error[:5000], percent=100, finished_at=now, heartbeat_at=now,
+        claimed_by="", updated_at=now)
+    run = ForecastRun.objects.get(pk=run_id)
+    then = run.parameters.get("then_plan_run_id")
+    if ended and then:
+        from sop.services import plan_run_fail
+
+        plan_run_fail(run_id=then, error=f"Its forecast run {run.pk} failed: {run.error}")
+
+
+# ---------------------------------------------------------------------------------------
+# Planning: the run's series in chunks
+# ---------------------------------------------------------------------------------------
+
+
+def forecast_run_plan(*, run_id: int, task_id: str | None = None) -> list[int] | None:
+    """Split the run's series into chunks, once. Returns the new chunks' indexes (``[]``: no
+    series, the run goes straight to its finishing step), or None when there is nothing for
+    this delivery to do (planned already, taken by a live delivery, or ended). Any error but
+    an outage ends the run failed with its message; an outage is raised for a retry."""
+    token = runs.new_claim(task_id)
+    claim = runs.claim_step(ForecastRun, run_id, token=token, task_id=task_id,
+                            statuses=(ForecastRun.Status.QUEUED,))
+    if claim == runs.Claim.EXHAUSTED:
+        forecast_run_fail(run_id=run_id, error=_("No worker could split the run into chunks in %(n)s attempts.")
+                          % {"n": runs.max_attempts()})
+    if claim != runs.Claim.CLAIMED:
+        return None
+    try:
+        # The reads come first, beating, without holding the run's row (so the heartbeat lands).
+        with runs.heartbeat(ForecastRun.objects.filter(pk=run_id, claimed_by=token)):
+            run = ForecastRun.objects.get(pk=run_id)
+            universe = series_universe(as_of=run.as_of, history_months=run.parameters["history_months"])
+            keys = [[int(p), None if pd.isna(t) else int(t)]
+                    for p, t in zip(universe["product_id"], universe["territory_id"], strict=True)]
+            parts = _split(keys, int(run.parameters["chunk_size"]))
+            profiles = _family_profiles(run)
+        with transaction.atomic():
+            run = ForecastRun.objects.select_for_update().get(pk=run_id)
+            if run.status != ForecastRun.Status.QUEUED or run.claimed_by != token:
+                return None  # taken back meanwhile: its new holder plans
+            ForecastChunk.objects.bulk_create(
+                [ForecastChunk(run=run, index=i, series_keys=part) for i, part in enumerate(parts)])
+            now = timezone.now()
+            run.parameters = {**run.parameters, "family_profiles": profiles}
+            run.series_total = len(keys)
+            run.chunks_total = len(parts)
+            run.status = ForecastRun.Status.RUNNING
+            run.started_at = now
+            run.heartbeat_at = now
+            run.attempts = 0  # the next step (finishing) counts its own attempts
+            run.claimed_by = ""
+            run.percent = 0 if parts else 99
+            run.save()
+            return list(range(len(parts)))
+    except Exception as exc:
+        runs.forget_broken_connection(exc)
+        if isinstance(exc, runs.TRANSIENT_ERRORS):
+            runs.release_step(ForecastRun, run_id, token=token)
+            raise
+        log.exception("forecast run %s could not be planned", run_id)
+        forecast_run_fail(run_id=run_id, error=_("Could not split the run into chunks: %(error)s")
+                          % {"error": runs.describe(exc)})
+        return None
+
+
+def forecast_run_plan_step(*, run_id: int, task_id: str | None = None) -> None:
+    """The workers' first step: plan, then send every chunk (or the finishing step)."""
+    from forecasting.tasks import forecast_chunk_task, forecast_run_finish_task
+
+    indexes = forecast_run_plan(run_id=run_id, task_id=task_id)
+    if indexes is None:
+        return
+    if not indexes:
+        runs.send(forecast_run_finish_task, run_id)
+    for index in indexes:
+        runs.send(forecast_chunk_task, run_id, index)
 
 
 def _split(keys: list[list[int]], size: int) -> list[list[list[int]]]:
@@ -114,33 +222,114 @@ def _family_profiles(run: ForecastRun) -> dict[str, list[float]]:
 
 def _family_groups(series: pd.DataFrame) -> pd.Series:
     """Series id → family: new products borrow the seasonal profile of their family."""
-    ids = series["product_id"].astype(str) + ":" + series["territory_id"].astype(str)
-    return pd.Series(series["family_id"].astype(str).to_numpy(), index=ids.to_numpy())
+    return pd.Series(series["family_id"].astype(str).to_numpy(), index=series_ids(series).to_numpy())
 
 
-def forecast_chunk_process(*, run_id: int, index: int) -> bool:
-    """Forecast one chunk and save it. Returns True when this call completed the run's last chunk."""
+# ---------------------------------------------------------------------------------------
+# Chunks: claim, forecast and save (exactly once), release after a failure
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChunkOutcome:
+    retry: bool = False  # released after a failure with attempts left: send it again
+    last: bool = False  # this call ended the run's last chunk: send the finishing step
+
+
+def _stale(heartbeat_at: dt.datetime | None, now: dt.datetime | None = None) -> bool:
+    return heartbeat_at is None or heartbeat_at < runs.stale_before(now)
+
+
+def forecast_chunk_claim(*, run_id: int, index: int, task_id: str | None = None) -> tuple[str | None, bool]:
+    """Take chunk ``index`` for this delivery: (claim token, False). (None, False) when there is
+    nothing to do: done or failed already, held by a live delivery, the run ended. A running
+    chunk whose worker went silent after its last attempt is failed here: (None, last)."""
+    token = runs.new_claim(task_id)
+    now = timezone.now()
+    with transaction.atomic():
+        chunk = ForecastChunk.objects.select_for_update(of=("self",)).select_related("run").get(run_id=run_id,
+                                                                                          index=index)
+        if chunk.run.status not in ACTIVE or chunk.status in (Chunk.DONE, Chunk.FAILED):
+            return None, False
+        if chunk.status == Chunk.RUNNING and not (_stale(chunk.heartbeat_at, now)
+                                                  or runs.same_message(chunk.claimed_by, task_id)):
+            return None, False
+        if chunk.attempts >= runs.max_attempts():
+            return None, _chunk_fail(chunk, chunk.error or _("its worker was lost"))
+        ForecastChunk.objects.filter(pk=chunk.pk).update(
+            status=Chunk.RUNNING, claimed_by=token, attempts=F("attempts") + 1, heartbeat_at=now)
+        ForecastRun.objects.filter(pk=run_id).update(heartbeat_at=now)
+    return token, False
+
+
+def forecast_chunk_process(*, run_id: int, index: int, token: str) -> bool:
+    """Forecast a claimed chunk and save it. Returns True when this call completed the run's
+    last chunk. A worker stamps its heartbeat meanwhile (``RUN_HEARTBEAT_SECONDS``)."""
     from forecasting.engine import forecast_frame
 
     chunk = ForecastChunk.objects.select_related("run").get(run_id=run_id, index=index)
-    if chunk.status != ForecastChunk.Status.PENDING:
-        return False  # redelivered after success: nothing to do twice
     run = chunk.run
-    started = time.monotonic()
-    keys = pd.DataFrame(chunk.series_keys, columns=["product_id", "territory_id"])
-    meta = _series_meta(keys)
-    history = demand_history_frame(as_of=run.as_of, history_months=run.parameters["history_months"], series=meta)
-    # Every series ends at the run's last complete month (a series without recent sales has
-    # zero demand there, not an earlier end), so step 1 is the same month for all of them.
-    last = _last_history_ordinal(run.as_of)
-    ids = (meta["product_id"].astype(str) + ":" + meta["territory_id"].astype(str)).tolist()
-    tail = pd.DataFrame({"series_id": ids, "period": last, "value": 0.0})
-    history = pd.concat([history, tail], ignore_index=True).drop_duplicates(["series_id", "period"], keep="first")
-    history = history.sort_values(["series_id", "period"], kind="stable")
-    profiles = {k: np.asarray(v) for k, v in run.parameters.get("family_profiles", {}).items()}
-    result = forecast_frame(history, horizon=run.horizon, season_length=run.season_length,
-                            series_groups=_family_groups(meta), group_profiles=profiles or None)
-    return _chunk_save(chunk, meta, result, seconds=time.monotonic() - started)
+    beating = (ForecastChunk.objects.filter(pk=chunk.pk, claimed_by=token, status=Chunk.RUNNING),
+               ForecastRun.objects.filter(pk=run_id, status__in=ACTIVE))
+    with runs.heartbeat(*beating):
+        started = time.monotonic()
+        keys = pd.DataFrame(chunk.series_keys, columns=["product_id", "territory_id"])
+        meta = _series_meta(keys)
+        history = demand_history_frame(as_of=run.as_of, history_months=run.parameters["history_months"],
+                                       series=meta)
+        # Every series ends at the run's last complete month (a series without recent sales has
+        # zero demand there, not an earlier end), so step 1 is the same month for all of them.
+        last = _last_history_ordinal(run.as_of)
+        tail = pd.DataFrame({"series_id": series_ids(meta).tolist(), "period": last, "value": 0.0})
+        history = pd.concat([history, tail], ignore_index=True).drop_duplicates(["series_id", "period"],
+                                                                                keep="first")
+        history = history.sort_values(["series_id", "period"], kind="stable")
+        profiles = {k: np.asarray(v) for k, v in run.parameters.get("family_profiles", {}).items()}
+        result = forecast_frame(history, horizon=run.horizon, season_length=run.season_length,
+                                series_groups=_family_groups(meta), group_profiles=profiles or None)
+        return _chunk_save(chunk, meta, result, token=token, seconds=time.monotonic() - started)
+
+
+def forecast_chunk_release(*, run_id: int, index: int, token: str, error: str) -> ChunkOutcome:
+    """After a failed attempt: back to pending for another one, or failed (its series recorded
+    as failed with ``error``) once its attempts are used up."""
+    with transaction.atomic():
+        chunk = ForecastChunk.objects.select_for_update().get(run_id=run_id, index=index)
+        if chunk.status != Chunk.RUNNING or chunk.claimed_by != token:
+            return ChunkOutcome()  # taken back meanwhile (the reaper): no longer ours to release
+        if chunk.attempts < runs.max_attempts():
+            chunk.status, chunk.claimed_by, chunk.error = Chunk.PENDING, "", error[:5000]
+            chunk.save(update_fields=["status", "claimed_by", "error"])
+            return ChunkOutcome(retry=True)
+        return ChunkOutcome(last=_chunk_fail(chunk, error))
+
+
+def forecast_chunk_attempt(*, run_id: int, index: int, task_id: str | None = None) -> ChunkOutcome:
+    """One attempt at a chunk: claim, forecast, save; on an error, release it (an outage that
+    keeps even the release from being written is raised, for the task to retry)."""
+    token, last = forecast_chunk_claim(run_id=run_id, index=index, task_id=task_id)
+    if token is None:
+        return ChunkOutcome(last=last)
+    try:
+        return ChunkOutcome(last=forecast_chunk_process(run_id=run_id, index=index, token=token))
+    except Exception as exc:
+        runs.forget_broken_connection(exc)
+        log.warning("chunk %s of forecast run %s failed: %s", index, run_id, runs.describe(exc, 500),
+                    exc_info=not isinstance(exc, runs.TRANSIENT_ERRORS))
+        return forecast_chunk_release(run_id=run_id, index=index, token=token, error=runs.describe(exc))
+
+
+def forecast_chunk_step(*, run_id: int, index: int, task_id: str | None = None) -> None:
+    """A worker's chunk: one attempt, then send what follows (the chunk again after a pause,
+    or the run's finishing step)."""
+    from forecasting.tasks import forecast_chunk_task, forecast_run_finish_task
+
+    outcome = forecast_chunk_attempt(run_id=run_id, index=index, task_id=task_id)
+    if outcome.retry:
+        attempts = ForecastChunk.objects.filter(run_id=run_id, index=index).values_list("attempts", flat=True)
+        runs.send(forecast_chunk_task, run_id, index, countdown=min(2 ** (attempts.first() or 1), 30))
+    if outcome.last:
+        runs.send(forecast_run_finish_task, run_id)
 
 
 def _last_history_ordinal(as_of: dt.date) -> int:
@@ -149,13 +338,12 @@ def _last_history_ordinal(as_of: dt.date) -> int:
 
 def _series_meta(keys: pd.DataFrame) -> pd.DataFrame:
     from inventory.models import Product
-    from territories.models import Territory
 
-    families = dict(Product.objects.filter(pk__in=keys["product_id"].unique().tolist()).values_list("id", "family_id"))
-    meta = keys.copy()
+    meta = keys.astype({"product_id": "int64", "territory_id": "Int64"})
+    families = dict(Product.objects.filter(pk__in=meta["product_id"].unique().tolist()).values_list("id",
+                                                                                                      "family_id"))
     meta["family_id"] = meta["product_id"].map(families)
-    region_of = {pk: path.split("/")[1] for pk, path in Territory.objects.values_list("id", "path")}
-    meta["region_code"] = meta["territory_id"].map(region_of)
+    meta["region_code"] = meta["territory_id"].map(territory_regions()).fillna(NO_TERRITORY).astype(object)
     return meta
 
 
@@ -163,11 +351,12 @@ SERIES_TEXT = ("status", "model", "demand_class", "history_class", "reason", "er
 FORECAST_TEXT = ("level", "series_key", "model")
 
 
-def _chunk_save(chunk: ForecastChunk, meta: pd.DataFrame, result, *, seconds: float) -> bool:
-    """Save a chunk's series and forecasts in one transaction, at most once per chunk."""
+def _chunk_save(chunk: ForecastChunk, meta: pd.DataFrame, result, *, token: str, seconds: float) -> bool:
+    """Save a chunk's series and forecasts in one transaction, only while this delivery still
+    holds the chunk: each series is written exactly once, whatever was redelivered."""
     run = chunk.run
     keys = meta[["product_id", "territory_id"]].copy()
-    keys["series_id"] = keys["product_id"].astype(str) + ":" + keys["territory_id"].astype(str)
+    keys["series_id"] = series_ids(keys)
     errors = result.errors.drop_duplicates("series_id") if len(result.errors) else pd.DataFrame(
         columns=["series_id", "error"])
     chosen = result.series[~result.series["series_id"].isin(errors["series_id"])]
@@ -203,17 +392,18 @@ def _chunk_save(chunk: ForecastChunk, meta: pd.DataFrame, result, *, seconds: fl
     failed = int((series_rows["status"] == "failed").sum())
     with transaction.atomic():
         locked = ForecastChunk.objects.select_for_update().get(pk=chunk.pk)
-        if locked.status != ForecastChunk.Status.PENDING:
-            return False  # another delivery of this chunk finished first
-        # The chunk row is locked and still pending, so its series have no rows yet: a
-        # redelivered chunk stops above and never writes twice (unique run × series too).
+        if locked.status != Chunk.RUNNING or locked.claimed_by != token:
+            return False  # taken back meanwhile (this worker was thought lost): the new holder writes
+        # The chunk row is locked and held by this delivery, so its series have no rows yet:
+        # every other delivery stops above (and the run × series keys are unique as well).
         insert_frame(ForecastSeries._meta.db_table, series_rows, text_columns=SERIES_TEXT, decimals=6)
         insert_frame(Forecast._meta.db_table, forecast_rows, text_columns=FORECAST_TEXT, decimals=4)
         insert_frame(Forecast._meta.db_table, product_rows, text_columns=FORECAST_TEXT, decimals=4)
-        locked.status = ForecastChunk.Status.DONE
+        locked.status = Chunk.DONE
         locked.seconds = seconds
         locked.partials = partials
-        locked.save(update_fields=["status", "seconds", "partials"])
+        locked.heartbeat_at = timezone.now()
+        locked.save(update_fields=["status", "seconds", "partials", "heartbeat_at"])
         return _count_chunk(run.pk, done=len(series_rows) - failed, failed=failed)
 
 
@@ -226,61 +416,164 @@ def _num(value) -> float | None:
 
 
 def _count_chunk(run_id: int, *, done: int, failed: int) -> bool:
-    """Add a finished chunk to the run's counters; True for the call that finished the last one."""
+    """Add an ended chunk (done or failed) to the run's counters; True for the call that
+    ended the last one."""
+    now = timezone.now()
     ForecastRun.objects.filter(pk=run_id).update(
         chunks_done=F("chunks_done") + 1, series_done=F("series_done") + done,
-        series_failed=F("series_failed") + failed)
+        series_failed=F("series_failed") + failed, heartbeat_at=now)
     run = ForecastRun.objects.select_for_update().get(pk=run_id)
     run.percent = round(95 * run.chunks_done / max(run.chunks_total, 1), 1)
     run.save(update_fields=["percent", "updated_at"])
     return run.chunks_done == run.chunks_total
 
 
-def forecast_chunk_fail(*, run_id: int, index: int, error: str) -> bool:
-    """Give up on a chunk after its retries: its series are failed with the error; the run goes on."""
-    with transaction.atomic():
-        chunk = ForecastChunk.objects.select_for_update().select_related("run").get(run_id=run_id, index=index)
-        if chunk.status != ForecastChunk.Status.PENDING:
-            return False
-        chunk.status = ForecastChunk.Status.FAILED
-        chunk.error = error[:5000]
-        chunk.save(update_fields=["status", "error"])
-        ForecastSeries.objects.bulk_create(
-            [ForecastSeries(run_id=run_id, product_id=p, territory_id=t, status="failed", error=error[:2000])
-             for p, t in chunk.series_keys], ignore_conflicts=True)
-        return _count_chunk(run_id, done=0, failed=len(chunk.series_keys))
+def _chunk_fail(chunk: ForecastChunk, error: str) -> bool:
+    """Fail a locked chunk for good: its series are recorded as failed with ``error``; the run
+    goes on. Returns True when it was the run's last chunk. Never stopped by its own series:
+    those whose product or territory was deleted meanwhile are counted, not recorded."""
+    from inventory.models import Product
+    from territories.models import Territory
+
+    chunk.status, chunk.claimed_by, chunk.error = Chunk.FAILED, "", error[:5000]
+    chunk.save(update_fields=["status", "claimed_by", "error"])
+    keys = chunk.series_keys
+    products = set(Product.objects.filter(pk__in={p for p, _t in keys}).values_list("id", flat=True))
+    territories = set(Territory.objects.filter(pk__in={t for _p, t in keys if t}).values_list("id", flat=True))
+    ForecastSeries.objects.bulk_create(
+        [ForecastSeries(run_id=chunk.run_id, product_id=p, territory_id=t, status="failed", error=error[:2000])
+         for p, t in keys if p in products and (t is None or t in territories)], ignore_conflicts=True)
+    return _count_chunk(chunk.run_id, done=0, failed=len(chunk.series_keys))
 
 
-def forecast_run_finish(*, run_id: int) -> ForecastRun:
-    """Reconcile the hierarchy, record accuracy, mark the run done, start what follows."""
-    run = ForecastRun.objects.get(pk=run_id)
-    if run.status not in (ForecastRun.Status.RUNNING, ForecastRun.Status.QUEUED):
-        return run  # finished already (a redelivered finish)
+# ---------------------------------------------------------------------------------------
+# Finishing: the levels above the products, accuracy, the final status, the hand-over
+# ---------------------------------------------------------------------------------------
+
+
+def _failed_chunks_summary(run: ForecastRun) -> str:
+    failed = list(run.chunks.filter(status=Chunk.FAILED).order_by("index").values("index", "series_keys", "error",
+                                                                                   "attempts"))
+    if not failed:
+        return ""
+    first = failed[0]
+    return _("%(n)s of %(total)s chunks failed after %(attempts)s attempts (%(series)s series); chunk "
+             "%(index)s: %(error)s") % {
+        "n": len(failed), "total": run.chunks_total, "attempts": first["attempts"],
+        "series": sum(len(c["series_keys"]) for c in failed), "index": first["index"], "error": first["error"]}
+
+
+def forecast_run_finish(*, run_id: int, task_id: str | None = None) -> ForecastRun:
+    """Reconcile the hierarchy, record accuracy, end the run (completed, completed with
+    errors and why, or failed), then start the plan run waiting for it. Any error but an
+    outage fails the run with its message; an outage is raised for a retry."""
+    token = runs.new_claim(task_id)
+    claim = runs.claim_step(ForecastRun, run_id, token=token, task_id=task_id,
+                            statuses=(ForecastRun.Status.RUNNING,))
+    if claim == runs.Claim.EXHAUSTED:
+        forecast_run_fail(run_id=run_id, error=_("No worker could finish the run in %(n)s attempts.")
+                          % {"n": runs.max_attempts()})
+    if claim != runs.Claim.CLAIMED:
+        return ForecastRun.objects.get(pk=run_id)
+    if ForecastChunk.objects.filter(run_id=run_id, status__in=[Chunk.PENDING, Chunk.RUNNING]).exists():
+        runs.release_step(ForecastRun, run_id, token=token)  # sent too early: the last chunk sends it
+        return ForecastRun.objects.get(pk=run_id)
     try:
-        with transaction.atomic():
+        with runs.heartbeat(ForecastRun.objects.filter(pk=run_id, claimed_by=token)), transaction.atomic():
+            run = ForecastRun.objects.select_for_update().get(pk=run_id)
+            if run.status != ForecastRun.Status.RUNNING or run.claimed_by != token:
+                return run
             _write_levels(run)
             _write_backtest_accuracy(run)
-            run.status = (ForecastRun.Status.COMPLETED_WITH_ERRORS if run.series_failed
-                          else ForecastRun.Status.COMPLETED)
+            status = (ForecastRun.Status.COMPLETED_WITH_ERRORS if run.series_failed
+                      else ForecastRun.Status.COMPLETED)
+            error = _failed_chunks_summary(run)
             if run.series_total == 0:
-                run.error = "No demand history in the window: nothing to forecast."
+                error = "No demand history in the window: nothing to forecast."
+            now = timezone.now()
+            ForecastRun.objects.filter(pk=run.pk).update(
+                status=status, error=error, percent=100, finished_at=now, heartbeat_at=now, claimed_by="",
+                updated_at=now)
     except Exception as exc:  # the run must end in a visible state, whatever broke
+        runs.forget_broken_connection(exc)
+        if isinstance(exc, runs.TRANSIENT_ERRORS):
+            runs.release_step(ForecastRun, run_id, token=token)
+            raise
         log.exception("forecast run %s failed while finishing", run_id)
-        run.status = ForecastRun.Status.FAILED
-        run.error = f"{type(exc).__name__}: {exc}"
-    ForecastRun.objects.filter(pk=run.pk).update(
-        status=run.status, error=run.error, percent=100, finished_at=timezone.now(), updated_at=timezone.now())
-    run.refresh_from_db()
+        forecast_run_fail(run_id=run_id, error=runs.describe(exc, 5000))
+        return ForecastRun.objects.get(pk=run_id)
+    run = ForecastRun.objects.get(pk=run_id)
     then = run.parameters.get("then_plan_run_id")
-    if then and run.status == ForecastRun.Status.FAILED:
-        from sop.services import plan_run_fail
-
-        plan_run_fail(run_id=then, error=f"Its forecast run {run.pk} failed: {run.error}")
-    elif then:
+    if then:
         from sop.tasks import plan_run_reconcile_task
 
-        transaction.on_commit(lambda: plan_run_reconcile_task.delay(then))
+        runs.send(plan_run_reconcile_task, then)
     return run
+
+
+# ---------------------------------------------------------------------------------------
+# The reaper's share: take back what went silent, send again what was lost
+# ---------------------------------------------------------------------------------------
+
+
+def _chunk_take_back(chunk_pk: int, now: dt.datetime) -> tuple[str, bool]:
+    """A running chunk whose worker went silent: back to pending, or failed after its last
+    attempt. Returns (what happened, whether that ended the run's last chunk)."""
+    with transaction.atomic():
+        chunk = ForecastChunk.objects.select_for_update().get(pk=chunk_pk)
+        if chunk.status != Chunk.RUNNING or not _stale(chunk.heartbeat_at, now):
+            return "alive", False
+        silent = _("its worker went silent (no heartbeat for %(s)s s)") % {"s": int(settings.RUN_STALE_SECONDS)}
+        if chunk.attempts >= runs.max_attempts():
+            return "failed", _chunk_fail(chunk, f"{silent}; {chunk.error}" if chunk.error else silent)
+        chunk.status, chunk.claimed_by, chunk.error = Chunk.PENDING, "", silent
+        chunk.save(update_fields=["status", "claimed_by", "error"])
+        return "requeued", False
+
+
+def forecast_runs_reap(*, now: dt.datetime | None = None) -> Counter:
+    """Chunks whose worker went silent are taken back (sent again, or failed after their
+    attempts); active runs without a sign of life for ``RUN_STALE_SECONDS`` get their
+    current step sent again (planning, the pending chunks, or finishing). Safe to run
+    concurrently and often: each stalled run is acted on once per stale period."""
+    from forecasting.tasks import (
+        forecast_chunk_task,
+        forecast_run_finish_task,
+        forecast_run_start_task,
+    )
+
+    now = now or timezone.now()
+    stale = runs.stale_before(now)
+    done = Counter()
+    silent = (ForecastChunk.objects.filter(status=Chunk.RUNNING, run__status__in=ACTIVE)
+              .filter(Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True)).values_list("pk", "run_id", "index"))
+    for pk, run_id, index in list(silent):
+        what, last = _chunk_take_back(pk, now)
+        done[f"chunks_{what}"] += 1
+        if what == "requeued":
+            runs.send(forecast_chunk_task, run_id, index)
+        if last:
+            runs.send(forecast_run_finish_task, run_id)
+    stalled = (ForecastRun.objects.filter(status__in=ACTIVE)
+               .filter(Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True, created_at__lt=stale))
+               .values_list("pk", "status", "heartbeat_at"))
+    for run_id, status, heartbeat_at in list(stalled):
+        # Stamp first: of concurrent reapers, only the one whose stamp lands acts on the run; the
+        # silent holder of its step (if any) is presumed lost, so the step is free to take.
+        if not ForecastRun.objects.filter(pk=run_id, heartbeat_at=heartbeat_at).update(heartbeat_at=now,
+                                                                                        claimed_by=""):
+            continue
+        done["runs_resent"] += 1
+        if status == ForecastRun.Status.QUEUED:
+            runs.send(forecast_run_start_task, run_id)
+            continue
+        states = dict(ForecastChunk.objects.filter(run_id=run_id).values_list("index", "status"))
+        pending = [i for i, state in sorted(states.items()) if state == Chunk.PENDING]
+        for index in pending:
+            runs.send(forecast_chunk_task, run_id, index)
+        if not pending and Chunk.RUNNING not in states.values():
+            runs.send(forecast_run_finish_task, run_id)
+    return done
 
 
 FORECAST_COLUMNS = ["run_id", "level", "series_key", "product_id", "family_id", "territory_id", "period_start",
@@ -381,16 +674,17 @@ def _write_backtest_accuracy(run: ForecastRun) -> None:
 
 
 def forecast_run_execute(run: ForecastRun, *, say: Callable[[str], None] = lambda _m: None) -> ForecastRun:
-    """All steps in this process, in order (no workers needed)."""
+    """All steps in this process, in order (no workers needed); a failing chunk is tried
+    ``RUN_MAX_ATTEMPTS`` times, as on the workers."""
     indexes = forecast_run_plan(run_id=run.pk)
     run.refresh_from_db()
+    if indexes is None:
+        say(f"forecast run {run.pk}: {run.status} {run.error}")
+        return run
     say(f"forecast run {run.pk}: {run.series_total:,} series in {len(indexes)} chunks")
     for index in indexes:
-        try:
-            forecast_chunk_process(run_id=run.pk, index=index)
-        except Exception as exc:
-            log.exception("chunk %s of run %s failed", index, run.pk)
-            forecast_chunk_fail(run_id=run.pk, index=index, error=f"{type(exc).__name__}: {exc}")
+        while forecast_chunk_attempt(run_id=run.pk, index=index).retry:
+            pass
         run.refresh_from_db()
         say(f"  {run.percent:5.1f} %  {run.series_done:,} series done, {run.series_failed:,} failed")
     return forecast_run_finish(run_id=run.pk)

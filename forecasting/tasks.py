@@ -1,45 +1,46 @@
-"""Celery tasks of a forecast run: start → one task per chunk (any worker) → finish."""
+"""Celery tasks of a forecast run: start → one task per chunk (any worker) → finish.
+
+Each takes ids and calls one service step; the step's state is in the database, so a task
+that meets an outage retries later with backoff (``core.runs.retry_later``), and one that is
+lost altogether is sent again by the reaper (``runs.reap``, started by beat).
+"""
 
 from __future__ import annotations
 
 from celery import shared_task
 
+from core import runs
 from forecasting import services
 
-MAX_RETRIES = 3
+
+@shared_task(name="forecasting.run_start", bind=True, acks_late=True)
+def forecast_run_start_task(self, run_id: int) -> None:
+    try:
+        services.forecast_run_plan_step(run_id=run_id, task_id=self.request.id)
+    except runs.TRANSIENT_ERRORS as exc:
+        runs.retry_later(self, exc)
 
 
-@shared_task(name="forecasting.run_start", acks_late=True)
-def forecast_run_start_task(run_id: int) -> None:
-    indexes = services.forecast_run_plan(run_id=run_id)
-    if not indexes:
-        forecast_run_finish_task.delay(run_id)
-        return
-    for index in indexes:
-        forecast_chunk_task.delay(run_id, index)
-
-
-@shared_task(name="forecasting.chunk", bind=True, acks_late=True, max_retries=MAX_RETRIES)
+@shared_task(name="forecasting.chunk", bind=True, acks_late=True)
 def forecast_chunk_task(self, run_id: int, index: int) -> None:
     try:
-        last = services.forecast_chunk_process(run_id=run_id, index=index)
-    except Exception as exc:
-        if self.request.retries < MAX_RETRIES and not self.request.is_eager:
-            raise self.retry(exc=exc, countdown=2 ** (self.request.retries + 1)) from exc
-        last = services.forecast_chunk_fail(run_id=run_id, index=index, error=f"{type(exc).__name__}: {exc}")
-    if last:
-        forecast_run_finish_task.delay(run_id)
+        services.forecast_chunk_step(run_id=run_id, index=index, task_id=self.request.id)
+    except runs.TRANSIENT_ERRORS as exc:
+        runs.retry_later(self, exc)
 
 
-@shared_task(name="forecasting.run_finish", acks_late=True)
-def forecast_run_finish_task(run_id: int) -> None:
-    services.forecast_run_finish(run_id=run_id)
+@shared_task(name="forecasting.run_finish", bind=True, acks_late=True)
+def forecast_run_finish_task(self, run_id: int) -> None:
+    try:
+        services.forecast_run_finish(run_id=run_id, task_id=self.request.id)
+    except runs.TRANSIENT_ERRORS as exc:
+        runs.retry_later(self, exc)
 
 
 @shared_task(name="planning.nightly")
 def nightly_pipeline_task() -> None:
     """Started by Celery beat (schedule stored in the database, editable in admin): the
     forecast run over all series, then the reconciliation against capacity."""
-    from sop.services import plan_run_start
+    from sop.services import plan_run_nightly
 
-    plan_run_start(trigger="schedule", forecast=True)
+    plan_run_nightly()

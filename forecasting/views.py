@@ -5,13 +5,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core import roles as r
 from core.errors import ApplicationError
 from forecasting import selectors
 from forecasting.models import ForecastRun, ForecastSeries
-from forecasting.services import forecast_run_create, forecast_run_enqueue
+from forecasting.services import forecast_run_start
 
 VIEWERS = (r.ADMIN, r.PLANNER, r.EXECUTIVE, r.OPS_LEAD)
 RUNNERS = (r.ADMIN, r.PLANNER)
@@ -31,12 +32,13 @@ def runs(request: HttpRequest) -> HttpResponse:
 @r.role_required(*RUNNERS)
 def run_start(request: HttpRequest) -> HttpResponse:
     try:
-        run = forecast_run_create(trigger=ForecastRun.Trigger.USER, user=request.user)
+        run = forecast_run_start(trigger=ForecastRun.Trigger.USER, user=request.user)
     except ApplicationError as exc:
         messages.error(request, exc.message)
+        if exc.code == "run_in_progress":
+            return redirect(exc.details["page_url"])
         return redirect("forecasting:runs")
-    forecast_run_enqueue(run)
-    messages.success(request, f"Forecast run {run.pk} queued: the workers are on it.")
+    messages.success(request, _("Forecast run %(id)s queued: the workers are on it.") % {"id": run.pk})
     return redirect("forecasting:run", run_id=run.pk)
 
 

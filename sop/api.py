@@ -7,8 +7,11 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from core.api.permissions import ScopedAccess
-from core.api.resources import ResourceViewSet, UpdatedSinceFilterSet
+from core.api.resources import ERROR_BODY, ResourceViewSet, UpdatedSinceFilterSet
+from core.api.runs import absolute_urls
+from core.errors import ApplicationError
 from sop import services
 from sop.models import (
     CapacityAlert,
@@ -199,9 +202,14 @@ class PlanRunSerializer(serializers.ModelSerializer):
         model = PlanRun
         fields = ["id", "status", "percent", "as_of", "horizon_start", "horizon_periods", "trigger", "triggered_by",
                   "forecast_run_id", "products_count", "work_centers_count", "plan_lines_count", "alerts_raised",
-                  "alerts_updated", "alerts_resolved", "warnings", "error", "created_at", "started_at",
-                  "finished_at", "updated_at"]
+                  "alerts_updated", "alerts_resolved", "warnings", "error", "stalled", "created_at", "started_at",
+                  "finished_at", "heartbeat_at", "updated_at"]
         read_only_fields = fields
+
+    stalled = serializers.BooleanField(
+        source="is_stalled", read_only=True,
+        help_text="active, but no sign of life for RUN_STALE_SECONDS (no worker took it, or it went silent); "
+                  "the reaper sends its work again")
 
 
 class PlanRunStartSerializer(serializers.Serializer):
@@ -235,16 +243,27 @@ class PlanRunViewSet(ResourceViewSet):
                   ("finished_at", "finished_at"))
 
     def get_queryset(self):
-        return super().get_queryset().select_related("triggered_by")
+        return super().get_queryset().select_related("triggered_by", "forecast_run")
 
-    @extend_schema(request=PlanRunStartSerializer, responses={202: PlanRunStartedSerializer},
-                   summary="Start a plan run: forecast, then reconciliation (unless forecast is false)")
+    @extend_schema(
+        request=PlanRunStartSerializer, parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses={202: PlanRunStartedSerializer, 400: ERROR_BODY, 409: ERROR_BODY, 503: ERROR_BODY},
+        summary="Start a plan run: forecast, then reconciliation (unless forecast is false)",
+        description="One plan run at a time (and, with `forecast`, one forecast run): while one is queued or "
+                    "running, a start answers 409 with its `id` and `url` in `error.details`. 503 "
+                    "(`service_unavailable`, `Retry-After`) when the task queue is down: nothing was started.")
     def create(self, request):
+        return idempotent(request, lambda: self._start(request))
+
+    def _start(self, request) -> Response:
         params = PlanRunStartSerializer(data=request.data or {})
         params.is_valid(raise_exception=True)
         trigger = PlanRun.Trigger.API if getattr(request.user, "api_client", None) else PlanRun.Trigger.USER
-        run = services.plan_run_start(as_of=params.validated_data.get("as_of"), trigger=trigger,
-                                      user=request.user, forecast=params.validated_data["forecast"])
+        try:
+            run = services.plan_run_start(as_of=params.validated_data.get("as_of"), trigger=trigger,
+                                          user=request.user, forecast=params.validated_data["forecast"])
+        except ApplicationError as exc:
+            raise absolute_urls(exc, request) from None
         url = reverse("plan-runs-detail", kwargs={"pk": run.pk})
         response = Response({"id": run.pk, "status": run.status, "url": request.build_absolute_uri(url)},
                             status=status.HTTP_202_ACCEPTED)

@@ -238,6 +238,13 @@ class PlanRun(RunRecord):
     def __str__(self) -> str:
         return f"plan run {self.pk} ({self.status})"
 
+    @property
+    def is_stalled(self) -> bool:
+        """A plan run waiting for its forecast run is as stalled as that run."""
+        if self.status == self.Status.QUEUED and self.forecast_run_id and self.forecast_run.is_active:
+            return self.forecast_run.is_stalled
+        return super().is_stalled
+
 
 class PlanLine(BaseModel):
     """Supply plan of one product in one period (unconstrained need and constrained plan)."""

@@ -9,16 +9,22 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 from django.db import connection, transaction
+from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from core import runs
 from core.bulk.spec import Field, ResourceSpec
 from core.bulk.writer import upsert_frame
+from core.db import lock_for_transaction
 from core.errors import ApplicationError
 from core.roles import has_role
 from core.services import audit_record, comment_add, organisation_settings_get
@@ -43,35 +49,64 @@ def plan_run_create(*, as_of: dt.date | None = None, trigger: str = PlanRun.Trig
     )
 
 
-@transaction.atomic
+def plan_run_refuse_second(*, forecast: bool) -> None:
+    """One active plan run at a time, and no second forecast run for one that forecasts
+    first: 409 naming the active run. Call inside the transaction that creates the run."""
+    from forecasting import services as forecasting_services
+
+    lock_for_transaction("plan-run-start")
+    active = PlanRun.objects.filter(status__in=PlanRun.ACTIVE_STATUSES).order_by("id").first()
+    if active is not None:
+        raise runs.run_in_progress(active, kind=_("plan run"), url=reverse("plan-runs-detail", args=[active.pk]),
+                                   page_url=reverse("sop:run", args=[active.pk]))
+    if forecast:
+        forecasting_services.forecast_run_refuse_second()
+
+
 def plan_run_start(*, as_of: dt.date | None = None, trigger: str = PlanRun.Trigger.USER, user=None,
                    forecast: bool = True) -> PlanRun:
-    """Start the chain: a forecast run that hands over to this plan run, or the plan run alone."""
-    run = plan_run_create(as_of=as_of, trigger=trigger, user=user, parameters={"forecast": forecast})
-    if forecast:
-        from forecasting import services as forecasting_services
+    """Start the chain on the workers: a forecast run that hands over to this plan run, or the
+    plan run alone. Refused with 503 while the task queue is down (nothing is recorded) and
+    with 409 while a plan run (or, with ``forecast``, a forecast run) is active."""
+    runs.require_queue()
+    with transaction.atomic():
+        plan_run_refuse_second(forecast=forecast)
+        run = plan_run_create(as_of=as_of, trigger=trigger, user=user, parameters={"forecast": forecast})
+        if forecast:
+            from forecasting import services as forecasting_services
 
-        forecast_run = forecasting_services.forecast_run_create(
-            as_of=run.as_of, trigger=trigger, user=user, parameters={"then_plan_run_id": run.pk})
-        run.forecast_run = forecast_run
-        run.save(update_fields=["forecast_run", "updated_at"])
-        forecasting_services.forecast_run_enqueue(forecast_run)
-    else:
-        plan_run_enqueue(run)
+            forecast_run = forecasting_services.forecast_run_create(
+                as_of=run.as_of, trigger=trigger, user=user, parameters={"then_plan_run_id": run.pk})
+            run.forecast_run = forecast_run
+            run.save(update_fields=["forecast_run", "updated_at"])
+            forecasting_services.forecast_run_enqueue(forecast_run)
+        else:
+            plan_run_enqueue(run)
     return run
 
 
+def plan_run_nightly() -> PlanRun | None:
+    """The nightly chain (Celery beat): skipped, and logged, while a run is still active."""
+    try:
+        return plan_run_start(trigger=PlanRun.Trigger.SCHEDULE, forecast=True)
+    except ApplicationError as exc:
+        log.warning("nightly planning run not started: %s", exc.message)
+        return None
+
+
 def plan_run_fail(*, run_id: int, error: str) -> None:
-    """End a plan run that cannot start (its forecast run failed) in a visible state."""
-    PlanRun.objects.filter(pk=run_id, status__in=[PlanRun.Status.QUEUED, PlanRun.Status.RUNNING]).update(
-        status=PlanRun.Status.FAILED, percent=100, finished_at=timezone.now(), updated_at=timezone.now(),
-        error=error[:5000])
+    """End an active plan run as failed, with ``error`` (its forecast run failed, no worker
+    could finish it, ...)."""
+    now = timezone.now()
+    PlanRun.objects.filter(pk=run_id, status__in=PlanRun.ACTIVE_STATUSES).update(
+        status=PlanRun.Status.FAILED, percent=100, finished_at=now, updated_at=now, heartbeat_at=now,
+        claimed_by="", error=error[:5000])
 
 
 def plan_run_enqueue(run: PlanRun) -> None:
     from sop.tasks import plan_run_reconcile_task
 
-    transaction.on_commit(lambda: plan_run_reconcile_task.delay(run.pk))
+    runs.send_on_commit(plan_run_reconcile_task, run.pk)
 
 
 # ---------------------------------------------------------------------------------------
@@ -80,36 +115,93 @@ def plan_run_enqueue(run: PlanRun) -> None:
 
 
 def _progress(run: PlanRun, percent: float, **fields) -> None:
-    PlanRun.objects.filter(pk=run.pk).update(percent=percent, updated_at=timezone.now(), **fields)
+    now = timezone.now()
+    PlanRun.objects.filter(pk=run.pk).update(percent=percent, updated_at=now, heartbeat_at=now, **fields)
 
 
-def plan_run_execute(*, run_id: int, say: Callable[[str], None] = lambda _m: None) -> PlanRun:
-    """Reconcile a plan run (idempotent: a finished run is left alone, a restarted one redone)."""
+def plan_run_execute(*, run_id: int, task_id: str | None = None,
+                     say: Callable[[str], None] = lambda _m: None) -> PlanRun:
+    """Reconcile a plan run (idempotent: a finished run is left alone, one whose worker was
+    lost is redone). Any error but an outage fails the run with its message; an outage is
+    raised for a retry, and after ``RUN_MAX_ATTEMPTS`` takes the run fails."""
+    waiting = PlanRun.objects.filter(pk=run_id, forecast_run__status__in=PlanRun.ACTIVE_STATUSES).first()
+    if waiting is not None:
+        return waiting  # its forecast run hands over when it finishes
+    token = runs.new_claim(task_id)
+    claim = runs.claim_step(PlanRun, run_id, token=token, task_id=task_id, statuses=PlanRun.ACTIVE_STATUSES)
+    if claim == runs.Claim.EXHAUSTED:
+        run = PlanRun.objects.get(pk=run_id)
+        plan_run_fail(run_id=run_id, error=_("No worker could finish the plan run in %(n)s attempts. %(last)s")
+                      % {"n": runs.max_attempts(), "last": run.error})
+    if claim != runs.Claim.CLAIMED:
+        return PlanRun.objects.get(pk=run_id)
     run = PlanRun.objects.get(pk=run_id)
-    if run.status in (PlanRun.Status.COMPLETED, PlanRun.Status.COMPLETED_WITH_ERRORS, PlanRun.Status.FAILED):
-        return run
-    _progress(run, 5, status=PlanRun.Status.RUNNING, started_at=timezone.now())
+    if not run.started_at:
+        _progress(run, 5, status=PlanRun.Status.RUNNING, started_at=timezone.now())
+    else:
+        _progress(run, 5, status=PlanRun.Status.RUNNING)
     try:
-        inputs = plan_inputs(as_of=run.as_of, horizon=run.horizon_periods, forecast_run_id=run.forecast_run_id)
-        _progress(run, 25, forecast_run_id=inputs.forecast_run_id)
-        result, alerts = plan_calculate(inputs, as_of=run.as_of)
-        _progress(run, 55)
-        with transaction.atomic():
-            counts = plan_results_store(run=run, result=result)
-            _progress(run, 80)
-            alert_counts = alerts_sync(run=run, candidates=alerts)
-        status = PlanRun.Status.COMPLETED_WITH_ERRORS if inputs.warnings else PlanRun.Status.COMPLETED
-        _progress(run, 100, status=status, finished_at=timezone.now(), warnings=inputs.warnings, **counts,
-                  **alert_counts)
+        with runs.heartbeat(PlanRun.objects.filter(pk=run_id, claimed_by=token)):
+            inputs = plan_inputs(as_of=run.as_of, horizon=run.horizon_periods, forecast_run_id=run.forecast_run_id)
+            _progress(run, 25, forecast_run_id=inputs.forecast_run_id)
+            result, alerts = plan_calculate(inputs, as_of=run.as_of)
+            _progress(run, 55)
+            with transaction.atomic():
+                counts = plan_results_store(run=run, result=result)
+                _progress(run, 80)
+                alert_counts = alerts_sync(run=run, candidates=alerts)
+            status = PlanRun.Status.COMPLETED_WITH_ERRORS if inputs.warnings else PlanRun.Status.COMPLETED
+            _progress(run, 100, status=status, finished_at=timezone.now(), warnings=inputs.warnings, claimed_by="",
+                      **counts, **alert_counts)
         say(f"plan run {run.pk}: {counts['plan_lines_count']:,} plan lines, "
             f"{alert_counts['alerts_raised']} alerts raised, {alert_counts['alerts_updated']} updated, "
             f"{alert_counts['alerts_resolved']} resolved")
     except Exception as exc:  # the run must end in a visible state, whatever broke
+        runs.forget_broken_connection(exc)
+        if isinstance(exc, runs.TRANSIENT_ERRORS):
+            PlanRun.objects.filter(pk=run_id, claimed_by=token).update(error=runs.describe(exc), claimed_by="")
+            raise
         log.exception("plan run %s failed", run_id)
-        _progress(run, 100, status=PlanRun.Status.FAILED, finished_at=timezone.now(),
-                  error=f"{type(exc).__name__}: {exc}")
+        _progress(run, 100, status=PlanRun.Status.FAILED, finished_at=timezone.now(), claimed_by="",
+                  error=runs.describe(exc, 5000))
     run.refresh_from_db()
     return run
+
+
+def plan_runs_reap(*, now: dt.datetime | None = None) -> Counter:
+    """Active plan runs without a sign of life for ``RUN_STALE_SECONDS`` get their
+    reconciliation sent again, unless they wait for a forecast run that is still active (the
+    forecast reaper sees to that one); one whose forecast run failed is failed."""
+    from sop.tasks import plan_run_reconcile_task
+
+    now = now or timezone.now()
+    stale = runs.stale_before(now)
+    done = Counter()
+    stalled = (PlanRun.objects.filter(status__in=PlanRun.ACTIVE_STATUSES)
+               .filter(Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True, created_at__lt=stale))
+               .values_list("pk", "heartbeat_at", "forecast_run__status", "forecast_run_id"))
+    for run_id, heartbeat_at, forecast_status, forecast_run_id in list(stalled):
+        if forecast_status in PlanRun.ACTIVE_STATUSES:
+            continue
+        if not PlanRun.objects.filter(pk=run_id, heartbeat_at=heartbeat_at).update(heartbeat_at=now, claimed_by=""):
+            continue  # another reaper acted on it (the silent holder, if any, is presumed lost)
+        if forecast_status == PlanRun.Status.FAILED:
+            plan_run_fail(run_id=run_id, error=f"Its forecast run {forecast_run_id} failed.")
+            done["plan_runs_failed"] += 1
+            continue
+        runs.send(plan_run_reconcile_task, run_id)
+        done["plan_runs_resent"] += 1
+    return done
+
+
+def runs_reap() -> dict[str, int]:
+    """The reaper (Celery beat, every ``RUN_REAPER_SECONDS``): forecast runs, then plan runs."""
+    from forecasting.services import forecast_runs_reap
+
+    done = forecast_runs_reap() + plan_runs_reap()
+    if done:
+        log.info("reaper: %s", dict(done))
+    return dict(done)
 
 
 def plan_calculate(inputs: PlanInputs, *, as_of: dt.date):

@@ -1,13 +1,23 @@
-"""Celery task of a plan run: the reconciliation (after its forecast run, or alone)."""
+"""Celery tasks of plan runs: the reconciliation (after its forecast run, or alone), and the
+reaper that keeps every run moving (started by beat every ``RUN_REAPER_SECONDS``)."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
+from core import runs
 from sop import services
 
 
-@shared_task(name="sop.plan_run_reconcile", acks_late=True)
-def plan_run_reconcile_task(plan_run_id: int) -> None:
+@shared_task(name="sop.plan_run_reconcile", bind=True, acks_late=True)
+def plan_run_reconcile_task(self, plan_run_id: int) -> None:
     """Idempotent: a finished plan run is left alone; the service records failures on the run."""
-    services.plan_run_execute(run_id=plan_run_id)
+    try:
+        services.plan_run_execute(run_id=plan_run_id, task_id=self.request.id)
+    except runs.TRANSIENT_ERRORS as exc:
+        runs.retry_later(self, exc)
+
+
+@shared_task(name="runs.reap")
+def runs_reap_task() -> None:
+    services.runs_reap()

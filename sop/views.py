@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core import roles as r
@@ -176,8 +177,10 @@ def run_start(request: HttpRequest) -> HttpResponse:
         run = services.plan_run_start(trigger=PlanRun.Trigger.USER, user=request.user, forecast=forecast)
     except ApplicationError as exc:
         messages.error(request, exc.message)
+        if exc.code == "run_in_progress":
+            return redirect(exc.details["page_url"])
         return redirect("sop:alerts")
-    messages.success(request, f"Plan run {run.pk} started.")
+    messages.success(request, _("Plan run %(id)s started.") % {"id": run.pk})
     return redirect("sop:run", pk=run.pk)
 
 

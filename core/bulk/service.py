@@ -7,9 +7,7 @@ scripts. An ``Idempotency-Key`` response is stored in the same transaction as th
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import gc
-import hashlib
 import io
 import json
 import re
@@ -21,8 +19,8 @@ import pandas as pd
 from django.apps import apps
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
+from core import idempotency
 from core.bulk import columnar
 from core.bulk.cache import cached_with_version
 from core.bulk.spec import ResourceSpec
@@ -36,6 +34,9 @@ from core.bulk.validation import (
 )
 from core.bulk.writer import UpsertCounts, upsert_frame
 from core.errors import ApplicationError
+from core.idempotency import body_fingerprint
+from core.idempotency import live_record as _live_record
+from core.idempotency import owner_key as _owner_key
 from core.models import ApiClient, IdempotencyRecord, IngestBatch
 
 MAX_ERRORS_LISTED = 1000
@@ -161,14 +162,6 @@ def parse_body(body: bytes, content_type: str, *, rows: list[dict] | None = None
                            code="unsupported_media_type", status=415)
 
 
-def body_fingerprint(method: str, path: str, content_type: str, body: bytes) -> str:
-    digest = hashlib.sha256()
-    for part in (method, path, (content_type or "").split(";")[0].strip().lower()):
-        digest.update(part.encode() + b"\0")
-    digest.update(body)
-    return digest.hexdigest()
-
-
 def reference_maps(spec: ResourceSpec) -> dict[str, dict[str, int]]:
     """{ref table: {natural key: id}} for every reference of the spec (cached per process
     while the referenced table is unchanged: ``core.bulk.cache``)."""
@@ -189,22 +182,9 @@ def reference_maps_and_versions(spec: ResourceSpec) -> tuple[dict[str, dict[str,
     return maps, versions
 
 
-def _owner_key(user, client: ApiClient | None) -> str:
-    return f"client:{client.pk}" if client is not None else f"user:{user.pk}"
-
-
 def _replay(record: IdempotencyRecord, fingerprint: str) -> IngestOutcome:
-    if record.body_hash != fingerprint:
-        raise ApplicationError(
-            "This Idempotency-Key was already used with a different request body. "
-            "Use a new key for a new batch.", code="idempotency_key_reused", status=409,
-            details={"idempotency_key": record.key, "first_used_at": record.created_at.isoformat()})
-    return IngestOutcome(status=record.status_code, body=record.response_body, replayed=True)
-
-
-def _live_record(owner: str, key: str) -> IdempotencyRecord | None:
-    horizon = timezone.now() - dt.timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
-    return IdempotencyRecord.objects.filter(client_key=owner, key=key, created_at__gte=horizon).first()
+    status, body = idempotency.replay(record, fingerprint)
+    return IngestOutcome(status=status, body=body, replayed=True)
 
 
 class RowErrors(Exception):
@@ -246,8 +226,7 @@ class BulkRequest:
                       idempotency_key=idempotency_key or "", path=path, owner=owner,
                       fingerprint=body_fingerprint("POST", path, content_type, body), started=started)
         if idempotency_key:
-            if len(idempotency_key) > 255:
-                raise ApplicationError("Idempotency-Key is at most 255 characters.", code="invalid_idempotency_key")
+            idempotency.check_key(idempotency_key)
             record = _live_record(owner, idempotency_key)
             if record is not None:
                 return request, _replay(record, request.fingerprint)
@@ -280,15 +259,8 @@ class BulkRequest:
                             "rows": rows, "created": counts.created, "updated": counts.updated,
                             "unchanged": counts.unchanged}
                 if self.idempotency_key:
-                    # An expired record of the same key makes way for this one.
-                    IdempotencyRecord.objects.filter(
-                        client_key=self.owner, key=self.idempotency_key,
-                        created_at__lt=timezone.now() - dt.timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS),
-                    ).delete()
-                    IdempotencyRecord.objects.create(
-                        client_key=self.owner, key=self.idempotency_key, method="POST", path=self.path,
-                        body_hash=self.fingerprint, status_code=200, response_body=body_out,
-                        created_at=timezone.now())
+                    idempotency.record_response(owner=self.owner, key=self.idempotency_key, path=self.path,
+                                                fingerprint=self.fingerprint, status=200, body=body_out)
         except RowErrors as exc:
             raise self.reject(rows, exc.errors) from exc
         except IntegrityError as exc:

@@ -43,31 +43,41 @@ def test_a_run_forecasts_every_series_and_the_levels_add_up(demo):
     assert all(f.point >= 0 and f.lo95 >= 0 for f in leaf)
 
 
-def test_a_failing_chunk_marks_its_series_failed_and_the_rest_completes(demo, monkeypatch):
+def test_a_failing_chunk_is_tried_its_attempts_then_its_series_fail_and_the_run_says_why(demo, monkeypatch, erp):
     original = services.forecast_chunk_process
+    calls = []
 
-    def flaky(*, run_id, index):
+    def flaky(*, run_id, index, token):
         if index == 1:
+            calls.append(token)
             raise RuntimeError("worker lost its marbles")
-        return original(run_id=run_id, index=index)
+        return original(run_id=run_id, index=index, token=token)
 
     monkeypatch.setattr(services, "forecast_chunk_process", flaky)
     run = run_now(chunk_size=5)
+    assert len(calls) == 3 == len(set(calls))  # RUN_MAX_ATTEMPTS claims, each its own token
     assert run.status == ForecastRun.Status.COMPLETED_WITH_ERRORS
     failed = ForecastSeries.objects.filter(run=run, status="failed")
-    chunk_size = len(ForecastChunk.objects.get(run=run, index=1).series_keys)
-    assert failed.count() == run.series_failed == chunk_size >= 5
+    chunk = ForecastChunk.objects.get(run=run, index=1)
+    assert chunk.status == "failed" and chunk.attempts == 3
+    assert failed.count() == run.series_failed == len(chunk.series_keys) >= 5
     assert "worker lost its marbles" in failed.first().error
-    assert ForecastSeries.objects.filter(run=run, status="ok").count() == run.series_total - chunk_size
-    assert ForecastChunk.objects.get(run=run, index=1).status == "failed"
+    assert ForecastSeries.objects.filter(run=run, status="ok").count() == run.series_total - len(chunk.series_keys)
+    # The reason is on the run, for the page and the API alike.
+    assert run.error.startswith(f"1 of {run.chunks_total} chunks failed after 3 attempts")
+    assert "RuntimeError: worker lost its marbles" in run.error
+    body = erp(scopes=["plans:read"]).get(f"/api/v1/forecast-runs/{run.pk}/").json()
+    assert body["status"] == "completed_with_errors" and body["error"] == run.error and body["stalled"] is False
 
 
 def test_a_redelivered_chunk_writes_nothing_twice(demo):
     run = services.forecast_run_create(as_of=AS_OF, trigger="command", parameters={"chunk_size": 6})
     services.forecast_run_plan(run_id=run.pk)
-    services.forecast_chunk_process(run_id=run.pk, index=0)
+    assert services.forecast_chunk_attempt(run_id=run.pk, index=0, task_id="m1").last is False
     rows = Forecast.objects.filter(run=run).count()
-    assert services.forecast_chunk_process(run_id=run.pk, index=0) is False
+    # The same message delivered again, and another message for the same chunk: nothing to do.
+    assert services.forecast_chunk_claim(run_id=run.pk, index=0, task_id="m1") == (None, False)
+    assert services.forecast_chunk_attempt(run_id=run.pk, index=0, task_id="m2") == services.ChunkOutcome()
     assert Forecast.objects.filter(run=run).count() == rows
     run.refresh_from_db()
     assert run.chunks_done == 1
