@@ -10,8 +10,12 @@ times the model's variance growth over the horizon. Output: ``lo80, hi80, lo95, 
 In-sample errors understate out-of-sample errors (the parameters were fitted to those very
 points), so the multipliers are calibrated on the backtest, split-conformal style: the
 backtest errors are standardised by the spread the model predicted for them, and the 80th
-and 95th percentiles of their absolute values, pooled over the batch, replace the normal
-quantiles 1.28 and 1.96 (bounded to 0.8–3 times them, and used only with enough points).
+and 95th percentiles of their absolute values replace the normal quantiles 1.28 and 1.96
+(bounded to 0.8–4 times them). :func:`calibrated_steps` does this per step ahead — how fast
+the error grows with the horizon is where models are most often wrong — pooled over the
+series of a route and its rolling origins, lightly smoothed across neighbouring steps; a
+step with too few errors takes the multiplier pooled over all steps, and a route with too
+few the batch's.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import numpy as np
 Z80 = 1.2815515655446004
 Z95 = 1.959963984540054
 MIN_POINTS = 30
-MAX_SCALE = 3.0
+MAX_SCALE = 4.0
 
 
 def z_scores(
@@ -44,13 +48,48 @@ def calibrated_quantiles(z: np.ndarray) -> tuple[float, float]:
     return k80, max(k95, k80)
 
 
+def small_sample_quantiles(length: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Student's t quantiles (80 %, 95 %) with ``length − 1`` degrees of freedom: a spread
+    estimated from a handful of points is itself uncertain (t → normal for long series)."""
+    from scipy.stats import t
+
+    df = np.maximum(np.asarray(length, dtype=float) - 1, 1)
+    return t.ppf(0.9, df), t.ppf(0.975, df)
+
+
+def calibrated_steps(
+    z: np.ndarray, horizon: int, *, default: tuple[np.ndarray, np.ndarray] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Multipliers (k80, k95), each (horizon,), from standardised backtest errors (N, h_bt).
+
+    Steps beyond the backtest's last take its last step's multipliers."""
+    if default is None:
+        default = (np.full(horizon, Z80), np.full(horizon, Z95))
+    z = np.abs(z)
+    ok = np.isfinite(z)
+    if ok.sum() < MIN_POINTS:
+        return default
+    pooled = calibrated_quantiles(z)
+    width = z.shape[1]
+    k = np.empty((2, width))
+    for j in range(width):
+        col = z[ok[:, j], j]
+        k[:, j] = calibrated_quantiles(col) if col.size >= MIN_POINTS else pooled
+    if width >= 3:
+        padded = np.concatenate([k[:, :1], k, k[:, -1:]], axis=1)
+        k = (padded[:, :-2] + padded[:, 1:-1] + padded[:, 2:]) / 3
+    idx = np.minimum(np.arange(horizon), width - 1)
+    k80, k95 = k[0, idx], k[1, idx]
+    return k80, np.maximum(k95, k80)
+
+
 def bands(
     point: np.ndarray,
     sd: np.ndarray,
     log: np.ndarray,
     *,
-    k80: float = Z80,
-    k95: float = Z95,
+    k80: float | np.ndarray = Z80,
+    k95: float | np.ndarray = Z95,
     nonnegative: bool = True,
 ) -> dict[str, np.ndarray]:
     sd = np.where(np.isfinite(sd) & (sd > 0), sd, 0.0)

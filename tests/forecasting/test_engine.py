@@ -64,8 +64,9 @@ def test_intermittent_series_gets_a_croston_family_model():
     result = run({"spares": values})
     row = info(result, "spares")
     assert row["demand_class"] in ("intermittent", "lumpy")
-    assert row["model"] in ("croston", "sba", "tsb")
-    assert "ADI" in row["reason"]
+    # chosen by backtest RMSSE among the Croston family and the smooth alternatives
+    assert row["model"] in ("zero", "croston", "sba", "tsb", "ses", "mean")
+    assert "ADI" in row["reason"] and "lowest backtest RMSSE" in row["reason"]
     # a demand rate: positive, below the typical size of one order
     assert 0 < points(result, "spares")[0] < values[values > 0].mean()
 
@@ -105,12 +106,21 @@ def test_new_series_borrows_the_family_profile_with_the_reason():
     assert 0.4 * SEASON.mean() < fc.mean() < 0.6 * SEASON.mean()
 
 
-def test_new_series_without_profile_falls_back_to_naive():
-    result = run({"lonely": [5.0, 7.0, 6.0]})
+def test_two_points_without_profile_fall_back_to_naive():
+    result = run({"lonely": [5.0, 7.0]})
     row = info(result, "lonely")
     assert row["model"] == "naive"
     assert "without a family profile" in row["reason"]
-    np.testing.assert_allclose(points(result, "lonely"), 6.0)
+    np.testing.assert_allclose(points(result, "lonely"), 7.0)
+
+
+def test_three_point_series_without_profile_gets_the_members_that_fit():
+    result = run({"flat": [6.0, 6.0, 6.0], "rising": [10.0, 20.0, 30.0]}, horizon=3)
+    assert info(result, "flat")["model"] == "combination"
+    np.testing.assert_allclose(points(result, "flat"), 6.0, rtol=1e-4)
+    # a clear rise keeps rising, no faster than its own steps of 10
+    rising = points(result, "rising")
+    assert (np.diff(rising) > 0).all() and 30.0 < rising[0] < 40.0 and rising[-1] < 60.0
 
 
 def test_short_series_uses_family_profile_for_seasonality():
