@@ -1,16 +1,20 @@
 """Bring-your-own-data forecasting: a CSV of history in, a CSV of forecasts out (no database).
 
 Input CSV columns: ``series_id``, ``value`` and either ``period_index`` (integer, consecutive
-periods differ by 1) or ``date`` (the frequency — daily, weekly, monthly, quarterly, yearly —
-is inferred from the spacing of the dates); optionally ``group`` (e.g. product family: short
-series borrow their group's seasonal profile). Rows are in time order within each series.
+periods differ by 1; give ``--frequency``) or ``date`` (the frequency — daily, weekly,
+monthly, quarterly, yearly — is inferred from the spacing of the dates and reported);
+optionally ``group`` (e.g. product family: short series borrow their group's seasonal
+profile). Rows are in time order within each series. The season length follows from the
+frequency (yearly 1, quarterly 4, monthly 12, weekly 52, daily 7); ``--season-length``
+overrides it.
 
 Output CSV columns: ``series_id, step, forecast, lo80, hi80, lo95, hi95, model``; with
 ``--series-report`` a second CSV with the chosen model, demand and history class, backtest
 sMAPE/MASE/WAPE/bias and the reason per series.
 
-Run as ``python -m forecasting.file_forecast INPUT.csv --horizon H --season-length S
---output OUT.csv [--workers N]`` or ``python manage.py forecast_file …`` (same arguments).
+Run as ``python -m forecasting.file_forecast INPUT.csv --horizon H [--frequency F]
+[--season-length S] --output OUT.csv [--workers N]`` or ``python manage.py forecast_file …``
+(same arguments).
 Exit codes: 0 done; 1 done, but some series could not be forecast (listed on stderr);
 2 bad input or arguments (every problem found is listed on stderr, naming series and line).
 """
@@ -36,6 +40,7 @@ from forecasting.engine.panel import panel_from_frame
 from forecasting.engine.pipeline import FORECAST_COLUMNS, seasonal_profiles
 
 MAX_REPORTED = 20  # problems listed before "… and N more"
+SEASON_LENGTHS = {"yearly": 1, "quarterly": 4, "monthly": 12, "weekly": 52, "daily": 7}
 MIN_LENGTH = 3
 CHUNK_MIN, CHUNK_MAX = 50, 500
 
@@ -49,6 +54,7 @@ class LoadedInput:
     history: pd.DataFrame  # series_id, period, value
     groups: dict[object, object] = field(default_factory=dict)
     n_series: int = 0
+    frequency: str | None = None  # inferred from the dates; None for period indexes
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -56,7 +62,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", help="history CSV: series_id, value and date or period_index")
     parser.add_argument("--horizon", type=int, required=True, help="periods to forecast")
     parser.add_argument(
-        "--season-length", type=int, required=True, help="periods per season (12 for monthly)"
+        "--frequency",
+        choices=tuple(SEASON_LENGTHS),
+        help="frequency of period_index input (with dates it is inferred; this overrides it)",
+    )
+    parser.add_argument(
+        "--season-length",
+        type=int,
+        help="periods per season, overriding the frequency's (yearly 1, quarterly 4, "
+        "monthly 12, weekly 52, daily 7)",
     )
     parser.add_argument("--output", required=True, help="forecast CSV to write")
     parser.add_argument(
@@ -94,17 +108,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run(options: dict, *, stderr: TextIO) -> int:
     """Validate, forecast and write; return the exit code (messages go to ``stderr``)."""
     try:
-        horizon, season, workers = options["horizon"], options["season_length"], options["workers"]
+        horizon, season, workers = options["horizon"], options.get("season_length"), options["workers"]
+        frequency = options.get("frequency")
         if horizon < 1:
             raise InputError("--horizon must be at least 1")
-        if season < 1:
+        if season is not None and season < 1:
             raise InputError("--season-length must be at least 1")
         if workers < 1:
             raise InputError("--workers must be at least 1")
-        loaded = load_history(options["input"], min_length=options.get("min_length", MIN_LENGTH))
+        loaded = load_history(
+            options["input"], min_length=options.get("min_length", MIN_LENGTH), frequency=frequency
+        )
+        season, note = season_from(loaded.frequency, frequency, season)
     except InputError as exc:
         print(f"error: {exc}", file=stderr)
         return 2
+    print(note, file=stderr)
     progress = None if options.get("quiet") else Progress(loaded.n_series, stderr)
     params = EngineParams(point=options.get("point") or "mean")
     forecasts, series, errors = forecast_history(
@@ -131,7 +150,30 @@ def run(options: dict, *, stderr: TextIO) -> int:
 # ----------------------------------------------------------------------------- input
 
 
-def load_history(path: str, *, min_length: int = MIN_LENGTH) -> LoadedInput:
+def season_from(inferred: str | None, given: str | None, season: int | None) -> tuple[int, str]:
+    """The season length to use and the line that tells the user where it came from."""
+    if given:
+        frequency, source = given, "as given"
+    elif inferred:
+        frequency, source = inferred, "inferred from the dates"
+    elif season is None:
+        raise InputError(
+            "period_index input needs --frequency (yearly, quarterly, monthly, weekly, daily) "
+            "or --season-length"
+        )
+    else:
+        return season, f"season length {season} as given (frequency not known)"
+    if season is None:
+        return SEASON_LENGTHS[frequency], (
+            f"frequency: {frequency} ({source}), season length {SEASON_LENGTHS[frequency]}"
+        )
+    return season, f"frequency: {frequency} ({source}), season length {season} as given"
+
+
+
+def load_history(
+    path: str, *, min_length: int = MIN_LENGTH, frequency: str | None = None
+) -> LoadedInput:
     """Read and validate the CSV; raise :class:`InputError` listing the problems."""
     try:
         # blank lines are kept (then dropped below) so that row k is always file line k + 2
@@ -153,6 +195,7 @@ def load_history(path: str, *, min_length: int = MIN_LENGTH) -> LoadedInput:
         raise InputError(f"{path}: no data rows")
 
     problems: list[str] = []
+    inferred = None
     line = np.arange(len(raw)) + 2  # 1-based file lines; line 1 is the header
     blank = (raw == "").all(axis=1).to_numpy()
     raw, line = raw[~blank].reset_index(drop=True), line[~blank]
@@ -191,7 +234,8 @@ def load_history(path: str, *, min_length: int = MIN_LENGTH) -> LoadedInput:
         period = np.zeros(len(raw), dtype=np.int64)
         ok = ~bad_period & ~empty_id
         if ok.any():
-            period[ok] = date_ordinals(dates[ok], sid[ok].to_numpy())
+            inferred = infer_frequency(dates[ok], sid[ok].to_numpy())
+            period[ok] = date_ordinals(dates[ok], sid[ok].to_numpy(), frequency or inferred)
 
     frame = pd.DataFrame({"series_id": sid, "period": period, "value": value, "line": line})
     valid = ~(empty_id | bad_value | bad_period)
@@ -233,27 +277,43 @@ def load_history(path: str, *, min_length: int = MIN_LENGTH) -> LoadedInput:
         g = raw.loc[valid, ["series_id", "group"]].assign(series_id=frame["series_id"])
         groups = {k: v for k, v in zip(g["series_id"], g["group"].str.strip()) if v != ""}
     history = frame[["series_id", "period", "value"]].reset_index(drop=True)
-    return LoadedInput(history, groups, int(history["series_id"].nunique()))
+    return LoadedInput(history, groups, int(history["series_id"].nunique()), inferred)
 
 
-def date_ordinals(dates: pd.Series, series: np.ndarray) -> np.ndarray:
-    """Integer periods from dates, at the frequency their spacing shows (so that consecutive
-    periods differ by 1 and period % season_length is the calendar phase)."""
+def infer_frequency(dates: pd.Series, series: np.ndarray) -> str:
+    """yearly, quarterly, monthly, weekly or daily from the median spacing of consecutive
+    dates within a series (monthly when no series has two dates)."""
     days = dates.to_numpy().astype("datetime64[D]").astype(np.int64)
-    order = np.lexsort((days, pd.factorize(series)[0]))
-    same = pd.factorize(series)[0][order]
-    gaps = np.diff(days[order])[np.diff(same) == 0]
+    codes = pd.factorize(series)[0]
+    order = np.lexsort((days, codes))
+    gaps = np.diff(days[order])[np.diff(codes[order]) == 0]
     gaps = gaps[gaps > 0]
     step = float(np.median(gaps)) if gaps.size else 30.0
+    if step >= 300:
+        return "yearly"
+    if step >= 80:
+        return "quarterly"
+    if step >= 25:
+        return "monthly"
+    if step >= 6:
+        return "weekly"
+    return "daily"
+
+
+def date_ordinals(dates: pd.Series, series: np.ndarray, frequency: str | None = None) -> np.ndarray:
+    """Integer periods from dates at the given (or inferred) frequency, so that consecutive
+    periods differ by 1 and period % season_length is the calendar phase."""
+    frequency = frequency or infer_frequency(dates, series)
+    days = dates.to_numpy().astype("datetime64[D]").astype(np.int64)
     years = dates.dt.year.to_numpy().astype(np.int64)
     months = dates.dt.month.to_numpy().astype(np.int64)
-    if step >= 300:
+    if frequency == "yearly":
         return years
-    if step >= 80:
+    if frequency == "quarterly":
         return years * 4 + (months - 1) // 3
-    if step >= 25:
+    if frequency == "monthly":
         return years * 12 + months - 1
-    if step >= 6:
+    if frequency == "weekly":
         return (days + 3) // 7  # weeks since the Monday before the epoch
     return days
 
