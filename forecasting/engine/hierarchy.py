@@ -35,7 +35,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, sparse
+from scipy import sparse
+from scipy.sparse.linalg import splu
 
 BAND_COLUMNS = ("lo80", "hi80", "lo95", "hi95")
 DEFAULT_LEVELS: dict[str, list[str]] = {
@@ -177,9 +178,15 @@ def _wls(bottom, levels, key_cols, base, method) -> pd.DataFrame:
         # diagonal MinT: each node's forecast variance, averaged over the horizon so one
         # factorisation serves every step
         w = np.nanmean(np.maximum(var, 1e-12), axis=1)
-    wc = sparse.diags(w) @ C.T  # W C'
-    lam = linalg.cho_solve(linalg.cho_factor((C @ wc).toarray()), C @ y_hat)
+    wc = (sparse.diags(w) @ C.T).tocsr()  # W C'
+    # C W C' is sparse (a bottom series touches one node per level): a sparse LU keeps
+    # thousands of aggregate nodes (every product and territory) to well under a second
+    lam = splu((C @ wc).tocsc()).solve(np.asarray(C @ y_hat))
     y_rec = y_hat - wc @ lam
+    if np.nanmin(y_hat[:nb]) >= 0:
+        # demand: a reconciled bottom series below zero (a near-zero series pulled down by
+        # its aggregates) is set to zero, and the aggregates follow from the bottom
+        y_rec[:nb] = np.maximum(y_rec[:nb], 0.0)
     # exact coherence: aggregates recomputed from the reconciled bottom (removes rounding)
     y_rec[nb:] = S @ y_rec[:nb]
     counts = b[b["step"] == steps[0]].merge(attrs[bcols].reset_index(), on=bcols)
@@ -204,6 +211,46 @@ def _band_var(frame: pd.DataFrame) -> np.ndarray:
     return np.maximum(sd, 1e-9) ** 2
 
 
+def coherent_levels(
+    forecasts: pd.DataFrame,
+    history: pd.DataFrame,
+    keys: pd.DataFrame,
+    *,
+    horizon: int,
+    season_length: int,
+    levels: dict[str, list[str]] | None = None,
+    method: str = "wls_struct",
+    params=None,
+) -> pd.DataFrame:
+    """Coherent forecasts at every level from the bottom series' forecasts and histories.
+
+    For the least-squares methods every aggregate node is forecast from its own history
+    (the histories of the bottom series summed, :func:`aggregate_history`) with the same
+    engine, and all nodes are reconciled (:func:`reconcile_hierarchy`); ``bottom_up`` only
+    sums. ``history`` holds the bottom series' ``series_id, period, value`` (every series
+    ending at the same period, as the bottom forecasts start at the same step).
+    """
+    from forecasting.engine.pipeline import EngineParams, forecast_frame
+
+    if method == "bottom_up":
+        return reconcile_hierarchy(forecasts, keys, levels=levels, method=method)
+    levels = levels or DEFAULT_LEVELS
+    key_cols = list(dict.fromkeys(c for cols in levels.values() for c in cols))
+    agg = aggregate_history(history, keys, levels)
+    result = forecast_frame(
+        agg[["series_id", "period", "value"]],
+        horizon=horizon,
+        season_length=season_length,
+        params=params or EngineParams(),
+    )
+    if len(result.errors):
+        failed = result.errors.head(5).to_dict("records")
+        raise ValueError(f"aggregate node(s) could not be forecast: {failed}")
+    nodes = agg.drop_duplicates("series_id")[["series_id", "level", *key_cols]]
+    base = result.forecasts.merge(nodes, on="series_id", how="inner")
+    return reconcile_hierarchy(forecasts, keys, levels=levels, method=method, base=base)
+
+
 def aggregate_history(
     history: pd.DataFrame, keys: pd.DataFrame, levels: dict[str, list[str]] | None = None
 ) -> pd.DataFrame:
@@ -217,12 +264,10 @@ def aggregate_history(
     out = []
     for name, cols in list(levels.items())[1:]:
         g = h.groupby([*cols, "period"], sort=True)["value"].sum().reset_index()
-        label = (
-            g[cols].astype(str).apply(lambda r: "|".join(f"{c}={v}" for c, v in r.items()), axis=1)
-            if cols
-            else ""
-        )
-        g["series_id"] = (name + "|" + label) if cols else name
+        label = pd.Series(name, index=g.index, dtype=object)
+        for c in cols:
+            label = label + f"|{c}=" + g[c].astype(str)
+        g["series_id"] = label
         g["level"] = name
         out.append(g)
     frame = pd.concat(out, ignore_index=True)

@@ -36,7 +36,7 @@ the reason recorded.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -70,6 +70,7 @@ SHORT_MEMBERS = ("ses", "stm", "theta")
 MIN_POINTS = 3  # fewer: the "new" route (family profile or the last value)
 
 FORECAST_COLUMNS = ["series_id", "step", "forecast", "lo80", "hi80", "lo95", "hi95", "model"]
+BACKTEST_COLUMNS = ["series_id", "step", "actual", "forecast"]
 SERIES_COLUMNS = [
     "series_id",
     "model",
@@ -116,6 +117,9 @@ class ForecastResult:
     forecasts: pd.DataFrame
     series: pd.DataFrame
     errors: pd.DataFrame
+    # the most recent backtest origin of the chosen model: series_id, step, actual, forecast
+    # (series too short to backtest are absent), for accuracy at aggregate levels
+    backtest: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=BACKTEST_COLUMNS))
 
 
 @dataclass
@@ -434,7 +438,7 @@ def forecast_panel(
     phase = panel.phase(m) if m >= 2 else np.zeros(values.shape, dtype=int)
     bt_h = params.backtest_horizon or h
 
-    acc = _Accumulator(n, h)
+    acc = _Accumulator(n, h, bt_h)
     for name, fn in ROUTES.items():
         rows = np.flatnonzero(route == name)
         if len(rows):
@@ -485,7 +489,18 @@ def forecast_panel(
             "error": pd.Series(list(acc.failed.values()), dtype=object),
         }
     )
-    return ForecastResult(forecasts, series, errors)
+    bt_rows = done & np.isfinite(acc.bt_actual).any(axis=1)
+    bt_h = acc.bt_actual.shape[1]
+    backtest = pd.DataFrame(
+        {
+            "series_id": np.repeat(panel.ids[bt_rows], bt_h),
+            "step": np.tile(np.arange(1, bt_h + 1), int(bt_rows.sum())),
+            "actual": acc.bt_actual[bt_rows].ravel(),
+            "forecast": acc.bt_forecast[bt_rows].ravel(),
+        }
+    )
+    backtest = backtest[np.isfinite(backtest["actual"]) & np.isfinite(backtest["forecast"])]
+    return ForecastResult(forecasts, series, errors, backtest.reset_index(drop=True))
 
 
 def _band_multipliers(acc: _Accumulator, route: np.ndarray, h: int):
@@ -516,8 +531,11 @@ class _Accumulator:
 
     n: int
     h: int
+    bt_h: int = 1
 
     def __post_init__(self) -> None:
+        self.bt_actual = np.full((self.n, self.bt_h), np.nan)
+        self.bt_forecast = np.full((self.n, self.bt_h), np.nan)
         self.point = np.full((self.n, self.h), np.nan)
         self.sd = np.full((self.n, self.h), np.nan)
         self.log = np.zeros(self.n, bool)
@@ -629,6 +647,8 @@ def _forecast_route(name, fn, panel: Panel, phase, rows, ctx: _Context, bt_h, de
             acc.scores[k][rows[sel]] = sc[k][sel]
         z = bt.z_scores(c, sel)
         acc.z.setdefault(name, []).append(z[np.isfinite(z).any(axis=1)])
+        acc.bt_actual[rows[sel]] = bt.actual[sel, 0]
+        acc.bt_forecast[rows[sel]] = bt.points[c][sel, 0]
     acc.point[rows] = point
     acc.sd[rows] = np.sqrt(np.maximum(var, 0.0))
     acc.log[rows] = log
