@@ -35,9 +35,9 @@ from typing import TextIO
 import numpy as np
 import pandas as pd
 
-from forecasting.engine import EngineParams, forecast_frame
+from forecasting.engine import EngineParams, forecast_frame, global_model
 from forecasting.engine.panel import panel_from_frame
-from forecasting.engine.pipeline import FORECAST_COLUMNS, seasonal_profiles
+from forecasting.engine.pipeline import FORECAST_COLUMNS, history_limit, seasonal_profiles
 
 MAX_REPORTED = 20  # problems listed before "… and N more"
 SEASON_LENGTHS = {"yearly": 1, "quarterly": 4, "monthly": 12, "weekly": 52, "daily": 7}
@@ -87,10 +87,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--point",
-        choices=("mean", "median"),
-        default="mean",
-        help="point forecast of series fitted on the log scale: the mean (default; sums of "
-        "forecasts are unbiased) or the median (what sMAPE/MAPE-type scores reward)",
+        choices=("median", "mean"),
+        default="median",
+        help="point forecast of series fitted on the log scale: the median (default; what "
+        "per-series accuracy measures such as sMAPE, MASE and MAE reward) or the mean (when "
+        "the forecasts will be summed: sums of means are unbiased)",
+    )
+    parser.add_argument(
+        "--no-global",
+        action="store_true",
+        help="statistical members only: no global model across series (it is blended in "
+        "only where its validation on the last periods of the series says it helps)",
     )
     parser.add_argument("--series-report", help="also write the per-series model/accuracy CSV here")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -125,7 +132,7 @@ def run(options: dict, *, stderr: TextIO) -> int:
         return 2
     print(note, file=stderr)
     progress = None if options.get("quiet") else Progress(loaded.n_series, stderr)
-    params = EngineParams(point=options.get("point") or "mean")
+    params = EngineParams(point=options.get("point") or "median")
     forecasts, series, errors = forecast_history(
         loaded,
         horizon=horizon,
@@ -133,6 +140,7 @@ def run(options: dict, *, stderr: TextIO) -> int:
         workers=workers,
         progress=progress,
         params=params,
+        use_global=not options.get("no_global"),
     )
     forecasts.to_csv(options["output"], index=False, float_format="%.10g")
     if options.get("series_report"):
@@ -362,7 +370,22 @@ def _forecast_chunk(
         series_groups=groups or None,
         group_profiles=profiles,
     )
-    return res.forecasts, res.series, res.errors
+    return res.forecasts, res.series, res.errors, res.backtest
+
+
+def _global_inputs(history: pd.DataFrame, season_length: int, limit: int):
+    """Histories the global model may learn from: strictly positive, no missing periods."""
+    ids, series, ends = [], [], []
+    for sid, g in history.groupby("series_id", sort=False):
+        period = g["period"].to_numpy()
+        y = g["value"].to_numpy(dtype=float)[-limit:]
+        if len(period) > 1 and (np.diff(period) != 1).any():
+            continue
+        if global_model.eligible(y, season_length):
+            ids.append(sid)
+            series.append(y)
+            ends.append(int(period[-1]))
+    return ids, series, np.asarray(ends, dtype=np.int64)
 
 
 def forecast_history(
@@ -373,8 +396,11 @@ def forecast_history(
     workers: int,
     progress: Progress | None = None,
     params: EngineParams | None = None,
+    use_global: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Run the engine over every series in chunks on ``workers`` processes."""
+    """Run the engine over every series in chunks on ``workers`` processes; with
+    ``use_global`` (and LightGBM installed) also the global model across the file's series,
+    blended in where its validation says it helps (``forecasting/engine/global_model.py``)."""
     params = params or EngineParams()
     history = loaded.history
     profiles = None
@@ -391,7 +417,19 @@ def forecast_history(
         codes[order], [c[0] for c in _chunks(np.arange(len(ids)), workers)] + [len(ids)]
     )
     parts = [history.iloc[bounds[k] : bounds[k + 1]] for k in range(len(bounds) - 1)]
-    results = []
+    glob_ids, glob_series, glob_ends = [], [], np.zeros(0, dtype=np.int64)
+    if use_global and global_model.available():
+        limit = params.max_history or history_limit(season_length)
+        glob_ids, glob_series, glob_ends = _global_inputs(history, season_length, limit)
+    jobs = (
+        [
+            (global_model.validation_forecast, glob_series, glob_ends, season_length, horizon),
+            (global_model.fit_predict, glob_series, glob_ends, season_length, horizon),
+        ]
+        if len(glob_ids) >= 30
+        else []
+    )
+    results, glob_out = [], []
     if workers == 1 or len(parts) == 1:
         for part in parts:
             results.append(
@@ -399,10 +437,13 @@ def forecast_history(
             )
             if progress:
                 progress.update(int(part["series_id"].nunique()))
+        glob_out = [fn(*args) for fn, *args in jobs]
     else:
         methods = multiprocessing.get_all_start_methods()
         ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            # the global model's two fits first: they are the longest single jobs
+            glob_futures = [pool.submit(fn, *args) for fn, *args in jobs]
             futures = {
                 pool.submit(
                     _forecast_chunk, part, horizon, season_length, loaded.groups, profiles, params
@@ -413,17 +454,65 @@ def forecast_history(
                 results.append(fut.result())
                 if progress:
                     progress.update(int(futures[fut]["series_id"].nunique()))
+            glob_out = [f.result() for f in glob_futures]
     order = {sid: k for k, sid in enumerate(ids)}
     forecasts = pd.concat([r[0] for r in results], ignore_index=True)
     forecasts = forecasts.sort_values(
         ["series_id", "step"],
         key=lambda s: s.map(order) if s.name == "series_id" else s,
         kind="stable",
-    )[FORECAST_COLUMNS]
+    )[FORECAST_COLUMNS].reset_index(drop=True)
     series = pd.concat([r[1] for r in results], ignore_index=True)
     series = series.sort_values("series_id", key=lambda s: s.map(order), kind="stable")
+    series = series.reset_index(drop=True)
     errors = pd.concat([r[2] for r in results], ignore_index=True)
-    return forecasts.reset_index(drop=True), series.reset_index(drop=True), errors
+    if glob_out:
+        backtest = pd.concat([r[3] for r in results], ignore_index=True)
+        _blend_global(forecasts, series, backtest, glob_ids, glob_series, glob_out, season_length,
+                      horizon)
+    return forecasts, series, errors
+
+
+def _blend_global(forecasts, series, backtest, glob_ids, glob_series, glob_out, m, horizon):
+    """Blend the global model into the combination forecasts where validation says so."""
+    held_out, final = glob_out
+    n = len(glob_ids)
+    stat = np.full((n, horizon), np.nan)
+    bt = backtest[backtest["step"] <= horizon]
+    pos = {sid: i for i, sid in enumerate(glob_ids)}
+    rows = bt["series_id"].map(pos)
+    ok = rows.notna().to_numpy()
+    stat[rows[ok].astype(int).to_numpy(), bt["step"].to_numpy()[ok] - 1] = bt["forecast"].to_numpy()[ok]
+    actual = np.stack([y[-horizon:] if len(y) >= horizon else np.full(horizon, np.nan) for y in glob_series])
+    scale = np.array([_naive_mae(y[:-horizon], m) for y in glob_series])
+    choice = global_model.choose_weight(actual, stat, held_out, scale)
+    if choice.weight == 0:
+        return
+    blended = set(series.loc[series["model"] == "combination", "series_id"]) & set(glob_ids)
+    target = forecasts["series_id"].isin(blended).to_numpy()
+    gi = forecasts.loc[target, "series_id"].map(pos).to_numpy()
+    g = final[gi, forecasts.loc[target, "step"].to_numpy() - 1]
+    old = forecasts.loc[target, "forecast"].to_numpy()
+    new = np.where(np.isfinite(g), (1 - choice.weight) * old + choice.weight * g, old)
+    forecasts.loc[target, "forecast"] = new
+    # the band moves with the point and narrows (or widens) as the blend's errors did
+    # against the statistical forecasts' on the validation window, step by step
+    step = forecasts.loc[target, "step"].to_numpy() - 1
+    for c, ratio in (("80", choice.ratio80), ("95", choice.ratio95)):
+        r = ratio[np.minimum(step, len(ratio) - 1)]
+        lo = old - forecasts.loc[target, "lo" + c].to_numpy()
+        hi = forecasts.loc[target, "hi" + c].to_numpy() - old
+        forecasts.loc[target, "lo" + c] = np.maximum(new - r * lo, 0.0)
+        forecasts.loc[target, "hi" + c] = new + r * hi
+    forecasts.loc[target, "model"] = "combination+global"
+    mark = series["series_id"].isin(blended)
+    series.loc[mark, "model"] = "combination+global"
+    series.loc[mark, "reason"] = series.loc[mark, "reason"] + "; " + choice.note()
+
+
+def _naive_mae(y: np.ndarray, m: int) -> float:
+    k = m if len(y) > m else 1
+    return float(np.abs(y[k:] - y[:-k]).mean()) if len(y) > k else float("nan")
 
 
 if __name__ == "__main__":
