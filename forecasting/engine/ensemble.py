@@ -11,6 +11,10 @@ block forecast evenly over its k periods — temporal aggregation, as in MAPA (K
 errors of the aggregated and the original-frequency fits are far from perfectly correlated,
 which is what a combination feeds on.
 
+:func:`default_members` is the equal-weight combination for a season length (the
+aggregation level is the next calendar level up: ``AGGREGATION``); :func:`member_pool` adds
+the naive and drift forecasts for the validated weighting (selection.py).
+
 Models are fitted in row blocks: the recursions run over time with every series and grid
 point in one array, and keeping that array inside the CPU cache is worth several times the
 speed (measured in bench/README.md).

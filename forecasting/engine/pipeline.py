@@ -13,24 +13,34 @@ Output: :class:`ForecastResult` with
     forecasts  series_id, step (1..H), forecast, lo80, hi80, lo95, hi95, model
     series     series_id, model, demand_class, history_class, n_obs, seasonal, smape, mase,
                wape, bias (backtest of the chosen model), reason (why this model / fallback)
-    errors     series_id, error — series that could not be forecast; the rest still are.
+    errors     series_id, error — series that could not be forecast; the rest still are
+    backtest   series_id, step, actual, forecast — the chosen model at the latest backtest
+               origin (for accuracy at aggregate levels and the global model's validation).
 
 Routes (each series takes exactly one):
     zero          no demand at all in the history → 0
-    new           fewer than ``min_fit`` points → mean level × family profile (or naive)
-    intermittent  ADI ≥ 1.32 → Croston / SBA / TSB, chosen by backtest MASE
-    short         smooth/erratic, under two seasons → family profile + SES/Theta combination
+    new           fewer than 3 points, or fewer than ``min_fit`` with a family profile →
+                  mean level × family profile (or the last value)
+    intermittent  ADI ≥ 1.32 → zero, Croston, SBA, TSB, SES or the history mean, whichever
+                  has the lowest backtest RMSSE (squared errors: forecasting zero does not
+                  win by default, as it does under absolute errors)
+    short         smooth/erratic, under two seasons → family profile + the combination of
+                  the members that can fit the series
     continuous    smooth/erratic, two seasons or more → own seasonality if significant
                   (seasonality.py: 90 % test, classical decomposition) + the combination of
-                  ``members`` (ensemble.py); with ``policy="select"`` instead the candidate
-                  (members, combination, Naïve2, seasonal naive) with the best backtest
-The smoothing routes fit strictly positive series on the log scale (``log_scale``) and give
-the mean (``point="mean"``, bias-adjusted back-transform) so that sums over territories and
-products are unbiased. All series of a route are fitted together (vectorised); the backtest
-reruns the same route on the history cut ``backtest_horizon`` periods earlier and gives the
-per-series sMAPE/MASE/WAPE/bias and the interval calibration (intervals.py). Every chosen
-forecast passes the guards (guards.py); a failing one is replaced by the route's fallback and
-the reason recorded.
+                  ``members`` (ensemble.default_members: both Theta forms, damped trend, SES,
+                  Theta and damped trend at the next calendar level); with
+                  ``policy="select"`` instead the candidate with the best backtest, with
+                  ``combine="validated"`` weights by forward selection on the backtest
+The season length sets the seasonality, the aggregation level and how much history is used
+(:func:`history_limit`). The smoothing routes fit strictly positive series on the log scale
+(``log_scale``) and give the mean (``point="mean"``, bias-adjusted back-transform: sums over
+territories and products are unbiased) or the median (``point="median"``: what per-series
+absolute and percentage errors reward). All series of a route are fitted together
+(vectorised); the backtest reruns the same route from ``backtest_origins`` earlier origins
+and gives the per-series sMAPE/MASE/WAPE/bias/RMSSE and the interval calibration per step
+(intervals.py). Every chosen forecast passes the guards (guards.py); a failing one is
+replaced by the route's fallback and the reason recorded.
 """
 
 from __future__ import annotations
