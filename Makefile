@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-faults install lint serve seed pipeline bench-ingest bench-forecast bench-reconcile clean
+.PHONY: run test test-faults install lint serve seed pipeline bench-ingest bench-forecast bench-forecast-sets bench-reconcile clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version' 
@@ -40,6 +40,9 @@ bench-ingest: install
 
 bench-forecast: install
 	$(PY) bench/forecast_m3.py
+
+bench-forecast-sets: install
+	$(PY) bench/forecast_sets.py
 
 bench-reconcile: install
 	$(PY) bench/reconcile.py

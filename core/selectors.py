@@ -76,7 +76,9 @@ def runs_summary(*, user) -> dict | None:
 
     forecast = ForecastRun.objects.for_user(user).order_by("-id").first()
     plan = PlanRun.objects.for_user(user).select_related("forecast_run").order_by("-id").first()
-    accuracy = forecast.accuracy.filter(source="backtest").first() if forecast else None
+    from forecasting.levels import SERIES_MEAN_KEY
+
+    accuracy = forecast.accuracy.filter(source="backtest", series_key=SERIES_MEAN_KEY).first() if forecast else None
     return {"forecast": forecast, "plan": plan, "accuracy": accuracy}
 
 

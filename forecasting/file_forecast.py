@@ -1,16 +1,20 @@
 """Bring-your-own-data forecasting: a CSV of history in, a CSV of forecasts out (no database).
 
 Input CSV columns: ``series_id``, ``value`` and either ``period_index`` (integer, consecutive
-periods differ by 1) or ``date`` (the frequency — daily, weekly, monthly, quarterly, yearly —
-is inferred from the spacing of the dates); optionally ``group`` (e.g. product family: short
-series borrow their group's seasonal profile). Rows are in time order within each series.
+periods differ by 1; give ``--frequency``) or ``date`` (the frequency — daily, weekly,
+monthly, quarterly, yearly — is inferred from the spacing of the dates and reported);
+optionally ``group`` (e.g. product family: short series borrow their group's seasonal
+profile). Rows are in time order within each series. The season length follows from the
+frequency (yearly 1, quarterly 4, monthly 12, weekly 52, daily 7); ``--season-length``
+overrides it.
 
 Output CSV columns: ``series_id, step, forecast, lo80, hi80, lo95, hi95, model``; with
 ``--series-report`` a second CSV with the chosen model, demand and history class, backtest
 sMAPE/MASE/WAPE/bias and the reason per series.
 
-Run as ``python -m forecasting.file_forecast INPUT.csv --horizon H --season-length S
---output OUT.csv [--workers N]`` or ``python manage.py forecast_file …`` (same arguments).
+Run as ``python -m forecasting.file_forecast INPUT.csv --horizon H [--frequency F]
+[--season-length S] --output OUT.csv [--workers N]`` or ``python manage.py forecast_file …``
+(same arguments).
 Exit codes: 0 done; 1 done, but some series could not be forecast (listed on stderr);
 2 bad input or arguments (every problem found is listed on stderr, naming series and line).
 """
@@ -31,11 +35,12 @@ from typing import TextIO
 import numpy as np
 import pandas as pd
 
-from forecasting.engine import EngineParams, forecast_frame
+from forecasting.engine import EngineParams, forecast_frame, global_model
 from forecasting.engine.panel import panel_from_frame
-from forecasting.engine.pipeline import FORECAST_COLUMNS, seasonal_profiles
+from forecasting.engine.pipeline import FORECAST_COLUMNS, history_limit, seasonal_profiles
 
 MAX_REPORTED = 20  # problems listed before "… and N more"
+SEASON_LENGTHS = {"yearly": 1, "quarterly": 4, "monthly": 12, "weekly": 52, "daily": 7}
 MIN_LENGTH = 3
 CHUNK_MIN, CHUNK_MAX = 50, 500
 
@@ -49,6 +54,7 @@ class LoadedInput:
     history: pd.DataFrame  # series_id, period, value
     groups: dict[object, object] = field(default_factory=dict)
     n_series: int = 0
+    frequency: str | None = None  # inferred from the dates; None for period indexes
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -56,7 +62,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", help="history CSV: series_id, value and date or period_index")
     parser.add_argument("--horizon", type=int, required=True, help="periods to forecast")
     parser.add_argument(
-        "--season-length", type=int, required=True, help="periods per season (12 for monthly)"
+        "--frequency",
+        choices=tuple(SEASON_LENGTHS),
+        help="frequency of period_index input (with dates it is inferred; this overrides it)",
+    )
+    parser.add_argument(
+        "--season-length",
+        type=int,
+        help="periods per season, overriding the frequency's (yearly 1, quarterly 4, "
+        "monthly 12, weekly 52, daily 7)",
     )
     parser.add_argument("--output", required=True, help="forecast CSV to write")
     parser.add_argument(
@@ -73,10 +87,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--point",
-        choices=("mean", "median"),
-        default="mean",
-        help="point forecast of series fitted on the log scale: the mean (default; sums of "
-        "forecasts are unbiased) or the median (what sMAPE/MAPE-type scores reward)",
+        choices=("median", "mean"),
+        default="median",
+        help="point forecast of series fitted on the log scale: the median (default; what "
+        "per-series accuracy measures such as sMAPE, MASE and MAE reward) or the mean (when "
+        "the forecasts will be summed: sums of means are unbiased)",
+    )
+    parser.add_argument(
+        "--no-global",
+        action="store_true",
+        help="statistical members only: no global model across series (it is blended in "
+        "only where its validation on the last periods of the series says it helps)",
     )
     parser.add_argument("--series-report", help="also write the per-series model/accuracy CSV here")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -94,19 +115,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run(options: dict, *, stderr: TextIO) -> int:
     """Validate, forecast and write; return the exit code (messages go to ``stderr``)."""
     try:
-        horizon, season, workers = options["horizon"], options["season_length"], options["workers"]
+        horizon, season, workers = options["horizon"], options.get("season_length"), options["workers"]
+        frequency = options.get("frequency")
         if horizon < 1:
             raise InputError("--horizon must be at least 1")
-        if season < 1:
+        if season is not None and season < 1:
             raise InputError("--season-length must be at least 1")
         if workers < 1:
             raise InputError("--workers must be at least 1")
-        loaded = load_history(options["input"], min_length=options.get("min_length", MIN_LENGTH))
+        loaded = load_history(
+            options["input"], min_length=options.get("min_length", MIN_LENGTH), frequency=frequency
+        )
+        season, note = season_from(loaded.frequency, frequency, season)
     except InputError as exc:
         print(f"error: {exc}", file=stderr)
         return 2
+    print(note, file=stderr)
     progress = None if options.get("quiet") else Progress(loaded.n_series, stderr)
-    params = EngineParams(point=options.get("point") or "mean")
+    params = EngineParams(point=options.get("point") or "median")
     forecasts, series, errors = forecast_history(
         loaded,
         horizon=horizon,
@@ -114,6 +140,7 @@ def run(options: dict, *, stderr: TextIO) -> int:
         workers=workers,
         progress=progress,
         params=params,
+        use_global=not options.get("no_global"),
     )
     forecasts.to_csv(options["output"], index=False, float_format="%.10g")
     if options.get("series_report"):
@@ -131,7 +158,30 @@ def run(options: dict, *, stderr: TextIO) -> int:
 # ----------------------------------------------------------------------------- input
 
 
-def load_history(path: str, *, min_length: int = MIN_LENGTH) -> LoadedInput:
+def season_from(inferred: str | None, given: str | None, season: int | None) -> tuple[int, str]:
+    """The season length to use and the line that tells the user where it came from."""
+    if given:
+        frequency, source = given, "as given"
+    elif inferred:
+        frequency, source = inferred, "inferred from the dates"
+    elif season is None:
+        raise InputError(
+            "period_index input needs --frequency (yearly, quarterly, monthly, weekly, daily) "
+            "or --season-length"
+        )
+    else:
+        return season, f"season length {season} as given (frequency not known)"
+    if season is None:
+        return SEASON_LENGTHS[frequency], (
+            f"frequency: {frequency} ({source}), season length {SEASON_LENGTHS[frequency]}"
+        )
+    return season, f"frequency: {frequency} ({source}), season length {season} as given"
+
+
+
+def load_history(
+    path: str, *, min_length: int = MIN_LENGTH, frequency: str | None = None
+) -> LoadedInput:
     """Read and validate the CSV; raise :class:`InputError` listing the problems."""
     try:
         # blank lines are kept (then dropped below) so that row k is always file line k + 2
@@ -153,6 +203,7 @@ def load_history(path: str, *, min_length: int = MIN_LENGTH) -> LoadedInput:
         raise InputError(f"{path}: no data rows")
 
     problems: list[str] = []
+    inferred = None
     line = np.arange(len(raw)) + 2  # 1-based file lines; line 1 is the header
     blank = (raw == "").all(axis=1).to_numpy()
     raw, line = raw[~blank].reset_index(drop=True), line[~blank]
@@ -191,7 +242,8 @@ def load_history(path: str, *, min_length: int = MIN_LENGTH) -> LoadedInput:
         period = np.zeros(len(raw), dtype=np.int64)
         ok = ~bad_period & ~empty_id
         if ok.any():
-            period[ok] = date_ordinals(dates[ok], sid[ok].to_numpy())
+            inferred = infer_frequency(dates[ok], sid[ok].to_numpy())
+            period[ok] = date_ordinals(dates[ok], sid[ok].to_numpy(), frequency or inferred)
 
     frame = pd.DataFrame({"series_id": sid, "period": period, "value": value, "line": line})
     valid = ~(empty_id | bad_value | bad_period)
@@ -233,27 +285,43 @@ def load_history(path: str, *, min_length: int = MIN_LENGTH) -> LoadedInput:
         g = raw.loc[valid, ["series_id", "group"]].assign(series_id=frame["series_id"])
         groups = {k: v for k, v in zip(g["series_id"], g["group"].str.strip()) if v != ""}
     history = frame[["series_id", "period", "value"]].reset_index(drop=True)
-    return LoadedInput(history, groups, int(history["series_id"].nunique()))
+    return LoadedInput(history, groups, int(history["series_id"].nunique()), inferred)
 
 
-def date_ordinals(dates: pd.Series, series: np.ndarray) -> np.ndarray:
-    """Integer periods from dates, at the frequency their spacing shows (so that consecutive
-    periods differ by 1 and period % season_length is the calendar phase)."""
+def infer_frequency(dates: pd.Series, series: np.ndarray) -> str:
+    """yearly, quarterly, monthly, weekly or daily from the median spacing of consecutive
+    dates within a series (monthly when no series has two dates)."""
     days = dates.to_numpy().astype("datetime64[D]").astype(np.int64)
-    order = np.lexsort((days, pd.factorize(series)[0]))
-    same = pd.factorize(series)[0][order]
-    gaps = np.diff(days[order])[np.diff(same) == 0]
+    codes = pd.factorize(series)[0]
+    order = np.lexsort((days, codes))
+    gaps = np.diff(days[order])[np.diff(codes[order]) == 0]
     gaps = gaps[gaps > 0]
     step = float(np.median(gaps)) if gaps.size else 30.0
+    if step >= 300:
+        return "yearly"
+    if step >= 80:
+        return "quarterly"
+    if step >= 25:
+        return "monthly"
+    if step >= 6:
+        return "weekly"
+    return "daily"
+
+
+def date_ordinals(dates: pd.Series, series: np.ndarray, frequency: str | None = None) -> np.ndarray:
+    """Integer periods from dates at the given (or inferred) frequency, so that consecutive
+    periods differ by 1 and period % season_length is the calendar phase."""
+    frequency = frequency or infer_frequency(dates, series)
+    days = dates.to_numpy().astype("datetime64[D]").astype(np.int64)
     years = dates.dt.year.to_numpy().astype(np.int64)
     months = dates.dt.month.to_numpy().astype(np.int64)
-    if step >= 300:
+    if frequency == "yearly":
         return years
-    if step >= 80:
+    if frequency == "quarterly":
         return years * 4 + (months - 1) // 3
-    if step >= 25:
+    if frequency == "monthly":
         return years * 12 + months - 1
-    if step >= 6:
+    if frequency == "weekly":
         return (days + 3) // 7  # weeks since the Monday before the epoch
     return days
 
@@ -302,7 +370,22 @@ def _forecast_chunk(
         series_groups=groups or None,
         group_profiles=profiles,
     )
-    return res.forecasts, res.series, res.errors
+    return res.forecasts, res.series, res.errors, res.backtest
+
+
+def _global_inputs(history: pd.DataFrame, season_length: int, limit: int):
+    """Histories the global model may learn from: strictly positive, no missing periods."""
+    ids, series, ends = [], [], []
+    for sid, g in history.groupby("series_id", sort=False):
+        period = g["period"].to_numpy()
+        y = g["value"].to_numpy(dtype=float)[-limit:]
+        if len(period) > 1 and (np.diff(period) != 1).any():
+            continue
+        if global_model.eligible(y, season_length):
+            ids.append(sid)
+            series.append(y)
+            ends.append(int(period[-1]))
+    return ids, series, np.asarray(ends, dtype=np.int64)
 
 
 def forecast_history(
@@ -313,8 +396,11 @@ def forecast_history(
     workers: int,
     progress: Progress | None = None,
     params: EngineParams | None = None,
+    use_global: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Run the engine over every series in chunks on ``workers`` processes."""
+    """Run the engine over every series in chunks on ``workers`` processes; with
+    ``use_global`` (and LightGBM installed) also the global model across the file's series,
+    blended in where its validation says it helps (``forecasting/engine/global_model.py``)."""
     params = params or EngineParams()
     history = loaded.history
     profiles = None
@@ -331,7 +417,19 @@ def forecast_history(
         codes[order], [c[0] for c in _chunks(np.arange(len(ids)), workers)] + [len(ids)]
     )
     parts = [history.iloc[bounds[k] : bounds[k + 1]] for k in range(len(bounds) - 1)]
-    results = []
+    glob_ids, glob_series, glob_ends = [], [], np.zeros(0, dtype=np.int64)
+    if use_global and global_model.available():
+        limit = params.max_history or history_limit(season_length)
+        glob_ids, glob_series, glob_ends = _global_inputs(history, season_length, limit)
+    jobs = (
+        [
+            (global_model.validation_forecast, glob_series, glob_ends, season_length, horizon),
+            (global_model.fit_predict, glob_series, glob_ends, season_length, horizon),
+        ]
+        if len(glob_ids) >= 30
+        else []
+    )
+    results, glob_out = [], []
     if workers == 1 or len(parts) == 1:
         for part in parts:
             results.append(
@@ -339,10 +437,13 @@ def forecast_history(
             )
             if progress:
                 progress.update(int(part["series_id"].nunique()))
+        glob_out = [fn(*args) for fn, *args in jobs]
     else:
         methods = multiprocessing.get_all_start_methods()
         ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            # the global model's two fits first: they are the longest single jobs
+            glob_futures = [pool.submit(fn, *args) for fn, *args in jobs]
             futures = {
                 pool.submit(
                     _forecast_chunk, part, horizon, season_length, loaded.groups, profiles, params
@@ -353,17 +454,65 @@ def forecast_history(
                 results.append(fut.result())
                 if progress:
                     progress.update(int(futures[fut]["series_id"].nunique()))
+            glob_out = [f.result() for f in glob_futures]
     order = {sid: k for k, sid in enumerate(ids)}
     forecasts = pd.concat([r[0] for r in results], ignore_index=True)
     forecasts = forecasts.sort_values(
         ["series_id", "step"],
         key=lambda s: s.map(order) if s.name == "series_id" else s,
         kind="stable",
-    )[FORECAST_COLUMNS]
+    )[FORECAST_COLUMNS].reset_index(drop=True)
     series = pd.concat([r[1] for r in results], ignore_index=True)
     series = series.sort_values("series_id", key=lambda s: s.map(order), kind="stable")
+    series = series.reset_index(drop=True)
     errors = pd.concat([r[2] for r in results], ignore_index=True)
-    return forecasts.reset_index(drop=True), series.reset_index(drop=True), errors
+    if glob_out:
+        backtest = pd.concat([r[3] for r in results], ignore_index=True)
+        _blend_global(forecasts, series, backtest, glob_ids, glob_series, glob_out, season_length,
+                      horizon)
+    return forecasts, series, errors
+
+
+def _blend_global(forecasts, series, backtest, glob_ids, glob_series, glob_out, m, horizon):
+    """Blend the global model into the combination forecasts where validation says so."""
+    held_out, final = glob_out
+    n = len(glob_ids)
+    stat = np.full((n, horizon), np.nan)
+    bt = backtest[backtest["step"] <= horizon]
+    pos = {sid: i for i, sid in enumerate(glob_ids)}
+    rows = bt["series_id"].map(pos)
+    ok = rows.notna().to_numpy()
+    stat[rows[ok].astype(int).to_numpy(), bt["step"].to_numpy()[ok] - 1] = bt["forecast"].to_numpy()[ok]
+    actual = np.stack([y[-horizon:] if len(y) >= horizon else np.full(horizon, np.nan) for y in glob_series])
+    scale = np.array([_naive_mae(y[:-horizon], m) for y in glob_series])
+    choice = global_model.choose_weight(actual, stat, held_out, scale)
+    if choice.weight == 0:
+        return
+    blended = set(series.loc[series["model"] == "combination", "series_id"]) & set(glob_ids)
+    target = forecasts["series_id"].isin(blended).to_numpy()
+    gi = forecasts.loc[target, "series_id"].map(pos).to_numpy()
+    g = final[gi, forecasts.loc[target, "step"].to_numpy() - 1]
+    old = forecasts.loc[target, "forecast"].to_numpy()
+    new = np.where(np.isfinite(g), (1 - choice.weight) * old + choice.weight * g, old)
+    forecasts.loc[target, "forecast"] = new
+    # the band moves with the point and narrows (or widens) as the blend's errors did
+    # against the statistical forecasts' on the validation window, step by step
+    step = forecasts.loc[target, "step"].to_numpy() - 1
+    for c, ratio in (("80", choice.ratio80), ("95", choice.ratio95)):
+        r = ratio[np.minimum(step, len(ratio) - 1)]
+        lo = old - forecasts.loc[target, "lo" + c].to_numpy()
+        hi = forecasts.loc[target, "hi" + c].to_numpy() - old
+        forecasts.loc[target, "lo" + c] = np.maximum(new - r * lo, 0.0)
+        forecasts.loc[target, "hi" + c] = new + r * hi
+    forecasts.loc[target, "model"] = "combination+global"
+    mark = series["series_id"].isin(blended)
+    series.loc[mark, "model"] = "combination+global"
+    series.loc[mark, "reason"] = series.loc[mark, "reason"] + "; " + choice.note()
+
+
+def _naive_mae(y: np.ndarray, m: int) -> float:
+    k = m if len(y) > m else 1
+    return float(np.abs(y[k:] - y[:-k]).mean()) if len(y) > k else float("nan")
 
 
 if __name__ == "__main__":

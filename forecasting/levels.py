@@ -59,3 +59,66 @@ def level_bounds(sums: pd.DataFrame, level: str) -> pd.DataFrame:
 
 def bottom_up(base: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return {level: level_bounds(sums, level) for level, sums in level_sums(base).items()}
+
+
+# ForecastAccuracy.series_key of the backtest rows: the per-series mean, and each level as a
+# whole (its nodes' summed forecasts against their summed actuals)
+SERIES_MEAN_KEY = "all series (mean of backtests)"
+BACKTEST_LEVEL_KEYS = {"product": "all products", "family": "all families", "region": "all regions",
+                       "total": "total"}
+ACCURACY_LEVELS: dict[str, list[str]] = {
+    "product": ["product_id"],
+    "family": ["family_id"],
+    "region": ["region_code"],
+    "total": [],
+}
+
+
+def backtest_sums(backtest: pd.DataFrame, meta: pd.DataFrame) -> dict[str, list[dict]]:
+    """Backtest actuals and forecasts summed per level node and step (additive over chunks).
+
+    ``backtest``: the engine's series_id ("product:territory"), step, actual, forecast;
+    ``meta``: product_id, territory_id, family_id, region_code per series."""
+    if backtest.empty:
+        return {}
+    keys = meta.assign(series_id=meta["product_id"].astype(str) + ":" + meta["territory_id"].astype(str))
+    frame = backtest.merge(keys, on="series_id", how="inner")
+    out = {}
+    for level, cols in ACCURACY_LEVELS.items():
+        g = frame.groupby([*cols, "step"], sort=True, dropna=False)[["actual", "forecast"]].sum().reset_index()
+        out[level] = g.astype(object).where(g.notna(), None).to_dict("records")
+    return out
+
+
+def level_accuracy(parts: list[dict[str, list[dict]]]) -> pd.DataFrame:
+    """WAPE and bias per level and node from the chunks' :func:`backtest_sums`.
+
+    A node's error is its summed forecast against its summed actual, step by step — the
+    accuracy of the number a planner reads at that level, not a mean of series scores
+    (which intermittent product × territory series make misleading). Returns level, node
+    (None for the level as a whole), n (nodes), WAPE and bias in percent of the actuals."""
+    rows = []
+    for level, cols in ACCURACY_LEVELS.items():
+        frames = [pd.DataFrame.from_records(p[level]) for p in parts if p.get(level)]
+        if not frames:
+            continue
+        g = pd.concat(frames, ignore_index=True).groupby([*cols, "step"], sort=True, dropna=False)[
+            ["actual", "forecast"]].sum().reset_index()
+        g["abs_err"] = (g["forecast"] - g["actual"]).abs()
+        g["err"] = g["forecast"] - g["actual"]
+        g["abs_act"] = g["actual"].abs()
+
+        def scores(d: pd.DataFrame) -> tuple[float | None, float | None]:
+            den = float(d["abs_act"].sum())
+            if den <= 0:
+                return None, None
+            return 100 * float(d["abs_err"].sum()) / den, 100 * float(d["err"].sum()) / den
+
+        wape, bias = scores(g)
+        n = int(g.drop_duplicates(cols).shape[0]) if cols else 1
+        rows.append({"level": level, "node": None, "n": n, "wape": wape, "bias": bias})
+        if level in ("family", "region"):
+            for node, d in g.groupby(cols[0], sort=True):
+                w, b = scores(d)
+                rows.append({"level": level, "node": node, "n": 1, "wape": w, "bias": b})
+    return pd.DataFrame(rows, columns=["level", "node", "n", "wape", "bias"])

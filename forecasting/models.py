@@ -82,6 +82,7 @@ class ForecastChunk(models.Model):
 class Level(models.TextChoices):
     PRODUCT_TERRITORY = "product_territory", "Product × territory"
     PRODUCT = "product", "Product"
+    TERRITORY = "territory", "Territory"
     FAMILY = "family", "Product family"
     REGION = "region", "Region"
     FAMILY_REGION = "family_region", "Family × region"

@@ -179,3 +179,27 @@ def model_mix(*, run: ForecastRun) -> list[dict]:
         ForecastSeries.objects.filter(run=run).values("model", "status")
         .annotate(series=Count("id"), smape=Avg("smape")).order_by("-series")
     )
+
+
+def run_leaf_forecasts_frame(*, run: ForecastRun) -> pd.DataFrame:
+    """A run's product × territory forecasts: product_id, territory_id, period_start, point,
+    lo80, hi80, lo95, hi95, model (the input of the hierarchy reconciliation)."""
+    columns = ["product_id", "territory_id", "period_start", "point", "lo80", "hi80", "lo95", "hi95", "model"]
+    rows = Forecast.objects.filter(run=run, level="product_territory").values_list(*columns).order_by()
+    return pd.DataFrame.from_records(list(rows), columns=columns)
+
+
+def backtest_accuracy(*, run: ForecastRun) -> dict:
+    """The run's backtest accuracy for its page: the per-series mean (sMAPE, MASE) and WAPE
+    and bias per level (product, family, region, total) and per family and region."""
+    from forecasting.levels import BACKTEST_LEVEL_KEYS, SERIES_MEAN_KEY
+
+    rows = list(run.accuracy.filter(source="backtest").values("level", "series_key", "n", "smape", "mase", "wape",
+                                                                  "bias"))
+    order = list(BACKTEST_LEVEL_KEYS)
+    summary = [r for r in rows if r["series_key"] == BACKTEST_LEVEL_KEYS.get(r["level"])]
+    return {
+        "series": next((r for r in rows if r["series_key"] == SERIES_MEAN_KEY), None),
+        "levels": sorted(summary, key=lambda r: order.index(r["level"])),
+        "nodes": [r for r in rows if r["series_key"][:2] in ("f:", "r:")],
+    }

@@ -51,7 +51,7 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
         "run": run,
         "filters": filters,
         "series": selectors.series_page(user=request.user, run=run, filters=filters),
-        "accuracy": run.accuracy.filter(source="backtest").first(),
+        "accuracy": selectors.backtest_accuracy(run=run),
         "model_mix": selectors.model_mix(run=run),
         "demand_classes": ["smooth", "intermittent", "erratic", "lumpy"],
     })

@@ -11,6 +11,10 @@ block forecast evenly over its k periods — temporal aggregation, as in MAPA (K
 errors of the aggregated and the original-frequency fits are far from perfectly correlated,
 which is what a combination feeds on.
 
+:func:`default_members` is the equal-weight combination for a season length (the
+aggregation level is the next calendar level up: ``AGGREGATION``); :func:`member_pool` adds
+the naive and drift forecasts for the validated weighting (selection.py).
+
 Models are fitted in row blocks: the recursions run over time with every series and grid
 point in one array, and keeping that array inside the CPU cache is worth several times the
 speed (measured in bench/README.md).
@@ -29,27 +33,58 @@ from forecasting.engine.smoothing import Fit, left_align
 BLOCK_CELLS = 24_000
 
 
-FIT_PERIODS = 6  # damped trend: fitted on 1..6-period-ahead errors (fewer steps when aggregated)
-
-
-def _ses(x: np.ndarray, length: np.ndarray, horizon: int, k: int) -> Fit:
+def _ses(x: np.ndarray, length: np.ndarray, horizon: int, k: int, m: int) -> Fit:
     return smoothing.ses(x, length, horizon)
 
 
-def _damped(x: np.ndarray, length: np.ndarray, horizon: int, k: int) -> Fit:
-    # multi-step fit from a straight-line start: steadier long-horizon trends (bench/README.md)
-    return smoothing.damped(x, length, horizon, fit_steps=max(1, FIT_PERIODS // k))
+def _damped(x: np.ndarray, length: np.ndarray, horizon: int, k: int, m: int) -> Fit:
+    # one-step errors (the ETS likelihood): fitting 1..6-step errors helped M3 monthly a
+    # little alone and not at all in the combination, and hurt quarterly and weekly data
+    # (bench/README.md)
+    return smoothing.damped(x, length, horizon)
 
 
-def _theta(x: np.ndarray, length: np.ndarray, horizon: int, k: int) -> Fit:
+def _theta(x: np.ndarray, length: np.ndarray, horizon: int, k: int, m: int) -> Fit:
     return theta.theta(x, length, horizon, dynamic=True)
 
 
-def _stm(x: np.ndarray, length: np.ndarray, horizon: int, k: int) -> Fit:
+def _stm(x: np.ndarray, length: np.ndarray, horizon: int, k: int, m: int) -> Fit:
     return theta.theta(x, length, horizon, dynamic=False, thetas=np.array([2.0]))
 
 
-MODELS: dict[str, tuple[Callable[[np.ndarray, np.ndarray, int, int], Fit], int, int]] = {
+def _last(x: np.ndarray, length: np.ndarray) -> np.ndarray:
+    return x[np.arange(len(x)), length - 1]
+
+
+def _diff_stats(x: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and mean square of the first differences inside each series."""
+    d = np.diff(x, axis=1)
+    inside = np.arange(x.shape[1] - 1)[None, :] < (length - 1)[:, None]
+    cnt = np.maximum(length - 1, 1)
+    mean = np.where(inside, d, 0.0).sum(1) / cnt
+    msq = np.where(inside, d * d, 0.0).sum(1) / cnt
+    return mean, msq
+
+
+def _naive(x: np.ndarray, length: np.ndarray, horizon: int, k: int, m: int) -> Fit:
+    """Random walk: the last value; variance h·σ² (σ² the mean squared step)."""
+    _, msq = _diff_stats(x, length)
+    h = np.arange(1, horizon + 1)[None, :]
+    return Fit(np.repeat(_last(x, length)[:, None], horizon, 1), msq, np.repeat(h, len(x), 0) * 1.0)
+
+
+def _drift(x: np.ndarray, length: np.ndarray, horizon: int, k: int, m: int) -> Fit:
+    """Random walk with drift: the last value plus the mean step per period ahead."""
+    mean, msq = _diff_stats(x, length)
+    var = np.maximum(msq - mean**2, 0.0)
+    h = np.arange(1, horizon + 1)[None, :]
+    fc = _last(x, length)[:, None] + mean[:, None] * h
+    # the drift's own estimation error adds h²σ²/(L−1)
+    growth = h * (1 + h / np.maximum(length - 1, 1)[:, None])
+    return Fit(fc, var, growth)
+
+
+MODELS: dict[str, tuple[Callable[[np.ndarray, np.ndarray, int, int, int], Fit], int, int]] = {
     # name: (fitter, grid size for blocking, minimum points to fit)
     "ses": (_ses, len(smoothing.SES_ALPHAS), 2),
     "damped": (
@@ -59,9 +94,33 @@ MODELS: dict[str, tuple[Callable[[np.ndarray, np.ndarray, int, int], Fit], int, 
         * smoothing.DAMPED_PHIS.size,
         4,
     ),
-    "theta": (_theta, len(theta.THETA_ALPHAS) * len(theta.THETA_THETAS), 5),
-    "stm": (_stm, len(theta.THETA_ALPHAS), 5),
+    "theta": (_theta, len(theta.THETA_ALPHAS) * len(theta.THETA_THETAS), 3),
+    "stm": (_stm, len(theta.THETA_ALPHAS), 3),
+    "naive": (_naive, 1, 2),
+    "drift": (_drift, 1, 3),
 }
+
+# Temporal aggregation levels per season length: the next calendar level up (months →
+# quarters, weeks → months and quarters, quarters → half years, days → weeks).
+AGGREGATION: dict[int, int] = {12: 3, 4: 2, 52: 4, 7: 7, 24: 6}
+
+
+def aggregation_level(season_length: int) -> int | None:
+    m = season_length
+    return AGGREGATION.get(m, max(2, m // 4) if m >= 4 else None)
+
+
+def default_members(season_length: int) -> tuple[str, ...]:
+    """The equal-weight combination: both Theta forms, damped trend, SES, and Theta and
+    damped trend at the next calendar level up where the frequency has one."""
+    k = aggregation_level(season_length)
+    agg = (f"theta@{k}", f"damped@{k}") if k else ()
+    return ("theta", "stm", "damped", "ses", *agg)
+
+
+def member_pool(season_length: int) -> tuple[str, ...]:
+    """Every member the rolling-origin validation may weight, for this season length."""
+    return (*default_members(season_length), "naive", "drift")
 
 
 def parse_member(name: str) -> tuple[str, int]:
@@ -78,7 +137,9 @@ def _aggregate(x: np.ndarray, start: np.ndarray, k: int) -> tuple[np.ndarray, np
     return agg, blocks - (width - start) // k
 
 
-def fit_member(name: str, x: np.ndarray, start: np.ndarray, horizon: int) -> Fit:
+def fit_member(
+    name: str, x: np.ndarray, start: np.ndarray, horizon: int, season_length: int = 12
+) -> Fit:
     """Fit one member to all rows (those too short for it get NaN forecasts)."""
     model, k = parse_member(name)
     fitter, grid, min_points = MODELS[model]
@@ -98,7 +159,7 @@ def fit_member(name: str, x: np.ndarray, start: np.ndarray, horizon: int) -> Fit
         # trim leading columns that are padding for every row of the block
         first = int(start[idx].min())
         xl, ln = left_align(sub_x[:, first:], start[idx] - first)
-        fit = fitter(xl, ln, steps, k)
+        fit = fitter(xl, ln, steps, k, season_length)
         fc[idx], sigma2[idx], growth[idx] = fit.forecast, fit.sigma2, fit.growth
     if k > 1:
         fc = _disaggregate(fc / k, k, horizon)

@@ -7,6 +7,7 @@ in-sample scale (n,). Outputs: (n,) arrays, NaN where a series has nothing to sc
     MASE   mean |y − ŷ| / mean in-sample |y_t − y_{t−m}| (seasonal naive; lag 1 when short)
     WAPE   Σ |y − ŷ| / Σ |y|, in percent
     bias   Σ (ŷ − y) / Σ |y|, in percent; positive = over-forecast
+    RMSSE  sqrt(mean (y − ŷ)² / mean in-sample (y_t − y_{t−1})²), the M5 measure
 """
 
 from __future__ import annotations
@@ -43,6 +44,25 @@ def bias(actual: np.ndarray, forecast: np.ndarray) -> np.ndarray:
         num = np.where(ok, forecast - actual, 0.0).sum(axis=1)
         den = np.where(ok, np.abs(actual), 0.0).sum(axis=1)
         return np.where(den > 0, 100.0 * num / den, np.nan)
+
+
+def rmsse(actual: np.ndarray, forecast: np.ndarray, sq_scale: np.ndarray) -> np.ndarray:
+    """Root mean squared scaled error (M5): sqrt(mean (y − ŷ)² / mean in-sample (y_t − y_{t−1})²).
+
+    Squared errors reward forecasting the mean demand rate, so an intermittent series is not
+    judged best served by forecasting zero (which absolute errors favour)."""
+    ok = np.isfinite(actual) & np.isfinite(forecast)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mse = np.where(ok, (actual - forecast) ** 2, 0.0).sum(axis=1) / ok.sum(axis=1)
+        return np.where(sq_scale > 0, np.sqrt(mse / sq_scale), np.nan)
+
+
+def step_mse(values: np.ndarray) -> np.ndarray:
+    """Mean squared one-step change of each (right-aligned, NaN-padded) history."""
+    d = np.diff(values, axis=1)
+    ok = np.isfinite(d)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(ok, d * d, 0.0).sum(axis=1) / ok.sum(axis=1)
 
 
 def naive_scale(values: np.ndarray, m: int) -> np.ndarray:

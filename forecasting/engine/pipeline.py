@@ -13,30 +13,40 @@ Output: :class:`ForecastResult` with
     forecasts  series_id, step (1..H), forecast, lo80, hi80, lo95, hi95, model
     series     series_id, model, demand_class, history_class, n_obs, seasonal, smape, mase,
                wape, bias (backtest of the chosen model), reason (why this model / fallback)
-    errors     series_id, error — series that could not be forecast; the rest still are.
+    errors     series_id, error — series that could not be forecast; the rest still are
+    backtest   series_id, step, actual, forecast — the chosen model at the latest backtest
+               origin (for accuracy at aggregate levels and the global model's validation).
 
 Routes (each series takes exactly one):
     zero          no demand at all in the history → 0
-    new           fewer than ``min_fit`` points → mean level × family profile (or naive)
-    intermittent  ADI ≥ 1.32 → Croston / SBA / TSB, chosen by backtest MASE
-    short         smooth/erratic, under two seasons → family profile + SES/Theta combination
+    new           fewer than 3 points, or fewer than ``min_fit`` with a family profile →
+                  mean level × family profile (or the last value)
+    intermittent  ADI ≥ 1.32 → zero, Croston, SBA, TSB, SES or the history mean, whichever
+                  has the lowest backtest RMSSE (squared errors: forecasting zero does not
+                  win by default, as it does under absolute errors)
+    short         smooth/erratic, under two seasons → family profile + the combination of
+                  the members that can fit the series
     continuous    smooth/erratic, two seasons or more → own seasonality if significant
                   (seasonality.py: 90 % test, classical decomposition) + the combination of
-                  ``members`` (ensemble.py); with ``policy="select"`` instead the candidate
-                  (members, combination, Naïve2, seasonal naive) with the best backtest
-The smoothing routes fit strictly positive series on the log scale (``log_scale``) and give
-the mean (``point="mean"``, bias-adjusted back-transform) so that sums over territories and
-products are unbiased. All series of a route are fitted together (vectorised); the backtest
-reruns the same route on the history cut ``backtest_horizon`` periods earlier and gives the
-per-series sMAPE/MASE/WAPE/bias and the interval calibration (intervals.py). Every chosen
-forecast passes the guards (guards.py); a failing one is replaced by the route's fallback and
-the reason recorded.
+                  ``members`` (ensemble.default_members: both Theta forms, damped trend, SES,
+                  Theta and damped trend at the next calendar level); with
+                  ``policy="select"`` instead the candidate with the best backtest, with
+                  ``combine="validated"`` weights by forward selection on the backtest
+The season length sets the seasonality, the aggregation level and how much history is used
+(:func:`history_limit`). The smoothing routes fit strictly positive series on the log scale
+(``log_scale``) and give the mean (``point="mean"``, bias-adjusted back-transform: sums over
+territories and products are unbiased) or the median (``point="median"``: what per-series
+absolute and percentage errors reward). All series of a route are fitted together
+(vectorised); the backtest reruns the same route from ``backtest_origins`` earlier origins
+and gives the per-series sMAPE/MASE/WAPE/bias/RMSSE and the interval calibration per step
+(intervals.py). Every chosen forecast passes the guards (guards.py); a failing one is
+replaced by the route's fallback and the reason recorded.
 """
 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -52,7 +62,7 @@ from forecasting.engine.classify import (
     demand_stats,
     history_class,
 )
-from forecasting.engine.ensemble import combine, fit_member
+from forecasting.engine.ensemble import default_members, fit_member, member_pool
 from forecasting.engine.guards import check_forecasts
 from forecasting.engine.panel import Panel, panel_from_frame
 from forecasting.engine.seasonality import (
@@ -62,12 +72,15 @@ from forecasting.engine.seasonality import (
     seasonal_indices,
     seasonal_test,
 )
-from forecasting.engine.smoothing import left_align
+from forecasting.engine.selection import combine_votes, greedy_weights
+from forecasting.engine.smoothing import left_align, ses
 
-DEFAULT_MEMBERS = ("theta", "stm", "damped", "theta@3", "damped@3")
 SHORT_MEMBERS = ("ses", "stm", "theta")
 
+MIN_POINTS = 3  # fewer: the "new" route (family profile or the last value)
+
 FORECAST_COLUMNS = ["series_id", "step", "forecast", "lo80", "hi80", "lo95", "hi95", "model"]
+BACKTEST_COLUMNS = ["series_id", "step", "actual", "forecast"]
 SERIES_COLUMNS = [
     "series_id",
     "model",
@@ -85,18 +98,25 @@ SERIES_COLUMNS = [
 
 @dataclass(frozen=True)
 class EngineParams:
-    members: tuple[str, ...] = DEFAULT_MEMBERS  # combination members (continuous route)
-    short_members: tuple[str, ...] = SHORT_MEMBERS
-    combine: str = "mean"  # "mean" or "median" of the members
+    # combination members of the continuous and short routes; None:
+    # ensemble.default_members(season_length)
+    members: tuple[str, ...] | None = None
+    short_members: tuple[str, ...] | None = None
+    # "mean" / "median" of the members, or "validated": weights by forward selection over
+    # ensemble.member_pool on the rolling-origin backtest, starting from one vote for each
+    # member (selection.py; measured not to help on the development sets, bench/README.md)
+    combine: str = "mean"
+    selection_t: float = 2.0  # "validated": t statistic a change of weights must reach
     policy: str = "combine"  # "combine": always the combination; "select": best backtest
     selection_metric: str = "mase"  # backtest metric of the "select" policy
-    backtest_horizon: int | None = None  # default min(horizon, max(season_length, 6))
-    backtest_origins: int = 1
+    backtest_horizon: int | None = None  # default: the horizon
+    backtest_origins: int = 3
     min_fit: int = 6  # fewer observations: a "new" series
     min_seasons: int = 2  # full seasons needed to estimate a series' own seasonality
     nonnegative: bool = True
     max_growth: float = 5.0  # guard: no forecast above this multiple of the history's max
-    max_history: int | None = None  # keep only this many most recent periods
+    # keep only this many most recent periods; None: history_limit(season_length)
+    max_history: int | None = None
     season_test_z: float = Z_90
     log_scale: bool = True  # fit strictly positive series on the log scale
     point: str = "mean"  # log-scale forecasts back-transformed to the "mean" or the "median"
@@ -107,6 +127,9 @@ class ForecastResult:
     forecasts: pd.DataFrame
     series: pd.DataFrame
     errors: pd.DataFrame
+    # the most recent backtest origin of the chosen model: series_id, step, actual, forecast
+    # (series too short to backtest are absent), for accuracy at aggregate levels
+    backtest: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=BACKTEST_COLUMNS))
 
 
 @dataclass
@@ -121,6 +144,7 @@ class _RouteOut:
     fallback: str
     note: np.ndarray  # (n,) text about seasonality / profile
     seasonal: np.ndarray  # (n,) bool
+    members: tuple[str, ...] = ()  # candidates the combination is made of
 
     def add(self, name: str, point: np.ndarray, var: np.ndarray, log: np.ndarray | None = None):
         self.points[name] = point
@@ -135,6 +159,8 @@ class _Context:
     params: EngineParams
     profiles: np.ndarray  # (n, m) group profile per series, NaN rows where none
     profile_note: np.ndarray  # (n,) text naming the group
+    members: tuple[str, ...] = ()
+    short_members: tuple[str, ...] = ()
 
 
 def _new_out(n: int, default: str, fallback: str) -> _RouteOut:
@@ -148,7 +174,7 @@ def _route_continuous(values, start, end_period, phase, ctx: _Context, rows) -> 
     m, h, p = ctx.m, ctx.horizon, ctx.params
     use = seasonal_test(values, m, z=p.season_test_z, phase=phase)
     season = build_season(values, phase, end_period, m, h, use=use)
-    out = _ensemble(values, start, season, p.members, ctx)
+    out = _ensemble(values, start, season, ctx.members, ctx)
     out.note = np.where(
         season.seasonal, f"seasonal: own indices (lag-{m} ACF test)", "no seasonality detected"
     ).astype(object)
@@ -156,12 +182,12 @@ def _route_continuous(values, start, end_period, phase, ctx: _Context, rows) -> 
 
 
 def _route_short(values, start, end_period, phase, ctx: _Context, rows) -> _RouteOut:
-    m, h, p = ctx.m, ctx.horizon, ctx.params
+    m, h = ctx.m, ctx.horizon
     prof = ctx.profiles[rows]
     season = build_season(
         values, phase, end_period, m, h, use=np.zeros(len(values), bool), profiles=prof
     )
-    out = _ensemble(values, start, season, p.short_members, ctx)
+    out = _ensemble(values, start, season, ctx.short_members, ctx)
     out.note = np.where(
         np.isfinite(prof).all(axis=1),
         "short history: seasonality from the " + ctx.profile_note[rows] + " profile",
@@ -174,7 +200,8 @@ def _ensemble(values, start, season: Season, members, ctx: _Context) -> _RouteOu
     """Fit the members to the seasonally adjusted history — on the log scale for series that
     are strictly positive (``log_scale``): the squared errors are then relative errors, the
     natural loss when series of every size are judged by percentage accuracy, and trends and
-    bands become multiplicative — and combine them."""
+    bands become multiplicative. The combination is formed later, once the backtest has
+    said how much each member weighs."""
     h, p = ctx.horizon, ctx.params
     n = len(values)
     x = season.adjust(values)
@@ -184,9 +211,8 @@ def _ensemble(values, start, season: Season, members, ctx: _Context) -> _RouteOu
         z = np.where(log[:, None], np.log(np.where(log[:, None], x, 1.0)), x)
         z = np.where(np.isfinite(x), z, np.nan)
     out = _new_out(n, "combination", "naive2")
-    points, variances = [], []
     for name in members:
-        fit = fit_member(name, z, start, h)
+        fit = fit_member(name, z, start, h, ctx.m)
         var = fit.sigma2[:, None] * fit.growth
         # exp of a log-scale forecast is the median; the lognormal mean adds half the noise
         # variance, so that forecasts summed over territories and products are not biased low
@@ -196,9 +222,7 @@ def _ensemble(values, start, season: Season, members, ctx: _Context) -> _RouteOu
         # a demand-scale variance follows the seasonal factor; a log-scale one is unchanged
         var = np.where(log[:, None], var, var * season.mult_out**2)
         out.add(name, pt, var, log)
-        points.append(pt)
-        variances.append(var)
-    out.add("combination", *combine(points, variances, p.combine), log)
+    out.members = tuple(members)
     n2p, n2v = baselines.naive(x, h)
     out.add("naive2", season.restore(n2p), n2v * season.mult_out**2)
     out.add("seasonal_naive", *baselines.seasonal_naive(values, h, ctx.m))
@@ -206,14 +230,23 @@ def _ensemble(values, start, season: Season, members, ctx: _Context) -> _RouteOu
     return out
 
 
+INTERMITTENT_CANDIDATES = ("zero", "croston", "sba", "tsb", "ses", "mean")
+
+
 def _route_intermittent(values, start, end_period, phase, ctx: _Context, rows) -> _RouteOut:
+    """The Croston family, and the smooth alternatives judged on the same footing: no demand
+    at all, simple exponential smoothing of the demand itself, the history's mean."""
     h = ctx.horizon
     xl, length = left_align(values, start)
     out = _new_out(len(values), "sba", "mean")
+    zero = np.zeros((len(values), h))
+    _, msq = baselines.naive(values, 1)
+    out.add("zero", zero, np.repeat(msq, h, axis=1))
     for name, fit in (
         ("croston", intermittent.croston(xl, length, h)),
         ("sba", intermittent.croston(xl, length, h, sba=True)),
         ("tsb", intermittent.tsb(xl, length, h)),
+        ("ses", ses(xl, length, h)),
     ):
         out.add(name, fit.forecast, fit.sigma2[:, None] * fit.growth)
     out.add("mean", *baselines.history_mean(values, h))
@@ -293,7 +326,8 @@ def forecast_frame(
     if season_length < 1:
         raise ValueError("season_length must be at least 1")
     params = params or EngineParams()
-    panel, errors = panel_from_frame(history, max_history=params.max_history)
+    limit = params.max_history or history_limit(season_length)
+    panel, errors = panel_from_frame(history, max_history=limit)
     result = forecast_panel(
         panel,
         horizon=horizon,
@@ -306,6 +340,13 @@ def forecast_frame(
         extra = pd.DataFrame({"series_id": list(errors), "error": list(errors.values())})
         result.errors = pd.concat([extra, result.errors], ignore_index=True)
     return result
+
+
+def history_limit(season_length: int) -> int:
+    """Periods of history the models see: ten seasons, at least 200 periods. Older data
+    rarely describes the next periods and costs time in every recursion (M4 weekly
+    histories run to 2,600 weeks; their last ten years forecast better, bench/README.md)."""
+    return max(10 * season_length, 200)
 
 
 def seasonal_profiles(
@@ -383,31 +424,47 @@ def forecast_panel(
         if prof is not None and len(prof) == m:
             profiles[i] = np.asarray(prof, dtype=float)
             profile_note[i] = f"group {g}"
-    ctx = _Context(h, m, params, profiles, profile_note)
+    chosen = params.members or default_members(m)
+    fitted = member_pool(m) if params.combine == "validated" else chosen
+    ctx = _Context(
+        h,
+        m,
+        params,
+        profiles,
+        profile_note,
+        members=fitted,
+        short_members=params.short_members or fitted,
+    )
 
     route = np.full(n, "continuous", dtype=object)
     sparse = np.isin(demand, [INTERMITTENT, LUMPY])
     route[(hist == SHORT) & ~sparse] = "short"
     route[sparse] = "intermittent"
-    route[length < params.min_fit] = "new"
+    # fewer than min_fit points: the family profile at the mean level where the family has
+    # one; otherwise the short route's members that can fit so few points (3 at least)
+    has_profile = np.isfinite(profiles).all(axis=1) & (m >= 2)
+    route[(length < MIN_POINTS) | ((length < params.min_fit) & has_profile)] = "new"
     route[demand == ZERO] = "zero"
     phase = panel.phase(m) if m >= 2 else np.zeros(values.shape, dtype=int)
-    bt_h = params.backtest_horizon or min(h, max(m, 6))
+    bt_h = params.backtest_horizon or h
 
-    acc = _Accumulator(n, h)
+    acc = _Accumulator(n, h, bt_h)
     for name, fn in ROUTES.items():
         rows = np.flatnonzero(route == name)
         if len(rows):
             _forecast_route(name, fn, panel, phase, rows, ctx, bt_h, demand, acc)
 
     done = acc.model != ""
-    k80, k95 = intervals.calibrated_quantiles(np.concatenate(acc.z) if acc.z else np.zeros(0))
+    k80, k95 = _band_multipliers(acc, route, h)
+    # few points: parameter uncertainty the in-sample spread does not show (Student's t)
+    t80, t95 = intervals.small_sample_quantiles(length)
+    k80, k95 = np.maximum(k80, t80[:, None]), np.maximum(k95, t95[:, None])
     bands = intervals.bands(
         acc.point[done],
         acc.sd[done],
         acc.log[done],
-        k80=k80,
-        k95=k95,
+        k80=k80[done],
+        k95=k95[done],
         nonnegative=params.nonnegative,
     )
     if params.nonnegative:
@@ -442,7 +499,40 @@ def forecast_panel(
             "error": pd.Series(list(acc.failed.values()), dtype=object),
         }
     )
-    return ForecastResult(forecasts, series, errors)
+    bt_rows = done & np.isfinite(acc.bt_actual).any(axis=1)
+    bt_h = acc.bt_actual.shape[1]
+    backtest = pd.DataFrame(
+        {
+            "series_id": np.repeat(panel.ids[bt_rows], bt_h),
+            "step": np.tile(np.arange(1, bt_h + 1), int(bt_rows.sum())),
+            "actual": acc.bt_actual[bt_rows].ravel(),
+            "forecast": acc.bt_forecast[bt_rows].ravel(),
+        }
+    )
+    backtest = backtest[np.isfinite(backtest["actual"]) & np.isfinite(backtest["forecast"])]
+    return ForecastResult(forecasts, series, errors, backtest.reset_index(drop=True))
+
+
+def _band_multipliers(acc: _Accumulator, route: np.ndarray, h: int):
+    """Per series and step: the 80 % and 95 % multipliers of the forecast's sd, calibrated
+    on the backtest errors of its own route (all routes pooled where a route has too few)."""
+    pooled = [z for zs in acc.z.values() for z in zs]
+    base80, base95 = intervals.calibrated_steps(_stack_z(pooled), h)
+    k80 = np.repeat(base80[None, :], acc.n, axis=0)
+    k95 = np.repeat(base95[None, :], acc.n, axis=0)
+    for name, zs in acc.z.items():
+        r80, r95 = intervals.calibrated_steps(_stack_z(zs), h, default=(base80, base95))
+        rows = route == name
+        k80[rows], k95[rows] = r80, r95
+    return k80, k95
+
+
+def _stack_z(parts: list[np.ndarray]) -> np.ndarray:
+    if not parts:
+        return np.zeros((0, 1))
+    width = max(p.shape[1] for p in parts)
+    padded = [np.pad(p, ((0, 0), (0, width - p.shape[1])), constant_values=np.nan) for p in parts]
+    return np.concatenate(padded, axis=0)
 
 
 @dataclass
@@ -451,8 +541,11 @@ class _Accumulator:
 
     n: int
     h: int
+    bt_h: int = 1
 
     def __post_init__(self) -> None:
+        self.bt_actual = np.full((self.n, self.bt_h), np.nan)
+        self.bt_forecast = np.full((self.n, self.bt_h), np.nan)
         self.point = np.full((self.n, self.h), np.nan)
         self.sd = np.full((self.n, self.h), np.nan)
         self.log = np.zeros(self.n, bool)
@@ -461,7 +554,52 @@ class _Accumulator:
         self.seasonal = np.zeros(self.n, bool)
         self.scores = {k: np.full(self.n, np.nan) for k in ("smape", "mase", "wape", "bias")}
         self.failed: dict[object, str] = {}
-        self.z: list[np.ndarray] = []
+        self.z: dict[str, list[np.ndarray]] = {}  # route -> standardised backtest errors
+
+
+@dataclass
+class _Backtest:
+    """Rolling-origin backtest of one route: origin k forecasts from ``h + k·step`` periods
+    before the end. Arrays are (n, K, h) — NaN where the origin leaves the series too short."""
+
+    actual: np.ndarray
+    scale: np.ndarray  # (n, K) mean absolute seasonal-naive change before the origin (MASE)
+    sq_scale: np.ndarray  # (n, K) mean squared one-step change before the origin (RMSSE)
+    points: dict[str, np.ndarray]
+    sd: dict[str, np.ndarray]
+    log: dict[str, np.ndarray]  # (n, K) bool
+
+    def add(self, name: str, point: np.ndarray, sd: np.ndarray, log: np.ndarray) -> None:
+        self.points[name], self.sd[name], self.log[name] = point, sd, log
+
+    def scores(self, name: str) -> dict[str, np.ndarray]:
+        """Per series, averaged over its origins: sMAPE, MASE, WAPE, bias, RMSSE."""
+        a, f = self.actual, self.points[name]
+        n, k, h = a.shape
+        a2, f2 = a.reshape(n * k, h), f.reshape(n * k, h)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            per = {
+                "smape": metrics.smape(a2, f2),
+                "mase": metrics.mase(a2, f2, self.scale.ravel()),
+                "wape": metrics.wape(a2, f2),
+                "bias": metrics.bias(a2, f2),
+                "rmsse": metrics.rmsse(a2, f2, self.sq_scale.ravel()),
+            }
+        out = {}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            for key, v in per.items():
+                out[key] = np.nanmean(v.reshape(n, k), axis=1)
+        return out
+
+    def z_scores(self, name: str, rows: np.ndarray) -> np.ndarray:
+        """Standardised errors of ``name`` for ``rows``: (rows × origins, h)."""
+        n, k, h = self.actual.shape
+        a = self.actual[rows].reshape(-1, h)
+        f = self.points[name][rows].reshape(-1, h)
+        sd = self.sd[name][rows].reshape(-1, h)
+        lg = self.log[name][rows].reshape(-1)
+        return intervals.z_scores(a, f, sd, lg)
 
 
 def _forecast_route(name, fn, panel: Panel, phase, rows, ctx: _Context, bt_h, demand, acc) -> None:
@@ -473,8 +611,13 @@ def _forecast_route(name, fn, panel: Panel, phase, rows, ctx: _Context, bt_h, de
     rows = np.array([r for r in rows if r not in bad], dtype=int)
     if not len(rows):
         return
-    bt_scores, bt_cache = _backtest(fn, panel, phase, rows, ctx, bt_h)
-    choice, why = _choose(name, full, bt_scores, params, rows, demand, panel.values)
+    bt = _backtest(fn, panel, phase, rows, ctx, bt_h)
+    combo_note = ""
+    if full.members:
+        combo_note = _add_combination(full, bt, params, ctx.m)
+    choice, why = _choose(name, full, bt, params, rows, demand, panel.values)
+    if combo_note:
+        why = np.array([w.replace("{combination}", combo_note) for w in why], dtype=object)
     pick = np.arange(len(rows))
     point = np.stack([full.points[c][j] for j, c in zip(pick, choice)])
     var = np.stack([full.variances[c][j] for j, c in zip(pick, choice)])
@@ -505,22 +648,85 @@ def _forecast_route(name, fn, panel: Panel, phase, rows, ctx: _Context, bt_h, de
     for j in np.flatnonzero(~failed & (guard_reason != "")):
         why[j] = f"{why[j]}; {guard_reason[j]}"
 
-    for j, r in enumerate(rows):
-        sc = bt_scores.get(choice[j])
-        if sc is not None:
-            for k in acc.scores:
-                acc.scores[k][r] = sc[k][j]
     for c in set(choice):
-        if c in bt_cache:
-            sel = np.flatnonzero(choice == c)
-            a, f, s, lg = bt_cache[c]
-            acc.z.append(intervals.z_scores(a[sel], f[sel], s[sel], lg[sel]).ravel())
+        if c not in bt.points:
+            continue
+        sel = np.flatnonzero(choice == c)
+        sc = bt.scores(c)
+        for k in acc.scores:
+            acc.scores[k][rows[sel]] = sc[k][sel]
+        z = bt.z_scores(c, sel)
+        acc.z.setdefault(name, []).append(z[np.isfinite(z).any(axis=1)])
+        acc.bt_actual[rows[sel]] = bt.actual[sel, 0]
+        acc.bt_forecast[rows[sel]] = bt.points[c][sel, 0]
     acc.point[rows] = point
     acc.sd[rows] = np.sqrt(np.maximum(var, 0.0))
     acc.log[rows] = log
     acc.model[rows] = choice
     acc.reason[rows] = [w if not t else f"{w}; {t}" for w, t in zip(why, full.note)]
     acc.seasonal[rows] = full.seasonal
+
+
+def _add_combination(full: _RouteOut, bt: _Backtest, params: EngineParams, m: int) -> str:
+    """Add the "combination" candidate to the forecasts and the backtest; return its text.
+
+    A series too short for every weighted member gets the mean of those that did fit."""
+    members = [k for k in full.members if k in full.points]
+    tested = all(k in bt.points for k in members)
+    chosen = [k for k in (params.members or default_members(m)) if k in members] or members
+    if params.combine == "validated" and tested:
+        weights, info = greedy_weights(
+            {k: bt.points[k] for k in members},
+            bt.actual,
+            bt.scale,
+            {k: 1.0 for k in chosen},
+            min_t=params.selection_t,
+        )
+        ranked = sorted(weights.items(), key=lambda x: -x[1])
+        note = "weighted mean of " + ", ".join(f"{k} {w:.2f}" for k, w in ranked)
+        if info["series"]:
+            note += (
+                f" (weights from the rolling-origin backtest of {info['series']} series: "
+                f"scaled error {info['prior_error']:.3f} → {info['error']:.3f})"
+            )
+    else:
+        weights = {k: 1.0 / len(chosen) for k in chosen}
+        how = "median" if params.combine == "median" else "mean"
+        note = f"{how} of " + ", ".join(chosen)
+    every = {k: 1.0 for k in members}
+    log = full.logvar[members[0]]
+
+    def mix(points: dict[str, np.ndarray]) -> np.ndarray:
+        if params.combine == "median":
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                out = np.nanmedian(np.stack([points[k] for k in weights]), axis=0)
+        else:
+            out = combine_votes(points, weights)
+        return np.where(np.isfinite(out), out, combine_votes(points, every))
+
+    def mix_var(variances: dict[str, np.ndarray], points: dict[str, np.ndarray], lg) -> np.ndarray:
+        """The members' mean variance plus their disagreement (the variance of a mixture),
+        on the scale each row was fitted on."""
+        within = combine_votes(variances, weights)
+        within = np.where(np.isfinite(within), within, combine_votes(variances, every))
+        used = [k for k in weights if np.isfinite(points[k]).any()]
+        with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            stack = np.stack([points[k] for k in used]) if used else None
+            if stack is None or len(used) < 2:
+                return within
+            lg = lg.reshape(lg.shape + (1,) * (stack.ndim - 1 - lg.ndim))
+            scaled = np.where(lg, np.log(np.maximum(stack, 1e-12)), stack)
+            between = np.nan_to_num(np.nanvar(scaled, axis=0))
+        return within + between
+
+    full.add("combination", mix(full.points), mix_var(full.variances, full.points, log), log)
+    if tested:
+        bt_log = bt.log[members[0]]
+        bt_var = mix_var({k: bt.sd[k] ** 2 for k in members}, bt.points, bt_log)
+        bt.add("combination", mix(bt.points), np.sqrt(bt_var), bt_log)
+    return note
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -590,103 +796,94 @@ def _concat(parts: list[_RouteOut]) -> _RouteOut:
         first.fallback,
         np.concatenate([p.note for p in parts]),
         np.concatenate([p.seasonal for p in parts]),
+        first.members,
     )
 
 
-def _backtest(fn, panel: Panel, phase, rows, ctx: _Context, bt_h: int):
-    """Scores per candidate (averaged over origins) and the first origin's errors for
-    interval calibration. Series too short to leave ``min_fit`` points are not scored."""
+def _backtest(fn, panel: Panel, phase, rows, ctx: _Context, bt_h: int) -> _Backtest:
+    """Rerun the route from ``backtest_origins`` earlier origins, ``bt_h // 2`` apart.
+
+    A series is scored at an origin only where the history before it keeps ``min_fit``
+    points (and at least 3). A failing route at an origin only leaves that origin unscored.
+    """
     p = ctx.params
-    n = len(rows)
+    n, k = len(rows), max(1, p.backtest_origins)
     step = max(1, bt_h // 2)
-    sums: dict[str, dict[str, np.ndarray]] = {}
-    counts: dict[str, np.ndarray] = {}
-    cache: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
+    w = panel.width
+    actual = np.full((n, k, bt_h), np.nan)
+    scale = np.full((n, k), np.nan)
+    sq_scale = np.full((n, k), np.nan)
+    bt = _Backtest(actual, scale, sq_scale, {}, {}, {})
     bt_ctx = replace(ctx, horizon=bt_h)
-    for o in range(p.backtest_origins):
+    for o in range(k):
         cut = bt_h + o * step
-        eligible = panel.length[rows] - cut >= max(p.min_fit, 2)
+        eligible = panel.length[rows] - cut >= max(p.min_fit, 3)
         if not eligible.any():
             break
         sub = rows[eligible]
         try:
             out = fn(*_slice_inputs(panel, phase, sub, cut), bt_ctx, sub)
-        except Exception:  # noqa: BLE001 - a failed backtest only leaves the scores empty
+        except Exception:  # noqa: BLE001 - a failed origin only leaves its scores empty
             continue
-        w = panel.width
-        actual = panel.values[sub][:, w - cut : w - cut + bt_h]
-        scale = metrics.naive_scale(panel.values[sub][:, : w - cut], ctx.m)
+        before = panel.values[sub][:, : w - cut]
+        actual[eligible, o] = panel.values[sub][:, w - cut : w - cut + bt_h]
+        scale[eligible, o] = metrics.naive_scale(before, ctx.m)
+        sq_scale[eligible, o] = metrics.step_mse(before)
         for name, fc in out.points.items():
             fc = np.maximum(fc, 0.0) if p.nonnegative else fc
-            s = {
-                "smape": metrics.smape(actual, fc),
-                "mase": metrics.mase(actual, fc, scale),
-                "wape": metrics.wape(actual, fc),
-                "bias": metrics.bias(actual, fc),
-            }
-            acc = sums.setdefault(name, {k: np.zeros(n) for k in s})
-            cnt = counts.setdefault(name, np.zeros(n))
-            for k, v in s.items():
-                acc[k][eligible] += np.nan_to_num(v, nan=0.0)
-            cnt[eligible] += 1
-            if o == 0:
-                a = np.full((n, bt_h), np.nan)
-                f = np.full((n, bt_h), np.nan)
-                sdv = np.full((n, bt_h), np.nan)
-                a[eligible], f[eligible] = actual, fc
-                sdv[eligible] = np.sqrt(np.maximum(out.variances[name], 0.0))
-                lg = np.zeros(n, bool)
-                lg[eligible] = out.logvar[name]
-                cache[name] = (a, f, sdv, lg)
-    scores = {}
-    for name, acc in sums.items():
-        with np.errstate(invalid="ignore", divide="ignore"):
-            scores[name] = {
-                k: np.where(counts[name] > 0, v / counts[name], np.nan) for k, v in acc.items()
-            }
-    return scores, cache
+            if name not in bt.points:
+                bt.add(
+                    name,
+                    np.full((n, k, bt_h), np.nan),
+                    np.full((n, k, bt_h), np.nan),
+                    np.zeros((n, k), bool),
+                )
+            bt.points[name][eligible, o] = fc
+            bt.sd[name][eligible, o] = np.sqrt(np.maximum(out.variances[name], 0.0))
+            bt.log[name][eligible, o] = out.logvar[name]
+    return bt
 
 
-def _choose(route: str, full: _RouteOut, bt_scores, params: EngineParams, rows, demand, values):
+def _best(bt: _Backtest, names: list[str], metric: str):
+    """Per series: index of the candidate with the lowest backtest ``metric`` (and the
+    table), or -1 where none was scored."""
+    table = np.stack([bt.scores(k)[metric] for k in names], axis=1)
+    has = np.isfinite(table).any(axis=1)
+    best = np.argmin(np.where(np.isfinite(table), table, np.inf), axis=1)
+    return np.where(has, best, -1), table
+
+
+def _choose(route: str, full: _RouteOut, bt: _Backtest, params: EngineParams, rows, demand, values):
     n = len(rows)
     choice = np.full(n, full.default, dtype=object)
     why = np.full(n, "", dtype=object)
     metric = params.selection_metric
     if route == "continuous" or route == "short":
-        members = params.members if route == "continuous" else params.short_members
-        desc = (
-            f"mean of {', '.join(members)}"
-            if params.combine == "mean"
-            else f"median of {', '.join(members)}"
-        )
-        if params.policy == "select" and bt_scores:
-            names = [k for k in full.points if k in bt_scores]
-            table = np.stack([bt_scores[k][metric] for k in names], axis=1)
-            has = np.isfinite(table).any(axis=1)
-            best = np.argmin(np.where(np.isfinite(table), table, np.inf), axis=1)
+        if params.policy == "select":
+            names = [k for k in full.points if k in bt.points]
+            best, table = _best(bt, names, metric)
             for j in range(n):
-                if has[j]:
+                if best[j] >= 0:
                     choice[j] = names[best[j]]
                     why[j] = (
-                        f"lowest backtest {metric.upper()} ({table[j, best[j]]:.3g}) among {len(names)} candidates"
+                        f"lowest backtest {metric.upper()} ({table[j, best[j]]:.3g}) "
+                        f"among {len(names)} candidates"
                     )
                 else:
-                    why[j] = f"combination ({desc}): history too short to backtest"
+                    why[j] = "{combination}: history too short to backtest"
         else:
-            why[:] = f"combination ({desc}), the always-combine policy"
+            why[:] = "{combination}"
     elif route == "intermittent":
         adi, cv2 = demand_stats(values[rows])
-        names = [k for k in ("croston", "sba", "tsb") if k in bt_scores]
-        if names:
-            table = np.stack([bt_scores[k]["mase"] for k in names], axis=1)
-            has = np.isfinite(table).any(axis=1)
-            best = np.argmin(np.where(np.isfinite(table), table, np.inf), axis=1)
+        names = [k for k in INTERMITTENT_CANDIDATES if k in bt.points]
+        best, table = _best(bt, names, "rmsse") if names else (np.full(n, -1), None)
         for j in range(n):
             cls = f"{demand[rows[j]]} demand (ADI {adi[j]:.2f}, CV² {cv2[j]:.2f})"
-            if names and has[j]:
+            if best[j] >= 0:
                 choice[j] = names[best[j]]
                 why[j] = (
-                    f"{cls}: lowest backtest MASE ({table[j, best[j]]:.3g}) in the Croston family"
+                    f"{cls}: lowest backtest RMSSE ({table[j, best[j]]:.3g}) among "
+                    + ", ".join(names)
                 )
             else:
                 why[j] = f"{cls}: SBA (history too short to backtest)"

@@ -13,7 +13,8 @@ where ``level`` is simple exponential smoothing of the data. The regression term
 on the data only, so they are computed once per series; alpha and theta come from a grid run
 for all series together, and the initial level — the one parameter the errors depend on
 linearly — is solved by least squares for every grid point (no optimiser, see smoothing.py).
-Errors of the first three periods are left out of the fit as in the reference implementation.
+Errors of the first three periods are left out of the fit as in the reference implementation
+(fewer for series of three or four points, which keep two errors to fit).
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ def theta(
     end_level = np.zeros((n, g))
     s_ee = np.zeros((n, g))
     s_ec = np.zeros((n, g))
+    skip = np.clip(length - 2, 1, SKIP)[:, None]  # short series keep two errors to fit
     ends = [np.flatnonzero(length - 1 == t) for t in range(width)]
     for r in ends[0]:
         end_level[r] = level[r]
@@ -87,17 +89,16 @@ def theta(
             k2 = w * (1 - q * (1 - a)) / a
             mu = level + an[:, i - 1 : i] * k1 + bn[:, i - 1 : i] * k2
             xi = x[:, i : i + 1]
-            if i >= SKIP:
-                e = np.where((i < length)[:, None], xi - mu, 0.0)
-                s_ee += e * e
-                s_ec += e * q
+            e = np.where(((i < length)[:, None]) & (i >= skip), xi - mu, 0.0)
+            s_ee += e * e
+            s_ec += e * q
             level = a * xi + (1 - a) * level
             if len(ends[i]):
                 end_level[ends[i]] = level[ends[i]]
-        # sum over SKIP <= i < L of (1-a)^(2i)
+        # sum over skip <= i < L of (1-a)^(2i)
         q2 = (1 - a) ** 2
-        top = np.maximum(length[:, None], SKIP)
-        s_cc = (q2**SKIP - q2**top) / (1 - q2)
+        top = np.maximum(length[:, None], skip)
+        s_cc = (q2**skip - q2**top) / (1 - q2)
         y0 = x[:, :1]
         l0 = (s_ec + RIDGE * y0) / (s_cc + RIDGE)
         sse = s_ee - 2 * l0 * s_ec + l0 * l0 * s_cc
@@ -122,5 +123,5 @@ def theta(
                 av = new_mean - bv * (i + 2) / 2
             mv = new_mean
             i = i + 1
-    sigma2 = np.maximum(sse[r, best], 0) / np.maximum(length - SKIP - 1, 1)
+    sigma2 = np.maximum(sse[r, best], 0) / np.maximum(length - skip[:, 0] - 1, 1)
     return Fit(fc, sigma2, flat_variance(alpha, horizon), {"alpha": alpha, "theta": th})

@@ -64,8 +64,9 @@ def test_intermittent_series_gets_a_croston_family_model():
     result = run({"spares": values})
     row = info(result, "spares")
     assert row["demand_class"] in ("intermittent", "lumpy")
-    assert row["model"] in ("croston", "sba", "tsb")
-    assert "ADI" in row["reason"]
+    # chosen by backtest RMSSE among the Croston family and the smooth alternatives
+    assert row["model"] in ("zero", "croston", "sba", "tsb", "ses", "mean")
+    assert "ADI" in row["reason"] and "lowest backtest RMSSE" in row["reason"]
     # a demand rate: positive, below the typical size of one order
     assert 0 < points(result, "spares")[0] < values[values > 0].mean()
 
@@ -105,12 +106,21 @@ def test_new_series_borrows_the_family_profile_with_the_reason():
     assert 0.4 * SEASON.mean() < fc.mean() < 0.6 * SEASON.mean()
 
 
-def test_new_series_without_profile_falls_back_to_naive():
-    result = run({"lonely": [5.0, 7.0, 6.0]})
+def test_two_points_without_profile_fall_back_to_naive():
+    result = run({"lonely": [5.0, 7.0]})
     row = info(result, "lonely")
     assert row["model"] == "naive"
     assert "without a family profile" in row["reason"]
-    np.testing.assert_allclose(points(result, "lonely"), 6.0)
+    np.testing.assert_allclose(points(result, "lonely"), 7.0)
+
+
+def test_three_point_series_without_profile_gets_the_members_that_fit():
+    result = run({"flat": [6.0, 6.0, 6.0], "rising": [10.0, 20.0, 30.0]}, horizon=3)
+    assert info(result, "flat")["model"] == "combination"
+    np.testing.assert_allclose(points(result, "flat"), 6.0, rtol=1e-4)
+    # a clear rise keeps rising, no faster than its own steps of 10
+    rising = points(result, "rising")
+    assert (np.diff(rising) > 0).all() and 30.0 < rising[0] < 40.0 and rising[-1] < 60.0
 
 
 def test_short_series_uses_family_profile_for_seasonality():
@@ -229,3 +239,74 @@ def test_demand_classes():
 def test_any_horizon(horizon):
     fc = run({"a": np.tile(SEASON, 3)}, horizon=horizon).forecasts
     assert len(fc) == horizon
+
+
+def test_level_shift_is_followed_to_the_new_level():
+    rng = np.random.default_rng(11)
+    values = np.r_[np.full(30, 100.0), np.full(12, 200.0)] + rng.normal(0, 2, 42)
+    fc = points(run({"shift": values}, horizon=6), "shift")
+    np.testing.assert_allclose(fc, 200.0, rtol=0.08)
+
+
+def test_one_outlier_does_not_carry_into_the_forecast():
+    rng = np.random.default_rng(12)
+    values = 100 + rng.normal(0, 3, 40)
+    values[30] = 1000.0  # a one-off order ten months ago
+    fc = points(run({"spike": values}, horizon=6), "spike")
+    assert (fc < 130).all() and (fc > 85).all()
+
+
+@pytest.mark.parametrize("m, periods", [(4, 16), (52, 156), (7, 35)])
+def test_pure_seasonal_series_repeats_at_other_frequencies(m, periods):
+    season = 100 + 40 * np.sin(2 * np.pi * np.arange(m) / m) + (np.arange(m) % 3) * 5
+    history = pd.DataFrame(
+        {"series_id": "s", "period": np.arange(periods), "value": np.tile(season, periods // m)}
+    )
+    fc = forecast_frame(history, horizon=m, season_length=m).forecasts["forecast"].to_numpy()
+    np.testing.assert_allclose(fc, np.roll(season, -(periods % m)), rtol=0.03)
+
+
+def test_yearly_trend_of_a_handful_of_points_is_extrapolated():
+    history = pd.DataFrame(
+        {"series_id": "y", "period": np.arange(2018, 2024), "value": 50.0 + 10 * np.arange(6)}
+    )
+    fc = forecast_frame(history, horizon=3, season_length=1).forecasts["forecast"].to_numpy()
+    # six points: the trend continues, but damped between the last value (100) and the
+    # straight line (110, 120, 130), as the Theta forms and SES in the mean do
+    assert (np.diff(fc) > 0).all()
+    assert (fc > 100.0).all() and (fc <= np.array([110.0, 120.0, 130.0]) + 1e-6).all()
+    assert fc[-1] > 115.0
+
+
+def test_bands_cover_new_draws_at_their_nominal_rates():
+    # 300 series of white noise around different levels: the calibrated 80 % / 95 % bands
+    # should hold about 80 % / 95 % of fresh draws from the same processes
+    rng = np.random.default_rng(13)
+    levels = rng.uniform(50, 500, 300)
+    noise = rng.normal(0, 1, (300, 54)) * (0.1 * levels[:, None])
+    data = levels[:, None] + noise
+    history = pd.DataFrame(
+        {
+            "series_id": np.repeat(np.arange(300), 48),
+            "period": np.tile(np.arange(48), 300),
+            "value": data[:, :48].ravel(),
+        }
+    )
+    fc = forecast_frame(history, horizon=6, season_length=12).forecasts
+    actual = data[:, 48:].ravel()
+    inside80 = ((actual >= fc["lo80"]) & (actual <= fc["hi80"])).mean()
+    inside95 = ((actual >= fc["lo95"]) & (actual <= fc["hi95"])).mean()
+    assert 0.74 <= inside80 <= 0.88 and 0.90 <= inside95 <= 0.99
+
+
+def test_intermittent_choice_follows_the_demand_rate():
+    rng = np.random.default_rng(14)
+    steady = np.where(rng.random(48) < 0.3, 5.0, 0.0)  # rate 1.5 a month
+    dying = np.r_[np.where(rng.random(30) < 0.4, 6.0, 0.0), np.zeros(18)]
+    dying[:2] = [6.0, 0.0]
+    result = run({"steady": steady, "dying": dying}, horizon=6)
+    # a steady rate is forecast near it; an item that stopped selling near zero
+    assert 0.8 < points(result, "steady").mean() < 2.5
+    assert points(result, "dying").mean() < 0.6
+    for sid in ("steady", "dying"):
+        assert "lowest backtest RMSSE" in info(result, sid)["reason"]

@@ -207,3 +207,70 @@ def test_management_command_is_thin_and_needs_no_database(tmp_path):
             str(out),
             "--quiet",
         )
+
+
+def _dated_csv(freq: str, periods: int, n_series: int = 2) -> str:
+    rng = np.random.default_rng(4)
+    dates = pd.date_range("2015-01-01", periods=periods, freq=freq)
+    rows = [
+        f"S{s},{d.date().isoformat()},{100 + 10 * s + rng.normal(0, 3):.3f}"
+        for s in range(n_series)
+        for d in dates
+    ]
+    return "series_id,date,value\n" + "\n".join(rows) + "\n"
+
+
+def run_freq(tmp_path: Path, text: str, *extra: str) -> tuple[int, str, Path]:
+    path = write(tmp_path, text)
+    out = tmp_path / "out.csv"
+    err = io.StringIO()
+    parser = __import__("argparse").ArgumentParser()
+    file_forecast.add_arguments(parser)
+    args = [str(path), "--horizon", "4", "--output", str(out), "--quiet", "--workers", "1"]
+    code = file_forecast.run(vars(parser.parse_args([*args, *extra])), stderr=err)
+    return code, err.getvalue(), out
+
+
+@pytest.mark.parametrize(
+    "freq, name, season, periods",
+    [
+        ("YS", "yearly", 1, 9),
+        ("QS", "quarterly", 4, 20),
+        ("MS", "monthly", 12, 30),
+        ("W-MON", "weekly", 52, 120),
+        ("D", "daily", 7, 60),
+    ],
+)
+def test_frequency_is_inferred_from_the_dates_and_said(tmp_path, freq, name, season, periods):
+    code, err, out = run_freq(tmp_path, _dated_csv(freq, periods))
+    assert code == 0, err
+    assert f"frequency: {name} (inferred from the dates), season length {season}" in err
+    fc = pd.read_csv(out)
+    assert len(fc) == 2 * 4 and np.isfinite(fc["forecast"]).all()
+
+
+def test_dates_become_periods_at_each_frequency():
+    def periods(dates: list[str]) -> list[int]:
+        d = pd.Series(pd.to_datetime(dates))
+        return list(file_forecast.date_ordinals(d, np.array(["a"] * len(dates))))
+
+    assert periods(["2020-01-01", "2021-01-01", "2022-01-01"]) == [2020, 2021, 2022]
+    assert periods(["2020-10-01", "2021-01-01", "2021-04-01"]) == [2020 * 4 + 3, 2021 * 4, 2021 * 4 + 1]
+    weekly = periods(["2024-01-01", "2024-01-08", "2024-01-15"])
+    assert np.diff(weekly).tolist() == [1, 1]
+    daily = periods(["2024-02-28", "2024-02-29", "2024-03-01"])
+    assert np.diff(daily).tolist() == [1, 1]
+
+
+def test_period_index_needs_a_frequency_or_a_season_length(tmp_path):
+    text = "series_id,period_index,value\n" + "".join(f"A,{i},{10 + i}\n" for i in range(1, 13))
+    code, err, _ = run_freq(tmp_path, text)
+    assert code == 2 and "period_index input needs --frequency" in err
+    code, err, _ = run_freq(tmp_path, text, "--frequency", "quarterly")
+    assert code == 0 and "frequency: quarterly (as given), season length 4" in err
+
+
+def test_season_length_overrides_the_inferred_frequency(tmp_path):
+    code, err, _ = run_freq(tmp_path, _dated_csv("D", 60), "--season-length", "30")
+    assert code == 0
+    assert "frequency: daily (inferred from the dates), season length 30 as given" in err

@@ -43,6 +43,41 @@ def test_a_run_forecasts_every_series_and_the_levels_add_up(demo):
     assert all(f.point >= 0 and f.lo95 >= 0 for f in leaf)
 
 
+def test_levels_are_reconciled_and_add_up_at_product_territory_family_region_and_total(demo):
+    import pandas as pd
+
+    from forecasting.models import ForecastAccuracy
+
+    run = run_now(chunk_size=9)
+    frame = pd.DataFrame.from_records(Forecast.objects.filter(run=run).values(
+        "level", "product_id", "family_id", "territory_id", "period_start", "point", "lo80", "hi80", "model"))
+    leaf = frame[frame["level"] == "product_territory"]
+    from inventory.models import Product
+    from territories.models import Territory
+
+    family = dict(Product.objects.values_list("id", "family_id"))
+    region = {t.pk: Territory.objects.get(code=t.path.split("/")[1]).pk for t in Territory.objects.all()}
+    leaf = leaf.assign(family=leaf["product_id"].map(family), region=leaf["territory_id"].map(region))
+    for level, key, col in [("product", "product_id", "product_id"), ("territory", "territory_id", "territory_id"),
+                            ("family", "family", "family_id"), ("region", "region", "territory_id")]:
+        sums = leaf.groupby([key, "period_start"])["point"].sum()
+        got = frame[frame["level"] == level].set_index([col, "period_start"])["point"]
+        assert len(got) == len(sums) > 0, level
+        assert got.sort_index().to_numpy() == pytest.approx(sums.sort_index().to_numpy(), rel=1e-5, abs=1e-3)
+    total = frame[frame["level"] == "total"].set_index("period_start")["point"].sort_index()
+    assert total.to_numpy() == pytest.approx(leaf.groupby("period_start")["point"].sum().sort_index().to_numpy(), rel=1e-5)
+    # reconciled, not bottom-up: the aggregates carry their own forecasts' information
+    assert set(frame.loc[frame["level"] != "product_territory", "model"]) == {"reconciled (wls_var)"}
+    assert (leaf["point"] >= 0).all() and (frame["lo80"] <= frame["point"] + 1e-9).all()
+    # accuracy where people look: WAPE and bias of summed forecasts per level
+    rows = {(a.level, a.series_key): a for a in ForecastAccuracy.objects.filter(run=run, source="backtest")}
+    for level, key in [("product", "all products"), ("family", "all families"), ("region", "all regions"),
+                       ("total", "total")]:
+        assert rows[(level, key)].wape is not None and rows[(level, key)].bias is not None
+    assert rows[("total", "total")].wape <= rows[("product", "all products")].wape
+    assert any(k.startswith("f:") for _lvl, k in rows) and any(k.startswith("r:") for _lvl, k in rows)
+
+
 def test_a_failing_chunk_is_tried_its_attempts_then_its_series_fail_and_the_run_says_why(demo, monkeypatch, erp):
     original = services.forecast_chunk_process
     calls = []
@@ -118,6 +153,7 @@ def test_run_and_series_pages_show_models_and_bands(demo, login, django_assert_m
     client = login("planner")
     with django_assert_max_num_queries(15):
         page = client.get(f"/forecasts/runs/{run.pk}/")
+    assert "Backtest accuracy by level" in page.content.decode() and "all families" not in page.content.decode()
     assert page.status_code == 200
     series = ForecastSeries.objects.filter(run=run, status="ok").first()
     detail = client.get(f"/forecasts/runs/{run.pk}/series/{series.pk}/")
@@ -174,7 +210,7 @@ def test_a_failed_forecast_fails_its_plan_run_instead_of_leaving_it_queued(demo,
 
     plan = plan_run_create(trigger="api")
     run = services.forecast_run_create(as_of=AS_OF, trigger="api", parameters={"then_plan_run_id": plan.pk})
-    monkeypatch.setattr(services, "_write_levels", lambda run: 1 / 0)
+    monkeypatch.setattr(services, "write_coherent_levels", lambda run: 1 / 0)
     run = services.forecast_run_execute(run)
     assert run.status == "failed" and "ZeroDivisionError" in run.error
     plan.refresh_from_db()
