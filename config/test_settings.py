@@ -14,3 +14,5 @@ STORAGES = {
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"client": "100000/min"}}  # noqa: F405
 # Tests never share a cache with a running app (rate-limit counters are cleared per test).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Webhook receivers in tests listen on loopback (tests of the refusal override it).
+WEBHOOK_ALLOW_PRIVATE_HOSTS = True

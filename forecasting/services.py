@@ -34,6 +34,7 @@ from forecasting.selectors import (
     ordinal_month,
     series_universe,
 )
+from webhooks.services import event_emit
 
 log = logging.getLogger(__name__)
 
@@ -271,6 +272,11 @@ def forecast_run_finish(*, run_id: int) -> ForecastRun:
     ForecastRun.objects.filter(pk=run.pk).update(
         status=run.status, error=run.error, percent=100, finished_at=timezone.now(), updated_at=timezone.now())
     run.refresh_from_db()
+    event_emit(type="forecast_run.finished", data={
+        "id": run.pk, "status": run.status, "as_of": run.as_of.isoformat(), "series_total": run.series_total,
+        "series_failed": run.series_failed, "error": run.error,
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "url": f"/api/v1/forecast-runs/{run.pk}/"})
     then = run.parameters.get("then_plan_run_id")
     if then and run.status == ForecastRun.Status.FAILED:
         from sop.services import plan_run_fail

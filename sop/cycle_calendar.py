@@ -35,6 +35,16 @@ BY_CODE: dict[str, StageDefinition] = {stage.code: stage for stage in STAGES}
 DEFAULT_CALENDAR: dict[str, int] = {stage.code: stage.default_working_day for stage in STAGES}
 
 
+class CalendarError(ValueError):
+    """A cycle calendar that cannot be used. ``code`` and ``params`` let the service layer
+    word it in the user's language; ``str()`` is the English wording."""
+
+    def __init__(self, code: str, message: str, **params):
+        super().__init__(message)
+        self.code = code
+        self.params = params
+
+
 def next_stage(code: str) -> str | None:
     index = STAGE_CODES.index(code)
     return STAGE_CODES[index + 1] if index + 1 < len(STAGE_CODES) else None
@@ -70,19 +80,21 @@ def nth_working_day(month_start: dt.date, n: int, holidays: Iterable[dt.date] = 
 
 def validate_calendar(calendar: Mapping[str, int]) -> dict[str, int]:
     """A complete calendar (missing stages take their defaults) whose offsets are whole
-    working days ≥ 1 and do not decrease from one stage to the next. Raises ValueError
-    naming the stage."""
+    working days ≥ 1 and do not decrease from one stage to the next. Raises
+    :class:`CalendarError` (a ValueError) naming the stage."""
     result = dict(DEFAULT_CALENDAR)
     for code, value in calendar.items():
         if code not in BY_CODE:
-            raise ValueError(f"unknown stage '{code}'")
+            raise CalendarError("unknown_stage", f"unknown stage '{code}'", stage=code)
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 40:
-            raise ValueError(f"stage '{code}': the working day must be a whole number from 1 to 40")
+            raise CalendarError("bad_working_day",
+                                f"stage '{code}': the working day must be a whole number from 1 to 40", stage=code)
         result[code] = value
     previous = None
     for code in STAGE_CODES:
         if previous is not None and result[code] < result[previous]:
-            raise ValueError(f"stage '{code}' is due before the stage before it ('{previous}')")
+            raise CalendarError("out_of_order", f"stage '{code}' is due before the stage before it ('{previous}')",
+                                stage=code, previous=previous)
         previous = code
     return result
 

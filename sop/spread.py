@@ -69,3 +69,45 @@ def largest_remainder(total: int, weights: Sequence[float]) -> np.ndarray:
 def spread_total(total: int, *, current: Sequence[float], fallback: Sequence[float]) -> np.ndarray:
     """Spread ``total`` whole units over the rows by the module's rule."""
     return largest_remainder(total, spread_weights(current, fallback))
+
+
+def group_weights(groups: np.ndarray, current: Sequence[float], fallback: Sequence[float]) -> np.ndarray:
+    """The weights rule of :func:`spread_weights`, applied to each group on its own."""
+    groups = np.asarray(groups, dtype=np.int64)
+    current = np.clip(np.nan_to_num(np.asarray(current, dtype=float)), 0, None)
+    fallback = np.clip(np.nan_to_num(np.asarray(fallback, dtype=float)), 0, None)
+    size = int(groups.max()) + 1 if groups.size else 0
+    use_current = np.bincount(groups, weights=current, minlength=size) > 0
+    use_fallback = ~use_current & (np.bincount(groups, weights=fallback, minlength=size) > 0)
+    return np.where(use_current[groups], current, np.where(use_fallback[groups], fallback, 1.0))
+
+
+def spread_groups(groups: Sequence[int], totals: Sequence[int], *, current: Sequence[float],
+                  fallback: Sequence[float]) -> np.ndarray:
+    """Many spreads at once: row ``i`` belongs to group ``groups[i]`` (0 … n−1) whose whole
+    total is ``totals[groups[i]]``; each group is spread by the module's rule, exactly as
+    :func:`spread_total` would spread it alone (vectorised: one sort for all groups)."""
+    groups = np.asarray(groups, dtype=np.int64)
+    totals = np.asarray(totals, dtype=np.int64)
+    if groups.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    if (totals < 0).any():
+        raise ValueError("the total to spread must not be negative")
+    w = group_weights(groups, current, fallback)
+    sums = np.bincount(groups, weights=w, minlength=len(totals))
+    exact = totals[groups] * w / sums[groups]
+    shares = np.floor(exact).astype(np.int64)
+    left = totals - np.bincount(groups, weights=shares, minlength=len(totals)).astype(np.int64)
+    remainder = exact - shares
+    index = np.arange(groups.size)
+    # Rank rows inside their group: largest remainder, then larger weight, then earlier row.
+    order = np.lexsort((index, -w, -remainder, groups))
+    starts = np.searchsorted(groups[order], np.arange(len(totals)))
+    rank = np.empty(groups.size, dtype=np.int64)
+    rank[order] = index - starts[groups[order]]
+    shares += (rank < left[groups]).astype(np.int64)
+    over = np.flatnonzero(left < 0)
+    for g in over:  # float rounding put a group one unit over: take it back as spread_total does
+        rows = np.flatnonzero(groups == g)
+        shares[rows] = largest_remainder(int(totals[g]), w[rows])
+    return shares

@@ -55,7 +55,16 @@ def retry_delay(attempts_made: int) -> int | None:
 
 
 class UnsafeDestination(ValueError):
-    """The URL may not receive webhooks (scheme, or an address inside the network)."""
+    """The URL may not receive webhooks (scheme, or an address inside the network).
+
+    ``code`` (``scheme``, ``no_host``, ``credentials``, ``bad_port``, ``unresolvable``,
+    ``private_address``) and ``params`` let the service layer word it in the user's language;
+    ``str()`` is the English wording."""
+
+    def __init__(self, code: str, message: str, **params):
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 def _forbidden(address: str) -> bool:
@@ -75,26 +84,30 @@ def check_destination(url: str, *, resolve: Callable[[str, int], Iterable[str]],
     parts = urlsplit(url)
     allowed_schemes = ("https", "http") if allow_private else ("https",)
     if parts.scheme not in allowed_schemes:
-        raise UnsafeDestination("The URL must use https.")
+        raise UnsafeDestination("scheme", "The URL must use https.")
     if not parts.hostname:
-        raise UnsafeDestination("The URL has no host.")
+        raise UnsafeDestination("no_host", "The URL has no host.")
     if parts.username or parts.password:
-        raise UnsafeDestination("The URL may not carry a user name or password.")
+        raise UnsafeDestination("credentials", "The URL may not carry a user name or password.")
     if allow_private:
         return
     try:
         port = parts.port or 443
     except ValueError as exc:
-        raise UnsafeDestination("The URL's port is not a number between 0 and 65535.") from exc
+        raise UnsafeDestination("bad_port", "The URL's port is not a number between 0 and 65535.") from exc
     try:
         addresses = list(resolve(parts.hostname, port))
     except OSError as exc:
-        raise UnsafeDestination(f"The host '{parts.hostname}' cannot be resolved.") from exc
+        raise UnsafeDestination("unresolvable", f"The host '{parts.hostname}' cannot be resolved.",
+                                host=parts.hostname) from exc
     if not addresses:
-        raise UnsafeDestination(f"The host '{parts.hostname}' cannot be resolved.")
+        raise UnsafeDestination("unresolvable", f"The host '{parts.hostname}' cannot be resolved.",
+                                host=parts.hostname)
     for address in addresses:
         if _forbidden(address):
             raise UnsafeDestination(
+                "private_address",
                 f"The host '{parts.hostname}' resolves to {address}, an address inside a private "
-                "network; webhooks go to public https endpoints only."
+                "network; webhooks go to public https endpoints only.",
+                host=parts.hostname, address=address,
             )

@@ -27,6 +27,9 @@ SCOPES: dict[str, frozenset[str]] = {
     "forecasts:run": frozenset({r.ADMIN, r.PLANNER}),
     "comp:read": frozenset({r.ADMIN, r.SALES_MANAGER, r.SALES_REP}),
     "comp:write": frozenset({r.ADMIN}),
+    "cycles:read": frozenset({r.ADMIN, r.PLANNER, r.OPS_LEAD, r.EXECUTIVE, r.SALES_MANAGER}),
+    "cycles:write": frozenset({r.ADMIN, r.PLANNER, r.OPS_LEAD, r.EXECUTIVE, r.SALES_MANAGER}),
+    "webhooks:write": frozenset({r.ADMIN}),
 }
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

@@ -66,3 +66,32 @@ def test_many_random_spreads_sum_exactly_and_stay_near_proportional():
         assert (shares >= 0).all()
         exact = total * spread_weights(weights, np.ones(n)) / spread_weights(weights, np.ones(n)).sum()
         assert np.abs(shares - exact).max() < 1.0
+
+
+def test_grouped_spreads_equal_one_spread_per_group():
+    from sop.spread import spread_groups
+
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        n_groups = int(rng.integers(1, 6))
+        groups = np.sort(rng.integers(0, n_groups, size=int(rng.integers(n_groups, 30))))
+        groups = np.unique(groups, return_inverse=True)[1]
+        n_groups = int(groups.max()) + 1
+        totals = rng.integers(0, 2000, size=n_groups)
+        current = np.where(rng.uniform(size=groups.size) < 0.3, 0, rng.integers(0, 50, size=groups.size))
+        fallback = np.where(rng.uniform(size=groups.size) < 0.3, 0, rng.uniform(0, 9, size=groups.size))
+        shares = spread_groups(groups, totals, current=current, fallback=fallback)
+        for g in range(n_groups):
+            rows = groups == g
+            expected = spread_total(int(totals[g]), current=current[rows], fallback=fallback[rows])
+            assert shares[rows].tolist() == expected.tolist()
+            assert shares[rows].sum() == totals[g]
+
+
+def test_grouped_spread_with_all_zero_groups_goes_even():
+    from sop.spread import spread_groups
+
+    shares = spread_groups([0, 0, 0, 1, 1], [10, 7], current=[0, 0, 0, 0, 0], fallback=[0, 0, 0, 3, 1])
+    # group 0: nothing to weigh by → even 10/3 = 3.33 each, the first row takes the spare unit;
+    # group 1: the fallback 3:1 → 5.25 / 1.75 → 5 and 1, one unit left to the larger remainder (.75).
+    assert shares.tolist() == [4, 3, 3, 5, 2]

@@ -1,0 +1,96 @@
+"""A small, hand-countable world for the S&OP cycle's tests.
+
+Cycle month 2027-03 (worked in February; horizon 3 months: Mar, Apr, May). Territories:
+EAST (managed by ``mgr_east``) with EAST-1 and EAST-2, WEST (managed by ``mgr_west``) with
+WEST-1. Family PMP: P1 (1 h/unit on WC1), P2 (2 h/unit on WC1), P3 (not routed); family VLV:
+V1. WC1 has 1,000 hours every month. A finished forecast run (as of 2027-02-10) forecasts,
+every month from February to May:
+
+    (P1, EAST-1) 100   (P1, EAST-2) 50   (P2, EAST-1) 0   (P2, WEST-1) 30
+    (P3, EAST-2) 0     (P3, WEST-1) 0    (V1, WEST-1) 40
+
+An approved quota plan holds PMP units on EAST for March (900) and on WEST for April (100).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.utils import timezone
+
+from tests.sop.factories import user_with_roles
+
+AS_OF = dt.date(2027, 2, 10)
+MONTH = dt.date(2027, 3, 1)
+MAR, APR, MAY = dt.date(2027, 3, 1), dt.date(2027, 4, 1), dt.date(2027, 5, 1)
+FORECAST_MONTHS = [dt.date(2027, 2, 1), MAR, APR, MAY]
+SERIES = [("P1", "EAST-1", 100), ("P1", "EAST-2", 50), ("P2", "EAST-1", 0), ("P2", "WEST-1", 30),
+          ("P3", "EAST-2", 0), ("P3", "WEST-1", 0), ("V1", "WEST-1", 40)]
+
+
+def cycle_world() -> dict:
+    from core.services import organisation_settings_get
+    from forecasting.models import Forecast, ForecastRun
+    from inventory.models import Product, ProductFamily
+    from sop.models import CapacityCalendar, Plant, Routing, WorkCenter
+    from territories.models import Quota, QuotaPlan, Territory
+
+    users = {name: user_with_roles(name, *roles) for name, roles in (
+        ("planner", ["planner"]), ("planner2", ["planner"]), ("ops", ["ops_lead"]), ("exec", ["executive"]),
+        ("admin", ["admin"]), ("mgr_east", ["sales_manager"]), ("mgr_west", ["sales_manager"]),
+        ("rep", ["sales_rep"]))}
+    org = organisation_settings_get()
+    org.plan_horizon_periods = 3
+    org.save()
+    east = Territory.objects.create(code="EAST", name="East", path="/EAST/", level="region",
+                                    manager=users["mgr_east"])
+    west = Territory.objects.create(code="WEST", name="West", path="/WEST/", level="region",
+                                    manager=users["mgr_west"])
+    leaves = {
+        "EAST-1": Territory.objects.create(code="EAST-1", name="East one", parent=east, path="/EAST/EAST-1/"),
+        "EAST-2": Territory.objects.create(code="EAST-2", name="East two", parent=east, path="/EAST/EAST-2/"),
+        "WEST-1": Territory.objects.create(code="WEST-1", name="West one", parent=west, path="/WEST/WEST-1/"),
+    }
+    pmp = ProductFamily.objects.create(code="PMP", name="Pumps")
+    vlv = ProductFamily.objects.create(code="VLV", name="Valves")
+    products = {sku: Product.objects.create(sku=sku, name=f"Item {sku}", family=fam, unit_price=Decimal(price),
+                                            unit_cost=Decimal(cost))
+                for sku, fam, price, cost in (("P1", pmp, "10", "6"), ("P2", pmp, "20", "12"),
+                                              ("P3", pmp, "5", "3"), ("V1", vlv, "8", "4"))}
+    plant = Plant.objects.create(code="PL1", name="Plant one")
+    wc = WorkCenter.objects.create(code="WC1", name="Assembly", plant=plant)
+    CapacityCalendar.objects.bulk_create([CapacityCalendar(work_center=wc, period_start=m,
+                                                           available_hours=Decimal("1000"))
+                                          for m in FORECAST_MONTHS])
+    Routing.objects.create(product=products["P1"], work_center=wc, hours_per_unit=Decimal("1"))
+    Routing.objects.create(product=products["P2"], work_center=wc, hours_per_unit=Decimal("2"))
+    run = ForecastRun.objects.create(as_of=AS_OF, horizon=4, status=ForecastRun.Status.COMPLETED,
+                                     finished_at=timezone.now())
+    rows = []
+    for sku, code, point in SERIES:
+        p, t = products[sku], leaves[code]
+        for m in FORECAST_MONTHS:
+            rows.append(Forecast(run=run, level="product_territory", series_key=f"{p.pk}:{t.pk}", product=p,
+                                 territory=t, period_start=m, point=point, lo80=0, hi80=0, lo95=0, hi95=0))
+    for sku in ("P1", "P2", "P3", "V1"):
+        total = sum(point for s, _c, point in SERIES if s == sku)
+        for m in FORECAST_MONTHS:
+            rows.append(Forecast(run=run, level="product", series_key=f"p:{products[sku].pk}",
+                                 product=products[sku], period_start=m, point=total, lo80=0, hi80=0, lo95=0, hi95=0))
+    Forecast.objects.bulk_create(rows)
+    plan = QuotaPlan.objects.create(code="FY2027", fiscal_year=2027, status="approved", approved_at=timezone.now())
+    Quota.objects.create(plan=plan, territory=east, period_start=MAR, measure="units", family=pmp,
+                         amount=Decimal("900"))
+    Quota.objects.create(plan=plan, territory=west, period_start=APR, measure="units", family=pmp,
+                         amount=Decimal("100"))
+    return {"users": users, "products": products, "territories": {"EAST": east, "WEST": west, **leaves},
+            "families": {"PMP": pmp, "VLV": vlv}, "work_center": wc, "forecast_run": run}
+
+
+def grain(cycle, measure: str = "consensus", period=MAR) -> dict[tuple[str, str], object]:
+    """(sku, territory code) → the measure of the cycle's grain rows in one month."""
+    from sop.models import DemandPlanLine
+
+    return {(sku, code): value for sku, code, value in DemandPlanLine.objects.filter(
+        cycle=cycle, period_start=period).values_list("product__sku", "territory__code", measure)}
