@@ -271,7 +271,7 @@ def home_panel(*, user, today: dt.date | None = None) -> list[dict]:
         days = (stage.due_date - today).days
         state = "overdue" if days < 0 else "due" if days <= 2 else "handed" if stage.started_at and (
             timezone.now() - stage.started_at).days < 7 else "open"
-        out.append({"stage": stage, "cycle": stage.cycle, "state": state, "days": days})
+        out.append({"stage": stage, "cycle": stage.cycle, "state": state, "days": days, "late": max(0, -days)})
     return out
 
 

@@ -7,7 +7,6 @@ import pytest
 from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
-from sop import cycle_services
 from tests.sop.cycle_world import MAR, MONTH, cycle_world
 
 BASE = "/api/v1/plan-cycles/"

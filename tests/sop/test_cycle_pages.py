@@ -1,0 +1,89 @@
+"""The S&OP cycle's pages: who sees them, what they show, flat query counts."""
+
+import pytest
+from django.test import Client
+
+from sop import cycle_services
+from sop.models import Decision
+from tests.sop.cycle_world import AS_OF, MAR, MONTH, cycle_world
+
+M = MONTH.isoformat()
+
+
+@pytest.fixture
+def world(db):
+    return cycle_world()
+
+
+@pytest.fixture
+def cycle(world):
+    return cycle_services.cycle_create(month=MONTH, user=world["users"]["planner"])
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+PAGES = ["/supply/cycle/", f"/supply/cycle/?month={M}", f"/supply/cycle/{M}/demand/", f"/supply/cycle/{M}/supply/",
+         f"/supply/cycle/{M}/executive/", f"/supply/cycle/{M}/decisions/", "/supply/cycle/versions/"]
+
+
+def test_every_cycle_page_opens_for_the_cycle_roles_and_not_for_reps(world, cycle):
+    for name in ("planner", "ops", "exec", "admin", "mgr_east"):
+        client = signed_in(world["users"][name])
+        for page in PAGES:
+            assert client.get(page).status_code == 200, (name, page)
+    rep = signed_in(world["users"]["rep"])
+    for page in PAGES:
+        assert rep.get(page).status_code == 403, page
+
+
+def test_the_demand_review_shows_the_grid_and_the_editable_cells_by_role(world, cycle):
+    planner = signed_in(world["users"]["planner"]).get(f"/supply/cycle/{M}/demand/").content.decode()
+    assert 'data-measure="consensus"' in planner and 'data-measure="sales_override"' not in planner
+    assert 'data-family_code="PMP" data-period="2027-03-01" data-measure="consensus" data-etag="0-6"' in planner
+    assert 'id="chart-data"' in planner and "js/cycle.js" in planner and "<script>" not in planner
+    manager = signed_in(world["users"]["mgr_east"]).get(f"/supply/cycle/{M}/demand/").content.decode()
+    assert 'data-measure="sales_override"' in manager and 'data-measure="consensus"' not in manager
+    assert 'data-family="VLV"' not in manager  # V1 sells in WEST only
+    ops = signed_in(world["users"]["ops"]).get(f"/supply/cycle/{M}/demand/").content.decode()
+    assert "input class=\"cell\"" not in ops
+
+
+def test_owners_advance_from_the_page_and_see_their_stage_on_the_home_page(world, cycle):
+    planner = signed_in(world["users"]["planner"])
+    home = planner.get("/").content.decode()
+    assert 'id="cycle-panel"' in home and "2027-03-01" in home
+    response = planner.post(f"/supply/cycle/{M}/advance/", {"comment": "actuals loaded"})
+    assert response.status_code == 302
+    cycle.refresh_from_db()
+    assert cycle.stage == "demand_review"
+    ops_home = signed_in(world["users"]["ops"]).get("/").content.decode()
+    assert "No stage of the cycle waits for you." in ops_home
+    back = planner.post(f"/supply/cycle/{M}/send-back/", {"comment": ""}, follow=True).content.decode()
+    assert "a comment is required" in back
+
+
+def test_decisions_are_recorded_from_the_page(world, cycle):
+    ops = signed_in(world["users"]["ops"])
+    ops.post(f"/supply/cycle/{M}/decision/", {"topic": "Overtime", "family_code": "PMP", "work_center_code": "WC1",
+                                              "due_date": "2027-02-20"})
+    item = Decision.objects.get(cycle=cycle)
+    assert (item.topic, item.family.code, item.work_center.code) == ("Overtime", "PMP", "WC1")
+    page = ops.get(f"/supply/cycle/{M}/decisions/").content.decode()
+    assert "Overtime" in page
+
+
+def test_demand_review_query_count_stays_flat(world, cycle, django_assert_max_num_queries):
+    client = signed_in(world["users"]["planner"])
+    client.get(f"/supply/cycle/{M}/demand/")
+    with django_assert_max_num_queries(30):
+        client.get(f"/supply/cycle/{M}/demand/")
+    cycle_services.decision_create(cycle=cycle, user=world["users"]["planner"], topic="t")
+    with django_assert_max_num_queries(30):
+        client.get(f"/supply/cycle/{M}/executive/")
+    with django_assert_max_num_queries(30):
+        client.get(f"/supply/cycle/{M}/supply/")
+    assert AS_OF and MAR
