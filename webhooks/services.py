@@ -183,6 +183,7 @@ def delivery_body(event: WebhookEvent) -> bytes:
 def _claim(delivery_id: int, now: dt.datetime) -> bool:
     until = now + dt.timedelta(seconds=CLAIM_SECONDS)
     return bool(WebhookDelivery.objects.filter(pk=delivery_id, status=WebhookDelivery.Status.PENDING).filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)).filter(
         Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)).update(claimed_until=until))
 
 
@@ -190,7 +191,7 @@ def delivery_attempt(*, delivery_id: int, now: dt.datetime | None = None,
                      post: Callable[[str, bytes, dict[str, str]], PostResult] = http_post,
                      resolve: Callable[[str, int], Iterable[str]] = resolve_host) -> int | None:
     """Send one delivery once. Returns the seconds until the next attempt, or None when it is
-    delivered, has failed for good, or was not this call's to send."""
+    delivered, has failed for good, is not due yet, or is being sent by another call."""
     now = now or timezone.now()
     if not _claim(delivery_id, now):
         return None
