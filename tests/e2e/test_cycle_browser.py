@@ -1,11 +1,14 @@
 """The S&OP cycle in headless Chromium: a sales manager enters their input, the planner edits
 a family's consensus and sees that input beside it, the stages pass, the executive publishes."""
 
+import os
+
 import pytest
 
+# The browser fixtures of the first browser test, shared (fixtures are found by name).
 from tests.e2e.test_browser import CHROMIUM, SHOTS, browser_page, live_server_sessions, sign_in  # noqa: F401
 
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(not CHROMIUM, reason="needs Chromium")]
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Chromium")]
 MONTH = "2026-07-01"
 
 
@@ -15,7 +18,8 @@ def switch_user(page, base: str, username: str) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_planner_edits_a_family_sees_the_manager_input_and_the_executive_publishes(live_server, browser_page):
+def test_planner_edits_a_family_sees_the_manager_input_and_the_executive_publishes(
+        live_server, browser_page):  # noqa: F811
     from core.demo import seed_demo
     from sop.models import DemandPlanLine, PlanCycle
     from tests.conftest import AS_OF
