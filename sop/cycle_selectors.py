@@ -21,7 +21,6 @@ from inventory.calculations import aging_buckets
 from inventory.models import Product, ProductFamily
 from sop.demand_plan import totals_by_node
 from sop.models import (
-    CapacityAlert,
     CycleStage,
     Decision,
     DemandPlanEdit,
@@ -556,7 +555,3 @@ def cycle_plan_demand(*, cycle_id: int, periods: list[dt.date], forecast: pd.Dat
         quotas["forecast_qty"] = np.where(pd.Series(quotas["period_start"]).ge(cycle.month).to_numpy(),
                                           totals_by_node(grain, nodes, value="consensus"), np.nan)
     return demand, quotas
-
-
-def alert_for(*, alert_id: int | None):
-    return CapacityAlert.objects.filter(pk=alert_id).first() if alert_id else None
