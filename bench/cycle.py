@@ -13,7 +13,11 @@ times, in this process:
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/sop_bench_cycle .venv/bin/python bench/cycle.py [--reuse] [--keep]
 
-``--reuse`` keeps an already seeded database (seeding the large demo takes minutes).
+``--reuse`` keeps an already seeded database (seeding the large demo takes minutes). The
+tables are ANALYZEd after seeding, as autovacuum would do in production (the shared
+PostgreSQL of this machine runs with autovacuum off, and plans on tables it never analysed
+are not the ones production gets). The load average is printed before and after: the machine
+is shared, and its figures depend on what else runs.
 """
 
 from __future__ import annotations
@@ -76,8 +80,13 @@ def main() -> None:
         subprocess.run(manage + ["seed_demo", "--scale", args.scale, "--force"], check=True, env=env, cwd=ROOT,
                        stdout=subprocess.DEVNULL)
         print(f"seeded the {args.scale} demo in {time.monotonic() - started:.0f} s", flush=True)
+    with connections["default"].cursor() as cursor:
+        cursor.execute("ANALYZE")
+    print("load average at the start: " + " / ".join(f"{x:.2f}" for x in os.getloadavg()), flush=True)
     planner = get_user_model().objects.get(username="planner")
-    latest = PlanCycle.objects.order_by("-month").first()
+    # The month after the demo's cycles (the bench's own cycle, still in the data stage, is
+    # replaced): the same month on every run, --reuse or not.
+    latest = PlanCycle.objects.exclude(stage="data").order_by("-month").first()
     month = add_months(latest.month, 1)
 
     # 1. creating a cycle
@@ -128,6 +137,7 @@ def main() -> None:
     print(f"family edit spreading to {under:,} rows: p95 {p95(spent) * 1000:.0f} ms, max {max(spent) * 1000:.0f} ms "
           "(target ≤ 1 s)", flush=True)
 
+    print("load average at the end: " + " / ".join(f"{x:.2f}" for x in os.getloadavg()), flush=True)
     if not args.keep:
         connections.close_all()
         psql(f"DROP DATABASE IF EXISTS {db_name}")
