@@ -19,10 +19,12 @@ from forecasting.models import Forecast, ForecastRun
 from inventory import selectors as inventory_selectors
 from inventory.calculations import aging_buckets
 from inventory.models import Product, ProductFamily
-from sop.demand_plan import totals_by_node
+from sop.demand_plan import family_territory_actuals, totals_by_node
+from sop.demand_plan_store import query_frame
 from sop.models import (
     CycleStage,
     Decision,
+    DemandPlanActual,
     DemandPlanEdit,
     DemandPlanLine,
     PlanCycle,
@@ -44,6 +46,8 @@ KEY_FIELDS = tuple(KEY_COLUMN)
 MEASURES = ("statistical", "naive", "target", "sales_override", "consensus", "feasible")
 EDITABLE_MEASURES = ("sales_override", "consensus")
 DEMAND_STATUSES = ("booked", "shipped", "invoiced")
+#: months of sales history the demand review charts before a cycle's first month
+HISTORY_MONTHS = 24
 
 
 def etag_of(revision: int | None, count: int) -> str:
@@ -113,6 +117,62 @@ def _codes(column: str, ids: set[int]) -> dict[int, str]:
     return dict(Territory.objects.filter(pk__in=ids).values_list("id", "code"))
 
 
+_CODE_NAMES = {"product_id": "product_sku", "family_id": "family_code", "territory_id": "territory_code",
+               "region_id": "region_code"}
+_LEVEL_GROUP = {"product": ["product_id", "family_id"], "family": ["family_id"],
+                "territory": ["territory_id", "region_id"], "region": ["region_id"], "total": []}
+
+
+def _level_sums(*, cycle: PlanCycle, user, level: str, filters: dict) -> list[dict]:
+    """One GROUP BY over the grain rows: the level's key codes, ``period_start``, the raw
+    sums of the measures, ``revision_max`` and ``rows``."""
+    group = _LEVEL_GROUP[level]
+    rows = grain_rows(cycle=cycle, keys=filters, user=user)
+    if filters.get("period_start"):
+        rows = rows.filter(period_start=filters["period_start"])
+    sums = {m: Sum(m) for m in MEASURES}
+    result = list(rows.order_by().values(*group, "period_start").annotate(
+        **sums, revision_max=Max("revision"), rows=Count("id")))
+    codes = {column: _codes(column, {r[column] for r in result}) for column in group}
+    for r in result:
+        for column in group:
+            r[_CODE_NAMES[column]] = codes[column].get(r.pop(column))
+    return result
+
+
+def _public_row(raw: dict, keys: list[str]) -> dict:
+    row = {k: raw[k] for k in keys}
+    row["period_start"] = raw["period_start"]
+    for m in MEASURES:
+        value = raw[m]
+        row[m] = None if value is None else (int(value) if m in EDITABLE_MEASURES else round(float(value), 2))
+    row["etag"] = etag_of(raw["revision_max"], raw["rows"])
+    return row
+
+
+def _public_rows(raw: list[dict], level: str) -> list[dict]:
+    keys = [_CODE_NAMES[c] for c in _LEVEL_GROUP[level]]
+    out = [_public_row(r, keys) for r in raw]
+    out.sort(key=lambda row: tuple(row[k] or "" for k in keys) + (row["period_start"],))
+    return out
+
+
+def _sum_months(raw: list[dict]) -> list[dict]:
+    """Raw level sums added up per month: the total level from a partition of its rows (the
+    family rows), without a second pass over the grain rows."""
+    months: dict = {}
+    for r in raw:
+        into = months.setdefault(r["period_start"], {"period_start": r["period_start"], "revision_max": None,
+                                                     "rows": 0, **{m: None for m in MEASURES}})
+        for m in MEASURES:
+            if r[m] is not None:
+                into[m] = r[m] if into[m] is None else into[m] + r[m]
+        if r["revision_max"] is not None:
+            into["revision_max"] = max(into["revision_max"] or 0, r["revision_max"])
+        into["rows"] += r["rows"]
+    return list(months.values())
+
+
 def demand_plan_rows(*, cycle: PlanCycle, user, level: str, filters: dict | None = None) -> list[dict]:
     """Rows of the demand plan at ``level`` (one per key × month), in the caller's scope.
 
@@ -121,30 +181,7 @@ def demand_plan_rows(*, cycle: PlanCycle, user, level: str, filters: dict | None
     grain rows (None where all are empty) and ``etag``. ``filters``: key fields (codes) and
     ``period_start``.
     """
-    filters = filters or {}
-    group = {"product": ["product_id", "family_id"], "family": ["family_id"], "territory": ["territory_id", "region_id"],
-             "region": ["region_id"], "total": []}[level]
-    rows = grain_rows(cycle=cycle, keys=filters, user=user)
-    if filters.get("period_start"):
-        rows = rows.filter(period_start=filters["period_start"])
-    sums = {m: Sum(m) for m in MEASURES}
-    result = list(rows.order_by().values(*group, "period_start").annotate(
-        **sums, revision_max=Max("revision"), rows=Count("id")))
-    codes = {column: _codes(column, {r[column] for r in result}) for column in group}
-    names = {"product_id": "product_sku", "family_id": "family_code", "territory_id": "territory_code",
-             "region_id": "region_code"}
-    out = []
-    for r in result:
-        row = {names[c]: codes[c].get(r[c]) for c in group}
-        row["period_start"] = r["period_start"]
-        for m in MEASURES:
-            value = r[m]
-            row[m] = None if value is None else (int(value) if m in EDITABLE_MEASURES else round(float(value), 2))
-        row["etag"] = etag_of(r["revision_max"], r["rows"])
-        out.append(row)
-    order = [names[c] for c in group]
-    out.sort(key=lambda row: tuple(row[k] or "" for k in order) + (row["period_start"],))
-    return out
+    return _public_rows(_level_sums(cycle=cycle, user=user, level=level, filters=filters or {}), level)
 
 
 def demand_plan_row(*, cycle: PlanCycle, user, level: str, keys: dict, period_start: dt.date) -> dict | None:
@@ -156,12 +193,14 @@ def demand_plan_row(*, cycle: PlanCycle, user, level: str, keys: dict, period_st
 
 def demand_grid(*, cycle: PlanCycle, user, filters: dict | None = None) -> dict:
     """The demand review page's grid: family rows × months with every measure, the totals
-    row, and the months. Products and territories of a family load on request."""
+    row, and the months. Products and territories of a family load on request. One GROUP
+    BY: the totals add up the family rows (every grain row has one family)."""
     periods = cycle_periods(cycle)
-    families = demand_plan_rows(cycle=cycle, user=user, level="family", filters=filters)
-    totals = demand_plan_rows(cycle=cycle, user=user, level="total", filters=filters)
-    return {"periods": periods, "rows": _pivot(families, "family_code", periods), "total": _pivot(
-        totals, None, periods)}
+    raw = _level_sums(cycle=cycle, user=user, level="family", filters=filters or {})
+    families = _public_rows(raw, "family")
+    totals = _public_rows(_sum_months(raw), "total")
+    return {"periods": periods, "rows": _pivot(families, "family_code", periods),
+            "total": _pivot(totals, None, periods), "total_rows": totals}
 
 
 def demand_detail(*, cycle: PlanCycle, user, family_code: str, by: str) -> list[dict]:
@@ -187,23 +226,64 @@ def _total(values: list) -> float | None:
     return sum(present) if present else None
 
 
-def demand_chart(*, cycle: PlanCycle, user, filters: dict | None = None, history_months: int = 24) -> dict:
-    """History (units sold) and the plan's measures by month, in the caller's scope."""
+def _territory_filter(filters: dict) -> Q:
+    """Rows (with a ``territory``) in the subtree of ``territory_code`` and in the region
+    ``region_code`` (codes; an unknown code matches nothing)."""
+    q = Q()
+    for code, roots_only in ((filters.get("territory_code"), False), (filters.get("region_code"), True)):
+        if code:
+            nodes = Territory.objects.filter(code=code, **({"parent__isnull": True} if roots_only else {}))
+            path = nodes.values_list("path", flat=True).first()
+            q &= Q(territory__path__startswith=path) if path else Q(pk__in=[])
+    return q
+
+
+def sales_history(*, cycle: PlanCycle, user, filters: dict | None = None) -> dict[dt.date, float]:
+    """Units sold per month over the ``HISTORY_MONTHS`` before the cycle, in the caller's
+    scope (``filters``: ``family_code``, ``territory_code`` (its subtree), ``region_code``).
+
+    The months up to ``cycle.history_through`` come from the history stored with the cycle
+    (``DemandPlanActual``: the actuals the cycle was opened on, family × territory × month,
+    a few thousand rows); the months after it — the month the cycle is worked in, sales
+    that arrived since — from the sales lines, a short date range."""
     filters = filters or {}
-    totals = {r["period_start"]: r for r in demand_plan_rows(cycle=cycle, user=user, level="total",
-                                                             filters=filters)}
-    start = add_months(cycle.month, -history_months)
-    sales = SalesOrderLine.objects.for_user(user).filter(
-        status__in=DEMAND_STATUSES, order_date__gte=start, order_date__lt=cycle.month)
+    start = add_months(cycle.month, -HISTORY_MONTHS)
+    through = cycle.history_through if cycle.history_through and cycle.history_through >= start else None
+    live_from = add_months(through, 1) if through else start
+    family_id = None
     if filters.get("family_code"):
-        sales = sales.filter(product__family__code=filters["family_code"])
-    if filters.get("product_sku"):
-        sales = sales.filter(product__sku=filters["product_sku"])
-    if filters.get("territory_code"):
-        path = Territory.objects.filter(code=filters["territory_code"]).values_list("path", flat=True).first()
-        sales = sales.filter(territory__path__startswith=path) if path else sales.none()
-    history = dict(sales.annotate(month=TruncMonth("order_date")).values_list("month").annotate(
-        units=Sum("quantity")).order_by())
+        family_id = ProductFamily.objects.filter(code=filters["family_code"]).values_list("id", flat=True).first() or 0
+    history: dict[dt.date, float] = {}
+    if through is not None:
+        stored = DemandPlanActual.objects.for_user(user).filter(
+            _territory_filter(filters), cycle=cycle, period_start__gte=start, period_start__lte=through)
+        if family_id is not None:
+            stored = stored.filter(family_id=family_id)
+        for month, units in stored.order_by().values_list("period_start").annotate(units=Sum("units")):
+            history[month] = float(units or 0)
+    if live_from < cycle.month:
+        live = SalesOrderLine.objects.for_user(user).filter(
+            _territory_filter(filters), status__in=DEMAND_STATUSES, order_date__gte=live_from,
+            order_date__lt=cycle.month)
+        if family_id is not None:
+            live = live.filter(product__family_id=family_id)
+        for month, units in live.annotate(month=TruncMonth("order_date")).values_list("month").annotate(
+                units=Sum("quantity")).order_by():
+            history[month] = history.get(month, 0.0) + float(units or 0)
+    return history
+
+
+def demand_chart(*, cycle: PlanCycle, user, filters: dict | None = None,
+                 plan_totals: list[dict] | None = None) -> dict:
+    """History (units sold) and the plan's measures by month, in the caller's scope.
+    ``plan_totals``: the total-level rows when the caller has them (the grid's)."""
+    filters = filters or {}
+    if plan_totals is None:
+        plan_totals = demand_plan_rows(cycle=cycle, user=user, level="total", filters=filters)
+    totals = {r["period_start"]: r for r in plan_totals}
+    history_months = HISTORY_MONTHS
+    start = add_months(cycle.month, -history_months)
+    history = sales_history(cycle=cycle, user=user, filters=filters)
     history_months_list = [add_months(start, i) for i in range(history_months)]
     periods = cycle_periods(cycle)
     labels = [m.strftime("%Y-%m") for m in history_months_list + periods]
@@ -213,8 +293,7 @@ def demand_chart(*, cycle: PlanCycle, user, filters: dict | None = None, history
                                           else round(float(totals[p][measure]), 1) for p in periods]
 
     return {"labels": labels,
-            "history": [float(history[m]) if m in history else 0.0 for m in history_months_list]
-            + [None] * len(periods),
+            "history": [history.get(m, 0.0) for m in history_months_list] + [None] * len(periods),
             **{m: series(m) for m in ("statistical", "consensus", "target", "feasible", "sales_override")}}
 
 
@@ -452,12 +531,18 @@ def published_plan_rows(*, cycle: PlanCycle) -> list[dict]:
 
 @dataclass
 class CycleInputs:
+    """What a new cycle is computed from. Months are ``datetime64`` (first of the month);
+    ``territory_id`` and ``region_id`` are nullable integers (empty: sales credited to no
+    territory, forecast as series of their own)."""
+
     grid: pd.DataFrame  # product_id, territory_id, family_id, region_id, territory_path, period_start, statistical
-    history: pd.DataFrame  # product_id, territory_id, period_start, units
+    history: pd.DataFrame  # product_id, territory_id, period_start, units (the 12 months seasonal naive reads)
     last_history_month: dt.date
     quotas: pd.DataFrame  # family_id, territory_path, period_start, quota_qty
     previous: pd.DataFrame | None  # product_id, territory_id, period_start, consensus
     forecast_last_month: dt.date | None
+    actuals: pd.DataFrame  # family_id, territory_id, region_id, period_start, units (stored for the chart)
+    actuals_through: dt.date | None  # the last month of ``actuals`` (None: none stored)
 
 
 def latest_forecast_run() -> ForecastRun | None:
@@ -468,57 +553,99 @@ def territory_paths() -> dict[int, str]:
     return dict(Territory.objects.values_list("id", "path"))
 
 
-def cycle_inputs(*, run: ForecastRun, periods: list[dt.date], previous: PlanCycle | None) -> CycleInputs:
-    """The grid of a new cycle: every product × territory series of the forecast run, dense
-    over the cycle's months (0 where the run has no forecast), with what the measures need."""
-    forecasts = pd.DataFrame.from_records(
-        list(Forecast.objects.filter(run=run, level="product_territory", period_start__gte=periods[0],
-                                     period_start__lte=periods[-1]).values_list(
-            "product_id", "territory_id", "period_start", "point")),
-        columns=["product_id", "territory_id", "period_start", "statistical"])
-    series = pd.DataFrame.from_records(
-        list(Forecast.objects.filter(run=run, level="product_territory").order_by().values_list(
-            "product_id", "territory_id").distinct()), columns=["product_id", "territory_id"])
-    series = series.sort_values(["product_id", "territory_id"], ignore_index=True)
-    grid = series.merge(pd.DataFrame({"period_start": periods}), how="cross")
-    grid = grid.merge(forecasts, on=["product_id", "territory_id", "period_start"], how="left")
-    grid["statistical"] = grid["statistical"].fillna(0.0).clip(lower=0)
-    families = dict(Product.objects.values_list("id", "family_id"))
+def territory_regions() -> dict[int, int]:
+    """Territory id → the id of its region (the root of its path)."""
     paths = territory_paths()
     roots = dict(Territory.objects.filter(parent__isnull=True).values_list("code", "id"))
-    grid["family_id"] = grid["product_id"].map(families)
-    grid["territory_path"] = grid["territory_id"].map(paths)
-    grid["region_id"] = grid["territory_path"].str.split("/").str[1].map(roots)
-    grid = grid.dropna(subset=["family_id", "region_id"])
-    grid = grid.astype({"family_id": np.int64, "region_id": np.int64})
+    out = {}
+    for pk, path in paths.items():
+        parts = [p for p in (path or "").split("/") if p]
+        if parts and parts[0] in roots:
+            out[pk] = roots[parts[0]]
+    return out
 
+
+def _months64(days: list[dt.date]) -> np.ndarray:
+    return pd.to_datetime(pd.Series(days)).to_numpy(dtype="datetime64[ns]")
+
+
+def cycle_inputs(*, run: ForecastRun, periods: list[dt.date], previous: PlanCycle | None) -> CycleInputs:
+    """The grid of a new cycle: every product × territory series of the forecast run, dense
+    over the cycle's months (0 where the run has no forecast), with what the measures need.
+
+    Bulk reads go through ``demand_plan_store.query_frame`` (COPY on PostgreSQL): ~270k
+    forecasts, ~250k product × territory × month sales sums and ~270k previous consensus
+    rows on the large demo."""
+    forecasts = query_frame(
+        Forecast.objects.filter(run=run, level="product_territory").order_by().values_list(
+            "product_id", "territory_id", "period_start", "point"),
+        {"product_id": "int", "territory_id": "Int64", "period_start": "date", "statistical": "float"})
+    last = forecasts["period_start"].max() if len(forecasts) else None
+    series = (forecasts[["product_id", "territory_id"]].drop_duplicates()
+              .sort_values(["product_id", "territory_id"], ignore_index=True))
+    series["series"] = np.arange(len(series))
+    months = _months64(periods)
+    window = forecasts[(forecasts["period_start"] >= months[0]) & (forecasts["period_start"] <= months[-1])]
+    window = window.merge(series, on=["product_id", "territory_id"])
+    offset = (window["period_start"].dt.year * 12 + window["period_start"].dt.month
+              - (periods[0].year * 12 + periods[0].month)).to_numpy()
+    statistical = np.zeros(len(series) * len(periods))
+    statistical[window["series"].to_numpy() * len(periods) + offset] = window["statistical"].to_numpy()
+    families = pd.Series(dict(Product.objects.values_list("id", "family_id")), dtype="Int64")
+    paths = pd.Series(territory_paths(), dtype=object)
+    regions = pd.Series(territory_regions(), dtype="Int64")
+    repeat = len(periods)
+    grid = pd.DataFrame({
+        "product_id": np.repeat(series["product_id"].to_numpy(), repeat),
+        "territory_id": pd.array(np.repeat(series["territory_id"].to_numpy(), repeat), dtype="Int64"),
+        "period_start": np.tile(months, len(series)),
+        "statistical": np.clip(statistical, 0, None)})
+    grid["family_id"] = grid["product_id"].map(families).astype("Int64")
+    grid["territory_path"] = grid["territory_id"].map(paths)
+    grid["region_id"] = grid["territory_id"].map(regions).astype("Int64")
+    # A series whose product or territory is gone has nowhere to sit.
+    known = grid["family_id"].notna() & grid["region_id"].notna()
+    grid = grid[known].reset_index(drop=True)
+    grid["family_id"] = grid["family_id"].astype("int64")
+
+    # One read of the sales lines serves both the seasonal naive (the 12 months the forecast
+    # was fitted up to) and the history the demand review charts (24 months before the cycle).
     last_history = run.as_of.replace(day=1) - dt.timedelta(days=1)
     last_history_month = last_history.replace(day=1)
-    history = pd.DataFrame.from_records(
-        list(SalesOrderLine.objects.filter(
-            status__in=DEMAND_STATUSES, order_date__gte=add_months(last_history_month, -11),
-            order_date__lte=last_history, territory__isnull=False).annotate(month=TruncMonth("order_date"))
-            .values_list("product_id", "territory_id", "month").annotate(units=Sum("quantity")).order_by()),
-        columns=["product_id", "territory_id", "period_start", "units"])
+    naive_start = add_months(last_history_month, -11)
+    chart_start = add_months(periods[0], -HISTORY_MONTHS)
+    actuals_through = min(last_history_month, add_months(periods[0], -1))
+    sales = query_frame(
+        SalesOrderLine.objects.filter(
+            status__in=DEMAND_STATUSES, order_date__gte=min(naive_start, chart_start), order_date__lte=last_history)
+        .annotate(month=TruncMonth("order_date")).values_list("product_id", "territory_id", "month")
+        .annotate(units=Sum("quantity")).order_by(),
+        {"product_id": "int", "territory_id": "Int64", "period_start": "date", "units": "float"})
+    history = sales[sales["period_start"] >= pd.Timestamp(naive_start)].reset_index(drop=True)
+    if actuals_through < chart_start:
+        actuals_through = None
+    charted = sales.iloc[0:0] if actuals_through is None else sales[
+        (sales["period_start"] >= pd.Timestamp(chart_start)) & (sales["period_start"] <= pd.Timestamp(actuals_through))]
+    actuals = family_territory_actuals(charted, families=families, regions=regions)
 
     quota_frame = family_unit_quotas(period_starts=periods)
     family_ids = dict(ProductFamily.objects.values_list("code", "id"))
     code_paths = dict(Territory.objects.values_list("code", "path"))
     quotas = pd.DataFrame({"family_id": quota_frame["family_code"].map(family_ids),
                            "territory_path": quota_frame["territory_code"].map(code_paths),
-                           "period_start": pd.to_datetime(quota_frame["period_start"]).dt.date
-                           if len(quota_frame) else [],
+                           "period_start": pd.to_datetime(quota_frame["period_start"]).astype("datetime64[ns]")
+                           if len(quota_frame) else pd.Series([], dtype="datetime64[ns]"),
                            "quota_qty": quota_frame["quota_qty"].astype(float)}).dropna()
 
     prev = None
     if previous is not None:
-        prev = pd.DataFrame.from_records(
-            list(DemandPlanLine.objects.filter(cycle=previous, period_start__gte=periods[0]).values_list(
-                "product_id", "territory_id", "period_start", "consensus")),
-            columns=["product_id", "territory_id", "period_start", "consensus"])
-    last = Forecast.objects.filter(run=run, level="product_territory").aggregate(m=Max("period_start"))["m"]
-    return CycleInputs(grid=grid.reset_index(drop=True), history=history, last_history_month=last_history_month,
-                       quotas=quotas, previous=prev, forecast_last_month=last)
+        prev = query_frame(
+            DemandPlanLine.objects.filter(cycle=previous, period_start__gte=periods[0]).order_by().values_list(
+                "product_id", "territory_id", "period_start", "consensus"),
+            {"product_id": "int", "territory_id": "Int64", "period_start": "date", "consensus": "float"})
+    return CycleInputs(grid=grid, history=history, last_history_month=last_history_month, quotas=quotas,
+                       previous=prev, forecast_last_month=None if last is None else last.date(), actuals=actuals,
+                       actuals_through=actuals_through)
 
 
 def cycle_plan_demand(*, cycle_id: int, periods: list[dt.date], forecast: pd.DataFrame,

@@ -32,7 +32,7 @@ from inventory.models import Product, ProductFamily
 from sop import cycle_calendar, cycle_selectors
 from sop.cycle_calendar import CalendarError
 from sop.demand_plan import seasonal_naive, spread_targets, starting_consensus
-from sop.demand_plan_store import lines_delete, lines_insert, measure_write
+from sop.demand_plan_store import actuals_insert, lines_delete, lines_insert, measure_write
 from sop.models import (
     CapacityAlert,
     CycleCalendarDay,
@@ -136,17 +136,22 @@ def cycle_create(*, month: dt.date, user) -> PlanCycle:
                        status=CycleStage.Status.ACTIVE if i == 0 else CycleStage.Status.PENDING,
                        started_at=now if i == 0 else None)
             for i, s in enumerate(cycle_calendar.STAGES)])
-        count, warnings = _demand_plan_build(cycle=cycle, run=run, previous=previous)
-        PlanCycle.objects.filter(pk=cycle.pk).update(lines_count=count, warnings=warnings)
+        count, warnings, history_through = _demand_plan_build(cycle=cycle, run=run, previous=previous)
+        PlanCycle.objects.filter(pk=cycle.pk).update(lines_count=count, warnings=warnings,
+                                                     history_through=history_through)
         audit_record(actor=user, action="cycle.create", target=cycle,
                      after={"month": month.isoformat(), "forecast_run": run.pk, "lines": count})
     cycle.refresh_from_db()
     return cycle
 
 
-def _demand_plan_build(*, cycle: PlanCycle, run, previous: PlanCycle | None) -> tuple[int, list[str]]:
+def _demand_plan_build(*, cycle: PlanCycle, run, previous: PlanCycle | None
+                       ) -> tuple[int, list[str], dt.date | None]:
+    """Write the cycle's demand plan rows and the sales history its demand review charts;
+    returns the row count, warnings and the last month of stored history."""
     periods = cycle_selectors.cycle_periods(cycle)
     inputs = cycle_selectors.cycle_inputs(run=run, periods=periods, previous=previous)
+    actuals_insert(inputs.actuals.assign(cycle_id=cycle.pk))
     grid = inputs.grid
     warnings = []
     if inputs.forecast_last_month is None or inputs.forecast_last_month < periods[-1]:
@@ -155,7 +160,7 @@ def _demand_plan_build(*, cycle: PlanCycle, run, previous: PlanCycle | None) -> 
     if grid.empty:
         warnings.append(_("Forecast run %(run)s has no product × territory series: the demand plan is empty.")
                         % {"run": run.pk})
-        return 0, warnings
+        return 0, warnings, inputs.actuals_through
     grid["naive"] = seasonal_naive(grid, inputs.history, last_history_month=inputs.last_history_month)
     grid["target"], missing = spread_targets(grid, inputs.quotas)
     if len(missing):
@@ -168,7 +173,7 @@ def _demand_plan_build(*, cycle: PlanCycle, run, previous: PlanCycle | None) -> 
     grid["feasible"] = None
     grid["revision"] = 0
     grid["statistical"] = grid["statistical"].round(4)
-    return lines_insert(grid), warnings
+    return lines_insert(grid), warnings, inputs.actuals_through
 
 
 @transaction.atomic

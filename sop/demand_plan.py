@@ -24,6 +24,12 @@ Measures
 ``feasible`` — the plan run's feasible quantity per product × month shared out over the
     product's territories in proportion to their consensus (statistical where it is all zero,
     even where that is zero too).
+
+Months may be ``datetime.date`` or ``datetime64`` values, the same kind in every frame given
+to one function (a new cycle passes ``datetime64``).
+
+Beside the measures, ``family_territory_actuals`` sums the sales history to the family ×
+territory × month rows a cycle stores for its demand review chart.
 """
 
 from __future__ import annotations
@@ -61,8 +67,9 @@ def seasonal_naive(grid: pd.DataFrame, history: pd.DataFrame, *, last_history_mo
 
 
 def _ancestors(paths: pd.Series) -> pd.DataFrame:
-    """Each path with each of its ancestor paths (itself included): ``path, ancestor, depth``."""
-    unique = pd.unique(paths)
+    """Each path with each of its ancestor paths (itself included): ``path, ancestor, depth``.
+    Empty paths (rows of no territory) have none."""
+    unique = pd.unique(paths.dropna())
     rows = []
     for path in unique:
         parts = [p for p in str(path).split("/") if p]
@@ -94,22 +101,28 @@ def spread_targets(grid: pd.DataFrame, quotas: pd.DataFrame) -> tuple[np.ndarray
     taken = nested.groupby("parent_id")["quota_qty"].sum()
     own = (q["quota_qty"] - q["quota_id"].map(taken).fillna(0)).clip(lower=0)
 
-    # Each grid row lands on its deepest quota node.
-    rows = pd.DataFrame({"row": np.arange(len(grid)), "family_id": grid["family_id"].to_numpy(),
-                         "period_start": grid["period_start"].to_numpy(),
-                         "territory_path": grid["territory_path"].to_numpy()})
-    rows = rows.merge(_ancestors(rows["territory_path"]), left_on="territory_path", right_on="path")
-    rows = rows.merge(q[[*key, "territory_path", "quota_id"]].rename(columns={"territory_path": "ancestor"}),
-                      on=[*key, "ancestor"])
-    rows = rows.sort_values(["row", "depth"]).drop_duplicates("row", keep="last").sort_values(["quota_id", "row"])
-    if len(rows):
-        group_of = pd.Index(pd.unique(rows["quota_id"]))
-        groups = group_of.get_indexer(rows["quota_id"])
-        totals = np.rint(own.to_numpy()[group_of.to_numpy()]).astype(np.int64)
-        statistical = grid["statistical"].to_numpy(dtype=float)[rows["row"].to_numpy()]
-        shares = spread_groups(groups, totals, current=statistical, fallback=np.ones(len(rows)))
-        target[rows["row"].to_numpy()] = shares
-    landed = set(rows["quota_id"].unique())
+    # Each grid row lands on its deepest quota node. Resolved once per family × month ×
+    # territory (a few thousand cells), not per row (a few hundred thousand).
+    cell_keys = grid[[*key, "territory_path"]]
+    cell_of_row = cell_keys.groupby([*key, "territory_path"], sort=False, dropna=False).ngroup().to_numpy()
+    cells = cell_keys.assign(cell=cell_of_row).drop_duplicates("cell").dropna(subset=["territory_path"])
+    cells = cells.merge(_ancestors(cells["territory_path"]), left_on="territory_path", right_on="path")
+    cells = cells.merge(q[[*key, "territory_path", "quota_id"]].rename(columns={"territory_path": "ancestor"}),
+                        on=[*key, "ancestor"])
+    cells = cells.sort_values(["cell", "depth"]).drop_duplicates("cell", keep="last")
+    quota_of_cell = np.full(int(cell_of_row.max()) + 1, -1, dtype=np.int64)
+    quota_of_cell[cells["cell"].to_numpy()] = cells["quota_id"].to_numpy()
+    quota_of_row = quota_of_cell[cell_of_row]
+    landed_rows = np.flatnonzero(quota_of_row >= 0)
+    # Rows in quota order, then row order (the order the spread's ties are broken by).
+    landed_rows = landed_rows[np.lexsort((landed_rows, quota_of_row[landed_rows]))]
+    if len(landed_rows):
+        group_of, groups = np.unique(quota_of_row[landed_rows], return_inverse=True)
+        totals = np.rint(own.to_numpy()[group_of]).astype(np.int64)
+        statistical = grid["statistical"].to_numpy(dtype=float)[landed_rows]
+        shares = spread_groups(groups, totals, current=statistical, fallback=np.ones(len(landed_rows)))
+        target[landed_rows] = shares
+    landed = set(np.unique(quota_of_row[landed_rows]).tolist())
     missing = q[~q["quota_id"].isin(landed) & (own > 0)]
     return target, missing[columns].reset_index(drop=True)
 
@@ -149,6 +162,28 @@ def share_out_feasible(grid: pd.DataFrame, product_feasible: pd.DataFrame) -> np
     sums = np.bincount(groups, weights=weights)
     share = weights / sums[groups]
     return merged["feasible_qty"].to_numpy(dtype=float) * share
+
+
+def family_territory_actuals(sales: pd.DataFrame, *, families: pd.Series, regions: pd.Series) -> pd.DataFrame:
+    """Units per family × territory × month (``family_id, territory_id, region_id,
+    period_start, units``) from ``sales`` (``product_id, territory_id, period_start, units``).
+    ``families``: product id → family id; ``regions``: territory id → region id. Lines of no
+    territory (or of a territory no longer known) keep an empty territory and region; lines
+    of an unknown product are left out."""
+    columns = ["family_id", "territory_id", "region_id", "period_start", "units"]
+    if sales.empty:
+        return pd.DataFrame({c: pd.Series([], dtype="Int64" if c.endswith("_id") else "float64") for c in columns})
+    frame = pd.DataFrame({"family_id": sales["product_id"].map(families).astype("Int64"),
+                          "territory_id": sales["territory_id"].astype("Int64"),
+                          "period_start": sales["period_start"], "units": sales["units"].astype(float)})
+    frame = frame[frame["family_id"].notna()]
+    out = frame.groupby(["family_id", "territory_id", "period_start"], as_index=False, dropna=False, sort=True)[
+        "units"].sum()
+    out["region_id"] = out["territory_id"].map(regions).astype("Int64")
+    out.loc[out["region_id"].isna(), "territory_id"] = pd.NA
+    out = out.groupby(["family_id", "territory_id", "region_id", "period_start"], as_index=False, dropna=False,
+                      sort=True)["units"].sum()
+    return out[columns]
 
 
 def totals_by_node(lines: pd.DataFrame, nodes: pd.DataFrame, *, value: str) -> np.ndarray:

@@ -466,6 +466,9 @@ class PlanCycle(BaseModel):
                                      related_name="+")
     lines_count = models.PositiveIntegerField(default=0)
     warnings = models.JSONField(default=list, blank=True)
+    history_through = models.DateField(
+        null=True, blank=True, help_text="last month of the sales history stored with the cycle (DemandPlanActual); "
+        "the demand review reads the months after it from the sales lines")
 
     objects = CycleQuerySet.as_manager()
 
@@ -619,6 +622,52 @@ class DemandPlanLine(models.Model):
 
     def __str__(self) -> str:
         return f"cycle {self.cycle_id} {self.product_id}×{self.territory_id} {self.period_start}"
+
+
+class DemandPlanActualQuerySet(ScopedQuerySet):
+    """Visible as the sales lines it sums are: all of it to the roles that see every sales
+    line, their subtrees to sales managers, nothing to others (the operations lead sees the
+    demand plan, not the sales history, as on the sales lines)."""
+
+    all_rows_roles = ALL_SALES_ROWS
+
+    def scoped_to(self, user, roles):
+        if SALES_MANAGER in roles:
+            return self.filter(managed_subtree_q(user, "territory__"))
+        return self.none()
+
+
+class DemandPlanActual(models.Model):
+    """Units sold per family × territory × month before a cycle, for the demand review's
+    history chart: stored when the cycle opens, for the months its forecast was fitted on
+    (up to ``PlanCycle.history_through``), so the page sums a few thousand rows instead of
+    grouping the whole sales-line table on every load (bench/README.md, "S&OP cycle").
+
+    Demand as the forecast counts it: booked, shipped and invoiced lines. The family is the
+    product's when the cycle opened (as on its demand plan rows), the territory the line's
+    (empty: sales credited to no territory), the region the territory's root. Written with
+    COPY by ``sop.demand_plan_store`` and deleted with the cycle, hence no database keys.
+    """
+
+    cycle = models.ForeignKey(PlanCycle, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False,
+                              db_index=False)
+    family = models.ForeignKey("inventory.ProductFamily", on_delete=models.DO_NOTHING, related_name="+",
+                               db_constraint=False, db_index=False)
+    territory = models.ForeignKey("territories.Territory", null=True, on_delete=models.DO_NOTHING, related_name="+",
+                                  db_constraint=False, db_index=False)
+    region = models.ForeignKey("territories.Territory", null=True, on_delete=models.DO_NOTHING, related_name="+",
+                               db_constraint=False, db_index=False)
+    period_start = models.DateField()
+    units = models.FloatField()
+
+    objects = DemandPlanActualQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["cycle", "period_start", "family_id", "territory_id"]
+        indexes = [models.Index(fields=["cycle", "period_start"], name="demand_plan_actual_month")]
+
+    def __str__(self) -> str:
+        return f"cycle {self.cycle_id} {self.family_id}×{self.territory_id} {self.period_start}: {self.units}"
 
 
 class DemandPlanEditQuerySet(ScopedQuerySet):

@@ -94,3 +94,18 @@ def grain(cycle, measure: str = "consensus", period=MAR) -> dict[tuple[str, str]
 
     return {(sku, code): value for sku, code, value in DemandPlanLine.objects.filter(
         cycle=cycle, period_start=period).values_list("product__sku", "territory__code", measure)}
+
+
+def sell(sku: str, territory_code: str | None, day: dt.date, quantity: int, *, status: str = "invoiced"):
+    """One sales order line of ``quantity`` units (an account of its own; ``territory_code``
+    None: credited to no territory)."""
+    from inventory.models import Product
+    from sop.models import SalesOrderLine
+    from territories.models import Account, Territory
+
+    n = SalesOrderLine.objects.count() + 1
+    account = Account.objects.create(external_id=f"ACC-{n}", name=f"Customer {n}")
+    territory = Territory.objects.get(code=territory_code) if territory_code else None
+    return SalesOrderLine.objects.create(
+        external_id=f"SO-{n}", order_date=day, account=account, product=Product.objects.get(sku=sku),
+        quantity=Decimal(quantity), net_amount=Decimal(quantity * 10), status=status, territory=territory)

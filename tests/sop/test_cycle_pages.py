@@ -1,11 +1,13 @@
 """The S&OP cycle's pages: who sees them, what they show, flat query counts."""
 
+import datetime as dt
+
 import pytest
 from django.test import Client
 
-from sop import cycle_services
+from sop import cycle_selectors, cycle_services
 from sop.models import Decision
-from tests.sop.cycle_world import AS_OF, MAR, MONTH, cycle_world
+from tests.sop.cycle_world import AS_OF, MAR, MONTH, cycle_world, sell
 
 M = MONTH.isoformat()
 
@@ -87,3 +89,40 @@ def test_demand_review_query_count_stays_flat(world, cycle, django_assert_max_nu
     with django_assert_max_num_queries(30):
         client.get(f"/supply/cycle/{M}/supply/")
     assert AS_OF and MAR
+
+
+def history_of(cycle, user, **filters) -> dict[str, float]:
+    chart = cycle_selectors.demand_chart(cycle=cycle, user=user, filters=filters)
+    return {label: units for label, units in zip(chart["labels"], chart["history"], strict=True) if units}
+
+
+def test_the_chart_history_is_the_actuals_the_cycle_opened_with_then_the_sales_since(world):
+    # Given sales before the cycle opens (the forecast of 2027-02-10 was fitted up to January):
+    sell("P1", "EAST-1", dt.date(2025, 2, 27), 99)  # before the 24 months the chart shows
+    sell("P1", "EAST-1", dt.date(2026, 1, 15), 10)
+    sell("P2", None, dt.date(2026, 12, 3), 4)  # credited to no territory
+    sell("P1", "EAST-1", dt.date(2027, 1, 5), 5)
+    sell("V1", "WEST-1", dt.date(2027, 1, 20), 7)
+    sell("P1", "EAST-1", dt.date(2027, 1, 21), 100, status="cancelled")  # not demand
+    sell("P1", "EAST-2", dt.date(2027, 2, 2), 3)  # the month the cycle is worked in
+    planner, users = world["users"]["planner"], world["users"]
+    cycle = cycle_services.cycle_create(month=MONTH, user=planner)
+    assert cycle.history_through == dt.date(2027, 1, 1)
+    # When more sales arrive after it opened: February's show, a late January line does not
+    # (the months up to January are the actuals its forecast and seasonal naive were computed on).
+    sell("P1", "EAST-1", dt.date(2027, 2, 9), 2)
+    sell("V1", "WEST-1", dt.date(2027, 1, 30), 50)
+    # Then every viewer sees the months in their scope and filters:
+    assert history_of(cycle, planner) == {"2026-01": 10, "2026-12": 4, "2027-01": 12, "2027-02": 5}
+    assert history_of(cycle, planner, family_code="PMP") == {"2026-01": 10, "2026-12": 4, "2027-01": 5,
+                                                             "2027-02": 5}
+    assert history_of(cycle, planner, territory_code="EAST-1") == {"2026-01": 10, "2027-01": 5, "2027-02": 2}
+    assert history_of(cycle, planner, region_code="WEST") == {"2027-01": 7}
+    assert history_of(cycle, users["mgr_east"]) == {"2026-01": 10, "2027-01": 5, "2027-02": 5}
+    assert history_of(cycle, users["mgr_west"]) == {"2027-01": 7}
+    assert history_of(cycle, users["ops"]) == {}  # operations leads see no sales lines, nor their sums
+    chart = cycle_selectors.demand_chart(cycle=cycle, user=planner)
+    assert chart["labels"][0] == "2025-03" and chart["labels"][23] == "2027-02" and len(chart["labels"]) == 24 + 3
+    assert chart["statistical"][24:] == [220.0, 220.0, 220.0] and chart["history"][24:] == [None] * 3
+    page = signed_in(planner).get(f"/supply/cycle/{M}/demand/?family_code=PMP").content.decode()
+    assert '"2026-12", "2027-01"' in page and "4.0, 5.0, 5.0" in page

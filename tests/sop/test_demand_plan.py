@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from sop.demand_plan import (
+    family_territory_actuals,
     seasonal_naive,
     share_out_feasible,
     spread_targets,
@@ -71,3 +72,23 @@ def test_totals_by_node_add_up_the_subtree():
     nodes = pd.DataFrame({"family_id": ["P", "P", "P"], "territory_path": ["/R/", "/R/B/", "/X/"],
                           "period_start": [D(2027, 3, 1)] * 3})
     assert totals_by_node(lines, nodes, value="consensus").tolist() == [12.0, 7.0, 0.0]
+
+
+def test_actuals_sum_sales_to_family_territory_month_and_keep_lines_of_no_territory_apart():
+    months = [np.datetime64("2027-01-01"), np.datetime64("2027-02-01")]
+    sales = pd.DataFrame({"product_id": [1, 2, 1, 2, 3, 9],
+                          "territory_id": pd.array([10, 10, None, None, 99, 10], dtype="Int64"),
+                          "period_start": [months[0], months[0], months[0], months[1], months[1], months[1]],
+                          "units": [5.0, 2.5, 4.0, 1.0, 3.0, 8.0]})
+    # Products 1 and 2 are family 7, product 3 family 8; product 9 is unknown (left out).
+    # Territory 10 lies in region 1; territory 99 is no longer known: its line counts as no
+    # territory (as the sales line's territory would after the territory's deletion).
+    out = family_territory_actuals(sales, families=pd.Series({1: 7, 2: 7, 3: 8}),
+                                   regions=pd.Series({10: 1}))
+    rows = {(int(r.family_id), None if pd.isna(r.territory_id) else int(r.territory_id),
+             None if pd.isna(r.region_id) else int(r.region_id), str(r.period_start)[:10], r.units)
+            for r in out.itertuples()}
+    assert rows == {(7, 10, 1, "2027-01-01", 7.5), (7, None, None, "2027-01-01", 4.0),
+                    (7, None, None, "2027-02-01", 1.0), (8, None, None, "2027-02-01", 3.0)}
+    assert len(out) == 4
+    assert family_territory_actuals(sales.iloc[0:0], families=pd.Series({1: 7}), regions=pd.Series({})).empty
