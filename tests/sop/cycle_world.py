@@ -109,3 +109,40 @@ def sell(sku: str, territory_code: str | None, day: dt.date, quantity: int, *, s
     return SalesOrderLine.objects.create(
         external_id=f"SO-{n}", order_date=day, account=account, product=Product.objects.get(sku=sku),
         quantity=Decimal(quantity), net_amount=Decimal(quantity * 10), status=status, territory=territory)
+
+
+def grow(world: dict, *, products: int = 6, territories: int = 4, months_of_sales: int = 14) -> None:
+    """More of everything in ``cycle_world``: a family of ``products`` products forecast in
+    every territory (``territories`` new ones included), their sales, and more quotas; for
+    tests that check a page's query count does not grow with the data."""
+    from forecasting.models import Forecast
+    from inventory.models import Product, ProductFamily
+    from sop.models import Routing
+    from territories.models import Quota, QuotaPlan, Territory
+
+    fans = ProductFamily.objects.create(code="FAN", name="Fans")
+    east = world["territories"]["EAST"]
+    leaves = list(Territory.objects.filter(parent__isnull=False))
+    for i in range(territories):
+        leaves.append(Territory.objects.create(code=f"EAST-X{i}", name=f"East extra {i}", parent=east,
+                                               path=f"/EAST/EAST-X{i}/"))
+    run = world["forecast_run"]
+    rows = []
+    for i in range(products):
+        product = Product.objects.create(sku=f"F{i}", name=f"Fan {i}", family=fans, unit_price=Decimal("9"),
+                                         unit_cost=Decimal("5"))
+        Routing.objects.create(product=product, work_center=world["work_center"], hours_per_unit=Decimal("0.5"))
+        for t in leaves:
+            rows += [Forecast(run=run, level="product_territory", series_key=f"{product.pk}:{t.pk}", product=product,
+                              territory=t, period_start=m, point=10 + i, lo80=0, hi80=0, lo95=0, hi95=0)
+                     for m in FORECAST_MONTHS]
+            for back in range(1, months_of_sales + 1):
+                month = AS_OF.replace(day=1)
+                for _ in range(back):
+                    month = (month - dt.timedelta(days=1)).replace(day=1)
+                sell(product.sku, t.code, month + dt.timedelta(days=i), 3 + i)
+    Forecast.objects.bulk_create(rows)
+    plan = QuotaPlan.objects.get(code="FY2027")
+    for t in leaves:
+        Quota.objects.create(plan=plan, territory=t, period_start=MAR, measure="units", family=fans,
+                             amount=Decimal("40"))

@@ -7,7 +7,7 @@ from django.test import Client
 
 from sop import cycle_selectors, cycle_services
 from sop.models import Decision
-from tests.sop.cycle_world import AS_OF, MAR, MONTH, cycle_world, sell
+from tests.sop.cycle_world import AS_OF, MAR, MONTH, cycle_world, grow, sell
 
 M = MONTH.isoformat()
 
@@ -126,3 +126,66 @@ def test_the_chart_history_is_the_actuals_the_cycle_opened_with_then_the_sales_s
     assert chart["statistical"][24:] == [220.0, 220.0, 220.0] and chart["history"][24:] == [None] * 3
     page = signed_in(planner).get(f"/supply/cycle/{M}/demand/?family_code=PMP").content.decode()
     assert '"2026-12", "2027-01"' in page and "4.0, 5.0, 5.0" in page
+
+
+def _cycle_with_activity(world, *, edits: int, decisions: int):
+    """A cycle with edits, decisions and a finished plan run (so every page has all it shows)."""
+    from sop.services import plan_run_execute
+
+    users = world["users"]
+    cycle = cycle_services.cycle_create(month=MONTH, user=users["planner"])
+    for i in range(edits):
+        row = cycle_selectors.demand_plan_row(cycle=cycle, user=users["planner"], level="family",
+                                              keys={"family_code": "PMP"}, period_start=MAR)
+        cycle_services.demand_plan_edit(cycle=cycle, user=users["planner"], level="family",
+                                        keys={"family_code": "PMP"}, period_start=MAR, measure="consensus",
+                                        value=200 + i, reason="growth", etag=row["etag"])
+    for i in range(decisions):
+        cycle_services.decision_create(cycle=cycle, user=users["ops"], topic=f"Decision {i}", family_code="PMP",
+                                       work_center_code="WC1", owner_id=users["planner"].pk)
+    run = cycle_services.cycle_plan_run_start(cycle=cycle, user=users["ops"], as_of=AS_OF)
+    assert plan_run_execute(run_id=run.pk).status == "completed"
+    return cycle
+
+
+COUNTED = ["/supply/cycle/", f"/supply/cycle/?month={M}", f"/supply/cycle/{M}/demand/",
+           f"/supply/cycle/{M}/demand/?family_code=PMP&territory_code=EAST", f"/supply/cycle/{M}/supply/",
+           f"/supply/cycle/{M}/executive/", f"/supply/cycle/{M}/decisions/", "/supply/cycle/versions/",
+           f"/api/v1/plan-cycles/{M}/demand-plan/?level=family", f"/api/v1/plan-cycles/{M}/demand-plan/?level=territory"]
+
+
+def _queries(world) -> dict[tuple[str, str], int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = {}
+    for name in ("planner", "mgr_east", "exec"):
+        client = signed_in(world["users"][name])
+        for url in COUNTED:
+            client.get(url)  # warm the per-process caches (roles, organisation settings)
+            with CaptureQueriesContext(connection) as ctx:
+                assert client.get(url).status_code == 200, (name, url)
+            counts[(name, url)] = len(ctx)
+    return counts
+
+
+def test_cycle_pages_query_counts_stay_flat_as_data_grows(world, django_assert_max_num_queries):
+    # Given the small world's cycle with 1 edit and 1 decision, measured page by page:
+    small = _queries_of(world, edits=1, decisions=1)
+    # When the data grows (a family of 6 products sold in 7 territories, 4 of them new, 14
+    # months of their sales, more quotas, 5 edits, 6 decisions) and the cycle is opened again:
+    cycle_services.cycle_delete(cycle=cycle_selectors.cycle_for(user=world["users"]["planner"], month=MONTH))
+    grow(world)
+    grown = _queries_of(world, edits=5, decisions=6)
+    # Then no page runs more queries than before.
+    assert {k: v for k, v in grown.items() if v > small[k]} == {}
+    assert max(small.values()) <= 30
+    planner = signed_in(world["users"]["planner"])
+    planner.get(f"/supply/cycle/{M}/demand/")
+    with django_assert_max_num_queries(small[("planner", f"/supply/cycle/{M}/demand/")]):
+        planner.get(f"/supply/cycle/{M}/demand/")
+
+
+def _queries_of(world, *, edits: int, decisions: int) -> dict[tuple[str, str], int]:
+    _cycle_with_activity(world, edits=edits, decisions=decisions)
+    return _queries(world)
