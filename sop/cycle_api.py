@@ -168,7 +168,9 @@ MEASURE_FIELDS = ["statistical", "naive", "target", "sales_override", "consensus
 
 DEMAND_ROW = inline_serializer("DemandPlanRow", {
     "product_sku": serializers.CharField(required=False), "family_code": serializers.CharField(required=False),
-    "territory_code": serializers.CharField(required=False), "region_code": serializers.CharField(required=False),
+    "territory_code": serializers.CharField(required=False, allow_null=True,
+                                            help_text="null: the rows of no territory"),
+    "region_code": serializers.CharField(required=False, allow_null=True, help_text="null: the rows of no territory"),
     "period_start": serializers.DateField(), "statistical": serializers.FloatField(),
     "naive": serializers.FloatField(), "target": serializers.FloatField(allow_null=True),
     "sales_override": serializers.IntegerField(allow_null=True), "consensus": serializers.IntegerField(),
@@ -232,8 +234,10 @@ class DemandPlanEditSerializer(serializers.Serializer):
     level = serializers.ChoiceField(choices=cycle_selectors.LEVELS)
     family_code = serializers.CharField(required=False, allow_blank=True)
     product_sku = serializers.CharField(required=False, allow_blank=True)
-    territory_code = serializers.CharField(required=False, allow_blank=True)
-    region_code = serializers.CharField(required=False, allow_blank=True)
+    territory_code = serializers.CharField(required=False, allow_blank=True, allow_null=True,
+                                           help_text="null: the rows of no territory")
+    region_code = serializers.CharField(required=False, allow_blank=True, allow_null=True,
+                                        help_text="null: the rows of no territory")
     period_start = serializers.DateField()
     measure = serializers.ChoiceField(choices=cycle_selectors.EDITABLE_MEASURES)
     value = serializers.IntegerField(min_value=0, help_text="whole units")
@@ -261,7 +265,7 @@ class DemandPlanEditView(APIView):
         data = params.validated_data
         row = cycle_services.demand_plan_edit(
             cycle=cycle, user=request.user, level=data["level"],
-            keys={k: data.get(k) for k in cycle_selectors.KEY_FIELDS}, period_start=data["period_start"],
+            keys={k: data[k] for k in cycle_selectors.KEY_FIELDS if k in data}, period_start=data["period_start"],
             measure=data["measure"], value=data["value"], reason=data["reason"],
             etag=data.get("etag") or request.headers.get("If-Match"))
         response = Response(row)

@@ -43,6 +43,9 @@ LEVEL_KEY = {"product": "product_sku", "family": "family_code", "territory": "te
 KEY_COLUMN = {"product_sku": "product_id", "family_code": "family_id", "territory_code": "territory_id",
               "region_code": "region_id"}
 KEY_FIELDS = tuple(KEY_COLUMN)
+#: key fields that may be None: the rows of no territory (sales credited to no territory,
+#: forecast as product × no territory); they group under ``territory_code``/``region_code`` None
+NO_TERRITORY_KEYS = ("territory_code", "region_code")
 MEASURES = ("statistical", "naive", "target", "sales_override", "consensus", "feasible")
 EDITABLE_MEASURES = ("sales_override", "consensus")
 DEMAND_STATUSES = ("booked", "shipped", "invoiced")
@@ -84,7 +87,8 @@ def cycle_periods(cycle: PlanCycle) -> list[dt.date]:
 
 def key_filter(keys: dict) -> Q:
     """Grain rows matching natural keys (codes): product, family, territory (its subtree),
-    region. An unknown code matches nothing."""
+    region. An unknown code matches nothing. ``territory_code`` or ``region_code`` given as
+    None (``null`` in the API) names the rows of no territory (``NO_TERRITORY_KEYS``)."""
     q = Q()
     if keys.get("product_sku"):
         q &= Q(product_id=Product.objects.filter(sku=keys["product_sku"]).values_list("id", flat=True).first() or 0)
@@ -97,6 +101,8 @@ def key_filter(keys: dict) -> Q:
     if keys.get("region_code"):
         q &= Q(region_id=Territory.objects.filter(code=keys["region_code"], parent__isnull=True)
                .values_list("id", flat=True).first() or 0)
+    if any(k in keys and keys[k] is None for k in NO_TERRITORY_KEYS):
+        q &= Q(territory__isnull=True)
     return q
 
 
@@ -153,7 +159,8 @@ def _public_row(raw: dict, keys: list[str]) -> dict:
 def _public_rows(raw: list[dict], level: str) -> list[dict]:
     keys = [_CODE_NAMES[c] for c in _LEVEL_GROUP[level]]
     out = [_public_row(r, keys) for r in raw]
-    out.sort(key=lambda row: tuple(row[k] or "" for k in keys) + (row["period_start"],))
+    # By code; the rows of no territory (key None) after the others.
+    out.sort(key=lambda row: tuple(x for k in keys for x in (row[k] is None, row[k] or "")) + (row["period_start"],))
     return out
 
 
@@ -179,7 +186,8 @@ def demand_plan_rows(*, cycle: PlanCycle, user, level: str, filters: dict | None
     Each row has the level's key fields (and ``family_code`` at product level,
     ``region_code`` at territory level), ``period_start``, the six measures summed over its
     grain rows (None where all are empty) and ``etag``. ``filters``: key fields (codes) and
-    ``period_start``.
+    ``period_start``. At territory and region level the rows of no territory form one group
+    whose ``territory_code`` and ``region_code`` are None, listed last.
     """
     return _public_rows(_level_sums(cycle=cycle, user=user, level=level, filters=filters or {}), level)
 
@@ -603,8 +611,9 @@ def cycle_inputs(*, run: ForecastRun, periods: list[dt.date], previous: PlanCycl
     grid["family_id"] = grid["product_id"].map(families).astype("Int64")
     grid["territory_path"] = grid["territory_id"].map(paths)
     grid["region_id"] = grid["territory_id"].map(regions).astype("Int64")
-    # A series whose product or territory is gone has nowhere to sit.
-    known = grid["family_id"].notna() & grid["region_id"].notna()
+    # A series whose product or territory is gone has nowhere to sit; a series of no
+    # territory is one of its own (product × no territory, region empty too).
+    known = grid["family_id"].notna() & (grid["territory_id"].isna() | grid["region_id"].notna())
     grid = grid[known].reset_index(drop=True)
     grid["family_id"] = grid["family_id"].astype("int64")
 

@@ -21,7 +21,7 @@ import logging
 import pandas as pd
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import Count, F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -309,8 +309,11 @@ def _clean_edit(*, level: str, keys: dict, measure: str, value, reason: str, eta
         errors["level"] = _("Choose one of: %(levels)s.") % {"levels": ", ".join(cycle_selectors.LEVELS)}
     else:
         key = cycle_selectors.LEVEL_KEY[level]
-        if key and not keys.get(key):
-            errors[key] = _("Required at the %(level)s level.") % {"level": level}
+        no_territory = key in cycle_selectors.NO_TERRITORY_KEYS and key in keys and keys[key] is None
+        if key and not keys.get(key) and not no_territory:
+            errors[key] = (_("Required at the %(level)s level (null: the rows of no territory).")
+                           if key in cycle_selectors.NO_TERRITORY_KEYS
+                           else _("Required at the %(level)s level.")) % {"level": level}
     if measure not in cycle_selectors.EDITABLE_MEASURES:
         errors["measure"] = _("Only sales_override and consensus can be edited.")
     units = None
@@ -329,7 +332,8 @@ def _clean_edit(*, level: str, keys: dict, measure: str, value, reason: str, eta
     if not etag:
         raise ApplicationError(_("Send the row's etag (in the body or an If-Match header) so that no one else's "
                                  "change is overwritten."), code="precondition_required", status=428)
-    return {k: v for k, v in keys.items() if k in cycle_selectors.KEY_FIELDS and v}, units
+    return {k: v for k, v in keys.items() if k in cycle_selectors.KEY_FIELDS
+            and (v or (v is None and k in cycle_selectors.NO_TERRITORY_KEYS))}, units
 
 
 def demand_plan_edit(*, cycle: PlanCycle, user, level: str, keys: dict, period_start: dt.date, measure: str,
@@ -337,6 +341,7 @@ def demand_plan_edit(*, cycle: PlanCycle, user, level: str, keys: dict, period_s
     """Set one measure of one aggregate row (level, keys, month) to ``value`` whole units,
     spread to its grain rows (``sop.spread``), if ``etag`` is still the row's etag. Returns
     the edited row with its new etag. 412 when the row changed since it was read.
+    ``keys`` with ``territory_code`` (or ``region_code``) None edit the rows of no territory.
 
     The row is the one the caller sees: a sales manager's family row is the family in the
     territories they manage, and their edit spreads over those rows only; keys naming a
@@ -367,7 +372,9 @@ def demand_plan_edit(*, cycle: PlanCycle, user, level: str, keys: dict, period_s
                   "change, then edit again."), code="precondition_failed", status=412,
                 details={"etag": current_etag})
         rows = pd.DataFrame.from_records(
-            list(mine.order_by("product_id", "territory_id").values_list("id", measure, "statistical")),
+            # One row order on every database (it breaks the spread's ties): no territory last.
+            list(mine.order_by("product_id", F("territory_id").asc(nulls_last=True)).values_list(
+                "id", measure, "statistical")),
             columns=["id", "current", "statistical"])
         current = pd.to_numeric(rows["current"], errors="coerce")
         shares = spread_total(units, current=current.fillna(0).to_numpy(), fallback=rows["statistical"].to_numpy())

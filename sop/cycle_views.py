@@ -151,7 +151,8 @@ def demand_review(request: HttpRequest, month: str) -> HttpResponse:
                                                           "nothing was saved. Reload to see their change."),
                                             "reason": _("Say why you change it: fill in the reason first."),
                                             "saved": _("Saved."), "failed": _("Not saved:"),
-                                            "products": _("Products"), "territories": _("Territories")}}}
+                                            "products": _("Products"), "territories": _("Territories"),
+                                            "no_territory": _("No territory")}}}
     return render(request, "sop/cycle_demand.html", context)
 
 

@@ -1,8 +1,9 @@
 """The demand plan of an S&OP cycle: how its measures are derived at the forecast's grain.
 
 Pure calculation (numpy, pandas; no Django). The grain is product × territory × month; a
-``grid`` frame holds one row per grain row with at least ``product_id``, ``territory_id``,
-``family_id``, ``territory_path`` (the territory's materialised path, ``/R/D/T/``),
+``grid`` frame holds one row per grain row with at least ``product_id``, ``territory_id``
+(empty: the product's sales credited to no territory, a series of its own), ``family_id``,
+``territory_path`` (the territory's materialised path, ``/R/D/T/``; empty with the territory),
 ``period_start`` (``datetime.date``) and ``statistical`` (units, float ≥ 0).
 
 Measures
@@ -40,6 +41,12 @@ import pandas as pd
 from sop.spread import group_weights, spread_groups
 
 
+def _territories(ids: pd.Series) -> pd.arrays.IntegerArray:
+    """Territory ids as nullable integers: the rows of no territory (empty) match each other
+    in a merge, and only each other."""
+    return pd.Series(ids).astype("Int64").array
+
+
 def _ordinal(dates: pd.Series) -> np.ndarray:
     values = pd.to_datetime(pd.Series(dates))
     return (values.dt.year * 12 + values.dt.month - 1).to_numpy(dtype=np.int64)
@@ -53,15 +60,15 @@ def seasonal_naive(grid: pd.DataFrame, history: pd.DataFrame, *, last_history_mo
     target = _ordinal(grid["period_start"])
     years_back = np.maximum(1, np.ceil((target - last) / 12).astype(np.int64))
     source = target - 12 * years_back
-    keys = pd.DataFrame({"product_id": grid["product_id"].to_numpy(), "territory_id": grid["territory_id"].to_numpy(),
-                         "month": source})
+    keys = pd.DataFrame({"product_id": grid["product_id"].to_numpy(),
+                         "territory_id": _territories(grid["territory_id"]), "month": source})
     if history.empty:
         return np.zeros(len(grid))
     hist = pd.DataFrame({"product_id": history["product_id"].to_numpy(),
-                         "territory_id": history["territory_id"].to_numpy(),
+                         "territory_id": _territories(history["territory_id"]),
                          "month": _ordinal(history["period_start"]),
                          "units": history["units"].astype(float).to_numpy()})
-    hist = hist.groupby(["product_id", "territory_id", "month"], as_index=False)["units"].sum()
+    hist = hist.groupby(["product_id", "territory_id", "month"], as_index=False, dropna=False)["units"].sum()
     merged = keys.merge(hist, on=["product_id", "territory_id", "month"], how="left")
     return merged["units"].fillna(0.0).clip(lower=0).to_numpy()
 
@@ -134,9 +141,10 @@ def starting_consensus(grid: pd.DataFrame, previous: pd.DataFrame | None) -> np.
         return np.zeros(0, dtype=np.int64)
     carried = np.full(len(grid), np.nan)
     if previous is not None and len(previous):
-        merged = grid[["product_id", "territory_id", "period_start"]].merge(
-            previous[["product_id", "territory_id", "period_start", "consensus"]],
-            on=["product_id", "territory_id", "period_start"], how="left")
+        key = ["product_id", "territory_id", "period_start"]
+        merged = grid[key].assign(territory_id=_territories(grid["territory_id"])).merge(
+            previous[[*key, "consensus"]].assign(territory_id=_territories(previous["territory_id"])),
+            on=key, how="left")
         carried = merged["consensus"].to_numpy(dtype=float)
     fresh = np.isnan(carried)
     out = np.where(fresh, 0, np.nan_to_num(carried)).astype(np.int64)

@@ -592,11 +592,13 @@ class DemandPlanLine(models.Model):
                               db_index=False)
     product = models.ForeignKey("inventory.Product", on_delete=models.DO_NOTHING, related_name="+",
                                 db_constraint=False, db_index=False)
-    territory = models.ForeignKey("territories.Territory", on_delete=models.DO_NOTHING, related_name="+",
+    # Empty: the product's sales credited to no territory, forecast as a series of their own
+    # (a company without territories plans product × no territory); the region is then empty too.
+    territory = models.ForeignKey("territories.Territory", null=True, on_delete=models.DO_NOTHING, related_name="+",
                                   db_constraint=False, db_index=False)
     family = models.ForeignKey("inventory.ProductFamily", on_delete=models.DO_NOTHING, related_name="+",
                                db_constraint=False, db_index=False)
-    region = models.ForeignKey("territories.Territory", on_delete=models.DO_NOTHING, related_name="+",
+    region = models.ForeignKey("territories.Territory", null=True, on_delete=models.DO_NOTHING, related_name="+",
                                db_constraint=False, db_index=False)
     period_start = models.DateField()
     statistical = models.FloatField(help_text="the forecast run's point forecast, units")
@@ -614,6 +616,9 @@ class DemandPlanLine(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["cycle", "product", "territory", "period_start"],
                                     name="demand_plan_line_key"),
+            # NULLs are distinct in the key above: one row of no territory per product and month.
+            models.UniqueConstraint(fields=["cycle", "product", "period_start"], condition=Q(territory__isnull=True),
+                                    name="demand_plan_line_key_no_territory"),
         ]
         indexes = [
             models.Index(fields=["cycle", "family", "period_start"], name="demand_plan_family"),

@@ -44,6 +44,8 @@
     for (const key of ["family_code", "product_sku", "territory_code", "region_code"]) {
       if (input.dataset[key]) body[key] = input.dataset[key];
     }
+    // The rows of no territory are addressed with an explicit null (see the API).
+    if (input.dataset.noTerritory) body[input.dataset.noTerritory] = null;
     input.disabled = true;
     const response = await fetch(config.edit_url, {
       method: "POST", credentials: "same-origin",
@@ -108,7 +110,7 @@
         const tr = document.createElement("tr");
         tr.className = "sub m-" + measure;
         const th = document.createElement("th");
-        th.textContent = measure === "statistical" ? code : "";
+        th.textContent = measure !== "statistical" ? "" : code === null ? config.messages.no_territory : code;
         tr.appendChild(th);
         const label = document.createElement("td");
         label.textContent = measure.replace("_", " ");
@@ -127,7 +129,8 @@
             input.defaultValue = input.value;
             Object.assign(input.dataset, { level: by, family_code: family, period: period, measure: measure,
                                            etag: row.etag });
-            input.dataset[key] = code;
+            if (code === null) input.dataset.noTerritory = key;
+            else input.dataset[key] = code;
             if (by === "product") delete input.dataset.family_code;
             td.appendChild(input);
             tr.appendChild(td);

@@ -74,3 +74,34 @@ def test_planner_edits_a_family_sees_the_manager_input_and_the_executive_publish
     assert PlanCycle.objects.get(month=MONTH).status == "published"
     page.goto(demand)
     assert page.locator("input.cell").count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_company_without_territories_edits_its_no_territory_row_in_the_demand_review(
+        live_server, browser_page):  # noqa: F811
+    from sop import cycle_services
+    from sop.models import DemandPlanLine
+    from tests.sop.cycle_world import MONTH as CYCLE_MONTH
+    from tests.sop.cycle_world import no_territory_world
+
+    world = no_territory_world()
+    planner = world["users"]["planner"]
+    planner.set_password("demo")
+    planner.save()
+    cycle_services.cycle_create(month=CYCLE_MONTH, user=planner)
+    page, base = browser_page, live_server.url
+    sign_in(page, base, "planner")
+    page.goto(f"{base}/supply/cycle/{CYCLE_MONTH.isoformat()}/demand/")
+    # The family's territories: one row, "No territory", editable.
+    page.click('button.expand[data-family="PMP"][data-by="territory"]')
+    detail = page.locator('tbody.detail[data-family="PMP"]')
+    detail.locator("tr.m-statistical th", has_text="No territory").wait_for()
+    cell = detail.locator('input.cell[data-measure="consensus"][data-period="2027-03-01"]')
+    assert cell.get_attribute("data-no-territory") == "territory_code" and cell.input_value() == "90"
+    page.fill("#edit-reason", "Trade fair orders")
+    cell.fill("120")
+    with page.expect_navigation():
+        cell.press("Tab")
+    assert dict(DemandPlanLine.objects.filter(cycle__month=CYCLE_MONTH, period_start="2027-03-01").values_list(
+        "product__sku", "consensus")) == {"P1": 80, "P2": 40, "V1": 0}
+    assert "no territory" in page.locator("body").inner_text()

@@ -146,3 +146,43 @@ def grow(world: dict, *, products: int = 6, territories: int = 4, months_of_sale
     for t in leaves:
         Quota.objects.create(plan=plan, territory=t, period_start=MAR, measure="units", family=fans,
                              amount=Decimal("40"))
+
+
+def no_territory_world() -> dict:
+    """A company that sells but has no territories: every sale is credited to no territory,
+    and the forecast has one series per product (territory empty). Horizon 3 months
+    (March–May 2027); the forecast (as of 2027-02-10) says, every month from February:
+
+        P1 60   P2 30   (family PMP)      V1 0   (family VLV)
+
+    Sales: P1 45 units in March 2026, P2 12 in April 2026, P1 50 in January 2027.
+    """
+    from core.services import organisation_settings_get
+    from forecasting.models import Forecast, ForecastRun
+    from inventory.models import Product, ProductFamily
+
+    users = {name: user_with_roles(name, *roles) for name, roles in (
+        ("planner", ["planner"]), ("ops", ["ops_lead"]), ("mgr", ["sales_manager"]), ("exec", ["executive"]))}
+    org = organisation_settings_get()
+    org.plan_horizon_periods = 3
+    org.save()
+    pmp = ProductFamily.objects.create(code="PMP", name="Pumps")
+    vlv = ProductFamily.objects.create(code="VLV", name="Valves")
+    products = {sku: Product.objects.create(sku=sku, name=f"Item {sku}", family=fam, unit_price=Decimal("10"),
+                                            unit_cost=Decimal("6"))
+                for sku, fam in (("P1", pmp), ("P2", pmp), ("V1", vlv))}
+    run = ForecastRun.objects.create(as_of=AS_OF, horizon=4, status=ForecastRun.Status.COMPLETED,
+                                     finished_at=timezone.now())
+    rows = []
+    for sku, point in (("P1", 60), ("P2", 30), ("V1", 0)):
+        p = products[sku]
+        for m in FORECAST_MONTHS:
+            rows.append(Forecast(run=run, level="product_territory", series_key=f"{p.pk}:-", product=p,
+                                 territory=None, period_start=m, point=point, lo80=0, hi80=0, lo95=0, hi95=0))
+            rows.append(Forecast(run=run, level="product", series_key=f"p:{p.pk}", product=p, period_start=m,
+                                 point=point, lo80=0, hi80=0, lo95=0, hi95=0))
+    Forecast.objects.bulk_create(rows)
+    sell("P1", None, dt.date(2026, 3, 10), 45)
+    sell("P2", None, dt.date(2026, 4, 10), 12)
+    sell("P1", None, dt.date(2027, 1, 10), 50)
+    return {"users": users, "products": products, "families": {"PMP": pmp, "VLV": vlv}, "forecast_run": run}
