@@ -605,7 +605,7 @@ def cycle_inputs(*, run: ForecastRun, periods: list[dt.date], previous: PlanCycl
     repeat = len(periods)
     grid = pd.DataFrame({
         "product_id": np.repeat(series["product_id"].to_numpy(), repeat),
-        "territory_id": pd.array(np.repeat(series["territory_id"].to_numpy(), repeat), dtype="Int64"),
+        "territory_id": series["territory_id"].repeat(repeat).array,
         "period_start": np.tile(months, len(series)),
         "statistical": np.clip(statistical, 0, None)})
     grid["family_id"] = grid["product_id"].map(families).astype("Int64")
