@@ -31,9 +31,20 @@ from sop.api import (
     SupplyPlanViewSet,
     WorkCenterViewSet,
 )
+from sop.cycle_api import (
+    CycleAdvanceView,
+    CyclePlanRunView,
+    CycleSendBackView,
+    DecisionListView,
+    DemandPlanEditView,
+    DemandPlanView,
+    PlanCycleViewSet,
+    PublishedPlanView,
+)
 from territories.api import AccountViewSet
 from territories.api import api_urlpatterns as territories_api_urls
 from territories.api import register_routes as register_territories_routes
+from webhooks.api import WebhookSubscriptionViewSet
 
 router = DefaultRouter()
 router.register("product-families", ProductFamilyViewSet, basename="product-families")
@@ -56,6 +67,8 @@ router.register("supply-plan", SupplyPlanViewSet, basename="supply-plan")
 router.register("alerts", AlertViewSet, basename="alerts")
 router.register("forecast-runs", ForecastRunViewSet, basename="forecast-runs")
 router.register("forecasts", ForecastViewSet, basename="forecasts")
+router.register("plan-cycles", PlanCycleViewSet, basename="plan-cycles")
+router.register("webhooks", WebhookSubscriptionViewSet, basename="webhooks")
 register_compensation_routes(router)
 register_territories_routes(router)
 
@@ -64,4 +77,12 @@ urlpatterns = [
 ] + [
     path("alerts/<int:pk>/acknowledge", AlertAcknowledgeView.as_view(), name="alerts-acknowledge"),
     path("alerts/<int:pk>/resolve", AlertResolveView.as_view(), name="alerts-resolve"),
+    path("plan-cycles/<str:month>/advance", CycleAdvanceView.as_view(), name="plan-cycles-advance"),
+    path("plan-cycles/<str:month>/send-back", CycleSendBackView.as_view(), name="plan-cycles-send-back"),
+    path("plan-cycles/<str:month>/plan-run", CyclePlanRunView.as_view(), name="plan-cycles-plan-run"),
+    path("plan-cycles/<str:month>/demand-plan/", DemandPlanView.as_view(), name="plan-cycles-demand-plan"),
+    path("plan-cycles/<str:month>/demand-plan/edits", DemandPlanEditView.as_view(),
+         name="plan-cycles-demand-plan-edits"),
+    path("plan-cycles/<str:month>/decisions/", DecisionListView.as_view(), name="plan-cycles-decisions"),
+    path("plan-cycles/<str:month>/plan/", PublishedPlanView.as_view(), name="plan-cycles-plan"),
 ] + compensation_api_urls + territories_api_urls + router.urls

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "axes",
     "core",
+    "webhooks",
     "inventory",
     "territories",
     "sop",
@@ -266,6 +267,9 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 NIGHTLY_PIPELINE_HOUR = env.int("NIGHTLY_PIPELINE_HOUR", default=2)
+# Webhooks go to public https endpoints only; 1 also allows http and private, loopback and
+# link-local addresses (tests, an ERP on the same network).
+WEBHOOK_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOK_ALLOW_PRIVATE_HOSTS", default=False)
 
 # --- runs that never hang (core/runs.py) ----------------------------------------------------
 # Work in progress writes a heartbeat every RUN_HEARTBEAT_SECONDS; work silent for

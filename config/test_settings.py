@@ -17,3 +17,5 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # No heartbeat threads in tests (they would write from another thread inside the test's
 # transaction); tests of the heartbeat itself turn it on.
 RUN_HEARTBEAT_SECONDS = 0
+# Webhook receivers in tests listen on loopback (tests of the refusal override it).
+WEBHOOK_ALLOW_PRIVATE_HOSTS = True

@@ -77,11 +77,12 @@ def demo_steps():
     """Seed steps in dependency order; each module exposes ``wipe()`` and ``seed(ctx)``."""
     from compensation import demo as compensation_demo
     from inventory import demo as inventory_demo
+    from sop import cycle_demo, supply_demo
     from sop import demo as sop_demo
-    from sop import supply_demo
     from territories import demo as territories_demo
 
-    return [inventory_demo, territories_demo, sop_demo, supply_demo, territories_demo.QUOTAS, compensation_demo]
+    return [inventory_demo, territories_demo, sop_demo, supply_demo, territories_demo.QUOTAS, compensation_demo,
+            cycle_demo]
 
 
 def demo_is_loaded() -> bool:
@@ -130,8 +131,11 @@ def demo_users_wipe() -> None:
 
 @transaction.atomic
 def seed_demo(*, scale: str = "small", seed: int = 42, as_of: dt.date | None = None,
-              force: bool = False) -> DemoContext:
-    """Load (or reload) the demo company. Refuses to touch non-demo data unless ``force``."""
+              force: bool = False, cycles: bool = True) -> DemoContext:
+    """Load (or reload) the demo company. Refuses to touch non-demo data unless ``force``.
+
+    ``cycles=False`` leaves out the S&OP cycles and the forecast run they start from (the
+    test suite's shared fixture: it saves a forecast run per test)."""
     if scale not in SCALES:
         raise ApplicationError(f"Unknown scale '{scale}': choose one of {', '.join(SCALES)}.")
     if not demo_is_loaded() and holds_business_data() and not force:
@@ -148,6 +152,7 @@ def seed_demo(*, scale: str = "small", seed: int = 42, as_of: dt.date | None = N
         password_hash=make_password(DEMO_PASSWORD, salt="demo-salt-fixed"),
         history_start=add_months(as_of.replace(day=1), -HISTORY_MONTHS),
     )
+    ctx.data["cycles"] = cycles
     steps = demo_steps()
     for step in reversed(steps):
         step.wipe()

@@ -10,6 +10,7 @@ from django.db.models.functions import TruncMonth
 
 from core import roles as r
 from inventory.models import Product
+from sop import cycle_selectors
 from sop.models import SalesOrderLine
 from territories.models import Account, Territory
 
@@ -112,6 +113,10 @@ def home_context(*, user, as_of: dt.date | None = None) -> dict:
         "alerts": alert_summary(user=user),
         "runs": runs_summary(user=user),
         "pay": pay_summary(user=user),
+        # S&OP cycle: the stages the viewer owns (due, overdue, just handed over), and the
+        # link to the cycle for every role that takes part in it.
+        "cycle_tasks": cycle_selectors.home_panel(user=user),
+        "takes_part_in_cycle": bool(codes & {r.ADMIN, r.PLANNER, r.OPS_LEAD, r.EXECUTIVE, r.SALES_MANAGER}),
         "managed_territories": list(
             Territory.objects.filter(manager=user).values("code", "name", "level")
         ),

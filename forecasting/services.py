@@ -50,6 +50,7 @@ from forecasting.selectors import (
     series_universe,
     territory_regions,
 )
+from webhooks.services import event_emit
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,15 @@ def forecast_run_enqueue(run: ForecastRun) -> None:
     runs.send_on_commit(forecast_run_start_task, run.pk)
 
 
+def _announce_finished(run: ForecastRun) -> None:
+    """Tell the subscribed ERP systems that the run ended (``forecast_run.finished``)."""
+    event_emit(type="forecast_run.finished", data={
+        "id": run.pk, "status": run.status, "as_of": run.as_of.isoformat(), "series_total": run.series_total,
+        "series_failed": run.series_failed, "error": run.error,
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "url": f"/api/v1/forecast-runs/{run.pk}/"})
+
+
 def forecast_run_fail(*, run_id: int, error: str) -> None:
     """End an active run as failed with ``error`` (and the plan run waiting for it)."""
     now = timezone.now()
@@ -116,6 +126,8 @@ def forecast_run_fail(*, run_id: int, error: str) -> None:
         status=ForecastRun.Status.FAILED, error=error[:5000], percent=100, finished_at=now, heartbeat_at=now,
         claimed_by="", updated_at=now)
     run = ForecastRun.objects.get(pk=run_id)
+    if ended:
+        _announce_finished(run)
     then = run.parameters.get("then_plan_run_id")
     if ended and then:
         from sop.services import plan_run_fail
@@ -505,6 +517,7 @@ def forecast_run_finish(*, run_id: int, task_id: str | None = None) -> ForecastR
         forecast_run_fail(run_id=run_id, error=runs.describe(exc, 5000))
         return ForecastRun.objects.get(pk=run_id)
     run = ForecastRun.objects.get(pk=run_id)
+    _announce_finished(run)
     then = run.parameters.get("then_plan_run_id")
     if then:
         from sop.tasks import plan_run_reconcile_task

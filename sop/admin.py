@@ -3,6 +3,8 @@ from django.contrib import admin
 from sop.models import (
     CapacityAlert,
     CapacityCalendar,
+    CycleCalendarDay,
+    PlanCycle,
     PlanRun,
     Plant,
     Routing,
@@ -66,3 +68,17 @@ class CapacityAlertAdmin(admin.ModelAdmin):
     search_fields = ("fingerprint", "message")
     raw_id_fields = ("product", "work_center", "family", "territory", "assignee", "acknowledged_by", "resolved_by",
                      "run", "first_run", "resolved_by_run")
+
+
+@admin.register(CycleCalendarDay)
+class CycleCalendarDayAdmin(admin.ModelAdmin):
+    """The cycle calendar: the working day of the run month each stage is due on. Checked when
+    a cycle is opened (``sop.cycle_services.cycle_calendar_get``: offsets in order, 1–40)."""
+
+    list_display = ("stage", "working_day")
+
+
+@admin.register(PlanCycle)
+class PlanCycleAdmin(admin.ModelAdmin):
+    list_display = ("month", "stage", "status", "published_at", "lines_count")
+    readonly_fields = ("revision", "lines_count", "warnings")

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Now
+from django.utils.translation import gettext_lazy as _
 
 from core.db import ByteOrderCharField, DateRangeIndex
 from core.models import BaseModel, RunRecord
@@ -422,3 +423,297 @@ class CapacityAlert(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.type} {self.fingerprint} ({self.status})"
+
+
+# ---------------------------------------------------------------------------------------
+# The monthly S&OP cycle: stages, decisions, the demand plan and its edits
+# ---------------------------------------------------------------------------------------
+
+#: roles that take part in the cycle and read it (reps do not)
+CYCLE_ROLES = frozenset({"admin", "planner", "ops_lead", "executive", SALES_MANAGER, "erp"})
+#: roles that read every row of a cycle's demand plan (sales managers read their subtree)
+DEMAND_PLAN_ROWS = frozenset({"admin", "planner", "ops_lead", "executive", "erp"})
+
+
+class CycleQuerySet(ScopedQuerySet):
+    all_rows_roles = CYCLE_ROLES
+
+    def open(self) -> CycleQuerySet:
+        return self.exclude(status=PlanCycle.Status.PUBLISHED)
+
+    def published(self) -> CycleQuerySet:
+        return self.filter(status=PlanCycle.Status.PUBLISHED)
+
+
+class PlanCycle(BaseModel):
+    """One month's S&OP cycle. ``month`` is the first month it plans (``2027-03-01`` plans the
+    horizon from March 2027); it is worked in the month before (``sop.cycle_calendar``)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        PUBLISHED = "published", _("Published")
+
+    month = models.DateField(unique=True)
+    stage = models.CharField(max_length=20, default="data")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    horizon_periods = models.PositiveSmallIntegerField()
+    # Cycle-wide edit counter: each edit takes the next value and stamps it on the demand
+    # plan rows it changed, so an aggregate row's etag is max(revision) + count of its rows.
+    revision = models.PositiveBigIntegerField(default=0)
+    forecast_run = models.ForeignKey("forecasting.ForecastRun", null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+", help_text="the forecast the demand plan started from")
+    plan_run = models.ForeignKey(PlanRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                 help_text="the cycle's latest plan run (reconciles the consensus)")
+    previous_cycle = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                       help_text="the last published cycle this one started from")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    lines_count = models.PositiveIntegerField(default=0)
+    warnings = models.JSONField(default=list, blank=True)
+    history_through = models.DateField(
+        null=True, blank=True, help_text="last month of the sales history stored with the cycle (DemandPlanActual); "
+        "the demand review reads the months after it from the sales lines")
+
+    objects = CycleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-month"]
+        constraints = [
+            models.CheckConstraint(condition=Q(month__day=1), name="plan_cycle_month_start"),
+            models.CheckConstraint(condition=Q(status__in=["open", "published"]), name="plan_cycle_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"S&OP cycle {self.month:%Y-%m}"
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+
+class CycleCalendarDay(BaseModel):
+    """The editable cycle calendar: the working day of the run month each stage is due on
+    (missing stages take ``sop.cycle_calendar.DEFAULT_CALENDAR``)."""
+
+    stage = models.CharField(max_length=20, unique=True)
+    working_day = models.PositiveSmallIntegerField()
+
+    objects = CycleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["working_day"]
+
+    def __str__(self) -> str:
+        return f"{self.stage}: working day {self.working_day}"
+
+
+class CycleStage(BaseModel):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        ACTIVE = "active", _("In progress")
+        DONE = "done", _("Done")
+
+    cycle = models.ForeignKey(PlanCycle, on_delete=models.CASCADE, related_name="stages")
+    code = models.CharField(max_length=20)
+    position = models.PositiveSmallIntegerField()
+    owner_role = models.CharField(max_length=20)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+", help_text="optional: the person who owns the stage")
+    due_date = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    comment = models.TextField(blank=True, help_text="the latest comment: on completion or on a send-back")
+
+    objects = CycleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["cycle", "position"]
+        constraints = [models.UniqueConstraint(fields=["cycle", "code"], name="cycle_stage_key")]
+
+    def __str__(self) -> str:
+        return f"{self.cycle_id} {self.code} ({self.status})"
+
+
+class Decision(BaseModel):
+    """A decision of the cycle's meetings, with what it concerns."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        DONE = "done", _("Done")
+        DROPPED = "dropped", _("Dropped")
+
+    cycle = models.ForeignKey(PlanCycle, on_delete=models.CASCADE, related_name="decisions")
+    topic = models.CharField(max_length=200)
+    decision = models.TextField(blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    due_date = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    family = models.ForeignKey("inventory.ProductFamily", null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+")
+    product = models.ForeignKey("inventory.Product", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+")
+    work_center = models.ForeignKey(WorkCenter, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    alert = models.ForeignKey(CapacityAlert, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    objects = CycleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["cycle", "status", "due_date", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=["open", "done", "dropped"]), name="decision_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.topic
+
+
+class DemandPlanLineQuerySet(ScopedQuerySet):
+    all_rows_roles = DEMAND_PLAN_ROWS
+
+    def scoped_to(self, user, roles):
+        if SALES_MANAGER in roles:
+            return self.filter(managed_subtree_q(user, "territory__"))
+        return self.none()
+
+
+class DemandPlanLine(models.Model):
+    """The demand plan of a cycle at the forecast's grain: product × territory × month.
+
+    ``family`` and ``region`` are copied from the product and the territory when the cycle is
+    created, so every level is a GROUP BY over this table without joins. The references have
+    no database foreign keys: a cycle writes ~270k rows with COPY on the large demo and the
+    per-row triggers would cost more than the rows (the same trade as the sales lines); the
+    rows are written by ``sop.demand_plan_store`` only and deleted with their cycle.
+    """
+
+    cycle = models.ForeignKey(PlanCycle, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False,
+                              db_index=False)
+    product = models.ForeignKey("inventory.Product", on_delete=models.DO_NOTHING, related_name="+",
+                                db_constraint=False, db_index=False)
+    # Empty: the product's sales credited to no territory, forecast as a series of their own
+    # (a company without territories plans product × no territory); the region is then empty too.
+    territory = models.ForeignKey("territories.Territory", null=True, on_delete=models.DO_NOTHING, related_name="+",
+                                  db_constraint=False, db_index=False)
+    family = models.ForeignKey("inventory.ProductFamily", on_delete=models.DO_NOTHING, related_name="+",
+                               db_constraint=False, db_index=False)
+    region = models.ForeignKey("territories.Territory", null=True, on_delete=models.DO_NOTHING, related_name="+",
+                               db_constraint=False, db_index=False)
+    period_start = models.DateField()
+    statistical = models.FloatField(help_text="the forecast run's point forecast, units")
+    naive = models.FloatField(help_text="seasonal naive: the same month a year before, units")
+    target = models.FloatField(null=True, help_text="units from the quota plan; empty: no quota")
+    sales_override = models.BigIntegerField(null=True, help_text="the sales managers' input, whole units")
+    consensus = models.BigIntegerField(help_text="the agreed demand, whole units")
+    feasible = models.FloatField(null=True, help_text="what the cycle's plan run can supply")
+    revision = models.PositiveBigIntegerField(default=0)
+
+    objects = DemandPlanLineQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["cycle", "product_id", "territory_id", "period_start"]
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "product", "territory", "period_start"],
+                                    name="demand_plan_line_key"),
+            # NULLs are distinct in the key above: one row of no territory per product and month.
+            models.UniqueConstraint(fields=["cycle", "product", "period_start"], condition=Q(territory__isnull=True),
+                                    name="demand_plan_line_key_no_territory"),
+        ]
+        indexes = [
+            models.Index(fields=["cycle", "family", "period_start"], name="demand_plan_family"),
+            models.Index(fields=["cycle", "territory", "period_start"], name="demand_plan_territory"),
+        ]
+
+    def __str__(self) -> str:
+        return f"cycle {self.cycle_id} {self.product_id}×{self.territory_id} {self.period_start}"
+
+
+class DemandPlanActualQuerySet(ScopedQuerySet):
+    """Visible as the sales lines it sums are: all of it to the roles that see every sales
+    line, their subtrees to sales managers, nothing to others (the operations lead sees the
+    demand plan, not the sales history, as on the sales lines)."""
+
+    all_rows_roles = ALL_SALES_ROWS
+
+    def scoped_to(self, user, roles):
+        if SALES_MANAGER in roles:
+            return self.filter(managed_subtree_q(user, "territory__"))
+        return self.none()
+
+
+class DemandPlanActual(models.Model):
+    """Units sold per family × territory × month before a cycle, for the demand review's
+    history chart: stored when the cycle opens, for the months its forecast was fitted on
+    (up to ``PlanCycle.history_through``), so the page sums a few thousand rows instead of
+    grouping the whole sales-line table on every load (bench/README.md, "S&OP cycle").
+
+    Demand as the forecast counts it: booked, shipped and invoiced lines. The family is the
+    product's when the cycle opened (as on its demand plan rows), the territory the line's
+    (empty: sales credited to no territory), the region the territory's root. Written with
+    COPY by ``sop.demand_plan_store`` and deleted with the cycle, hence no database keys.
+    """
+
+    cycle = models.ForeignKey(PlanCycle, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False,
+                              db_index=False)
+    family = models.ForeignKey("inventory.ProductFamily", on_delete=models.DO_NOTHING, related_name="+",
+                               db_constraint=False, db_index=False)
+    territory = models.ForeignKey("territories.Territory", null=True, on_delete=models.DO_NOTHING, related_name="+",
+                                  db_constraint=False, db_index=False)
+    region = models.ForeignKey("territories.Territory", null=True, on_delete=models.DO_NOTHING, related_name="+",
+                               db_constraint=False, db_index=False)
+    period_start = models.DateField()
+    units = models.FloatField()
+
+    objects = DemandPlanActualQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["cycle", "period_start", "family_id", "territory_id"]
+        indexes = [models.Index(fields=["cycle", "period_start"], name="demand_plan_actual_month")]
+
+    def __str__(self) -> str:
+        return f"cycle {self.cycle_id} {self.family_id}×{self.territory_id} {self.period_start}: {self.units}"
+
+
+class DemandPlanEditQuerySet(ScopedQuerySet):
+    all_rows_roles = DEMAND_PLAN_ROWS
+
+    def scoped_to(self, user, roles):
+        if SALES_MANAGER in roles:
+            return self.filter(user=user)
+        return self.none()
+
+
+class DemandPlanEdit(models.Model):
+    """The audit of one demand plan edit: who, when, at which level and keys, which period and
+    measure, the aggregate before and after, why. The rows it changed carry its ``revision``."""
+
+    cycle = models.ForeignKey(PlanCycle, on_delete=models.CASCADE, related_name="edits")
+    revision = models.PositiveBigIntegerField()
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    level = models.CharField(max_length=10)
+    keys = models.JSONField(default=dict)
+    period_start = models.DateField()
+    measure = models.CharField(max_length=20)
+    before = models.FloatField(null=True)
+    after = models.FloatField()
+    reason = models.TextField()
+    rows_changed = models.PositiveIntegerField(default=0)
+
+    objects = DemandPlanEditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["cycle", "-revision"]
+        constraints = [models.UniqueConstraint(fields=["cycle", "revision"], name="demand_plan_edit_revision")]
+
+    def __str__(self) -> str:
+        return f"cycle {self.cycle_id} r{self.revision} {self.measure} {self.level}"

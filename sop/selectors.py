@@ -12,6 +12,7 @@ from django.db.models import Case, IntegerField, Value, When
 
 from core.services import add_months
 from inventory import selectors as inventory_selectors
+from sop.cycle_selectors import cycle_plan_demand
 from sop.models import CapacityAlert, CapacityCalendar, PlanRun, Routing, WorkCenter
 
 QUOTA_COLUMNS = ["family_code", "territory_code", "period_start", "quota_qty"]
@@ -104,7 +105,10 @@ def family_quotas_frame(*, period_starts: list[dt.date]) -> pd.DataFrame:
     return frame
 
 
-def plan_inputs(*, as_of: dt.date, horizon: int, forecast_run_id: int | None) -> PlanInputs:
+def plan_inputs(*, as_of: dt.date, horizon: int, forecast_run_id: int | None,
+                cycle_id: int | None = None) -> PlanInputs:
+    """The inputs of a plan run. With ``cycle_id`` the demand is that S&OP cycle's consensus
+    from its first month on (``sop.cycle_selectors.cycle_plan_demand``), not the forecast."""
     periods = horizon_periods(as_of, horizon)
     warnings: list[str] = []
     run_id = latest_forecast_run_id(preferred_id=forecast_run_id)
@@ -133,6 +137,8 @@ def plan_inputs(*, as_of: dt.date, horizon: int, forecast_run_id: int | None) ->
         columns=["work_center_code", "period_start", "available_hours"])
     capacity["available_hours"] = capacity["available_hours"].astype(float)
     quotas = family_quotas_frame(period_starts=periods)
+    if cycle_id is not None:  # the S&OP cycle's input hook: reconcile its consensus
+        demand, quotas = cycle_plan_demand(cycle_id=cycle_id, periods=periods, forecast=forecast, quotas=quotas)
     return PlanInputs(
         periods=periods, products=products, demand=demand, forecast=forecast,
         opening_inventory=inventory_selectors.snapshots_frame(as_of=as_of),

@@ -28,8 +28,10 @@ from core.db import lock_for_transaction
 from core.errors import ApplicationError
 from core.roles import has_role
 from core.services import audit_record, comment_add, organisation_settings_get
+from sop.demand_plan_store import demand_plan_feasible_store
 from sop.models import ALERT_HANDLERS, CapacityAlert, CapacityCalendar, PlanRun, WorkCenter
 from sop.selectors import PlanInputs, plan_inputs
+from webhooks.services import event_emit, events_emit
 
 log = logging.getLogger(__name__)
 
@@ -98,9 +100,11 @@ def plan_run_fail(*, run_id: int, error: str) -> None:
     """End an active plan run as failed, with ``error`` (its forecast run failed, no worker
     could finish it, ...)."""
     now = timezone.now()
-    PlanRun.objects.filter(pk=run_id, status__in=PlanRun.ACTIVE_STATUSES).update(
+    ended = PlanRun.objects.filter(pk=run_id, status__in=PlanRun.ACTIVE_STATUSES).update(
         status=PlanRun.Status.FAILED, percent=100, finished_at=now, updated_at=now, heartbeat_at=now,
         claimed_by="", error=error[:5000])
+    if ended:
+        plan_run_announce(PlanRun.objects.get(pk=run_id))
 
 
 def plan_run_enqueue(run: PlanRun) -> None:
@@ -142,7 +146,8 @@ def plan_run_execute(*, run_id: int, task_id: str | None = None,
         _progress(run, 5, status=PlanRun.Status.RUNNING)
     try:
         with runs.heartbeat(PlanRun.objects.filter(pk=run_id, claimed_by=token)):
-            inputs = plan_inputs(as_of=run.as_of, horizon=run.horizon_periods, forecast_run_id=run.forecast_run_id)
+            inputs = plan_inputs(as_of=run.as_of, horizon=run.horizon_periods, forecast_run_id=run.forecast_run_id,
+                                 cycle_id=(run.parameters or {}).get("cycle_id"))
             _progress(run, 25, forecast_run_id=inputs.forecast_run_id)
             result, alerts = plan_calculate(inputs, as_of=run.as_of)
             _progress(run, 55)
@@ -150,6 +155,7 @@ def plan_run_execute(*, run_id: int, task_id: str | None = None,
                 counts = plan_results_store(run=run, result=result)
                 _progress(run, 80)
                 alert_counts = alerts_sync(run=run, candidates=alerts)
+                demand_plan_feasible_store(run=run, product_plan=result.product_plan)
             status = PlanRun.Status.COMPLETED_WITH_ERRORS if inputs.warnings else PlanRun.Status.COMPLETED
             _progress(run, 100, status=status, finished_at=timezone.now(), warnings=inputs.warnings, claimed_by="",
                       **counts, **alert_counts)
@@ -165,6 +171,7 @@ def plan_run_execute(*, run_id: int, task_id: str | None = None,
         _progress(run, 100, status=PlanRun.Status.FAILED, finished_at=timezone.now(), claimed_by="",
                   error=runs.describe(exc, 5000))
     run.refresh_from_db()
+    plan_run_announce(run)
     return run
 
 
@@ -202,6 +209,15 @@ def runs_reap() -> dict[str, int]:
     if done:
         log.info("reaper: %s", dict(done))
     return dict(done)
+
+
+def plan_run_announce(run: PlanRun) -> None:
+    """Tell the webhook subscribers that a plan run ended (sent after the commit)."""
+    event_emit(type="plan_run.finished", data={
+        "id": run.pk, "status": run.status, "as_of": run.as_of.isoformat(), "cycle_id": (run.parameters or {}).get(
+            "cycle_id"), "plan_lines_count": run.plan_lines_count, "alerts_raised": run.alerts_raised,
+        "alerts_resolved": run.alerts_resolved, "error": run.error,
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None, "url": f"/api/v1/plan-runs/{run.pk}/"})
 
 
 def plan_calculate(inputs: PlanInputs, *, as_of: dt.date):
@@ -347,10 +363,22 @@ def alerts_sync(*, run: PlanRun, candidates: pd.DataFrame) -> dict[str, int]:
     CapacityAlert.objects.bulk_update(changed, [*ALERT_CONTENT, "updated_at"], batch_size=1000)
     for start in range(0, len(kept_ids), 5000):
         CapacityAlert.objects.filter(pk__in=kept_ids[start:start + 5000]).update(run=run)
-    resolved = CapacityAlert.objects.active().exclude(run=run).update(
+    gone = list(CapacityAlert.objects.active().exclude(run=run).values_list("id", "type", "fingerprint"))
+    resolved = CapacityAlert.objects.filter(pk__in=[g[0] for g in gone]).update(
         status=CapacityAlert.Status.RESOLVED, resolved_at=now, resolved_by_run=run, updated_at=now,
         resolution=f"Cause gone in plan run {run.pk} ({run.as_of:%Y-%m-%d}).")
+    events_emit(type="alert.created", items=[_alert_event(a) for a in new], now=now)
+    events_emit(type="alert.resolved", items=[
+        {"id": pk, "type": type_, "fingerprint": fp, "status": "resolved", "resolved_by_run_id": run.pk}
+        for pk, type_, fp in gone], now=now)
     return {"alerts_raised": len(new), "alerts_updated": len(changed), "alerts_resolved": resolved}
+
+
+def _alert_event(alert: CapacityAlert) -> dict:
+    return {"id": alert.pk, "type": alert.type, "severity": alert.severity, "fingerprint": alert.fingerprint,
+            "status": alert.status, "period_start": alert.period_start, "amount": str(alert.amount),
+            "unit": alert.unit, "message": alert.message, "run_id": alert.run_id,
+            "url": f"/api/v1/alerts/{alert.pk}/" if alert.pk else None}
 
 
 def _require_handler(user) -> None:
@@ -396,6 +424,7 @@ def alert_resolve(*, alert_id: int, user, note: str = "") -> CapacityAlert:
         alert.save(update_fields=["status", "resolved_by", "resolved_at", "resolution", "updated_at"])
         audit_record(actor=user, action="alert.resolve", target=alert, before={"status": before},
                      after={"status": alert.status, "resolution": alert.resolution})
+        event_emit(type="alert.resolved", data={**_alert_event(alert), "resolution": alert.resolution})
         if note.strip():
             comment_add(author=user, target=alert, text=note)
     return alert

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sop import views
+from sop import cycle_views, views
 
 app_name = "sop"
 
@@ -13,4 +13,12 @@ urlpatterns = [
     path("products/<str:sku>/", views.product, name="product"),
     path("runs/start/", views.run_start, name="run-start"),
     path("runs/<int:pk>/", views.run_detail, name="run"),
+    path("cycle/", cycle_views.cycle, name="cycle"),
+    path("cycle/new/", cycle_views.cycle_create, name="cycle-create"),
+    path("cycle/versions/", cycle_views.versions, name="cycle-versions"),
+    path("cycle/<str:month>/demand/", cycle_views.demand_review, name="cycle-demand"),
+    path("cycle/<str:month>/supply/", cycle_views.supply_review, name="cycle-supply"),
+    path("cycle/<str:month>/executive/", cycle_views.executive_review, name="cycle-executive"),
+    path("cycle/<str:month>/decisions/", cycle_views.decisions, name="cycle-decisions"),
+    path("cycle/<str:month>/<str:action>/", cycle_views.cycle_action, name="cycle-action"),
 ]

@@ -42,11 +42,13 @@ FAMILIES: dict[str, tuple[frozenset[str] | None, frozenset[str] | None]] = {
     "plans": (PLAN_READERS, None),
     "alerts": (PLAN_READERS, frozenset({r.ADMIN, r.PLANNER, r.OPS_LEAD})),
     "comp": (frozenset({r.ADMIN, r.SALES_MANAGER, r.SALES_REP}), frozenset({r.ADMIN})),
+    "cycles": (PLAN_READERS, PLAN_READERS),
 }
 #: operations outside the read/write pairs: scope → (roles of people, scopes it implies)
 OPERATIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "plans:run": (frozenset({r.ADMIN, r.PLANNER, r.OPS_LEAD}), frozenset({"plans:read"})),
     "forecasts:run": (frozenset({r.ADMIN, r.PLANNER}), frozenset({"plans:read"})),
+    "webhooks:write": (frozenset({r.ADMIN}), frozenset()),
 }
 
 

@@ -16,16 +16,18 @@ class Command(BaseCommand):
         parser.add_argument("--as-of", type=dt.date.fromisoformat, default=None,
                             help="last day of history, YYYY-MM-DD (default: today)")
         parser.add_argument("--force", action="store_true", help="replace non-demo data too")
+        parser.add_argument("--no-cycles", action="store_true",
+                            help="leave out the S&OP cycles and the forecast run they start from")
         parser.add_argument("--if-empty", action="store_true",
                             help="do nothing when the demo (or any business data) is already loaded")
 
-    def handle(self, *args, scale, seed, as_of, force, if_empty, **options):
+    def handle(self, *args, scale, seed, as_of, force, if_empty, no_cycles=False, **options):
         if if_empty and (demo.demo_is_loaded() or demo.holds_business_data()):
             self.stdout.write("Demo data already loaded: keeping it.")
             return
         started = time.monotonic()
         try:
-            ctx = demo.seed_demo(scale=scale, seed=seed, as_of=as_of, force=force)
+            ctx = demo.seed_demo(scale=scale, seed=seed, as_of=as_of, force=force, cycles=not no_cycles)
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
         for line in ctx.log:
