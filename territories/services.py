@@ -14,6 +14,7 @@ import pandas as pd
 from django.db import transaction
 from django.utils import timezone
 
+from core.bulk.keys import cleaned as natural_key
 from core.errors import ApplicationError
 from core.services import add_months, audit_record, comment_add
 from territories import calculations as calc
@@ -245,7 +246,7 @@ def _editable(plan: QuotaPlan) -> None:
 
 @transaction.atomic
 def quota_plan_create(*, code: str, fiscal_year: int, name: str = "", actor=None) -> QuotaPlan:
-    code = code.strip()
+    code = natural_key(code, field="code")
     if not code:
         raise ApplicationError("A quota plan needs a code.", code="required")
     if QuotaPlan.objects.filter(code=code).exists():
@@ -519,7 +520,7 @@ def assignment_rule_save(*, code: str, territory: Territory, priority: int = 0, 
     """Create or update the rule ``code``; named accounts must exist."""
     from territories.models import AssignmentRule
 
-    code = code.strip()
+    code = natural_key(code, field="code")
     if not code:
         raise ApplicationError("A rule needs a code.", code="required")
     unknown_fields = set(criteria) - set(RULE_TEXT_FIELDS)
