@@ -203,8 +203,16 @@ API_MAX_BULK_ROWS = env.int("API_MAX_BULK_ROWS", default=100_000)
 # Bulk batches (CSV and JSON) first try the columnar fast path (core/bulk/columnar.py); off =
 # always the exact pandas path (same results, slower; for comparison).
 BULK_COLUMNAR = env.bool("BULK_COLUMNAR", default=True)
-# Bulk bodies of 100,000 rows run to tens of MB; the service streams nothing into memory twice.
-DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("API_MAX_BODY_MB", default=256) * 1024 * 1024
+# --- request bodies (issue 12 part C: big bodies are refused, never buffered) -----------------
+# Bulk bodies (API and upload page) are read in chunks by core.bulk.body: over this size → 413
+# before a byte is read; over API_MAX_BULK_ROWS rows → 400 as soon as the stream shows it.
+# 100,000 rows of the widest resource as JSON are ~40 MB.
+API_MAX_BULK_BODY_BYTES = env.int("API_MAX_BODY_MB", default=64) * 1024 * 1024
+# Every other body (forms, API operations): Django's default; over it the API answers a JSON 413.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [  # operation bodies: one JSON object, size-checked first
+    "core.api.parsers.JSONObjectParser", "core.api.parsers.FormParser", "core.api.parsers.MultiPartParser"]
+# --- end request bodies ---------------------------------------------------------------------
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=48)
 
 # --- Celery ---------------------------------------------------------------------------------

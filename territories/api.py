@@ -28,6 +28,7 @@ from core.api.resources import (
     CSVBodyParser,
     ResourceViewSet,
     UpdatedSinceFilterSet,
+    bulk_body,
     row_serializer_for,
 )
 from core.errors import ApplicationError
@@ -415,6 +416,9 @@ class AttainmentView(APIView):
     def get(self, request):
         params = request.query_params
         period = (_date_param(request, "period_start") or dt.date.today()).replace(day=1)
+        if not selectors.MIN_FISCAL_YEAR <= selectors.fiscal_year_of(period) <= selectors.MAX_FISCAL_YEAR:
+            raise ApplicationError(f"period_start must fall in fiscal years {selectors.MIN_FISCAL_YEAR}–"
+                                   f"{selectors.MAX_FISCAL_YEAR}.", code="invalid_date")
         measure = params.get("measure", "revenue")
         if measure not in ("revenue", "units", "margin"):
             raise ApplicationError("measure is one of revenue, units, margin.", code="invalid_measure")
@@ -465,7 +469,7 @@ def dedicated_bulk_view(name: str) -> type[APIView]:
         def post(self, request):
             _, write = dedicated_resources(request.user)[name]
             outcome = dedicated_bulk_ingest(
-                spec=spec, write=write, body=request.body, content_type=request.content_type, user=request.user,
+                spec=spec, write=write, body=bulk_body(request), content_type=request.content_type, user=request.user,
                 client=getattr(request.user, "api_client", None),
                 idempotency_key=request.headers.get("Idempotency-Key"), path=request.path)
             response = Response(outcome.body, status=outcome.status)
