@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.permissions import ScopedAccess
-from core.api.resources import ResourceViewSet, UpdatedSinceFilterSet
+from core.api.resources import IsoDateTimeFilter, ResourceViewSet, UpdatedSinceFilterSet
 from sop import services
 from sop.models import (
     CapacityAlert,
@@ -387,9 +387,9 @@ class AlertFilter(UpdatedSinceFilterSet):
     amount_min = filters.NumberFilter(field_name="amount", lookup_expr="gte")
     amount_max = filters.NumberFilter(field_name="amount", lookup_expr="lte")
     message = filters.CharFilter(field_name="message", lookup_expr="icontains")
-    created_since = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
-    updated_before = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="lt")
+    created_since = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    updated_before = IsoDateTimeFilter(field_name="updated_at", lookup_expr="lt")
     run_id = filters.NumberFilter(field_name="run_id")
 
     class Meta:
