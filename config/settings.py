@@ -210,6 +210,7 @@ BULK_COLUMNAR = env.bool("BULK_COLUMNAR", default=True)
 API_MAX_BULK_BODY_BYTES = env.int("API_MAX_BODY_MB", default=64) * 1024 * 1024
 # Every other body (forms, API operations): Django's default; over it the API answers a JSON 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+REST_FRAMEWORK["DEFAULT_FILTER_BACKENDS"] = ["core.api.filtering.FilterBackend"]  # numbers bounded
 REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [  # operation bodies: one JSON object, size-checked first
     "core.api.parsers.JSONObjectParser", "core.api.parsers.FormParser", "core.api.parsers.MultiPartParser"]
 # --- end request bodies ---------------------------------------------------------------------

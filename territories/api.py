@@ -280,6 +280,7 @@ class QuotaViewSet(ResourceViewSet):
 
 
 class UserSerializer(serializers.ModelSerializer):
+    email = serializers.CharField(read_only=True, help_text="e-mail address; empty when none is known")
     roles = serializers.SerializerMethodField()
     manager_username = serializers.SerializerMethodField()
 

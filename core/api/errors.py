@@ -27,6 +27,8 @@ def api_exception_handler(exc, context):
     if isinstance(exc, RequestDataTooBig):  # Django refused a form body: JSON, not its HTML 400
         length = context["request"].META.get("CONTENT_LENGTH") or "0"
         exc = too_large(int(length) if length.isdigit() else 0, settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    if isinstance(exc, OverflowError):  # a number past 64 bits in a path or body (SQLite cannot bind it)
+        exc = ApplicationError("A number in the request is out of range.", code="out_of_range")
     if isinstance(exc, ApplicationError):
         return Response(error_body(exc.code, exc.message, exc.details), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
