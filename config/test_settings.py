@@ -14,3 +14,8 @@ STORAGES = {
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"client": "100000/min"}}  # noqa: F405
 # Tests never share a cache with a running app (rate-limit counters are cleared per test).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The test client and the browser tests speak plain HTTP, also on the PostgreSQL pass (whose
+# DATABASE_URL would turn HTTPS hardening on; tests/core/test_deploy_check.py checks that).
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
+SECURE_HSTS_SECONDS = 0

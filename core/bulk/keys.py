@@ -3,8 +3,8 @@
 Two keys that look the same must be the same key. ``"Zürich"`` typed on one system is one
 code point (NFC, U+00FC) and on another two (NFD, ``u`` + U+0308): both are stored as NFC.
 Characters that are invisible or change how text is displayed — controls (tab, newline, NUL),
-zero-width spaces and joiners, soft hyphens, bidirectional overrides that show ``ABC‮123``
-as ``ABC321`` — make two different keys look alike (or one key look like another), so a
+zero-width spaces and joiners, soft hyphens, bidirectional overrides (``ABC`` + U+202E + ``123``
+displays as ``ABC321``) — make two different keys look alike (or one key look like another), so a
 key holding one is refused, naming it.
 
 The refused set is Unicode's categories Cc (controls), Cf (format: zero-width, bidi,
