@@ -248,7 +248,7 @@ LOGGING = {
 # --- issue 12 part C: request bodies, API input, HTTPS defaults ------------------------------
 # Bulk bodies (API and upload page) are read in chunks by core.bulk.body: over this size → 413
 # before a byte is read; over API_MAX_BULK_ROWS rows → 400 as soon as the stream shows it.
-# 100,000 rows of the widest resource as JSON are ~40 MB.
+# 100,000 rows of the widest resources as JSON are 30–40 MB (bench/README.md "Big bodies").
 API_MAX_BULK_BODY_BYTES = env.int("API_MAX_BODY_MB", default=64) * 1024 * 1024
 # Every other body (forms, API operations): Django's default; over it the API answers a JSON 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
