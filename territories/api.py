@@ -387,8 +387,9 @@ class QuotaPlanActionView(APIView):
         return Response(QuotaPlanSerializer(plan).data)
 
 
-ATTAINMENT_ROW = inline_serializer("AttainmentRow", {
-    "owner": serializers.CharField(), "owner_name": serializers.CharField(), "period_start": serializers.DateField(),
+ATTAINMENT = inline_serializer("Attainment", {
+    "owner": serializers.CharField(), "owner_kind": serializers.ChoiceField(choices=["rep", "territory"]),
+    "measure": serializers.ChoiceField(choices=["revenue", "units", "margin"]), "period_start": serializers.DateField(),
     "quota": serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True),
     "actual": serializers.DecimalField(max_digits=18, decimal_places=2),
     "attainment_pct": serializers.DecimalField(max_digits=9, decimal_places=2, allow_null=True),
@@ -411,7 +412,7 @@ class AttainmentView(APIView):
             OpenApiParameter("territory_code", OpenApiTypes.STR),
             OpenApiParameter("measure", OpenApiTypes.STR, enum=["revenue", "units", "margin"]),
         ],
-        responses={200: inline_serializer("Attainment", {"results": ATTAINMENT_ROW}), 400: ERROR_BODY,
+        responses={200: ATTAINMENT, 400: ERROR_BODY,
                    404: ERROR_BODY},
         summary="Attainment of a rep or territory for a month, with year to date", tags=["attainment"])
     def get(self, request):

@@ -106,3 +106,36 @@ def test_the_fuzzed_schema_is_the_served_one(calls, all_scopes_token, django_db_
     assert served.status_code == 200
     assert json.loads(served.content) == generated_schema()
     assert len([op for path in schema.raw_schema["paths"].values() for op in path]) >= 90
+
+
+def known_keys() -> dict[str, str]:
+    from compensation.models import Statement
+    from inventory.models import Product
+    from territories.models import Account, QuotaPlan, Territory
+
+    return {"sku": Product.objects.order_by("sku").first().sku,
+            "account": Account.objects.order_by("external_id").first().external_id,
+            "territory": Territory.objects.order_by("code").first().code,
+            "plan": QuotaPlan.objects.order_by("code").first().code,
+            "statement": str(Statement.objects.order_by("id").first().pk)}
+
+
+def test_answers_to_valid_requests_match_the_schema(calls, django_db_blocker):
+    """Requests random generation rarely gets right (a rep or territory that exists, real keys):
+    their answers match the schema too."""
+    with django_db_blocker.unblock():
+        keys = known_keys()
+    requests = [
+        ("/api/v1/attainment/", {"rep_username": "rep1"}, {}),
+        ("/api/v1/attainment/", {"territory_code": keys["territory"], "measure": "units"}, {}),
+        ("/api/v1/products/{sku}/", {}, {"sku": keys["sku"]}),
+        ("/api/v1/accounts/{external_id}/", {}, {"external_id": keys["account"]}),
+        ("/api/v1/quota-plans/{code}/", {}, {"code": keys["plan"]}),
+        ("/api/v1/statements/{id}/", {}, {"id": keys["statement"]}),
+        ("/api/v1/users/{username}/", {}, {"username": "rep1"}),
+    ]
+    for path, query, path_parameters in requests:
+        case = schema[path]["GET"].Case(query=query, path_parameters=path_parameters)
+        response = calls(case)
+        assert response.status_code == 200, (path, query, response.text[:300])
+        case.validate_response(response, checks=(not_a_server_error, response_schema_conformance))
