@@ -13,8 +13,10 @@ Counting is vectorised per 1 MiB chunk, with a little state carried across chunk
   cell is doubled, so the parity of quotes before a line break tells whether it is inside a
   cell). Blank lines are not rows (the readers skip them); the header is not a row.
 * JSON: rows are the objects one level inside the top-level array; structure characters
-  inside strings (quotes not escaped by an odd run of backslashes) do not count. The same
-  scan measures nesting, so a body nested deeper than ``MAX_JSON_DEPTH`` is refused before
+  inside strings (quotes not escaped by an odd run of backslashes) do not count. This exact
+  scan only starts once the body holds more ``{`` than the row limit (until then it cannot
+  hold too many rows); it also measures nesting, which is how operation bodies
+  (``core.api.parsers``) refuse JSON nested deeper than ``MAX_JSON_DEPTH`` before
   ``json.loads`` could recurse on it.
 
 The counts are exact for well-formed bodies; a malformed one may be counted a little off,
@@ -57,8 +59,10 @@ def too_many_rows(limit: int) -> ApplicationError:
         details={"max_rows": limit})
 
 
-def too_deep(limit: int) -> ApplicationError:
-    return ApplicationError(f"The JSON body is nested more than {limit} levels deep; a bulk body is an array "
+def too_deep(limit: int | None) -> ApplicationError:
+    """400 for JSON nested deeper than ``limit`` levels (None: deeper than the decoder can go)."""
+    depth = f"more than {limit} levels deep" if limit is not None else "too deeply to be read"
+    return ApplicationError(f"The JSON body is nested {depth}; a request body is an object, or for bulk an array, "
                             "of flat objects.", code="too_deeply_nested", details={"max_depth": limit})
 
 
@@ -111,10 +115,17 @@ class CsvRowCounter:
 
 
 class JsonRowCounter:
-    """Counts the objects inside a top-level JSON array fed in chunks, and its nesting."""
+    """Counts the objects inside a top-level JSON array fed in chunks, and its nesting.
 
-    def __init__(self, max_rows: int, max_depth: int = MAX_JSON_DEPTH):
+    ``lazy``: while the body holds no more ``{`` than ``max_rows`` it cannot hold too many
+    rows, so chunks are only counted with ``bytes.count`` (a memchr pass) and kept; the
+    exact scan (strings, depth) starts, from the first chunk, once that bound is passed. A
+    lazy counter does not measure depth: the reader's ``json.loads`` refuses deep nesting
+    itself (``core.bulk.service.parse_json_rows``)."""
+
+    def __init__(self, max_rows: int, max_depth: int = MAX_JSON_DEPTH, *, lazy: bool = False):
         self.max_rows, self.max_depth = max_rows, max_depth
+        self.lazy, self.braces, self.pending = lazy, 0, []
         self.rows = 0
         self.depth = 0
         self.max_seen = 0
@@ -123,6 +134,18 @@ class JsonRowCounter:
         self.held = b""  # backslashes at the end of the last chunk (they may escape a quote)
 
     def feed(self, chunk: bytes) -> None:
+        if self.lazy:
+            self.braces += chunk.count(b"{")
+            self.pending.append(chunk)
+            if self.braces <= self.max_rows:
+                return
+            self.lazy, pending, self.pending = False, self.pending, []
+            for earlier in pending:
+                self._scan(earlier)
+            return
+        self._scan(chunk)
+
+    def _scan(self, chunk: bytes) -> None:
         if self.held:
             chunk, self.held = self.held + chunk, b""
         trailing = len(chunk) - len(chunk.rstrip(b"\\"))
@@ -168,21 +191,14 @@ def _escaped(data: np.ndarray, quotes: np.ndarray) -> np.ndarray:
     return np.isin(quotes, escaped_quote)
 
 
-def json_depth(body: bytes) -> int:
-    """How deeply a JSON document nests (0 for a scalar), strings ignored."""
-    counter = JsonRowCounter(max_rows=2**62, max_depth=2**62)
-    for start in range(0, len(body), CHUNK):
-        counter.feed(body[start:start + CHUNK])
-    return counter.max_seen
-
-
 def read_body(stream: Readable, *, content_length: int | None, kind: str, max_bytes: int, max_rows: int) -> bytes:
     """The body of ``stream`` (``kind`` "csv" or "json"; anything else is not counted), read in
     chunks; :func:`too_large` (413) before reading when ``content_length`` is over
     ``max_bytes``, :func:`too_many_rows` / :func:`too_deep` (400) as soon as a chunk shows it."""
     if content_length is not None and content_length > max_bytes:
         raise too_large(content_length, max_bytes)
-    counter = CsvRowCounter(max_rows) if kind == "csv" else JsonRowCounter(max_rows) if kind == "json" else None
+    counter = (CsvRowCounter(max_rows) if kind == "csv" else JsonRowCounter(max_rows, lazy=True) if kind == "json"
+               else None)
     parts, size = [], 0
     while True:
         chunk = stream.read(CHUNK)

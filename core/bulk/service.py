@@ -25,6 +25,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.bulk import columnar
+from core.bulk.body import too_deep
 from core.bulk.cache import cached_with_version
 from core.bulk.spec import ResourceSpec
 from core.bulk.validation import (
@@ -63,6 +64,8 @@ def parse_json_rows(body: bytes) -> list[dict]:
         data = json.loads(body or b"null", parse_float=str, parse_int=str)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ApplicationError(f"The JSON body cannot be read: {exc}", code="malformed_json") from exc
+    except RecursionError as exc:  # json's C decoder stops at the interpreter's recursion limit
+        raise too_deep(None) from exc
     if not isinstance(data, list):
         raise ApplicationError("The JSON body must be an array of objects, one per row.", code="not_an_array")
     bad = [i for i, row in enumerate(data) if not isinstance(row, dict)]

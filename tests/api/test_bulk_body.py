@@ -116,7 +116,20 @@ def test_a_body_with_too_many_rows_is_refused_before_the_rest_is_read(monkeypatc
 
 
 def test_deep_json_is_refused_without_recursion():
+    counter = bulk_body.JsonRowCounter(max_rows=10)
     with pytest.raises(ApplicationError) as refused:
-        bulk_body.read_body(io.BytesIO(b"[" * 100_000), content_length=100_000, kind="json",
-                            max_bytes=10**6, max_rows=10)
+        counter.feed(b"[" * 100_000)
     assert refused.value.code == "too_deeply_nested"
+
+
+def test_a_lazy_counter_scans_exactly_once_the_braces_pass_the_limit():
+    rows = [{"name": "{}" * 3} for _ in range(8)]  # 32 braces inside strings, 8 rows
+    data = json.dumps(rows).encode()
+    counter = bulk_body.JsonRowCounter(max_rows=8, lazy=True)
+    for chunk in chunked(data, [5]):
+        counter.feed(chunk)
+    assert counter.rows == 8 and not counter.lazy  # the exact scan took over, and counted right
+    with pytest.raises(ApplicationError) as refused:
+        bulk_body.read_body(io.BytesIO(json.dumps(rows * 2).encode()), content_length=None, kind="json",
+                            max_bytes=10**6, max_rows=15)
+    assert refused.value.code == "too_many_rows"
