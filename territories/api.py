@@ -389,7 +389,7 @@ class QuotaPlanActionView(APIView):
 
 ATTAINMENT = inline_serializer("Attainment", {
     "owner": serializers.CharField(), "owner_kind": serializers.ChoiceField(choices=["rep", "territory"]),
-    "measure": serializers.ChoiceField(choices=["revenue", "units", "margin"]), "period_start": serializers.DateField(),
+    "measure": serializers.ChoiceField(choices=Quota.Measure.choices), "period_start": serializers.DateField(),
     "quota": serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True),
     "actual": serializers.DecimalField(max_digits=18, decimal_places=2),
     "attainment_pct": serializers.DecimalField(max_digits=9, decimal_places=2, allow_null=True),

@@ -51,16 +51,12 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(scope="module")
 def all_scopes_token(django_db_setup, django_db_blocker):
     """The tiny demo company and a token holding every scope the API knows (read off
-    ``core.api.permissions.SCOPES``), in a transaction rolled back after the module. The
-    WSGI app is called in-process: Django must not close the connection (and with it the
-    transaction) at each request, as its test client also ensures."""
+    ``core.api.permissions.SCOPES``), in a transaction rolled back after the module."""
     from core.api.permissions import SCOPES
     from core.demo import seed_demo
     from core.services import api_client_create
     from tests.conftest import AS_OF
 
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
     with django_db_blocker.unblock():
         atomic = transaction.atomic()
         atomic.__enter__()
@@ -71,8 +67,6 @@ def all_scopes_token(django_db_setup, django_db_blocker):
         finally:
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)
-            signals.request_started.connect(close_old_connections)
-            signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +77,16 @@ def calls(all_scopes_token, django_db_blocker):
 
     def call(case):
         cache.clear()  # no rate limit between generated calls
-        with django_db_blocker.unblock():
-            return case.call(app=application, headers={"Authorization": f"Bearer {all_scopes_token}"})
+        # Django closes "old" connections at each request; here that would close the
+        # transaction holding the demo company (the test client disconnects the same way).
+        signals.request_started.disconnect(close_old_connections)
+        signals.request_finished.disconnect(close_old_connections)
+        try:
+            with django_db_blocker.unblock():
+                return case.call(app=application, headers={"Authorization": f"Bearer {all_scopes_token}"})
+        finally:
+            signals.request_started.connect(close_old_connections)
+            signals.request_finished.connect(close_old_connections)
 
     return call
 
