@@ -351,7 +351,6 @@ class SpiffForProductInput(serializers.Serializer):
     quantity = serializers.DecimalField(max_digits=16, decimal_places=3, required=False, min_value=0)
 
 
-
 class DisputeSerializer(serializers.ModelSerializer):
     statement_id = serializers.IntegerField(source="line.statement_id")
     line_id = serializers.IntegerField()

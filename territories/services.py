@@ -249,6 +249,9 @@ def quota_plan_create(*, code: str, fiscal_year: int, name: str = "", actor=None
     code = natural_key(code, field="code")
     if not code:
         raise ApplicationError("A quota plan needs a code.", code="required")
+    if not selectors.MIN_FISCAL_YEAR <= fiscal_year <= selectors.MAX_FISCAL_YEAR:
+        raise ApplicationError(f"The fiscal year must be between {selectors.MIN_FISCAL_YEAR} and "
+                               f"{selectors.MAX_FISCAL_YEAR}.", code="invalid_fiscal_year")
     if QuotaPlan.objects.filter(code=code).exists():
         raise ApplicationError(f"A quota plan with code {code} already exists.", code="duplicate_code")
     plan = QuotaPlan.objects.create(code=code, fiscal_year=fiscal_year, name=name or f"Quotas FY{fiscal_year}")

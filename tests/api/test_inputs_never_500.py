@@ -108,6 +108,14 @@ def test_dispute_and_spiff_forms_answer_a_400_page_for_an_id_that_is_not_one(dem
     assert response.status_code == 400 and "alert_id must be the number" in response.content.decode()
 
 
+def test_a_quota_plan_for_a_year_past_the_calendar_is_refused_with_a_message(demo, login):
+    from territories.models import QuotaPlan
+
+    response = login("manager").post("/territories/quotas/", {"code": "FY-FAR", "fiscal_year": "99999"}, follow=True)
+    assert response.status_code == 200 and "The fiscal year must be between 1900 and 9998" in response.content.decode()
+    assert not QuotaPlan.objects.filter(code="FY-FAR").exists()
+
+
 def test_the_form_urls_used_above_exist():
     names = {p.name for p in get_resolver("compensation.urls").url_patterns}
     assert {"dispute_raise", "spiff_from_alert"} <= names
