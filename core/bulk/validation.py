@@ -260,6 +260,19 @@ def _clean_cells(frame: pd.DataFrame, f: Field, n: int) -> tuple[np.ndarray, str
     return values, joined
 
 
+_ASCII_CONTROLS = bytes([*range(0x1F), 0x7F])  # all but SEP (0x1F), which joins the cells
+
+
+def _plain_key_column(joined: str) -> bool:
+    """True when no key cell of the joined column needs the exact path: ASCII without control
+    characters (a byte scan), or other text already in NFC and free of invisible characters."""
+    if joined.isascii():
+        raw = joined.encode("ascii")
+        return len(raw.translate(None, _ASCII_CONTROLS)) == len(raw)
+    return (natural_keys.FORBIDDEN_IN_JOINED_RE.search(joined) is None
+            and unicodedata.is_normalized("NFC", joined))
+
+
 def _fast_field(frame: pd.DataFrame, f: Field, n: int, refs: dict, *, is_key: bool = False) -> pd.Series | None:
     """The field's parsed values when every cell is provably valid, else None."""
     if f.kind not in ("str", "decimal", "date", "choice"):
@@ -270,8 +283,7 @@ def _fast_field(frame: pd.DataFrame, f: Field, n: int, refs: dict, *, is_key: bo
     values, joined = clean
     if "\x00" in joined:
         return None  # a NUL character: the exact path names the cell
-    if is_key and (natural_keys.FORBIDDEN_IN_JOINED_RE.search(joined)
-                   or not (joined.isascii() or unicodedata.is_normalized("NFC", joined))):
+    if is_key and not _plain_key_column(joined):
         return None  # an invisible character or a key to normalise: the exact path does it
     present = values != ""
     if f.required and not present.all():
