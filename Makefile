@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-faults install lint serve seed pipeline bench-ingest bench-forecast bench-forecast-sets bench-reconcile clean
+.PHONY: run test test-faults install lint audit serve seed pipeline bench-ingest bench-forecast bench-forecast-sets bench-reconcile clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version' 
@@ -30,6 +30,12 @@ test: install lint
 
 lint: install
 	$(VENV)/bin/ruff check .
+
+## make audit: pip-audit of the pinned requirements (skips, saying so, when the advisory
+## database cannot be reached) and bandit's high-severity checks. `manage.py check --deploy`
+## runs in the test suite (tests/core/test_deploy_check.py).
+audit: install
+	$(PY) bin/audit
 
 seed: install
 	$(PY) manage.py migrate --noinput -v0

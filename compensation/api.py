@@ -40,6 +40,7 @@ from core.api.resources import (
     CSVBodyParser,
     ResourceViewSet,
     UpdatedSinceFilterSet,
+    bulk_body,
 )
 from core.errors import ApplicationError
 
@@ -107,7 +108,7 @@ class CompPlanBulkView(APIView):
     )
     def post(self, request):
         outcome = comp_plans_bulk_upsert(
-            body=request.body, content_type=request.content_type, user=request.user,
+            body=bulk_body(request), content_type=request.content_type, user=request.user,
             client=getattr(request.user, "api_client", None),
             idempotency_key=request.headers.get("Idempotency-Key"), path=request.path)
         response = Response(outcome.body, status=outcome.status)
@@ -317,6 +318,39 @@ class PayrollExportView(APIView):
 # --- disputes ---------------------------------------------------------------------------------
 
 
+def valid(serializer_class: type[serializers.Serializer], request) -> dict:
+    """The operation's input, checked by its serializer (400 naming each bad field)."""
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+ID = {"min_value": 1, "max_value": 2**63 - 1}
+
+
+class DisputeRaiseInput(serializers.Serializer):
+    line_id = serializers.IntegerField(**ID)
+    reason = serializers.CharField(allow_blank=True, max_length=4000)
+
+
+class DisputeAnswerInput(serializers.Serializer):
+    answer = serializers.CharField(allow_blank=True, max_length=4000)
+
+
+class WhatIfInput(serializers.Serializer):
+    plan_code = serializers.CharField(max_length=64)
+    period_from = serializers.DateField(required=False, allow_null=True)
+    period_to = serializers.DateField(required=False, allow_null=True)
+    changes = serializers.DictField(required=False, allow_null=True, help_text=(
+        "plan fields to change, as in comp-plans (tiers, threshold, cap, cap_kind, mode, ...)"))
+
+
+class SpiffForProductInput(serializers.Serializer):
+    alert_id = serializers.IntegerField(required=False, **ID)
+    sku = serializers.CharField(required=False, max_length=64)
+    quantity = serializers.DecimalField(max_digits=16, decimal_places=3, required=False, min_value=0)
+
+
 class DisputeSerializer(serializers.ModelSerializer):
     statement_id = serializers.IntegerField(source="line.statement_id")
     line_id = serializers.IntegerField()
@@ -344,16 +378,12 @@ class DisputeViewSet(ResourceViewSet):
     def get_queryset(self):
         return super().get_queryset().select_related("line", "raised_by", "answered_by")
 
-    @extend_schema(operation_id="dispute_raise",
-                   request=inline_serializer("DisputeRaise", {"line_id": serializers.IntegerField(),
-                                                              "reason": serializers.CharField()}),
-                   responses={201: DisputeSerializer, 403: ERROR_BODY, 404: ERROR_BODY})
+    @extend_schema(operation_id="dispute_raise", request=DisputeRaiseInput,
+                   responses={201: DisputeSerializer, 400: ERROR_BODY, 403: ERROR_BODY, 404: ERROR_BODY})
     def create(self, request):
         """Raise a dispute on a line of one's own statement."""
-        line_id = request.data.get("line_id")
-        if not str(line_id or "").isdigit():
-            raise ApplicationError("line_id must be a statement line id.", code="invalid_line")
-        dispute = services.dispute_raise(user=request.user, line_id=int(line_id), reason=request.data.get("reason"))
+        data = valid(DisputeRaiseInput, request)
+        dispute = services.dispute_raise(user=request.user, line_id=data["line_id"], reason=data["reason"])
         return Response(DisputeSerializer(dispute).data, status=status.HTTP_201_CREATED)
 
 
@@ -361,11 +391,12 @@ class DisputeAnswerView(APIView):
     permission_classes = [ScopedAccess]
     write_scope = READ  # the service checks the role: the rep's manager or an admin answers
 
-    @extend_schema(operation_id="dispute_answer", tags=["disputes"],
-                   request=inline_serializer("DisputeAnswer", {"answer": serializers.CharField()}),
-                   responses={200: DisputeSerializer, 403: ERROR_BODY, 404: ERROR_BODY, 409: ERROR_BODY})
+    @extend_schema(operation_id="dispute_answer", tags=["disputes"], request=DisputeAnswerInput,
+                   responses={200: DisputeSerializer, 400: ERROR_BODY, 403: ERROR_BODY, 404: ERROR_BODY,
+                              409: ERROR_BODY})
     def post(self, request, pk: int):
-        dispute = services.dispute_answer(user=request.user, dispute_id=pk, answer=request.data.get("answer"))
+        answer = valid(DisputeAnswerInput, request)["answer"]
+        dispute = services.dispute_answer(user=request.user, dispute_id=pk, answer=answer)
         return Response(DisputeSerializer(dispute).data)
 
 
@@ -392,18 +423,12 @@ class WhatIfView(APIView):
 
     @extend_schema(
         operation_id="comp_what_if", tags=["comp-plans"],
-        request=inline_serializer("WhatIfRequest", {
-            "plan_code": serializers.CharField(), "period_from": serializers.DateField(required=False),
-            "period_to": serializers.DateField(required=False),
-            "changes": serializers.JSONField(help_text="plan fields to change, as in comp-plans (tiers, threshold, "
-                                                       "cap, cap_kind, mode, ...)")}),
-        responses={200: OpenApiTypes.OBJECT, 400: ERROR_BODY})
+        request=WhatIfInput, responses={200: OpenApiTypes.OBJECT, 400: ERROR_BODY, 404: ERROR_BODY})
     def post(self, request):
-        code = request.data.get("plan_code")
+        data = valid(WhatIfInput, request)
         result = selectors.plan_cost_what_if(
-            user=request.user, plan_code=code, changes=request.data.get("changes") or {},
-            start=_date_param(request.data.get("period_from"), "period_from"),
-            end=_date_param(request.data.get("period_to"), "period_to"))
+            user=request.user, plan_code=data["plan_code"], changes=data.get("changes") or {},
+            start=data.get("period_from"), end=data.get("period_to"))
         return Response(result)
 
 
@@ -414,23 +439,16 @@ class SpiffForProductView(APIView):
     write_scope = WRITE
 
     @extend_schema(operation_id="spiff_for_product", tags=["spiffs"],
-                   request=inline_serializer("SpiffForProduct", {
-                       "alert_id": serializers.IntegerField(required=False),
-                       "sku": serializers.CharField(required=False),
-                       "quantity": serializers.DecimalField(max_digits=16, decimal_places=3, required=False)}),
+                   request=SpiffForProductInput,
                    responses={201: OpenApiTypes.OBJECT, 400: ERROR_BODY, 404: ERROR_BODY})
     def post(self, request):
-        if request.data.get("alert_id"):
-            spiff = services.spiff_create_from_alert(alert_id=int(request.data["alert_id"]), actor=request.user)
+        data = valid(SpiffForProductInput, request)
+        if data.get("alert_id"):
+            spiff = services.spiff_create_from_alert(alert_id=data["alert_id"], actor=request.user)
+        elif data.get("quantity") is None or not data.get("sku"):
+            raise ApplicationError("Send alert_id, or sku and quantity.", code="invalid_spiff")
         else:
-            from decimal import Decimal, InvalidOperation
-
-            try:
-                quantity = Decimal(str(request.data.get("quantity")))
-            except InvalidOperation as exc:
-                raise ApplicationError("quantity must be a number.", code="invalid_quantity") from exc
-            spiff = services.spiff_create_for_product(sku=str(request.data.get("sku") or ""), quantity=quantity,
-                                                      actor=request.user)
+            spiff = services.spiff_create_for_product(sku=data["sku"], quantity=data["quantity"], actor=request.user)
         return Response({"code": spiff.code, "name": spiff.name, "start": spiff.start, "end": spiff.end,
                          "kind": spiff.kind, "amount": str(spiff.amount), "skus": spiff.skus,
                          "budget": str(spiff.budget)}, status=status.HTTP_201_CREATED)

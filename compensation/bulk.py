@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 import pandas as pd
 from django.conf import settings
 
+from core.bulk import keys as natural_keys
 from core.bulk.columnar import dates_in_order
 from core.bulk.service import (
     CSV_TYPES,
@@ -132,7 +133,9 @@ def plan_row_values(row: dict) -> tuple[dict, list[tuple[str, str, str]]]:
             errors.append((name, "required", "this field is required"))
     if errors:
         return {}, errors
-    values: dict = {"code": str(row["code"]).strip(), "name": str(row["name"]).strip()}
+    values: dict = {"code": natural_keys.normalise(str(row["code"]).strip()), "name": str(row["name"]).strip()}
+    if (why := natural_keys.problem(values["code"])) is not None:
+        errors.append(("code", "invalid_character", why))
     for name, parse in (("valid_from", _date), ("valid_to", _date), ("threshold", _decimal),
                         ("base_rate", _decimal), ("draw_amount", _decimal), ("draw_recovery_cap_pct", _decimal),
                         ("tiers", _tiers)):

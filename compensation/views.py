@@ -19,6 +19,7 @@ from compensation import selectors, services
 from compensation.models import CompPlan
 from core.api.csv_export import streaming_csv_response
 from core.errors import ApplicationError
+from core.pages import bad_request, id_param
 from core.roles import ADMIN, OPS_LEAD, SALES_MANAGER, SALES_REP, has_role, role_required
 
 PAY_ROLES = (ADMIN, SALES_MANAGER, SALES_REP)
@@ -91,9 +92,11 @@ def _back(request: HttpRequest, fallback: str) -> HttpResponse:
 @require_POST
 @role_required(*PAY_ROLES)
 def dispute_raise(request: HttpRequest) -> HttpResponse:
+    line_id = id_param(request.POST.get("line_id"))
+    if line_id is None:
+        return bad_request(request, "line_id must be the number of a line of your statement.")
     try:
-        services.dispute_raise(user=request.user, line_id=int(request.POST.get("line_id") or 0),
-                               reason=request.POST.get("reason", ""))
+        services.dispute_raise(user=request.user, line_id=line_id, reason=request.POST.get("reason", ""))
         messages.success(request, "Your dispute was sent to your manager.")
     except ApplicationError as exc:
         messages.error(request, exc.message)
@@ -182,8 +185,11 @@ def periods(request: HttpRequest) -> HttpResponse:
 @role_required(ADMIN, OPS_LEAD, SALES_MANAGER)
 def spiff_from_alert(request: HttpRequest) -> HttpResponse:
     """The one-click button of an aged-stock alert: a SPIFF on its product."""
+    alert_id = id_param(request.POST.get("alert_id"))
+    if alert_id is None:
+        return bad_request(request, "alert_id must be the number of an aged-stock alert.")
     try:
-        spiff = services.spiff_create_from_alert(alert_id=int(request.POST.get("alert_id") or 0), actor=request.user)
+        spiff = services.spiff_create_from_alert(alert_id=alert_id, actor=request.user)
         messages.success(request, f"SPIFF {spiff.code} created: {spiff.amount} per unit until {spiff.end}.")
     except ApplicationError as exc:
         messages.error(request, exc.message)

@@ -231,8 +231,6 @@ API_MAX_BULK_ROWS = env.int("API_MAX_BULK_ROWS", default=100_000)
 # Bulk batches (CSV and JSON) first try the columnar fast path (core/bulk/columnar.py); off =
 # always the exact pandas path (same results, slower; for comparison).
 BULK_COLUMNAR = env.bool("BULK_COLUMNAR", default=True)
-# Bulk bodies of 100,000 rows run to tens of MB; the service streams nothing into memory twice.
-DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("API_MAX_BODY_MB", default=256) * 1024 * 1024
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=48)
 
 # --- Celery ---------------------------------------------------------------------------------
@@ -293,3 +291,27 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- issue 12 part C: request bodies, API input, HTTPS defaults ------------------------------
+# Bulk bodies (API and upload page) are read in chunks by core.bulk.body: over this size → 413
+# before a byte is read; over API_MAX_BULK_ROWS rows → 400 as soon as the stream shows it.
+# 100,000 rows of the widest resources as JSON are 30–40 MB (bench/README.md "Big bodies").
+API_MAX_BULK_BODY_BYTES = env.int("API_MAX_BODY_MB", default=64) * 1024 * 1024
+# Every other body (forms, API operations): Django's default; over it the API answers a JSON 413.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+REST_FRAMEWORK["DEFAULT_FILTER_BACKENDS"] = ["core.api.filtering.FilterBackend"]  # numbers bounded
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [  # operation bodies: one JSON object, size-checked first
+    "core.api.parsers.JSONObjectParser", "core.api.parsers.FormParser", "core.api.parsers.MultiPartParser"]
+# HTTPS hardening is on by default in the full stack (DATABASE_URL set), so
+# `manage.py check --deploy --fail-level WARNING` passes with nothing but the required variables;
+# embedded mode (a local http://127.0.0.1 install) keeps it off. Set a variable to 0 to serve a
+# full stack over plain HTTP on purpose (e.g. a trial behind no TLS).
+_HTTPS = not EMBEDDED and not DEBUG
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=_HTTPS)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # probes call the container over plain HTTP
+SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=_HTTPS)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31_536_000 if _HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
+# --- end issue 12 part C ----------------------------------------------------------------------

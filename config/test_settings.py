@@ -19,3 +19,8 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 RUN_HEARTBEAT_SECONDS = 0
 # Webhook receivers in tests listen on loopback (tests of the refusal override it).
 WEBHOOK_ALLOW_PRIVATE_HOSTS = True
+# The test client and the browser tests speak plain HTTP, also on the PostgreSQL pass (whose
+# DATABASE_URL would turn HTTPS hardening on; tests/core/test_deploy_check.py checks that).
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
+SECURE_HSTS_SECONDS = 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sys
 
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -15,6 +16,7 @@ from django.views.decorators.http import require_GET
 
 from core import health, outages, selectors
 from core import roles as r
+from core.bulk.body import read_body
 from core.bulk.resources import BULK_RESOURCES
 from core.bulk.service import bulk_ingest
 from core.errors import ApplicationError
@@ -85,7 +87,9 @@ def upload(request: HttpRequest) -> HttpResponse:
         else:
             context["file_name"] = upload_file.name
             try:
-                outcome = bulk_ingest(spec=spec, body=upload_file.read(), content_type="text/csv",
+                body = read_body(upload_file, content_length=upload_file.size, kind="csv",
+                                 max_bytes=settings.API_MAX_BULK_BODY_BYTES, max_rows=settings.API_MAX_BULK_ROWS)
+                outcome = bulk_ingest(spec=spec, body=body, content_type="text/csv",
                                       user=request.user, path=request.path, source="upload")
                 context["result"] = outcome.body
             except ApplicationError as exc:
@@ -95,6 +99,6 @@ def upload(request: HttpRequest) -> HttpResponse:
                     "errors": [e | {"line": e["row"] + FIRST_DATA_LINE, "message": _as_lines(e["message"])}
                                for e in details.get("errors", [])],
                 }
-                status = 400
+                status = 413 if exc.status_code == 413 else 400
     context["batches"] = selectors.recent_ingest_batches(user=request.user)
     return render(request, "core/upload.html", context, status=status)

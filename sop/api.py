@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from core.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from core.api.permissions import ScopedAccess
-from core.api.resources import ERROR_BODY, ResourceViewSet, UpdatedSinceFilterSet
+from core.api.resources import ERROR_BODY, IsoDateTimeFilter, ResourceViewSet, UpdatedSinceFilterSet
 from core.api.runs import absolute_urls
 from core.errors import ApplicationError
 from sop import services
@@ -411,9 +411,9 @@ class AlertFilter(UpdatedSinceFilterSet):
     amount_min = filters.NumberFilter(field_name="amount", lookup_expr="gte")
     amount_max = filters.NumberFilter(field_name="amount", lookup_expr="lte")
     message = filters.CharFilter(field_name="message", lookup_expr="icontains")
-    created_since = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
-    updated_before = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="lt")
+    created_since = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    updated_before = IsoDateTimeFilter(field_name="updated_at", lookup_expr="lt")
     run_id = filters.NumberFilter(field_name="run_id")
 
     class Meta:

@@ -28,6 +28,7 @@ from core.api.resources import (
     CSVBodyParser,
     ResourceViewSet,
     UpdatedSinceFilterSet,
+    bulk_body,
     row_serializer_for,
 )
 from core.errors import ApplicationError
@@ -285,6 +286,7 @@ class QuotaViewSet(ResourceViewSet):
 
 
 class UserSerializer(serializers.ModelSerializer):
+    email = serializers.CharField(read_only=True, help_text="e-mail address; empty when none is known")
     roles = serializers.SerializerMethodField()
     manager_username = serializers.SerializerMethodField()
 
@@ -392,8 +394,9 @@ class QuotaPlanActionView(APIView):
         return Response(QuotaPlanSerializer(plan).data)
 
 
-ATTAINMENT_ROW = inline_serializer("AttainmentRow", {
-    "owner": serializers.CharField(), "owner_name": serializers.CharField(), "period_start": serializers.DateField(),
+ATTAINMENT = inline_serializer("Attainment", {
+    "owner": serializers.CharField(), "owner_kind": serializers.ChoiceField(choices=["rep", "territory"]),
+    "measure": serializers.ChoiceField(choices=Quota.Measure.choices), "period_start": serializers.DateField(),
     "quota": serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True),
     "actual": serializers.DecimalField(max_digits=18, decimal_places=2),
     "attainment_pct": serializers.DecimalField(max_digits=9, decimal_places=2, allow_null=True),
@@ -416,12 +419,15 @@ class AttainmentView(APIView):
             OpenApiParameter("territory_code", OpenApiTypes.STR),
             OpenApiParameter("measure", OpenApiTypes.STR, enum=["revenue", "units", "margin"]),
         ],
-        responses={200: inline_serializer("Attainment", {"results": ATTAINMENT_ROW}), 400: ERROR_BODY,
+        responses={200: ATTAINMENT, 400: ERROR_BODY,
                    404: ERROR_BODY},
         summary="Attainment of a rep or territory for a month, with year to date", tags=["attainment"])
     def get(self, request):
         params = request.query_params
         period = (_date_param(request, "period_start") or dt.date.today()).replace(day=1)
+        if not selectors.MIN_FISCAL_YEAR <= selectors.fiscal_year_of(period) <= selectors.MAX_FISCAL_YEAR:
+            raise ApplicationError(f"period_start must fall in fiscal years {selectors.MIN_FISCAL_YEAR}–"
+                                   f"{selectors.MAX_FISCAL_YEAR}.", code="invalid_date")
         measure = params.get("measure", "revenue")
         if measure not in ("revenue", "units", "margin"):
             raise ApplicationError("measure is one of revenue, units, margin.", code="invalid_measure")
@@ -472,7 +478,7 @@ def dedicated_bulk_view(name: str) -> type[APIView]:
         def post(self, request):
             _, write = dedicated_resources(request.user)[name]
             outcome = dedicated_bulk_ingest(
-                spec=spec, write=write, body=request.body, content_type=request.content_type, user=request.user,
+                spec=spec, write=write, body=bulk_body(request), content_type=request.content_type, user=request.user,
                 client=getattr(request.user, "api_client", None),
                 idempotency_key=request.headers.get("Idempotency-Key"), path=request.path)
             response = Response(outcome.body, status=outcome.status)

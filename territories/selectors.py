@@ -121,6 +121,10 @@ def family_unit_quotas(*, period_starts: list[dt.date]) -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------------
 
 
+# Fiscal years whose twelve months are all dates (a year runs into the next calendar year).
+MIN_FISCAL_YEAR, MAX_FISCAL_YEAR = 1900, 9998
+
+
 def fiscal_year_months(*, fiscal_year: int) -> list[dt.date]:
     """The 12 first-of-month dates of a fiscal year (it starts in the organisation's month)."""
     start = dt.date(fiscal_year, organisation_settings_get().fiscal_year_start_month, 1)

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from core.bulk.keys import cleaned as natural_key
 from core.errors import ApplicationError
 from core.services import add_months, audit_record, comment_add
 from territories import calculations as calc
@@ -246,9 +247,12 @@ def _editable(plan: QuotaPlan) -> None:
 
 @transaction.atomic
 def quota_plan_create(*, code: str, fiscal_year: int, name: str = "", actor=None) -> QuotaPlan:
-    code = code.strip()
+    code = natural_key(code, field="code")
     if not code:
         raise ApplicationError("A quota plan needs a code.", code="required")
+    if not selectors.MIN_FISCAL_YEAR <= fiscal_year <= selectors.MAX_FISCAL_YEAR:
+        raise ApplicationError(f"The fiscal year must be between {selectors.MIN_FISCAL_YEAR} and "
+                               f"{selectors.MAX_FISCAL_YEAR}.", code="invalid_fiscal_year")
     if QuotaPlan.objects.filter(code=code).exists():
         raise ApplicationError(f"A quota plan with code {code} already exists.", code="duplicate_code")
     plan = QuotaPlan.objects.create(code=code, fiscal_year=fiscal_year, name=name or f"Quotas FY{fiscal_year}")
@@ -525,7 +529,7 @@ def assignment_rule_save(*, code: str, territory: Territory, priority: int = 0, 
     """Create or update the rule ``code``; named accounts must exist."""
     from territories.models import AssignmentRule
 
-    code = code.strip()
+    code = natural_key(code, field="code")
     if not code:
         raise ApplicationError("A rule needs a code.", code="required")
     unknown_fields = set(criteria) - set(RULE_TEXT_FIELDS)

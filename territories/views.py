@@ -17,6 +17,7 @@ from core import roles as r
 from core.api.permissions import QUOTA_READERS
 from core.errors import ApplicationError
 from core.models import Comment
+from core.pages import bad_request, id_param
 from core.roles import has_role, role_required
 from territories import selectors, services
 from territories.models import AssignmentRule, QuotaPlan, Territory
@@ -272,7 +273,11 @@ def _quota_plan_post(request: HttpRequest, plan: QuotaPlan) -> None:
 @role_required(*QUOTA_ROLES)
 def attainment(request: HttpRequest) -> HttpResponse:
     today = dt.date.today()
-    year = int(request.GET.get("year") or selectors.fiscal_year_of(today))
+    raw_year = request.GET.get("year") or ""
+    year = selectors.fiscal_year_of(today) if not raw_year else id_param(raw_year)
+    if year is None or not selectors.MIN_FISCAL_YEAR <= year <= selectors.MAX_FISCAL_YEAR:
+        return bad_request(request, f"year '{raw_year}' is not a fiscal year "
+                           f"({selectors.MIN_FISCAL_YEAR}–{selectors.MAX_FISCAL_YEAR}).")
     kind = request.GET.get("kind", "rep")
     if kind not in ("rep", "territory"):
         kind = "rep"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -10,6 +11,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from core.bulk.body import too_large
 from core.errors import ApplicationError
 
 MESSAGES = {
@@ -23,6 +25,11 @@ def error_body(code: str, message: str, details=None) -> dict:
 
 
 def api_exception_handler(exc, context):
+    if isinstance(exc, RequestDataTooBig):  # Django refused a form body: JSON, not its HTML 400
+        length = context["request"].META.get("CONTENT_LENGTH") or "0"
+        exc = too_large(int(length) if length.isdigit() else 0, settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    if isinstance(exc, OverflowError):  # a number past 64 bits in a path or body (SQLite cannot bind it)
+        exc = ApplicationError("A number in the request is out of range.", code="out_of_range")
     if isinstance(exc, ApplicationError):
         response = Response(error_body(exc.code, exc.message, exc.details), status=exc.status_code)
         if getattr(exc, "retry_after", None):

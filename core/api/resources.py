@@ -3,7 +3,12 @@ filters (with ``updated_since``), cursor pagination, streamed CSV export, and th
 
 from __future__ import annotations
 
+import datetime as dt
+
 import django_filters
+from django import forms
+from django.conf import settings
+from django.db import models
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -18,13 +23,44 @@ from rest_framework.views import APIView
 
 from core.api.csv_export import streaming_csv_response
 from core.api.permissions import ScopedAccess
-from core.bulk.service import bulk_ingest
+from core.bulk.body import read_body
+from core.bulk.service import CSV_TYPES, JSON_TYPES, bulk_ingest, media_type
 from core.bulk.spec import ResourceSpec
 from core.errors import ApplicationError
 
+MAX_UTC_OFFSET = dt.timedelta(hours=14)  # the widest offset in use (UTC+14, Line Islands)
+
+
+class UtcDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 time, as UTC: an offset beyond ±14:00 or a time whose UTC value leaves the
+    calendar (``9999-12-31T23:00-05:00``) is a 400 naming the parameter, not a database error."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return None
+        offset = value.utcoffset()
+        if offset is not None and abs(offset) > MAX_UTC_OFFSET:
+            raise forms.ValidationError("The UTC offset must be between -14:00 and +14:00.", code="invalid")
+        try:
+            return value.astimezone(dt.UTC)
+        except OverflowError as exc:
+            raise forms.ValidationError("The time is out of range (years 1 to 9999 in UTC).",
+                                        code="invalid") from exc
+
+
+class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcDateTimeField
+
 
 class UpdatedSinceFilterSet(django_filters.FilterSet):
-    updated_since = django_filters.IsoDateTimeFilter(
+    """Every API list's filters derive from this: ``updated_since``, and any time filter a
+    subclass declares from a model's date-time field, take :class:`UtcDateTimeField`."""
+
+    FILTER_DEFAULTS = {**django_filters.FilterSet.FILTER_DEFAULTS,
+                       models.DateTimeField: {"filter_class": IsoDateTimeFilter}}
+
+    updated_since = IsoDateTimeFilter(
         field_name="updated_at", lookup_expr="gte",
         label="Only rows created or changed at or after this ISO 8601 time (incremental sync).")
 
@@ -74,6 +110,20 @@ class CSVBodyParser(BaseParser):
 
     def parse(self, stream, media_type=None, parser_context=None):
         return stream.read()
+
+
+def bulk_body(request) -> bytes:
+    """The request's bulk body, read from its stream: refused by ``Content-Length`` before a
+    byte is read (413) and by a row count while it streams in (400), see ``core.bulk.body``.
+    Bulk views read their body here, never through ``request.body``."""
+    kind = media_type(request.content_type)
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = None
+    return read_body(request, content_length=length,
+                     kind="csv" if kind in CSV_TYPES else "json" if kind in JSON_TYPES else "",
+                     max_bytes=settings.API_MAX_BULK_BODY_BYTES, max_rows=settings.API_MAX_BULK_ROWS)
 
 
 def row_serializer_for(spec: ResourceSpec) -> type[serializers.Serializer]:
@@ -127,7 +177,7 @@ def bulk_view(spec: ResourceSpec) -> type[APIView]:
         )
         def post(self, request):
             outcome = bulk_ingest(
-                spec=spec, body=request.body, content_type=request.content_type, user=request.user,
+                spec=spec, body=bulk_body(request), content_type=request.content_type, user=request.user,
                 client=getattr(request.user, "api_client", None),
                 idempotency_key=request.headers.get("Idempotency-Key"), path=request.path,
             )

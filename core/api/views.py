@@ -1,10 +1,9 @@
 """API resources owned by core: ingest batches."""
 
-from django_filters import rest_framework as filters
 from rest_framework import serializers
 
 from core.api.permissions import ANY_WRITE
-from core.api.resources import ResourceViewSet, UpdatedSinceFilterSet
+from core.api.resources import IsoDateTimeFilter, ResourceViewSet, UpdatedSinceFilterSet
 from core.models import IngestBatch
 
 
@@ -21,7 +20,7 @@ class IngestBatchSerializer(serializers.ModelSerializer):
 
 
 class IngestBatchFilter(UpdatedSinceFilterSet):
-    created_since = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_since = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
 
     class Meta:
         model = IngestBatch

@@ -27,8 +27,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
+from core.bulk.keys import FORBIDDEN_RE2
 from core.bulk.spec import Field, ResourceSpec
-from core.bulk.validation import FAST_DATE, FAST_DATE_RANGE, RefMap, _fast_decimal_cell
+from core.bulk.validation import (
+    FAST_DATE,
+    FAST_DATE_RANGE,
+    RefMap,
+    _fast_decimal_cell,
+    is_key_field,
+)
 
 BOM = b"\xef\xbb\xbf"
 FAST_KINDS = ("str", "decimal", "date", "choice")
@@ -126,6 +133,21 @@ def _needs_trim(column: pa.Array) -> bool:
     return False
 
 
+def _plain_key(column: pa.Array) -> bool:
+    """True when no key cell needs the exact path: no control character (ASCII) and, for
+    non-ASCII text, already in Unicode NFC and free of invisible characters
+    (``core.bulk.keys``)."""
+    bounds, raw = _offsets(column)
+    data = raw[bounds[0]:bounds[-1]]
+    if ((data < 0x20) | (data == 0x7F)).any():
+        return False
+    if not _NON_ASCII[data].any():
+        return True
+    if pc.any(pc.match_substring_regex(column, FORBIDDEN_RE2)).as_py():
+        return False
+    return pc.all(pc.equal(pc.utf8_normalize(column, form="NFC"), column)).as_py() is not False
+
+
 def _text(table: pa.Table, f: Field, n: int) -> pa.Array | None:
     """The field's cells with its default applied, when none needs trimming."""
     if f.name not in table.column_names:
@@ -147,11 +169,14 @@ def _matches(column: pa.Array, cell: str, required: bool) -> bool:
     return _all(pc.match_substring_regex(column, pattern))
 
 
-def _field(table: pa.Table, f: Field, n: int, refs: dict) -> tuple[pa.Array, pa.Array] | None:
+def _field(table: pa.Table, f: Field, n: int, refs: dict, *,
+           is_key: bool = False) -> tuple[pa.Array, pa.Array] | None:
     """(parsed value, db value) of a provably valid field: parsed values are the cleaned text
     ("" when empty) or the referenced ids; db values have NULL for an empty non-text cell."""
     column = _text(table, f, n)
     if column is None:
+        return None
+    if is_key and not _plain_key(column):
         return None
     present = pc.not_equal(column, "")
     if f.required and not _all(present):
@@ -205,7 +230,7 @@ def validate(table: pa.Table, spec: ResourceSpec, refs: dict, context: dict | No
     parsed: dict[str, pa.Array] = {}
     out: dict[str, pa.Array] = {}
     for f in spec.fields:
-        result = _field(table, f, n, refs)
+        result = _field(table, f, n, refs, is_key=is_key_field(spec, f))
         if result is None:
             return None
         parsed[f.name], stored = result

@@ -7,6 +7,7 @@ scripts. An ``Idempotency-Key`` response is stored in the same transaction as th
 from __future__ import annotations
 
 import contextlib
+import csv
 import gc
 import io
 import json
@@ -22,6 +23,7 @@ from django.db import IntegrityError, transaction
 
 from core import idempotency
 from core.bulk import columnar
+from core.bulk.body import too_deep
 from core.bulk.cache import cached_with_version
 from core.bulk.spec import ResourceSpec
 from core.bulk.validation import (
@@ -63,6 +65,8 @@ def parse_json_rows(body: bytes) -> list[dict]:
         data = json.loads(body or b"null", parse_float=str, parse_int=str)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ApplicationError(f"The JSON body cannot be read: {exc}", code="malformed_json") from exc
+    except RecursionError as exc:  # json's C decoder stops at the interpreter's recursion limit
+        raise too_deep(None) from exc
     if not isinstance(data, list):
         raise ApplicationError("The JSON body must be an array of objects, one per row.", code="not_an_array")
     bad = [i for i, row in enumerate(data) if not isinstance(row, dict)]
@@ -129,6 +133,7 @@ def parse_body(body: bytes, content_type: str, *, rows: list[dict] | None = None
     ``rows``: the JSON body already decoded by :func:`parse_json_rows`."""
     kind = media_type(content_type)
     if kind in CSV_TYPES:
+        _refuse_ragged_rows(body)
         try:
             # Every cell as text, empty cells as "" (na_filter off: no NA detection pass at all).
             return pd.read_csv(io.BytesIO(body), dtype=str, keep_default_na=False, na_filter=False,
@@ -160,6 +165,36 @@ def parse_body(body: bytes, content_type: str, *, rows: list[dict] | None = None
         return frame.astype(object)
     raise ApplicationError(f"Unsupported content type '{kind}': send application/json or text/csv.",
                            code="unsupported_media_type", status=415)
+
+
+def _refuse_ragged_rows(body: bytes) -> None:
+    """400 naming every CSV row whose cell count differs from the header's: pandas would
+    read a row with one cell too many as shifted by one (the first cell taken as an index)
+    and fill a row with too few with blanks. Blank lines are skipped, as pandas skips them,
+    so row numbers agree with the batch's."""
+    text = io.TextIOWrapper(io.BytesIO(body), encoding="utf-8-sig", newline="")
+    reader = csv.reader(text, skipinitialspace=True)
+    errors, index, header = [], 0, None
+    try:
+        for cells in reader:
+            if not cells or cells == [""]:
+                continue
+            if header is None:
+                header = cells
+                continue
+            if len(cells) != len(header):
+                missing = f": '{header[len(cells)]}' and later cells are missing" if len(cells) < len(header) else ""
+                errors.append((index, "_row", "wrong_cell_count",
+                               f"has {len(cells)} cells but the header has {len(header)}{missing}; "
+                               "quote values holding commas"))
+            index += 1
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(body) from exc
+    except csv.Error as exc:
+        raise ApplicationError(f"The CSV body cannot be read at line {reader.line_num}: {exc}",
+                               code="malformed_csv", details={"line": reader.line_num}) from exc
+    if errors:
+        raise invalid_rows(index, pd.DataFrame(errors, columns=ERROR_COLUMNS))
 
 
 def reference_maps(spec: ResourceSpec) -> dict[str, dict[str, int]]:

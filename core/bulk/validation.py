@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from core.bulk import keys as natural_keys
 from core.bulk.spec import Field, ResourceSpec
 
 ERROR_COLUMNS = ["row", "field", "code", "message"]
@@ -167,6 +169,22 @@ def _decimal(col: pd.Series, f: Field, present: pd.Series) -> tuple[pd.Series, l
     return normalised, errors
 
 
+def is_key_field(spec: ResourceSpec, f: Field) -> bool:
+    """A text field naming a row: the resource's natural key or a reference to another's."""
+    return f.kind == "str" and (f.name in spec.key or f.ref is not None)
+
+
+def _key(col: pd.Series, f: Field) -> tuple[pd.Series, list[pd.DataFrame]]:
+    """Key cells in Unicode NFC; cells holding an invisible character are errors
+    (``core.bulk.keys``)."""
+    if not col.map(str.isascii, na_action="ignore").all():
+        col = col.str.normalize("NFC")
+    bad = col.str.contains(natural_keys.FORBIDDEN_RE.pattern, regex=True)
+    if not bad.any():
+        return col, []
+    return col, [_errors(col.index[bad], f.name, "invalid_character", [natural_keys.problem(v) for v in col[bad]])]
+
+
 def _date(col: pd.Series, f: Field, present: pd.Series) -> tuple[pd.Series, list[pd.DataFrame]]:
     text = col.str.slice(0, 10).where(col.str.len() <= 10, col)  # tolerate "YYYY-MM-DD" only
     parsed = pd.to_datetime(text.where(present), format="%Y-%m-%d", errors="coerce")
@@ -242,7 +260,20 @@ def _clean_cells(frame: pd.DataFrame, f: Field, n: int) -> tuple[np.ndarray, str
     return values, joined
 
 
-def _fast_field(frame: pd.DataFrame, f: Field, n: int, refs: dict) -> pd.Series | None:
+_ASCII_CONTROLS = bytes([*range(0x1F), 0x7F])  # all but SEP (0x1F), which joins the cells
+
+
+def _plain_key_column(joined: str) -> bool:
+    """True when no key cell of the joined column needs the exact path: ASCII without control
+    characters (a byte scan), or other text already in NFC and free of invisible characters."""
+    if joined.isascii():
+        raw = joined.encode("ascii")
+        return len(raw.translate(None, _ASCII_CONTROLS)) == len(raw)
+    return (natural_keys.FORBIDDEN_IN_JOINED_RE.search(joined) is None
+            and unicodedata.is_normalized("NFC", joined))
+
+
+def _fast_field(frame: pd.DataFrame, f: Field, n: int, refs: dict, *, is_key: bool = False) -> pd.Series | None:
     """The field's parsed values when every cell is provably valid, else None."""
     if f.kind not in ("str", "decimal", "date", "choice"):
         return None
@@ -252,6 +283,8 @@ def _fast_field(frame: pd.DataFrame, f: Field, n: int, refs: dict) -> pd.Series 
     values, joined = clean
     if "\x00" in joined:
         return None  # a NUL character: the exact path names the cell
+    if is_key and not _plain_key_column(joined):
+        return None  # an invisible character or a key to normalise: the exact path does it
     present = values != ""
     if f.required and not present.all():
         return None
@@ -304,7 +337,8 @@ def validate_batch(frame: pd.DataFrame, spec: ResourceSpec, refs: dict[str, dict
     parsed: dict[str, pd.Series] = {}
     errors: list[pd.DataFrame] = []
     for f in spec.fields:
-        fast = _fast_field(frame, f, n, refs)
+        is_key = is_key_field(spec, f)
+        fast = _fast_field(frame, f, n, refs, is_key=is_key)
         if fast is not None:
             parsed[f.name] = fast
             if f.db_column:
@@ -317,6 +351,9 @@ def validate_batch(frame: pd.DataFrame, spec: ResourceSpec, refs: dict[str, dict
         if f.default is not None:
             col = col.mask(col == "", f.default)
         col = pd.Series(col, dtype="string").fillna("")
+        if is_key:
+            col, errs = _key(col, f)
+            errors += errs
         present = col != ""
         if f.required and not present.all():
             errors.append(_errors(col.index[~present], f.name, "required", "this field is required"))
@@ -325,7 +362,7 @@ def validate_batch(frame: pd.DataFrame, spec: ResourceSpec, refs: dict[str, dict
             if long.any():
                 errors.append(_errors(col.index[long], f.name, "too_long",
                                       f"at most {f.max_length} characters"))
-        if f.kind in ("str", "list"):
+        if f.kind in ("str", "list") and not is_key:  # keys: refused with every invisible character
             nul = col.str.contains("\x00", regex=False)
             if nul.any():  # the database cannot store it (PostgreSQL refuses NUL in text)
                 errors.append(_errors(col.index[nul], f.name, "invalid_character",
@@ -359,6 +396,8 @@ def validate_batch(frame: pd.DataFrame, spec: ResourceSpec, refs: dict[str, dict
             mapping = refs.get(f.ref.table, {})
             ids = value.map(mapping)
             unknown = present & ids.isna()
+            if is_key and unknown.any():  # a key refused for its characters is not also unknown
+                unknown &= ~col.str.contains(natural_keys.FORBIDDEN_RE.pattern, regex=True)
             if unknown.any():
                 errors.append(_errors(col.index[unknown], f.name, "unknown_reference",
                                       [f"no {f.ref.table} with {f.name} '{v}'" for v in col[unknown]]))

@@ -47,7 +47,7 @@ MORE_DIRTY = {
 
 def validate(frame, fast: bool, monkeypatch):
     if not fast:
-        monkeypatch.setattr(validation, "_fast_field", lambda *args: None)
+        monkeypatch.setattr(validation, "_fast_field", lambda *args, **kwargs: None)
     result = validation.validate_batch(frame, SPEC, REFS)
     monkeypatch.undo()
     return result
