@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from calendar import monthrange
 from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
@@ -17,6 +16,7 @@ from decimal import Decimal
 import pandas as pd
 from django.contrib.auth import get_user_model
 from django.db.models import Count, DateField, Prefetch, Q, Sum, Value
+from django.utils import timezone
 
 from compensation import calculations as calc
 from compensation.models import (
@@ -32,6 +32,7 @@ from compensation.models import (
     pay_visibility_q,
 )
 from compensation.money import plain
+from core.calendar import add_months, month_bounds, months_between
 from core.errors import ApplicationError
 from core.models import Profile
 from core.roles import user_roles
@@ -40,16 +41,6 @@ from territories.models import TerritoryAssignment
 from territories.ownership import credit_lines, primary_share_totals_off, roll_up_credits
 
 HUNDRED = Decimal(100)
-
-
-def month_bounds(day: dt.date) -> tuple[dt.date, dt.date]:
-    start = day.replace(day=1)
-    return start, start.replace(day=monthrange(start.year, start.month)[1])
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    index = day.year * 12 + day.month - 1 + months
-    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 # --- plan terms -------------------------------------------------------------------------------
@@ -429,13 +420,13 @@ def plan_cost_what_if(*, user, plan_code: str | None, changes: dict, start: dt.d
     plan = CompPlan.objects.for_user(user).filter(code=plan_code or "").first()
     if plan is None:
         raise ApplicationError(f"No plan {plan_code!r} you may see.", code="not_found", status=404)
-    as_of = as_of or dt.date.today()
+    as_of = as_of or timezone.localdate()
     if start is None or end is None:
         first = add_months(as_of.replace(day=1), -12)
         start, end = start or first, end or (as_of.replace(day=1) - dt.timedelta(days=1))
     start = start.replace(day=1)
     end = month_bounds(end)[1]
-    if end < start or (end.year - start.year) * 12 + end.month - start.month >= 24:
+    if end < start or months_between(start, end) >= 24:
         raise ApplicationError("Choose a window of 1 to 24 months.", code="invalid_window")
     changes = dict(changes or {})
     if "cap" in changes:

@@ -40,6 +40,7 @@ from compensation.models import (
     Statement,
     StatementLine,
 )
+from core.calendar import month_bounds, months_between
 from core.errors import ApplicationError
 from core.roles import ADMIN, SALES_MANAGER, user_roles
 from core.services import audit_record, organisation_settings_get
@@ -57,7 +58,7 @@ def comp_period_get_or_create(*, period_start: dt.date) -> CompPeriod:
     if period_start.day != 1:
         raise ApplicationError(f"A pay period starts on the first of a month, not {period_start}.",
                                code="invalid_period")
-    start, end = sel.month_bounds(period_start)
+    start, end = month_bounds(period_start)
     period, _ = CompPeriod.objects.get_or_create(period_start=start, defaults={"period_end": end})
     return period
 
@@ -191,7 +192,7 @@ def _ytd_input(*, username: str, assignment: CompAssignment, period: CompPeriod,
             rep=assignment.rep, status=Statement.Status.CLOSED, period_start__gte=year_start,
             period_start__lt=period.period_start)
     ]
-    months = (period.period_start.year - year_start.year) * 12 + period.period_start.month - year_start.month + 1
+    months = months_between(year_start, period.period_start) + 1
     quota = assignment.quota * months if assignment.quota is not None else None
     return calc.YtdInput(credits=tuple(earlier) + tuple(credits), quota=quota, prior_paid=calc.ytd_paid(prior))
 

@@ -16,11 +16,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils import timezone
 
 from core import roles as r
+from core.calendar import add_months
 from core.errors import ApplicationError
 from core.models import OrganisationSettings, Period, Profile
-from core.services import add_months, organisation_settings_get, periods_ensure
+from core.services import organisation_settings_get, periods_ensure, planning_horizon
 
 DEMO_PASSWORD = "demo"
 HISTORY_MONTHS = 36
@@ -146,7 +148,7 @@ def seed_demo(*, scale: str = "small", seed: int = 42, as_of: dt.date | None = N
     from core.roles import sync_role_groups
 
     sync_role_groups()
-    as_of = as_of or dt.date.today()
+    as_of = as_of or timezone.localdate()
     ctx = DemoContext(
         scale=SCALES[scale], seed=seed, as_of=as_of, rng=np.random.default_rng(seed),
         password_hash=make_password(DEMO_PASSWORD, salt="demo-salt-fixed"),
@@ -159,7 +161,7 @@ def seed_demo(*, scale: str = "small", seed: int = 42, as_of: dt.date | None = N
     demo_users_wipe()
     Period.objects.all().delete()
 
-    periods_ensure(start=ctx.history_start, count=HISTORY_MONTHS + 1 + 18)
+    periods_ensure(start=ctx.history_start, count=HISTORY_MONTHS + 1 + planning_horizon())
     staff_users_seed(ctx)
     for step in steps:
         step.seed(ctx)

@@ -30,8 +30,10 @@ from django.utils.translation import gettext as _
 
 from core import runs
 from core.bulk.insert import insert_frame
+from core.calendar import month_ordinal, ordinal_month
 from core.db import lock_for_transaction
 from core.errors import ApplicationError
+from core.services import planning_horizon
 from forecasting import levels
 from forecasting.models import (
     Forecast,
@@ -44,8 +46,6 @@ from forecasting.selectors import (
     NO_TERRITORY,
     demand_history_frame,
     family_history_frame,
-    month_ordinal,
-    ordinal_month,
     series_ids,
     series_universe,
     territory_regions,
@@ -65,8 +65,12 @@ Chunk = ForecastChunk.Status
 
 
 def forecast_run_create(*, as_of: dt.date | None = None, trigger: str = ForecastRun.Trigger.USER, user=None,
-                        parameters: dict | None = None, horizon: int = 18, season_length: int = 12) -> ForecastRun:
+                        parameters: dict | None = None, horizon: int | None = None,
+                        season_length: int = 12) -> ForecastRun:
+    """A queued forecast run; ``horizon`` defaults to the organisation's planning horizon (the
+    plan runs plan over the same months)."""
     params = {**DEFAULT_PARAMETERS, **(parameters or {})}
+    horizon = planning_horizon() if horizon is None else horizon
     if not 1 <= horizon <= 60:
         raise ApplicationError("horizon must be between 1 and 60 months.", code="invalid_horizon")
     if int(params["chunk_size"]) < 1:
@@ -90,7 +94,7 @@ def forecast_run_refuse_second() -> None:
 
 
 def forecast_run_start(*, as_of: dt.date | None = None, trigger: str = ForecastRun.Trigger.USER, user=None,
-                       parameters: dict | None = None, horizon: int = 18) -> ForecastRun:
+                       parameters: dict | None = None, horizon: int | None = None) -> ForecastRun:
     """Start a run on the workers (page, API): refused with 503 while the task queue is down
     (no run is recorded that no worker could hear of) and with 409 while another forecast run
     is active."""
@@ -346,7 +350,7 @@ def forecast_chunk_step(*, run_id: int, index: int, task_id: str | None = None) 
 
 
 def _last_history_ordinal(as_of: dt.date) -> int:
-    return as_of.year * 12 + as_of.month - 2  # the month before as_of's month
+    return month_ordinal(as_of) - 1  # the month before as_of's month
 
 
 def _series_meta(keys: pd.DataFrame) -> pd.DataFrame:

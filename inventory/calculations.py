@@ -44,6 +44,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from core.calendar import month_range
+
 DAYS_PER_PERIOD = 365.25 / 12
 AGING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
     ("qty_0_90", 0, 90),
@@ -116,7 +118,7 @@ class _DailyDemand:
         self.as_of = as_of
         first = dt.date(as_of.year, as_of.month, 1)
         codes, month_of_code = _month_codes(forecast["period_start"])
-        self.months = _month_range(first, max([*month_of_code, first]))
+        self.months = month_range(first, max([*month_of_code, first]))
         position = {m: i for i, m in enumerate(self.months)}
         # −1 (outside the horizon) for months before as_of and for missing dates (code −1).
         lookup = np.array([position.get(m, -1) for m in month_of_code] + [-1], dtype=np.int64)
@@ -410,10 +412,3 @@ def _month_codes(values: pd.Series) -> tuple[np.ndarray, list[dt.date]]:
     return codes, [pd.Timestamp(u).date().replace(day=1) for u in uniques]
 
 
-def _month_range(first: dt.date, last: dt.date) -> list[dt.date]:
-    months = []
-    year, month = first.year, first.month
-    while (year, month) <= (last.year, last.month):
-        months.append(dt.date(year, month, 1))
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return months

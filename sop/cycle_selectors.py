@@ -13,8 +13,8 @@ from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from core.calendar import add_months, month_ordinal, month_ordinals
 from core.roles import ADMIN, user_roles
-from core.services import add_months
 from forecasting.models import Forecast, ForecastRun
 from inventory import selectors as inventory_selectors
 from inventory.calculations import aging_buckets
@@ -595,8 +595,7 @@ def cycle_inputs(*, run: ForecastRun, periods: list[dt.date], previous: PlanCycl
     months = _months64(periods)
     window = forecasts[(forecasts["period_start"] >= months[0]) & (forecasts["period_start"] <= months[-1])]
     window = window.merge(series, on=["product_id", "territory_id"])
-    offset = (window["period_start"].dt.year * 12 + window["period_start"].dt.month
-              - (periods[0].year * 12 + periods[0].month)).to_numpy()
+    offset = month_ordinals(window["period_start"]) - month_ordinal(periods[0])
     statistical = np.zeros(len(series) * len(periods))
     statistical[window["series"].to_numpy() * len(periods) + offset] = window["statistical"].to_numpy()
     families = pd.Series(dict(Product.objects.values_list("id", "family_id")), dtype="Int64")

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from core.services import add_months
+from core.calendar import add_months
 from inventory.models import Product
 from sop.models import SalesOrderLine
 

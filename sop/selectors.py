@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from django.db.models import Case, IntegerField, Value, When
 
-from core.services import add_months
+from core.calendar import horizon_periods
 from inventory import selectors as inventory_selectors
 from sop.cycle_selectors import cycle_plan_demand
 from sop.models import CapacityAlert, CapacityCalendar, PlanRun, Routing, WorkCenter
@@ -34,11 +34,6 @@ class PlanInputs:
     forecast_run_id: int | None
     work_center_names: dict[str, str]
     warnings: list[str] = field(default_factory=list)
-
-
-def horizon_periods(as_of: dt.date, count: int) -> list[dt.date]:
-    first = as_of.replace(day=1)
-    return [add_months(first, i) for i in range(count)]
 
 
 def latest_forecast_run_id(*, preferred_id: int | None = None) -> int | None:

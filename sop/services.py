@@ -27,7 +27,7 @@ from core.bulk.writer import upsert_frame
 from core.db import lock_for_transaction
 from core.errors import ApplicationError
 from core.roles import has_role
-from core.services import audit_record, comment_add, organisation_settings_get
+from core.services import audit_record, comment_add, organisation_settings_get, planning_horizon
 from sop.demand_plan_store import demand_plan_feasible_store
 from sop.models import ALERT_HANDLERS, CapacityAlert, CapacityCalendar, PlanRun, WorkCenter
 from sop.selectors import PlanInputs, plan_inputs
@@ -44,9 +44,8 @@ log = logging.getLogger(__name__)
 def plan_run_create(*, as_of: dt.date | None = None, trigger: str = PlanRun.Trigger.USER, user=None,
                     parameters: dict | None = None) -> PlanRun:
     as_of = as_of or timezone.localdate()
-    horizon = organisation_settings_get().plan_horizon_periods or 18
     return PlanRun.objects.create(
-        as_of=as_of, horizon_start=as_of.replace(day=1), horizon_periods=horizon, trigger=trigger,
+        as_of=as_of, horizon_start=as_of.replace(day=1), horizon_periods=planning_horizon(), trigger=trigger,
         triggered_by=user if getattr(user, "is_authenticated", False) else None, parameters=parameters or {},
     )
 

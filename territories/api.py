@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.contrib.auth import get_user_model
 from django.db.models import OuterRef, Prefetch, Subquery
+from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -95,7 +96,7 @@ class AccountViewSet(ResourceViewSet):
                   ("postal_code", "postal_code"), ("territory_code", "territory_code"), ("updated_at", "updated_at"))
 
     def as_of(self) -> dt.date:
-        return _date_param(self.request, "as_of", dt.date.today())
+        return _date_param(self.request, "as_of", timezone.localdate())
 
     def get_queryset(self):
         owner = AccountAssignment.objects.filter(valid_on(self.as_of()), account=OuterRef("pk"))
@@ -424,7 +425,7 @@ class AttainmentView(APIView):
         summary="Attainment of a rep or territory for a month, with year to date", tags=["attainment"])
     def get(self, request):
         params = request.query_params
-        period = (_date_param(request, "period_start") or dt.date.today()).replace(day=1)
+        period = (_date_param(request, "period_start") or timezone.localdate()).replace(day=1)
         if not selectors.MIN_FISCAL_YEAR <= selectors.fiscal_year_of(period) <= selectors.MAX_FISCAL_YEAR:
             raise ApplicationError(f"period_start must fall in fiscal years {selectors.MIN_FISCAL_YEAR}–"
                                    f"{selectors.MAX_FISCAL_YEAR}.", code="invalid_date")

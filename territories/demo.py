@@ -10,7 +10,7 @@ from decimal import Decimal
 import numpy as np
 
 from core import roles as r
-from core.services import add_months
+from core.calendar import add_months
 from territories.models import (
     Account,
     AccountAssignment,

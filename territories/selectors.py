@@ -10,9 +10,11 @@ import pandas as pd
 from django.contrib.auth import get_user_model
 from django.db.models import Case, Count, F, FloatField, IntegerField, Q, Sum, Value, When
 from django.db.models.functions import Cast
+from django.utils import timezone
 
+from core.calendar import add_months
 from core.roles import SALES_MANAGER, SALES_REP, user_roles
-from core.services import add_months, organisation_settings_get
+from core.services import organisation_settings_get
 from territories import calculations as calc
 from territories.models import (
     ALL_SALES_ROWS,
@@ -148,7 +150,7 @@ def sees_all_people(user) -> bool:
 def visible_reps(*, user, day: dt.date | None = None):
     """Users the viewer may see as reps: everyone for all-rows roles, a manager's subtree, a
     rep themself."""
-    day = day or dt.date.today()
+    day = day or timezone.localdate()
     User = get_user_model()
     reps = User.objects.filter(territory_assignments__isnull=False).distinct()
     if not (user.is_authenticated and user.is_active):

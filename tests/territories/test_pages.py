@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from territories import selectors
 from territories.models import Account, AssignmentRule, Quota, QuotaPlan, Territory
@@ -74,7 +75,7 @@ def test_manager_counts_through_the_api(demo, login):
     api = APIClient()
     api.force_authenticate(manager)
     region = Territory.objects.get(manager=manager)
-    today = dt.date.today()
+    today = timezone.localdate()
     accounts = Account.objects.owned_by(Q_subtree(region), today).count()
     assert accounts < Account.objects.count()
     body = api.get("/api/v1/accounts/?page_size=1000").json()
