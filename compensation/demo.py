@@ -30,7 +30,7 @@ from compensation.models import (
 )
 from compensation.services import comp_period_close, comp_period_compute
 from core.calendar import add_months
-from sop.models import SalesOrderLine
+from sales.models import SalesOrderLine
 from territories.models import TerritoryAssignment, valid_on
 
 TIERS = [

@@ -36,7 +36,7 @@ from core.calendar import add_months, month_bounds, months_between
 from core.errors import ApplicationError
 from core.models import Profile
 from core.roles import user_roles
-from sop.models import SalesOrderLine
+from sales.models import SalesOrderLine
 from territories.models import TerritoryAssignment
 from territories.ownership import credit_lines, primary_share_totals_off, roll_up_credits
 

@@ -44,7 +44,7 @@ from core.calendar import month_bounds, months_between
 from core.errors import ApplicationError
 from core.roles import ADMIN, SALES_MANAGER, user_roles
 from core.services import audit_record, organisation_settings_get
-from sop.models import SalesOrderLine
+from sales.models import SalesOrderLine
 from territories.models import TerritoryAssignment
 
 logger = logging.getLogger(__name__)

@@ -18,6 +18,7 @@ from inventory.api import (
     ProductFamilyViewSet,
     ProductViewSet,
 )
+from sales.api import SalesLineViewSet
 from sop.api import (
     AlertAcknowledgeView,
     AlertResolveView,
@@ -27,7 +28,6 @@ from sop.api import (
     PlanRunViewSet,
     PlantViewSet,
     RoutingViewSet,
-    SalesLineViewSet,
     SupplyPlanViewSet,
     WorkCenterViewSet,
 )

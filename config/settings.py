@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "webhooks",
     "inventory",
     "territories",
+    "sales",
     "sop",
     "forecasting",
     "compensation",

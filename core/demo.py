@@ -93,7 +93,7 @@ def demo_is_loaded() -> bool:
 
 def holds_business_data() -> bool:
     from inventory.models import Location, Product, ProductFamily
-    from sop.models import SalesOrderLine
+    from sales.models import SalesOrderLine
     from territories.models import Account, Territory
 
     models = (ProductFamily, Product, Location, Account, Territory, SalesOrderLine)
@@ -177,7 +177,7 @@ def seed_demo(*, scale: str = "small", seed: int = 42, as_of: dt.date | None = N
 def demo_fingerprint() -> str:
     """A hash over the demo's business data by natural keys (not primary keys)."""
     from inventory.models import Product
-    from sop.models import SalesOrderLine
+    from sales.models import SalesOrderLine
     from territories.models import Account, AccountAssignment, Territory, TerritoryAssignment
 
     digest = hashlib.sha256()

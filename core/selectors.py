@@ -12,8 +12,8 @@ from django.utils import timezone
 from core import roles as r
 from core.calendar import add_months
 from inventory.models import Product
+from sales.models import SalesOrderLine
 from sop import cycle_selectors
-from sop.models import SalesOrderLine
 from territories.models import Account, Territory
 
 

@@ -10,7 +10,7 @@ from django.db.models.functions import TruncMonth
 
 from core.calendar import history_window, month_ordinal, month_range
 from forecasting.models import Forecast, ForecastRun, ForecastSeries
-from sop.models import SalesOrderLine
+from sales.models import SalesOrderLine
 
 DEMAND_STATUSES = ("booked", "shipped", "invoiced")  # returns and cancellations are not demand
 

@@ -19,6 +19,7 @@ from forecasting.models import Forecast, ForecastRun
 from inventory import selectors as inventory_selectors
 from inventory.calculations import aging_buckets
 from inventory.models import Product, ProductFamily
+from sales.models import SalesOrderLine
 from sop.demand_plan import family_territory_actuals, totals_by_node
 from sop.demand_plan_store import query_frame
 from sop.models import (
@@ -30,7 +31,6 @@ from sop.models import (
     PlanCycle,
     PlanLine,
     Routing,
-    SalesOrderLine,
     WorkCenterLoad,
 )
 from territories.models import Territory

@@ -11,7 +11,7 @@ import numpy as np
 
 from core.calendar import add_months
 from inventory.models import Product
-from sop.models import SalesOrderLine
+from sales.models import SalesOrderLine
 
 # family → (seasonal amplitude, peak month): pumps sell in summer, controls at budget year-end.
 SEASONALITY = {"PMP": (0.35, 7), "VLV": (0.15, 4), "CTL": (0.25, 11), "SPR": (0.0, 1)}

@@ -22,6 +22,7 @@ from django.db.models.functions import TruncMonth
 from core.calendar import add_months, months_from
 from core.services import planning_horizon
 from inventory.models import InventoryLot, InventoryPolicy, InventorySnapshot, Location, Product
+from sales.models import SalesOrderLine
 from sop.models import (
     CapacityAlert,
     CapacityCalendar,
@@ -30,7 +31,6 @@ from sop.models import (
     PlanRun,
     Plant,
     Routing,
-    SalesOrderLine,
     WorkCenter,
     WorkCenterLoad,
 )

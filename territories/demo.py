@@ -266,7 +266,7 @@ def quotas_seed(ctx) -> None:
     from django.db.models import Sum
     from django.utils import timezone
 
-    from sop.models import SalesOrderLine
+    from sales.models import SalesOrderLine
     from territories import selectors, services
 
     User = get_user_model()

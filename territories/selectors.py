@@ -271,7 +271,7 @@ def account_figures(*, as_of: dt.date, accounts: pd.DataFrame) -> pd.DataFrame:
     of the 12 months up to ``as_of``, returns netted, cancellations left out) and
     ``forecast_n12m`` — the owning territory's forecast value for the next 12 months, split
     over its accounts by their share of its last-12-month revenue (evenly when it has none)."""
-    from sop.models import SalesOrderLine
+    from sales.models import SalesOrderLine
 
     out = accounts[["account_id", "external_id", "territory_code"]].copy()
     start = as_of - dt.timedelta(days=364)
@@ -304,7 +304,7 @@ def territory_tree(*, user, as_of: dt.date) -> list[dict]:
     """Visible territories in tree order with owners and figures rolled up the tree: accounts
     owned today, net revenue of the last 12 months, this fiscal year's revenue quota, credited
     revenue so far and attainment."""
-    from sop.models import SalesOrderLine
+    from sales.models import SalesOrderLine
 
     visible = Territory.objects.for_user(user)
     tree = tree_frame()
@@ -389,7 +389,7 @@ def daily_sales(*, start: dt.date, end: dt.date, measure: str) -> pd.DataFrame:
     ``line_id`` (a row number), ``territory_code``, ``order_date``, ``quantity``, ``amount``
     (the measure). Crediting is linear, so crediting these sums equals summing the credits of
     every line, at a fraction of the rows."""
-    from sop.models import SalesOrderLine
+    from sales.models import SalesOrderLine
 
     rows = (SalesOrderLine.objects.counting().between(start, end).filter(territory__isnull=False)
             .values("territory__code", "order_date").annotate(value=Sum(_measure_expression(measure)))
@@ -457,7 +457,7 @@ def attainment_lines(*, user, owner_kind: str, owner: str, period_start: dt.date
 
     Cancelled lines are listed with no credit; returns carry a negative credit.
     """
-    from sop.models import SalesOrderLine
+    from sales.models import SalesOrderLine
 
     start = period_start.replace(day=1)
     end = add_months(start, 1) - dt.timedelta(days=1)

@@ -123,7 +123,7 @@ def _ownership_move(*, moves: dict[int, int], effective_from: dt.date) -> None:
     (history never moves); lines ordered on or after it are re-stamped with the new owner,
     which is what the ingestion would have stamped.
     """
-    from sop.models import SalesOrderLine
+    from sales.models import SalesOrderLine
 
     if not moves:
         return
@@ -326,7 +326,7 @@ def _leaf_bases(*, leaves: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     """history / forecast / potential per leaf territory (code, id)."""
     from django.db.models import Sum
 
-    from sop.models import SalesOrderLine
+    from sales.models import SalesOrderLine
 
     ids = list(leaves["id"])
     history = dict(SalesOrderLine.objects.counting().between(as_of - dt.timedelta(days=364), as_of)
@@ -383,7 +383,7 @@ def seasonality_for(*, node: Territory | None, as_of: dt.date, measure: str = "r
     from django.db.models import Sum
     from django.db.models.functions import TruncMonth
 
-    from sop.models import SalesOrderLine
+    from sales.models import SalesOrderLine
 
     first = add_months(as_of.replace(day=1), -24)
     last = add_months(as_of.replace(day=1), -1)
@@ -480,7 +480,7 @@ def quota_units_from_history(*, plan: QuotaPlan, uplift_pct: Decimal = Decimal(0
     from django.db.models import Sum
     from django.db.models.functions import TruncMonth
 
-    from sop.models import SalesOrderLine
+    from sales.models import SalesOrderLine
 
     _editable(plan)
     as_of = as_of or timezone.localdate()

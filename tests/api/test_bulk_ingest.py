@@ -8,7 +8,7 @@ import pytest
 
 from core.models import IngestBatch
 from inventory.models import Product, ProductFamily
-from sop.models import SalesOrderLine
+from sales.models import SalesOrderLine
 
 FAMILIES = [{"code": "PMP", "name": "Pumps"}, {"code": "VLV", "name": "Valves"}]
 

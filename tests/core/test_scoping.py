@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
-from sop.models import SalesOrderLine
+from sales.models import SalesOrderLine
 from territories.models import Account, AccountAssignment, Territory
 
 User = get_user_model()

@@ -190,7 +190,7 @@ def test_demo_peak_units_quota_of_pumps_is_35_percent_above_history(demo):
     by_month = units.loc[units["family_code"] == "PMP"].groupby("period_start")["quota_qty"].sum()
     from django.db.models import Sum
 
-    from sop.models import SalesOrderLine
+    from sales.models import SalesOrderLine
 
     july_2025 = SalesOrderLine.objects.counting().filter(
         product__family__code="PMP", order_date__gte=dt.date(2025, 7, 1), order_date__lt=dt.date(2025, 8, 1),

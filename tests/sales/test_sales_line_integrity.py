@@ -1,4 +1,4 @@
-"""Sales lines keep referential integrity without per-row foreign keys (``sop/db_guards.py``):
+"""Sales lines keep referential integrity without per-row foreign keys (``sales/db_guards.py``):
 the database refuses to delete a referenced product or account, clears the territory of
 lines whose territory is deleted, and a batch whose references vanish before its write
 writes nothing."""
@@ -11,7 +11,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from inventory.models import Product, ProductFamily
-from sop.models import SalesOrderLine
+from sales.models import SalesOrderLine
 from territories.models import Account, Territory
 
 pytestmark = pytest.mark.django_db(transaction=False)
