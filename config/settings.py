@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "sop",
     "forecasting",
     "compensation",
+    "home",
 ]
 
 MIDDLEWARE = [

@@ -1,7 +1,7 @@
 """Bulk-upsert resources of the territories app (ERP contract: names are binding).
 
 ``accounts`` and ``assignment-rules`` go through the shared single-table writer (listed in
-``core/bulk/resources.py``). ``territories``, ``territory-assignments``, ``quotas`` and ``users``
+``home/bulk.py``). ``territories``, ``territory-assignments``, ``quotas`` and ``users``
 need more than one upsert — tree paths, the primary-share check, plan status and nullable key
 parts, groups and profiles — so each pairs its spec with a write step run by
 ``territories.ingest.dedicated_bulk_ingest`` (``DEDICATED`` below, served at the same

@@ -295,7 +295,7 @@ def quotas_seed(ctx) -> None:
 
 
 class _QuotaStep:
-    """The second territories step, listed after the sales history in ``core.demo``."""
+    """The second territories step, listed after the sales history in ``home.demo``."""
 
     wipe = staticmethod(quotas_wipe)
     seed = staticmethod(quotas_seed)

@@ -174,7 +174,7 @@ def test_forecast_run_command_prints_progress(demo, capsys):
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
 def test_real_workers_run_a_forecast_over_redis_and_postgresql():
-    from core.demo import seed_demo
+    from home.demo import seed_demo
 
     seed_demo(scale="tiny", seed=11, as_of=AS_OF)
     queue = f"test-forecast-{uuid.uuid4().hex[:8]}"

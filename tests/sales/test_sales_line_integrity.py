@@ -79,7 +79,7 @@ def test_a_batch_whose_reference_was_deleted_after_validation_writes_nothing(wor
     """Validation read a product that a concurrent delete removed before the write: the
     batch's write transaction re-checks the references and refuses (409)."""
     from core.bulk import service
-    from core.bulk.resources import BULK_RESOURCES
+    from home.bulk import BULK_RESOURCES
 
     ghost_id = world["spare"].pk
     validated_against = service.reference_maps_and_versions(BULK_RESOURCES["sales-lines"])

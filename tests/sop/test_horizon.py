@@ -9,8 +9,8 @@ from tests.conftest import AS_OF
 
 @pytest.fixture
 def demo24(db):
-    from core.demo import seed_demo
     from core.services import organisation_settings_get
+    from home.demo import seed_demo
 
     org = organisation_settings_get()
     org.plan_horizon_periods = 24
