@@ -45,6 +45,7 @@ from core.errors import ApplicationError
 from core.roles import ADMIN, SALES_MANAGER, user_roles
 from core.services import audit_record, organisation_settings_get
 from sales.models import SalesOrderLine
+from sop.models import CapacityAlert
 from territories.models import TerritoryAssignment
 
 logger = logging.getLogger(__name__)
@@ -464,10 +465,6 @@ def spiff_create_for_product(*, sku: str, quantity: Decimal, actor, start: dt.da
 
 def spiff_create_from_alert(*, alert_id: int, actor) -> Spiff:
     """One click on an ``aged_stock`` alert: a SPIFF on its product for the aged units."""
-    try:
-        from sop.models import CapacityAlert
-    except ImportError as exc:  # the alerts model is not there yet
-        raise ApplicationError("Alerts are not available.", code="alerts_unavailable", status=404) from exc
     alert = CapacityAlert.objects.for_user(actor).select_related("product").filter(pk=alert_id).first()
     if alert is None:
         raise ApplicationError("No such alert.", code="not_found", status=404)

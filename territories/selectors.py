@@ -239,11 +239,9 @@ def rules_frame(*, rules=None) -> pd.DataFrame:
 
 
 def latest_forecast_run():
-    """The latest finished forecast run, or ``None`` (forecasting may not be installed yet)."""
-    try:
-        from forecasting.models import ForecastRun
-    except ImportError:  # pragma: no cover - the forecasting app is optional here
-        return None
+    """The latest finished forecast run, or ``None``."""
+    from forecasting.models import ForecastRun  # territory performance reads up (.importlinter)
+
     return ForecastRun.objects.finished().order_by("-finished_at", "-id").first()
 
 
@@ -535,11 +533,9 @@ def balancing(*, user, as_of: dt.date, potential_source: str = "potential", meas
 
 def target_not_buildable_alerts(*, user, months: list[dt.date]) -> list[dict]:
     """Open ``target_not_buildable`` alerts of the supply reconciliation in these months (the
-    viewer's scope); empty when the sop app has no alerts yet."""
-    try:
-        from sop.models import CapacityAlert
-    except ImportError:  # pragma: no cover - supply reconciliation not installed
-        return []
+    viewer's scope)."""
+    from sop.models import CapacityAlert  # territory performance reads up (.importlinter)
+
     alerts = (CapacityAlert.objects.for_user(user).active().filter(type="target_not_buildable",
                                                                     period_start__in=months)
               .order_by("period_start", "family__code")

@@ -227,10 +227,9 @@ def test_spiff_from_product_and_from_an_aged_stock_alert(shop):
     assert (spiff.amount, spiff.budget, spiff.skus, spiff.margin_floor_pct) == (D("5.00"), D("200.00"), ["SKU-1"],
                                                                                D("0"))
     assert spiff.end == JAN + dt.timedelta(days=59)
-    sop_models = pytest.importorskip("sop.models")
-    if not hasattr(sop_models, "CapacityAlert"):
-        pytest.skip("alerts not built yet")
-    alert = sop_models.CapacityAlert.objects.create(
+    from sop.models import CapacityAlert
+
+    alert = CapacityAlert.objects.create(
         fingerprint="aged_stock:SKU-1", type="aged_stock", severity="info", product=shop.product,
         amount=D("12"), unit="units", message="12 aged units")
     from_alert = services.spiff_create_from_alert(alert_id=alert.pk, actor=shop.ops)
