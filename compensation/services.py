@@ -45,6 +45,7 @@ from core.errors import ApplicationError
 from core.roles import ADMIN, SALES_MANAGER, user_roles
 from core.services import audit_record, organisation_settings_get
 from sales.models import SalesOrderLine
+from sop.alert_rules import AlertThresholds
 from sop.models import CapacityAlert
 from territories.models import TerritoryAssignment
 
@@ -422,7 +423,8 @@ def dispute_close(*, user, dispute_id: int) -> Dispute:
 
 # --- SPIFFs -----------------------------------------------------------------------------------
 
-SPIFF_SHARE_OF_PRICE = Decimal("0.05")  # as the aged-stock alert suggests: 5 % of the unit price
+# The share the aged-stock alert suggests (one source: sop.alert_rules.AlertThresholds).
+SPIFF_SHARE_OF_PRICE = Decimal(str(AlertThresholds().spiff_rate))
 SPIFF_DAYS = 60
 
 

@@ -13,6 +13,7 @@ from django.db.models import Case, IntegerField, Value, When
 from core.calendar import horizon_periods
 from inventory import calculations as inventory_calc
 from inventory import selectors as inventory_selectors
+from sop.alert_rules import utilisation_level
 from sop.cycle_selectors import cycle_plan_demand
 from sop.models import CapacityAlert, CapacityCalendar, PlanRun, Routing, WorkCenter
 from territories import selectors as territories_selectors
@@ -182,9 +183,8 @@ def capacity_heatmap(*, run: PlanRun | None, plant: str | None = None) -> dict:
     for code, name, plant_code, period, util, load, available in loads:
         row = rows.setdefault(code, {"code": code, "name": name, "plant": plant_code, "cells": []})
         pct = None if util is None else round(util * 100)
-        level = ("none" if pct is None else "over" if pct > 100 else "high" if pct > 90 else
-                 "low" if pct < 60 else "ok")
-        row["cells"].append({"period": period, "pct": pct, "level": level, "load": load, "available": available})
+        row["cells"].append({"period": period, "pct": pct, "level": utilisation_level(pct), "load": load,
+                             "available": available})
     return {"periods": periods, "rows": list(rows.values())}
 
 
