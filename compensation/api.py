@@ -426,7 +426,7 @@ class WhatIfView(APIView):
         request=WhatIfInput, responses={200: OpenApiTypes.OBJECT, 400: ERROR_BODY, 404: ERROR_BODY})
     def post(self, request):
         data = valid(WhatIfInput, request)
-        result = selectors.plan_cost_what_if(
+        result = services.plan_cost_what_if(
             user=request.user, plan_code=data["plan_code"], changes=data.get("changes") or {},
             start=data.get("period_from"), end=data.get("period_to"))
         return Response(result)

@@ -151,7 +151,7 @@ def what_if(request: HttpRequest) -> HttpResponse:
             if form[name].strip():
                 changes[name] = form[name].strip()
         try:
-            result = selectors.plan_cost_what_if(
+            result = services.plan_cost_what_if(
                 user=request.user, plan_code=form["plan_code"], changes=changes,
                 start=_date(form["period_from"]), end=_date(form["period_to"]))
         except ApplicationError as exc:

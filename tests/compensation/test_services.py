@@ -208,7 +208,7 @@ def test_what_if_totals_and_per_rep_cost_without_touching_statements(shop):
     shop.assign(shop.bob, plan)
     shop.sale(dt.date(2025, 1, 10), "10000")
     shop.sale(dt.date(2025, 2, 10), "5000")
-    result = selectors.plan_cost_what_if(user=shop.admin, plan_code="FIVE",
+    result = services.plan_cost_what_if(user=shop.admin, plan_code="FIVE",
                                          changes={"tiers": [{"from": "0", "to": "", "rate": "6"}]},
                                          start=JAN, end=dt.date(2025, 2, 28))
     # 15,000 at 5 % = 750 → at 6 % = 900; alice 60 %, bob 40 %.
@@ -217,7 +217,7 @@ def test_what_if_totals_and_per_rep_cost_without_touching_statements(shop):
     assert not Statement.objects.exists() and not Credit.objects.exists()
     # Another region's manager has no rep on the plan: it is not theirs to see.
     with pytest.raises(ApplicationError):
-        selectors.plan_cost_what_if(user=shop.other_boss, plan_code="FIVE", changes={}, start=JAN,
+        services.plan_cost_what_if(user=shop.other_boss, plan_code="FIVE", changes={}, start=JAN,
                                     end=dt.date(2025, 2, 28))
 
 
