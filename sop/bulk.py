@@ -3,34 +3,16 @@
 from __future__ import annotations
 
 import pandas as pd
-import pyarrow.compute as pc
 
 from core.bulk.columnar import as_numbers
+from core.bulk.rules import MONTH_START, errors_where
 from core.bulk.spec import Field, Ref, ResourceSpec
-from core.bulk.validation import ERROR_COLUMNS
-
-
-def month_start_rule(frame: pd.DataFrame) -> pd.DataFrame:
-    bad = (frame["period_start"] != "") & ~frame["period_start"].str.endswith("-01")
-    if not bad.any():
-        return pd.DataFrame(columns=ERROR_COLUMNS)
-    return pd.DataFrame({"row": frame.index[bad], "field": "period_start", "code": "not_month_start",
-                         "message": "must be the first day of a month"})
 
 
 def positive_hours_rule(frame: pd.DataFrame) -> pd.DataFrame:
     hours = pd.to_numeric(frame["hours_per_unit"], errors="coerce")
-    bad = hours.notna() & (hours <= 0)
-    if not bad.any():
-        return pd.DataFrame(columns=ERROR_COLUMNS)
-    return pd.DataFrame({"row": frame.index[bad], "field": "hours_per_unit", "code": "not_positive",
-                         "message": "must be greater than 0"})
-
-
-def month_start_proof(values: dict) -> bool:
-    """``month_start_rule`` over Arrow columns."""
-    start = values["period_start"]
-    return bool(pc.all(pc.or_(pc.equal(start, ""), pc.ends_with(start, "-01"))).as_py()) if len(start) else True
+    return errors_where(frame, hours.notna() & (hours <= 0), "hours_per_unit", "not_positive",
+                        "must be greater than 0")
 
 
 def positive_hours_proof(values: dict) -> bool:
@@ -62,8 +44,8 @@ CAPACITY = ResourceSpec(
         Field("period_start", kind="date"),
         Field("available_hours", kind="decimal", max_digits=12, decimal_places=2, min_value=0),
     ),
-    rules=(month_start_rule,),
-    fast_rules=(month_start_proof,),
+    rules=(MONTH_START.rule,),
+    fast_rules=(MONTH_START.proof,),
 )
 
 ROUTINGS = ResourceSpec(
