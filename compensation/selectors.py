@@ -253,12 +253,6 @@ def statement_snapshot(statement: Statement) -> calc.Statement:
     return calc.statement_from_dict(json.loads(statement.rendered))
 
 
-def statement_as_calc(statement: Statement) -> calc.Statement:
-    if statement.rendered:
-        return statement_snapshot(statement)
-    raise ApplicationError("Only closed statements have a stored snapshot.", code="statement_not_closed")
-
-
 # --- pages and exports ------------------------------------------------------------------------
 
 

@@ -185,15 +185,6 @@ def tree_frame(*, territories=None) -> pd.DataFrame:
     return frame.drop(columns=["manager_first", "manager_last"])
 
 
-def ownership_frame(*, account_ids=None) -> pd.DataFrame:
-    """Account ownership history: ``account_id, territory_code, valid_from, valid_to``."""
-    qs = AccountAssignment.objects.all()
-    if account_ids is not None:
-        qs = qs.filter(account_id__in=account_ids)
-    rows = qs.values_list("account_id", "territory__code", "valid_from", "valid_to")
-    return pd.DataFrame.from_records(list(rows), columns=["account_id", "territory_code", "valid_from", "valid_to"])
-
-
 def assignments_frame(*, territory_ids=None) -> pd.DataFrame:
     """Rep assignments: ``rep_id, rep_username, rep_name, territory_code, role, share, valid_from,
     valid_to``."""
