@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 
 from core import roles as r
 from core.api.permissions import QUOTA_READERS
@@ -54,7 +55,7 @@ def _nav(active: str, user) -> list[dict]:
 
 @role_required(*VIEW_ROLES)
 def tree(request: HttpRequest) -> HttpResponse:
-    today = dt.date.today()
+    today = timezone.localdate()
     rows = selectors.territory_tree(user=request.user, as_of=today)
     return render(request, "territories/tree.html", {
         "rows": rows, "as_of": today, "fiscal_year": selectors.fiscal_year_of(today),
@@ -106,7 +107,7 @@ def rules(request: HttpRequest) -> HttpResponse:
 
 @role_required(*MANAGE_ROLES)
 def realignment(request: HttpRequest) -> HttpResponse:
-    today = dt.date.today()
+    today = timezone.localdate()
     # By default preview the next planned rule change (else today).
     planned = (AssignmentRule.objects.filter(valid_from__gt=today).order_by("valid_from")
                .values_list("valid_from", flat=True).first())
@@ -153,7 +154,7 @@ def balancing(request: HttpRequest) -> HttpResponse:
         source = "potential"
     if measure not in ("accounts", "revenue_l12m", "forecast_n12m", "potential", "workload"):
         measure = "revenue_l12m"
-    data = selectors.balancing(user=request.user, as_of=dt.date.today(), potential_source=source, measure=measure)
+    data = selectors.balancing(user=request.user, as_of=timezone.localdate(), potential_source=source, measure=measure)
     return render(request, "territories/balancing.html", {
         **data, "potential": source, "measure": measure, "subnav": _nav("balancing", request.user)})
 
@@ -176,12 +177,12 @@ def quotas(request: HttpRequest) -> HttpResponse:
     plans = list(QuotaPlan.objects.for_user(request.user).latest_first().select_related("approved_by",
                                                                                          "submitted_by"))
     current = selectors.quota_plan_current(
-        period_starts=selectors.fiscal_year_months(fiscal_year=selectors.fiscal_year_of(dt.date.today())))
+        period_starts=selectors.fiscal_year_months(fiscal_year=selectors.fiscal_year_of(timezone.localdate())))
     if current is not None and "all" not in request.GET:
         return redirect("territories:quota_plan", code=current.code)
     return render(request, "territories/quota_plans.html", {
         "plans": plans, "can_edit": has_role(request.user, *MANAGE_ROLES),
-        "next_year": selectors.fiscal_year_of(dt.date.today()) + 1, "subnav": _nav("quotas", request.user)})
+        "next_year": selectors.fiscal_year_of(timezone.localdate()) + 1, "subnav": _nav("quotas", request.user)})
 
 
 @role_required(*QUOTA_ROLES)
@@ -206,7 +207,7 @@ def quota_plan(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "territories/quota_plan.html", {
         "plan": plan, "measure": measure, "measures": MEASURES,
         "grid": selectors.quota_grid(user=request.user, plan=plan, measure=measure),
-        "roll_up": selectors.quota_roll_up(user=request.user, plan=plan, measure=measure, as_of=dt.date.today())
+        "roll_up": selectors.quota_roll_up(user=request.user, plan=plan, measure=measure, as_of=timezone.localdate())
         if can_edit or has_role(request.user, r.EXECUTIVE) else [],
         "families": selectors.family_units_summary(user=request.user, plan=plan),
         "alerts": selectors.target_not_buildable_alerts(user=request.user, months=months),
@@ -272,7 +273,7 @@ def _quota_plan_post(request: HttpRequest, plan: QuotaPlan) -> None:
 
 @role_required(*QUOTA_ROLES)
 def attainment(request: HttpRequest) -> HttpResponse:
-    today = dt.date.today()
+    today = timezone.localdate()
     raw_year = request.GET.get("year") or ""
     year = selectors.fiscal_year_of(today) if not raw_year else id_param(raw_year)
     if year is None or not selectors.MIN_FISCAL_YEAR <= year <= selectors.MAX_FISCAL_YEAR:
@@ -305,7 +306,7 @@ def attainment_lines(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("kind", "rep")
     owner = request.GET.get("owner", "")
     measure = request.GET.get("measure", "revenue")
-    month = _date(request.GET.get("period"), dt.date.today().replace(day=1))
+    month = _date(request.GET.get("period"), timezone.localdate().replace(day=1))
     visible = (selectors.visible_reps(user=request.user).filter(username=owner).exists() if kind == "rep"
                else Territory.objects.for_user(request.user).filter(code=owner).exists())
     if not visible or measure not in MEASURES:

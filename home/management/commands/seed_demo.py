@@ -3,8 +3,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from core import demo
 from core.errors import ApplicationError
+from home import demo
 
 
 class Command(BaseCommand):
