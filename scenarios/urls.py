@@ -1,0 +1,12 @@
+from django.urls import path
+
+from scenarios import views
+
+app_name = "scenarios"
+
+urlpatterns = [
+    path("", views.scenario_list, name="list"),
+    path("compare/", views.scenario_compare, name="compare"),
+    path("<int:pk>/", views.scenario_detail, name="detail"),
+    path("<int:pk>/run/", views.scenario_run, name="run"),
+]

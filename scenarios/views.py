@@ -1,0 +1,113 @@
+"""Pages of what-if scenarios: the list, one scenario (its changes, run and KPIs against the
+base), and the side-by-side comparison (table, chart, family × month drill-down, export).
+Scenarios are created through the API (``POST /api/v1/scenarios/``); pages read and run them."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from core import roles as r
+from core.errors import ApplicationError
+from core.roles import role_required
+from scenarios import comparison as shapes
+from scenarios import selectors, services
+from scenarios.kpis import KPI_KEYS
+
+PAGE_ROLES = (r.ADMIN, r.PLANNER, r.OPS_LEAD, r.EXECUTIVE, r.SALES_MANAGER)
+PROMOTERS = (r.ADMIN, r.PLANNER)
+KPI_LABELS = {
+    "base": gettext_lazy("Base"),
+    "service_level_units": gettext_lazy("Service level (units)"),
+    "service_level_value": gettext_lazy("Service level (value)"),
+    "shortfall_units": gettext_lazy("Shortfall (units)"),
+    "shortfall_value": gettext_lazy("Shortfall (value)"),
+    "overload_hours": gettext_lazy("Overload hours"),
+    "overloaded_work_center_months": gettext_lazy("Work-center months over 100 %"),
+    "prebuild_units": gettext_lazy("Pre-build (units)"),
+    "ending_inventory_value": gettext_lazy("Ending inventory value"),
+    "aged_stock_value": gettext_lazy("Aged stock value"),
+    "revenue": gettext_lazy("Revenue"),
+    "margin": gettext_lazy("Margin"),
+    "targets_not_buildable": gettext_lazy("Targets not buildable (family months)"),
+}
+CHART_KEYS = ("revenue", "margin", "shortfall_value", "ending_inventory_value")
+FAMILY_LABELS = {"demand_qty": gettext_lazy("Demand"), "feasible_qty": gettext_lazy("Feasible"),
+                 "shortfall_qty": gettext_lazy("Shortfall"), "shortfall_value": gettext_lazy("Shortfall value"),
+                 "revenue": gettext_lazy("Revenue"), "not_buildable_qty": gettext_lazy("Target not buildable")}
+
+
+def _labels() -> dict[str, str]:
+    return {k: str(v) for k, v in KPI_LABELS.items()}
+
+
+@role_required(*PAGE_ROLES)
+def scenario_list(request: HttpRequest) -> HttpResponse:
+    scenarios = list(selectors.scenarios_for(user=request.user).order_by("-id")[:200])
+    return render(request, "scenarios/list.html", {"scenarios": scenarios})
+
+
+def _scenario(request: HttpRequest, pk: int):
+    scenario = selectors.scenarios_for(user=request.user).filter(pk=pk).first()
+    if scenario is None:
+        raise Http404(_("No such scenario."))
+    return scenario
+
+
+@role_required(*PAGE_ROLES)
+def scenario_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    scenario = _scenario(request, pk)
+    rows = []
+    if scenario.kpis and scenario.base_id:
+        result = {"base": scenario.base.kpis, "scenarios": [
+            {"id": scenario.pk, "name": scenario.name, "kpis": scenario.kpis,
+             "delta": services.comparison_delta(scenario.kpis, scenario.base.kpis)}]}
+        rows = shapes.table(result, _labels())
+    return render(request, "scenarios/detail.html", {
+        "scenario": scenario, "rows": rows, "heads": [{"id": scenario.pk, "name": scenario.name}],
+        "can_promote": r.has_role(request.user, *PROMOTERS)})
+
+
+@require_POST
+@role_required(*PAGE_ROLES)
+def scenario_run(request: HttpRequest, pk: int) -> HttpResponse:
+    scenario = _scenario(request, pk)
+    try:
+        services.scenario_run_start(scenario=scenario, user=request.user)
+        messages.success(request, _("The scenario is running; its figures appear here when it finishes."))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("scenarios:detail", pk=scenario.pk)
+
+
+def _ids(request: HttpRequest) -> list[int]:
+    raw = request.GET.getlist("ids")
+    parts = [p.strip() for value in raw for p in value.split(",") if p.strip()]
+    if not parts or not all(p.isdigit() and len(p) <= 12 for p in parts):
+        raise ApplicationError(_("Choose one or more scenarios to compare."), code="validation_error")
+    return list(dict.fromkeys(int(p) for p in parts))[:20]
+
+
+@role_required(*PAGE_ROLES)
+def scenario_compare(request: HttpRequest) -> HttpResponse:
+    try:
+        result = services.comparison(user=request.user, ids=_ids(request))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("scenarios:list")
+    labels = _labels()
+    family = request.GET.get("family") or ""
+    families = sorted({row["family_code"] for row in result["base_family_months"]})
+    drill = []
+    if family:
+        _header, rows = shapes.comparison_rows(result, family_code=family)
+        drill = [{"period_start": row[1], "measure": FAMILY_LABELS.get(row[2], row[2]), "base": row[3],
+                  "values": row[4:]} for row in rows]
+    ids = ",".join(str(s["id"]) for s in result["scenarios"])
+    return render(request, "scenarios/compare.html", {
+        "result": result, "rows": shapes.table(result, labels), "chart": shapes.chart(result, labels, CHART_KEYS),
+        "ids": ids, "families": families, "family": family, "drill": drill, "kpi_count": len(KPI_KEYS)})
