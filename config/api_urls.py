@@ -18,7 +18,7 @@ from inventory.api import (
     ProductFamilyViewSet,
     ProductViewSet,
 )
-from scenarios.api import ScenarioCompareView, ScenarioRunView, ScenarioViewSet
+from scenarios.api import ScenarioCompareView, ScenarioPromoteView, ScenarioRunView, ScenarioViewSet
 from sop.api import (
     AlertAcknowledgeView,
     AlertResolveView,
@@ -81,6 +81,7 @@ urlpatterns = [
     path("alerts/<int:pk>/resolve", AlertResolveView.as_view(), name="alerts-resolve"),
     path("scenarios/compare", ScenarioCompareView.as_view(), name="scenarios-compare"),
     path("scenarios/<int:pk>/run", ScenarioRunView.as_view(), name="scenarios-run"),
+    path("scenarios/<int:pk>/promote", ScenarioPromoteView.as_view(), name="scenarios-promote"),
     path("plan-cycles/<str:month>/advance", CycleAdvanceView.as_view(), name="plan-cycles-advance"),
     path("plan-cycles/<str:month>/send-back", CycleSendBackView.as_view(), name="plan-cycles-send-back"),
     path("plan-cycles/<str:month>/plan-run", CyclePlanRunView.as_view(), name="plan-cycles-plan-run"),

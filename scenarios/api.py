@@ -181,3 +181,23 @@ class ScenarioCompareView(APIView):
                          "scenarios": [{k: s[k] for k in ("id", "name", "kpis", "delta", "alerts", "finished_at")}
                                        for s in result["scenarios"]]})
 
+
+
+PROMOTED = inline_serializer("ScenarioPromoted", {
+    "decisions": serializers.ListField(child=serializers.DictField()),
+    "consensus_edits": serializers.ListField(child=serializers.DictField()),
+    "quota_change_requests": serializers.ListField(child=serializers.DictField())})
+
+
+class ScenarioPromoteView(APIView):
+    """``POST /scenarios/{id}/promote`` → 200 with what it created (once; again → 409)."""
+
+    permission_classes = [ScopedAccess]
+    write_scope = "cycles:write"
+
+    @extend_schema(request=None, responses={200: PROMOTED, 403: ERROR_BODY, 404: ERROR_BODY, 409: ERROR_BODY},
+                   summary="Promote a scenario into its cycle: capacity changes → decisions, demand changes → "
+                           "consensus edits, target changes → a quota change request")
+    def post(self, request, pk: int):
+        scenario = scenario_or_404(request, pk)
+        return Response(services.scenario_promote(scenario=scenario, user=request.user))

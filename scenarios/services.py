@@ -23,6 +23,7 @@ from core import runs
 from core.errors import ApplicationError
 from core.roles import ADMIN, ERP, EXECUTIVE, OPS_LEAD, PLANNER, SALES_MANAGER, has_role
 from core.services import audit_record
+from inventory.models import ProductFamily
 from scenarios import selectors
 from scenarios.deltas import ChangeError, ScenarioInputs, apply_changes, check_changes
 from scenarios.kpis import (
@@ -38,6 +39,7 @@ from scenarios.kpis import (
 from scenarios.models import Scenario, ScenarioBase
 from sop.models import PlanCycle
 from sop.selectors import PlanInputs
+from territories.models import Territory
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +66,7 @@ def change_error_message(error: ChangeError) -> str:
                          "territories)."),
         "bad_period": _("A month start, YYYY-MM-01."),
         "period_order": _("period_to is before period_from."),
-        "bad_factor": _("A factor above 0 (1.15 = +15 %)."),
+        "bad_factor": _("A factor above 0 (1.15 = +15 %%)."),
         "pct_or_hours": _("Give change_pct or change_hours, not both."),
         "bad_pct": _("A percentage from -100 up."),
         "bad_number": _("A number."),
@@ -308,3 +310,129 @@ def comparison(*, user, ids: list[int]) -> dict:
                        "alerts": s.alerts, "family_months": s.family_months,
                        "finished_at": s.finished_at.isoformat() if s.finished_at else None} for s in chosen],
     }
+
+
+# ---------------------------------------------------------------------------------------
+# Promote into the cycle
+# ---------------------------------------------------------------------------------------
+
+PROMOTERS = (ADMIN, PLANNER)
+DEMAND_LEVEL = {"product_sku": "product", "family_code": "family", "territory_code": "territory",
+                "region_code": "region"}
+
+
+def _change_topic(scenario: Scenario, change: dict) -> str:
+    kind = change["type"]
+    if kind == "capacity":
+        amount = (f"{float(change['change_pct']):+g} %" if change.get("change_pct") is not None
+                  else _("%(hours)+g hours") % {"hours": float(change["change_hours"])})
+        text = _("Capacity of %(wc)s %(amount)s from %(start)s to %(end)s") % {
+            "wc": change["work_center_code"], "amount": amount, "start": change["period_from"][:7],
+            "end": change["period_to"][:7]}
+    elif kind == "routing":
+        text = _("Routing of %(sku)s on %(wc)s: %(hours)s hours per unit") % {
+            "sku": change["product_sku"], "wc": change["work_center_code"], "hours": change["hours_per_unit"]}
+    elif kind == "new_product":
+        text = _("New product %(sku)s in family %(family)s") % {"sku": change["product_sku"],
+                                                                 "family": change["family_code"]}
+    else:
+        text = _("Inventory policy of %(sku)s") % {"sku": change["product_sku"]}
+    return (_("%(text)s (scenario '%(name)s')") % {"text": text, "name": scenario.name})[:200]
+
+
+def _months(change: dict, periods: list[dt.date]) -> list[dt.date]:
+    start, end = dt.date.fromisoformat(change["period_from"]), dt.date.fromisoformat(change["period_to"])
+    return [p for p in periods if start <= p <= end]
+
+
+def scenario_promote(*, scenario: Scenario, user) -> dict:
+    """Turn a finished scenario's changes into the cycle's own records, once:
+
+    - ``capacity`` (and ``routing``, ``new_product``, ``inventory_policy``) → a decision each in
+      the decision log, owned by the supply review's owner (else the caller), due on its date;
+    - ``demand`` → consensus edits (audited as edits, reason naming the scenario) of each month
+      of its range in the cycle: the row's consensus × factor, rounded to whole units;
+    - ``target`` → a quota change request.
+
+    A second promote answers 409; a scenario without a cycle, not run, or on a published
+    cycle is refused. Returns what it created (also stored on the scenario)."""
+    from scenarios.models import QuotaChangeRequest
+    from sop import cycle_selectors, cycle_services
+    from sop.models import CycleStage
+
+    if not has_role(user, *PROMOTERS):
+        raise ApplicationError(_("Only planners and admins promote a scenario into the cycle."),
+                               code="permission_denied", status=403)
+    with transaction.atomic():
+        scenario = Scenario.objects.select_for_update().select_related("cycle").get(pk=scenario.pk)
+        if scenario.promoted_at is not None:
+            raise ApplicationError(_("This scenario was already promoted on %(at)s.")
+                                   % {"at": timezone.localtime(scenario.promoted_at).strftime("%Y-%m-%d %H:%M")},
+                                   code="already_promoted", status=409, details=scenario.promotion)
+        cycle = scenario.cycle
+        if cycle is None:
+            raise ApplicationError(_("Only a scenario on a cycle can be promoted into it."), code="no_cycle",
+                                   status=409)
+        if not scenario.kpis or scenario.status not in (Scenario.Status.COMPLETED,
+                                                         Scenario.Status.COMPLETED_WITH_ERRORS):
+            raise ApplicationError(_("Run the scenario before promoting it."), code="not_run", status=409)
+        if cycle.is_published:
+            raise ApplicationError(_("The %(month)s plan is published and frozen; changes go into the next cycle.")
+                                   % {"month": cycle.month.strftime("%Y-%m")}, code="cycle_published", status=409)
+        stage = CycleStage.objects.filter(cycle=cycle, code="supply_review").first()
+        owner_id = (stage.owner_id if stage and stage.owner_id else user.pk) if getattr(
+            user, "is_authenticated", False) else None
+        due = stage.due_date if stage else None
+        periods = cycle_selectors.cycle_periods(cycle)
+        created: dict[str, list] = {"decisions": [], "consensus_edits": [], "quota_change_requests": []}
+        for change in scenario.changes:
+            kind = change["type"]
+            if kind in ("capacity", "routing", "new_product", "inventory_policy"):
+                item = cycle_services.decision_create(
+                    cycle=cycle, user=user, topic=_change_topic(scenario, change),
+                    decision=_("From scenario #%(id)s.") % {"id": scenario.pk}, owner_id=owner_id, due_date=due,
+                    work_center_code=change.get("work_center_code", "") if kind != "new_product" else "",
+                    product_sku=change.get("product_sku", "") if kind in ("routing", "inventory_policy") else "",
+                    family_code=change.get("family_code", "") if kind == "new_product" else "")
+                created["decisions"].append({"id": item.pk, "topic": item.topic, "owner_id": item.owner_id,
+                                             "due_date": item.due_date.isoformat() if item.due_date else None})
+            elif kind == "demand":
+                key = next(k for k in DEMAND_LEVEL if change.get(k))
+                level, keys = DEMAND_LEVEL[key], {key: change[key]}
+                for month in _months(change, periods):
+                    row = cycle_selectors.demand_plan_row(cycle=cycle, user=user, level=level, keys=keys,
+                                                          period_start=month)
+                    if row is None:
+                        continue
+                    value = int(round(float(row["consensus"] or 0) * float(change["factor"])))
+                    cycle_services.demand_plan_edit(
+                        cycle=cycle, user=user, level=level, keys=keys, period_start=month, measure="consensus",
+                        value=value, etag=row["etag"],
+                        reason=_("Scenario '%(name)s' (#%(id)s): demand × %(factor)s") % {
+                            "name": scenario.name, "id": scenario.pk, "factor": change["factor"]})
+                    created["consensus_edits"].append({"level": level, "keys": keys,
+                                                       "period_start": month.isoformat(),
+                                                       "before": row["consensus"], "after": value})
+            elif kind == "target":
+                request = QuotaChangeRequest.objects.create(
+                    cycle=cycle, scenario=scenario,
+                    family=ProductFamily.objects.get(code=change["family_code"]),
+                    territory=Territory.objects.get(code=change["territory_code"])
+                    if change.get("territory_code") else None,
+                    period_from=dt.date.fromisoformat(change["period_from"]),
+                    period_to=dt.date.fromisoformat(change["period_to"]),
+                    factor=Decimal(str(change["factor"])).quantize(Decimal("0.0001")),
+                    requested_by=user if getattr(user, "is_authenticated", False) else None)
+                audit_record(actor=user, action="scenario.quota_change_request", target=request,
+                             after={"family_code": change["family_code"], "factor": change["factor"],
+                                    "territory_code": change.get("territory_code")})
+                created["quota_change_requests"].append({
+                    "id": request.pk, "family_code": change["family_code"],
+                    "territory_code": change.get("territory_code") or None, "factor": str(request.factor),
+                    "period_from": change["period_from"], "period_to": change["period_to"]})
+        now = timezone.now()
+        Scenario.objects.filter(pk=scenario.pk).update(
+            promoted_at=now, promoted_by=user if getattr(user, "is_authenticated", False) else None,
+            promotion=created, updated_at=now)
+        audit_record(actor=user, action="scenario.promote", target=scenario, after=created)
+    return created

@@ -9,4 +9,5 @@ urlpatterns = [
     path("compare/", views.scenario_compare, name="compare"),
     path("<int:pk>/", views.scenario_detail, name="detail"),
     path("<int:pk>/run/", views.scenario_run, name="run"),
+    path("<int:pk>/promote/", views.scenario_promote, name="promote"),
 ]

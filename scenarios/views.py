@@ -84,6 +84,20 @@ def scenario_run(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("scenarios:detail", pk=scenario.pk)
 
 
+@require_POST
+@role_required(*PROMOTERS)
+def scenario_promote(request: HttpRequest, pk: int) -> HttpResponse:
+    scenario = _scenario(request, pk)
+    try:
+        created = services.scenario_promote(scenario=scenario, user=request.user)
+        messages.success(request, _("Promoted: %(d)s decisions, %(e)s consensus edits, %(q)s quota change requests.")
+                         % {"d": len(created["decisions"]), "e": len(created["consensus_edits"]),
+                            "q": len(created["quota_change_requests"])})
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("scenarios:detail", pk=scenario.pk)
+
+
 def _ids(request: HttpRequest) -> list[int]:
     raw = request.GET.getlist("ids")
     parts = [p.strip() for value in raw for p in value.split(",") if p.strip()]
