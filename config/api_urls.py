@@ -18,7 +18,13 @@ from inventory.api import (
     ProductFamilyViewSet,
     ProductViewSet,
 )
-from scenarios.api import ScenarioCompareView, ScenarioPromoteView, ScenarioRunView, ScenarioViewSet
+from scenarios.api import (
+    ForecastAccuracyView,
+    ScenarioCompareView,
+    ScenarioPromoteView,
+    ScenarioRunView,
+    ScenarioViewSet,
+)
 from sop.api import (
     AlertAcknowledgeView,
     AlertResolveView,
@@ -80,6 +86,7 @@ urlpatterns = [
     path("alerts/<int:pk>/acknowledge", AlertAcknowledgeView.as_view(), name="alerts-acknowledge"),
     path("alerts/<int:pk>/resolve", AlertResolveView.as_view(), name="alerts-resolve"),
     path("scenarios/compare", ScenarioCompareView.as_view(), name="scenarios-compare"),
+    path("forecast-accuracy/", ForecastAccuracyView.as_view(), name="forecast-accuracy"),
     path("scenarios/<int:pk>/run", ScenarioRunView.as_view(), name="scenarios-run"),
     path("scenarios/<int:pk>/promote", ScenarioPromoteView.as_view(), name="scenarios-promote"),
     path("plan-cycles/<str:month>/advance", CycleAdvanceView.as_view(), name="plan-cycles-advance"),

@@ -21,6 +21,7 @@ from core.api.runs import absolute_urls
 from core.api.xlsx_export import XLSXRenderer, xlsx_response
 from core.errors import ApplicationError
 from scenarios import selectors, services
+from scenarios.accuracy import METRICS
 from scenarios.comparison import comparison_rows
 from scenarios.models import Scenario
 from sop.models import PlanCycle
@@ -201,3 +202,48 @@ class ScenarioPromoteView(APIView):
     def post(self, request, pk: int):
         scenario = scenario_or_404(request, pk)
         return Response(services.scenario_promote(scenario=scenario, user=request.user))
+
+
+class AccuracyQuery(serializers.Serializer):
+    lag = serializers.IntegerField(min_value=1, max_value=24, default=1,
+                                   help_text="months before the month the forecast was made (1 = the month before)")
+    level = serializers.ChoiceField(choices=["family", "region", "total"], default="total")
+    months = serializers.IntegerField(min_value=1, max_value=60, default=12, help_text="the last N months measured")
+
+
+ACCURACY_ROW_FIELDS = {
+    "family_code": serializers.CharField(required=False), "region_code": serializers.CharField(required=False,
+                                                                                               allow_null=True),
+    "key": serializers.CharField(required=False), "months": serializers.IntegerField(),
+    "actual_units": serializers.FloatField(),
+    **{name: serializers.FloatField(allow_null=True) for name in (
+        "naive_wape", "statistical_wape", "sales_override_wape", "consensus_wape", "naive_bias", "statistical_bias",
+        "sales_override_bias", "consensus_bias", "fva_statistical", "fva_sales_override", "fva_consensus")}}
+ACCURACY = inline_serializer("ForecastAccuracy", {
+    "lag": serializers.IntegerField(), "level": serializers.CharField(), "months": serializers.IntegerField(),
+    "actuals_through": serializers.DateField(allow_null=True), "results": inline_serializer("ForecastAccuracyRow", ACCURACY_ROW_FIELDS, many=True),
+    "trend": serializers.ListField(child=serializers.DictField())})
+
+
+class ForecastAccuracyView(APIView):
+    """``GET /forecast-accuracy/?lag=1&level=family|region|total&months=12``: WAPE and bias of
+    each step (naive, statistical, sales override, consensus) and the value each step added."""
+
+    permission_classes = [ScopedAccess]
+    read_scope = "cycles:read"
+    renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer]
+
+    @extend_schema(parameters=[AccuracyQuery, OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"])],
+                   responses={200: ACCURACY, 400: ERROR_BODY},
+                   summary="Forecast value added by lag: WAPE, bias and FVA per step of the demand process, by "
+                           "family, region or in total, from published cycles and the actuals since")
+    def get(self, request):
+        query = AccuracyQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        result = services.forecast_accuracy(user=request.user, **query.validated_data)
+        if request.accepted_renderer.format == "csv":
+            field = services.ACCURACY_LEVEL_FIELD[result["level"]]
+            header = [field, "months", "actual_units", *METRICS]
+            return streaming_csv_response(header, ([r.get(k) for k in header] for r in result["results"]),
+                                          f"forecast-accuracy-lag{result['lag']}-{result['level']}.csv")
+        return Response(result)

@@ -8,15 +8,16 @@ import datetime as dt
 import hashlib
 
 import pandas as pd
-from django.db.models import Sum
+from django.db.models import FloatField, Q, Sum
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
-from core.services import organisation_settings_get
+from core.services import add_months, organisation_settings_get
 from inventory.models import Product, ProductFamily
 from scenarios.deltas import KnownCodes
 from scenarios.kpis import AGED_DAYS
 from scenarios.models import Scenario, ScenarioBase
-from sop.models import DemandPlanLine, PlanCycle, WorkCenter
+from sop.models import DemandPlanActual, DemandPlanLine, PlanCycle, WorkCenter
 from sop.selectors import PlanInputs, latest_plan_run, plan_inputs
 from territories.models import Territory
 
@@ -104,3 +105,46 @@ def scenarios_to_compare(*, user, ids: list[int]) -> list[Scenario]:
     """The caller's visible scenarios among ``ids``, in the order asked."""
     found = {s.pk: s for s in scenarios_for(user=user).filter(pk__in=ids)}
     return [found[i] for i in ids if i in found]
+
+
+# ---------------------------------------------------------------------------------------
+# Forecast value added: what published cycles said, and what was sold
+# ---------------------------------------------------------------------------------------
+
+
+def accuracy_inputs(*, user, lag: int) -> tuple[pd.DataFrame, pd.DataFrame, dt.date | None]:
+    """(forecasts, actuals, actuals_through) for ``scenarios.accuracy``, in the caller's scope.
+
+    The forecasts are the demand plans of published cycles (frozen when published: the
+    snapshot of each measure), at ``lag``: the month ``lag − 1`` after each cycle's first
+    month, per family × territory. The actuals are the sales history stored with the latest
+    cycle (``DemandPlanActual``), complete through its ``history_through``."""
+    forecast_columns = ["family_code", "region_code", "territory", "period_start", "naive", "statistical",
+                        "sales_override", "consensus"]
+    q = Q()
+    for cycle_id, month in PlanCycle.objects.published().values_list("id", "month"):
+        q |= Q(cycle_id=cycle_id, period_start=add_months(month, lag - 1))
+    rows = []
+    if q:
+        rows = list(DemandPlanLine.objects.for_user(user).filter(q).order_by()
+                    .values_list("family__code", "region__code", "territory_id", "period_start")
+                    .annotate(naive_units=Sum("naive"), statistical_units=Sum("statistical"),
+                              override_units=Sum(Coalesce(Cast("sales_override", FloatField()), "statistical")),
+                              consensus_units=Sum("consensus")))
+    forecasts = pd.DataFrame.from_records(rows, columns=forecast_columns)
+    for column in forecast_columns[4:]:
+        forecasts[column] = pd.to_numeric(forecasts[column], errors="coerce").astype(float)
+    forecasts["lag"] = lag
+
+    latest = (PlanCycle.objects.filter(history_through__isnull=False).order_by("-month")
+              .values_list("id", "history_through").first())
+    actual_columns = ["family_code", "region_code", "territory", "period_start", "units"]
+    if latest is None or forecasts.empty:
+        return forecasts, pd.DataFrame(columns=actual_columns), latest[1] if latest else None
+    months = sorted(set(forecasts["period_start"]))
+    sold = list(DemandPlanActual.objects.for_user(user).filter(cycle_id=latest[0], period_start__in=months)
+                .order_by().values_list("family__code", "region__code", "territory_id", "period_start")
+                .annotate(sold_units=Sum("units")))
+    actuals = pd.DataFrame.from_records(sold, columns=actual_columns)
+    actuals["units"] = pd.to_numeric(actuals["units"], errors="coerce").astype(float)
+    return forecasts, actuals, latest[1]

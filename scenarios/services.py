@@ -436,3 +436,23 @@ def scenario_promote(*, scenario: Scenario, user) -> dict:
             promotion=created, updated_at=now)
         audit_record(actor=user, action="scenario.promote", target=scenario, after=created)
     return created
+
+
+# ---------------------------------------------------------------------------------------
+# Forecast value added
+# ---------------------------------------------------------------------------------------
+
+ACCURACY_LEVEL_FIELD = {"family": "family_code", "region": "region_code", "total": "key"}
+
+
+def forecast_accuracy(*, user, lag: int, level: str, months: int) -> dict:
+    """FVA by ``level`` at ``lag`` over the last ``months`` months (``scenarios.accuracy``)."""
+    from scenarios.accuracy import forecast_value_added
+
+    forecasts, actuals, through = selectors.accuracy_inputs(user=user, lag=lag)
+    result = forecast_value_added(forecasts, actuals, lag=lag, level=level, months=months, actuals_through=through)
+    field = ACCURACY_LEVEL_FIELD[level]
+    rows = [{field: row["key"], **{k: v for k, v in row.items() if k != "key"}} for row in result["rows"]]
+    return {"lag": lag, "level": level, "months": months,
+            "actuals_through": through.isoformat() if through else None, "results": rows,
+            "trend": [{**t, "period_start": t["period_start"].isoformat()} for t in result["trend"]]}

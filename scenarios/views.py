@@ -125,3 +125,33 @@ def scenario_compare(request: HttpRequest) -> HttpResponse:
     return render(request, "scenarios/compare.html", {
         "result": result, "rows": shapes.table(result, labels), "chart": shapes.chart(result, labels, CHART_KEYS),
         "ids": ids, "families": families, "family": family, "drill": drill, "kpi_count": len(KPI_KEYS)})
+
+
+ACCURACY_ROLES = (r.ADMIN, r.PLANNER, r.EXECUTIVE, r.SALES_MANAGER)
+STEP_LABELS = {"naive": gettext_lazy("Seasonal naive"), "statistical": gettext_lazy("Statistical"),
+               "sales_override": gettext_lazy("Sales input"), "consensus": gettext_lazy("Consensus")}
+LEVEL_LABELS = {"total": gettext_lazy("Total"), "family": gettext_lazy("Family"), "region": gettext_lazy("Region")}
+
+
+def _bounded(value: str | None, default: int, low: int, high: int) -> int:
+    try:
+        return min(max(int(value), low), high)
+    except (TypeError, ValueError):
+        return default
+
+
+@role_required(*ACCURACY_ROLES)
+def forecast_accuracy(request: HttpRequest) -> HttpResponse:
+    """Forecast value added by lag: the table of WAPE, bias and FVA, and the trend chart."""
+    lag = _bounded(request.GET.get("lag"), 1, 1, 24)
+    months = _bounded(request.GET.get("months"), 12, 1, 60)
+    level = request.GET.get("level") if request.GET.get("level") in LEVEL_LABELS else "total"
+    result = services.forecast_accuracy(user=request.user, lag=lag, level=level, months=months)
+    field = services.ACCURACY_LEVEL_FIELD[level]
+    rows = [{"key": row[field], **row} for row in result["results"]]
+    chart = {"labels": [t["period_start"][:7] for t in result["trend"]],
+             "datasets": [{"label": str(STEP_LABELS[s]), "data": [t[f"{s}_wape"] for t in result["trend"]]}
+                          for s in STEP_LABELS]}
+    return render(request, "scenarios/accuracy.html", {
+        "result": result, "rows": rows, "chart": chart, "lag": lag, "months": months, "level": level,
+        "levels": [{"code": k, "label": v} for k, v in LEVEL_LABELS.items()], "lags": range(1, 7)})
