@@ -77,12 +77,13 @@ def demo_steps():
     """Seed steps in dependency order; each module exposes ``wipe()`` and ``seed(ctx)``."""
     from compensation import demo as compensation_demo
     from inventory import demo as inventory_demo
+    from scenarios import demo as scenarios_demo
     from sop import cycle_demo, supply_demo
     from sop import demo as sop_demo
     from territories import demo as territories_demo
 
     return [inventory_demo, territories_demo, sop_demo, supply_demo, territories_demo.QUOTAS, compensation_demo,
-            cycle_demo]
+            cycle_demo, scenarios_demo]
 
 
 def demo_is_loaded() -> bool:
