@@ -10,6 +10,7 @@ from django.db.models.functions import TruncMonth
 
 from core import roles as r
 from inventory.models import Product
+from scenarios.services import planner_accuracy_trend
 from sop import cycle_selectors
 from sop.models import SalesOrderLine
 from territories.models import Account, Territory
@@ -117,6 +118,8 @@ def home_context(*, user, as_of: dt.date | None = None) -> dict:
         # link to the cycle for every role that takes part in it.
         "cycle_tasks": cycle_selectors.home_panel(user=user),
         "takes_part_in_cycle": bool(codes & {r.ADMIN, r.PLANNER, r.OPS_LEAD, r.EXECUTIVE, r.SALES_MANAGER}),
+        # Forecast value added at lag 1 (scenarios app): the planner's trend chart.
+        "fva_trend": planner_accuracy_trend(user=user) if r.PLANNER in codes else None,
         "managed_territories": list(
             Territory.objects.filter(manager=user).values("code", "name", "level")
         ),

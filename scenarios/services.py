@@ -456,3 +456,21 @@ def forecast_accuracy(*, user, lag: int, level: str, months: int) -> dict:
     return {"lag": lag, "level": level, "months": months,
             "actuals_through": through.isoformat() if through else None, "results": rows,
             "trend": [{**t, "period_start": t["period_start"].isoformat()} for t in result["trend"]]}
+
+
+def accuracy_chart(result: dict) -> dict:
+    """Chart.js data of ``forecast_accuracy``'s trend: each step's WAPE by month."""
+    from django.utils.translation import gettext_lazy
+
+    labels = {"naive": gettext_lazy("Seasonal naive"), "statistical": gettext_lazy("Statistical"),
+              "sales_override": gettext_lazy("Sales input"), "consensus": gettext_lazy("Consensus")}
+    return {"labels": [t["period_start"][:7] for t in result["trend"]],
+            "datasets": [{"label": str(label), "data": [t[f"{step}_wape"] for t in result["trend"]]}
+                         for step, label in labels.items()]}
+
+
+def planner_accuracy_trend(*, user) -> dict | None:
+    """The planner's home page chart: total WAPE per step at lag 1 over the last 12 months
+    (None when nothing is measured yet)."""
+    result = forecast_accuracy(user=user, lag=1, level="total", months=12)
+    return accuracy_chart(result) if result["trend"] else None

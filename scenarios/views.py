@@ -128,8 +128,6 @@ def scenario_compare(request: HttpRequest) -> HttpResponse:
 
 
 ACCURACY_ROLES = (r.ADMIN, r.PLANNER, r.EXECUTIVE, r.SALES_MANAGER)
-STEP_LABELS = {"naive": gettext_lazy("Seasonal naive"), "statistical": gettext_lazy("Statistical"),
-               "sales_override": gettext_lazy("Sales input"), "consensus": gettext_lazy("Consensus")}
 LEVEL_LABELS = {"total": gettext_lazy("Total"), "family": gettext_lazy("Family"), "region": gettext_lazy("Region")}
 
 
@@ -149,9 +147,7 @@ def forecast_accuracy(request: HttpRequest) -> HttpResponse:
     result = services.forecast_accuracy(user=request.user, lag=lag, level=level, months=months)
     field = services.ACCURACY_LEVEL_FIELD[level]
     rows = [{"key": row[field], **row} for row in result["results"]]
-    chart = {"labels": [t["period_start"][:7] for t in result["trend"]],
-             "datasets": [{"label": str(STEP_LABELS[s]), "data": [t[f"{s}_wape"] for t in result["trend"]]}
-                          for s in STEP_LABELS]}
+    chart = services.accuracy_chart(result)
     return render(request, "scenarios/accuracy.html", {
         "result": result, "rows": rows, "chart": chart, "lag": lag, "months": months, "level": level,
         "levels": [{"code": k, "label": v} for k, v in LEVEL_LABELS.items()], "lags": range(1, 7)})

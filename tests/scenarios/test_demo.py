@@ -25,5 +25,11 @@ def test_the_demo_shows_forecast_value_added_and_scenarios(db):
         assert any(r["statistical_wape"] is not None and r["fva_consensus"] is not None for r in body["results"])
     total = client.get("/api/v1/forecast-accuracy/", {"lag": 1}).json()["results"][0]
     assert total["months"] == 6
+    from django.test import Client
+
+    home = Client()
+    home.force_login(get_user_model().objects.get(username="planner"))
+    page = home.get("/").content.decode()
+    assert 'id="fva-panel"' in page and 'id="accuracy-data"' in page
     compared = client.get("/api/v1/scenarios/compare", {"ids": ",".join(str(s.pk) for s in scenarios)})
     assert compared.status_code == 200
