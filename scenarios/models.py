@@ -72,6 +72,12 @@ class Scenario(RunRecord):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def status_label(self) -> str:
+        return {"draft": _("Draft"), "queued": _("Queued"), "running": _("Running"), "completed": _("Completed"),
+                "completed_with_errors": _("Completed with warnings"), "failed": _("Failed")}.get(
+            self.status, self.status)
+
 
 class QuotaChangeRequest(BaseModel):
     """A proposed change of unit quotas (from a promoted scenario's ``target`` changes), for

@@ -261,6 +261,29 @@ def scenario_run_execute(*, scenario_id: int, task_id: str | None = None) -> Sce
     return Scenario.objects.get(pk=scenario_id)
 
 
+def scenarios_reap(*, now: dt.datetime | None = None) -> int:
+    """Scenario runs without a sign of life for ``RUN_STALE_SECONDS`` are sent again (beat,
+    every ``RUN_REAPER_SECONDS``); the claim counts attempts, so one that keeps failing ends
+    ``failed``. Returns how many were sent."""
+    from django.db.models import Q
+
+    from scenarios.tasks import scenario_run_task
+
+    now = now or timezone.now()
+    stale = runs.stale_before(now)
+    sent = 0
+    stalled = (Scenario.objects.filter(status__in=Scenario.ACTIVE_STATUSES)
+               .filter(Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True, updated_at__lt=stale))
+               .values_list("pk", "heartbeat_at"))
+    for pk, heartbeat_at in list(stalled):
+        if Scenario.objects.filter(pk=pk, heartbeat_at=heartbeat_at).update(heartbeat_at=now, claimed_by=""):
+            runs.send(scenario_run_task, pk)
+            sent += 1
+    if sent:
+        log.info("scenario reaper: %s runs sent again", sent)
+    return sent
+
+
 # ---------------------------------------------------------------------------------------
 # Compare
 # ---------------------------------------------------------------------------------------

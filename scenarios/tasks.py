@@ -14,3 +14,8 @@ def scenario_run_task(self, scenario_id: int) -> None:
         services.scenario_run_execute(scenario_id=scenario_id, task_id=self.request.id)
     except runs.TRANSIENT_ERRORS as exc:
         runs.retry_later(self, exc)
+
+
+@shared_task(name="scenarios.reap")
+def scenarios_reap_task() -> None:
+    services.scenarios_reap()

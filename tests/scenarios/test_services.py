@@ -105,3 +105,19 @@ def test_on_the_latest_plan_without_a_cycle(world):
     scenario = services.scenario_run_execute(scenario_id=scenario.pk)
     assert scenario.status in ("completed", "completed_with_errors"), scenario.error
     assert scenario.as_of == dt.date.today() and scenario.kpis and scenario.base.cycle is None
+
+
+def test_the_reaper_sends_a_silent_run_again(world, monkeypatch):
+    from django.utils import timezone
+
+    sent = []
+    monkeypatch.setattr("core.runs.send", lambda task, *args, **kw: sent.append(args) or True)
+    scenario = services.scenario_create(name="lost", cycle=world["cycle"], changes=[CUT],
+                                        user=world["users"]["planner"])
+    long_ago = timezone.now() - dt.timedelta(hours=1)
+    Scenario.objects.filter(pk=scenario.pk).update(status=Scenario.Status.RUNNING, heartbeat_at=long_ago,
+                                                   claimed_by="lost-worker:1")
+    assert services.scenarios_reap() == 1 and sent == [(scenario.pk,)]
+    assert services.scenarios_reap() == 0  # its heartbeat was renewed: not sent twice
+    finished = services.scenario_run_execute(scenario_id=scenario.pk, task_id="again")
+    assert finished.status == "completed" and finished.kpis
