@@ -9,13 +9,15 @@ Inputs
     measures ``naive, statistical, sales_override, consensus`` (units). An empty
     ``sales_override`` means the sales managers left the statistical forecast as it was, so
     that step's forecast is the statistical one.
-``actuals`` — units sold: ``family_code, region_code, territory, period_start, units``.
+    Optional ``manager``: the sales manager answerable for the territory (level ``sales_manager``).
+``actuals`` — units sold: ``family_code, region_code, territory, period_start, units`` (and
+    ``manager`` like the forecasts).
 ``actuals_through`` — the last month whose actuals are complete; later months are not measured.
 
 Method
 ------
-For the chosen ``lag``, forecasts and actuals are summed to ``level`` (``family``, ``region``
-or ``total``) × month; a cell with a forecast but no actual sold 0 units (and is measured:
+For the chosen ``lag``, forecasts and actuals are summed to ``level`` (``family``, ``region``,
+``sales_manager`` or ``total``) × month; a cell with a forecast but no actual sold 0 units (and is measured:
 its whole forecast is error). Only the last ``months`` months that have forecasts at this lag
 and complete actuals count. Per level key, over those months:
 
@@ -37,7 +39,7 @@ import pandas as pd
 STEPS = ("naive", "statistical", "sales_override", "consensus")
 #: each step and the step it is measured against
 FVA_PAIRS = {"statistical": "naive", "sales_override": "statistical", "consensus": "statistical"}
-LEVEL_KEYS = {"family": "family_code", "region": "region_code", "total": None}
+LEVEL_KEYS = {"family": "family_code", "region": "region_code", "sales_manager": "manager", "total": None}
 METRICS = tuple([f"{s}_wape" for s in STEPS] + [f"{s}_bias" for s in STEPS] + [f"fva_{s}" for s in FVA_PAIRS])
 
 

@@ -207,13 +207,14 @@ class ScenarioPromoteView(APIView):
 class AccuracyQuery(serializers.Serializer):
     lag = serializers.IntegerField(min_value=1, max_value=24, default=1,
                                    help_text="months before the month the forecast was made (1 = the month before)")
-    level = serializers.ChoiceField(choices=["family", "region", "total"], default="total")
+    level = serializers.ChoiceField(choices=["family", "region", "sales_manager", "total"], default="total")
     months = serializers.IntegerField(min_value=1, max_value=60, default=12, help_text="the last N months measured")
 
 
 ACCURACY_ROW_FIELDS = {
     "family_code": serializers.CharField(required=False), "region_code": serializers.CharField(required=False,
                                                                                                allow_null=True),
+    "sales_manager": serializers.CharField(required=False, allow_null=True),
     "key": serializers.CharField(required=False), "months": serializers.IntegerField(),
     "actual_units": serializers.FloatField(),
     **{name: serializers.FloatField(allow_null=True) for name in (
@@ -226,7 +227,7 @@ ACCURACY = inline_serializer("ForecastAccuracy", {
 
 
 class ForecastAccuracyView(APIView):
-    """``GET /forecast-accuracy/?lag=1&level=family|region|total&months=12``: WAPE and bias of
+    """``GET /forecast-accuracy/?lag=1&level=family|region|sales_manager|total&months=12``: WAPE and bias of
     each step (naive, statistical, sales override, consensus) and the value each step added."""
 
     permission_classes = [ScopedAccess]

@@ -141,11 +141,32 @@ def accuracy_inputs(*, user, lag: int) -> tuple[pd.DataFrame, pd.DataFrame, dt.d
               .values_list("id", "history_through").first())
     actual_columns = ["family_code", "region_code", "territory", "period_start", "units"]
     if latest is None or forecasts.empty:
-        return forecasts, pd.DataFrame(columns=actual_columns), latest[1] if latest else None
+        forecasts["manager"] = None
+        return (forecasts, pd.DataFrame(columns=[*actual_columns, "manager"]),
+                latest[1] if latest else None)
     months = sorted(set(forecasts["period_start"]))
     sold = list(DemandPlanActual.objects.for_user(user).filter(cycle_id=latest[0], period_start__in=months)
                 .order_by().values_list("family__code", "region__code", "territory_id", "period_start")
                 .annotate(sold_units=Sum("units")))
     actuals = pd.DataFrame.from_records(sold, columns=actual_columns)
     actuals["units"] = pd.to_numeric(actuals["units"], errors="coerce").astype(float)
+    managers = territory_managers()
+    forecasts["manager"] = forecasts["territory"].map(managers)
+    actuals["manager"] = actuals["territory"].map(managers)
     return forecasts, actuals, latest[1]
+
+
+def territory_managers() -> dict[int, str]:
+    """Territory id → username of the sales manager answerable for it: its own manager, else
+    the nearest ancestor's (territories nobody manages are left out)."""
+    rows = list(Territory.objects.values_list("id", "path", "manager__username"))
+    by_path = {path: name for _pk, path, name in rows if name}
+    out = {}
+    for pk, path, _name in rows:
+        parts = [p for p in (path or "").split("/") if p]
+        for depth in range(len(parts), 0, -1):
+            name = by_path.get("/" + "/".join(parts[:depth]) + "/")
+            if name:
+                out[pk] = name
+                break
+    return out

@@ -465,7 +465,8 @@ def scenario_promote(*, scenario: Scenario, user) -> dict:
 # Forecast value added
 # ---------------------------------------------------------------------------------------
 
-ACCURACY_LEVEL_FIELD = {"family": "family_code", "region": "region_code", "total": "key"}
+ACCURACY_LEVEL_FIELD = {"family": "family_code", "region": "region_code", "sales_manager": "sales_manager",
+                        "total": "key"}
 
 
 def forecast_accuracy(*, user, lag: int, level: str, months: int) -> dict:

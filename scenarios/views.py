@@ -128,7 +128,8 @@ def scenario_compare(request: HttpRequest) -> HttpResponse:
 
 
 ACCURACY_ROLES = (r.ADMIN, r.PLANNER, r.EXECUTIVE, r.SALES_MANAGER)
-LEVEL_LABELS = {"total": gettext_lazy("Total"), "family": gettext_lazy("Family"), "region": gettext_lazy("Region")}
+LEVEL_LABELS = {"total": gettext_lazy("Total"), "family": gettext_lazy("Family"), "region": gettext_lazy("Region"),
+                "sales_manager": gettext_lazy("Sales manager")}
 
 
 def _bounded(value: str | None, default: int, low: int, high: int) -> int:

@@ -60,6 +60,10 @@ def test_by_family_and_region_and_a_managers_scope(world):
         URL, {"level": "family"}).json()["results"]}
     assert families["PMP"]["actual_units"] == 90 and families["PMP"]["statistical_wape"] == 100.0  # 180 vs 90
     assert families["VLV"]["statistical_wape"] is None  # 40 forecast, nothing sold
+    managers = {r["sales_manager"]: r for r in session(world["users"]["planner"]).get(
+        URL, {"level": "sales_manager"}).json()["results"]}
+    assert managers["mgr_east"]["statistical_wape"] == 66.67  # 150 forecast in the east, 90 sold
+    assert managers["mgr_west"]["statistical_wape"] is None and managers["mgr_west"]["months"] == 1
     west = session(world["users"]["mgr_west"]).get(URL, {"level": "region"}).json()["results"]
     assert [r["region_code"] for r in west] == ["WEST"] and west[0]["actual_units"] == 0
 
