@@ -152,3 +152,18 @@ def forecast_accuracy(request: HttpRequest) -> HttpResponse:
     return render(request, "scenarios/accuracy.html", {
         "result": result, "rows": rows, "chart": chart, "lag": lag, "months": months, "level": level,
         "levels": [{"code": k, "label": v} for k, v in LEVEL_LABELS.items()], "lags": range(1, 7)})
+
+
+def executive_accuracy_panel(user) -> dict | None:
+    """Forecast value added at lag 1 (total) for the executive review (``sop.cycle_views.EXECUTIVE_PANELS``)."""
+    from django.urls import reverse
+
+    result = services.forecast_accuracy(user=user, lag=1, level="total", months=12)
+    rows = [[_("Total, last %(n)s months") % {"n": row["months"]}, row["naive_wape"], row["statistical_wape"],
+             row["sales_override_wape"], row["consensus_wape"], row["fva_statistical"], row["fva_sales_override"],
+             row["fva_consensus"]] for row in result["results"]]
+    return {"title": _("Forecast value added (lag 1, WAPE %)"),
+            "header": [_("Measured"), _("Naive"), _("Statistical"), _("Sales input"), _("Consensus"),
+                       _("FVA statistical"), _("FVA sales input"), _("FVA consensus")],
+            "rows": rows, "empty": _("Nothing measured yet: it needs published cycles whose months have actuals."),
+            "url": reverse("scenarios:accuracy"), "link": _("By family, region and sales manager")}

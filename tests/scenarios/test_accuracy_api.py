@@ -81,3 +81,10 @@ def test_denials_bad_parameters_and_the_page(world, erp):
     rep = Client()
     rep.force_login(world["users"]["rep"])
     assert rep.get("/scenarios/accuracy/").status_code == 403
+
+
+def test_the_executive_review_shows_the_figures(world):
+    client = Client()
+    client.force_login(world["users"]["exec"])
+    page = client.get("/supply/cycle/2027-03-01/executive/").content.decode()
+    assert "Forecast value added (lag 1, WAPE %)" in page and "144.44" in page and "-44.44" in page
