@@ -130,3 +130,10 @@ def test_roles_and_scopes(world, erp):
     assert writer.post(BASE, {"name": "ERP scenario", "cycle": None, "changes": [CUT]},
                        format="json").status_code == 201
     assert session(world["users"]["ops"]).get(f"{BASE}999999/").status_code == 404
+
+
+def test_an_error_asked_as_xlsx_or_csv_answers_json(world):
+    planner = session(world["users"]["planner"])
+    for fmt in ("xlsx", "csv"):
+        response = planner.get(f"{BASE}compare", {"ids": "0", "format": fmt})
+        assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
