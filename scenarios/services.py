@@ -428,6 +428,8 @@ def scenario_promote(*, scenario: Scenario, user) -> dict:
                     if row is None:
                         continue
                     value = int(round(float(row["consensus"] or 0) * float(change["factor"])))
+                    if value == int(row["consensus"] or 0):
+                        continue  # nothing to change (a zero row, or a factor too small to move it)
                     cycle_services.demand_plan_edit(
                         cycle=cycle, user=user, level=level, keys=keys, period_start=month, measure="consensus",
                         value=value, etag=row["etag"],
