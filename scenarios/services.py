@@ -490,7 +490,7 @@ def accuracy_chart(result: dict) -> dict:
 
     labels = {"naive": gettext_lazy("Seasonal naive"), "statistical": gettext_lazy("Statistical"),
               "sales_override": gettext_lazy("Sales input"), "consensus": gettext_lazy("Consensus")}
-    return {"labels": [t["period_start"][:7] for t in result["trend"]],
+    return {"labels": [t["period_start"][:7] for t in result["trend"]], "y_title": str(gettext_lazy("WAPE %")),
             "datasets": [{"label": str(label), "data": [t[f"{step}_wape"] for t in result["trend"]]}
                          for step, label in labels.items()]}
 
