@@ -35,6 +35,11 @@ class ScenarioSerializer(serializers.ModelSerializer):
     kpis = serializers.JSONField()
     alerts = serializers.JSONField()
 
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["kpis"] = services.ordered_kpis(data["kpis"] or {})
+        return data
+
     class Meta:
         model = Scenario
         fields = ["id", "name", "cycle", "changes", "status", "percent", "error", "as_of", "kpis", "alerts",

@@ -289,6 +289,11 @@ def scenarios_reap(*, now: dt.datetime | None = None) -> int:
 # ---------------------------------------------------------------------------------------
 
 
+def ordered_kpis(kpis: dict) -> dict:
+    """KPIs in ``KPI_KEYS`` order (PostgreSQL's jsonb keeps its own key order)."""
+    return {key: kpis[key] for key in KPI_KEYS if key in kpis}
+
+
 def comparison_delta(scenario: dict, base: dict) -> dict:
     """Scenario − base of rounded KPIs (money exact in Decimal)."""
     money = {k: str(Decimal(scenario[k]) - Decimal(base[k])) for k in MONEY_KEYS if k in scenario and k in base}
@@ -327,9 +332,9 @@ def comparison(*, user, ids: list[int]) -> dict:
     latest = max(chosen, key=lambda s: (s.finished_at or timezone.now(), s.pk))
     base = latest.base
     return {
-        "base": base.kpis, "base_alerts": base.alerts, "base_family_months": base.family_months,
+        "base": ordered_kpis(base.kpis), "base_alerts": base.alerts, "base_family_months": base.family_months,
         "cycle": chosen[0].cycle.month.isoformat() if chosen[0].cycle else None,
-        "scenarios": [{"id": s.pk, "name": s.name, "kpis": s.kpis, "delta": comparison_delta(s.kpis, s.base.kpis),
+        "scenarios": [{"id": s.pk, "name": s.name, "kpis": ordered_kpis(s.kpis), "delta": comparison_delta(s.kpis, s.base.kpis),
                        "alerts": s.alerts, "family_months": s.family_months,
                        "finished_at": s.finished_at.isoformat() if s.finished_at else None} for s in chosen],
     }
@@ -387,7 +392,7 @@ def scenario_promote(*, scenario: Scenario, user) -> dict:
         raise ApplicationError(_("Only planners and admins promote a scenario into the cycle."),
                                code="permission_denied", status=403)
     with transaction.atomic():
-        scenario = Scenario.objects.select_for_update().select_related("cycle").get(pk=scenario.pk)
+        scenario = Scenario.objects.select_for_update(of=("self",)).select_related("cycle").get(pk=scenario.pk)
         if scenario.promoted_at is not None:
             raise ApplicationError(_("This scenario was already promoted on %(at)s.")
                                    % {"at": timezone.localtime(scenario.promoted_at).strftime("%Y-%m-%d %H:%M")},
