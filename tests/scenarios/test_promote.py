@@ -102,3 +102,18 @@ def test_the_pages_list_show_compare_and_promote(world, django_assert_max_num_qu
     ops = Client()
     ops.force_login(world["users"]["ops"])
     assert ops.post(f"/scenarios/{scenario.pk}/promote/").status_code == 403
+
+
+def test_the_admin_lists_scenarios_and_quota_change_requests(world):
+    from django.test import Client
+
+    admin = world["users"]["admin"]
+    admin.is_staff = admin.is_superuser = True
+    admin.save()
+    admin_client = Client()
+    admin_client.force_login(admin)
+    scenario = ran(world)
+    services.scenario_promote(scenario=scenario, user=world["users"]["planner"])
+    assert admin_client.get("/admin/scenarios/scenario/").status_code == 200
+    assert admin_client.get(f"/admin/scenarios/scenario/{scenario.pk}/change/").status_code == 200
+    assert admin_client.get("/admin/scenarios/quotachangerequest/").status_code == 200
