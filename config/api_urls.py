@@ -19,6 +19,13 @@ from inventory.api import (
     ProductViewSet,
 )
 from sales.api import SalesLineViewSet
+from scenarios.api import (
+    ForecastAccuracyView,
+    ScenarioCompareView,
+    ScenarioPromoteView,
+    ScenarioRunView,
+    ScenarioViewSet,
+)
 from sop.api import (
     AlertAcknowledgeView,
     AlertResolveView,
@@ -68,6 +75,7 @@ router.register("alerts", AlertViewSet, basename="alerts")
 router.register("forecast-runs", ForecastRunViewSet, basename="forecast-runs")
 router.register("forecasts", ForecastViewSet, basename="forecasts")
 router.register("plan-cycles", PlanCycleViewSet, basename="plan-cycles")
+router.register("scenarios", ScenarioViewSet, basename="scenarios")
 router.register("webhooks", WebhookSubscriptionViewSet, basename="webhooks")
 register_compensation_routes(router)
 register_territories_routes(router)
@@ -77,6 +85,10 @@ urlpatterns = [
 ] + [
     path("alerts/<int:pk>/acknowledge", AlertAcknowledgeView.as_view(), name="alerts-acknowledge"),
     path("alerts/<int:pk>/resolve", AlertResolveView.as_view(), name="alerts-resolve"),
+    path("scenarios/compare", ScenarioCompareView.as_view(), name="scenarios-compare"),
+    path("forecast-accuracy/", ForecastAccuracyView.as_view(), name="forecast-accuracy"),
+    path("scenarios/<int:pk>/run", ScenarioRunView.as_view(), name="scenarios-run"),
+    path("scenarios/<int:pk>/promote", ScenarioPromoteView.as_view(), name="scenarios-promote"),
     path("plan-cycles/<str:month>/advance", CycleAdvanceView.as_view(), name="plan-cycles-advance"),
     path("plan-cycles/<str:month>/send-back", CycleSendBackView.as_view(), name="plan-cycles-send-back"),
     path("plan-cycles/<str:month>/plan-run", CyclePlanRunView.as_view(), name="plan-cycles-plan-run"),

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "sop",
     "forecasting",
     "compensation",
+    "scenarios",
     "home",
 ]
 
@@ -282,6 +283,8 @@ RUN_MAX_ATTEMPTS = env.int("RUN_MAX_ATTEMPTS", default=3)
 CELERY_BEAT_SCHEDULE = {
     "Run reaper": {"task": "runs.reap", "schedule": RUN_REAPER_SECONDS,
                    "options": {"expires": max(RUN_REAPER_SECONDS, 5)}},
+    "Scenario reaper": {"task": "scenarios.reap", "schedule": RUN_REAPER_SECONDS,
+                        "options": {"expires": max(RUN_REAPER_SECONDS, 5)}},
 }
 
 # --- logging --------------------------------------------------------------------------------

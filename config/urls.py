@@ -21,6 +21,7 @@ urlpatterns = [
     path("compensation/", include("compensation.urls")),
     path("data/", include(("home.urls", "core"))),
     path("territories/", include("territories.urls")),
+    path("scenarios/", include("scenarios.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy
 
 from core import roles as r
 
@@ -29,6 +30,8 @@ MENU: tuple[NavItem, ...] = (
     NavItem("Capacity", "sop:capacity", frozenset({r.ADMIN, r.OPS_LEAD, r.PLANNER, r.EXECUTIVE})),
     NavItem("Inventory", "inventory:positions", frozenset({r.ADMIN, r.OPS_LEAD, r.PLANNER, r.EXECUTIVE})),
     NavItem("S&OP cycle", "sop:cycle", frozenset({r.ADMIN, r.PLANNER, r.OPS_LEAD, r.EXECUTIVE, r.SALES_MANAGER})),
+    NavItem(gettext_lazy("Scenarios"), "scenarios:list",
+            frozenset({r.ADMIN, r.PLANNER, r.OPS_LEAD, r.EXECUTIVE, r.SALES_MANAGER})),
     NavItem("Territories", "territories:tree", frozenset({r.ADMIN, r.SALES_MANAGER, r.SALES_REP, r.EXECUTIVE})),
     NavItem("Quotas", "territories:quotas", frozenset({r.ADMIN, r.SALES_MANAGER, r.SALES_REP, r.EXECUTIVE})),
     NavItem("Compensation", "compensation:statements", frozenset({r.ADMIN, r.SALES_MANAGER, r.SALES_REP})),

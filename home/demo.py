@@ -33,6 +33,7 @@ from core.services import organisation_settings_get, periods_ensure, planning_ho
 from inventory import demo as inventory_demo
 from inventory.models import Location, Product, ProductFamily
 from sales.models import SalesOrderLine
+from scenarios import demo as scenarios_demo
 from sop import cycle_demo, supply_demo
 from sop import demo as sop_demo
 from territories import demo as territories_demo
@@ -42,7 +43,7 @@ from territories.models import Account, AccountAssignment, Territory, TerritoryA
 def demo_steps():
     """Seed steps in dependency order; each module exposes ``wipe()`` and ``seed(ctx)``."""
     return [inventory_demo, territories_demo, sop_demo, supply_demo, territories_demo.QUOTAS, compensation_demo,
-            cycle_demo]
+            cycle_demo, scenarios_demo]
 
 
 def holds_business_data() -> bool:

@@ -13,6 +13,7 @@ from core import roles as r
 from core.calendar import add_months
 from inventory.models import Product
 from sales.models import SalesOrderLine
+from scenarios.services import planner_accuracy_trend
 from sop import cycle_selectors
 from territories.models import Account, Territory
 
@@ -114,6 +115,8 @@ def home_context(*, user, as_of: dt.date | None = None) -> dict:
         # link to the cycle for every role that takes part in it.
         "cycle_tasks": cycle_selectors.home_panel(user=user),
         "takes_part_in_cycle": bool(codes & {r.ADMIN, r.PLANNER, r.OPS_LEAD, r.EXECUTIVE, r.SALES_MANAGER}),
+        # Forecast value added at lag 1 (scenarios app): the planner's trend chart.
+        "fva_trend": planner_accuracy_trend(user=user) if r.PLANNER in codes else None,
         "managed_territories": list(
             Territory.objects.filter(manager=user).values("code", "name", "level")
         ),

@@ -5,6 +5,7 @@ page's script (static/js/cycle.js), so pages and ERP share one path, etags inclu
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -24,6 +25,11 @@ from sop import cycle_selectors, cycle_services
 from sop.models import Decision, PlanCycle, WorkCenter
 
 CYCLE_PAGE_ROLES = (r.ADMIN, r.PLANNER, r.OPS_LEAD, r.EXECUTIVE, r.SALES_MANAGER)
+#: Panels that apps above sop add to the executive review (the callback the layering asks
+#: for: ``scenarios`` appends its forecast-value-added figures in its ``AppConfig.ready``).
+#: Each is called with the viewing user and returns ``{"title", "header", "rows", "url",
+#: "link"}`` or None.
+EXECUTIVE_PANELS: list[Callable[[object], dict | None]] = []
 MEASURE_ROWS = (("statistical", gettext_lazy("Statistical")), ("naive", gettext_lazy("Seasonal naive")),
                 ("target", gettext_lazy("Target")), ("sales_override", gettext_lazy("Sales input")),
                 ("consensus", gettext_lazy("Consensus")), ("feasible", gettext_lazy("Feasible")))
@@ -174,8 +180,9 @@ def executive_review(request: HttpRequest, month: str) -> HttpResponse:
              "revenue": [m["revenue"] for m in review["months"]],
              "target": [m["target_revenue"] for m in review["months"]],
              "last_year": [m["last_year"] for m in review["months"]]}
+    panels = [panel for panel in (add(request.user) for add in EXECUTIVE_PANELS) if panel]
     return render(request, "sop/cycle_executive.html", {**_common(request, item, "executive"), "review": review,
-                                                        "chart": chart})
+                                                        "chart": chart, "panels": panels})
 
 
 @role_required(*CYCLE_PAGE_ROLES)

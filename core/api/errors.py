@@ -34,6 +34,7 @@ def api_exception_handler(exc, context):
         response = Response(error_body(exc.code, exc.message, exc.details), status=exc.status_code)
         if getattr(exc, "retry_after", None):
             response["Retry-After"] = str(exc.retry_after)  # a dependency outage (core.errors.ServiceUnavailable)
+        _render_as_json(context)  # ?format=xlsx|csv asked for the data, not for its error
         return response
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)

@@ -95,6 +95,22 @@ def test_pages_with_scripts_work_under_the_policy(live_server, browser_page):  #
     PlanRun.objects.filter(pk=running.pk).update(status="completed", percent=100)
     page.wait_for_selector("#run-status:has-text('Completed')", timeout=15_000)
 
+    # What-if scenarios (the demo runs two): the comparison chart, forecast value added, and a
+    # running scenario's progress.
+    from scenarios.models import Scenario
+
+    ids = ",".join(str(pk) for pk in Scenario.objects.order_by("id").values_list("id", flat=True))
+    watch.open(f"{base}/scenarios/compare/?ids={ids}&family=")
+    assert page.evaluate("Chart.getChart(document.getElementById('compare-chart')).data.datasets.length") == 3
+    watch.open(f"{base}/scenarios/accuracy/?level=family")
+    assert page.evaluate("Chart.getChart(document.getElementById('accuracy-chart')).data.datasets.length") == 4
+    scenario = Scenario.objects.order_by("id").first()
+    Scenario.objects.filter(pk=scenario.pk).update(status="running", percent=40)
+    watch.open(f"{base}/scenarios/{scenario.pk}/")
+    page.wait_for_selector("#run-percent:has-text('40 %')")
+    Scenario.objects.filter(pk=scenario.pk).update(status="completed", percent=100)
+    page.wait_for_selector("#run-status:has-text('Completed')", timeout=15_000)
+
     # Form helpers that used to be inline handlers.
     plan = QuotaPlan.objects.order_by("id").first()
     watch.open(f"{base}/territories/quotas/{plan.code}/")

@@ -150,6 +150,14 @@ API: dict[tuple[str, str], Op] = {
     **resource("alerts:read", PLAN_READERS, "alerts/id"),
     ("POST", "/api/v1/alerts/{id}/acknowledge"): Op("alerts:write", ALERT_HANDLERS, ok=404, body={}),
     ("POST", "/api/v1/alerts/{id}/resolve"): Op("alerts:write", ALERT_HANDLERS, ok=404, body={}),
+    # what-if scenarios and forecast value added (issue 15): the S&OP cycle's scopes; the
+    # service then refuses promotion to all but planners and admins (tests/scenarios)
+    **resource("cycles:read", PLAN_READERS, "scenarios/id"),
+    ("POST", "/api/v1/scenarios/"): Op("cycles:write", PLAN_READERS, ok=400, body={}),
+    ("POST", "/api/v1/scenarios/{id}/run"): Op("cycles:write", PLAN_READERS, ok=404, body={}),
+    ("POST", "/api/v1/scenarios/{id}/promote"): Op("cycles:write", PLAN_READERS, ok=404, body={}),
+    ("GET", "/api/v1/scenarios/compare"): Op("cycles:read", PLAN_READERS, ok=404, query="ids=999999"),
+    ("GET", "/api/v1/forecast-accuracy/"): Op("cycles:read", PLAN_READERS, query="lag=1&level=family"),
     # pay
     **resource("comp:read", PAY, "comp-plans/code"),
     ("POST", "/api/v1/comp-plans/bulk"): bulk("comp:write", ADMIN),
@@ -314,6 +322,13 @@ PAGES: dict[str, Page] = {
     "territories/quotas/<str:code>/": Page(QUOTA_READERS, args=_quota_plan),
     "territories/attainment/": Page(QUOTA_READERS),
     "territories/attainment/lines/": Page(QUOTA_READERS, query="kind=rep&owner=rep1&period=2026-05-01"),
+    # what-if scenarios and forecast value added
+    "scenarios/": Page(PLAN_READERS),
+    "scenarios/compare/": Page(PLAN_READERS, ok=302),  # no ids: back to the list with a message
+    "scenarios/accuracy/": Page(frozenset({"admin", "planner", "executive", "sales_manager"})),
+    "scenarios/<int:pk>/": Page(PLAN_READERS, ok=404, args=lambda: {"pk": 999999}),
+    "scenarios/<int:pk>/run/": Page(PLAN_READERS, method="POST", ok=404, args=lambda: {"pk": 999999}),
+    "scenarios/<int:pk>/promote/": Page(ADMIN_PLANNER, method="POST", ok=404, args=lambda: {"pk": 999999}),
     # the admin site (its own staff check sends everyone else to its sign-in page)
     "admin/": Page(EVERYONE, ok={"default": 302, "admin": 200}, sign_in="/admin/login/"),
     # API documentation pages (the schema they read is in API_OUTSIDE_SCHEMA)
