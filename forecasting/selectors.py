@@ -9,8 +9,11 @@ from django.db.models import Q, Sum
 from django.db.models.functions import TruncMonth
 
 from core.calendar import history_window, month_ordinal, month_range
+from forecasting.levels import BACKTEST_LEVEL_KEYS, SERIES_MEAN_KEY
 from forecasting.models import Forecast, ForecastRun, ForecastSeries
+from inventory.models import Product
 from sales.models import SalesOrderLine
+from territories.models import Territory
 
 DEMAND_STATUSES = ("booked", "shipped", "invoiced")  # returns and cancellations are not demand
 
@@ -28,8 +31,6 @@ def series_ids(frame: pd.DataFrame) -> pd.Series:
 
 def territory_regions() -> dict[int, str]:
     """Territory id → code of its region (the root of its tree)."""
-    from territories.models import Territory
-
     return {pk: path.split("/")[1] for pk, path in Territory.objects.values_list("id", "path")}
 
 
@@ -37,8 +38,6 @@ def series_universe(*, as_of: dt.date, history_months: int) -> pd.DataFrame:
     """Every product × territory with demand in the window (territory empty for sales credited
     to none): product_id, territory_id (Int64, may be NA), family_id, region_code ("-" when
     there is no territory)."""
-    from inventory.models import Product
-
     start, end = history_window(as_of, history_months)
     rows = (
         SalesOrderLine.objects.filter(status__in=DEMAND_STATUSES, order_date__gte=start, order_date__lte=end)
@@ -173,8 +172,6 @@ def run_leaf_forecasts_frame(*, run: ForecastRun) -> pd.DataFrame:
 def backtest_accuracy(*, run: ForecastRun) -> dict:
     """The run's backtest accuracy for its page: the per-series mean (sMAPE, MASE) and WAPE
     and bias per level (product, family, region, total) and per family and region."""
-    from forecasting.levels import BACKTEST_LEVEL_KEYS, SERIES_MEAN_KEY
-
     rows = list(run.accuracy.filter(source="backtest").values("level", "series_key", "n", "smape", "mase", "wape",
                                                                   "bias"))
     order = list(BACKTEST_LEVEL_KEYS)

@@ -9,12 +9,17 @@ from django.db.models import Count, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from compensation.models import Statement
 from core import roles as r
 from core.calendar import add_months
+from core.models import IngestBatch
+from forecasting.levels import SERIES_MEAN_KEY
+from forecasting.models import ForecastRun
 from inventory.models import Product
 from sales.models import SalesOrderLine
 from scenarios.services import planner_accuracy_trend
 from sop import cycle_selectors
+from sop.models import CapacityAlert, PlanRun
 from territories.models import Account, Territory
 
 
@@ -50,8 +55,6 @@ def sales_by_month(*, user, as_of: dt.date, months: int = 12) -> list[dict]:
 
 def alert_summary(*, user) -> dict | None:
     """Open and acknowledged alerts the user may see: counts by severity and the latest critical."""
-    from sop.models import CapacityAlert
-
     alerts = CapacityAlert.objects.for_user(user).exclude(status=CapacityAlert.Status.RESOLVED)
     by_severity = dict(alerts.values_list("severity").annotate(n=Count("id")).order_by())
     if not by_severity and not (r.user_roles(user) & {r.OPS_LEAD, r.PLANNER, r.ADMIN, r.EXECUTIVE}):
@@ -70,13 +73,8 @@ def alert_summary(*, user) -> dict | None:
 def runs_summary(*, user) -> dict | None:
     if not r.has_role(user, r.ADMIN, r.PLANNER, r.OPS_LEAD, r.EXECUTIVE):
         return None
-    from forecasting.models import ForecastRun
-    from sop.models import PlanRun
-
     forecast = ForecastRun.objects.for_user(user).order_by("-id").first()
     plan = PlanRun.objects.for_user(user).select_related("forecast_run").order_by("-id").first()
-    from forecasting.levels import SERIES_MEAN_KEY
-
     accuracy = forecast.accuracy.filter(source="backtest", series_key=SERIES_MEAN_KEY).first() if forecast else None
     return {"forecast": forecast, "plan": plan, "accuracy": accuracy}
 
@@ -85,8 +83,6 @@ def pay_summary(*, user) -> dict | None:
     """The viewer's own latest statements (reps only; pay is never shown to others here)."""
     if not r.has_role(user, r.SALES_REP):
         return None
-    from compensation.models import Statement
-
     statements = list(Statement.objects.filter(rep=user).order_by("-period_start")
                       .values("id", "period_start", "status", "total", "attainment")[:3])
     return {"statements": statements}
@@ -125,6 +121,4 @@ def home_context(*, user, as_of: dt.date | None = None) -> dict:
 
 def recent_ingest_batches(*, user, limit: int = 20) -> list:
     """The latest bulk ingestion batches the user may see (API and upload), newest first."""
-    from core.models import IngestBatch
-
     return list(IngestBatch.objects.for_user(user).select_related("client", "user").order_by("-id")[:limit])

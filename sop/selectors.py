@@ -11,11 +11,21 @@ import pandas as pd
 from django.db.models import Case, IntegerField, Value, When
 
 from core.calendar import horizon_periods
+from forecasting.models import Forecast, ForecastRun, ForecastSeries
 from inventory import calculations as inventory_calc
 from inventory import selectors as inventory_selectors
+from inventory.calculations import AGING_BUCKETS, aging_buckets
 from sop.alert_rules import utilisation_level
 from sop.cycle_selectors import cycle_plan_demand
-from sop.models import CapacityAlert, CapacityCalendar, PlanRun, Routing, WorkCenter
+from sop.models import (
+    CapacityAlert,
+    CapacityCalendar,
+    PlanLine,
+    PlanRun,
+    Routing,
+    WorkCenter,
+    WorkCenterLoad,
+)
 from territories import selectors as territories_selectors
 
 QUOTA_COLUMNS = ["family_code", "territory_code", "period_start", "quota_qty"]
@@ -41,8 +51,6 @@ class PlanInputs:
 
 def latest_forecast_run_id(*, preferred_id: int | None = None) -> int | None:
     """The forecast run to plan from: the preferred one if finished, else the latest finished."""
-    from forecasting.models import ForecastRun
-
     finished = ForecastRun.objects.finished()
     if preferred_id and finished.filter(pk=preferred_id).exists():
         return preferred_id
@@ -51,8 +59,6 @@ def latest_forecast_run_id(*, preferred_id: int | None = None) -> int | None:
 
 def product_forecast_frame(*, forecast_run_id: int | None, periods: list[dt.date]) -> pd.DataFrame:
     """Product-level forecasts of a run: ``product_sku, period_start, forecast_qty``."""
-    from forecasting.models import Forecast
-
     columns = ["product_sku", "period_start", "forecast_qty"]
     if forecast_run_id is None:
         return pd.DataFrame(columns=columns)
@@ -66,8 +72,6 @@ def product_forecast_frame(*, forecast_run_id: int | None, periods: list[dt.date
 
 def forecast_wape_frame(*, forecast_run_id: int | None) -> pd.DataFrame:
     """Backtest WAPE (%) of the run's forecast series: ``product_sku, wape``."""
-    from forecasting.models import ForecastSeries
-
     if forecast_run_id is None:
         return pd.DataFrame({"product_sku": [], "wape": []})
     return pd.DataFrame.from_records(
@@ -170,8 +174,6 @@ def capacity_heatmap(*, run: PlanRun | None, plant: str | None = None) -> dict:
     """Work center × period utilisation of a run (two queries)."""
     if run is None:
         return {"periods": [], "rows": []}
-    from sop.models import WorkCenterLoad
-
     qs = WorkCenterLoad.objects.filter(run=run)
     if plant:
         qs = qs.filter(work_center__plant__code=plant)
@@ -190,8 +192,6 @@ def capacity_heatmap(*, run: PlanRun | None, plant: str | None = None) -> dict:
 
 def work_center_products(*, run: PlanRun, work_center: WorkCenter, period: dt.date) -> list[dict]:
     """Products loading a work center in a period, largest load first."""
-    from sop.models import PlanLine
-
     hours = dict(Routing.objects.filter(work_center=work_center).values_list("product_id", "hours_per_unit"))
     lines = PlanLine.objects.filter(run=run, period_start=period, product_id__in=list(hours)).values_list(
         "product_id", "product__sku", "product__name", "production_required", "constrained_production",
@@ -208,8 +208,6 @@ def work_center_products(*, run: PlanRun, work_center: WorkCenter, period: dt.da
 def product_plan(*, run: PlanRun | None, product_id: int) -> list[dict]:
     if run is None:
         return []
-    from sop.models import PlanLine
-
     return list(PlanLine.objects.filter(run=run, product_id=product_id).order_by("period_start").values(
         "period_start", "demand_qty", "feasible_qty", "safety_stock", "projected_inventory_after",
         "production_required", "constrained_production", "prebuild_qty", "shortfall_qty"))
@@ -217,8 +215,6 @@ def product_plan(*, run: PlanRun | None, product_id: int) -> list[dict]:
 
 def product_lot_ages(*, product_id: int, as_of: dt.date) -> list[dict]:
     """On-hand stock of a product by age bucket, FIFO-trimmed to the latest on hand."""
-    from inventory.calculations import AGING_BUCKETS, aging_buckets
-
     sku_ids = [product_id]
     lots = inventory_selectors.lots_frame(as_of=as_of, product_ids=sku_ids)
     snaps = inventory_selectors.snapshots_frame(as_of=as_of, product_ids=sku_ids)
