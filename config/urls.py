@@ -20,6 +20,7 @@ urlpatterns = [
     path("compensation/", include("compensation.urls")),
     path("data/", include("core.urls")),
     path("territories/", include("territories.urls")),
+    path("crm/", include("crm.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

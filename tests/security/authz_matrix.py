@@ -34,11 +34,11 @@ TOKEN_SCOPES = (
     "master:read", "master:write", "sales:read", "sales:write", "inventory:read", "inventory:write",
     "capacity:read", "capacity:write", "territories:read", "territories:write", "quotas:read", "quotas:write",
     "users:read", "users:write", "plans:read", "plans:run", "forecasts:run", "alerts:read", "alerts:write",
-    "comp:read", "comp:write",
+    "comp:read", "comp:write", "crm:read", "crm:write",
 )
 IMPLIES = {
     **{f"{family}:write": {f"{family}:read"} for family in (
-        "master", "sales", "inventory", "capacity", "territories", "quotas", "users", "alerts", "comp")},
+        "master", "sales", "inventory", "capacity", "territories", "quotas", "users", "alerts", "comp", "crm")},
     "plans:run": {"plans:read"},
     "forecasts:run": {"plans:read"},
 }
