@@ -76,13 +76,14 @@ class DemoContext:
 def demo_steps():
     """Seed steps in dependency order; each module exposes ``wipe()`` and ``seed(ctx)``."""
     from compensation import demo as compensation_demo
+    from crm import demo as crm_demo
     from inventory import demo as inventory_demo
     from sop import cycle_demo, supply_demo
     from sop import demo as sop_demo
     from territories import demo as territories_demo
 
-    return [inventory_demo, territories_demo, sop_demo, supply_demo, territories_demo.QUOTAS, compensation_demo,
-            cycle_demo]
+    return [inventory_demo, territories_demo, sop_demo, supply_demo, territories_demo.QUOTAS, crm_demo,
+            compensation_demo, cycle_demo]
 
 
 def demo_is_loaded() -> bool:

@@ -79,7 +79,7 @@ def order_lines_frame(deals: pd.DataFrame) -> pd.DataFrame:
 
 def pipeline_rows(*, user, level: str, cycle: PlanCycle | None, period_start: dt.date | None = None) -> pd.DataFrame:
     """The pipeline beside the cycle's statistical forecast and sales input (both in ``user``'s
-    scope), per product (or family) × territory × month; see ``crm.pipeline``."""
+    scope), per product (or family) × territory × month where deals count; see ``crm.pipeline``."""
     deals = Opportunity.objects.for_user(user).exclude(status=Opportunity.Status.LOST)
     if period_start is not None:
         end = (period_start + dt.timedelta(days=32)).replace(day=1)
@@ -100,6 +100,7 @@ def pipeline_rows(*, user, level: str, cycle: PlanCycle | None, period_start: dt
             .values_list(key, "territory__code", "period_start", "s", "o", "c"))
         forecast = pd.DataFrame.from_records(rows, columns=list(forecast.columns))
     out = pipeline_beside_forecast(pipeline, forecast)
+    out = out[out["deals"] > 0]  # where deals argue with the forecast
     if cycle is not None and len(out):
         months = {add_months(cycle.month, i) for i in range(cycle.horizon_periods)}
         out = out[out["period_start"].isin(months)]

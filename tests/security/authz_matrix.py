@@ -166,6 +166,15 @@ API: dict[tuple[str, str], Op] = {
     ("POST", "/api/v1/disputes/{id}/close"): Op("comp:read", PAY, ok=404, body={}),
     ("POST", "/api/v1/comp-what-if"): Op("comp:read", PAY, ok=404, body={"plan_code": "NO-SUCH"}),
     ("POST", "/api/v1/spiffs/for-product"): Op("comp:write", ADMIN, ok=400, body={}),
+    # CRM: every role reads (rows narrowed: a rep's own deals, a manager's subtree); the plan's
+    # readers ask for pipeline demand and availability
+    **resource("crm:read", EVERYONE, "opportunities/external_id", writers=ADMIN_MANAGER),
+    **resource("crm:read", EVERYONE, "feedback-notes/external_id", writers=ADMIN_MANAGER),
+    **resource("crm:read", EVERYONE, "training-modules/code", writers=ADMIN_MANAGER),
+    **resource("crm:read", EVERYONE, "training-completions/id", writers=ADMIN_MANAGER),
+    ("GET", "/api/v1/availability/"): Op("crm:read", PLAN_READERS, ok=404,
+                                         query="product_sku=NO-SUCH&quantity=1&date=2026-07-01"),
+    ("GET", "/api/v1/pipeline-demand/"): Op("crm:read", PLAN_READERS, query="level=family"),
 }
 
 #: API routes of the URL conf that the schema leaves out: (method, path) → (status for anyone
@@ -230,6 +239,14 @@ def _quota_plan() -> dict:
     return {"code": QuotaPlan.objects.order_by("id").values_list("code", flat=True).first()}
 
 
+def _opportunity() -> dict:
+    """An open deal of rep1 (their manager's subtree; everyone who plans sees it)."""
+    from crm.models import Opportunity
+
+    return {"external_id": Opportunity.objects.filter(owner__username="rep1").order_by("id")
+            .values_list("external_id", flat=True).first()}
+
+
 NOT_ALLOWED = 405  # POST-only pages answer GET with 405 before any role check
 
 PAGES: dict[str, Page] = {
@@ -282,6 +299,12 @@ PAGES: dict[str, Page] = {
     "territories/quotas/<str:code>/": Page(QUOTA_READERS, args=_quota_plan),
     "territories/attainment/": Page(QUOTA_READERS),
     "territories/attainment/lines/": Page(QUOTA_READERS, query="kind=rep&owner=rep1&period=2026-05-01"),
+    # CRM
+    "crm/opportunities/": Page(EVERYONE),
+    "crm/opportunities/<str:external_id>/": Page(EVERYONE, args=_opportunity),
+    "crm/feedback/": Page(EVERYONE),
+    "crm/training/": Page(frozenset({"admin", "sales_manager", "sales_rep", "executive"})),
+    "crm/training/record": Page(ADMIN_MANAGER, method="POST", ok=302, data={}),
     # the admin site (its own staff check sends everyone else to its sign-in page)
     "admin/": Page(EVERYONE, ok={"default": 302, "admin": 200}, sign_in="/admin/login/"),
     # API documentation pages (the schema they read is in API_OUTSIDE_SCHEMA)
