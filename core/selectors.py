@@ -9,6 +9,7 @@ from django.db.models import Count, Sum
 from django.db.models.functions import TruncMonth
 
 from core import roles as r
+from crm.selectors import training_reminders
 from inventory.models import Product
 from sop import cycle_selectors
 from sop.models import SalesOrderLine
@@ -116,6 +117,8 @@ def home_context(*, user, as_of: dt.date | None = None) -> dict:
         # S&OP cycle: the stages the viewer owns (due, overdue, just handed over), and the
         # link to the cycle for every role that takes part in it.
         "cycle_tasks": cycle_selectors.home_panel(user=user),
+        # CRM training the person's roles require that is overdue, missing or due to renew
+        "training": training_reminders(user=user, today=as_of),
         "takes_part_in_cycle": bool(codes & {r.ADMIN, r.PLANNER, r.OPS_LEAD, r.EXECUTIVE, r.SALES_MANAGER}),
         "managed_territories": list(
             Territory.objects.filter(manager=user).values("code", "name", "level")

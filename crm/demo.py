@@ -129,7 +129,8 @@ def seed(ctx) -> None:
             roll = rng.random()
             if roll < 0.12 and n > 0:  # never took it (rep1, the first, always did: the demo's own login)
                 continue
-            age = int(rng.integers(400, 500)) if roll < 0.25 and n > 0 else int(rng.integers(20, 300))
+            # current through the demo's pay periods, or lapsed during them (400–500 days ago)
+            age = int(rng.integers(400, 500)) if roll < 0.25 and n > 0 else int(rng.integers(150, 300))
             done = as_of - dt.timedelta(days=age)
             completions.append(TrainingCompletion(user_id=user_id, module=module, completed_on=done,
                                                   expires_on=(pd.Timestamp(done) + pd.DateOffset(

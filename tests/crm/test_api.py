@@ -66,27 +66,30 @@ def test_a_bad_row_rejects_the_batch_and_names_row_and_field(demo, erp):
     errors = {(e["row"], e["field"]) for e in response.json()["error"]["details"]["errors"]}
     assert {(1, "product_sku"), (2, "probability"), (2, "owner_username"), (3, "requested_delivery_date"),
             (3, "status")} <= errors
-    assert not Opportunity.objects.exists()
+    assert not Opportunity.objects.filter(external_id__in=["OK-1", "BAD-1", "BAD-2", "BAD-3"]).exists()
 
 
 def test_reps_see_their_own_deals_managers_their_subtree(demo, erp, login):
     api = erp(scopes=["crm:write"])
     a1, a2 = _account_of("rep1"), _account_of("rep2")
-    assert api.post("/api/v1/opportunities/bulk", [_deal("R1", a1), _deal("R2", a2, owner_username="rep2")],
+    assert api.post("/api/v1/opportunities/bulk", [_deal("R1", a1, stage="scoping-test"),
+                                                   _deal("R2", a2, owner_username="rep2", stage="scoping-test")],
                     format="json").status_code == 200
-    seen = {row["external_id"] for row in login("rep1").get("/api/v1/opportunities/").json()["results"]}
+    url = "/api/v1/opportunities/?stage=scoping-test"
+    seen = {row["external_id"] for row in login("rep1").get(url).json()["results"]}
     assert seen == {"R1"}
     assert login("rep1").get("/api/v1/opportunities/R2/").status_code == 404
-    planner = {row["external_id"] for row in login("planner").get("/api/v1/opportunities/").json()["results"]}
+    planner = {row["external_id"] for row in login("planner").get(url).json()["results"]}
     assert planner == {"R1", "R2"}
     from django.contrib.auth import get_user_model
 
     manager_of_rep1 = get_user_model().objects.get(username="rep1").profile.manager.username
-    managed = {row["external_id"] for row in login(manager_of_rep1).get("/api/v1/opportunities/").json()["results"]}
+    managed = {row["external_id"] for row in login(manager_of_rep1).get(url).json()["results"]}
     assert "R1" in managed
 
 
 def test_pipeline_demand_for_planners_not_reps(demo, erp, login):
+    Opportunity.objects.all().delete()  # given only this test's deal
     api = erp(scopes=["crm:write"])
     account = _account_of("rep1")
     api.post("/api/v1/opportunities/bulk", [_deal("P-1", account)], format="json")
@@ -124,18 +127,18 @@ def test_availability_answers_and_refuses_bad_input(demo, login):
 def test_training_completions_expire_by_the_module_unless_told(demo, erp):
     api = erp(scopes=["crm:write"])
     assert api.post("/api/v1/training-modules/bulk", [
-        {"code": "CRM-101", "name": "CRM basics", "required_for_roles": ["sales_rep"], "valid_months": "12"},
+        {"code": "LMS-1", "name": "CRM basics", "required_for_roles": ["sales_rep"], "valid_months": "12"},
         {"code": "BAD", "name": "x", "required_for_roles": ["wizard"]},
     ], format="json").status_code == 400
     assert api.post("/api/v1/training-modules/bulk", [
-        {"code": "CRM-101", "name": "CRM basics", "required_for_roles": ["sales_rep"], "valid_months": "12"},
+        {"code": "LMS-1", "name": "CRM basics", "required_for_roles": ["sales_rep"], "valid_months": "12"},
     ], format="json").status_code == 200
     response = api.post("/api/v1/training-completions/bulk", [
-        {"username": "rep1", "module_code": "CRM-101", "completed_on": "2026-01-31"},
-        {"username": "rep2", "module_code": "CRM-101", "completed_on": "2026-01-31", "expires_on": "2026-03-01"},
+        {"username": "rep1", "module_code": "LMS-1", "completed_on": "2026-01-31"},
+        {"username": "rep2", "module_code": "LMS-1", "completed_on": "2026-01-31", "expires_on": "2026-03-01"},
     ], format="json")
     assert response.status_code == 200, response.content
-    expiry = dict(TrainingCompletion.objects.values_list("user__username", "expires_on"))
+    expiry = dict(TrainingCompletion.objects.filter(module__code="LMS-1").values_list("user__username", "expires_on"))
     assert expiry["rep1"].isoformat() == "2027-01-31" and expiry["rep2"].isoformat() == "2026-03-01"
-    module = api.get("/api/v1/training-modules/CRM-101/").json()
+    module = api.get("/api/v1/training-modules/LMS-1/").json()
     assert module["required_for_roles"] == ["sales_rep"]
