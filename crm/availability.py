@@ -63,8 +63,17 @@ class Curve:
     units_by_work_center: dict[str, np.ndarray]  # extra units each work center could make, per month
 
 
+def free_hours_table(capacity: pd.DataFrame) -> pd.DataFrame:
+    """Free hours by month (rows) × work center (columns), for :func:`availability_curve`."""
+    if capacity.empty:
+        return pd.DataFrame()
+    return capacity.pivot_table(index="period_start", columns="work_center_code", values="free_hours", aggfunc="sum")
+
+
 def availability_curve(*, product_sku: str, plan: pd.DataFrame, routing: pd.DataFrame,
-                       capacity: pd.DataFrame) -> Curve:
+                       capacity: pd.DataFrame | None = None, free: pd.DataFrame | None = None) -> Curve:
+    """The product's curve; give ``capacity`` rows, or ``free`` (:func:`free_hours_table`) when
+    many products share one plan."""
     plan = plan.sort_values("period_start").reset_index(drop=True)
     periods = list(plan["period_start"])
     n = len(periods)
@@ -72,8 +81,8 @@ def availability_curve(*, product_sku: str, plan: pd.DataFrame, routing: pd.Data
     free_stock = np.maximum(0.0, np.minimum.accumulate(slack[::-1])[::-1]) if n else np.zeros(0)
     units_by_wc: dict[str, np.ndarray] = {}
     if len(routing) and n:
-        free = (capacity.pivot_table(index="period_start", columns="work_center_code", values="free_hours",
-                                     aggfunc="sum") if len(capacity) else pd.DataFrame())
+        if free is None:
+            free = free_hours_table(capacity)
         for wc, hours in zip(routing["work_center_code"], routing["hours_per_unit"].astype(float), strict=True):
             hours_free = free[wc].reindex(periods) if wc in free.columns else pd.Series(0.0, index=periods)
             hours_free = hours_free.fillna(0.0).clip(lower=0.0).to_numpy(dtype=float)
@@ -123,17 +132,70 @@ def deals_at_risk(*, deals: pd.DataFrame, plan: pd.DataFrame, routing: pd.DataFr
     requested_delivery_date, probability_used`` (other columns pass through); ``plan``,
     ``routing``, ``capacity`` as above with a ``product_sku`` column on ``plan`` and ``routing``.
     Returns the deals at risk with ``available_by_date, earliest_full_date, constraint_kind,
-    constraint_code``; each product's curve is built once."""
+    constraint_code`` — the same answers as :func:`answer`, computed for all products at once
+    (products × months matrices)."""
     columns = [*deals.columns, "available_by_date", "earliest_full_date", "constraint_kind", "constraint_code"]
     candidates = deals[(deals["probability_used"].astype(float) >= min_probability) & deals["product_sku"].notna()]
-    rows = []
-    for sku, group in candidates.groupby("product_sku", sort=True):
-        curve = availability_curve(product_sku=sku, plan=plan[plan["product_sku"] == sku],
-                                   routing=routing[routing["product_sku"] == sku], capacity=capacity)
-        for deal in group.to_dict("records"):
-            a = answer(curve, quantity=float(deal["quantity"]), date=deal["requested_delivery_date"], as_of=as_of)
-            if not a.deliverable:
-                rows.append({**deal, "available_by_date": a.available_by_date,
-                             "earliest_full_date": a.earliest_full_date,
-                             "constraint_kind": a.constrained_by["kind"], "constraint_code": a.constrained_by["code"]})
-    return pd.DataFrame(rows, columns=columns)
+    candidates = candidates[candidates["product_sku"].isin(set(plan["product_sku"]))]
+    if candidates.empty:
+        return pd.DataFrame(columns=columns)
+    months = sorted(set(plan["period_start"]))
+    month_index = pd.Index(months)
+    skus = pd.Index(sorted(set(candidates["product_sku"])))
+    plan = plan[plan["product_sku"].isin(skus)]
+    n_p, n_m = len(skus), len(months)
+    # free stock: suffix minimum of the slack over the months, never below zero
+    slack = np.full((n_p, n_m), np.inf)
+    slack[skus.get_indexer(plan["product_sku"]), month_index.get_indexer(plan["period_start"])] = (
+        plan["projected_inventory_after"].astype(float).to_numpy() - plan["safety_stock"].astype(float).to_numpy())
+    free_stock = np.maximum(0.0, np.minimum.accumulate(slack[:, ::-1], axis=1)[:, ::-1])
+    free_stock[np.isinf(free_stock)] = 0.0
+    # extra production: per route, free hours / hours per unit; per product the least of its routes
+    routes = routing[routing["product_sku"].isin(skus)].sort_values(["product_sku", "work_center_code"])
+    free = free_hours_table(capacity).reindex(index=months)
+    free_matrix = np.vstack([np.zeros(n_m), free.fillna(0.0).clip(lower=0.0).to_numpy(dtype=float).T]) \
+        if len(free.columns) else np.zeros((1, n_m))
+    column = pd.Index(free.columns).get_indexer(routes["work_center_code"]) + 1  # 0: no capacity row
+    hours = routes["hours_per_unit"].astype(float).to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        route_units = np.where(hours[:, None] > 0, free_matrix[column] / hours[:, None], np.inf)
+    route_product = skus.get_indexer(routes["product_sku"])
+    build = np.zeros((n_p, n_m))
+    if len(routes):
+        starts = np.flatnonzero(np.r_[True, route_product[1:] != route_product[:-1]])
+        build[route_product[starts]] = np.minimum.reduceat(route_units, starts, axis=0)
+    available = free_stock + np.cumsum(build, axis=1)
+
+    p = skus.get_indexer(candidates["product_sku"])
+    qty = candidates["quantity"].astype(float).to_numpy()
+    month_of = np.array([np.datetime64(d.replace(day=1), "D") for d in candidates["requested_delivery_date"]])
+    pos = np.searchsorted(np.array(months, dtype="datetime64[D]"), month_of, side="right") - 1
+    by_date = np.where(pos >= 0, available[p, pos.clip(0)], 0.0)
+    by_date = np.round(np.minimum(qty, by_date), 3)
+    short = by_date < qty - 1e-9
+    if not short.any():
+        return pd.DataFrame(columns=columns)
+    covered = available[p] >= qty[:, None] - 1e-9
+    first = covered.argmax(axis=1)
+    out = candidates[short].copy()
+    out["available_by_date"] = by_date[short]
+    out["earliest_full_date"] = [max(months[f], as_of) if ok else None
+                                 for f, ok in zip(first[short], covered.any(axis=1)[short], strict=True)]
+    kinds, codes = [], []
+    cum_route = np.cumsum(route_units, axis=1)
+    wc_codes = routes["work_center_code"].to_numpy(dtype=object)
+    first_route = np.searchsorted(route_product, np.arange(n_p), side="left")
+    last_route = np.searchsorted(route_product, np.arange(n_p), side="right")
+    for product, at, sku in zip(p[short], pos[short], out["product_sku"], strict=True):
+        mine = np.arange(first_route[product], last_route[product])
+        if not len(mine):
+            kinds.append("inventory")
+            codes.append(sku)
+            continue
+        totals = cum_route[mine, max(at, 0)]
+        best = min(range(len(mine)), key=lambda k: (totals[k], wc_codes[mine[k]]))
+        kinds.append("work_center")
+        codes.append(wc_codes[mine[best]])
+    out["constraint_kind"] = kinds
+    out["constraint_code"] = codes
+    return out[columns].reset_index(drop=True)

@@ -71,13 +71,14 @@ def remaining_quantities(deals: pd.DataFrame, lines: pd.DataFrame) -> pd.Series:
         w["need"] = need[w.index]
         w["by_family"] = w["product_sku"].isna()
         w["item"] = np.where(w["by_family"], w["family_code"], w["product_sku"])
-        w = w.sort_values(["expected_close_date", "external_id"])
+        w["close"] = pd.to_datetime(w["expected_close_date"])  # datetime64: group minima stay vectorised
+        w = w.sort_values(["close", "external_id"])
         for by_family, group in w.groupby("by_family"):
             item_column = "family_code" if by_family else "product_sku"
             pool = loose[["account_id", item_column, "order_date", "quantity"]].rename(columns={item_column: "item"})
-            first_close = group.groupby(["account_id", "item"])["expected_close_date"].min().rename("first_close")
+            first_close = group.groupby(["account_id", "item"])["close"].min().rename("first_close")
             pool = pool.join(first_close, on=["account_id", "item"], how="inner")
-            pool = pool[pd.to_datetime(pool["order_date"]) >= pd.to_datetime(pool["first_close"])]
+            pool = pool[pd.to_datetime(pool["order_date"]) >= pool["first_close"]]
             supply = pool.groupby(["account_id", "item"])["quantity"].sum()
             keys = pd.MultiIndex.from_frame(group[["account_id", "item"]])
             available = supply.reindex(keys).fillna(0.0).to_numpy()

@@ -180,3 +180,34 @@ def test_deals_at_risk_are_the_likely_deals_that_miss_their_date():
     assert out["external_id"].tolist() == ["D2"]
     row = out.iloc[0]
     assert (row.available_by_date, row.earliest_full_date, row.constraint_code) == (20, D(2026, 7, 1), "WC1")
+
+
+def test_the_batch_check_gives_the_same_answers_as_one_question_at_a_time():
+    import numpy as np
+
+    from crm.availability import deals_at_risk
+
+    rng = np.random.default_rng(3)
+    skus = ["A", "B", "C"]  # C has no routing
+    product_plan = pd.concat([plan(list(rng.normal(20, 30, 3)), list(rng.uniform(0, 10, 3))).assign(product_sku=s)
+                              for s in skus], ignore_index=True)
+    routing = pd.DataFrame({"product_sku": ["A", "A", "B"], "work_center_code": ["WC1", "WC2", "WC2"],
+                            "hours_per_unit": [2.0, 1.0, 0.5]})
+    deals = pd.DataFrame({"external_id": [f"D{i}" for i in range(60)], "product_sku": rng.choice(skus, 60),
+                          "quantity": rng.integers(1, 400, 60).astype(float), "probability_used": 0.9,
+                          "requested_delivery_date": [MONTHS[i % 3] + dt.timedelta(days=int(i % 28))
+                                                      for i in range(60)]})
+    out = deals_at_risk(deals=deals, plan=product_plan, routing=routing, capacity=CAPACITY, as_of=AS_OF)
+    expected = []
+    for deal in deals.to_dict("records"):
+        one = availability(product_sku=deal["product_sku"], quantity=deal["quantity"],
+                           date=deal["requested_delivery_date"], as_of=AS_OF,
+                           plan=product_plan[product_plan["product_sku"] == deal["product_sku"]],
+                           routing=routing[routing["product_sku"] == deal["product_sku"]], capacity=CAPACITY)
+        if not one.deliverable:
+            expected.append((deal["external_id"], one.available_by_date, one.earliest_full_date,
+                             one.constrained_by["kind"], one.constrained_by["code"]))
+    got = list(zip(out["external_id"], out["available_by_date"], out["earliest_full_date"], out["constraint_kind"],
+                   out["constraint_code"], strict=True))
+    assert len(expected) > 5
+    assert got == expected
