@@ -14,6 +14,7 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 from django.urls import path
+from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -39,7 +40,7 @@ class PlanReaderAccess(ScopedAccess):
         if not super().has_permission(request, view):
             return False
         if token_scopes(request) is None and not (user_roles(request.user) & CRM_PLAN_READERS):
-            self.message = "Your role does not allow this operation."
+            self.message = _("Your role does not allow this operation.")
             return False
         return True
 
@@ -191,12 +192,14 @@ def _date(request, name: str, *, required: bool) -> dt.date | None:
     raw = request.query_params.get(name, "")
     if not raw:
         if required:
-            raise ApplicationError(f"{name} is required (YYYY-MM-DD).", code="invalid", details={"field": name})
+            raise ApplicationError(_("%(name)s is required (YYYY-MM-DD).") % {"name": name}, code="invalid",
+                                   details={"field": name})
         return None
     try:
         return dt.date.fromisoformat(raw)
     except ValueError as exc:
-        raise ApplicationError(f"{name} '{raw}' is not a date (YYYY-MM-DD).", code="invalid_date",
+        raise ApplicationError(_("%(name)s '%(raw)s' is not a date (YYYY-MM-DD).") % {"name": name, "raw": raw},
+                               code="invalid_date",
                                details={"field": name}) from exc
 
 
@@ -227,18 +230,21 @@ class AvailabilityView(APIView):
         try:
             quantity = Decimal(params.get("quantity", ""))
         except InvalidOperation as exc:
-            raise ApplicationError("quantity must be a number.", code="invalid", details={"field": "quantity"}) from exc
+            raise ApplicationError(_("quantity must be a number."), code="invalid",
+                                   details={"field": "quantity"}) from exc
         if not quantity.is_finite() or not Decimal(0) < quantity <= MAX_QUANTITY:
-            raise ApplicationError(f"quantity must be above 0 and at most {MAX_QUANTITY}.", code="invalid",
+            raise ApplicationError(_("quantity must be above 0 and at most %(max)s.") % {"max": MAX_QUANTITY},
+                                   code="invalid",
                                    details={"field": "quantity"})
         date = _date(request, "date", required=True)
         product = Product.objects.for_user(request.user).filter(sku=sku).first() if sku else None
         if product is None:
-            raise ApplicationError(f"No product '{sku}'.", code="not_found", status=404,
+            raise ApplicationError(_("No product '%(sku)s'.") % {"sku": sku}, code="not_found", status=404,
                                    details={"field": "product_sku"})
         result, _run = selectors.product_availability(product=product, quantity=float(quantity), date=date)
         if result is None:
-            raise ApplicationError("No plan run has finished yet: run the plan first.", code="no_plan", status=409)
+            raise ApplicationError(_("No plan run has finished yet: run the plan first."), code="no_plan",
+                                   status=409)
         return Response({"product_sku": product.sku, "quantity": result.quantity, "date": date,
                          "available_by_date": result.available_by_date,
                          "earliest_full_date": result.earliest_full_date, "constrained_by": result.constrained_by})
@@ -286,7 +292,8 @@ class PipelineDemandView(APIView):
 
         level = request.query_params.get("level", "product")
         if level not in ("product", "family"):
-            raise ApplicationError("level is one of product, family.", code="invalid", details={"field": "level"})
+            raise ApplicationError(_("level is one of product, family."), code="invalid",
+                                   details={"field": "level"})
         period = _date(request, "period_start", required=False)
         period = period.replace(day=1) if period else None
         cycle = current_cycle(user=request.user)

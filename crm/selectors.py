@@ -71,9 +71,11 @@ def order_lines_frame(deals: pd.DataFrame) -> pd.DataFrame:
     lines = (SalesOrderLine.objects.filter(account_id__in=won["account_id"].unique().tolist(),
                                            order_date__gte=won["expected_close_date"].min())
              .exclude(status__in=["cancelled", "returned"]))
-    rows = list(lines.values_list("account_id", "product__sku", "product__family__code", "order_date", "quantity"))
-    frame = pd.DataFrame.from_records(rows, columns=columns[:-1])
-    frame["opportunity_external_id"] = None
+    rows = list(lines.values_list("account_id", "product__sku", "product__family__code", "order_date", "quantity",
+                                  "opportunity_external_id"))
+    frame = pd.DataFrame.from_records(rows, columns=columns)
+    frame["opportunity_external_id"] = frame["opportunity_external_id"].where(frame["opportunity_external_id"] != "",
+                                                                              None)
     return frame
 
 

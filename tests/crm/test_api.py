@@ -142,3 +142,25 @@ def test_training_completions_expire_by_the_module_unless_told(demo, erp):
     assert expiry["rep1"].isoformat() == "2027-01-31" and expiry["rep2"].isoformat() == "2026-03-01"
     module = api.get("/api/v1/training-modules/LMS-1/").json()
     assert module["required_for_roles"] == ["sales_rep"]
+
+
+def test_a_won_deal_stops_counting_once_its_order_lines_arrive(demo, erp, login):
+    Opportunity.objects.all().delete()  # given only this test's deal
+    api = erp(scopes=["crm:write", "sales:write"])
+    account = _account_of("rep1")
+    deal = _deal("WON-1", account, status="won", expected_close_date="2026-06-01",
+                 requested_delivery_date="2026-08-20")
+    assert api.post("/api/v1/opportunities/bulk", [deal], format="json").status_code == 200
+
+    def weighted() -> float:
+        rows = login("planner").get("/api/v1/pipeline-demand/?level=product&period_start=2026-08-01").json()["rows"]
+        return sum(r["weighted_units"] for r in rows)
+
+    assert weighted() == pytest.approx(10)  # won: counts in full until its lines arrive
+    line = {"external_id": "SL-WON-1", "order_date": "2026-06-10", "account_external_id": account,
+            "product_sku": deal["product_sku"], "quantity": "10", "net_amount": "1000.00", "status": "booked",
+            "opportunity_external_id": "WON-1"}
+    response = api.post("/api/v1/sales-lines/bulk", [line], format="json")
+    assert response.status_code == 200, response.content
+    assert weighted() == 0
+    assert api.get("/api/v1/sales-lines/SL-WON-1/").json()["opportunity_external_id"] == "WON-1"

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sop', '0009_demand_plan_no_territory'),
+        ('sop', '0010_sales_line_opportunity_id'),
     ]
 
     operations = [
