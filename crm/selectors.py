@@ -244,3 +244,30 @@ def training_reminders(*, user, today: dt.date) -> list[dict]:
     frame = training_status(_required_frame(me), _completions_frame(TrainingCompletion.objects.filter(user=user)),
                             today=today)
     return frame[frame["status"] != "current"].to_dict("records")
+
+
+def unmet_rules(*, user, today: dt.date) -> list[dict]:
+    """People in ``user``'s reach who miss a module a certification rule requires today: for a
+    SPIFF rule every rep (their SPIFFs are held), for a territory rule the reps holding a
+    territory assignment today (the assignment stands, the gap is shown)."""
+    from territories.models import TerritoryAssignment, valid_on
+    from territories.selectors import visible_reps
+
+    rules = list(CertificationRule.objects.filter(active=True).select_related("module").order_by("applies_to", "id"))
+    if not rules:
+        return []
+    people = dict(visible_reps(user=user).values_list("id", "username"))
+    assigned = set(TerritoryAssignment.objects.filter(valid_on(today), rep_id__in=list(people))
+                   .values_list("rep_id", flat=True))
+    completions = _completions_frame(TrainingCompletion.objects.filter(
+        user_id__in=list(people), module_id__in=[rule.module_id for rule in rules]))
+    by_person = {name: group for name, group in completions.groupby("username")}
+    empty = completions.iloc[:0]
+    out = []
+    for rep_id, username in sorted(people.items(), key=lambda item: item[1]):
+        for rule in rules:
+            if rule.applies_to == CertificationRule.AppliesTo.TERRITORY_ASSIGNMENT and rep_id not in assigned:
+                continue
+            if missing_certifications([rule.module.code], by_person.get(username, empty), day=today):
+                out.append({"username": username, "rule": rule.get_applies_to_display(), "module": rule.module})
+    return out

@@ -132,6 +132,7 @@ def training(request: HttpRequest) -> HttpResponse:
         "due": selectors.training_due_list(user=request.user, today=today), "today": today,
         "modules": list(TrainingModule.objects.order_by("code")),
         "rules": selectors.certification_rules(),
+        "unmet": selectors.unmet_rules(user=request.user, today=today),
         "can_record": has_role(request.user, r.ADMIN, r.SALES_MANAGER),
     })
 

@@ -81,3 +81,15 @@ def test_a_manager_records_completions_for_their_team_only(demo, login):
                                                      "completed_on": "2026-06-01"}, follow=True)
     assert "not on your team" in response.content.decode()
     assert not TrainingCompletion.objects.filter(user__username=outsider, completed_on="2026-06-01").exists()
+
+
+@pytest.mark.django_db
+def test_a_territory_rule_shows_assigned_reps_without_the_certification(demo, login):
+    from crm.models import CertificationRule, TrainingCompletion, TrainingModule
+
+    module = TrainingModule.objects.get(code="PL-PUMPS")
+    CertificationRule.objects.create(applies_to="territory_assignment", module=module)
+    TrainingCompletion.objects.filter(user__username="rep1", module=module).delete()
+    body = login("manager").get("/crm/training/").content.decode()
+    section = body[body.index('id="unmet-rules"'):]
+    assert "rep1" in section and "Territory assignment" in section and "PL-PUMPS" in section
