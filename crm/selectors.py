@@ -114,19 +114,24 @@ def latest_plan_run() -> PlanRun | None:
         "-finished_at", "-id").first()
 
 
-def plan_frames(*, run: PlanRun, product_ids: list[int] | None = None) -> tuple[pd.DataFrame, ...]:
-    """The plan lines, routings and free capacity of a run (for ``crm.availability``)."""
-    lines = PlanLine.objects.filter(run=run)
-    routings = Routing.objects.all()
-    if product_ids is not None:
-        lines, routings = lines.filter(product_id__in=product_ids), routings.filter(product_id__in=product_ids)
-    plan = pd.DataFrame.from_records(
-        list(lines.values_list("product__sku", "period_start", "projected_inventory_after", "safety_stock")),
-        columns=["product_sku", "period_start", "projected_inventory_after", "safety_stock"])
+def routing_frame(*, product_ids: list[int] | None = None) -> pd.DataFrame:
+    routings = Routing.objects.all() if product_ids is None else Routing.objects.filter(product_id__in=product_ids)
     routing = pd.DataFrame.from_records(
         list(routings.values_list("product__sku", "work_center__code", "hours_per_unit")),
         columns=["product_sku", "work_center_code", "hours_per_unit"])
     routing["hours_per_unit"] = routing["hours_per_unit"].astype(float)
+    return routing
+
+
+def plan_frames(*, run: PlanRun, product_ids: list[int] | None = None) -> tuple[pd.DataFrame, ...]:
+    """The plan lines, routings and free capacity of a run (for ``crm.availability``)."""
+    lines = PlanLine.objects.filter(run=run)
+    if product_ids is not None:
+        lines = lines.filter(product_id__in=product_ids)
+    plan = pd.DataFrame.from_records(
+        list(lines.values_list("product__sku", "period_start", "projected_inventory_after", "safety_stock")),
+        columns=["product_sku", "period_start", "projected_inventory_after", "safety_stock"])
+    routing = routing_frame(product_ids=product_ids)
     capacity = pd.DataFrame.from_records(
         list(WorkCenterLoad.objects.filter(run=run, work_center__code__in=set(routing["work_center_code"]))
              .values_list("work_center__code", "period_start", "free_hours")),

@@ -36,7 +36,7 @@ def deal_at_risk_candidates(*, run, result) -> pd.DataFrame:
         return pd.DataFrame(columns=ALERT_COLUMNS)
     product_ids = list(Opportunity.objects.open().filter(product__isnull=False).values_list("product_id", flat=True)
                        .distinct())
-    _plan, routing, _capacity = selectors.plan_frames(run=run, product_ids=product_ids)
+    routing = selectors.routing_frame(product_ids=product_ids)  # the run's own plan is in ``result``
     plan = result.product_plan[["product_sku", "period_start", "projected_inventory_after", "safety_stock"]]
     capacity = result.capacity_load[["work_center_code", "period_start", "free_hours"]]
     risky = deals_at_risk(deals=deals, plan=plan[plan["product_sku"].isin(set(deals["product_sku"]))],
