@@ -169,6 +169,7 @@ def compute_period(
     *,
     spiffs: Sequence[Spiff] = (),
     spiff_budget_used: Mapping[str, Decimal] | None = None,
+    spiff_blocked: Mapping[str, str] | None = None,
 ) -> PeriodResult:
     """Every rep's statement for ``period`` (sorted by rep), SPIFF budgets shared across them.
 
@@ -189,7 +190,8 @@ def compute_period(
                     f"{credit.sales_line_id}: dated {credit.date}, outside {period.start}–{period.end}"
                 )
     awards = award_spiffs(
-        spiffs, [c for item in reps for c in item.credits], budget_used=spiff_budget_used
+        spiffs, [c for item in reps for c in item.credits], budget_used=spiff_budget_used,
+        blocked=spiff_blocked,
     )
     statements = tuple(
         _statement(period, item, awards.lines.get(item.rep, ()), awards.notes.get(item.rep, ()))

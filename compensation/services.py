@@ -27,6 +27,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from compensation import calculations as calc
 from compensation import selectors as sel
@@ -170,10 +171,29 @@ def _corrections(*, before: CompPeriod) -> dict[str, list[calc.StatementLine]]:
     return out
 
 
+def spiff_certification_blocks(*, usernames: list[str], day: dt.date) -> dict[str, str]:
+    """Rep → why no SPIFF may be paid to them on ``day``: the modules a SPIFF certification
+    rule (``crm.models.CertificationRule``) requires that they hold no current completion of."""
+    from crm.models import CertificationRule
+    from crm.selectors import missing_certifications_for
+
+    if not CertificationRule.objects.filter(active=True, applies_to=CertificationRule.AppliesTo.SPIFF_PAYOUT).exists():
+        return {}
+    blocks = {}
+    for user in get_user_model().objects.filter(username__in=usernames).order_by("username"):
+        missing = missing_certifications_for(user=user, applies_to=CertificationRule.AppliesTo.SPIFF_PAYOUT, day=day)
+        if missing:
+            blocks[user.username] = _("needs a current certification in %(modules)s on %(day)s") % {
+                "modules": ", ".join(f"{m.code} ({m.name})" for m in missing), "day": day.isoformat()}
+    return blocks
+
+
 def _compute(period: calc.Period, reps, *, spiffs, budget) -> calc.PeriodResult:
+    blocked = spiff_certification_blocks(usernames=[item.rep for item in reps], day=period.end) if spiffs else {}
     try:
         return calc.compute_period(period, reps, spiffs=spiffs,
-                                   spiff_budget_used={k: Decimal(v) for k, v in (budget or {}).items()})
+                                   spiff_budget_used={k: Decimal(v) for k, v in (budget or {}).items()},
+                                   spiff_blocked=blocked)
     except calc.CompensationError as exc:
         raise ApplicationError(str(exc), code="compensation_error") from exc
 

@@ -48,7 +48,10 @@ def award_spiffs(
     credits: Sequence[CreditedLine],
     *,
     budget_used: Mapping[str, Decimal] | None = None,
+    blocked: Mapping[str, str] | None = None,
 ) -> SpiffAwards:
+    """``blocked``: rep → why no SPIFF may be paid to them (an unmet certification rule); each
+    line it stops is noted with that reason and uses none of the budget."""
     codes = [spiff.code for spiff in spiffs]
     if len(codes) != len(set(codes)):
         raise PlanError("two SPIFFs share a code")
@@ -64,6 +67,9 @@ def award_spiffs(
             if not spiff.covers(credit.sku, credit.family, credit.date):
                 continue
             if credit.role == "overlay" and not spiff.include_overlay:
+                continue
+            if blocked and credit.rep in blocked:
+                notes[credit.rep].append(f"{label} not paid on {credit.sales_line_id}: {blocked[credit.rep]}")
                 continue
             floor = spiff.margin_floor_pct
             if floor is not None:

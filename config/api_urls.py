@@ -7,6 +7,8 @@ from compensation.api import api_urlpatterns as compensation_api_urls
 from compensation.api import register_routes as register_compensation_routes
 from core.api.resources import bulk_view
 from core.api.views import IngestBatchViewSet
+from crm.api import api_urlpatterns as crm_api_urls
+from crm.api import register_routes as register_crm_routes
 from forecasting.api import ForecastRunViewSet, ForecastViewSet
 from home.bulk import BULK_RESOURCES
 from inventory.api import (
@@ -79,6 +81,7 @@ router.register("scenarios", ScenarioViewSet, basename="scenarios")
 router.register("webhooks", WebhookSubscriptionViewSet, basename="webhooks")
 register_compensation_routes(router)
 register_territories_routes(router)
+register_crm_routes(router)
 
 urlpatterns = [
     path(f"{name}/bulk", bulk_view(spec).as_view(), name=f"{name}-bulk") for name, spec in BULK_RESOURCES.items()
@@ -97,4 +100,4 @@ urlpatterns = [
          name="plan-cycles-demand-plan-edits"),
     path("plan-cycles/<str:month>/decisions/", DecisionListView.as_view(), name="plan-cycles-decisions"),
     path("plan-cycles/<str:month>/plan/", PublishedPlanView.as_view(), name="plan-cycles-plan"),
-] + compensation_api_urls + territories_api_urls + router.urls
+] + compensation_api_urls + territories_api_urls + crm_api_urls + router.urls

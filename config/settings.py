@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "forecasting",
     "compensation",
     "scenarios",
+    "crm",
     "home",
 ]
 

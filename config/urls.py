@@ -22,6 +22,7 @@ urlpatterns = [
     path("data/", include(("home.urls", "core"))),
     path("territories/", include("territories.urls")),
     path("scenarios/", include("scenarios.urls")),
+    path("crm/", include("crm.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -35,6 +35,7 @@ MENU: tuple[NavItem, ...] = (
     NavItem("Territories", "territories:tree", frozenset({r.ADMIN, r.SALES_MANAGER, r.SALES_REP, r.EXECUTIVE})),
     NavItem("Quotas", "territories:quotas", frozenset({r.ADMIN, r.SALES_MANAGER, r.SALES_REP, r.EXECUTIVE})),
     NavItem("Compensation", "compensation:statements", frozenset({r.ADMIN, r.SALES_MANAGER, r.SALES_REP})),
+    NavItem("CRM", "crm:opportunities", ALL),
     NavItem("Data upload", "core:upload", frozenset({r.ADMIN, r.PLANNER})),
     NavItem("API docs", "api-docs", ALL),
 )

@@ -30,6 +30,7 @@ from core.errors import ApplicationError
 from core.models import Period
 from core.roles import sync_role_groups
 from core.services import organisation_settings_get, periods_ensure, planning_horizon
+from crm import demo as crm_demo
 from inventory import demo as inventory_demo
 from inventory.models import Location, Product, ProductFamily
 from sales.models import SalesOrderLine
@@ -42,7 +43,7 @@ from territories.models import Account, AccountAssignment, Territory, TerritoryA
 
 def demo_steps():
     """Seed steps in dependency order; each module exposes ``wipe()`` and ``seed(ctx)``."""
-    return [inventory_demo, territories_demo, sop_demo, supply_demo, territories_demo.QUOTAS, compensation_demo,
+    return [inventory_demo, territories_demo, sop_demo, supply_demo, territories_demo.QUOTAS, crm_demo, compensation_demo,
             cycle_demo, scenarios_demo]
 
 

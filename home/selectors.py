@@ -13,6 +13,7 @@ from compensation.models import Statement
 from core import roles as r
 from core.calendar import add_months
 from core.models import IngestBatch
+from crm.selectors import training_reminders
 from forecasting.levels import SERIES_MEAN_KEY
 from forecasting.models import ForecastRun
 from inventory.models import Product
@@ -110,6 +111,8 @@ def home_context(*, user, as_of: dt.date | None = None) -> dict:
         # S&OP cycle: the stages the viewer owns (due, overdue, just handed over), and the
         # link to the cycle for every role that takes part in it.
         "cycle_tasks": cycle_selectors.home_panel(user=user),
+        # CRM training the person's roles require that is overdue, missing or due to renew
+        "training": training_reminders(user=user, today=as_of),
         "takes_part_in_cycle": bool(codes & {r.ADMIN, r.PLANNER, r.OPS_LEAD, r.EXECUTIVE, r.SALES_MANAGER}),
         # Forecast value added at lag 1 (scenarios app): the planner's trend chart.
         "fva_trend": planner_accuracy_trend(user=user) if r.PLANNER in codes else None,

@@ -16,7 +16,7 @@ class SalesLineSerializer(serializers.ModelSerializer):
     class Meta:
         model = SalesOrderLine
         fields = ["external_id", "order_date", "ship_date", "account_external_id", "product_sku", "quantity",
-                  "net_amount", "status", "territory_code", "updated_at"]
+                  "net_amount", "status", "territory_code", "opportunity_external_id", "updated_at"]
         read_only_fields = fields
 
 
@@ -42,7 +42,8 @@ class SalesLineViewSet(ResourceViewSet):
     csv_fields = (("external_id", "external_id"), ("order_date", "order_date"), ("ship_date", "ship_date"),
                   ("account_external_id", "account__external_id"), ("product_sku", "product__sku"),
                   ("quantity", "quantity"), ("net_amount", "net_amount"), ("status", "status"),
-                  ("territory_code", "territory__code"), ("updated_at", "updated_at"))
+                  ("territory_code", "territory__code"), ("opportunity_external_id", "opportunity_external_id"),
+                  ("updated_at", "updated_at"))
 
     def get_queryset(self):
         return super().get_queryset().select_related("account", "product", "territory")

@@ -137,6 +137,7 @@ SALES_LINES = ResourceSpec(
         Field("quantity", kind="decimal", max_digits=16, decimal_places=3),
         Field("net_amount", kind="decimal", max_digits=16, decimal_places=2),
         Field("status", kind="choice", choices=STATUSES),
+        Field("opportunity_external_id", max_length=64, required=False),
     ),
     rules=(sign_and_dates_rule,),
     derive=territory_on_order_date,

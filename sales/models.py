@@ -77,6 +77,10 @@ class SalesOrderLine(BaseModel):
         "territories.Territory", null=True, blank=True, on_delete=models.SET_NULL, related_name="sales_lines",
         db_index=False, db_constraint=False,
     )
+    # The CRM deal the line fulfils (``crm.Opportunity.external_id``), when the ERP knows it:
+    # a won deal stops counting as pipeline once its lines arrive. Plain text, no index (the
+    # CRM reads lines by account and order date).
+    opportunity_external_id = models.CharField(max_length=64, blank=True, default="", db_default="")
     # The database fills both timestamps when a bulk COPY leaves them out; no B-tree on
     # updated_at (a BRIN index on PostgreSQL, a plain one on SQLite: migration sop.0004).
     created_at = models.DateTimeField(auto_now_add=True, db_default=Now())

@@ -21,7 +21,7 @@ from core import roles as r
 from core.errors import ApplicationError
 from core.roles import has_role, role_required
 from inventory.models import ProductFamily
-from sop import cycle_selectors, cycle_services
+from sop import cycle_selectors, cycle_services, extensions
 from sop.models import Decision, PlanCycle, WorkCenter
 
 CYCLE_PAGE_ROLES = (r.ADMIN, r.PLANNER, r.OPS_LEAD, r.EXECUTIVE, r.SALES_MANAGER)
@@ -158,7 +158,9 @@ def demand_review(request: HttpRequest, month: str) -> HttpResponse:
                                             "reason": _("Say why you change it: fill in the reason first."),
                                             "saved": _("Saved."), "failed": _("Not saved:"),
                                             "products": _("Products"), "territories": _("Territories"),
-                                            "no_territory": _("No territory")}}}
+                                            "no_territory": _("No territory")}},
+               "panels": extensions.panels(extensions.DEMAND_REVIEW_PANELS, request=request, cycle=item,
+                                           filters=filters)}
     return render(request, "sop/cycle_demand.html", context)
 
 

@@ -263,6 +263,7 @@ class CapacityAlert(BaseModel):
         AGED_STOCK = "aged_stock", "Aged stock"
         TARGET_NOT_BUILDABLE = "target_not_buildable", "Target not buildable"
         TARGET_AT_RISK = "target_at_risk", "Target at risk"
+        DEAL_AT_RISK = "deal_at_risk", "Deal at risk"  # raised by the CRM (crm.hooks)
 
     class Severity(models.TextChoices):
         CRITICAL = "critical", "Critical"

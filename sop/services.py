@@ -29,6 +29,7 @@ from core.errors import ApplicationError
 from core.roles import has_role
 from core.services import audit_record, comment_add, organisation_settings_get, planning_horizon
 from forecasting import services as forecasting_services
+from sop import extensions
 from sop.demand_plan_store import demand_plan_feasible_store
 from sop.models import ALERT_HANDLERS, CapacityAlert, CapacityCalendar, PlanRun, WorkCenter
 from sop.selectors import PlanInputs, plan_inputs
@@ -189,6 +190,7 @@ def plan_run_execute(*, run_id: int, task_id: str | None = None,
                                  cycle_id=(run.parameters or {}).get("cycle_id"))
             _progress(run, 25, forecast_run_id=inputs.forecast_run_id)
             result, alerts = plan_calculate(inputs, as_of=run.as_of)
+            alerts = extensions.with_extra_alerts(alerts, run=run, result=result)
             _progress(run, 55)
             with transaction.atomic():
                 counts = plan_results_store(run=run, result=result)

@@ -21,7 +21,7 @@ from core.errors import ApplicationError
 from core.models import Comment
 from core.roles import has_role, role_required
 from inventory.models import Product
-from sop import selectors, services
+from sop import extensions, selectors, services
 from sop.models import ALERT_HANDLERS, CapacityAlert, CapacityCalendar, PlanRun, WorkCenter
 
 SUPPLY_PAGE_ROLES = (r.ADMIN, r.OPS_LEAD, r.PLANNER, r.EXECUTIVE)
@@ -167,6 +167,7 @@ def product(request: HttpRequest, sku: str) -> HttpResponse:
     return render(request, "sop/product.html", {
         "product": item, "run": run, "plan": plan, "chart": chart, "alerts": open_alerts,
         "lots": selectors.product_lot_ages(product_id=item.pk, as_of=as_of),
+        "panels": extensions.panels(extensions.PRODUCT_PANELS, request=request, product=item),
     })
 
 

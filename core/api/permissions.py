@@ -43,7 +43,12 @@ FAMILIES: dict[str, tuple[frozenset[str] | None, frozenset[str] | None]] = {
     "alerts": (PLAN_READERS, frozenset({r.ADMIN, r.PLANNER, r.OPS_LEAD})),
     "comp": (frozenset({r.ADMIN, r.SALES_MANAGER, r.SALES_REP}), frozenset({r.ADMIN})),
     "cycles": (PLAN_READERS, PLAN_READERS),
+    # opportunities, feedback, training: every role reads (rows narrowed by ``for_user``; the
+    # pipeline demand and availability reads also want a ``CRM_PLAN_READERS`` role)
+    "crm": (ANYONE, frozenset({r.ADMIN, r.SALES_MANAGER})),
 }
+#: people who read the pipeline demand and ask for availability (the plan's readers)
+CRM_PLAN_READERS = PLAN_READERS
 #: operations outside the read/write pairs: scope → (roles of people, scopes it implies)
 OPERATIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "plans:run": (frozenset({r.ADMIN, r.PLANNER, r.OPS_LEAD}), frozenset({"plans:read"})),

@@ -34,11 +34,12 @@ TOKEN_SCOPES = (
     "master:read", "master:write", "sales:read", "sales:write", "inventory:read", "inventory:write",
     "capacity:read", "capacity:write", "territories:read", "territories:write", "quotas:read", "quotas:write",
     "users:read", "users:write", "plans:read", "plans:run", "forecasts:run", "alerts:read", "alerts:write",
-    "comp:read", "comp:write", "cycles:read", "cycles:write", "webhooks:write",
+    "comp:read", "comp:write", "cycles:read", "cycles:write", "webhooks:write", "crm:read", "crm:write",
 )
 IMPLIES = {
     **{f"{family}:write": {f"{family}:read"} for family in (
-        "master", "sales", "inventory", "capacity", "territories", "quotas", "users", "alerts", "comp", "cycles")},
+        "master", "sales", "inventory", "capacity", "territories", "quotas", "users", "alerts", "comp", "cycles",
+        "crm")},
     "plans:run": {"plans:read"},
     "forecasts:run": {"plans:read"},
 }
@@ -190,6 +191,15 @@ API: dict[tuple[str, str], Op] = {
     **resource("webhooks:write", ADMIN, "webhooks/id"),
     ("POST", "/api/v1/webhooks/"): Op("webhooks:write", ADMIN, ok=400, body={}),
     ("GET", "/api/v1/webhooks/{id}/deliveries/"): Op("webhooks:write", ADMIN, ok=404),
+    # CRM: every role reads (rows narrowed: a rep's own deals, a manager's subtree); the plan's
+    # readers ask for pipeline demand and availability
+    **resource("crm:read", EVERYONE, "opportunities/external_id", writers=ADMIN_MANAGER),
+    **resource("crm:read", EVERYONE, "feedback-notes/external_id", writers=ADMIN_MANAGER),
+    **resource("crm:read", EVERYONE, "training-modules/code", writers=ADMIN_MANAGER),
+    **resource("crm:read", EVERYONE, "training-completions/id", writers=ADMIN_MANAGER),
+    ("GET", "/api/v1/availability/"): Op("crm:read", PLAN_READERS, ok=404,
+                                         query="product_sku=NO-SUCH&quantity=1&date=2026-07-01"),
+    ("GET", "/api/v1/pipeline-demand/"): Op("crm:read", PLAN_READERS, query="level=family"),
 }
 
 #: API routes of the URL conf that the schema leaves out: (method, path) → (status for anyone
@@ -258,6 +268,14 @@ def _cycle() -> dict:
     from sop.models import PlanCycle
 
     return {"month": PlanCycle.objects.order_by("-month").values_list("month", flat=True).first().isoformat()}
+
+
+def _opportunity() -> dict:
+    """An open deal of rep1 (their manager's subtree; everyone who plans sees it)."""
+    from crm.models import Opportunity
+
+    return {"external_id": Opportunity.objects.filter(owner__username="rep1").order_by("id")
+            .values_list("external_id", flat=True).first()}
 
 
 NOT_ALLOWED = 405  # POST-only pages answer GET with 405 before any role check
@@ -329,6 +347,12 @@ PAGES: dict[str, Page] = {
     "scenarios/<int:pk>/": Page(PLAN_READERS, ok=404, args=lambda: {"pk": 999999}),
     "scenarios/<int:pk>/run/": Page(PLAN_READERS, method="POST", ok=404, args=lambda: {"pk": 999999}),
     "scenarios/<int:pk>/promote/": Page(ADMIN_PLANNER, method="POST", ok=404, args=lambda: {"pk": 999999}),
+    # CRM
+    "crm/opportunities/": Page(EVERYONE),
+    "crm/opportunities/<str:external_id>/": Page(EVERYONE, args=_opportunity),
+    "crm/feedback/": Page(EVERYONE),
+    "crm/training/": Page(frozenset({"admin", "sales_manager", "sales_rep", "executive"})),
+    "crm/training/record": Page(ADMIN_MANAGER, method="POST", ok=302, data={}),
     # the admin site (its own staff check sends everyone else to its sign-in page)
     "admin/": Page(EVERYONE, ok={"default": 302, "admin": 200}, sign_in="/admin/login/"),
     # API documentation pages (the schema they read is in API_OUTSIDE_SCHEMA)
