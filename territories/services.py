@@ -316,7 +316,7 @@ def quota_set(*, plan: QuotaPlan, period_start: dt.date, amount: Decimal, measur
         raise ApplicationError("A quota cannot be negative.", code="negative_amount")
     quota, _ = Quota.objects.update_or_create(
         plan=plan, rep=rep, territory=territory, period_start=period_start.replace(day=1), measure=measure,
-        family=family, defaults={"amount": amount})
+        family=family, defaults={"amount": amount, "full_amount": amount})  # an edit is the full quota: no ramp
     audit_record(actor=actor, action="quota_set", target=quota, after={"amount": str(amount)})
     return quota
 

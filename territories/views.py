@@ -175,10 +175,9 @@ def quotas(request: HttpRequest) -> HttpResponse:
             messages.error(request, getattr(exc, "message", str(exc)))
     plans = list(QuotaPlan.objects.for_user(request.user).latest_first().select_related("approved_by",
                                                                                          "submitted_by"))
-    current = selectors.quota_plan_current(
-        period_starts=selectors.fiscal_year_months(fiscal_year=selectors.fiscal_year_of(dt.date.today())))
-    if current is not None and "all" not in request.GET:
-        return redirect("territories:quota_plan", code=current.code)
+    standing = selectors.quota_plan_standing(plans)
+    for plan in plans:
+        plan.standing = standing.get(plan.pk, "")
     return render(request, "territories/quota_plans.html", {
         "plans": plans, "can_edit": has_role(request.user, *MANAGE_ROLES),
         "next_year": selectors.fiscal_year_of(dt.date.today()) + 1, "subnav": _nav("quotas", request.user)})
@@ -191,16 +190,27 @@ def quota_plan(request: HttpRequest, code: str) -> HttpResponse:
     if measure not in MEASURES:
         measure = "revenue"
     can_edit = has_role(request.user, *MANAGE_ROLES)
+    is_executive = has_role(request.user, r.EXECUTIVE)
     if request.method == "POST":
-        if not can_edit:
+        action = request.POST.get("action")
+        if not (can_edit or (is_executive and action in ("approve", "return", "comment"))):
             raise PermissionDenied("Only sales managers and administrators change quota plans.")
         try:
             _quota_plan_post(request, plan)
         except (ApplicationError, ValueError) as exc:
             messages.error(request, getattr(exc, "message", str(exc)))
-        return redirect(f"{reverse('territories:quota_plan', args=[plan.code])}?measure={measure}")
+        # Back on the measure just worked on (an allocation in units shows the units).
+        shown = request.POST.get("measure") if request.POST.get("measure") in MEASURES else measure
+        return redirect(f"{reverse('territories:quota_plan', args=[plan.code])}?measure={shown}")
     months = selectors.fiscal_year_months(fiscal_year=plan.fiscal_year)
-    nodes = Territory.objects.for_user(request.user).filter(children__isnull=False).order_by("path")
+    nodes = Territory.objects.for_user(request.user).filter(children__isnull=False).distinct().order_by("path")
+    check = selectors.quota_plan_buildability(user=request.user, plan=plan)
+    others = list(QuotaPlan.objects.for_user(request.user).latest_first())
+    standing = selectors.quota_plan_standing(others)
+    plan.standing = standing.get(plan.pk, "")
+    can_review = (plan.status == "submitted" and (can_edit or is_executive)
+                  and (plan.submitted_by_id != request.user.pk or request.user.is_superuser)
+                  and selectors.quota_plan_in_reach(user=request.user, plan=plan))
     comments = (Comment.objects.filter(content_type=ContentType.objects.get_for_model(QuotaPlan),
                                        object_id=str(plan.pk)).select_related("author"))
     return render(request, "territories/quota_plan.html", {
@@ -209,11 +219,18 @@ def quota_plan(request: HttpRequest, code: str) -> HttpResponse:
         "roll_up": selectors.quota_roll_up(user=request.user, plan=plan, measure=measure, as_of=dt.date.today())
         if can_edit or has_role(request.user, r.EXECUTIVE) else [],
         "families": selectors.family_units_summary(user=request.user, plan=plan),
-        "alerts": selectors.target_not_buildable_alerts(user=request.user, months=months),
+        # Alerts of the reconciliation belong to the version it reads; any other version is
+        # checked against the latest plan run's feasible quantities instead.
+        "alerts": selectors.target_not_buildable_alerts(user=request.user, months=months)
+        if check["counted"] else [],
+        "check": check,
         "months": months, "nodes": list(nodes), "comments": list(comments),
         "can_edit": can_edit and plan.status == "draft", "can_manage": can_edit,
+        "can_comment": can_edit or is_executive, "can_submit": can_edit and plan.status == "draft",
+        "can_review": can_review,
         "is_admin": has_role(request.user, r.ADMIN),
-        "plans": list(QuotaPlan.objects.for_user(request.user).latest_first().values("code", "status")),
+        "plans": [{"code": p.code, "status": p.status, "label": p.get_status_display(),
+                   "standing": standing.get(p.pk, "")} for p in others],
         "subnav": _nav("quotas", request.user)})
 
 
