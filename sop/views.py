@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from core import roles as r
 from core.errors import ApplicationError
+from core.exports import export_response, wants_export
 from core.models import Comment
 from core.roles import has_role, role_required
 from inventory.models import Product
@@ -44,18 +46,36 @@ def alerts(request: HttpRequest) -> HttpResponse:
                                                       else filters["period"])
         except ValueError:
             filters["period"] = ""
-    rows = selectors.alerts_for_page(user=request.user, filters=filters)
+    ordered = selectors.alerts_for_page(user=request.user, filters=filters, limit=None)
+    fmt = wants_export(request)
+    if fmt:
+        return export_response(fmt, name="alerts", header=ALERT_EXPORT_HEADER(), rows=(
+            [a.get_severity_display(), a.get_type_display(), a.work_center.code if a.work_center else "",
+             a.product.sku if a.product else "", a.family.code if a.family else "",
+             a.territory.code if a.territory else "", a.period_start, a.amount, a.unit, a.value, a.message,
+             a.suggestion, a.get_status_display(), a.assignee.username if a.assignee else "", a.created_at]
+            for a in ordered.iterator(chunk_size=2000)))
+    page = Paginator(ordered, ALERTS_PER_PAGE).get_page(request.GET.get("page"))
     can_act = has_role(request.user, *ALERT_HANDLERS)
     from sop.models import Plant
 
     return render(request, "sop/alerts.html", {
-        "alerts": rows, "filters": filters, "can_act": can_act, "handlers": _handlers() if can_act else [],
+        "alerts": page.object_list, "page_obj": page, "filters": filters, "can_act": can_act, "handlers": _handlers() if can_act else [],
         "types": CapacityAlert.Type.choices, "severities": CapacityAlert.Severity.choices,
         "statuses": [("active", "Open or acknowledged"), *CapacityAlert.Status.choices, ("", "Any")],
         "plants": list(Plant.objects.values_list("code", flat=True)),
         "latest_run": selectors.latest_plan_run(user=request.user),
         "can_run": has_role(request.user, r.ADMIN, r.OPS_LEAD, r.PLANNER),
     })
+
+
+ALERTS_PER_PAGE = 100
+
+
+def ALERT_EXPORT_HEADER() -> list[str]:  # noqa: N802 - a constant, translated when called
+    return [_("Severity"), _("Type"), _("Work center"), _("Product"), _("Family"), _("Territory"), _("Period"),
+            _("Amount"), _("Unit"), _("Value"), _("Message"), _("Suggestion"), _("Status"), _("Assignee"),
+            _("Raised")]
 
 
 @role_required(*ALERT_PAGE_ROLES)

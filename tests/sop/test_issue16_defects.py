@@ -133,3 +133,28 @@ def test_a_resolved_overload_that_comes_back_reopens_the_same_alert_with_its_com
     assert texts[0] == "Asked the plant for a Saturday shift."
     assert f"Reopened by plan run {again.pk}" in texts[-1] and "Saturday shift added" in texts[-1]
     assert again.alerts_raised >= 1
+
+
+def test_the_alerts_list_pages_through_all_alerts_and_exports_the_filtered_ones():
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    from tests.sop.factories import make_alerts
+
+    world = supply_world(products=1, work_centers=1)
+    make_alerts(214, work_center=world["work_centers"][0])
+    client = client_for(user_with_roles("ops", "ops_lead"))
+    first = client.get("/supply/alerts/")
+    assert len(first.context["alerts"]) == 100 and first.context["page_obj"].paginator.count == 214
+    last = client.get("/supply/alerts/?page=3")
+    assert len(last.context["alerts"]) == 14
+    filtered = client.get("/supply/alerts/?severity=critical&page=2")
+    assert b"severity=critical&amp;page=1" in filtered.content  # page links keep the filter
+    assert b"severity=critical&amp;export=csv" in filtered.content  # so do the export links
+    export = client.get("/supply/alerts/?severity=critical&export=csv")
+    rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
+    assert len(rows) == 1 + 107 and {row[0] for row in rows[1:]} == {"Critical"}
+    book = load_workbook(io.BytesIO(client.get("/supply/alerts/?severity=warning&export=xlsx").content))
+    assert book.active.max_row == 1 + 107
