@@ -32,8 +32,9 @@ MENU: tuple[NavItem, ...] = (
     NavItem("Territories", "territories:tree", frozenset({r.ADMIN, r.SALES_MANAGER, r.SALES_REP, r.EXECUTIVE})),
     NavItem("Quotas", "territories:quotas", frozenset({r.ADMIN, r.SALES_MANAGER, r.SALES_REP, r.EXECUTIVE})),
     NavItem("Compensation", "compensation:statements", frozenset({r.ADMIN, r.SALES_MANAGER, r.SALES_REP})),
-    NavItem("Data upload", "core:upload", frozenset({r.ADMIN, r.PLANNER})),
-    NavItem("API docs", "api-docs", ALL),
+    NavItem("Data upload", "core:upload", frozenset({r.ADMIN, r.PLANNER, r.OPS_LEAD})),
+    # For integrators: business users find what they need in the pages.
+    NavItem("API docs", "api-docs", frozenset({r.ADMIN})),
 )
 
 

@@ -70,18 +70,44 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(body, status=503 if down else 200)
 
 
-@role_required(r.ADMIN, r.PLANNER)
+def upload_resources(user) -> dict:
+    """The bulk resources a person may upload: those whose write scope their roles hold (the
+    same rule as the API's, so an operations lead uploads capacity and inventory, a planner
+    master data and sales lines, and only an administrator commission assignments)."""
+    from core.api.permissions import ANYONE, SCOPES
+
+    held = r.user_roles(user)
+    return {name: spec for name, spec in BULK_RESOURCES.items()
+            if SCOPES[spec.scope] is ANYONE or held & SCOPES[spec.scope]}
+
+
+def _upload_roles() -> tuple[str, ...]:
+    from core.api.permissions import SCOPES
+
+    return tuple(sorted(set().union(*(SCOPES[spec.scope] or r.ROLES for spec in BULK_RESOURCES.values()))
+                        - {r.ERP}))
+
+
+#: roles that may upload at least one resource (the page and the menu entry)
+UPLOAD_ROLES = _upload_roles()
+
+
+@role_required(*UPLOAD_ROLES)
 @never_cache
 def upload(request: HttpRequest) -> HttpResponse:
     """Upload a CSV file for one bulk resource: the same ingestion path as the ERP API."""
+    allowed = upload_resources(request.user)
     context = {"resources": [{"name": name, "fields": [f.name for f in spec.fields],
-                              "key": "+".join(spec.key)} for name, spec in BULK_RESOURCES.items()],
+                              "key": "+".join(spec.key)} for name, spec in allowed.items()],
                "chosen": request.POST.get("resource", ""), "first_data_line": FIRST_DATA_LINE}
     status = 200
     if request.method == "POST":
-        spec = BULK_RESOURCES.get(context["chosen"])
+        spec = allowed.get(context["chosen"])
         upload_file = request.FILES.get("file")
-        if spec is None or upload_file is None:
+        if context["chosen"] in BULK_RESOURCES and spec is None:
+            context["problem"] = {"message": "Your role does not upload %s." % context["chosen"]}
+            status = 403
+        elif spec is None or upload_file is None:
             context["problem"] = {"message": "Choose a resource and a CSV file to upload."}
             status = 400
         else:

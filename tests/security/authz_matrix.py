@@ -272,7 +272,7 @@ PAGES: dict[str, Page] = {
     "compensation/spiffs/from-alert": Page(frozenset({"admin", "ops_lead", "sales_manager"}), method="POST",
                                            ok=302, data={"alert_id": "0"}),
     # data upload
-    "data/upload/": Page(ADMIN_PLANNER),
+    "data/upload/": Page(frozenset({"admin", "planner", "ops_lead"})),
     # territories and quotas
     "territories/": Page(QUOTA_READERS),
     "territories/rules/": Page(ADMIN_MANAGER),
