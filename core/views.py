@@ -105,7 +105,7 @@ def upload(request: HttpRequest) -> HttpResponse:
         spec = allowed.get(context["chosen"])
         upload_file = request.FILES.get("file")
         if context["chosen"] in BULK_RESOURCES and spec is None:
-            context["problem"] = {"message": "Your role does not upload %s." % context["chosen"]}
+            context["problem"] = {"message": f"Your role does not upload {context['chosen']}."}
             status = 403
         elif spec is None or upload_file is None:
             context["problem"] = {"message": "Choose a resource and a CSV file to upload."}
