@@ -34,9 +34,9 @@ CSP_DIRECTIVES = {
     "form-action": "'self'",
     "frame-ancestors": "'none'",
 }
-#: the one page that needs more, by URL name: ReDoc runs its search in a blob: worker and its
-#: side menu always shows Redocly's logo from their CDN (an image; no script comes from elsewhere)
-CSP_ADDITIONS = {"api-redoc": {"img-src": "https://cdn.redoc.ly", "worker-src": "blob:"}}
+#: pages that need more, by URL name (none: ReDoc, which loaded web fonts and a logo from
+#: third-party CDNs, was dropped; Swagger UI is served from the app)
+CSP_ADDITIONS: dict[str, dict[str, str]] = {}
 
 
 def _policy(additions: dict[str, str] | None = None) -> str:

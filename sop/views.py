@@ -180,6 +180,8 @@ def product(request: HttpRequest, sku: str) -> HttpResponse:
         "safety": [round(p["safety_stock"], 1) for p in plan],
         "demand": [round(p["demand_qty"], 1) for p in plan],
         "feasible": [round(p["feasible_qty"], 1) for p in plan],
+        "names": {"inventory": _("Projected inventory"), "safety": _("Safety stock"), "demand": _("Demand"),
+                  "feasible": _("Feasible")},
     }
     open_alerts = list(CapacityAlert.objects.for_user(request.user).active().filter(product=item)
                        .order_by("severity", "type"))

@@ -278,7 +278,7 @@ PAGES: dict[str, Page] = {
     "territories/rules/": Page(ADMIN_MANAGER),
     "territories/realignment/": Page(ADMIN_MANAGER),
     "territories/balancing/": Page(frozenset({"admin", "sales_manager", "executive"})),
-    "territories/quotas/": Page(QUOTA_READERS, ok=302),  # to the current plan
+    "territories/quotas/": Page(QUOTA_READERS),  # the list of plan versions
     "territories/quotas/<str:code>/": Page(QUOTA_READERS, args=_quota_plan),
     "territories/attainment/": Page(QUOTA_READERS),
     "territories/attainment/lines/": Page(QUOTA_READERS, query="kind=rep&owner=rep1&period=2026-05-01"),
@@ -286,5 +286,4 @@ PAGES: dict[str, Page] = {
     "admin/": Page(EVERYONE, ok={"default": 302, "admin": 200}, sign_in="/admin/login/"),
     # API documentation pages (the schema they read is in API_OUTSIDE_SCHEMA)
     "api/docs/": Page(EVERYONE),
-    "api/redoc/": Page(EVERYONE),
 }
