@@ -17,6 +17,7 @@ from decimal import Decimal
 import pandas as pd
 from django.contrib.auth import get_user_model
 from django.db.models import Count, DateField, Prefetch, Q, Sum, Value
+from django.utils.translation import gettext
 
 from compensation import calculations as calc
 from compensation.models import (
@@ -267,7 +268,7 @@ def statement_snapshot(statement: Statement) -> calc.Statement:
 def statement_as_calc(statement: Statement) -> calc.Statement:
     if statement.rendered:
         return statement_snapshot(statement)
-    raise ApplicationError("Only closed statements have a stored snapshot.", code="statement_not_closed")
+    raise ApplicationError(gettext("Only closed statements have a stored snapshot."), code="statement_not_closed")
 
 
 # --- pages and exports ------------------------------------------------------------------------
@@ -307,7 +308,7 @@ def statement_get(*, user, pk: int) -> Statement:
         .filter(pk=pk).first()
     )
     if statement is None:
-        raise ApplicationError("No such statement.", code="not_found", status=404)
+        raise ApplicationError(gettext("No such statement."), code="not_found", status=404)
     return statement
 
 
@@ -436,7 +437,7 @@ def plan_cost_what_if(*, user, plan_code: str | None, changes: dict, start: dt.d
     start = start.replace(day=1)
     end = month_bounds(end)[1]
     if end < start or (end.year - start.year) * 12 + end.month - start.month >= 24:
-        raise ApplicationError("Choose a window of 1 to 24 months.", code="invalid_window")
+        raise ApplicationError(gettext("Choose a window of 1 to 24 months."), code="invalid_window")
     changes = dict(changes or {})
     if "cap" in changes:
         changes["cap_value"] = changes.pop("cap")

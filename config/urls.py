@@ -11,6 +11,7 @@ from core import views as core_views
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("language/", core_views.language, name="language"),
     path("accounts/login/", core_views.SopLoginView.as_view(), name="login"),
     path("accounts/logout/", core_views.SopLogoutView.as_view(), name="logout"),
     path("forecasts/", include("forecasting.urls")),
@@ -28,5 +29,7 @@ urlpatterns = [
 
 handler500 = "core.views.server_error"
 
-admin.site.site_header = "S&OP planner administration"
+from django.utils.translation import gettext_lazy as _  # noqa: E402
+
+admin.site.site_header = _("S&OP planner administration")
 admin.site.site_title = "S&OP planner"

@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils.translation import gettext
 
 from core import roles as r
 from core.errors import ApplicationError
@@ -120,7 +121,7 @@ def demo_user_create(ctx: DemoContext, *, username: str, first_name: str, last_n
     )
     user.groups.set(Group.objects.filter(name__in=role_codes))
     Profile.objects.create(user=user, manager=manager, hire_date=hire_date, is_demo=True,
-                           title=", ".join(r.ROLES[c] for c in role_codes))
+                           title=", ".join(str(r.ROLES[c]) for c in role_codes))
     return user
 
 
@@ -139,9 +140,8 @@ def seed_demo(*, scale: str = "small", seed: int = 42, as_of: dt.date | None = N
     if scale not in SCALES:
         raise ApplicationError(f"Unknown scale '{scale}': choose one of {', '.join(SCALES)}.")
     if not demo_is_loaded() and holds_business_data() and not force:
-        raise ApplicationError(
-            "This database holds data that is not the demo company; seed_demo would replace it. "
-            "Use --force to replace it anyway."
+        raise ApplicationError(gettext("This database holds data that is not the demo company; seed_demo would replace it. "
+                    "Use --force to replace it anyway.")
         )
     from core.roles import sync_role_groups
 

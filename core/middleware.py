@@ -91,3 +91,27 @@ class DependencyOutageMiddleware:
     def process_exception(self, request, exception):
         dependency = dependency_of(exception)
         return outage_response(request, dependency, exception) if dependency else None
+
+
+#: the session key holding the signed-in user's chosen language (copied from their profile at
+#: sign-in, so no request pays a query for it)
+SESSION_LANGUAGE = "sop_language"
+
+
+class UserLanguageMiddleware:
+    """The language a signed-in user chose (profile, via the session) over the browser's.
+
+    Runs after ``LocaleMiddleware`` (cookie, then ``Accept-Language``) and the authentication
+    middleware; a user who never chose keeps the browser's language."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.utils import translation
+
+        chosen = getattr(request, "session", None) and request.session.get(SESSION_LANGUAGE)
+        if chosen and translation.check_for_language(chosen):
+            translation.activate(chosen)
+            request.LANGUAGE_CODE = translation.get_language()
+        return self.get_response(request)

@@ -9,10 +9,11 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext, gettext_lazy
 from django.views import defaults
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from core import health, outages, selectors
 from core import roles as r
@@ -57,6 +58,41 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_not_required
+@require_POST
+def language(request: HttpRequest) -> HttpResponse:
+    """The language switch of the header: ``language`` is one of LANGUAGES, or empty to follow
+    the browser again. Saved on the signed-in user's profile (so it follows them to any
+    device), in the session and in a cookie (the sign-in page has no user yet)."""
+    from django.utils import translation
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    from core.middleware import SESSION_LANGUAGE
+    from core.models import Profile
+
+    code = request.POST.get("language", "")
+    if code and code not in dict(settings.LANGUAGES):
+        return HttpResponse(status=400)
+    target = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        target = "/"
+    response = redirect(target)
+    if request.user.is_authenticated:
+        Profile.objects.update_or_create(user=request.user, defaults={"language": code})
+        if code:
+            request.session[SESSION_LANGUAGE] = code
+        else:
+            request.session.pop(SESSION_LANGUAGE, None)
+    if code:
+        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, code, max_age=365 * 24 * 3600, samesite="Lax",
+                            secure=request.is_secure())
+        translation.activate(code)
+    else:
+        response.delete_cookie(settings.LANGUAGE_COOKIE_NAME)
+    return response
+
+
+@login_not_required
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -88,6 +124,18 @@ def _upload_roles() -> tuple[str, ...]:
                         - {r.ERP}))
 
 
+#: what the Data page calls each resource (the API name stays beside it)
+RESOURCE_LABELS = {
+    "product-families": gettext_lazy("Product families"), "products": gettext_lazy("Products"),
+    "locations": gettext_lazy("Locations"), "accounts": gettext_lazy("Customer accounts"),
+    "sales-lines": gettext_lazy("Sales order lines"), "plants": gettext_lazy("Plants"),
+    "work-centers": gettext_lazy("Work centers"), "capacity": gettext_lazy("Capacity calendar"),
+    "routings": gettext_lazy("Routings"), "inventory-snapshots": gettext_lazy("Inventory snapshots"),
+    "inventory-lots": gettext_lazy("Inventory lots"), "inventory-policies": gettext_lazy("Inventory policies"),
+    "comp-assignments": gettext_lazy("Commission plan assignments"),
+    "assignment-rules": gettext_lazy("Territory assignment rules"),
+}
+
 #: roles that may upload at least one resource (the page and the menu entry)
 UPLOAD_ROLES = _upload_roles()
 
@@ -97,24 +145,34 @@ UPLOAD_ROLES = _upload_roles()
 def upload(request: HttpRequest) -> HttpResponse:
     """Upload a CSV file for one bulk resource: the same ingestion path as the ERP API."""
     allowed = upload_resources(request.user)
-    context = {"resources": [{"name": name, "fields": [f.name for f in spec.fields],
+    context = {"resources": [{"name": name, "label": RESOURCE_LABELS.get(name, name),
+                              "fields": [f.name for f in spec.fields],
                               "key": "+".join(spec.key)} for name, spec in allowed.items()],
-               "chosen": request.POST.get("resource", ""), "first_data_line": FIRST_DATA_LINE}
+               "chosen": request.POST.get("resource", ""), "first_data_line": FIRST_DATA_LINE,
+               # German and Italian users are offered their Excel's CSV first.
+               "dialect": request.POST.get("dialect") or (
+                   "excel" if (getattr(request, "LANGUAGE_CODE", "") or "")[:2] in ("de", "it") else "api")}
     status = 200
     if request.method == "POST":
         spec = allowed.get(context["chosen"])
         upload_file = request.FILES.get("file")
         if context["chosen"] in BULK_RESOURCES and spec is None:
-            context["problem"] = {"message": f"Your role does not upload {context['chosen']}."}
+            context["problem"] = {"message": gettext("Your role does not upload %(resource)s.")
+                                  % {"resource": RESOURCE_LABELS.get(context["chosen"], context["chosen"])}}
             status = 403
         elif spec is None or upload_file is None:
-            context["problem"] = {"message": "Choose a resource and a CSV file to upload."}
+            context["problem"] = {"message": gettext("Choose a resource and a CSV file to upload.")}
             status = 400
         else:
             context["file_name"] = upload_file.name
             try:
                 body = read_body(upload_file, content_length=upload_file.size, kind="csv",
                                  max_bytes=settings.API_MAX_BULK_BODY_BYTES, max_rows=settings.API_MAX_BULK_ROWS)
+                if context["dialect"] == "excel":
+                    # German/Italian Excel: ";", decimal comma, dd.mm.yyyy, into the API's CSV.
+                    from core.bulk.excel_csv import excel_csv_to_api_csv
+
+                    body = excel_csv_to_api_csv(body, {f.name: f.kind for f in spec.fields})
                 outcome = bulk_ingest(spec=spec, body=body, content_type="text/csv",
                                       user=request.user, path=request.path, source="upload")
                 context["result"] = outcome.body

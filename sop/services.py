@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from core import runs
@@ -428,14 +429,14 @@ def _alert_event(alert: CapacityAlert) -> dict:
 def _require_handler(user) -> None:
     # ERP clients reach here only through a token holding the alerts:write scope.
     if not has_role(user, *ALERT_HANDLERS, "erp"):
-        raise ApplicationError("Only operations leads, planners and admins can change alerts.",
+        raise ApplicationError(gettext("Only operations leads, planners and admins can change alerts."),
                                code="permission_denied", status=403)
 
 
 def _alert_for_update(alert_id: int, user) -> CapacityAlert:
     alert = CapacityAlert.objects.for_user(user).select_for_update().filter(pk=alert_id).first()
     if alert is None:
-        raise ApplicationError("No such alert.", code="not_found", status=404)
+        raise ApplicationError(gettext("No such alert."), code="not_found", status=404)
     return alert
 
 
@@ -444,7 +445,7 @@ def alert_acknowledge(*, alert_id: int, user) -> CapacityAlert:
     _require_handler(user)
     alert = _alert_for_update(alert_id, user)
     if alert.status == CapacityAlert.Status.RESOLVED:
-        raise ApplicationError("A resolved alert cannot be acknowledged.", code="invalid_transition", status=409)
+        raise ApplicationError(gettext("A resolved alert cannot be acknowledged."), code="invalid_transition", status=409)
     if alert.status == CapacityAlert.Status.OPEN:
         alert.status = CapacityAlert.Status.ACKNOWLEDGED
         alert.acknowledged_by, alert.acknowledged_at = user, timezone.now()
@@ -479,7 +480,7 @@ def alert_assign(*, alert_id: int, user, assignee) -> CapacityAlert:
     _require_handler(user)
     alert = _alert_for_update(alert_id, user)
     if assignee is not None and not has_role(assignee, *ALERT_HANDLERS):
-        raise ApplicationError("Alerts can be assigned to operations leads, planners and admins only.",
+        raise ApplicationError(gettext("Alerts can be assigned to operations leads, planners and admins only."),
                                code="invalid_assignee")
     before = alert.assignee_id
     alert.assignee = assignee
@@ -513,12 +514,12 @@ def capacity_update(*, work_center: WorkCenter, period_start: dt.date, user, shi
                     hours_per_shift: Decimal, working_days: int, efficiency: Decimal,
                     downtime_hours: Decimal = Decimal("0")) -> CapacityCalendar:
     if not has_role(user, "admin", "ops_lead"):
-        raise ApplicationError("Only operations leads and admins edit capacity.", code="permission_denied",
+        raise ApplicationError(gettext("Only operations leads and admins edit capacity."), code="permission_denied",
                                status=403)
     if period_start.day != 1:
-        raise ApplicationError("period_start must be the first day of a month.", code="invalid_period")
+        raise ApplicationError(gettext("period_start must be the first day of a month."), code="invalid_period")
     if not (0 < efficiency <= Decimal("1.5")) or shifts < 0 or working_days > 31 or hours_per_shift > 24:
-        raise ApplicationError("Shifts, hours, days or efficiency out of range.", code="invalid_capacity")
+        raise ApplicationError(gettext("Shifts, hours, days or efficiency out of range."), code="invalid_capacity")
     hours = capacity_hours(shifts=shifts, hours_per_shift=hours_per_shift, working_days=working_days,
                            efficiency=efficiency, downtime_hours=downtime_hours)
     entry, _ = CapacityCalendar.objects.select_for_update().get_or_create(

@@ -62,7 +62,7 @@ def alerts(request: HttpRequest) -> HttpResponse:
     return render(request, "sop/alerts.html", {
         "alerts": page.object_list, "page_obj": page, "filters": filters, "can_act": can_act, "handlers": _handlers() if can_act else [],
         "types": CapacityAlert.Type.choices, "severities": CapacityAlert.Severity.choices,
-        "statuses": [("active", "Open or acknowledged"), *CapacityAlert.Status.choices, ("", "Any")],
+        "statuses": [("active", _("Open or acknowledged")), *CapacityAlert.Status.choices, ("", _("Any"))],
         "plants": list(Plant.objects.values_list("code", flat=True)),
         "latest_run": selectors.latest_plan_run(user=request.user),
         "can_run": has_role(request.user, r.ADMIN, r.OPS_LEAD, r.PLANNER),
@@ -99,18 +99,18 @@ def alert_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     try:
         if action == "acknowledge":
             services.alert_acknowledge(alert_id=pk, user=request.user)
-            messages.success(request, "Alert acknowledged.")
+            messages.success(request, _("Alert acknowledged."))
         elif action == "resolve":
             services.alert_resolve(alert_id=pk, user=request.user, note=request.POST.get("note", ""))
-            messages.success(request, "Alert resolved.")
+            messages.success(request, _("Alert resolved."))
         elif action == "assign":
             assignee_id = request.POST.get("assignee") or None
             assignee = get_user_model().objects.filter(pk=assignee_id).first() if assignee_id else None
             services.alert_assign(alert_id=pk, user=request.user, assignee=assignee)
-            messages.success(request, "Assignee saved.")
+            messages.success(request, _("Assignee saved."))
         elif action == "comment":
             services.alert_comment(alert_id=pk, user=request.user, text=request.POST.get("text", ""))
-            messages.success(request, "Comment added.")
+            messages.success(request, _("Comment added."))
         else:
             raise Http404("Unknown action")
     except ApplicationError as exc:
@@ -143,14 +143,14 @@ def capacity_cell(request: HttpRequest, code: str, period: str) -> HttpResponse:
     can_edit = has_role(request.user, r.ADMIN, r.OPS_LEAD)
     if request.method == "POST":
         if not can_edit:
-            raise PermissionDenied("Only operations leads and admins edit capacity.")
+            raise PermissionDenied(_("Only operations leads and admins edit capacity."))
         try:
             services.capacity_update(
                 work_center=work_center, period_start=period_start, user=request.user,
                 shifts=int(request.POST["shifts"]), hours_per_shift=Decimal(request.POST["hours_per_shift"]),
                 working_days=int(request.POST["working_days"]), efficiency=Decimal(request.POST["efficiency"]),
                 downtime_hours=Decimal(request.POST.get("downtime_hours") or "0"))
-            messages.success(request, "Capacity saved. It counts from the next plan run.")
+            messages.success(request, _("Capacity saved. It counts from the next plan run."))
         except (ApplicationError, KeyError, ValueError, InvalidOperation) as exc:
             messages.error(request, getattr(exc, "message", "Check the numbers: shifts, hours, days, efficiency."))
         return redirect("sop:capacity-cell", code=code, period=period)

@@ -31,7 +31,7 @@ def test_each_demo_user_signs_in_with_password_demo_and_sees_home(demo, username
     assert response.status_code == 302 and response["Location"] == "/"
     page = client.get("/")
     assert page.status_code == 200
-    role_labels = [ROLES[c] for c in user_roles(get_user_model().objects.get(username=username))]
+    role_labels = [str(ROLES[c]) for c in user_roles(get_user_model().objects.get(username=username))]
     for label in role_labels:
         assert label in page.content.decode()
 

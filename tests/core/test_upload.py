@@ -106,7 +106,7 @@ def test_upload_rights_follow_the_write_scopes(demo, login):
     assert {"products", "sales-lines"} <= planner
     assert not planner & {"capacity", "comp-assignments", "inventory-snapshots"}
     refused = upload(login("planner"), "capacity", "work_center_code,period_start,available_hours\n")
-    assert refused.status_code == 403 and "does not upload capacity" in refused.content.decode()
+    assert refused.status_code == 403 and "does not upload Capacity calendar" in refused.content.decode()
     url = reverse("core:upload")
     assert f'href="{url}"' in login("ops").get("/").content.decode()
 
