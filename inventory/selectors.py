@@ -82,7 +82,7 @@ def policy_by_product(policies: pd.DataFrame, sigma: pd.DataFrame) -> pd.DataFra
     return merged[["product_sku", "safety_stock", "max_build_ahead_periods"]]
 
 
-def positions_page(*, user, filters: dict, limit: int = 500) -> list[dict]:
+def positions_page(*, user, filters: dict, limit: int | None = 500) -> list[dict]:
     """Latest stock per product × location for the positions page and API (one query)."""
     qs = InventorySnapshot.objects.for_user(user).latest().select_related("product", "location")
     if filters.get("q"):
@@ -92,7 +92,8 @@ def positions_page(*, user, filters: dict, limit: int = 500) -> list[dict]:
     if filters.get("family"):
         qs = qs.filter(product__family__code=filters["family"])
     rows = []
-    for s in qs.order_by("product__sku", "location__code")[:limit]:
+    ordered = qs.order_by("product__sku", "location__code")
+    for s in (ordered if limit is None else ordered[:limit]).iterator(chunk_size=2000):
         rows.append({
             "sku": s.product.sku, "name": s.product.name, "location": s.location.code, "as_of": s.as_of,
             "on_hand": s.on_hand, "allocated": s.allocated, "on_order": s.on_order,

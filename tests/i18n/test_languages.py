@@ -194,3 +194,19 @@ def test_a_german_excel_csv_upload_is_read_when_picked(demo, login):
     refused = client.post("/data/upload/", {"resource": "products", "dialect": "api",
                                             "file": SimpleUploadedFile("p.csv", body, content_type="text/csv")})
     assert refused.status_code == 400
+
+
+def test_inventory_positions_export_every_row_of_the_filter_in_xlsx_and_locale_csv(demo, login):
+    from openpyxl import load_workbook
+
+    from inventory.models import InventorySnapshot
+
+    client = _client(login, "ops", "it")
+    page = client.get("/inventory/?location=")
+    assert "export=xlsx" in page.content.decode()
+    book = load_workbook(io.BytesIO(client.get("/inventory/?export=xlsx").content))
+    total = InventorySnapshot.objects.latest().count()
+    assert book.active.max_row == 1 + total and book.active.cell(1, 1).value == "Codice articolo"
+    rows = list(csv.reader(io.StringIO(client.get("/inventory/?export=csv").content.decode("utf-8-sig")),
+                           delimiter=";"))
+    assert len(rows) == 1 + total and re.match(r"\d{2}/\d{2}/\d{4}$", rows[1][3])
