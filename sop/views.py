@@ -125,8 +125,15 @@ def capacity(request: HttpRequest) -> HttpResponse:
     plant = request.GET.get("plant", "")
     from sop.models import Plant
 
+    heat = selectors.capacity_heatmap(run=run, plant=plant or None)
+    fmt = wants_export(request)
+    if fmt:  # the heat map as rows: work center × month
+        return export_response(fmt, name="capacity-load", header=[
+            _("Work center"), _("Name"), _("Plant"), _("Period"), _("Load h"), _("Available"), _("Utilisation %")],
+            rows=([row["code"], row["name"], row["plant"], cell["period"], cell["load"], cell["available"],
+                   cell["pct"]] for row in heat["rows"] for cell in row["cells"]))
     return render(request, "sop/capacity.html", {
-        "run": run, "latest_run": run, "heat": selectors.capacity_heatmap(run=run, plant=plant or None),
+        "run": run, "latest_run": run, "heat": heat,
         "plant": plant,
         "plants": list(Plant.objects.values_list("code", flat=True)),
         "can_run": has_role(request.user, r.ADMIN, r.OPS_LEAD, r.PLANNER),

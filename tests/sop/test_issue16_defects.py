@@ -158,3 +158,17 @@ def test_the_alerts_list_pages_through_all_alerts_and_exports_the_filtered_ones(
     assert len(rows) == 1 + 107 and {row[0] for row in rows[1:]} == {"Critical"}
     book = load_workbook(io.BytesIO(client.get("/supply/alerts/?severity=warning&export=xlsx").content))
     assert book.active.max_row == 1 + 107
+
+
+def test_the_capacity_heat_map_exports_as_xlsx_and_csv():
+    import io
+
+    from openpyxl import load_workbook
+
+    supply_world(demand={1: 150.0}, products=1, work_centers=2)
+    run_plan()
+    client = client_for(user_with_roles("ops", "ops_lead"))
+    assert b"export=xlsx" in client.get("/supply/capacity/").content
+    book = load_workbook(io.BytesIO(client.get("/supply/capacity/?export=xlsx").content))
+    assert book.active.max_row == 1 + 2 * len(HORIZON)
+    assert client.get("/supply/capacity/?export=csv").content.decode("utf-8-sig").startswith("Work center,")
