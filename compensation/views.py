@@ -21,6 +21,7 @@ from compensation import selectors, services
 from compensation.models import CompPlan
 from core.api.csv_export import streaming_csv_response
 from core.errors import ApplicationError
+from core.exports import export_response, wants_export
 from core.pages import bad_request, id_param
 from core.roles import ADMIN, OPS_LEAD, SALES_MANAGER, SALES_REP, has_role, role_required
 
@@ -56,6 +57,13 @@ def statement(request: HttpRequest, pk: int) -> HttpResponse:
     except ApplicationError as exc:
         return _render(request, "compensation/not_found.html", {"message": exc.message}, status=404)
     context["can_dispute"] = context["statement"].rep_id == request.user.pk
+    fmt = wants_export(request)
+    if fmt:  # for people: translated headers, the locale's CSV dialect or XLSX
+        item = context["statement"]
+        _header, rows = selectors.statement_csv_rows(item)
+        return export_response(fmt, name=f"statement-{item.rep.username}-{item.period_start}", header=[
+            _("Rep"), _("Period"), _("Status"), _("Line"), _("Component"), _("Description"), _("Base"), _("Rate"),
+            _("Rate unit"), _("Amount"), _("Order lines"), _("Corrects")], rows=rows)
     return _render(request, "compensation/statement.html", context)
 
 

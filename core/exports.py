@@ -71,6 +71,7 @@ def wants_export(request: HttpRequest) -> str | None:
 def export_response(fmt: str, *, header: Sequence[str], rows: Iterable[Sequence], name: str) -> HttpResponse:
     """The page's rows as a file named ``<name>.csv`` or ``<name>.xlsx``."""
     header = [str(h) for h in header]
+    rows = ([" ".join(str(x) for x in v) if isinstance(v, list | tuple) else v for v in row] for row in rows)
     if fmt == "xlsx":
         return xlsx_response(header, rows, f"{name}.xlsx", sheet=name[:31])
     response = HttpResponse(locale_csv_bytes(header, rows), content_type="text/csv; charset=utf-8")

@@ -210,3 +210,17 @@ def test_inventory_positions_export_every_row_of_the_filter_in_xlsx_and_locale_c
     rows = list(csv.reader(io.StringIO(client.get("/inventory/?export=csv").content.decode("utf-8-sig")),
                            delimiter=";"))
     assert len(rows) == 1 + total and re.match(r"\d{2}/\d{2}/\d{4}$", rows[1][3])
+
+
+def test_a_statement_exports_for_people_in_xlsx_and_the_locale_csv(demo, login):
+    from openpyxl import load_workbook
+
+    from compensation.models import Statement
+
+    statement = Statement.objects.filter(rep__username="rep1").order_by("-period_start").first()
+    client = _client(login, "rep1", "de")
+    url = f"/compensation/statements/{statement.pk}/"
+    rows = list(csv.reader(io.StringIO(client.get(url + "?export=csv").content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][:3] == ["Außendienst", "Periode", "Status"] and len(rows) == 1 + statement.lines.count()
+    book = load_workbook(io.BytesIO(client.get(url + "?export=xlsx").content))
+    assert book.active.max_row == 1 + statement.lines.count()
