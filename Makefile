@@ -24,12 +24,14 @@ run: install
 	$(PY) manage.py run_pipeline
 	bin/serve
 
-## make test: lint, then the whole test suite (service tests skip without DATABASE_URL/REDIS_URL).
+## make test: lint (ruff, then the import contracts of .importlinter), then the whole test
+## suite (service tests skip without DATABASE_URL/REDIS_URL).
 test: install lint
 	$(PY) -m pytest
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-logo
 
 ## make audit: pip-audit of the pinned requirements (skips, saying so, when the advisory
 ## database cannot be reached) and bandit's high-severity checks. `manage.py check --deploy`

@@ -72,7 +72,7 @@ def main() -> None:
     from django.db import connections
     from django.test import Client
 
-    from core.services import add_months
+    from core.calendar import add_months
     from sop import cycle_selectors, cycle_services
     from sop.models import DemandPlanLine, PlanCycle
 

@@ -79,7 +79,7 @@ def main() -> None:
     from forecasting.models import ForecastRun
     from forecasting.services import forecast_run_create
     from forecasting.tasks import forecast_run_start_task
-    from sop.models import SalesOrderLine
+    from sales.models import SalesOrderLine
 
     if not SalesOrderLine.objects.exists():
         started = time.monotonic()

@@ -135,7 +135,7 @@ def main() -> None:
 
     django.setup()
     from config.celery import app
-    from sop.models import SalesOrderLine
+    from sales.models import SalesOrderLine
 
     if not SalesOrderLine.objects.exists():
         subprocess.run(manage + ["seed_demo", "--scale", "small", "--force"], check=True, env=env, cwd=ROOT,

@@ -5,7 +5,7 @@ ids, as the ingestion's COPY sends them) in 20 COPYs of 50,000 into one variant 
 after another, each freshly created in a scratch database, and prints the wall time and the
 CPU seconds of the PostgreSQL backend for each variant. The difference between two variants
 is what the one added index or constraint costs; it decided the table's design (see
-bench/README.md, "Ingestion", and sop/models.py).
+bench/README.md, "Ingestion", and sales/models.py).
 
 Run: ``.venv/bin/python bench/sales_table_costs.py [variant ...]`` (all variants by default;
 ``--rows`` to change the size). Needs PostgreSQL at 127.0.0.1:5432 (user postgres, trust

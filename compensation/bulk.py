@@ -17,11 +17,10 @@ import datetime as dt
 import json
 from decimal import Decimal, InvalidOperation
 
-import pandas as pd
 from django.conf import settings
 
 from core.bulk import keys as natural_keys
-from core.bulk.columnar import dates_in_order
+from core.bulk.rules import VALIDITY
 from core.bulk.service import (
     CSV_TYPES,
     JSON_TYPES,
@@ -32,18 +31,8 @@ from core.bulk.service import (
     parse_json_rows,
 )
 from core.bulk.spec import Field, Ref, ResourceSpec
-from core.bulk.validation import ERROR_COLUMNS
 from core.bulk.writer import UpsertCounts
 from core.errors import ApplicationError
-
-
-def assignment_dates_rule(frame: pd.DataFrame) -> pd.DataFrame:
-    early = (frame["valid_to"] != "") & (frame["valid_from"] != "") & (frame["valid_to"] < frame["valid_from"])
-    if not early.any():
-        return pd.DataFrame(columns=ERROR_COLUMNS)
-    return pd.DataFrame({"row": frame.index[early], "field": "valid_to", "code": "before_valid_from",
-                         "message": "valid_to is before valid_from"})
-
 
 COMP_ASSIGNMENTS = ResourceSpec(
     name="comp-assignments", table="compensation_compassignment", key=("rep_username", "plan_code", "valid_from"),
@@ -55,8 +44,8 @@ COMP_ASSIGNMENTS = ResourceSpec(
         Field("valid_to", kind="date", required=False),
         Field("quota", kind="decimal", required=False, max_digits=16, decimal_places=2, min_value=0),
     ),
-    rules=(assignment_dates_rule,),
-    fast_rules=(dates_in_order("valid_from", "valid_to"),),
+    rules=(VALIDITY.rule,),
+    fast_rules=(VALIDITY.proof,),
     description="Which rep is on which commission plan, from when to when (inclusive).",
 )
 

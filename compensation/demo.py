@@ -29,8 +29,8 @@ from compensation.models import (
     Statement,
 )
 from compensation.services import comp_period_close, comp_period_compute
-from core.services import add_months
-from sop.models import SalesOrderLine
+from core.calendar import add_months
+from sales.models import SalesOrderLine
 from territories.models import TerritoryAssignment, valid_on
 
 TIERS = [

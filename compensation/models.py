@@ -308,7 +308,7 @@ class Credit(models.Model):
         CREDIT = "credit", _("Sale")
         RETURN = "return", _("Return")
 
-    sales_line = models.ForeignKey("sop.SalesOrderLine", on_delete=models.CASCADE, related_name="credits")
+    sales_line = models.ForeignKey("sales.SalesOrderLine", on_delete=models.CASCADE, related_name="credits")
     rep = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="credits")
     role = models.CharField(max_length=10, choices=Role.choices)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CREDIT)

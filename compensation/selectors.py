@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from calendar import monthrange
 from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
@@ -36,21 +35,11 @@ from compensation.money import plain
 from core.errors import ApplicationError
 from core.models import Profile
 from core.roles import user_roles
-from sop.models import SalesOrderLine
+from sales.models import SalesOrderLine
 from territories.models import TerritoryAssignment
 from territories.ownership import credit_lines, primary_share_totals_off, roll_up_credits
 
 HUNDRED = Decimal(100)
-
-
-def month_bounds(day: dt.date) -> tuple[dt.date, dt.date]:
-    start = day.replace(day=1)
-    return start, start.replace(day=monthrange(start.year, start.month)[1])
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    index = day.year * 12 + day.month - 1 + months
-    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 # --- plan terms -------------------------------------------------------------------------------
@@ -265,12 +254,6 @@ def statement_snapshot(statement: Statement) -> calc.Statement:
     return calc.statement_from_dict(json.loads(statement.rendered))
 
 
-def statement_as_calc(statement: Statement) -> calc.Statement:
-    if statement.rendered:
-        return statement_snapshot(statement)
-    raise ApplicationError(gettext("Only closed statements have a stored snapshot."), code="statement_not_closed")
-
-
 # --- pages and exports ------------------------------------------------------------------------
 
 
@@ -409,71 +392,3 @@ def visible_rep_usernames(*, user, start: dt.date, end: dt.date) -> set[str] | N
     users = User.objects.annotate(_start=Value(start, output_field=DateField()),
                                   _end=Value(end, output_field=DateField())).filter(q)
     return set(users.values_list("username", flat=True))
-
-
-# --- what-if ----------------------------------------------------------------------------------
-
-
-def plan_cost_what_if(*, user, plan_code: str | None, changes: dict, start: dt.date | None = None,
-                      end: dt.date | None = None, as_of: dt.date | None = None) -> dict:
-    """Cost of plan ``plan_code`` as it is (A) and with ``changes`` (B) over the credited sales
-    of [start, end] (default: the 12 complete months before ``as_of``), per rep on the plan and
-    in total. Only reps whose pay ``user`` may see are replayed, so the totals hold nothing
-    from anyone else. Nothing is stored: statements are untouched.
-
-    ``changes``: plan fields as in the ``comp-plans`` contract (``tiers``, ``threshold``,
-    ``cap``, ``cap_kind``, ``mode``, ``basis``, ``tier_on``, ``measure``, ``base_rate``,
-    ``family_rules``, draw fields). Cost = commission + clawbacks (+ non-recoverable draw top-ups).
-    """
-    from compensation.bulk import _tiers
-
-    plan = CompPlan.objects.for_user(user).filter(code=plan_code or "").first()
-    if plan is None:
-        raise ApplicationError(f"No plan {plan_code!r} you may see.", code="not_found", status=404)
-    as_of = as_of or dt.date.today()
-    if start is None or end is None:
-        first = add_months(as_of.replace(day=1), -12)
-        start, end = start or first, end or (as_of.replace(day=1) - dt.timedelta(days=1))
-    start = start.replace(day=1)
-    end = month_bounds(end)[1]
-    if end < start or (end.year - start.year) * 12 + end.month - start.month >= 24:
-        raise ApplicationError(gettext("Choose a window of 1 to 24 months."), code="invalid_window")
-    changes = dict(changes or {})
-    if "cap" in changes:
-        changes["cap_value"] = changes.pop("cap")
-        changes.setdefault("cap_kind", "payout" if changes["cap_value"] not in (None, "") else "")
-    if "tiers" in changes:
-        try:
-            changes["tiers"] = _tiers(changes["tiers"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ApplicationError(f"tiers: {exc}", code="invalid_plan") from exc
-    plan_a = plan_terms(plan)
-    plan_b = plan_terms(plan, overrides=changes)
-    periods, day = [], start
-    while day <= end:
-        periods.append(calc.Period(*month_bounds(day)))
-        day = add_months(day, 1)
-    assignments = list(CompAssignment.objects.filter(plan=plan).overlapping(start, end).select_related("rep"))
-    visible = visible_rep_usernames(user=user, start=start, end=end)
-    quotas, reps = {}, set()
-    for period in periods:
-        for a in assignments:
-            if a.valid_from <= period.end and (a.valid_to is None or a.valid_to >= period.start):
-                if visible is None or a.rep.username in visible:
-                    reps.add(a.rep.username)
-                    if a.quota is not None:
-                        quotas[(a.rep.username, period.start)] = a.quota
-    frame = credited_frame(start, end)
-    frame = frame.loc[frame["rep_username"].isin(reps)] if not frame.empty else frame
-    credits = [c for lines in credited_lines(frame).values() for c in lines]
-    try:
-        result = calc.compare_plans(periods=periods, credits=credits, plan_a=plan_a, plan_b=plan_b, quotas=quotas)
-    except calc.CompensationError as exc:
-        raise ApplicationError(str(exc), code="compensation_error") from exc
-    return {
-        "plan_code": plan.code, "plan_version": plan.version, "period_from": start, "period_to": end,
-        "rep_count": len(result.reps), "total_current": str(result.total_a), "total_changed": str(result.total_b),
-        "delta": str(result.delta),
-        "reps": [{"rep_username": r.rep, "cost_current": str(r.cost_a), "cost_changed": str(r.cost_b),
-                  "delta": str(r.delta)} for r in result.reps],
-    }

@@ -41,10 +41,13 @@ from compensation.models import (
     Statement,
     StatementLine,
 )
+from core.calendar import add_months, month_bounds, month_range, months_between
 from core.errors import ApplicationError
 from core.roles import ADMIN, SALES_MANAGER, user_roles
 from core.services import audit_record, organisation_settings_get
-from sop.models import SalesOrderLine
+from sales.models import SalesOrderLine
+from sop.alert_rules import AlertThresholds
+from sop.models import CapacityAlert
 from territories.models import TerritoryAssignment
 
 logger = logging.getLogger(__name__)
@@ -58,7 +61,7 @@ def comp_period_get_or_create(*, period_start: dt.date) -> CompPeriod:
     if period_start.day != 1:
         raise ApplicationError(f"A pay period starts on the first of a month, not {period_start}.",
                                code="invalid_period")
-    start, end = sel.month_bounds(period_start)
+    start, end = month_bounds(period_start)
     period, _ = CompPeriod.objects.get_or_create(period_start=start, defaults={"period_end": end})
     return period
 
@@ -192,7 +195,7 @@ def _ytd_input(*, username: str, assignment: CompAssignment, period: CompPeriod,
             rep=assignment.rep, status=Statement.Status.CLOSED, period_start__gte=year_start,
             period_start__lt=period.period_start)
     ]
-    months = (period.period_start.year - year_start.year) * 12 + period.period_start.month - year_start.month + 1
+    months = months_between(year_start, period.period_start) + 1
     quota = assignment.quota * months if assignment.quota is not None else None
     return calc.YtdInput(credits=tuple(earlier) + tuple(credits), quota=quota, prior_paid=calc.ytd_paid(prior))
 
@@ -421,7 +424,8 @@ def dispute_close(*, user, dispute_id: int) -> Dispute:
 
 # --- SPIFFs -----------------------------------------------------------------------------------
 
-SPIFF_SHARE_OF_PRICE = Decimal("0.05")  # as the aged-stock alert suggests: 5 % of the unit price
+# The share the aged-stock alert suggests (one source: sop.alert_rules.AlertThresholds).
+SPIFF_SHARE_OF_PRICE = Decimal(str(AlertThresholds().spiff_rate))
 SPIFF_DAYS = 60
 
 
@@ -464,10 +468,6 @@ def spiff_create_for_product(*, sku: str, quantity: Decimal, actor, start: dt.da
 
 def spiff_create_from_alert(*, alert_id: int, actor) -> Spiff:
     """One click on an ``aged_stock`` alert: a SPIFF on its product for the aged units."""
-    try:
-        from sop.models import CapacityAlert
-    except ImportError as exc:  # the alerts model is not there yet
-        raise ApplicationError(gettext("Alerts are not available."), code="alerts_unavailable", status=404) from exc
     alert = CapacityAlert.objects.for_user(actor).select_related("product").filter(pk=alert_id).first()
     if alert is None:
         raise ApplicationError(gettext("No such alert."), code="not_found", status=404)
@@ -489,3 +489,68 @@ def comp_plan_changed(*, plan: CompPlan, fields: list[str], actor) -> CompPlan:
     audit_record(actor=actor, action="compensation.plan_changed", target=plan,
                  after={"fields": sorted(fields), "version": plan.version})
     return plan
+
+
+# --- what-if ----------------------------------------------------------------------------------
+
+
+def plan_cost_what_if(*, user, plan_code: str | None, changes: dict, start: dt.date | None = None,
+                      end: dt.date | None = None, as_of: dt.date | None = None) -> dict:
+    """Cost of plan ``plan_code`` as it is (A) and with ``changes`` (B) over the credited sales
+    of [start, end] (default: the 12 complete months before ``as_of``), per rep on the plan and
+    in total. Only reps whose pay ``user`` may see are replayed, so the totals hold nothing
+    from anyone else. Nothing is stored: statements are untouched.
+
+    ``changes``: plan fields as in the ``comp-plans`` contract (``tiers``, ``threshold``,
+    ``cap``, ``cap_kind``, ``mode``, ``basis``, ``tier_on``, ``measure``, ``base_rate``,
+    ``family_rules``, draw fields). Cost = commission + clawbacks (+ non-recoverable draw top-ups).
+    """
+    from compensation.bulk import _tiers
+
+    plan = CompPlan.objects.for_user(user).filter(code=plan_code or "").first()
+    if plan is None:
+        raise ApplicationError(f"No plan {plan_code!r} you may see.", code="not_found", status=404)
+    as_of = as_of or timezone.localdate()
+    if start is None or end is None:
+        first = add_months(as_of.replace(day=1), -12)
+        start, end = start or first, end or (as_of.replace(day=1) - dt.timedelta(days=1))
+    start = start.replace(day=1)
+    end = month_bounds(end)[1]
+    if end < start or months_between(start, end) >= 24:
+        raise ApplicationError("Choose a window of 1 to 24 months.", code="invalid_window")
+    changes = dict(changes or {})
+    if "cap" in changes:
+        changes["cap_value"] = changes.pop("cap")
+        changes.setdefault("cap_kind", "payout" if changes["cap_value"] not in (None, "") else "")
+    if "tiers" in changes:
+        try:
+            changes["tiers"] = _tiers(changes["tiers"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ApplicationError(f"tiers: {exc}", code="invalid_plan") from exc
+    plan_a = sel.plan_terms(plan)
+    plan_b = sel.plan_terms(plan, overrides=changes)
+    periods = [calc.Period(*month_bounds(day)) for day in month_range(start, end)]
+    assignments = list(CompAssignment.objects.filter(plan=plan).overlapping(start, end).select_related("rep"))
+    visible = sel.visible_rep_usernames(user=user, start=start, end=end)
+    quotas, reps = {}, set()
+    for period in periods:
+        for a in assignments:
+            if a.valid_from <= period.end and (a.valid_to is None or a.valid_to >= period.start):
+                if visible is None or a.rep.username in visible:
+                    reps.add(a.rep.username)
+                    if a.quota is not None:
+                        quotas[(a.rep.username, period.start)] = a.quota
+    frame = sel.credited_frame(start, end)
+    frame = frame.loc[frame["rep_username"].isin(reps)] if not frame.empty else frame
+    credits = [c for lines in sel.credited_lines(frame).values() for c in lines]
+    try:
+        result = calc.compare_plans(periods=periods, credits=credits, plan_a=plan_a, plan_b=plan_b, quotas=quotas)
+    except calc.CompensationError as exc:
+        raise ApplicationError(str(exc), code="compensation_error") from exc
+    return {
+        "plan_code": plan.code, "plan_version": plan.version, "period_from": start, "period_to": end,
+        "rep_count": len(result.reps), "total_current": str(result.total_a), "total_changed": str(result.total_b),
+        "delta": str(result.delta),
+        "reps": [{"rep_username": r.rep, "cost_current": str(r.cost_a), "cost_changed": str(r.cost_b),
+                  "delta": str(r.delta)} for r in result.reps],
+    }

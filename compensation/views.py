@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -160,7 +161,7 @@ def what_if(request: HttpRequest) -> HttpResponse:
             if form[name].strip():
                 changes[name] = form[name].strip()
         try:
-            result = selectors.plan_cost_what_if(
+            result = services.plan_cost_what_if(
                 user=request.user, plan_code=form["plan_code"], changes=changes,
                 start=_date(form["period_from"]), end=_date(form["period_to"]))
         except ApplicationError as exc:
@@ -188,7 +189,7 @@ def periods(request: HttpRequest) -> HttpResponse:
             messages.error(request, exc.message)
         return redirect("compensation:periods")
     context = selectors.periods_page()
-    context["this_month"] = dt.date.today().replace(day=1)
+    context["this_month"] = timezone.localdate().replace(day=1)
     return _render(request, "compensation/periods.html", context)
 
 

@@ -7,8 +7,8 @@ from compensation.api import api_urlpatterns as compensation_api_urls
 from compensation.api import register_routes as register_compensation_routes
 from core.api.resources import bulk_view
 from core.api.views import IngestBatchViewSet
-from core.bulk.resources import BULK_RESOURCES
 from forecasting.api import ForecastRunViewSet, ForecastViewSet
+from home.bulk import BULK_RESOURCES
 from inventory.api import (
     InventoryLotViewSet,
     InventoryPolicyViewSet,
@@ -18,6 +18,7 @@ from inventory.api import (
     ProductFamilyViewSet,
     ProductViewSet,
 )
+from sales.api import SalesLineViewSet
 from sop.api import (
     AlertAcknowledgeView,
     AlertResolveView,
@@ -27,7 +28,6 @@ from sop.api import (
     PlanRunViewSet,
     PlantViewSet,
     RoutingViewSet,
-    SalesLineViewSet,
     SupplyPlanViewSet,
     WorkCenterViewSet,
 )

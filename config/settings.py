@@ -67,9 +67,11 @@ INSTALLED_APPS = [
     "webhooks",
     "inventory",
     "territories",
+    "sales",
     "sop",
     "forecasting",
     "compensation",
+    "home",
 ]
 
 MIDDLEWARE = [

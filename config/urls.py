@@ -7,9 +7,10 @@ from drf_spectacular.views import (
 )
 
 from core import views as core_views
+from home import views as home_views
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", home_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("language/", core_views.language, name="language"),
     path("accounts/login/", core_views.SopLoginView.as_view(), name="login"),
@@ -18,7 +19,7 @@ urlpatterns = [
     path("supply/", include("sop.urls")),
     path("inventory/", include("inventory.urls")),
     path("compensation/", include("compensation.urls")),
-    path("data/", include("core.urls")),
+    path("data/", include(("home.urls", "core"))),
     path("territories/", include("territories.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_urls")),

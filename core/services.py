@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from calendar import monthrange
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.utils.translation import gettext
 
+from core import calendar
 from core.models import AuditEvent, Comment, OrganisationSettings, Period
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    index = day.year * 12 + day.month - 1 + months
-    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 def organisation_settings_get() -> OrganisationSettings:
@@ -22,15 +17,20 @@ def organisation_settings_get() -> OrganisationSettings:
     return settings_row or OrganisationSettings.objects.create()
 
 
+def planning_horizon() -> int:
+    """Months forecast and planned: the organisation's one horizon (forecast runs, plan runs,
+    cycles and the demo all read it here)."""
+    return calendar.horizon_months(organisation_settings_get().plan_horizon_periods)
+
+
 @transaction.atomic
 def periods_ensure(*, start: dt.date, count: int) -> list[Period]:
     """Monthly periods from the month of ``start``, creating the missing ones."""
-    first = start.replace(day=1)
-    wanted = [add_months(first, i) for i in range(count)]
+    wanted = calendar.months_from(start, count)
     existing = set(Period.objects.filter(start__in=wanted).values_list("start", flat=True))
     Period.objects.bulk_create(
         [
-            Period(start=m, end=m.replace(day=monthrange(m.year, m.month)[1]), label=m.strftime("%Y-%m"))
+            Period(start=m, end=calendar.month_end(m), label=m.strftime("%Y-%m"))
             for m in wanted
             if m not in existing
         ]

@@ -39,7 +39,8 @@ class ForecastRunSerializer(serializers.ModelSerializer):
 
 class ForecastRunStartSerializer(serializers.Serializer):
     as_of = serializers.DateField(required=False, help_text="default today: history up to the previous month")
-    horizon = serializers.IntegerField(required=False, min_value=1, max_value=60, default=18)
+    horizon = serializers.IntegerField(required=False, min_value=1, max_value=60,
+                                       help_text="months; default the organisation's planning horizon")
     chunk_size = serializers.IntegerField(required=False, min_value=10, max_value=5000, default=500)
 
 
@@ -77,7 +78,7 @@ class ForecastRunViewSet(mixins.CreateModelMixin, ResourceViewSet):
         try:
             run = forecast_run_start(
                 as_of=params.validated_data.get("as_of"), trigger=ForecastRun.Trigger.API, user=request.user,
-                horizon=params.validated_data["horizon"],
+                horizon=params.validated_data.get("horizon"),
                 parameters={"chunk_size": params.validated_data["chunk_size"]})
         except ApplicationError as exc:
             raise absolute_urls(exc, request) from None

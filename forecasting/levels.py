@@ -57,10 +57,6 @@ def level_bounds(sums: pd.DataFrame, level: str) -> pd.DataFrame:
     return out
 
 
-def bottom_up(base: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    return {level: level_bounds(sums, level) for level, sums in level_sums(base).items()}
-
-
 # ForecastAccuracy.series_key of the backtest rows: the per-series mean, and each level as a
 # whole (its nodes' summed forecasts against their summed actuals)
 SERIES_MEAN_KEY = "all series (mean of backtests)"

@@ -8,26 +8,11 @@ import pandas as pd
 from django.db.models import Q, Sum
 from django.db.models.functions import TruncMonth
 
-from core.services import add_months
+from core.calendar import history_window, month_ordinal, month_range
 from forecasting.models import Forecast, ForecastRun, ForecastSeries
-from sop.models import SalesOrderLine
+from sales.models import SalesOrderLine
 
 DEMAND_STATUSES = ("booked", "shipped", "invoiced")  # returns and cancellations are not demand
-
-
-def month_ordinal(day: dt.date | pd.Timestamp) -> int:
-    return day.year * 12 + day.month - 1
-
-
-def ordinal_month(ordinal: int) -> dt.date:
-    return dt.date(ordinal // 12, ordinal % 12 + 1, 1)
-
-
-def history_window(*, as_of: dt.date, months: int) -> tuple[dt.date, dt.date]:
-    """Complete months before ``as_of``: [first day, last day]."""
-    end = as_of.replace(day=1) - dt.timedelta(days=1)
-    start = add_months(as_of.replace(day=1), -months)
-    return start, end
 
 
 NO_TERRITORY = "-"  # in series ids and region codes: sales credited to no territory
@@ -54,7 +39,7 @@ def series_universe(*, as_of: dt.date, history_months: int) -> pd.DataFrame:
     there is no territory)."""
     from inventory.models import Product
 
-    start, end = history_window(as_of=as_of, months=history_months)
+    start, end = history_window(as_of, history_months)
     rows = (
         SalesOrderLine.objects.filter(status__in=DEMAND_STATUSES, order_date__gte=start, order_date__lte=end)
         .values_list("product_id", "territory_id").distinct().order_by()
@@ -74,7 +59,7 @@ def demand_history_frame(*, as_of: dt.date, history_months: int, series: pd.Data
     Returns the engine's long format: ``series_id`` (:func:`series_ids`), ``period`` (month
     ordinal), ``value`` (units), with missing months left out (the engine fills zeros).
     """
-    start, end = history_window(as_of=as_of, months=history_months)
+    start, end = history_window(as_of, history_months)
     products = series["product_id"].unique().tolist()
     wanted = series[["product_id", "territory_id"]].astype({"product_id": "int64", "territory_id": "Int64"})
     territories = [int(t) for t in wanted["territory_id"].dropna().unique()]
@@ -100,7 +85,7 @@ def demand_history_frame(*, as_of: dt.date, history_months: int, series: pd.Data
 
 def family_history_frame(*, as_of: dt.date, history_months: int) -> pd.DataFrame:
     """Monthly demand per product family (engine long format; series_id = family id as text)."""
-    start, end = history_window(as_of=as_of, months=history_months)
+    start, end = history_window(as_of, history_months)
     rows = (
         SalesOrderLine.objects.filter(status__in=DEMAND_STATUSES, order_date__gte=start, order_date__lte=end)
         .annotate(month=TruncMonth("order_date"))
@@ -142,7 +127,7 @@ def series_page(*, user, run: ForecastRun, filters: dict, limit: int = 200) -> l
 def series_detail(*, user, series: ForecastSeries) -> dict:
     """History and forecast with bands of one product × territory series, ready for a chart."""
     run = series.run
-    start, end = history_window(as_of=run.as_of, months=run.parameters.get("history_months", 36))
+    start, end = history_window(run.as_of, run.parameters.get("history_months", 36))
     history = (
         SalesOrderLine.objects.for_user(user)
         .filter(status__in=DEMAND_STATUSES, product_id=series.product_id, territory_id=series.territory_id,
@@ -150,11 +135,7 @@ def series_detail(*, user, series: ForecastSeries) -> dict:
         .annotate(month=TruncMonth("order_date")).values("month").annotate(units=Sum("quantity")).order_by("month")
     )
     by_month = {row["month"]: float(row["units"]) for row in history}
-    months = []
-    m = start
-    while m <= end:
-        months.append(m)
-        m = add_months(m, 1)
+    months = month_range(start, end)
     forecasts = list(
         Forecast.objects.filter(run=run, level="product_territory", product_id=series.product_id,
                                 territory_id=series.territory_id)

@@ -1,13 +1,14 @@
 """Forecast runs: start, plan into chunks, process chunks (any worker, any order, each written
-exactly once), finish (hierarchy, accuracy, status) and hand over to the reconciliation; and
-the reaper's share for forecast runs.
+exactly once), finish (hierarchy, accuracy, status) and call the run's follow-up
+(``forecasting.follow_ups``: sop's plan run waits on it); and the reaper's share for forecast
+runs.
 
 State lives in the database, not in the broker: the run's status and each chunk's
 (pending → running → done | failed, attempts, heartbeat). Messages only nudge the workers
 (``core/runs.py``): one lost with its worker or with Redis is sent again by
 :func:`forecast_runs_reap`. Celery tasks call the ``*_step`` functions one to one;
-``forecast_run_execute`` runs the same steps in-process (command line, ``make run``'s first
-pipeline, tests).
+``forecast_run_execute`` runs the same steps in-process (command line, ``make run``'s
+nightly chain, tests).
 """
 
 from __future__ import annotations
@@ -31,9 +32,11 @@ from django.utils.translation import gettext as _
 
 from core import runs
 from core.bulk.insert import insert_frame
+from core.calendar import month_ordinal, ordinal_month
 from core.db import lock_for_transaction
 from core.errors import ApplicationError
-from forecasting import levels
+from core.services import planning_horizon
+from forecasting import follow_ups, levels
 from forecasting.models import (
     Forecast,
     ForecastAccuracy,
@@ -45,8 +48,6 @@ from forecasting.selectors import (
     NO_TERRITORY,
     demand_history_frame,
     family_history_frame,
-    month_ordinal,
-    ordinal_month,
     series_ids,
     series_universe,
     territory_regions,
@@ -66,8 +67,13 @@ Chunk = ForecastChunk.Status
 
 
 def forecast_run_create(*, as_of: dt.date | None = None, trigger: str = ForecastRun.Trigger.USER, user=None,
-                        parameters: dict | None = None, horizon: int = 18, season_length: int = 12) -> ForecastRun:
-    params = {**DEFAULT_PARAMETERS, **(parameters or {})}
+                        parameters: dict | None = None, horizon: int | None = None,
+                        season_length: int = 12, follow_up: tuple[str, int] | None = None) -> ForecastRun:
+    """A queued forecast run; ``horizon`` defaults to the organisation's planning horizon (the
+    plan runs plan over the same months). ``follow_up`` = (registered name, target id): called
+    once when the run ends (``forecasting.follow_ups``)."""
+    params = {**DEFAULT_PARAMETERS, **(parameters or {}), **follow_ups.as_parameter(follow_up)}
+    horizon = planning_horizon() if horizon is None else horizon
     if not 1 <= horizon <= 60:
         raise ApplicationError(gettext("horizon must be between 1 and 60 months."), code="invalid_horizon")
     if int(params["chunk_size"]) < 1:
@@ -91,7 +97,7 @@ def forecast_run_refuse_second() -> None:
 
 
 def forecast_run_start(*, as_of: dt.date | None = None, trigger: str = ForecastRun.Trigger.USER, user=None,
-                       parameters: dict | None = None, horizon: int = 18) -> ForecastRun:
+                       parameters: dict | None = None, horizon: int | None = None) -> ForecastRun:
     """Start a run on the workers (page, API): refused with 503 while the task queue is down
     (no run is recorded that no worker could hear of) and with 409 while another forecast run
     is active."""
@@ -121,7 +127,7 @@ def _announce_finished(run: ForecastRun) -> None:
 
 
 def forecast_run_fail(*, run_id: int, error: str) -> None:
-    """End an active run as failed with ``error`` (and the plan run waiting for it)."""
+    """End an active run as failed with ``error``, then call its follow-up."""
     now = timezone.now()
     ended = ForecastRun.objects.filter(pk=run_id, status__in=ACTIVE).update(
         status=ForecastRun.Status.FAILED, error=error[:5000], percent=100, finished_at=now, heartbeat_at=now,
@@ -129,11 +135,7 @@ def forecast_run_fail(*, run_id: int, error: str) -> None:
     run = ForecastRun.objects.get(pk=run_id)
     if ended:
         _announce_finished(run)
-    then = run.parameters.get("then_plan_run_id")
-    if ended and then:
-        from sop.services import plan_run_fail
-
-        plan_run_fail(run_id=then, error=f"Its forecast run {run.pk} failed: {run.error}")
+        follow_ups.call(run)
 
 
 # ---------------------------------------------------------------------------------------
@@ -347,7 +349,7 @@ def forecast_chunk_step(*, run_id: int, index: int, task_id: str | None = None) 
 
 
 def _last_history_ordinal(as_of: dt.date) -> int:
-    return as_of.year * 12 + as_of.month - 2  # the month before as_of's month
+    return month_ordinal(as_of) - 1  # the month before as_of's month
 
 
 def _series_meta(keys: pd.DataFrame) -> pd.DataFrame:
@@ -519,11 +521,7 @@ def forecast_run_finish(*, run_id: int, task_id: str | None = None) -> ForecastR
         return ForecastRun.objects.get(pk=run_id)
     run = ForecastRun.objects.get(pk=run_id)
     _announce_finished(run)
-    then = run.parameters.get("then_plan_run_id")
-    if then:
-        from sop.tasks import plan_run_reconcile_task
-
-        runs.send(plan_run_reconcile_task, then)
+    follow_ups.call(run)
     return run
 
 

@@ -35,12 +35,3 @@ def forecast_run_finish_task(self, run_id: int) -> None:
         services.forecast_run_finish(run_id=run_id, task_id=self.request.id)
     except runs.TRANSIENT_ERRORS as exc:
         runs.retry_later(self, exc)
-
-
-@shared_task(name="planning.nightly")
-def nightly_pipeline_task() -> None:
-    """Started by Celery beat (schedule stored in the database, editable in admin): the
-    forecast run over all series, then the reconciliation against capacity."""
-    from sop.services import plan_run_nightly
-
-    plan_run_nightly()

@@ -1,5 +1,6 @@
 """Bulk-upsert resources of the inventory app (ERP contract: names are binding)."""
 
+from core.bulk.rules import errors_where
 from core.bulk.spec import Field, Ref, ResourceSpec
 
 PRODUCT_FAMILIES = ResourceSpec(
@@ -31,16 +32,6 @@ LOCATIONS = ResourceSpec(
 )
 
 
-def _rule_errors(frame, mask, field: str, code: str, message: str):
-    import pandas as pd
-
-    from core.bulk.validation import ERROR_COLUMNS
-
-    if not mask.any():
-        return pd.DataFrame(columns=ERROR_COLUMNS)
-    return pd.DataFrame({"row": frame.index[mask], "field": field, "code": code, "message": message})
-
-
 def policy_rule(frame):
     """A policy names a service level or a fixed safety stock; a service level is in (0, 1)."""
     import pandas as pd
@@ -48,9 +39,9 @@ def policy_rule(frame):
     level = pd.to_numeric(frame["service_level"], errors="coerce")
     fixed = frame["safety_stock"].fillna("")
     errors = [
-        _rule_errors(frame, level.isna() & (fixed == ""), "service_level", "required",
+        errors_where(frame, level.isna() & (fixed == ""), "service_level", "required",
                      "give a service_level or a safety_stock"),
-        _rule_errors(frame, level.notna() & ((level <= 0) | (level >= 1)), "service_level", "out_of_range",
+        errors_where(frame, level.notna() & ((level <= 0) | (level >= 1)), "service_level", "out_of_range",
                      "must be between 0 and 1 (exclusive), e.g. 0.95"),
     ]
     return pd.concat(errors, ignore_index=True)

@@ -44,6 +44,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from core.calendar import month_range
+
 DAYS_PER_PERIOD = 365.25 / 12
 AGING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
     ("qty_0_90", 0, 90),
@@ -116,7 +118,7 @@ class _DailyDemand:
         self.as_of = as_of
         first = dt.date(as_of.year, as_of.month, 1)
         codes, month_of_code = _month_codes(forecast["period_start"])
-        self.months = _month_range(first, max([*month_of_code, first]))
+        self.months = month_range(first, max([*month_of_code, first]))
         position = {m: i for i, m in enumerate(self.months)}
         # −1 (outside the horizon) for months before as_of and for missing dates (code −1).
         lookup = np.array([position.get(m, -1) for m in month_of_code] + [-1], dtype=np.int64)
@@ -255,22 +257,47 @@ def _stock_by(on_hand: pd.DataFrame, keys: list[str]) -> pd.Series:
 # ---------------------------------------------------------------------------------------
 
 
-def forecast_error_sigma(residuals: pd.DataFrame) -> pd.DataFrame:
-    """σ of the forecast error per product: the root mean square of the backtest residuals.
+def forecast_sigma_from_wape(wape: pd.DataFrame, forecast: pd.DataFrame) -> pd.DataFrame:
+    """σ of the monthly product forecast error, from a run's backtest WAPE per series.
 
-    RMSE rather than the standard deviation, so a biased forecast needs more buffer too.
-    Returns ``product_sku``, ``sigma``, ``n`` (residuals used; NaN residuals are skipped).
+    ``wape``: ``product_sku, wape`` (in %, one row per product × territory series);
+    ``forecast``: ``product_sku, forecast_qty`` (monthly). The run keeps the WAPE, not the
+    residuals. Per series σ ≈ 1.25 × mean absolute error (exact for normal errors), MAE ≈
+    WAPE × the series' mean month; the product's k series are taken as independent and of
+    equal size, so σ(product) ≈ 1.25 × mean WAPE (capped at 200 %) × product mean month / √k.
+    Returns ``product_sku, sigma`` for the products with a WAPE.
     """
-    frame = pd.DataFrame(
-        {
-            "product_sku": residuals["product_sku"].astype(str),
-            "sq": _numeric(residuals, "residual", np.nan) ** 2,
-        }
-    ).dropna()
-    out = frame.groupby("product_sku", sort=True)["sq"].agg(["mean", "count"]).reset_index()
-    return pd.DataFrame(
-        {"product_sku": out["product_sku"], "sigma": np.sqrt(out["mean"]), "n": out["count"]}
-    )
+    if wape.empty or forecast.empty:
+        return pd.DataFrame({"product_sku": [], "sigma": []})
+    per_product = wape.groupby("product_sku")["wape"].agg(["mean", "count"])
+    monthly = forecast.groupby("product_sku")["forecast_qty"].mean().reindex(per_product.index).fillna(0)
+    share = (per_product["mean"].astype(float) / 100).clip(upper=2.0)
+    sigma = 1.25 * share * monthly / np.sqrt(per_product["count"])
+    return sigma.rename("sigma").reset_index()
+
+
+def policy_by_product(policies: pd.DataFrame, sigma: pd.DataFrame) -> pd.DataFrame:
+    """Safety stock and build-ahead per product, the unit the plan works in.
+
+    ``policies``: one row per product × location (``product_sku, lead_time_days,
+    service_level, safety_stock, max_build_ahead_periods``); ``sigma``: ``product_sku,
+    sigma`` (product forecast error per period, units). σ is known per product, not per
+    location, so the computed buffer uses the product's longest lead time and highest service
+    level over its locations; fixed safety stocks add up over locations and win where given.
+    Build-ahead: the largest over locations.
+    """
+    if policies.empty:
+        return pd.DataFrame({"product_sku": [], "safety_stock": [], "max_build_ahead_periods": []})
+    grouped = policies.groupby("product_sku").agg(
+        lead_time_days=("lead_time_days", "max"), service_level=("service_level", "max"),
+        fixed=("safety_stock", lambda v: v.sum(min_count=1)),
+        max_build_ahead_periods=("max_build_ahead_periods", "max")).reset_index()
+    merged = grouped.merge(sigma, on="product_sku", how="left")
+    level = merged["service_level"].fillna(0.5).clip(1e-6, 1 - 1e-6).to_numpy()
+    merged["safety_stock"] = np.round(safety_stock(
+        sigma=merged["sigma"].fillna(0).to_numpy(), lead_time_days=merged["lead_time_days"].fillna(0).to_numpy(),
+        service_level=level, fixed=merged["fixed"].to_numpy(dtype=float)), 3)
+    return merged[["product_sku", "safety_stock", "max_build_ahead_periods"]]
 
 
 def safety_stock(
@@ -410,10 +437,3 @@ def _month_codes(values: pd.Series) -> tuple[np.ndarray, list[dt.date]]:
     return codes, [pd.Timestamp(u).date().replace(day=1) for u in uniques]
 
 
-def _month_range(first: dt.date, last: dt.date) -> list[dt.date]:
-    months = []
-    year, month = first.year, first.month
-    while (year, month) <= (last.year, last.month):
-        months.append(dt.date(year, month, 1))
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return months

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import numpy as np
 import pandas as pd
 from django.db.models import Q
 
@@ -56,30 +55,6 @@ def products_frame() -> pd.DataFrame:
         "id", "sku", "name", "family__code", "unit_price", "unit_cost")
     return _frame(rows, ["product_id", "product_sku", "product_name", "family_code", "unit_price", "unit_cost"],
                   ("unit_price", "unit_cost"))
-
-
-def policy_by_product(policies: pd.DataFrame, sigma: pd.DataFrame) -> pd.DataFrame:
-    """Safety stock and build-ahead per product, the unit the plan works in.
-
-    ``sigma``: ``product_sku, sigma`` (product forecast error per period, units). σ is known
-    per product, not per location, so the computed buffer uses the product's longest lead
-    time and highest service level over its locations; fixed safety stocks add up over
-    locations and win where given. Build-ahead: the largest over locations.
-    """
-    from inventory.calculations import safety_stock
-
-    if policies.empty:
-        return pd.DataFrame({"product_sku": [], "safety_stock": [], "max_build_ahead_periods": []})
-    grouped = policies.groupby("product_sku").agg(
-        lead_time_days=("lead_time_days", "max"), service_level=("service_level", "max"),
-        fixed=("safety_stock", lambda v: v.sum(min_count=1)),
-        max_build_ahead_periods=("max_build_ahead_periods", "max")).reset_index()
-    merged = grouped.merge(sigma, on="product_sku", how="left")
-    level = merged["service_level"].fillna(0.5).clip(1e-6, 1 - 1e-6).to_numpy()
-    merged["safety_stock"] = np.round(safety_stock(
-        sigma=merged["sigma"].fillna(0).to_numpy(), lead_time_days=merged["lead_time_days"].fillna(0).to_numpy(),
-        service_level=level, fixed=merged["fixed"].to_numpy(dtype=float)), 3)
-    return merged[["product_sku", "safety_stock", "max_build_ahead_periods"]]
 
 
 def positions_page(*, user, filters: dict, limit: int | None = 500) -> list[dict]:

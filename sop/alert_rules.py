@@ -114,6 +114,21 @@ class AlertThresholds:
     min_units: float = 0.5
 
 
+def utilisation_level(pct: float | None, thresholds: AlertThresholds = AlertThresholds()) -> str:
+    """The heat-map level of a utilisation in % (rounded as shown), on the alerts' lines:
+    ``over`` above the overload line, ``high`` above the warning line, ``low`` below the
+    underload line, ``ok`` between, ``none`` without capacity."""
+    if pct is None:
+        return "none"
+    if pct > thresholds.overload_critical * 100:
+        return "over"
+    if pct > thresholds.overload_warning * 100:
+        return "high"
+    if pct < thresholds.underload_info * 100:
+        return "low"
+    return "ok"
+
+
 def derive_alerts(
     result: ReconciliationResult,
     *,

@@ -1,29 +1,12 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate, pre_migrate
-
-
-def _remove_reference_guards_on_sqlite(sender, using="default", **kwargs):
-    """SQLite rebuilds a table to alter it; a trigger on another table naming the rebuilt one
-    makes the rebuild fail. The guards are taken down for the migrations and put back after."""
-    from django.db import connections
-
-    from sop.db_guards import remove_reference_guards
-
-    if connections[using].vendor == "sqlite":
-        remove_reference_guards(connections[using])
-
-
-def _reinstall_reference_guards(sender, using="default", **kwargs):
-    from django.db import connections
-
-    from sop.db_guards import install_reference_guards
-
-    install_reference_guards(connections[using])
 
 
 class SopConfig(AppConfig):
     name = "sop"
 
     def ready(self):
-        pre_migrate.connect(_remove_reference_guards_on_sqlite, sender=self, dispatch_uid="sop_reference_guards_down")
-        post_migrate.connect(_reinstall_reference_guards, sender=self, dispatch_uid="sop_reference_guards")
+        # The planning chain: a forecast run started by sop calls back when it ends.
+        from forecasting import follow_ups
+        from sop.services import PLAN_RUN_FOLLOW_UP, plan_run_after_forecast
+
+        follow_ups.register(PLAN_RUN_FOLLOW_UP, plan_run_after_forecast)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 
-from core.services import add_months, organisation_settings_get
+from core.calendar import add_months, months_between
+from core.services import planning_horizon
 from forecasting.models import ForecastRun
 from forecasting.services import forecast_run_create, forecast_run_execute
 from sop import cycle_selectors, cycle_services
@@ -40,7 +41,7 @@ def _run_plan(cycle: PlanCycle, as_of) -> None:
         start = as_of.replace(day=1)
         PlanRun.objects.filter(pk=cycle.plan_run_id).update(
             as_of=as_of, horizon_start=start,
-            horizon_periods=(last.year - start.year) * 12 + last.month - start.month + 1)
+            horizon_periods=months_between(start, last) + 1)
         plan_run_execute(run_id=cycle.plan_run_id)
 
 
@@ -49,7 +50,7 @@ def seed(ctx) -> None:
         return
     users = {u.username: u for u in get_user_model().objects.filter(
         username__in=["planner", "ops", "exec", "manager"])}
-    horizon = organisation_settings_get().plan_horizon_periods or 18
+    horizon = planning_horizon()
     run = forecast_run_create(as_of=ctx.as_of, trigger=ForecastRun.Trigger.COMMAND, horizon=horizon + 1)
     forecast_run_execute(run)
     this_month = ctx.as_of.replace(day=1)

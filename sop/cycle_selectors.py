@@ -13,12 +13,13 @@ from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from core.calendar import add_months, month_ordinal, month_ordinals
 from core.roles import ADMIN, user_roles
-from core.services import add_months
 from forecasting.models import Forecast, ForecastRun
 from inventory import selectors as inventory_selectors
 from inventory.calculations import aging_buckets
 from inventory.models import Product, ProductFamily
+from sales.models import SalesOrderLine
 from sop.demand_plan import family_territory_actuals, totals_by_node
 from sop.demand_plan_store import query_frame
 from sop.models import (
@@ -30,7 +31,6 @@ from sop.models import (
     PlanCycle,
     PlanLine,
     Routing,
-    SalesOrderLine,
     WorkCenterLoad,
 )
 from territories.models import Territory
@@ -595,8 +595,7 @@ def cycle_inputs(*, run: ForecastRun, periods: list[dt.date], previous: PlanCycl
     months = _months64(periods)
     window = forecasts[(forecasts["period_start"] >= months[0]) & (forecasts["period_start"] <= months[-1])]
     window = window.merge(series, on=["product_id", "territory_id"])
-    offset = (window["period_start"].dt.year * 12 + window["period_start"].dt.month
-              - (periods[0].year * 12 + periods[0].month)).to_numpy()
+    offset = month_ordinals(window["period_start"]) - month_ordinal(periods[0])
     statistical = np.zeros(len(series) * len(periods))
     statistical[window["series"].to_numpy() * len(periods) + offset] = window["statistical"].to_numpy()
     families = pd.Series(dict(Product.objects.values_list("id", "family_id")), dtype="Int64")

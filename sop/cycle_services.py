@@ -25,9 +25,10 @@ from django.db.models import Count, F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.calendar import months_between
 from core.errors import ApplicationError
 from core.roles import ADMIN, ERP, EXECUTIVE, OPS_LEAD, PLANNER, SALES_MANAGER, has_role
-from core.services import audit_record, organisation_settings_get
+from core.services import audit_record, planning_horizon
 from inventory.models import Product, ProductFamily
 from sop import cycle_calendar, cycle_selectors
 from sop.cycle_calendar import CalendarError
@@ -124,7 +125,7 @@ def cycle_create(*, month: dt.date, user) -> PlanCycle:
         if run is None:
             raise ApplicationError(_("There is no finished forecast run to start the demand plan from: run the "
                                      "forecast first (the data stage)."), code="no_forecast", status=409)
-        horizon = organisation_settings_get().plan_horizon_periods or 18
+        horizon = planning_horizon()
         previous = cycle_selectors.latest_published(before=month)
         cycle = PlanCycle.objects.create(
             month=month, stage=cycle_calendar.STAGE_CODES[0], horizon_periods=horizon, forecast_run=run,
@@ -465,8 +466,7 @@ def decision_update(*, item: Decision, user, status: str | None = None, decision
 def _plan_run_start(*, cycle: PlanCycle, user, as_of: dt.date | None = None) -> PlanRun:
     as_of = as_of or timezone.localdate()
     periods = cycle_selectors.cycle_periods(cycle)
-    start = as_of.replace(day=1)
-    months = (periods[-1].year - start.year) * 12 + periods[-1].month - start.month + 1
+    months = months_between(as_of, periods[-1]) + 1
     run = plan_run_create(as_of=as_of, trigger=PlanRun.Trigger.USER, user=user,
                           parameters={"forecast": False, "cycle_id": cycle.pk, "cycle_month": cycle.month.isoformat()})
     run.horizon_periods = max(1, months)

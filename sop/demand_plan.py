@@ -38,6 +38,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from core.calendar import month_ordinal, month_ordinals
 from sop.spread import group_weights, spread_groups
 
 
@@ -47,17 +48,12 @@ def _territories(ids: pd.Series) -> pd.arrays.IntegerArray:
     return pd.Series(ids).astype("Int64").array
 
 
-def _ordinal(dates: pd.Series) -> np.ndarray:
-    values = pd.to_datetime(pd.Series(dates))
-    return (values.dt.year * 12 + values.dt.month - 1).to_numpy(dtype=np.int64)
-
-
 def seasonal_naive(grid: pd.DataFrame, history: pd.DataFrame, *, last_history_month) -> np.ndarray:
     """Seasonal-naive units for each grid row (see the module doc)."""
     if grid.empty:
         return np.zeros(0)
-    last = int(_ordinal(pd.Series([last_history_month]))[0])
-    target = _ordinal(grid["period_start"])
+    last = month_ordinal(last_history_month)
+    target = month_ordinals(grid["period_start"])
     years_back = np.maximum(1, np.ceil((target - last) / 12).astype(np.int64))
     source = target - 12 * years_back
     keys = pd.DataFrame({"product_id": grid["product_id"].to_numpy(),
@@ -66,7 +62,7 @@ def seasonal_naive(grid: pd.DataFrame, history: pd.DataFrame, *, last_history_mo
         return np.zeros(len(grid))
     hist = pd.DataFrame({"product_id": history["product_id"].to_numpy(),
                          "territory_id": _territories(history["territory_id"]),
-                         "month": _ordinal(history["period_start"]),
+                         "month": month_ordinals(history["period_start"]),
                          "units": history["units"].astype(float).to_numpy()})
     hist = hist.groupby(["product_id", "territory_id", "month"], as_index=False, dropna=False)["units"].sum()
     merged = keys.merge(hist, on=["product_id", "territory_id", "month"], how="left")

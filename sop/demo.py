@@ -9,9 +9,9 @@ from decimal import Decimal
 
 import numpy as np
 
-from core.services import add_months
+from core.calendar import add_months
 from inventory.models import Product
-from sop.models import SalesOrderLine
+from sales.models import SalesOrderLine
 
 # family → (seasonal amplitude, peak month): pumps sell in summer, controls at budget year-end.
 SEASONALITY = {"PMP": (0.35, 7), "VLV": (0.15, 4), "CTL": (0.25, 11), "SPR": (0.0, 1)}

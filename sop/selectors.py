@@ -10,10 +10,13 @@ import numpy as np
 import pandas as pd
 from django.db.models import Case, IntegerField, Value, When
 
-from core.services import add_months
+from core.calendar import horizon_periods
+from inventory import calculations as inventory_calc
 from inventory import selectors as inventory_selectors
+from sop.alert_rules import utilisation_level
 from sop.cycle_selectors import cycle_plan_demand
 from sop.models import CapacityAlert, CapacityCalendar, PlanRun, Routing, WorkCenter
+from territories import selectors as territories_selectors
 
 QUOTA_COLUMNS = ["family_code", "territory_code", "period_start", "quota_qty"]
 
@@ -34,11 +37,6 @@ class PlanInputs:
     forecast_run_id: int | None
     work_center_names: dict[str, str]
     warnings: list[str] = field(default_factory=list)
-
-
-def horizon_periods(as_of: dt.date, count: int) -> list[dt.date]:
-    first = as_of.replace(day=1)
-    return [add_months(first, i) for i in range(count)]
 
 
 def latest_forecast_run_id(*, preferred_id: int | None = None) -> int | None:
@@ -66,37 +64,20 @@ def product_forecast_frame(*, forecast_run_id: int | None, periods: list[dt.date
     return frame
 
 
-def forecast_sigma_frame(*, forecast_run_id: int | None, forecast: pd.DataFrame) -> pd.DataFrame:
-    """σ of the monthly product forecast error, from the run's backtest.
-
-    The run keeps the backtest WAPE (in %) of each product × territory series, not the
-    residuals. Per series σ ≈ 1.25 × mean absolute error (exact for normal errors), MAE ≈ WAPE
-    × the series' mean month; the product's k series are taken as independent and of equal
-    size, so σ(product) ≈ 1.25 × mean WAPE × product mean month / √k.
-    """
+def forecast_wape_frame(*, forecast_run_id: int | None) -> pd.DataFrame:
+    """Backtest WAPE (%) of the run's forecast series: ``product_sku, wape``."""
     from forecasting.models import ForecastSeries
 
-    if forecast_run_id is None or forecast.empty:
-        return pd.DataFrame({"product_sku": [], "sigma": []})
-    wape = pd.DataFrame.from_records(
+    if forecast_run_id is None:
+        return pd.DataFrame({"product_sku": [], "wape": []})
+    return pd.DataFrame.from_records(
         list(ForecastSeries.objects.filter(run_id=forecast_run_id, status="ok", wape__isnull=False)
              .values_list("product__sku", "wape")), columns=["product_sku", "wape"])
-    if wape.empty:
-        return pd.DataFrame({"product_sku": [], "sigma": []})
-    per_product = wape.groupby("product_sku")["wape"].agg(["mean", "count"])
-    monthly = forecast.groupby("product_sku")["forecast_qty"].mean().reindex(per_product.index).fillna(0)
-    share = (per_product["mean"] / 100).clip(upper=2.0)
-    sigma = 1.25 * share * monthly / np.sqrt(per_product["count"])
-    return sigma.rename("sigma").reset_index()
 
 
 def family_quotas_frame(*, period_starts: list[dt.date]) -> pd.DataFrame:
-    """Family unit quotas per territory from the territories app, empty until it provides them."""
-    try:
-        from territories.selectors import family_unit_quotas
-    except (ImportError, AttributeError):
-        return pd.DataFrame(columns=QUOTA_COLUMNS)
-    frame = family_unit_quotas(period_starts=period_starts)
+    """Family unit quotas per territory from the territories app (empty without quotas)."""
+    frame = territories_selectors.family_unit_quotas(period_starts=period_starts)
     if frame is None or len(frame) == 0:
         return pd.DataFrame(columns=QUOTA_COLUMNS)
     frame = frame.copy()
@@ -120,8 +101,8 @@ def plan_inputs(*, as_of: dt.date, horizon: int, forecast_run_id: int | None,
     products = inventory_selectors.products_frame()
     forecast = product_forecast_frame(forecast_run_id=run_id, periods=periods)
     forecast = forecast[forecast["product_sku"].isin(products["product_sku"])]
-    sigma = forecast_sigma_frame(forecast_run_id=run_id, forecast=forecast)
-    policy = inventory_selectors.policy_by_product(inventory_selectors.policies_frame(), sigma)
+    sigma = inventory_calc.forecast_sigma_from_wape(forecast_wape_frame(forecast_run_id=run_id), forecast)
+    policy = inventory_calc.policy_by_product(inventory_selectors.policies_frame(), sigma)
     products = products.merge(policy, on="product_sku", how="left")
     products["safety_stock"] = products["safety_stock"].fillna(0.0)
     products["max_build_ahead_periods"] = products["max_build_ahead_periods"].fillna(0).astype(int)
@@ -205,9 +186,8 @@ def capacity_heatmap(*, run: PlanRun | None, plant: str | None = None) -> dict:
     for code, name, plant_code, period, util, load, available in loads:
         row = rows.setdefault(code, {"code": code, "name": name, "plant": plant_code, "cells": []})
         pct = None if util is None else round(util * 100)
-        level = ("none" if pct is None else "over" if pct > 100 else "high" if pct > 90 else
-                 "low" if pct < 60 else "ok")
-        row["cells"].append({"period": period, "pct": pct, "level": level, "load": load, "available": available})
+        row["cells"].append({"period": period, "pct": pct, "level": utilisation_level(pct), "load": load,
+                             "available": available})
     return {"periods": periods, "rows": list(rows.values())}
 
 

@@ -28,7 +28,8 @@ from core.bulk.writer import upsert_frame
 from core.db import lock_for_transaction
 from core.errors import ApplicationError
 from core.roles import has_role
-from core.services import audit_record, comment_add, organisation_settings_get
+from core.services import audit_record, comment_add, organisation_settings_get, planning_horizon
+from forecasting import services as forecasting_services
 from sop.demand_plan_store import demand_plan_feasible_store
 from sop.models import ALERT_HANDLERS, CapacityAlert, CapacityCalendar, PlanRun, WorkCenter
 from sop.selectors import PlanInputs, plan_inputs
@@ -45,9 +46,8 @@ log = logging.getLogger(__name__)
 def plan_run_create(*, as_of: dt.date | None = None, trigger: str = PlanRun.Trigger.USER, user=None,
                     parameters: dict | None = None) -> PlanRun:
     as_of = as_of or timezone.localdate()
-    horizon = organisation_settings_get().plan_horizon_periods or 18
     return PlanRun.objects.create(
-        as_of=as_of, horizon_start=as_of.replace(day=1), horizon_periods=horizon, trigger=trigger,
+        as_of=as_of, horizon_start=as_of.replace(day=1), horizon_periods=planning_horizon(), trigger=trigger,
         triggered_by=user if getattr(user, "is_authenticated", False) else None, parameters=parameters or {},
     )
 
@@ -55,8 +55,6 @@ def plan_run_create(*, as_of: dt.date | None = None, trigger: str = PlanRun.Trig
 def plan_run_refuse_second(*, forecast: bool) -> None:
     """One active plan run at a time, and no second forecast run for one that forecasts
     first: 409 naming the active run. Call inside the transaction that creates the run."""
-    from forecasting import services as forecasting_services
-
     lock_for_transaction("plan-run-start")
     active = PlanRun.objects.filter(status__in=PlanRun.ACTIVE_STATUSES).order_by("id").first()
     if active is not None:
@@ -64,6 +62,35 @@ def plan_run_refuse_second(*, forecast: bool) -> None:
                                    page_url=reverse("sop:run", args=[active.pk]))
     if forecast:
         forecasting_services.forecast_run_refuse_second()
+
+
+# The chain: a plan run that waits for its forecast run; the forecast run calls this
+# follow-up when it ends (registered in SopConfig.ready), so forecasting never imports sop.
+PLAN_RUN_FOLLOW_UP = "sop.plan_run"
+
+
+def plan_chain_create(*, as_of: dt.date | None = None, trigger: str, user=None, forecast: bool = True) -> PlanRun:
+    """Record the planning chain — the one chain of the nightly schedule, ``run_pipeline``
+    (``make run``), the pages and the API: a plan run and, with ``forecast``, a forecast run
+    over the same horizon that hands over to it when it ends. Call inside the transaction
+    of :func:`plan_run_refuse_second`; the caller runs it on the workers or in-process."""
+    run = plan_run_create(as_of=as_of, trigger=trigger, user=user, parameters={"forecast": forecast})
+    if forecast:
+        run.forecast_run = forecasting_services.forecast_run_create(
+            as_of=run.as_of, trigger=trigger, user=user, horizon=run.horizon_periods,
+            follow_up=(PLAN_RUN_FOLLOW_UP, run.pk))
+        run.save(update_fields=["forecast_run", "updated_at"])
+    return run
+
+
+def plan_run_after_forecast(forecast_run, plan_run_id: int) -> None:
+    """The forecast run of a chain ended: reconcile on it, or fail the plan run with it."""
+    if forecast_run.status == forecast_run.Status.FAILED:
+        plan_run_fail(run_id=plan_run_id, error=f"Its forecast run {forecast_run.pk} failed: {forecast_run.error}")
+        return
+    from sop.tasks import plan_run_reconcile_task
+
+    runs.send(plan_run_reconcile_task, plan_run_id)
 
 
 def plan_run_start(*, as_of: dt.date | None = None, trigger: str = PlanRun.Trigger.USER, user=None,
@@ -74,15 +101,9 @@ def plan_run_start(*, as_of: dt.date | None = None, trigger: str = PlanRun.Trigg
     runs.require_queue()
     with transaction.atomic():
         plan_run_refuse_second(forecast=forecast)
-        run = plan_run_create(as_of=as_of, trigger=trigger, user=user, parameters={"forecast": forecast})
-        if forecast:
-            from forecasting import services as forecasting_services
-
-            forecast_run = forecasting_services.forecast_run_create(
-                as_of=run.as_of, trigger=trigger, user=user, parameters={"then_plan_run_id": run.pk})
-            run.forecast_run = forecast_run
-            run.save(update_fields=["forecast_run", "updated_at"])
-            forecasting_services.forecast_run_enqueue(forecast_run)
+        run = plan_chain_create(as_of=as_of, trigger=trigger, user=user, forecast=forecast)
+        if run.forecast_run_id:
+            forecasting_services.forecast_run_enqueue(run.forecast_run)
         else:
             plan_run_enqueue(run)
     return run
@@ -95,6 +116,24 @@ def plan_run_nightly() -> PlanRun | None:
     except ApplicationError as exc:
         log.warning("nightly planning run not started: %s", exc.message)
         return None
+
+
+def plan_chain_execute(*, as_of: dt.date | None = None, trigger: str = PlanRun.Trigger.PIPELINE,
+                       say: Callable[[str], None] = lambda _m: None) -> PlanRun:
+    """The same chain as the nightly schedule, run in this process (``manage.py
+    run_pipeline``, ``make run``): no workers needed. 409 while a run is active."""
+    with transaction.atomic():
+        plan_run_refuse_second(forecast=True)
+        run = plan_chain_create(as_of=as_of, trigger=trigger, forecast=True)
+    forecast_run = forecasting_services.forecast_run_execute(run.forecast_run, say=say)
+    say(f"forecast run {forecast_run.pk} {forecast_run.status}: {forecast_run.series_done:,} series, "
+        f"{forecast_run.series_failed:,} failed")
+    # The follow-up also sent the reconciliation to the workers; whoever comes first does it,
+    # the other finds it done (plan_run_execute is idempotent).
+    run = plan_run_execute(run_id=run.pk, say=say)
+    say(f"plan run {run.pk} {run.status}: {run.plan_lines_count:,} plan lines, "
+        f"{run.alerts_raised} alerts raised, {run.alerts_resolved} resolved")
+    return run
 
 
 def plan_run_fail(*, run_id: int, error: str) -> None:
@@ -204,9 +243,7 @@ def plan_runs_reap(*, now: dt.datetime | None = None) -> Counter:
 
 def runs_reap() -> dict[str, int]:
     """The reaper (Celery beat, every ``RUN_REAPER_SECONDS``): forecast runs, then plan runs."""
-    from forecasting.services import forecast_runs_reap
-
-    done = forecast_runs_reap() + plan_runs_reap()
+    done = forecasting_services.forecast_runs_reap() + plan_runs_reap()
     if done:
         log.info("reaper: %s", dict(done))
     return dict(done)

@@ -19,8 +19,10 @@ import pandas as pd
 from django.db.models import Sum
 from django.db.models.functions import TruncMonth
 
-from core.services import add_months
+from core.calendar import add_months, months_from
+from core.services import planning_horizon
 from inventory.models import InventoryLot, InventoryPolicy, InventorySnapshot, Location, Product
+from sales.models import SalesOrderLine
 from sop.models import (
     CapacityAlert,
     CapacityCalendar,
@@ -29,7 +31,6 @@ from sop.models import (
     PlanRun,
     Plant,
     Routing,
-    SalesOrderLine,
     WorkCenter,
     WorkCenterLoad,
 )
@@ -52,7 +53,6 @@ ROUTES = {
     "SPR": (["OH-MACH", "OH-CAST"], (0.1, 0.4), 0),
 }
 DCS = ("DC-EAST", "DC-WEST")
-HORIZON = 18
 
 
 def wipe() -> None:
@@ -128,7 +128,7 @@ def seed(ctx) -> None:
     load = hours.T @ demand  # (wc, 12) hours per calendar month
     mean_load = np.maximum(load.mean(axis=1), 1.0)
     factor = np.array([c[3] for c in centers])
-    months = [add_months(ctx.history_start, i) for i in range(36 + 1 + HORIZON)]
+    months = months_from(ctx.history_start, 36 + 1 + planning_horizon())
     calendars = []
     for w, (code, *_rest) in enumerate(centers):
         target = mean_load[w] * factor[w]

@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -180,7 +181,7 @@ def product(request: HttpRequest, sku: str) -> HttpResponse:
     item = get_object_or_404(Product.objects.for_user(request.user).select_related("family"), sku=sku)
     run = selectors.latest_plan_run(user=request.user)
     plan = selectors.product_plan(run=run, product_id=item.pk)
-    as_of = run.as_of if run else dt.date.today()
+    as_of = run.as_of if run else timezone.localdate()
     chart = {
         "labels": [p["period_start"].strftime("%Y-%m") for p in plan],
         "inventory": [round(p["projected_inventory_after"], 1) for p in plan],

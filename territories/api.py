@@ -6,31 +6,27 @@ import datetime as dt
 
 from django.contrib.auth import get_user_model
 from django.db.models import OuterRef, Prefetch, Subquery
+from django.utils import timezone
 from django.utils.translation import gettext
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
     extend_schema_field,
     extend_schema_view,
     inline_serializer,
 )
 from rest_framework import serializers
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.permissions import ScopedAccess
 from core.api.resources import (
-    BULK_RESULT,
     ERROR_BODY,
-    CSVBodyParser,
     ResourceViewSet,
     UpdatedSinceFilterSet,
-    bulk_body,
-    row_serializer_for,
+    bulk_view,
 )
 from core.errors import ApplicationError
 from core.roles import ROLES
@@ -96,7 +92,7 @@ class AccountViewSet(ResourceViewSet):
                   ("postal_code", "postal_code"), ("territory_code", "territory_code"), ("updated_at", "updated_at"))
 
     def as_of(self) -> dt.date:
-        return _date_param(self.request, "as_of", dt.date.today())
+        return _date_param(self.request, "as_of", timezone.localdate())
 
     def get_queryset(self):
         owner = AccountAssignment.objects.filter(valid_on(self.as_of()), account=OuterRef("pk"))
@@ -425,7 +421,7 @@ class AttainmentView(APIView):
         summary="Attainment of a rep or territory for a month, with year to date", tags=["attainment"])
     def get(self, request):
         params = request.query_params
-        period = (_date_param(request, "period_start") or dt.date.today()).replace(day=1)
+        period = (_date_param(request, "period_start") or timezone.localdate()).replace(day=1)
         if not selectors.MIN_FISCAL_YEAR <= selectors.fiscal_year_of(period) <= selectors.MAX_FISCAL_YEAR:
             raise ApplicationError(f"period_start must fall in fiscal years {selectors.MIN_FISCAL_YEAR}–"
                                    f"{selectors.MAX_FISCAL_YEAR}.", code="invalid_date")
@@ -455,40 +451,17 @@ class AttainmentView(APIView):
 
 
 def dedicated_bulk_view(name: str) -> type[APIView]:
-    """``POST /api/v1/<name>/bulk`` for a resource written by its own service."""
+    """``POST /api/v1/<name>/bulk`` for a resource written by its own service (the one
+    ``bulk_view`` with a dedicated writer)."""
     spec, _ = dedicated_resources()[name]
-    row_serializer = row_serializer_for(spec)
 
-    class DedicatedBulkView(APIView):
-        permission_classes = [ScopedAccess]
-        write_scope = spec.scope
-        parser_classes = [JSONParser, CSVBodyParser]
+    def ingest(request, **batch):
+        _, write = dedicated_resources(request.user)[name]
+        return dedicated_bulk_ingest(spec=spec, write=write, **batch)
 
-        @extend_schema(
-            operation_id=f"{spec.name.replace('-', '_')}_bulk_upsert",
-            summary=f"Bulk upsert {spec.name} by {'+'.join(spec.key)}",
-            description=(f"{spec.description} Up to 100,000 rows as a JSON array or CSV (`text/csv`); all or "
-                         f"nothing, every bad row listed; `Idempotency-Key` makes retries safe. Scope "
-                         f"`{spec.scope}`."),
-            request={"application/json": row_serializer(many=True), "text/csv": OpenApiTypes.STR},
-            parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER)],
-            responses={200: BULK_RESULT, 400: OpenApiResponse(ERROR_BODY, description="invalid rows or body"),
-                       401: ERROR_BODY, 403: ERROR_BODY, 409: ERROR_BODY, 429: ERROR_BODY},
-            tags=[spec.name],
-        )
-        def post(self, request):
-            _, write = dedicated_resources(request.user)[name]
-            outcome = dedicated_bulk_ingest(
-                spec=spec, write=write, body=bulk_body(request), content_type=request.content_type, user=request.user,
-                client=getattr(request.user, "api_client", None),
-                idempotency_key=request.headers.get("Idempotency-Key"), path=request.path)
-            response = Response(outcome.body, status=outcome.status)
-            if outcome.replayed:
-                response["Idempotent-Replayed"] = "true"
-            return response
-
-    DedicatedBulkView.__name__ = f"{spec.name.title().replace('-', '')}BulkUpsertView"
-    return DedicatedBulkView
+    return bulk_view(spec, ingest=ingest, description=(
+        f"{spec.description} Up to 100,000 rows as a JSON array or CSV (`text/csv`); all or nothing, every bad "
+        f"row listed; `Idempotency-Key` makes retries safe. Scope `{spec.scope}`."))
 
 
 def register_routes(router) -> None:

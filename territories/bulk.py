@@ -1,7 +1,7 @@
 """Bulk-upsert resources of the territories app (ERP contract: names are binding).
 
 ``accounts`` and ``assignment-rules`` go through the shared single-table writer (listed in
-``core/bulk/resources.py``). ``territories``, ``territory-assignments``, ``quotas`` and ``users``
+``home/bulk.py``). ``territories``, ``territory-assignments``, ``quotas`` and ``users``
 need more than one upsert — tree paths, the primary-share check, plan status and nullable key
 parts, groups and profiles — so each pairs its spec with a write step run by
 ``territories.ingest.dedicated_bulk_ingest`` (``DEDICATED`` below, served at the same
@@ -16,10 +16,11 @@ from decimal import Decimal
 import pandas as pd
 from django.utils import timezone
 
+from core.bulk.rules import MONTH_START, VALIDITY, errors_where, row_errors
 from core.bulk.spec import Field, Ref, ResourceSpec
 from core.bulk.validation import ERROR_COLUMNS
 from core.bulk.writer import UpsertCounts, upsert_frame
-from territories.ingest import RowErrors, row_errors
+from territories.ingest import RowErrors
 
 ACCOUNTS = ResourceSpec(
     name="accounts", table="territories_account", key=("external_id",), scope="master:write",
@@ -37,18 +38,6 @@ ACCOUNTS = ResourceSpec(
 
 TERRITORY_REF = Ref("territory", "territory_id", "territories.Territory", "code")
 USER_REF = Ref("user", "rep_id", "auth.User", "username")
-
-
-def _errors_where(frame: pd.DataFrame, mask: pd.Series, field: str, code: str, message: str) -> pd.DataFrame:
-    if not mask.any():
-        return pd.DataFrame(columns=ERROR_COLUMNS)
-    return row_errors(frame.index[mask], field, code, message)
-
-
-def _dates_ordered(frame: pd.DataFrame) -> pd.DataFrame:
-    end = frame["valid_to"]
-    return _errors_where(frame, (end != "") & (frame["valid_from"] != "") & (end < frame["valid_from"]),
-                         "valid_to", "before_valid_from", "valid_to is before valid_from")
 
 
 ASSIGNMENT_RULES = ResourceSpec(
@@ -91,9 +80,9 @@ def territories_write(typed: pd.DataFrame, stored: pd.DataFrame) -> UpsertCounts
     known = set(existing) | set(typed["code"])
     parent = typed["parent_code"]
     errors = [
-        _errors_where(typed, (parent != "") & ~parent.isin(known), "parent_code", "unknown_reference",
+        errors_where(typed, (parent != "") & ~parent.isin(known), "parent_code", "unknown_reference",
                       "no territory with this code in the database or the batch"),
-        _errors_where(typed, parent == typed["code"], "parent_code", "own_parent", "a territory cannot be its own parent"),
+        errors_where(typed, parent == typed["code"], "parent_code", "own_parent", "a territory cannot be its own parent"),
     ]
     errors = [e for e in errors if len(e)]
     if errors:
@@ -146,8 +135,8 @@ TERRITORY_ASSIGNMENTS = ResourceSpec(
         Field("valid_to", kind="date", required=False),
     ),
     rules=(
-        _dates_ordered,
-        lambda f: _errors_where(f, pd.to_numeric(f["share"], errors="coerce") > 100, "share", "too_large",
+        VALIDITY.rule,
+        lambda f: errors_where(f, pd.to_numeric(f["share"], errors="coerce") > 100, "share", "too_large",
                                 "a credit share is at most 100 %"),
     ),
 )
@@ -192,11 +181,10 @@ QUOTAS = ResourceSpec(
         Field("amount", kind="decimal", max_digits=16, decimal_places=2, min_value=0),
     ),
     rules=(
-        lambda f: _errors_where(f, (f["rep_username"].notna() & f["rep_username"].astype(str).ne(""))
+        lambda f: errors_where(f, (f["rep_username"].notna() & f["rep_username"].astype(str).ne(""))
                                 == (f["territory_code"].notna() & f["territory_code"].astype(str).ne("")),
                                 "rep_username", "one_owner", "give rep_username or territory_code (exactly one)"),
-        lambda f: _errors_where(f, (f["period_start"] != "") & ~f["period_start"].astype(str).str.endswith("-01"),
-                                "period_start", "not_month_start", "period_start is the first day of a month"),
+        MONTH_START.rule,
     ),
 )
 
@@ -215,7 +203,7 @@ def _owner_scope_errors(typed: pd.DataFrame, user) -> pd.DataFrame:
     rep = pd.to_numeric(typed["rep_username"], errors="coerce")
     territory = pd.to_numeric(typed["territory_code"], errors="coerce")
     outside = (rep.notna() & ~rep.isin(reps)) | (territory.notna() & ~territory.isin(territories))
-    return _errors_where(typed, outside, "rep_username", "out_of_scope", "this owner is outside your territories")
+    return errors_where(typed, outside, "rep_username", "out_of_scope", "this owner is outside your territories")
 
 
 def quotas_write_for(user):
@@ -312,14 +300,14 @@ def users_write(typed: pd.DataFrame, stored: pd.DataFrame) -> UpsertCounts:
                        else f"role(s) {', '.join(bad)} cannot be granted through the API")
             frames.append(row_errors([i], "roles", "invalid_role", message))
     manager = typed["manager_username"]
-    frames.append(_errors_where(typed, (manager != "") & ~manager.isin(known), "manager_username",
+    frames.append(errors_where(typed, (manager != "") & ~manager.isin(known), "manager_username",
                                 "unknown_reference", "no user with this username in the database or the batch"))
-    frames.append(_errors_where(typed, manager == typed["username"], "manager_username", "own_manager",
+    frames.append(errors_where(typed, manager == typed["username"], "manager_username", "own_manager",
                                 "a user cannot manage themself"))
     # Administrators (the role or a superuser) are managed in the admin site only: a sync token
     # must not demote, deactivate or re-address the people who control it.
     untouchable = typed["username"].map(lambda u: u in protected or (u in existing and _holds_admin(existing[u])))
-    frames.append(_errors_where(typed, untouchable, "username", "protected_user",
+    frames.append(errors_where(typed, untouchable, "username", "protected_user",
                                 "administrators and API clients are not managed through this resource"))
     frames = [f for f in frames if len(f)]
     if frames:

@@ -10,7 +10,7 @@ from decimal import Decimal
 import numpy as np
 
 from core import roles as r
-from core.services import add_months
+from core.calendar import add_months
 from territories.models import (
     Account,
     AccountAssignment,
@@ -266,7 +266,7 @@ def quotas_seed(ctx) -> None:
     from django.db.models import Sum
     from django.utils import timezone
 
-    from sop.models import SalesOrderLine
+    from sales.models import SalesOrderLine
     from territories import selectors, services
 
     User = get_user_model()
@@ -295,7 +295,7 @@ def quotas_seed(ctx) -> None:
 
 
 class _QuotaStep:
-    """The second territories step, listed after the sales history in ``core.demo``."""
+    """The second territories step, listed after the sales history in ``home.demo``."""
 
     wipe = staticmethod(quotas_wipe)
     seed = staticmethod(quotas_seed)

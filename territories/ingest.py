@@ -20,14 +20,7 @@ from core.bulk.validation import BatchShapeError, validate_batch
 from core.bulk.writer import UpsertCounts
 from core.errors import ApplicationError
 
-__all__ = ["RowErrors", "Writer", "dedicated_bulk_ingest", "row_errors"]
-
-
-def row_errors(rows, field: str, code: str, messages) -> pd.DataFrame:
-    rows = list(rows)
-    if isinstance(messages, str):
-        messages = [messages] * len(rows)
-    return pd.DataFrame({"row": rows, "field": field, "code": code, "message": list(messages)})
+__all__ = ["RowErrors", "Writer", "dedicated_bulk_ingest"]
 
 
 Writer = Callable[[pd.DataFrame, pd.DataFrame], UpsertCounts]

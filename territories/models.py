@@ -13,6 +13,7 @@ import datetime as dt
 from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import BaseModel
@@ -60,7 +61,7 @@ class TerritoryQuerySet(ScopedQuerySet):
         if SALES_MANAGER in roles:
             q |= managed_subtree_q(user)
         if SALES_REP in roles:
-            q |= Q(pk__in=rep_territory_ids(user, dt.date.today()))
+            q |= Q(pk__in=rep_territory_ids(user, timezone.localdate()))
         return self.filter(q)
 
 
@@ -140,7 +141,7 @@ class AccountQuerySet(ScopedQuerySet):
         return self.filter(Exists(owners))
 
     def scoped_to(self, user, roles):
-        today = dt.date.today()
+        today = timezone.localdate()
         q = Q(pk__in=[])
         if SALES_MANAGER in roles:
             q |= Q(pk__in=self.owned_by(managed_subtree_q(user, "territory__"), today).values("pk"))
@@ -288,7 +289,7 @@ class QuotaQuerySet(ScopedQuerySet):
     all_rows_roles = ALL_SALES_ROWS
 
     def scoped_to(self, user, roles):
-        today = dt.date.today()
+        today = timezone.localdate()
         q = Q(pk__in=[])
         if SALES_MANAGER in roles:
             q |= managed_subtree_q(user, "territory__") | Q(Q(rep__isnull=False) & subtree_rep_ids_q(user, today, "rep"))

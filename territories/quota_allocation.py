@@ -43,6 +43,7 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
+from core.calendar import month_ordinal, month_ordinals
 from territories.hierarchy import ancestor_pairs
 from territories.money import (
     HUNDRED,
@@ -164,10 +165,6 @@ def allocate_top_down(
 # ---------------------------------------------------------------------------------------------
 
 
-def _month_index(day: dt.date | pd.Timestamp) -> int:
-    return day.year * 12 + day.month - 1
-
-
 def seasonality_weights(
     history: pd.DataFrame,
     *,
@@ -190,13 +187,12 @@ def seasonality_weights(
 
     Returns a ``Decimal`` Series indexed by month number 1..12.
     """
-    first, last = _month_index(first_month), _month_index(last_month)
+    first, last = month_ordinal(first_month), month_ordinal(last_month)
     if last - first + 1 < 12:
         raise ValueError("seasonality needs a window of at least 12 months")
     window = np.arange(first, last + 1)
     occurrences = np.bincount(window % 12, minlength=12)
-    months = pd.to_datetime(history["period_start"].astype(object))
-    index = (months.dt.year * 12 + months.dt.month - 1).to_numpy()
+    index = month_ordinals(history["period_start"])
     inside = (index >= first) & (index <= last)
     amounts = decimal_column(history["amount"]).to_numpy()[inside]
     sums = [ZERO] * 12

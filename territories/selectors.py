@@ -10,9 +10,11 @@ import pandas as pd
 from django.contrib.auth import get_user_model
 from django.db.models import Case, Count, F, FloatField, IntegerField, Q, Sum, Value, When
 from django.db.models.functions import Cast
+from django.utils import timezone
 
+from core.calendar import add_months
 from core.roles import SALES_MANAGER, SALES_REP, user_roles
-from core.services import add_months, organisation_settings_get
+from core.services import organisation_settings_get
 from territories import calculations as calc
 from territories.models import (
     ALL_SALES_ROWS,
@@ -162,7 +164,7 @@ def sees_all_people(user) -> bool:
 def visible_reps(*, user, day: dt.date | None = None):
     """Users the viewer may see as reps: everyone for all-rows roles, a manager's subtree, a
     rep themself."""
-    day = day or dt.date.today()
+    day = day or timezone.localdate()
     User = get_user_model()
     reps = User.objects.filter(territory_assignments__isnull=False).distinct()
     if not (user.is_authenticated and user.is_active):
@@ -195,15 +197,6 @@ def tree_frame(*, territories=None) -> pd.DataFrame:
     frame["manager_username"] = frame["manager_username"].fillna("")
     frame["parent_code"] = frame["parent_code"].astype(object).where(frame["parent_code"].notna(), None)
     return frame.drop(columns=["manager_first", "manager_last"])
-
-
-def ownership_frame(*, account_ids=None) -> pd.DataFrame:
-    """Account ownership history: ``account_id, territory_code, valid_from, valid_to``."""
-    qs = AccountAssignment.objects.all()
-    if account_ids is not None:
-        qs = qs.filter(account_id__in=account_ids)
-    rows = qs.values_list("account_id", "territory__code", "valid_from", "valid_to")
-    return pd.DataFrame.from_records(list(rows), columns=["account_id", "territory_code", "valid_from", "valid_to"])
 
 
 def assignments_frame(*, territory_ids=None) -> pd.DataFrame:
@@ -251,11 +244,9 @@ def rules_frame(*, rules=None) -> pd.DataFrame:
 
 
 def latest_forecast_run():
-    """The latest finished forecast run, or ``None`` (forecasting may not be installed yet)."""
-    try:
-        from forecasting.models import ForecastRun
-    except ImportError:  # pragma: no cover - the forecasting app is optional here
-        return None
+    """The latest finished forecast run, or ``None``."""
+    from forecasting.models import ForecastRun  # territory performance reads up (.importlinter)
+
     return ForecastRun.objects.finished().order_by("-finished_at", "-id").first()
 
 
@@ -283,7 +274,7 @@ def account_figures(*, as_of: dt.date, accounts: pd.DataFrame) -> pd.DataFrame:
     of the 12 months up to ``as_of``, returns netted, cancellations left out) and
     ``forecast_n12m`` — the owning territory's forecast value for the next 12 months, split
     over its accounts by their share of its last-12-month revenue (evenly when it has none)."""
-    from sop.models import SalesOrderLine
+    from sales.models import SalesOrderLine
 
     out = accounts[["account_id", "external_id", "territory_code"]].copy()
     start = as_of - dt.timedelta(days=364)
@@ -316,7 +307,7 @@ def territory_tree(*, user, as_of: dt.date) -> list[dict]:
     """Visible territories in tree order with owners and figures rolled up the tree: accounts
     owned today, net revenue of the last 12 months, this fiscal year's revenue quota, credited
     revenue so far and attainment."""
-    from sop.models import SalesOrderLine
+    from sales.models import SalesOrderLine
 
     visible = Territory.objects.for_user(user)
     tree = tree_frame()
@@ -401,7 +392,7 @@ def daily_sales(*, start: dt.date, end: dt.date, measure: str) -> pd.DataFrame:
     ``line_id`` (a row number), ``territory_code``, ``order_date``, ``quantity``, ``amount``
     (the measure). Crediting is linear, so crediting these sums equals summing the credits of
     every line, at a fraction of the rows."""
-    from sop.models import SalesOrderLine
+    from sales.models import SalesOrderLine
 
     rows = (SalesOrderLine.objects.counting().between(start, end).filter(territory__isnull=False)
             .values("territory__code", "order_date").annotate(value=Sum(_measure_expression(measure)))
@@ -469,7 +460,7 @@ def attainment_lines(*, user, owner_kind: str, owner: str, period_start: dt.date
 
     Cancelled lines are listed with no credit; returns carry a negative credit.
     """
-    from sop.models import SalesOrderLine
+    from sales.models import SalesOrderLine
 
     start = period_start.replace(day=1)
     end = add_months(start, 1) - dt.timedelta(days=1)
@@ -547,11 +538,9 @@ def balancing(*, user, as_of: dt.date, potential_source: str = "potential", meas
 
 def target_not_buildable_alerts(*, user, months: list[dt.date]) -> list[dict]:
     """Open ``target_not_buildable`` alerts of the supply reconciliation in these months (the
-    viewer's scope); empty when the sop app has no alerts yet."""
-    try:
-        from sop.models import CapacityAlert
-    except ImportError:  # pragma: no cover - supply reconciliation not installed
-        return []
+    viewer's scope)."""
+    from sop.models import CapacityAlert  # territory performance reads up (.importlinter)
+
     alerts = (CapacityAlert.objects.for_user(user).active().filter(type="target_not_buildable",
                                                                     period_start__in=months)
               .order_by("period_start", "family__code")
@@ -580,12 +569,11 @@ def quota_plan_buildability(*, user, plan: QuotaPlan) -> dict:
     submitting it. ``counted`` says whether the reconciliation already reads this version (its
     ``target_not_buildable`` alerts then belong to it)."""
     from inventory.models import ProductFamily
-    from sop.models import FamilyPlan
-    from sop.reconciliation import quota_buildability
-    from sop.selectors import latest_plan_run
+    from sop.models import FamilyPlan, PlanRun  # territory performance reads up (.importlinter)
 
     months = fiscal_year_months(fiscal_year=plan.fiscal_year)
-    run = latest_plan_run()
+    run = (PlanRun.objects.filter(status__in=[PlanRun.Status.COMPLETED, PlanRun.Status.COMPLETED_WITH_ERRORS])
+           .order_by("-finished_at", "-id").first())
     counted = plan.pk in reconciled_plan_ids(period_starts=months)
     if run is None:
         return {"run": None, "rows": [], "counted": counted}
@@ -598,7 +586,7 @@ def quota_plan_buildability(*, user, plan: QuotaPlan) -> dict:
         list(FamilyPlan.objects.filter(run=run, period_start__in=months)
              .values_list("family__code", "period_start", "demand_qty", "feasible_qty")),
         columns=["family_code", "period_start", "demand_qty", "feasible_qty"])
-    short = quota_buildability(quotas, family_plan)
+    short = calc.quota_buildability(quotas, family_plan)
     visible = dict(Territory.objects.for_user(user).values_list("code", "name"))
     families = dict(ProductFamily.objects.values_list("code", "name"))
     rows = [{"family_code": r.family_code, "family_name": families.get(r.family_code, ""),

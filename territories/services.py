@@ -16,8 +16,9 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from core.bulk.keys import cleaned as natural_key
+from core.calendar import add_months
 from core.errors import ApplicationError
-from core.services import add_months, audit_record, comment_add
+from core.services import audit_record, comment_add
 from territories import calculations as calc
 from territories import selectors
 from territories.models import (
@@ -122,7 +123,7 @@ def _ownership_move(*, moves: dict[int, int], effective_from: dt.date) -> None:
     (history never moves); lines ordered on or after it are re-stamped with the new owner,
     which is what the ingestion would have stamped.
     """
-    from sop.models import SalesOrderLine
+    from sales.models import SalesOrderLine
 
     if not moves:
         return
@@ -198,7 +199,7 @@ def realignment_run(*, effective_from: dt.date, dry_run: bool = True, actor=None
     stay where they are and are listed for a manager; excluded accounts are kept. A dry run
     writes nothing; otherwise moved accounts change owner from ``effective_from``.
     """
-    as_of = as_of or dt.date.today()
+    as_of = as_of or timezone.localdate()
     accounts = selectors.accounts_frame(as_of=effective_from)
     rules = selectors.rules_frame()
     if accounts.empty:
@@ -325,7 +326,7 @@ def _leaf_bases(*, leaves: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     """history / forecast / potential per leaf territory (code, id)."""
     from django.db.models import Sum
 
-    from sop.models import SalesOrderLine
+    from sales.models import SalesOrderLine
 
     ids = list(leaves["id"])
     history = dict(SalesOrderLine.objects.counting().between(as_of - dt.timedelta(days=364), as_of)
@@ -382,7 +383,7 @@ def seasonality_for(*, node: Territory | None, as_of: dt.date, measure: str = "r
     from django.db.models import Sum
     from django.db.models.functions import TruncMonth
 
-    from sop.models import SalesOrderLine
+    from sales.models import SalesOrderLine
 
     first = add_months(as_of.replace(day=1), -24)
     last = add_months(as_of.replace(day=1), -1)
@@ -419,7 +420,7 @@ def quota_allocate_top_down(*, plan: QuotaPlan, target: Decimal, basis: str, own
         if target != target.to_integral_value():
             raise ApplicationError(gettext("A units target is a whole number."), code="invalid_amount")
         target = int(target)
-    as_of = as_of or dt.date.today()
+    as_of = as_of or timezone.localdate()
     months = selectors.fiscal_year_months(fiscal_year=plan.fiscal_year)
     day = max(months[0], as_of)
     parts = allocation_parts(node=node, owner_kind=owner_kind, as_of=as_of, day=day)
@@ -479,10 +480,10 @@ def quota_units_from_history(*, plan: QuotaPlan, uplift_pct: Decimal = Decimal(0
     from django.db.models import Sum
     from django.db.models.functions import TruncMonth
 
-    from sop.models import SalesOrderLine
+    from sales.models import SalesOrderLine
 
     _editable(plan)
-    as_of = as_of or dt.date.today()
+    as_of = as_of or timezone.localdate()
     this_month = as_of.replace(day=1)
     months = selectors.fiscal_year_months(fiscal_year=plan.fiscal_year)
     # Each plan month takes its base from the latest full occurrence of its calendar month.

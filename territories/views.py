@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext as _
 
@@ -57,7 +58,7 @@ def _nav(active: str, user) -> list[dict]:
 
 @role_required(*VIEW_ROLES)
 def tree(request: HttpRequest) -> HttpResponse:
-    today = dt.date.today()
+    today = timezone.localdate()
     rows = selectors.territory_tree(user=request.user, as_of=today)
     return render(request, "territories/tree.html", {
         "rows": rows, "as_of": today, "fiscal_year": selectors.fiscal_year_of(today),
@@ -109,7 +110,7 @@ def rules(request: HttpRequest) -> HttpResponse:
 
 @role_required(*MANAGE_ROLES)
 def realignment(request: HttpRequest) -> HttpResponse:
-    today = dt.date.today()
+    today = timezone.localdate()
     # By default preview the next planned rule change (else today).
     planned = (AssignmentRule.objects.filter(valid_from__gt=today).order_by("valid_from")
                .values_list("valid_from", flat=True).first())
@@ -157,7 +158,7 @@ def balancing(request: HttpRequest) -> HttpResponse:
         source = "potential"
     if measure not in ("accounts", "revenue_l12m", "forecast_n12m", "potential", "workload"):
         measure = "revenue_l12m"
-    data = selectors.balancing(user=request.user, as_of=dt.date.today(), potential_source=source, measure=measure)
+    data = selectors.balancing(user=request.user, as_of=timezone.localdate(), potential_source=source, measure=measure)
     return render(request, "territories/balancing.html", {
         **data, "potential": source, "measure": measure, "subnav": _nav("balancing", request.user)})
 
@@ -184,7 +185,7 @@ def quotas(request: HttpRequest) -> HttpResponse:
         plan.standing = standing.get(plan.pk, "")
     return render(request, "territories/quota_plans.html", {
         "plans": plans, "can_edit": has_role(request.user, *MANAGE_ROLES),
-        "next_year": selectors.fiscal_year_of(dt.date.today()) + 1, "subnav": _nav("quotas", request.user)})
+        "next_year": selectors.fiscal_year_of(timezone.localdate()) + 1, "subnav": _nav("quotas", request.user)})
 
 
 @role_required(*QUOTA_ROLES)
@@ -221,7 +222,7 @@ def quota_plan(request: HttpRequest, code: str) -> HttpResponse:
         "plan": plan, "measure": measure, "measures": [(m, MEASURE_LABELS[m]) for m in MEASURES],
         "measure_label": MEASURE_LABELS[measure],
         "grid": selectors.quota_grid(user=request.user, plan=plan, measure=measure),
-        "roll_up": selectors.quota_roll_up(user=request.user, plan=plan, measure=measure, as_of=dt.date.today())
+        "roll_up": selectors.quota_roll_up(user=request.user, plan=plan, measure=measure, as_of=timezone.localdate())
         if can_edit or has_role(request.user, r.EXECUTIVE) else [],
         "families": selectors.family_units_summary(user=request.user, plan=plan),
         # Alerts of the reconciliation belong to the version it reads; any other version is
@@ -296,7 +297,7 @@ def _quota_plan_post(request: HttpRequest, plan: QuotaPlan) -> None:
 
 @role_required(*QUOTA_ROLES)
 def attainment(request: HttpRequest) -> HttpResponse:
-    today = dt.date.today()
+    today = timezone.localdate()
     raw_year = request.GET.get("year") or ""
     year = selectors.fiscal_year_of(today) if not raw_year else id_param(raw_year)
     if year is None or not selectors.MIN_FISCAL_YEAR <= year <= selectors.MAX_FISCAL_YEAR:
@@ -329,7 +330,7 @@ def attainment_lines(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("kind", "rep")
     owner = request.GET.get("owner", "")
     measure = request.GET.get("measure", "revenue")
-    month = _date(request.GET.get("period"), dt.date.today().replace(day=1))
+    month = _date(request.GET.get("period"), timezone.localdate().replace(day=1))
     visible = (selectors.visible_reps(user=request.user).filter(username=owner).exists() if kind == "rep"
                else Territory.objects.for_user(request.user).filter(code=owner).exists())
     if not visible or measure not in MEASURES:

@@ -13,7 +13,7 @@ AS_OF = dt.date(2026, 6, 15)
 
 @pytest.fixture
 def demo(db):
-    from core.demo import seed_demo
+    from home.demo import seed_demo
 
     # Without the S&OP cycles (a forecast run per test); tests of the cycle's demo seed it.
     return seed_demo(scale="tiny", seed=7, as_of=AS_OF, cycles=False)

@@ -16,7 +16,7 @@ from drf_spectacular.utils import (
     extend_schema,
     inline_serializer,
 )
-from rest_framework import serializers, status, viewsets
+from rest_framework import serializers, viewsets
 from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -26,7 +26,6 @@ from core.api.permissions import ScopedAccess
 from core.bulk.body import read_body
 from core.bulk.service import CSV_TYPES, JSON_TYPES, bulk_ingest, media_type
 from core.bulk.spec import ResourceSpec
-from core.errors import ApplicationError
 
 MAX_UTC_OFFSET = dt.timedelta(hours=14)  # the widest offset in use (UTC+14, Line Islands)
 
@@ -150,9 +149,26 @@ def row_serializer_for(spec: ResourceSpec) -> type[serializers.Serializer]:
     return type(name, (serializers.Serializer,), fields)
 
 
-def bulk_view(spec: ResourceSpec) -> type[APIView]:
-    """The ``POST /api/v1/<resource>/bulk`` operation for one resource spec."""
+def bulk_view(spec: ResourceSpec, *, ingest=None, description: str | None = None, request_schema=None,
+              responses: dict | None = None) -> type[APIView]:
+    """The ``POST /api/v1/<resource>/bulk`` operation for one resource spec — the one bulk view.
+
+    ``ingest(request, **batch)`` writes a batch where the spec's generic writer does not
+    (a dedicated writer: territories, quotas, comp plans); it gets ``body, content_type,
+    user, client, idempotency_key, path`` and returns an ``IngestOutcome``. ``description``,
+    ``request_schema`` and ``responses`` override the generated documentation."""
     row_serializer = row_serializer_for(spec)
+    if ingest is None:
+        def ingest(request, **batch):
+            return bulk_ingest(spec=spec, **batch)
+    if description is None:
+        description = (
+            f"Upsert up to 100,000 {spec.name} rows by natural key ({', '.join(spec.key)}). Body: a JSON "
+            "array of objects or a CSV document (`Content-Type: text/csv`, header row, same field names). "
+            "All or nothing: any invalid row → 400 listing every bad row and nothing is written. "
+            f"Requires scope `{spec.scope}`. Send an `Idempotency-Key` header to make retries safe: the "
+            "same key and body replay the first response (`Idempotent-Replayed: true`); the same key "
+            "with another body → 409.")
 
     class BulkUpsertView(APIView):
         permission_classes = [ScopedAccess]
@@ -162,22 +178,17 @@ def bulk_view(spec: ResourceSpec) -> type[APIView]:
         @extend_schema(
             operation_id=f"{spec.name.replace('-', '_')}_bulk_upsert",
             summary=f"Bulk upsert {spec.name} by {'+'.join(spec.key)}",
-            description=(
-                f"Upsert up to 100,000 {spec.name} rows by natural key ({', '.join(spec.key)}). Body: a JSON "
-                "array of objects or a CSV document (`Content-Type: text/csv`, header row, same field names). "
-                "All or nothing: any invalid row → 400 listing every bad row and nothing is written. "
-                f"Requires scope `{spec.scope}`. Send an `Idempotency-Key` header to make retries safe: the "
-                "same key and body replay the first response (`Idempotent-Replayed: true`); the same key "
-                "with another body → 409."),
-            request={"application/json": row_serializer(many=True), "text/csv": OpenApiTypes.STR},
+            description=description,
+            request=request_schema or {"application/json": row_serializer(many=True), "text/csv": OpenApiTypes.STR},
             parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER)],
-            responses={200: BULK_RESULT, 400: OpenApiResponse(ERROR_BODY, description="invalid rows or body"),
-                       401: ERROR_BODY, 403: ERROR_BODY, 409: ERROR_BODY, 429: ERROR_BODY},
+            responses=responses or {
+                200: BULK_RESULT, 400: OpenApiResponse(ERROR_BODY, description="invalid rows or body"),
+                401: ERROR_BODY, 403: ERROR_BODY, 409: ERROR_BODY, 429: ERROR_BODY},
             tags=[spec.name],
         )
         def post(self, request):
-            outcome = bulk_ingest(
-                spec=spec, body=bulk_body(request), content_type=request.content_type, user=request.user,
+            outcome = ingest(
+                request, body=bulk_body(request), content_type=request.content_type, user=request.user,
                 client=getattr(request.user, "api_client", None),
                 idempotency_key=request.headers.get("Idempotency-Key"), path=request.path,
             )
@@ -188,8 +199,3 @@ def bulk_view(spec: ResourceSpec) -> type[APIView]:
 
     BulkUpsertView.__name__ = f"{spec.name.title().replace('-', '')}BulkUpsertView"
     return BulkUpsertView
-
-
-def not_found_unless(condition: bool, message: str) -> None:
-    if not condition:
-        raise ApplicationError(message, code="not_found", status=status.HTTP_404_NOT_FOUND)

@@ -50,7 +50,7 @@ class ReferenceGuard:
     """References the database does not check row by row (no foreign-key constraint, for
     speed): the writer takes ``pg_advisory_xact_lock_shared(lock_key)`` in the write
     transaction and re-verifies that every referenced id still exists; deletes of the
-    referenced rows take the same lock exclusively (see ``sop/db_guards.py``)."""
+    referenced rows take the same lock exclusively (see ``sales/db_guards.py``)."""
 
     lock_key: int
     tables: tuple[tuple[str, str], ...]  # (db column, referenced table), e.g. ("product_id", "inventory_product")

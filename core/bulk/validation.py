@@ -92,8 +92,10 @@ class Validated:
         return self.errors.empty
 
 
-def _errors(rows: np.ndarray | pd.Index, field: str, code: str, messages) -> pd.DataFrame:
-    rows = np.asarray(rows)
+def row_errors(rows, field: str, code: str, messages) -> pd.DataFrame:
+    """Row errors of ``rows`` (batch indexes) on ``field``: one message, or one per row (the one
+    builder of error frames: rules use ``core.bulk.rules.errors_where``)."""
+    rows = np.asarray(rows if isinstance(rows, np.ndarray | pd.Index) else list(rows))
     if isinstance(messages, str):
         messages = [messages] * len(rows)
     return pd.DataFrame({"row": rows, "field": field, "code": code, "message": list(messages)})
@@ -138,7 +140,7 @@ def _decimal(col: pd.Series, f: Field, present: pd.Series) -> tuple[pd.Series, l
     well_formed = text.str.fullmatch(DECIMAL_RE)
     bad = present & ~well_formed
     if bad.any():
-        errors.append(_errors(col.index[bad], f.name, "invalid_number",
+        errors.append(row_errors(col.index[bad], f.name, "invalid_number",
                               [f"'{v}' is not a number" for v in col[bad]]))
     good = present & well_formed
     if f.decimal_places is not None or f.max_digits is not None:
@@ -149,21 +151,21 @@ def _decimal(col: pd.Series, f: Field, present: pd.Series) -> tuple[pd.Series, l
         if f.decimal_places is not None:
             too_fine = good & (frac_part.str.len() > f.decimal_places)
             if too_fine.any():
-                errors.append(_errors(col.index[too_fine], f.name, "too_many_decimals",
+                errors.append(row_errors(col.index[too_fine], f.name, "too_many_decimals",
                                       f"at most {f.decimal_places} decimal places"))
                 good &= ~too_fine
         if f.max_digits is not None:
             limit = f.max_digits - (f.decimal_places or 0)
             too_big = good & (int_part.str.len() > limit)
             if too_big.any():
-                errors.append(_errors(col.index[too_big], f.name, "too_large",
+                errors.append(row_errors(col.index[too_big], f.name, "too_large",
                                       f"at most {limit} digits before the decimal point"))
                 good &= ~too_big
     if f.min_value is not None:
         values = pd.to_numeric(text.where(good), errors="coerce")
         below = good & (values < f.min_value)
         if below.any():
-            errors.append(_errors(col.index[below], f.name, "below_minimum",
+            errors.append(row_errors(col.index[below], f.name, "below_minimum",
                                   f"must be at least {f.min_value:g}"))
     normalised = text.str.lstrip("+")
     return normalised, errors
@@ -182,7 +184,7 @@ def _key(col: pd.Series, f: Field) -> tuple[pd.Series, list[pd.DataFrame]]:
     bad = col.str.contains(natural_keys.FORBIDDEN_RE.pattern, regex=True)
     if not bad.any():
         return col, []
-    return col, [_errors(col.index[bad], f.name, "invalid_character", [natural_keys.problem(v) for v in col[bad]])]
+    return col, [row_errors(col.index[bad], f.name, "invalid_character", [natural_keys.problem(v) for v in col[bad]])]
 
 
 def _date(col: pd.Series, f: Field, present: pd.Series) -> tuple[pd.Series, list[pd.DataFrame]]:
@@ -191,7 +193,7 @@ def _date(col: pd.Series, f: Field, present: pd.Series) -> tuple[pd.Series, list
     bad = present & (parsed.isna() | ~col.str.fullmatch(DATE_RE))
     errors = []
     if bad.any():
-        errors.append(_errors(col.index[bad], f.name, "invalid_date",
+        errors.append(row_errors(col.index[bad], f.name, "invalid_date",
                               [f"'{v}' is not a date (YYYY-MM-DD)" for v in col[bad]]))
     return parsed.dt.strftime("%Y-%m-%d").where(present & ~bad, ""), errors
 
@@ -356,16 +358,16 @@ def validate_batch(frame: pd.DataFrame, spec: ResourceSpec, refs: dict[str, dict
             errors += errs
         present = col != ""
         if f.required and not present.all():
-            errors.append(_errors(col.index[~present], f.name, "required", "this field is required"))
+            errors.append(row_errors(col.index[~present], f.name, "required", "this field is required"))
         if f.max_length is not None:
             long = col.str.len() > f.max_length
             if long.any():
-                errors.append(_errors(col.index[long], f.name, "too_long",
+                errors.append(row_errors(col.index[long], f.name, "too_long",
                                       f"at most {f.max_length} characters"))
         if f.kind in ("str", "list") and not is_key:  # keys: refused with every invisible character
             nul = col.str.contains("\x00", regex=False)
             if nul.any():  # the database cannot store it (PostgreSQL refuses NUL in text)
-                errors.append(_errors(col.index[nul], f.name, "invalid_character",
+                errors.append(row_errors(col.index[nul], f.name, "invalid_character",
                                       "contains a NUL character (\\0), which text cannot hold"))
         value = col
         if f.kind == "decimal" or f.kind == "int":
@@ -373,7 +375,7 @@ def validate_batch(frame: pd.DataFrame, spec: ResourceSpec, refs: dict[str, dict
             if f.kind == "int":
                 not_int = present & value.str.contains(".", regex=False) & ~value.str.fullmatch(r"[+-]?\d+\.0*")
                 if not_int.any():
-                    errs.append(_errors(col.index[not_int], f.name, "invalid_integer", "must be a whole number"))
+                    errs.append(row_errors(col.index[not_int], f.name, "invalid_integer", "must be a whole number"))
                 value = value.str.split(".", n=1).str[0]
             errors += errs
         elif f.kind == "date":
@@ -383,14 +385,14 @@ def validate_batch(frame: pd.DataFrame, spec: ResourceSpec, refs: dict[str, dict
             lowered = col.str.lower()
             bad = present & ~lowered.isin(f.choices)
             if bad.any():
-                errors.append(_errors(col.index[bad], f.name, "invalid_choice",
+                errors.append(row_errors(col.index[bad], f.name, "invalid_choice",
                                       [f"'{v}' is not one of: {', '.join(f.choices)}" for v in col[bad]]))
             value = lowered
         elif f.kind == "bool":
             lowered = col.str.lower()
             bad = ~lowered.isin(TRUE | FALSE)
             if bad.any():
-                errors.append(_errors(col.index[bad], f.name, "invalid_boolean", "must be true or false"))
+                errors.append(row_errors(col.index[bad], f.name, "invalid_boolean", "must be true or false"))
             value = lowered.isin(TRUE).map({True: "1", False: "0"})
         if f.ref is not None:
             mapping = refs.get(f.ref.table, {})
@@ -399,7 +401,7 @@ def validate_batch(frame: pd.DataFrame, spec: ResourceSpec, refs: dict[str, dict
             if is_key and unknown.any():  # a key refused for its characters is not also unknown
                 unknown &= ~col.str.contains(natural_keys.FORBIDDEN_RE.pattern, regex=True)
             if unknown.any():
-                errors.append(_errors(col.index[unknown], f.name, "unknown_reference",
+                errors.append(row_errors(col.index[unknown], f.name, "unknown_reference",
                                       [f"no {f.ref.table} with {f.name} '{v}'" for v in col[unknown]]))
             value = ids.astype("Int64")
         parsed[f.name] = value
@@ -414,7 +416,7 @@ def validate_batch(frame: pd.DataFrame, spec: ResourceSpec, refs: dict[str, dict
         first_row = key_frame[dup].groupby(list(spec.key), sort=False).ngroup()
         first_index = pd.Series(key_frame.index[dup]).groupby(first_row.values).transform("min").values
         key_names = "+".join(spec.key)
-        errors.append(_errors(key_frame.index[dup], spec.key[0], "duplicate_key",
+        errors.append(row_errors(key_frame.index[dup], spec.key[0], "duplicate_key",
                               [f"duplicate {key_names} in this batch (first at row {i})" for i in first_index]))
 
     for rule in spec.rules:

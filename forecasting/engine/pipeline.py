@@ -57,6 +57,7 @@ from forecasting.engine.classify import (
     LUMPY,
     SHORT,
     SIGNED,
+    SMOOTH,
     ZERO,
     demand_class,
     demand_stats,
@@ -294,8 +295,20 @@ def _route_zero(values, start, end_period, phase, ctx: _Context, rows) -> _Route
     return out
 
 
+def _route_constant(values, start, end_period, phase, ctx: _Context, rows) -> _RouteOut:
+    """A history that never changed: its value, exactly (a model fitted to three equal
+    points otherwise drifts in the sixth digit, and no model knows more than the data)."""
+    level = np.nanmax(values, axis=1)
+    point = np.repeat(level[:, None], ctx.horizon, axis=1)
+    out = _new_out(len(values), "constant", "constant")
+    out.add("constant", point, np.zeros_like(point))
+    out.note[:] = "the same value in every period of the history"
+    return out
+
+
 ROUTES = {
     "zero": _route_zero,
+    "constant": _route_constant,
     "new": _route_new,
     "intermittent": _route_intermittent,
     "short": _route_short,
@@ -444,6 +457,9 @@ def forecast_panel(
     # one; otherwise the short route's members that can fit so few points (3 at least)
     has_profile = np.isfinite(profiles).all(axis=1) & (m >= 2)
     route[(length < MIN_POINTS) | ((length < params.min_fit) & has_profile)] = "new"
+    with np.errstate(invalid="ignore"):
+        flat = (np.nanmax(values, axis=1) == np.nanmin(values, axis=1)) if values.shape[1] else np.zeros(n, bool)
+    route[flat & (demand == SMOOTH) & ~has_profile] = "constant"
     route[demand == ZERO] = "zero"
     phase = panel.phase(m) if m >= 2 else np.zeros(values.shape, dtype=int)
     bt_h = params.backtest_horizon or h
@@ -892,6 +908,8 @@ def _choose(route: str, full: _RouteOut, bt: _Backtest, params: EngineParams, ro
         why[:] = [f"only {int(np.isfinite(v).sum())} observation(s)" for v in values[rows]]
     elif route == "zero":
         why[:] = "zero forecast"
+    elif route == "constant":
+        why[:] = "constant history"
     return choice, why
 
 

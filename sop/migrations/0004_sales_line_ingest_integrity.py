@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 
 def install_guards(apps, schema_editor):
-    from sop.db_guards import install_reference_guards
+    from sales.db_guards import install_reference_guards
 
     # SQLite rebuilds tables on most schema changes, which triggers naming them would break:
     # there the guards are installed after every migrate (post_migrate) instead.
@@ -16,7 +16,7 @@ def install_guards(apps, schema_editor):
 
 
 def remove_guards(apps, schema_editor):
-    from sop.db_guards import remove_reference_guards
+    from sales.db_guards import remove_reference_guards
 
     remove_reference_guards(schema_editor.connection)
 

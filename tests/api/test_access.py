@@ -105,7 +105,7 @@ def test_csv_export_streams_the_filtered_list(demo, login):
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     lines = b"".join(response.streaming_content).decode().splitlines()
     assert lines[0].startswith("external_id,order_date,ship_date,account_external_id,product_sku")
-    from sop.models import SalesOrderLine
+    from sales.models import SalesOrderLine
 
     assert len(lines) - 1 == SalesOrderLine.objects.filter(status="returned").count()
     assert all(",returned," in line for line in lines[1:])

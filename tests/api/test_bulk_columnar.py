@@ -14,7 +14,7 @@ from core.bulk import columnar, validation
 from core.bulk.service import parse_body, parse_json_rows
 from core.bulk.writer import _arrow_csv
 from core.errors import ApplicationError
-from sop import bulk as sop_bulk
+from sales import bulk as sales_bulk
 from territories.ownership import OwnershipIndex
 from tests.api.test_bulk_validation import CLEAN, DIRTY, MORE_DIRTY, REFS, SPEC
 
@@ -201,7 +201,7 @@ SALES = [
 
 
 def test_sales_lines_fast_rule_and_derive_match_the_exact_path():
-    _, result = agree(sales_body(SALES), sop_bulk.SALES_LINES, SALES_REFS, sales_context(), must_be_fast=True)
+    _, result = agree(sales_body(SALES), sales_bulk.SALES_LINES, SALES_REFS, sales_context(), must_be_fast=True)
     assert result.column("territory_id").to_pylist() == [100, 200, None, 300, None]
     assert result.column("quantity").to_pylist() == ["5", "1.5", "-2", "-3", "2"]
     assert result.column("net_amount").to_pylist() == ["50.00", "0", "-20.00", "-30", "0.00"]
@@ -217,8 +217,8 @@ def test_sales_lines_fast_rule_and_derive_match_the_exact_path():
 def test_sales_lines_rule_breaks_go_to_the_exact_path(row, column, cell):
     rows = [list(r) for r in SALES]
     rows[row][column] = cell
-    agree(sales_body(rows), sop_bulk.SALES_LINES, SALES_REFS, sales_context())
-    assert fast(sales_body(rows), sop_bulk.SALES_LINES, SALES_REFS, sales_context()) is None
+    agree(sales_body(rows), sales_bulk.SALES_LINES, SALES_REFS, sales_context())
+    assert fast(sales_body(rows), sales_bulk.SALES_LINES, SALES_REFS, sales_context()) is None
 
 
 def test_arrow_csv_for_copy_quotes_only_when_a_cell_needs_it():

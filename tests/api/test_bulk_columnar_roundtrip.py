@@ -9,7 +9,7 @@ import pytest
 
 from core.bulk import columnar
 from inventory.models import Product
-from sop.models import SalesOrderLine
+from sales.models import SalesOrderLine
 
 COLUMNS = ["external_id", "order_date", "ship_date", "account_external_id", "product_sku", "quantity",
            "net_amount", "status"]

@@ -14,7 +14,7 @@ import pytest
 from core.bulk import keys
 from core.models import IngestBatch
 from inventory.models import Location, ProductFamily
-from sop.models import SalesOrderLine
+from sales.models import SalesOrderLine
 
 
 @pytest.fixture(params=[True, False], ids=["columnar", "exact"])

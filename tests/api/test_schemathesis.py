@@ -53,8 +53,8 @@ def all_scopes_token(django_db_setup, django_db_blocker):
     """The tiny demo company and a token holding every scope the API knows (read off
     ``core.api.permissions.SCOPES``), in a transaction rolled back after the module."""
     from core.api.permissions import SCOPES
-    from core.demo import seed_demo
     from core.services import api_client_create
+    from home.demo import seed_demo
     from tests.conftest import AS_OF
 
     with django_db_blocker.unblock():

@@ -62,7 +62,7 @@ class Shop:
         self.seq = 0
 
     def sale(self, day: dt.date, amount: str, *, territory=None, status="invoiced", qty="1", external_id=None):
-        from sop.models import SalesOrderLine
+        from sales.models import SalesOrderLine
 
         self.seq += 1
         territory = territory or self.t1

@@ -3,9 +3,9 @@
 import pytest
 from django.core.management import CommandError, call_command
 
-from core.demo import demo_fingerprint, seed_demo
+from home.demo import demo_fingerprint, seed_demo
 from inventory.models import Product, ProductFamily
-from sop.models import SalesOrderLine
+from sales.models import SalesOrderLine
 from tests.conftest import AS_OF
 
 

@@ -1,12 +1,12 @@
 """Row visibility by role: the for_user helper every selector and API uses."""
 
-import datetime as dt
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
 
-from sop.models import SalesOrderLine
+from sales.models import SalesOrderLine
 from territories.models import Account, AccountAssignment, Territory
 
 User = get_user_model()
@@ -29,7 +29,7 @@ def test_planner_and_executive_see_every_account(demo):
 
 def test_manager_sees_exactly_the_accounts_of_their_region(demo):
     region = Territory.objects.get(manager__username="manager")
-    today = dt.date.today()
+    today = timezone.localdate()
     expected = (
         AccountAssignment.objects.filter(territory__path__startswith=region.path, valid_from__lte=today)
         .exclude(valid_to__lt=today)

@@ -3,8 +3,8 @@
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from core.bulk.resources import BULK_RESOURCES
 from core.models import IngestBatch
+from home.bulk import BULK_RESOURCES
 from inventory.models import Product
 
 HEADER = "sku,name,family_code,unit,unit_price,unit_cost,status\n"

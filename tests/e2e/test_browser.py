@@ -62,7 +62,7 @@ def sign_in(page, base: str, username: str) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_manager_signs_in_and_sees_their_region(live_server, browser_page):
-    from core.demo import seed_demo
+    from home.demo import seed_demo
     from tests.conftest import AS_OF
 
     seed_demo(scale="tiny", seed=7, as_of=AS_OF)
@@ -78,7 +78,7 @@ def test_manager_signs_in_and_sees_their_region(live_server, browser_page):
 
 @pytest.mark.django_db(transaction=True)
 def test_planner_starts_a_forecast_run_from_the_browser(live_server, browser_page):
-    from core.demo import seed_demo
+    from home.demo import seed_demo
     from tests.conftest import AS_OF
 
     seed_demo(scale="tiny", seed=7, as_of=AS_OF)

@@ -60,9 +60,9 @@ def test_pages_with_scripts_work_under_the_policy(live_server, browser_page):  #
     from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
     from compensation.models import Statement
-    from core.demo import seed_demo
     from forecasting import services as forecasting
     from forecasting.models import ForecastSeries
+    from home.demo import seed_demo
     from inventory.models import Product
     from sop.models import PlanRun
     from sop.services import plan_run_create, plan_run_execute

@@ -20,7 +20,7 @@ def switch_user(page, base: str, username: str) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_planner_edits_a_family_sees_the_manager_input_and_the_executive_publishes(
         live_server, browser_page):  # noqa: F811
-    from core.demo import seed_demo
+    from home.demo import seed_demo
     from sop.models import DemandPlanLine, PlanCycle
     from tests.conftest import AS_OF
 

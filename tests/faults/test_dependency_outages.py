@@ -38,7 +38,7 @@ def redis_settings(url: str) -> dict:
 
 @pytest.fixture
 def planner(db):
-    from core.demo import seed_demo
+    from home.demo import seed_demo
 
     seed_demo(scale="tiny", seed=11, as_of=AS_OF)
 

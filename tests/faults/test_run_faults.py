@@ -37,7 +37,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def tiny(settings):
-    from core.demo import seed_demo
+    from home.demo import seed_demo
 
     settings.RUN_STALE_SECONDS = STALE
     seed_demo(scale="tiny", seed=11, as_of=AS_OF)

@@ -134,10 +134,10 @@ def test_concurrent_reapers_send_a_stalled_run_once(demo, monkeypatch):
 
 def test_an_error_while_planning_fails_the_run_and_its_plan_run(demo, monkeypatch):
     from sop.models import PlanRun
-    from sop.services import plan_run_create
+    from sop.services import PLAN_RUN_FOLLOW_UP, plan_run_create
 
     plan = plan_run_create(trigger="api")
-    run = services.forecast_run_create(as_of=AS_OF, trigger="api", parameters={"then_plan_run_id": plan.pk})
+    run = services.forecast_run_create(as_of=AS_OF, trigger="api", follow_up=(PLAN_RUN_FOLLOW_UP, plan.pk))
 
     def broken(**kwargs):
         raise AttributeError("Can only use .str accessor with string values!")

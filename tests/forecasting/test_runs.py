@@ -174,7 +174,7 @@ def test_forecast_run_command_prints_progress(demo, capsys):
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
 def test_real_workers_run_a_forecast_over_redis_and_postgresql():
-    from core.demo import seed_demo
+    from home.demo import seed_demo
 
     seed_demo(scale="tiny", seed=11, as_of=AS_OF)
     queue = f"test-forecast-{uuid.uuid4().hex[:8]}"
@@ -192,34 +192,14 @@ def test_real_workers_run_a_forecast_over_redis_and_postgresql():
     assert Forecast.objects.filter(run=run, level="product_territory").count() == run.series_done * run.horizon
 
 
-def test_the_nightly_task_forecasts_then_reconciles(demo, django_capture_on_commit_callbacks):
-    from forecasting.tasks import nightly_pipeline_task
-    from sop.models import PlanRun
-
-    with django_capture_on_commit_callbacks(execute=True):
-        nightly_pipeline_task.delay()
-    plan = PlanRun.objects.get()
-    assert plan.trigger == "schedule" and plan.forecast_run.trigger == "schedule"
-    assert plan.forecast_run.status in ("completed", "completed_with_errors")
-    assert plan.status in ("completed", "completed_with_errors"), plan.error
-
-
 def test_a_failed_forecast_fails_its_plan_run_instead_of_leaving_it_queued(demo, monkeypatch):
     from sop.models import PlanRun
-    from sop.services import plan_run_create
+    from sop.services import PLAN_RUN_FOLLOW_UP, plan_run_create
 
     plan = plan_run_create(trigger="api")
-    run = services.forecast_run_create(as_of=AS_OF, trigger="api", parameters={"then_plan_run_id": plan.pk})
+    run = services.forecast_run_create(as_of=AS_OF, trigger="api", follow_up=(PLAN_RUN_FOLLOW_UP, plan.pk))
     monkeypatch.setattr(services, "write_coherent_levels", lambda run: 1 / 0)
     run = services.forecast_run_execute(run)
     assert run.status == "failed" and "ZeroDivisionError" in run.error
     plan.refresh_from_db()
     assert plan.status == PlanRun.Status.FAILED and f"forecast run {run.pk} failed" in plan.error
-
-
-def test_the_nightly_schedule_is_stored_in_the_database(db):
-    from django_celery_beat.models import PeriodicTask
-
-    task = PeriodicTask.objects.get(name="Nightly planning pipeline")
-    assert task.task == "planning.nightly" and task.enabled
-    assert (task.crontab.hour, task.crontab.minute) == ("2", "0")

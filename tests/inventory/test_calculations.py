@@ -14,10 +14,11 @@ from inventory.calculations import (
     aging_buckets,
     days_of_supply,
     demand_until,
-    forecast_error_sigma,
+    forecast_sigma_from_wape,
     inventory_metrics,
     inventory_positions,
     lot_ages,
+    policy_by_product,
     safety_stock,
 )
 
@@ -195,13 +196,30 @@ def test_safety_stock_rejects_a_service_level_of_one():
         safety_stock(sigma=1.0, lead_time_days=10, service_level=1.0)
 
 
-def test_forecast_error_sigma_is_the_rms_of_the_residuals():
-    residuals = pd.DataFrame({"product_sku": ["A", "A", "B", "B"], "residual": [3, -4, 2, None]})
+def test_safety_stock_is_fixed_where_given_else_z_sigma_root_lead_time():
+    policies = pd.DataFrame({
+        "product_sku": ["A", "A", "B", "C"], "location_code": ["W1", "W2", "W1", "W1"],
+        "lead_time_days": [30.4375, 60.875, 0.0, 10.0], "service_level": [0.95, 0.90, None, None],
+        "safety_stock": [None, None, 12.0, None], "max_build_ahead_periods": [1, 3, 0, 2]})
+    sigma = pd.DataFrame({"product_sku": ["A", "B"], "sigma": [10.0, 99.0]})
+    out = policy_by_product(policies, sigma).set_index("product_sku")
+    # A: longest lead time (2 months) and highest service level (95 %): 1.645 × 10 × √2
+    assert out.loc["A", "safety_stock"] == pytest.approx(1.6449 * 10 * math.sqrt(2), abs=0.01)
+    assert out.loc["A", "max_build_ahead_periods"] == 3
+    assert out.loc["B", "safety_stock"] == 12  # fixed wins
+    assert out.loc["C", "safety_stock"] == 0  # no service level, no σ: no buffer
 
-    out = forecast_error_sigma(residuals).set_index("product_sku")
-    assert out.loc["A", "sigma"] == pytest.approx(math.sqrt((9 + 16) / 2))
-    assert out.loc["B", "sigma"] == pytest.approx(2)
-    assert out.loc["B", "n"] == 1
+
+def test_sigma_from_wape_is_1_25_mean_absolute_error_over_root_k_series():
+    wape = pd.DataFrame({"product_sku": ["A", "A", "B", "C"], "wape": [20.0, 40.0, 500.0, 10.0]})
+    forecast = pd.DataFrame({"product_sku": ["A", "A", "B", "D"], "forecast_qty": [90.0, 110.0, 10.0, 5.0]})
+    out = forecast_sigma_from_wape(wape, forecast).set_index("product_sku")["sigma"]
+    # A: mean WAPE 30 %, mean month 100, two series: 1.25 × 0.3 × 100 / √2
+    assert out["A"] == pytest.approx(1.25 * 0.3 * 100 / math.sqrt(2))
+    assert out["B"] == pytest.approx(1.25 * 2.0 * 10)  # WAPE capped at 200 %
+    assert out["C"] == 0  # no forecast: no error to buffer
+    assert "D" not in out  # no backtest: no σ (the policy then uses 0)
+    assert forecast_sigma_from_wape(wape.iloc[:0], forecast).empty
 
 
 # --- metrics per product ------------------------------------------------------------------

@@ -34,11 +34,11 @@ TOKEN_SCOPES = (
     "master:read", "master:write", "sales:read", "sales:write", "inventory:read", "inventory:write",
     "capacity:read", "capacity:write", "territories:read", "territories:write", "quotas:read", "quotas:write",
     "users:read", "users:write", "plans:read", "plans:run", "forecasts:run", "alerts:read", "alerts:write",
-    "comp:read", "comp:write",
+    "comp:read", "comp:write", "cycles:read", "cycles:write", "webhooks:write",
 )
 IMPLIES = {
     **{f"{family}:write": {f"{family}:read"} for family in (
-        "master", "sales", "inventory", "capacity", "territories", "quotas", "users", "alerts", "comp")},
+        "master", "sales", "inventory", "capacity", "territories", "quotas", "users", "alerts", "comp", "cycles")},
     "plans:run": {"plans:read"},
     "forecasts:run": {"plans:read"},
 }
@@ -84,7 +84,8 @@ class Page:
 
 #: path parameters of details and actions: records that do not exist
 MISSING_KEYS = {"id": "999999", "external_id": "NO-SUCH", "code": "NO-SUCH", "sku": "NO-SUCH",
-                "username": "no-such-user", "period_start": "2099-01-01", "action": "approve"}
+                "username": "no-such-user", "period_start": "2099-01-01", "action": "approve",
+                "month": "2099-01-01"}
 REFUSED_BODY = {"not": "an array"}  # every bulk endpoint answers 400 (a body must be an array or CSV)
 
 
@@ -166,6 +167,21 @@ API: dict[tuple[str, str], Op] = {
     ("POST", "/api/v1/disputes/{id}/close"): Op("comp:read", PAY, ok=404, body={}),
     ("POST", "/api/v1/comp-what-if"): Op("comp:read", PAY, ok=404, body={"plan_code": "NO-SUCH"}),
     ("POST", "/api/v1/spiffs/for-product"): Op("comp:write", ADMIN, ok=400, body={}),
+    # the S&OP cycle: every plan reader reads and takes part; the services check the stage owner
+    **resource("cycles:read", PLAN_READERS, "plan-cycles/month"),
+    ("POST", "/api/v1/plan-cycles/"): Op("cycles:write", PLAN_READERS, ok=400, body={}),
+    ("POST", "/api/v1/plan-cycles/{month}/advance"): Op("cycles:write", PLAN_READERS, ok=404, body={}),
+    ("POST", "/api/v1/plan-cycles/{month}/send-back"): Op("cycles:write", PLAN_READERS, ok=404, body={}),
+    ("POST", "/api/v1/plan-cycles/{month}/plan-run"): Op("cycles:write", PLAN_READERS, ok=404, body={}),
+    ("GET", "/api/v1/plan-cycles/{month}/demand-plan/"): Op("cycles:read", PLAN_READERS, ok=404),
+    ("POST", "/api/v1/plan-cycles/{month}/demand-plan/edits"): Op("cycles:write", PLAN_READERS, ok=404, body={}),
+    ("GET", "/api/v1/plan-cycles/{month}/decisions/"): Op("cycles:read", PLAN_READERS, ok=404),
+    ("POST", "/api/v1/plan-cycles/{month}/decisions/"): Op("cycles:write", PLAN_READERS, ok=404, body={}),
+    ("GET", "/api/v1/plan-cycles/{month}/plan/"): Op("cycles:read", PLAN_READERS, ok=404),
+    # webhook subscriptions (the ERP's): admins and tokens holding webhooks:write
+    **resource("webhooks:write", ADMIN, "webhooks/id"),
+    ("POST", "/api/v1/webhooks/"): Op("webhooks:write", ADMIN, ok=400, body={}),
+    ("GET", "/api/v1/webhooks/{id}/deliveries/"): Op("webhooks:write", ADMIN, ok=404),
 }
 
 #: API routes of the URL conf that the schema leaves out: (method, path) → (status for anyone
@@ -230,6 +246,12 @@ def _quota_plan() -> dict:
     return {"code": QuotaPlan.objects.order_by("id").values_list("code", flat=True).first()}
 
 
+def _cycle() -> dict:
+    from sop.models import PlanCycle
+
+    return {"month": PlanCycle.objects.order_by("-month").values_list("month", flat=True).first().isoformat()}
+
+
 NOT_ALLOWED = 405  # POST-only pages answer GET with 405 before any role check
 
 PAGES: dict[str, Page] = {
@@ -255,6 +277,16 @@ PAGES: dict[str, Page] = {
     "supply/products/<str:sku>/": Page(SUPPLY_PAGES, args=_product),
     "supply/runs/start/": Page(ALERT_HANDLERS, method="POST", call_allowed=False),
     "supply/runs/<int:pk>/": Page(SUPPLY_PAGES, args=_plan_run),
+    # the S&OP cycle
+    "supply/cycle/": Page(PLAN_READERS),
+    "supply/cycle/new/": Page(ADMIN_PLANNER, method="POST", call_allowed=False),
+    "supply/cycle/versions/": Page(PLAN_READERS),
+    "supply/cycle/<str:month>/demand/": Page(PLAN_READERS, args=_cycle),
+    "supply/cycle/<str:month>/supply/": Page(PLAN_READERS, args=_cycle),
+    "supply/cycle/<str:month>/executive/": Page(PLAN_READERS, args=_cycle),
+    "supply/cycle/<str:month>/decisions/": Page(PLAN_READERS, args=_cycle),
+    "supply/cycle/<str:month>/<str:action>/": Page(PLAN_READERS, method="POST", ok=404,
+                                                   args=lambda: {"month": "2099-01-01", "action": "advance"}),
     # inventory
     "inventory/": Page(SUPPLY_PAGES),
     # pay

@@ -219,6 +219,11 @@ def test_page_matrix(demo):
     forecast = forecasting.forecast_run_create(as_of=AS_OF, trigger="command", parameters={"chunk_size": 50})
     forecasting.forecast_run_execute(forecast)
     plan_run_execute(run_id=plan_run_create(as_of=AS_OF, trigger="command").pk)
+    from django.contrib.auth import get_user_model
+
+    from sop.cycle_services import cycle_create
+
+    cycle_create(month=AS_OF.replace(day=1), user=get_user_model().objects.get(username="planner"))
     callers = {**people_clients(), "anonymous": Client()}
     failures = []
     for route, page in sorted(m.PAGES.items()):

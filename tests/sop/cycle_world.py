@@ -100,7 +100,7 @@ def sell(sku: str, territory_code: str | None, day: dt.date, quantity: int, *, s
     """One sales order line of ``quantity`` units (an account of its own; ``territory_code``
     None: credited to no territory)."""
     from inventory.models import Product
-    from sop.models import SalesOrderLine
+    from sales.models import SalesOrderLine
     from territories.models import Account, Territory
 
     n = SalesOrderLine.objects.count() + 1

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from core.services import add_months
+from core.calendar import add_months
 
 AS_OF = dt.date(2027, 1, 10)
 HORIZON = [add_months(AS_OF.replace(day=1), i) for i in range(18)]

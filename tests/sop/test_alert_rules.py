@@ -8,7 +8,7 @@ import math
 import pandas as pd
 import pytest
 
-from sop.alert_rules import ALERT_COLUMNS, AlertThresholds, derive_alerts
+from sop.alert_rules import ALERT_COLUMNS, AlertThresholds, derive_alerts, utilisation_level
 from tests.sop.test_reconciliation import FEB, MAR, plan
 
 
@@ -365,3 +365,15 @@ def test_no_alerts_gives_an_empty_frame_with_the_columns():
     alerts = derive_alerts(result)
     assert alerts.empty
     assert list(alerts.columns) == ALERT_COLUMNS
+
+
+@pytest.mark.parametrize(("pct", "level"), [
+    (None, "none"), (0, "low"), (59, "low"), (60, "ok"), (90, "ok"), (91, "high"), (100, "high"), (101, "over"),
+])
+def test_heat_map_levels_sit_on_the_alert_lines(pct, level):
+    assert utilisation_level(pct) == level
+
+
+def test_heat_map_levels_follow_the_thresholds():
+    strict = AlertThresholds(overload_critical=0.95, overload_warning=0.80, underload_info=0.50)
+    assert [utilisation_level(p, strict) for p in (96, 81, 49, 70)] == ["over", "high", "low", "ok"]

@@ -134,7 +134,7 @@ def test_post_plan_run_starts_a_forecast_that_hands_over_to_it(db, erp):
     run = PlanRun.objects.get(pk=response.json()["id"])
     assert run.horizon_start.isoformat() == "2027-03-01"
     forecast = ForecastRun.objects.get(pk=run.forecast_run_id)
-    assert forecast.parameters["then_plan_run_id"] == run.pk
+    assert forecast.parameters["follow_up"] == {"name": "sop.plan_run", "id": run.pk}
 
 
 def test_plan_runs_need_the_run_scope_or_role(db, erp):

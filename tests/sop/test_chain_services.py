@@ -15,7 +15,7 @@ from tests.services import celery_worker, real_broker, requires_services, wait_f
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
 def test_a_started_plan_run_forecasts_then_reconciles_on_real_workers():
-    from core.demo import seed_demo
+    from home.demo import seed_demo
     from sop.models import CapacityAlert, PlanLine, PlanRun
     from sop.services import plan_run_start
 

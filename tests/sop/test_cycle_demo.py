@@ -2,7 +2,7 @@
 
 from django.test import Client
 
-from core.demo import seed_demo
+from home.demo import seed_demo
 from sop.models import Decision, DemandPlanEdit, PlanCycle
 from tests.conftest import AS_OF
 

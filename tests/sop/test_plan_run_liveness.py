@@ -29,7 +29,7 @@ LONG_AGO = dt.timedelta(hours=1)
 def without_territories():
     """The tiny demo as a company that credits its sales to no territory at all (as one that
     never set territories up does)."""
-    from sop.models import SalesOrderLine
+    from sales.models import SalesOrderLine
 
     SalesOrderLine.objects.update(territory=None)
     assert SalesOrderLine.objects.exists()

@@ -1,4 +1,1 @@
-try:  # the API client fixtures live in tests/api/conftest.py, or at the root once shared
-    from tests.api.conftest import api, erp  # noqa: F401
-except ImportError:
-    pass
+"""Territories tests use the shared fixtures of tests/conftest.py (demo, login, erp, api)."""

@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from territories import selectors
 from territories.models import Account, AssignmentRule, Quota, QuotaPlan, Territory
@@ -74,7 +75,7 @@ def test_manager_counts_through_the_api(demo, login):
     api = APIClient()
     api.force_authenticate(manager)
     region = Territory.objects.get(manager=manager)
-    today = dt.date.today()
+    today = timezone.localdate()
     accounts = Account.objects.owned_by(Q_subtree(region), today).count()
     assert accounts < Account.objects.count()
     body = api.get("/api/v1/accounts/?page_size=1000").json()
@@ -189,7 +190,7 @@ def test_demo_peak_units_quota_of_pumps_is_35_percent_above_history(demo):
     by_month = units.loc[units["family_code"] == "PMP"].groupby("period_start")["quota_qty"].sum()
     from django.db.models import Sum
 
-    from sop.models import SalesOrderLine
+    from sales.models import SalesOrderLine
 
     july_2025 = SalesOrderLine.objects.counting().filter(
         product__family__code="PMP", order_date__gte=dt.date(2025, 7, 1), order_date__lt=dt.date(2025, 8, 1),

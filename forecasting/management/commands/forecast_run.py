@@ -12,7 +12,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--as-of", type=dt.date.fromisoformat, default=None, help="YYYY-MM-DD, default today")
-        parser.add_argument("--horizon", type=int, default=18)
+        parser.add_argument("--horizon", type=int, default=None, help="months, default the planning horizon setting")
         parser.add_argument("--chunk-size", type=int, default=500)
 
     def handle(self, *args, as_of, horizon, chunk_size, **options):

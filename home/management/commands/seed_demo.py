@@ -3,8 +3,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from core import demo
 from core.errors import ApplicationError
+from home import demo
 
 
 class Command(BaseCommand):
@@ -33,7 +33,7 @@ class Command(BaseCommand):
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
         if locale != "en":
-            from core.demo_locale import demo_localise
+            from home.demo_locale import demo_localise
 
             demo_localise(locale=locale)
             ctx.log.append(f"localised for {locale}: names, plants, accounts, currency EUR")

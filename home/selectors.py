@@ -7,21 +7,18 @@ from decimal import Decimal
 
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncMonth
+from django.utils import timezone
 
 from core import roles as r
+from core.calendar import add_months
 from inventory.models import Product
+from sales.models import SalesOrderLine
 from sop import cycle_selectors
-from sop.models import SalesOrderLine
 from territories.models import Account, Territory
 
 
-def month_start(day: dt.date, months_back: int = 0) -> dt.date:
-    month_index = day.year * 12 + day.month - 1 - months_back
-    return dt.date(month_index // 12, month_index % 12 + 1, 1)
-
-
 def sales_by_month(*, user, as_of: dt.date, months: int = 12) -> list[dict]:
-    start = month_start(as_of, months - 1)
+    start = add_months(as_of, -(months - 1))
     rows = (
         SalesOrderLine.objects.for_user(user)
         .counting()
@@ -35,7 +32,7 @@ def sales_by_month(*, user, as_of: dt.date, months: int = 12) -> list[dict]:
     out = []
     peak = max((row["revenue"] or Decimal(0) for row in rows), default=Decimal(0)) or Decimal(1)
     for i in range(months):
-        m = month_start(as_of, months - 1 - i)
+        m = add_months(as_of, i - (months - 1))
         row = by_month.get(m, {})
         revenue = row.get("revenue") or Decimal(0)
         out.append(
@@ -95,7 +92,7 @@ def pay_summary(*, user) -> dict | None:
 
 
 def home_context(*, user, as_of: dt.date | None = None) -> dict:
-    as_of = as_of or dt.date.today()
+    as_of = as_of or timezone.localdate()
     codes = r.user_roles(user)
     months = sales_by_month(user=user, as_of=as_of) if codes - {r.OPS_LEAD, r.ERP} else []
     revenue_12m = sum((m["revenue"] for m in months), Decimal(0))

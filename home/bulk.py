@@ -10,7 +10,8 @@ from inventory.bulk import (
     PRODUCT_FAMILIES,
     PRODUCTS,
 )
-from sop.bulk import CAPACITY, PLANTS, ROUTINGS, SALES_LINES, WORK_CENTERS
+from sales.bulk import SALES_LINES
+from sop.bulk import CAPACITY, PLANTS, ROUTINGS, WORK_CENTERS
 from territories.bulk import ACCOUNTS, ASSIGNMENT_RULES
 
 BULK_RESOURCES: dict[str, ResourceSpec] = {

@@ -1,4 +1,4 @@
-"""Sales lines keep referential integrity without per-row foreign keys (``sop/db_guards.py``):
+"""Sales lines keep referential integrity without per-row foreign keys (``sales/db_guards.py``):
 the database refuses to delete a referenced product or account, clears the territory of
 lines whose territory is deleted, and a batch whose references vanish before its write
 writes nothing."""
@@ -11,7 +11,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from inventory.models import Product, ProductFamily
-from sop.models import SalesOrderLine
+from sales.models import SalesOrderLine
 from territories.models import Account, Territory
 
 pytestmark = pytest.mark.django_db(transaction=False)
@@ -79,7 +79,7 @@ def test_a_batch_whose_reference_was_deleted_after_validation_writes_nothing(wor
     """Validation read a product that a concurrent delete removed before the write: the
     batch's write transaction re-checks the references and refuses (409)."""
     from core.bulk import service
-    from core.bulk.resources import BULK_RESOURCES
+    from home.bulk import BULK_RESOURCES
 
     ghost_id = world["spare"].pk
     validated_against = service.reference_maps_and_versions(BULK_RESOURCES["sales-lines"])

@@ -18,7 +18,7 @@ once per batch or once per delete statement:
 
 Django's own deletes keep ``on_delete=PROTECT`` / ``SET_NULL`` (the ORM emulates them); the
 triggers cover every other writer. On PostgreSQL installed by migration ``sop.0004`` and again after every
-``migrate`` (``SopConfig.ready``). On SQLite, which rebuilds a table to alter it (and fails
+``migrate`` (``SalesConfig.ready``). On SQLite, which rebuilds a table to alter it (and fails
 when a trigger elsewhere names it), they are only installed after ``migrate`` and removed
 before it.
 """

@@ -1,0 +1,30 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate, pre_migrate
+
+
+def _remove_reference_guards_on_sqlite(sender, using="default", **kwargs):
+    """SQLite rebuilds a table to alter it; a trigger on another table naming the rebuilt one
+    makes the rebuild fail. The guards are taken down for the migrations and put back after."""
+    from django.db import connections
+
+    from sales.db_guards import remove_reference_guards
+
+    if connections[using].vendor == "sqlite":
+        remove_reference_guards(connections[using])
+
+
+def _reinstall_reference_guards(sender, using="default", **kwargs):
+    from django.db import connections
+
+    from sales.db_guards import install_reference_guards
+
+    install_reference_guards(connections[using])
+
+
+class SalesConfig(AppConfig):
+    name = "sales"
+
+    def ready(self):
+        pre_migrate.connect(_remove_reference_guards_on_sqlite, sender=self,
+                            dispatch_uid="sales_reference_guards_down")
+        post_migrate.connect(_reinstall_reference_guards, sender=self, dispatch_uid="sales_reference_guards")
