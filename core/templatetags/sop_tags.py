@@ -55,8 +55,9 @@ def format_money(value, decimals: int = 2, currency: str | None = None, language
         value = Decimal(str(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
     except (InvalidOperation, ValueError):
         return str(value)
-    number = formats.number_format(value, decimal_pos=decimals, use_l10n=True, force_grouping=True)
     lang = (language or translation.get_language() or "en")[:2]
+    with translation.override(lang):
+        number = formats.number_format(value, decimal_pos=decimals, use_l10n=True, force_grouping=True)
     symbol = CURRENCY_SYMBOLS.get(code, code)
     if lang == "en":
         sign = ""

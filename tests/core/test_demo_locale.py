@@ -8,7 +8,8 @@ from django.core.management import call_command
 def test_a_localised_demo_has_local_names_plants_and_eur(demo, login, locale, plant, currency_text):
     from core.models import OrganisationSettings
     from home.demo_locale import FIRST, demo_localise
-    from sop.models import Plant, SalesOrderLine
+    from sales.models import SalesOrderLine
+    from sop.models import Plant
     from territories.models import Account, Territory
 
     lines_before = SalesOrderLine.objects.count()

@@ -259,6 +259,8 @@ PAGES: dict[str, Page] = {
     "healthz": Page(EVERYONE, anonymous=200),
     "accounts/login/": Page(EVERYONE, ok=302, anonymous=200),  # signed in: sent home
     "accounts/logout/": Page(EVERYONE, ok=302, method="POST", anonymous=302, signs_out=True),
+    # the language switch of the header (the sign-in page has it too): any visitor, back to "next"
+    "language/": Page(EVERYONE, ok=302, method="POST", data={"language": "de", "next": "/"}, anonymous=302),
     # forecasting
     "forecasts/": Page(frozenset({"admin", "planner", "executive", "ops_lead"})),
     "forecasts/runs/start/": Page(ADMIN_PLANNER, method="POST", call_allowed=False),
