@@ -18,7 +18,7 @@ pytestmark = [
 
 @pytest.mark.django_db(transaction=True)
 def test_language_switch_capacity_save_and_narrow_menu(live_server, browser_page):  # noqa: F811
-    from core.demo import seed_demo
+    from home.demo import seed_demo
     from sop import services as supply
     from sop.models import CapacityCalendar
     from tests.conftest import AS_OF
