@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.urls import path, reverse
+from django.utils.translation import gettext
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -431,7 +432,7 @@ class SpiffForProductView(APIView):
         if data.get("alert_id"):
             spiff = services.spiff_create_from_alert(alert_id=data["alert_id"], actor=request.user)
         elif data.get("quantity") is None or not data.get("sku"):
-            raise ApplicationError("Send alert_id, or sku and quantity.", code="invalid_spiff")
+            raise ApplicationError(gettext("Send alert_id, or sku and quantity."), code="invalid_spiff")
         else:
             spiff = services.spiff_create_for_product(sku=data["sku"], quantity=data["quantity"], actor=request.user)
         return Response({"code": spiff.code, "name": spiff.name, "start": spiff.start, "end": spiff.end,

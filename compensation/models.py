@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
 
 from core.models import BaseModel
 from core.roles import ADMIN, ERP, SALES_MANAGER
@@ -73,35 +74,35 @@ class CompPlan(BaseModel):
     term changes; statements record the version they were computed with."""
 
     class Measure(models.TextChoices):
-        REVENUE = "revenue", "Revenue"
-        MARGIN = "margin", "Margin"
-        UNITS = "units", "Units"
+        REVENUE = "revenue", _("Revenue")
+        MARGIN = "margin", _("Margin")
+        UNITS = "units", _("Units")
 
     class Basis(models.TextChoices):
-        TRANSACTION = "transaction", "Each credited line on its own"
-        PERIOD = "period", "The period's total or attainment"
+        TRANSACTION = "transaction", _("Each credited line on its own")
+        PERIOD = "period", _("The period's total or attainment")
 
     class TierOn(models.TextChoices):
-        AMOUNT = "amount", "Amount"
-        ATTAINMENT = "attainment", "Attainment %"
+        AMOUNT = "amount", _("Amount")
+        ATTAINMENT = "attainment", _("Attainment %")
 
     class Mode(models.TextChoices):
-        WHOLE = "whole", "Whole amount at the reached tier"
-        MARGINAL = "marginal", "Each bracket at its own rate"
+        WHOLE = "whole", _("Whole amount at the reached tier")
+        MARGINAL = "marginal", _("Each bracket at its own rate")
 
     class CapKind(models.TextChoices):
-        NONE = "", "No cap"
-        PAYOUT = "payout", "Max payout per period"
-        ATTAINMENT = "attainment", "Max attainment % counted"
+        NONE = "", _("No cap")
+        PAYOUT = "payout", _("Max payout per period")
+        ATTAINMENT = "attainment", _("Max attainment % counted")
 
     class DrawKind(models.TextChoices):
-        NONE = "", "No draw"
-        RECOVERABLE = "recoverable", "Recoverable"
-        NON_RECOVERABLE = "non_recoverable", "Non-recoverable"
+        NONE = "", _("No draw")
+        RECOVERABLE = "recoverable", _("Recoverable")
+        NON_RECOVERABLE = "non_recoverable", _("Non-recoverable")
 
     class OnTermination(models.TextChoices):
-        DUE = "due", "Balance due"
-        FORGIVEN = "forgiven", "Balance forgiven"
+        DUE = "due", _("Balance due")
+        FORGIVEN = "forgiven", _("Balance forgiven")
 
     code = models.CharField(max_length=64, unique=True)
     name = models.CharField(max_length=200)
@@ -194,8 +195,8 @@ class Spiff(BaseModel):
     """A sales incentive on listed SKUs/families in a date window (``compensation.plans.Spiff``)."""
 
     class Kind(models.TextChoices):
-        PER_UNIT = "per_unit", "Amount per unit"
-        PERCENT_OF_REVENUE = "percent_of_revenue", "% of revenue"
+        PER_UNIT = "per_unit", _("Amount per unit")
+        PERCENT_OF_REVENUE = "percent_of_revenue", _("% of revenue")
 
     code = models.CharField(max_length=64, unique=True)
     name = models.CharField(max_length=200, blank=True)
@@ -238,15 +239,15 @@ class CompPeriod(BaseModel):
     """A pay period (a calendar month) and the state of its close run."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        CLOSED = "closed", "Closed"
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
 
     class RunStatus(models.TextChoices):
-        IDLE = "idle", "Idle"
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        COMPLETED = "completed", "Completed"
-        FAILED = "failed", "Failed"
+        IDLE = "idle", _("Idle")
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        COMPLETED = "completed", _("Completed")
+        FAILED = "failed", _("Failed")
 
     period_start = models.DateField(unique=True)
     period_end = models.DateField()
@@ -299,13 +300,13 @@ class Credit(models.Model):
     """
 
     class Role(models.TextChoices):
-        PRIMARY = "primary", "Primary"
-        OVERLAY = "overlay", "Overlay"
-        ROLLUP = "rollup", "Manager roll-up"
+        PRIMARY = "primary", _("Primary")
+        OVERLAY = "overlay", _("Overlay")
+        ROLLUP = "rollup", _("Manager roll-up")
 
     class Kind(models.TextChoices):
-        CREDIT = "credit", "Sale"
-        RETURN = "return", "Return"
+        CREDIT = "credit", _("Sale")
+        RETURN = "return", _("Return")
 
     sales_line = models.ForeignKey("sales.SalesOrderLine", on_delete=models.CASCADE, related_name="credits")
     rep = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="credits")
@@ -344,8 +345,8 @@ class Statement(BaseModel):
     ``closed`` one is locked: ``rendered`` holds the canonical JSON paid on, never rewritten."""
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        CLOSED = "closed", "Closed"
+        DRAFT = "draft", _("Draft")
+        CLOSED = "closed", _("Closed")
 
     rep = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="statements")
     period = models.ForeignKey(CompPeriod, on_delete=models.PROTECT, related_name="statements")
@@ -426,9 +427,9 @@ class Dispute(BaseModel):
     Every step is recorded as a ``core.AuditEvent`` (texts and statuses, never amounts)."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        ANSWERED = "answered", "Answered"
-        CLOSED = "closed", "Closed"
+        OPEN = "open", _("Open")
+        ANSWERED = "answered", _("Answered")
+        CLOSED = "closed", _("Closed")
 
     line = models.ForeignKey(StatementLine, on_delete=models.PROTECT, related_name="disputes")
     raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

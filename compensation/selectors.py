@@ -16,6 +16,7 @@ from decimal import Decimal
 import pandas as pd
 from django.contrib.auth import get_user_model
 from django.db.models import Count, DateField, Prefetch, Q, Sum, Value
+from django.utils.translation import gettext
 
 from compensation import calculations as calc
 from compensation.models import (
@@ -290,7 +291,7 @@ def statement_get(*, user, pk: int) -> Statement:
         .filter(pk=pk).first()
     )
     if statement is None:
-        raise ApplicationError("No such statement.", code="not_found", status=404)
+        raise ApplicationError(gettext("No such statement."), code="not_found", status=404)
     return statement
 
 

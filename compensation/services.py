@@ -27,6 +27,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from compensation import calculations as calc
@@ -380,13 +381,13 @@ def dispute_raise(*, user, line_id: int, reason: str) -> Dispute:
     """The rep of a statement raises a dispute on one of its lines."""
     line = StatementLine.objects.for_user(user).select_related("statement").filter(pk=line_id).first()
     if line is None:
-        raise ApplicationError("No such statement line.", code="not_found", status=404)
+        raise ApplicationError(gettext("No such statement line."), code="not_found", status=404)
     if line.statement.rep_id != user.pk:
-        raise ApplicationError("Only the rep a statement belongs to can dispute its lines.",
+        raise ApplicationError(gettext("Only the rep a statement belongs to can dispute its lines."),
                                code="not_your_statement", status=403)
     reason = (reason or "").strip()
     if not reason:
-        raise ApplicationError("Say what is wrong with the line.", code="empty_reason")
+        raise ApplicationError(gettext("Say what is wrong with the line."), code="empty_reason")
     dispute = Dispute.objects.create(line=line, raised_by=user, reason=reason)
     audit_record(actor=user, action="compensation.dispute_raised", target=dispute, after=_dispute_state(dispute))
     return dispute
@@ -404,15 +405,15 @@ def dispute_answer(*, user, dispute_id: int, answer: str) -> Dispute:
     """A manager of the rep (or an admin) answers an open dispute."""
     dispute = Dispute.objects.for_user(user).select_for_update().filter(pk=dispute_id).first()
     if dispute is None:
-        raise ApplicationError("No such dispute.", code="not_found", status=404)
+        raise ApplicationError(gettext("No such dispute."), code="not_found", status=404)
     if not _may_answer(user, dispute):
-        raise ApplicationError("Only the rep's manager or an admin answers a dispute.", code="forbidden", status=403)
+        raise ApplicationError(gettext("Only the rep's manager or an admin answers a dispute."), code="forbidden", status=403)
     if dispute.status != Dispute.Status.OPEN:
         raise ApplicationError(f"The dispute is {dispute.status}: only an open dispute can be answered.",
                                code="invalid_transition", status=409)
     answer = (answer or "").strip()
     if not answer:
-        raise ApplicationError("Write an answer.", code="empty_answer")
+        raise ApplicationError(gettext("Write an answer."), code="empty_answer")
     before = _dispute_state(dispute)
     dispute.status, dispute.answer = Dispute.Status.ANSWERED, answer
     dispute.answered_by, dispute.answered_at = user, timezone.now()
@@ -427,9 +428,9 @@ def dispute_close(*, user, dispute_id: int) -> Dispute:
     """The rep who raised it, their manager or an admin closes an answered dispute."""
     dispute = Dispute.objects.for_user(user).select_for_update().filter(pk=dispute_id).first()
     if dispute is None:
-        raise ApplicationError("No such dispute.", code="not_found", status=404)
+        raise ApplicationError(gettext("No such dispute."), code="not_found", status=404)
     if dispute.raised_by_id != user.pk and not _may_answer(user, dispute):
-        raise ApplicationError("You cannot close this dispute.", code="forbidden", status=403)
+        raise ApplicationError(gettext("You cannot close this dispute."), code="forbidden", status=403)
     if dispute.status != Dispute.Status.ANSWERED:
         raise ApplicationError(f"The dispute is {dispute.status}: only an answered dispute can be closed.",
                                code="invalid_transition", status=409)
@@ -463,7 +464,7 @@ def spiff_create_for_product(*, sku: str, quantity: Decimal, actor, start: dt.da
         raise ApplicationError(f"No product with SKU {sku}.", code="unknown_product", status=404)
     quantity = Decimal(quantity)
     if quantity <= ZERO:
-        raise ApplicationError("The quantity at stake must be positive.", code="invalid_quantity")
+        raise ApplicationError(gettext("The quantity at stake must be positive."), code="invalid_quantity")
     start = start or timezone.localdate()
     per_unit = amount_per_unit
     if per_unit is None:
@@ -489,9 +490,9 @@ def spiff_create_from_alert(*, alert_id: int, actor) -> Spiff:
     """One click on an ``aged_stock`` alert: a SPIFF on its product for the aged units."""
     alert = CapacityAlert.objects.for_user(actor).select_related("product").filter(pk=alert_id).first()
     if alert is None:
-        raise ApplicationError("No such alert.", code="not_found", status=404)
+        raise ApplicationError(gettext("No such alert."), code="not_found", status=404)
     if alert.type != "aged_stock" or alert.product is None:
-        raise ApplicationError("A SPIFF answers an aged-stock alert on a product.", code="not_aged_stock")
+        raise ApplicationError(gettext("A SPIFF answers an aged-stock alert on a product."), code="not_aged_stock")
     return spiff_create_for_product(sku=alert.product.sku, quantity=Decimal(alert.amount), actor=actor,
                                     source_alert_id=alert.pk)
 

@@ -14,12 +14,15 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from compensation import selectors, services
 from compensation.models import CompPlan
 from core.api.csv_export import streaming_csv_response
 from core.errors import ApplicationError
+from core.exports import export_response, wants_export
 from core.pages import bad_request, id_param
 from core.roles import ADMIN, OPS_LEAD, SALES_MANAGER, SALES_REP, has_role, role_required
 
@@ -55,6 +58,13 @@ def statement(request: HttpRequest, pk: int) -> HttpResponse:
     except ApplicationError as exc:
         return _render(request, "compensation/not_found.html", {"message": exc.message}, status=404)
     context["can_dispute"] = context["statement"].rep_id == request.user.pk
+    fmt = wants_export(request)
+    if fmt:  # for people: translated headers, the locale's CSV dialect or XLSX
+        item = context["statement"]
+        _header, rows = selectors.statement_csv_rows(item)
+        return export_response(fmt, name=f"statement-{item.rep.username}-{item.period_start}", header=[
+            _("Rep"), _("Period"), _("Status"), _("Line"), _("Component"), _("Description"), _("Base"), _("Rate"),
+            _("Rate unit"), _("Amount"), _("Order lines"), _("Corrects")], rows=rows)
     return _render(request, "compensation/statement.html", context)
 
 
@@ -98,7 +108,7 @@ def dispute_raise(request: HttpRequest) -> HttpResponse:
         return bad_request(request, "line_id must be the number of a line of your statement.")
     try:
         services.dispute_raise(user=request.user, line_id=line_id, reason=request.POST.get("reason", ""))
-        messages.success(request, "Your dispute was sent to your manager.")
+        messages.success(request, _("Your dispute was sent to your manager."))
     except ApplicationError as exc:
         messages.error(request, exc.message)
     return _back(request, reverse("compensation:disputes"))
@@ -109,7 +119,7 @@ def dispute_raise(request: HttpRequest) -> HttpResponse:
 def dispute_answer(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.dispute_answer(user=request.user, dispute_id=pk, answer=request.POST.get("answer", ""))
-        messages.success(request, "Answer recorded.")
+        messages.success(request, _("Answer recorded."))
     except ApplicationError as exc:
         messages.error(request, exc.message)
     return _back(request, reverse("compensation:disputes"))
@@ -120,7 +130,7 @@ def dispute_answer(request: HttpRequest, pk: int) -> HttpResponse:
 def dispute_close(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.dispute_close(user=request.user, dispute_id=pk)
-        messages.success(request, "Dispute closed.")
+        messages.success(request, _("Dispute closed."))
     except ApplicationError as exc:
         messages.error(request, exc.message)
     return _back(request, reverse("compensation:disputes"))
@@ -167,13 +177,14 @@ def periods(request: HttpRequest) -> HttpResponse:
         start = _date(request.POST.get("period_start"))
         try:
             if start is None:
-                raise ApplicationError("Choose a month.", code="invalid_period")
+                raise ApplicationError(gettext("Choose a month."), code="invalid_period")
             if request.POST.get("action") == "close":
                 services.comp_period_close_start(period_start=start, actor=request.user)
-                messages.success(request, f"Closing {start:%Y-%m}: statements lock when the run completes.")
+                messages.success(request, _("Closing %(month)s: statements lock when the run completes.")
+                                 % {"month": f"{start:%Y-%m}"})
             else:
                 services.comp_period_compute(period_start=start, actor=request.user)
-                messages.success(request, f"Draft statements of {start:%Y-%m} computed.")
+                messages.success(request, _("Draft statements of %(month)s computed.") % {"month": f"{start:%Y-%m}"})
         except ApplicationError as exc:
             messages.error(request, exc.message)
         return redirect("compensation:periods")
@@ -191,7 +202,8 @@ def spiff_from_alert(request: HttpRequest) -> HttpResponse:
         return bad_request(request, "alert_id must be the number of an aged-stock alert.")
     try:
         spiff = services.spiff_create_from_alert(alert_id=alert_id, actor=request.user)
-        messages.success(request, f"SPIFF {spiff.code} created: {spiff.amount} per unit until {spiff.end}.")
+        messages.success(request, _("SPIFF %(code)s created: %(amount)s per unit until %(end)s.")
+                         % {"code": spiff.code, "amount": spiff.amount, "end": spiff.end})
     except ApplicationError as exc:
         messages.error(request, exc.message)
     target = request.POST.get("next") or ""

@@ -81,9 +81,11 @@ MIDDLEWARE = [
     "core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.LoginRequiredMiddleware",
@@ -173,7 +175,12 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 # --- i18n / time ----------------------------------------------------------------------------
-LANGUAGE_CODE = "en-us"
+# English, German, Italian: the browser's Accept-Language picks one until the user chooses in
+# the header (kept on their profile). Catalogues are committed compiled (locale/*/LC_MESSAGES/*.mo).
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("it", "Italiano")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_NAME = "sop_language"
 TIME_ZONE = env.str("SOP_TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True

@@ -3,7 +3,6 @@ from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import (
     SpectacularAPIView,
-    SpectacularRedocView,
     SpectacularSwaggerSplitView,
 )
 
@@ -13,6 +12,7 @@ from home import views as home_views
 urlpatterns = [
     path("", home_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("language/", core_views.language, name="language"),
     path("accounts/login/", core_views.SopLoginView.as_view(), name="login"),
     path("accounts/logout/", core_views.SopLogoutView.as_view(), name="logout"),
     path("forecasts/", include("forecasting.urls")),
@@ -28,10 +28,11 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file (?script): no inline script.
     path("api/docs/", login_required(SpectacularSwaggerSplitView.as_view(url_name="api-schema")), name="api-docs"),
-    path("api/redoc/", login_required(SpectacularRedocView.as_view(url_name="api-schema")), name="api-redoc"),
 ]
 
 handler500 = "core.views.server_error"
 
-admin.site.site_header = "S&OP planner administration"
+from django.utils.translation import gettext_lazy as _  # noqa: E402
+
+admin.site.site_header = _("S&OP planner administration")
 admin.site.site_title = "S&OP planner"

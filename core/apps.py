@@ -23,3 +23,32 @@ class CoreConfig(AppConfig):
 
         # Groups need the permission rows that Django creates after migrate.
         post_migrate.connect(sync_role_groups, sender=self)
+
+        from django.contrib.auth.signals import user_logged_in
+
+        user_logged_in.connect(_language_from_profile, dispatch_uid="core.language_from_profile")
+
+        from django.db.models.signals import post_save
+
+        from core.models import OrganisationSettings
+
+        post_save.connect(_forget_currency, sender=OrganisationSettings, dispatch_uid="core.forget_currency")
+
+
+def _forget_currency(**kwargs) -> None:
+    from core.templatetags.sop_tags import _currency_memo
+
+    _currency_memo.clear()
+
+
+def _language_from_profile(sender, request, user, **kwargs) -> None:
+    """At sign-in the profile's language (if chosen) goes into the session for every request."""
+    from core.middleware import SESSION_LANGUAGE
+    from core.models import Profile
+
+    language = Profile.objects.filter(user=user).values_list("language", flat=True).first()
+    if request is not None and hasattr(request, "session"):
+        if language:
+            request.session[SESSION_LANGUAGE] = language
+        else:
+            request.session.pop(SESSION_LANGUAGE, None)

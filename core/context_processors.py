@@ -1,13 +1,21 @@
+from django.conf import settings
+
 from core import roles
 from core.navigation import menu_for
 
 
 def navigation(request) -> dict:
+    from core.middleware import SESSION_LANGUAGE
+
+    session = getattr(request, "session", None)
+    chosen = (session.get(SESSION_LANGUAGE) if session is not None else None) or request.COOKIES.get(
+        settings.LANGUAGE_COOKIE_NAME, "")
+    context = {"chosen_language": chosen if chosen in dict(settings.LANGUAGES) else ""}
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {}
+        return context
     codes = roles.user_roles(user)
-    return {
+    return context | {
         "nav_items": menu_for(user, request.path),
         "user_role_labels": [roles.ROLES[c] for c in roles.ROLES if c in codes],
     }

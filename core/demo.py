@@ -95,7 +95,7 @@ def demo_user_create(ctx: DemoContext, *, username: str, first_name: str, last_n
     )
     user.groups.set(Group.objects.filter(name__in=role_codes))
     Profile.objects.create(user=user, manager=manager, hire_date=hire_date, is_demo=True,
-                           title=", ".join(r.ROLES[c] for c in role_codes))
+                           title=", ".join(str(r.ROLES[c]) for c in role_codes))
     return user
 
 

@@ -14,6 +14,7 @@ import hashlib
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.errors import ApplicationError
 from core.models import ApiClient, IdempotencyRecord
@@ -35,7 +36,7 @@ def body_fingerprint(method: str, path: str, content_type: str, body: bytes) -> 
 
 def check_key(key: str) -> None:
     if len(key) > MAX_KEY_LENGTH:
-        raise ApplicationError("Idempotency-Key is at most 255 characters.", code="invalid_idempotency_key")
+        raise ApplicationError(gettext("Idempotency-Key is at most 255 characters."), code="invalid_idempotency_key")
 
 
 def live_record(owner: str, key: str) -> IdempotencyRecord | None:
@@ -46,9 +47,8 @@ def live_record(owner: str, key: str) -> IdempotencyRecord | None:
 def replay(record: IdempotencyRecord, fingerprint: str) -> tuple[int, dict]:
     """The stored first response (status, body), or 409 when the key came with another body."""
     if record.body_hash != fingerprint:
-        raise ApplicationError(
-            "This Idempotency-Key was already used with a different request body. "
-            "Use a new key for a new request.", code="idempotency_key_reused", status=409,
+        raise ApplicationError(gettext("This Idempotency-Key was already used with a different request body. "
+                    "Use a new key for a new request."), code="idempotency_key_reused", status=409,
             details={"idempotency_key": record.key, "first_used_at": record.created_at.isoformat()})
     return record.status_code, record.response_body
 

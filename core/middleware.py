@@ -34,9 +34,9 @@ CSP_DIRECTIVES = {
     "form-action": "'self'",
     "frame-ancestors": "'none'",
 }
-#: the one page that needs more, by URL name: ReDoc runs its search in a blob: worker and its
-#: side menu always shows Redocly's logo from their CDN (an image; no script comes from elsewhere)
-CSP_ADDITIONS = {"api-redoc": {"img-src": "https://cdn.redoc.ly", "worker-src": "blob:"}}
+#: pages that need more, by URL name (none: ReDoc, which loaded web fonts and a logo from
+#: third-party CDNs, was dropped; Swagger UI is served from the app)
+CSP_ADDITIONS: dict[str, dict[str, str]] = {}
 
 
 def _policy(additions: dict[str, str] | None = None) -> str:
@@ -91,3 +91,27 @@ class DependencyOutageMiddleware:
     def process_exception(self, request, exception):
         dependency = dependency_of(exception)
         return outage_response(request, dependency, exception) if dependency else None
+
+
+#: the session key holding the signed-in user's chosen language (copied from their profile at
+#: sign-in, so no request pays a query for it)
+SESSION_LANGUAGE = "sop_language"
+
+
+class UserLanguageMiddleware:
+    """The language a signed-in user chose (profile, via the session) over the browser's.
+
+    Runs after ``LocaleMiddleware`` (cookie, then ``Accept-Language``) and the authentication
+    middleware; a user who never chose keeps the browser's language."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.utils import translation
+
+        chosen = getattr(request, "session", None) and request.session.get(SESSION_LANGUAGE)
+        if chosen and translation.check_for_language(chosen):
+            translation.activate(chosen)
+            request.LANGUAGE_CODE = translation.get_language()
+        return self.get_response(request)

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from core.runs import stale_before
 from core.scoping import ScopedQuerySet  # noqa: E402
@@ -29,18 +30,18 @@ class RunRecord(BaseModel):
     failed. Forecast runs and plan runs share it, so pages, APIs and polling read them alike."""
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        COMPLETED = "completed", "Completed"
-        COMPLETED_WITH_ERRORS = "completed_with_errors", "Completed with errors"
-        FAILED = "failed", "Failed"
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        COMPLETED = "completed", _("Completed")
+        COMPLETED_WITH_ERRORS = "completed_with_errors", _("Completed with errors")
+        FAILED = "failed", _("Failed")
 
     class Trigger(models.TextChoices):
-        SCHEDULE = "schedule", "Nightly schedule"
-        USER = "user", "User (page)"
-        API = "api", "API"
-        COMMAND = "command", "Command line"
-        PIPELINE = "pipeline", "Planning pipeline"
+        SCHEDULE = "schedule", _("Nightly schedule")
+        USER = "user", _("User (page)")
+        API = "api", _("API")
+        COMMAND = "command", _("Command line")
+        PIPELINE = "pipeline", _("Planning pipeline")
 
     status = models.CharField(max_length=24, choices=Status.choices, default=Status.QUEUED, db_index=True)
     percent = models.FloatField(default=0)
@@ -88,8 +89,8 @@ class OrganisationSettings(BaseModel):
     """One row: the company's currency, planning calendar and demo marker."""
 
     class Bucket(models.TextChoices):
-        MONTH = "month", "Month"
-        WEEK = "week", "Week"
+        MONTH = "month", _("Month")
+        WEEK = "week", _("Week")
 
     name = models.CharField(max_length=200, default="My company")
     currency = models.CharField(max_length=3, default="USD")
@@ -149,6 +150,9 @@ class Profile(BaseModel):
     )
     title = models.CharField(max_length=100, blank=True)
     hire_date = models.DateField(null=True, blank=True)
+    language = models.CharField(
+        max_length=8, blank=True, choices=settings.LANGUAGES,
+        help_text="language of the pages; blank follows the browser (Accept-Language)")
     is_demo = models.BooleanField(default=False)
 
     def __str__(self) -> str:
@@ -279,9 +283,9 @@ class IngestBatch(BaseModel):
     """One bulk upsert request: who sent it, what it did, how it ended."""
 
     class Status(models.TextChoices):
-        APPLIED = "applied", "Applied"
-        REJECTED = "rejected", "Rejected"
-        FAILED = "failed", "Failed"
+        APPLIED = "applied", _("Applied")
+        REJECTED = "rejected", _("Rejected")
+        FAILED = "failed", _("Failed")
 
     resource = models.CharField(max_length=64, db_index=True)
     client = models.ForeignKey(ApiClient, null=True, blank=True, on_delete=models.SET_NULL)

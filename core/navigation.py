@@ -9,14 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, reverse
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from core import roles as r
 
 
 @dataclass(frozen=True)
 class NavItem:
-    label: str
+    label: object  # a lazily translated string
     url_name: str
     roles: frozenset[str]
 
@@ -24,20 +24,21 @@ class NavItem:
 ALL = frozenset(r.ROLES) - {r.ERP}
 
 MENU: tuple[NavItem, ...] = (
-    NavItem("Home", "home", ALL),
-    NavItem("Forecasts", "forecasting:runs", frozenset({r.ADMIN, r.PLANNER, r.EXECUTIVE, r.OPS_LEAD})),
-    NavItem("Alerts", "sop:alerts", frozenset({r.ADMIN, r.OPS_LEAD, r.PLANNER, r.EXECUTIVE, r.SALES_MANAGER})),
-    NavItem("Capacity", "sop:capacity", frozenset({r.ADMIN, r.OPS_LEAD, r.PLANNER, r.EXECUTIVE})),
-    NavItem("Inventory", "inventory:positions", frozenset({r.ADMIN, r.OPS_LEAD, r.PLANNER, r.EXECUTIVE})),
-    NavItem("S&OP cycle", "sop:cycle", frozenset({r.ADMIN, r.PLANNER, r.OPS_LEAD, r.EXECUTIVE, r.SALES_MANAGER})),
-    NavItem(gettext_lazy("Scenarios"), "scenarios:list",
+    NavItem(_("Home"), "home", ALL),
+    NavItem(_("Forecasts"), "forecasting:runs", frozenset({r.ADMIN, r.PLANNER, r.EXECUTIVE, r.OPS_LEAD})),
+    NavItem(_("Alerts"), "sop:alerts", frozenset({r.ADMIN, r.OPS_LEAD, r.PLANNER, r.EXECUTIVE, r.SALES_MANAGER})),
+    NavItem(_("Capacity"), "sop:capacity", frozenset({r.ADMIN, r.OPS_LEAD, r.PLANNER, r.EXECUTIVE})),
+    NavItem(_("Inventory"), "inventory:positions", frozenset({r.ADMIN, r.OPS_LEAD, r.PLANNER, r.EXECUTIVE})),
+    NavItem(_("S&OP cycle"), "sop:cycle", frozenset({r.ADMIN, r.PLANNER, r.OPS_LEAD, r.EXECUTIVE, r.SALES_MANAGER})),
+    NavItem(_("Scenarios"), "scenarios:list",
             frozenset({r.ADMIN, r.PLANNER, r.OPS_LEAD, r.EXECUTIVE, r.SALES_MANAGER})),
-    NavItem("Territories", "territories:tree", frozenset({r.ADMIN, r.SALES_MANAGER, r.SALES_REP, r.EXECUTIVE})),
-    NavItem("Quotas", "territories:quotas", frozenset({r.ADMIN, r.SALES_MANAGER, r.SALES_REP, r.EXECUTIVE})),
-    NavItem("Compensation", "compensation:statements", frozenset({r.ADMIN, r.SALES_MANAGER, r.SALES_REP})),
-    NavItem("CRM", "crm:opportunities", ALL),
-    NavItem("Data upload", "core:upload", frozenset({r.ADMIN, r.PLANNER})),
-    NavItem("API docs", "api-docs", ALL),
+    NavItem(_("Territories"), "territories:tree", frozenset({r.ADMIN, r.SALES_MANAGER, r.SALES_REP, r.EXECUTIVE})),
+    NavItem(_("Quotas"), "territories:quotas", frozenset({r.ADMIN, r.SALES_MANAGER, r.SALES_REP, r.EXECUTIVE})),
+    NavItem(_("Compensation"), "compensation:statements", frozenset({r.ADMIN, r.SALES_MANAGER, r.SALES_REP})),
+    NavItem(_("CRM"), "crm:opportunities", ALL),
+    NavItem(_("Data upload"), "core:upload", frozenset({r.ADMIN, r.PLANNER, r.OPS_LEAD})),
+    # For integrators: business users find what they need in the pages.
+    NavItem(_("API docs"), "api-docs", frozenset({r.ADMIN})),
 )
 
 

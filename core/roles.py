@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from functools import wraps
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_lazy as _
 
 ADMIN = "admin"
 SALES_MANAGER = "sales_manager"
@@ -19,13 +20,13 @@ EXECUTIVE = "executive"
 ERP = "erp"
 
 ROLES: dict[str, str] = {
-    ADMIN: "Administrator",
-    SALES_MANAGER: "Sales manager",
-    SALES_REP: "Sales rep",
-    PLANNER: "Demand planner",
-    OPS_LEAD: "Operations lead",
-    EXECUTIVE: "Executive",
-    ERP: "ERP integration",
+    ADMIN: _("Administrator"),
+    SALES_MANAGER: _("Sales manager"),
+    SALES_REP: _("Sales rep"),
+    PLANNER: _("Demand planner"),
+    OPS_LEAD: _("Operations lead"),
+    EXECUTIVE: _("Executive"),
+    ERP: _("ERP integration"),
 }
 
 #: Django model permissions granted to each role's group (used by the admin site and as a

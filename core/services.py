@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
+from django.utils.translation import gettext
 
 from core import calendar
 from core.models import AuditEvent, Comment, OrganisationSettings, Period
@@ -55,7 +56,7 @@ def comment_add(*, author, target: models.Model, text: str) -> Comment:
     if not text:
         from core.errors import ApplicationError
 
-        raise ApplicationError("A comment cannot be empty.", code="empty_comment")
+        raise ApplicationError(gettext("A comment cannot be empty."), code="empty_comment")
     return Comment.objects.create(
         author=author, text=text, content_type=ContentType.objects.get_for_model(target), object_id=str(target.pk)
     )

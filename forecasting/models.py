@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from core.models import RunRecord
 from core.roles import ADMIN, EXECUTIVE, OPS_LEAD, PLANNER, SALES_MANAGER
@@ -53,10 +54,10 @@ class ForecastChunk(models.Model):
     running one whose worker went silent, is sent again by the reaper."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", _("Pending")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
 
     run = models.ForeignKey(ForecastRun, on_delete=models.CASCADE, related_name="chunks")
     index = models.PositiveIntegerField()
@@ -80,13 +81,13 @@ class ForecastChunk(models.Model):
 
 
 class Level(models.TextChoices):
-    PRODUCT_TERRITORY = "product_territory", "Product × territory"
-    PRODUCT = "product", "Product"
-    TERRITORY = "territory", "Territory"
-    FAMILY = "family", "Product family"
-    REGION = "region", "Region"
-    FAMILY_REGION = "family_region", "Family × region"
-    TOTAL = "total", "Total"
+    PRODUCT_TERRITORY = "product_territory", _("Product × territory")
+    PRODUCT = "product", _("Product")
+    TERRITORY = "territory", _("Territory")
+    FAMILY = "family", _("Product family")
+    REGION = "region", _("Region")
+    FAMILY_REGION = "family_region", _("Family × region")
+    TOTAL = "total", _("Total")
 
 
 class ForecastSeriesQuerySet(ScopedQuerySet):
@@ -184,8 +185,8 @@ class ForecastAccuracy(models.Model):
     """Accuracy of a run's forecasts: from its backtest, or realised once actuals arrived."""
 
     class Source(models.TextChoices):
-        BACKTEST = "backtest", "Backtest"
-        REALISED = "realised", "Realised"
+        BACKTEST = "backtest", _("Backtest")
+        REALISED = "realised", _("Realised")
 
     run = models.ForeignKey(ForecastRun, on_delete=models.CASCADE, related_name="accuracy")
     level = models.CharField(max_length=20, choices=Level.choices)

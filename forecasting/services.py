@@ -27,6 +27,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from core import runs
@@ -74,9 +75,9 @@ def forecast_run_create(*, as_of: dt.date | None = None, trigger: str = Forecast
     params = {**DEFAULT_PARAMETERS, **(parameters or {}), **follow_ups.as_parameter(follow_up)}
     horizon = planning_horizon() if horizon is None else horizon
     if not 1 <= horizon <= 60:
-        raise ApplicationError("horizon must be between 1 and 60 months.", code="invalid_horizon")
+        raise ApplicationError(gettext("horizon must be between 1 and 60 months."), code="invalid_horizon")
     if int(params["chunk_size"]) < 1:
-        raise ApplicationError("chunk_size must be positive.", code="invalid_chunk_size")
+        raise ApplicationError(gettext("chunk_size must be positive."), code="invalid_chunk_size")
     return ForecastRun.objects.create(
         as_of=as_of or timezone.localdate(), trigger=trigger,
         triggered_by=user if getattr(user, "is_authenticated", False) else None,

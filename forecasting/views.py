@@ -63,4 +63,6 @@ def series_detail(request: HttpRequest, run_id: int, series_id: int) -> HttpResp
         ForecastSeries.objects.for_user(request.user).select_related("run", "product", "territory"),
         pk=series_id, run_id=run_id)
     return render(request, "forecasting/series_detail.html", {
-        "series": series, "chart": selectors.series_detail(user=request.user, series=series)})
+        "series": series, "chart": {**selectors.series_detail(user=request.user, series=series),
+                                    "names": {"hi95": _("95 % high"), "lo95": _("95 % low"), "hi80": _("80 % high"),
+                                              "lo80": _("80 % low"), "point": _("Forecast"), "history": _("History")}}})

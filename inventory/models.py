@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from core.models import BaseModel
 from core.scoping import ScopedQuerySet
@@ -28,10 +29,10 @@ class ProductFamily(BaseModel):
 
 class Product(BaseModel):
     class Status(models.TextChoices):
-        NEW = "new", "New"
-        ACTIVE = "active", "Active"
-        PHASE_OUT = "phase_out", "Phase-out"
-        DISCONTINUED = "discontinued", "Discontinued"
+        NEW = "new", _("New")
+        ACTIVE = "active", _("Active")
+        PHASE_OUT = "phase_out", _("Phase-out")
+        DISCONTINUED = "discontinued", _("Discontinued")
 
     sku = models.CharField(max_length=64, unique=True)
     name = models.CharField(max_length=200)
@@ -56,9 +57,9 @@ class Product(BaseModel):
 
 class Location(BaseModel):
     class Kind(models.TextChoices):
-        WAREHOUSE = "warehouse", "Warehouse"
-        PLANT = "plant", "Plant"
-        STORE = "store", "Store"
+        WAREHOUSE = "warehouse", _("Warehouse")
+        PLANT = "plant", _("Plant")
+        STORE = "store", _("Store")
 
     code = models.CharField(max_length=64, unique=True)
     name = models.CharField(max_length=200)

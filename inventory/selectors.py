@@ -57,7 +57,7 @@ def products_frame() -> pd.DataFrame:
                   ("unit_price", "unit_cost"))
 
 
-def positions_page(*, user, filters: dict, limit: int = 500) -> list[dict]:
+def positions_page(*, user, filters: dict, limit: int | None = 500) -> list[dict]:
     """Latest stock per product × location for the positions page and API (one query)."""
     qs = InventorySnapshot.objects.for_user(user).latest().select_related("product", "location")
     if filters.get("q"):
@@ -67,7 +67,8 @@ def positions_page(*, user, filters: dict, limit: int = 500) -> list[dict]:
     if filters.get("family"):
         qs = qs.filter(product__family__code=filters["family"])
     rows = []
-    for s in qs.order_by("product__sku", "location__code")[:limit]:
+    ordered = qs.order_by("product__sku", "location__code")
+    for s in (ordered if limit is None else ordered[:limit]).iterator(chunk_size=2000):
         rows.append({
             "sku": s.product.sku, "name": s.product.name, "location": s.location.code, "as_of": s.as_of,
             "on_hand": s.on_hand, "allocated": s.allocated, "on_order": s.on_order,

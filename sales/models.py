@@ -11,6 +11,7 @@ import datetime as dt
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Now
+from django.utils.translation import gettext_lazy as _
 
 from core.db import ByteOrderCharField, DateRangeIndex
 from core.models import BaseModel
@@ -46,11 +47,11 @@ class SalesOrderLine(BaseModel):
     """One line of a customer order. Returns carry a negative quantity and amount."""
 
     class Status(models.TextChoices):
-        BOOKED = "booked", "Booked"
-        SHIPPED = "shipped", "Shipped"
-        INVOICED = "invoiced", "Invoiced"
-        RETURNED = "returned", "Returned"
-        CANCELLED = "cancelled", "Cancelled"
+        BOOKED = "booked", _("Booked")
+        SHIPPED = "shipped", _("Shipped")
+        INVOICED = "invoiced", _("Invoiced")
+        RETURNED = "returned", _("Returned")
+        CANCELLED = "cancelled", _("Cancelled")
 
     # Every index costs each ingested line (bench/README.md, "Ingestion"): a B-tree on a column
     # that does not follow arrival order costs about as much as the row itself. So the table

@@ -147,8 +147,11 @@ def demand_review(request: HttpRequest, month: str) -> HttpResponse:
     context = {**_common(request, item, "demand"), "grid": grid, "measures": MEASURE_ROWS, "editable": editable,
                "filters": filters, "families": list(ProductFamily.objects.order_by("code").values_list("code",
                                                                                                        flat=True)),
-               "chart": cycle_selectors.demand_chart(cycle=item, user=request.user, filters=filters,
-                                                     plan_totals=grid["total_rows"]),
+               "chart": {**cycle_selectors.demand_chart(cycle=item, user=request.user, filters=filters,
+                                                        plan_totals=grid["total_rows"]),
+                         "names": {"history": _("History"), "statistical": _("Statistical"),
+                                   "consensus": _("Consensus"), "target": _("Target"), "feasible": _("Feasible"),
+                                   "sales_override": _("Sales input")}},
                "edits": cycle_selectors.edits_for(cycle=item, user=request.user, limit=15),
                "page_config": {"api": reverse("plan-cycles-demand-plan", kwargs={"month": month}),
                                "edit_url": reverse("plan-cycles-demand-plan-edits", kwargs={"month": month}),
@@ -181,7 +184,8 @@ def executive_review(request: HttpRequest, month: str) -> HttpResponse:
     chart = {"labels": [m["period_start"].strftime("%Y-%m") for m in review["months"]],
              "revenue": [m["revenue"] for m in review["months"]],
              "target": [m["target_revenue"] for m in review["months"]],
-             "last_year": [m["last_year"] for m in review["months"]]}
+             "last_year": [m["last_year"] for m in review["months"]],
+             "names": {"revenue": _("Revenue plan"), "target": _("Target revenue"), "last_year": _("Last year")}}
     panels = [panel for panel in (add(request.user) for add in EXECUTIVE_PANELS) if panel]
     return render(request, "sop/cycle_executive.html", {**_common(request, item, "executive"), "review": review,
                                                         "chart": chart, "panels": panels})

@@ -256,24 +256,24 @@ class CapacityAlert(BaseModel):
     """Something an operations lead (or a sales manager, for targets) should act on."""
 
     class Type(models.TextChoices):
-        CAPACITY_OVERLOAD = "capacity_overload", "Capacity overload"
-        CAPACITY_UNDERLOAD = "capacity_underload", "Capacity underload"
-        STOCKOUT_RISK = "stockout_risk", "Stock-out risk"
-        EXCESS_STOCK = "excess_stock", "Excess stock"
-        AGED_STOCK = "aged_stock", "Aged stock"
-        TARGET_NOT_BUILDABLE = "target_not_buildable", "Target not buildable"
-        TARGET_AT_RISK = "target_at_risk", "Target at risk"
-        DEAL_AT_RISK = "deal_at_risk", "Deal at risk"  # raised by the CRM (crm.hooks)
+        CAPACITY_OVERLOAD = "capacity_overload", _("Capacity overload")
+        CAPACITY_UNDERLOAD = "capacity_underload", _("Capacity underload")
+        STOCKOUT_RISK = "stockout_risk", _("Stock-out risk")
+        EXCESS_STOCK = "excess_stock", _("Excess stock")
+        AGED_STOCK = "aged_stock", _("Aged stock")
+        TARGET_NOT_BUILDABLE = "target_not_buildable", _("Target not buildable")
+        TARGET_AT_RISK = "target_at_risk", _("Target at risk")
+        DEAL_AT_RISK = "deal_at_risk", _("Deal at risk")  # raised by the CRM (crm.hooks)
 
     class Severity(models.TextChoices):
-        CRITICAL = "critical", "Critical"
-        WARNING = "warning", "Warning"
-        INFO = "info", "Info"
+        CRITICAL = "critical", _("Critical")
+        WARNING = "warning", _("Warning")
+        INFO = "info", _("Info")
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        ACKNOWLEDGED = "acknowledged", "Acknowledged"
-        RESOLVED = "resolved", "Resolved"
+        OPEN = "open", _("Open")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        RESOLVED = "resolved", _("Resolved")
 
     fingerprint = models.CharField(max_length=200)
     type = models.CharField(max_length=24, choices=Type.choices)

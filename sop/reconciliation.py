@@ -551,3 +551,4 @@ def _codes_or_none(values: pd.Series) -> np.ndarray:
     out = np.array([str(v) for v in out], dtype=object)
     out[missing] = None
     return out
+

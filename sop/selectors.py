@@ -145,14 +145,17 @@ def latest_plan_run(*, user=None) -> PlanRun | None:
         "-finished_at", "-id").first()
 
 
-def alerts_for_page(*, user, filters: dict, limit: int = 200) -> list[CapacityAlert]:
+def alerts_for_page(*, user, filters: dict, limit: int | None = 200):
+    """The filtered alerts in inbox order (open first, then by severity); ``limit=None`` gives
+    the whole ordered queryset (the page paginates it, the export writes it)."""
     qs = alert_queryset(user=user, filters=filters)
     rank = Case(*[When(severity=s, then=Value(i)) for i, s in enumerate(("critical", "warning", "info"))],
                 default=Value(9), output_field=IntegerField())
     status_rank = Case(When(status="open", then=Value(0)), When(status="acknowledged", then=Value(1)),
                        default=Value(2), output_field=IntegerField())
-    return list(qs.select_related("work_center__plant", "product", "family", "territory", "assignee", "run")
-                .order_by(status_rank, rank, "period_start", "-id")[:limit])
+    qs = (qs.select_related("work_center__plant", "product", "family", "territory", "assignee", "run")
+          .order_by(status_rank, rank, "period_start", "-id"))
+    return qs if limit is None else list(qs[:limit])
 
 
 def alert_queryset(*, user, filters: dict):

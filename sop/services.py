@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from core import runs
@@ -356,12 +357,24 @@ def _money(value) -> Decimal | None:
     return Decimal(f"{float(value):.2f}")
 
 
+def _text(value) -> str:
+    """A rule's optional text: None and pandas' NaN (a missing suggestion after concat) are ''."""
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return ""
+    return str(value)
+
+
 def alerts_sync(*, run: PlanRun, candidates: pd.DataFrame) -> dict[str, int]:
     """Create new alerts, update the active ones still raised, resolve the active ones gone.
 
     Acknowledged alerts stay acknowledged while their cause remains (the lead is on it).
+    A cause that comes back after its alert was resolved reopens that same alert, with its
+    comments, and says so in a comment (its history) instead of raising a new one.
     Call inside a transaction.
     """
+    from django.contrib.contenttypes.models import ContentType
+
+    from core.models import Comment
     from inventory.models import Product, ProductFamily
     from territories.models import Territory
 
@@ -379,16 +392,35 @@ def alerts_sync(*, run: PlanRun, candidates: pd.DataFrame) -> dict[str, int]:
     }
     active = {a.fingerprint: a for a in CapacityAlert.objects.active().only(
         "id", "fingerprint", *ALERT_CONTENT)}
-    new, changed, kept_ids = [], [], []
+    missing = set(candidates["fingerprint"]) - set(active) if len(candidates) else set()
+    resolved_before: dict[str, CapacityAlert] = {}
+    fingerprints = sorted(missing)
+    for start in range(0, len(fingerprints), 5000):
+        for alert in (CapacityAlert.objects.filter(status=CapacityAlert.Status.RESOLVED,
+                                                   fingerprint__in=fingerprints[start:start + 5000])
+                      .order_by("fingerprint", "-id")):
+            resolved_before.setdefault(alert.fingerprint, alert)
+    new, changed, kept_ids, reopened = [], [], [], []
     for row in candidates.itertuples(index=False):
         fields = {
             "severity": row.severity, "work_center_id": ids["work_center_code"].get(row.work_center_code),
             "product_id": ids["product_sku"].get(row.product_sku), "family_id": ids["family_code"].get(row.family_code),
             "territory_id": ids["territory_code"].get(row.territory_code), "period_start": row.period_start,
             "amount": _money(row.amount) or Decimal("0"), "unit": row.unit, "value": _money(row.value),
-            "message": row.message, "suggestion": row.suggestion or "",
+            "message": _text(row.message), "suggestion": _text(row.suggestion),
         }
         existing = active.get(row.fingerprint)
+        if existing is None and row.fingerprint in resolved_before:
+            alert = resolved_before.pop(row.fingerprint)
+            before = alert.resolution
+            for k, v in fields.items():
+                setattr(alert, k, v)
+            alert.status, alert.run = CapacityAlert.Status.OPEN, run
+            alert.acknowledged_by = alert.acknowledged_at = None
+            alert.resolved_by = alert.resolved_by_run = alert.resolved_at = None
+            alert.resolution, alert.updated_at = "", now
+            reopened.append((alert, before))
+            continue
         if existing is None:
             new.append(CapacityAlert(fingerprint=row.fingerprint, type=row.type, run=run, first_run=run, **fields))
             continue
@@ -400,17 +432,30 @@ def alerts_sync(*, run: PlanRun, candidates: pd.DataFrame) -> dict[str, int]:
             changed.append(existing)
     CapacityAlert.objects.bulk_create(new, batch_size=2000)
     CapacityAlert.objects.bulk_update(changed, [*ALERT_CONTENT, "updated_at"], batch_size=1000)
+    if reopened:
+        CapacityAlert.objects.bulk_update(
+            [a for a, _ in reopened],
+            [*ALERT_CONTENT, "status", "run", "acknowledged_by", "acknowledged_at", "resolved_by",
+             "resolved_by_run", "resolved_at", "resolution", "updated_at"], batch_size=1000)
+        alert_type = ContentType.objects.get_for_model(CapacityAlert)
+        Comment.objects.bulk_create([
+            Comment(content_type=alert_type, object_id=str(a.pk), author=None,
+                    text=f"Reopened by plan run {run.pk} ({run.as_of:%Y-%m-%d}): the cause is back."
+                         + (f" It had been resolved: {before}" if before else ""))
+            for a, before in reopened], batch_size=2000)
     for start in range(0, len(kept_ids), 5000):
         CapacityAlert.objects.filter(pk__in=kept_ids[start:start + 5000]).update(run=run)
     gone = list(CapacityAlert.objects.active().exclude(run=run).values_list("id", "type", "fingerprint"))
     resolved = CapacityAlert.objects.filter(pk__in=[g[0] for g in gone]).update(
         status=CapacityAlert.Status.RESOLVED, resolved_at=now, resolved_by_run=run, updated_at=now,
         resolution=f"Cause gone in plan run {run.pk} ({run.as_of:%Y-%m-%d}).")
-    events_emit(type="alert.created", items=[_alert_event(a) for a in new], now=now)
+    events_emit(type="alert.created", items=[_alert_event(a) for a in new]
+                + [{**_alert_event(a), "reopened": True} for a, _ in reopened], now=now)
     events_emit(type="alert.resolved", items=[
         {"id": pk, "type": type_, "fingerprint": fp, "status": "resolved", "resolved_by_run_id": run.pk}
         for pk, type_, fp in gone], now=now)
-    return {"alerts_raised": len(new), "alerts_updated": len(changed), "alerts_resolved": resolved}
+    # A reopened alert is raised again by this run.
+    return {"alerts_raised": len(new) + len(reopened), "alerts_updated": len(changed), "alerts_resolved": resolved}
 
 
 def _alert_event(alert: CapacityAlert) -> dict:
@@ -423,14 +468,14 @@ def _alert_event(alert: CapacityAlert) -> dict:
 def _require_handler(user) -> None:
     # ERP clients reach here only through a token holding the alerts:write scope.
     if not has_role(user, *ALERT_HANDLERS, "erp"):
-        raise ApplicationError("Only operations leads, planners and admins can change alerts.",
+        raise ApplicationError(gettext("Only operations leads, planners and admins can change alerts."),
                                code="permission_denied", status=403)
 
 
 def _alert_for_update(alert_id: int, user) -> CapacityAlert:
     alert = CapacityAlert.objects.for_user(user).select_for_update().filter(pk=alert_id).first()
     if alert is None:
-        raise ApplicationError("No such alert.", code="not_found", status=404)
+        raise ApplicationError(gettext("No such alert."), code="not_found", status=404)
     return alert
 
 
@@ -439,7 +484,7 @@ def alert_acknowledge(*, alert_id: int, user) -> CapacityAlert:
     _require_handler(user)
     alert = _alert_for_update(alert_id, user)
     if alert.status == CapacityAlert.Status.RESOLVED:
-        raise ApplicationError("A resolved alert cannot be acknowledged.", code="invalid_transition", status=409)
+        raise ApplicationError(gettext("A resolved alert cannot be acknowledged."), code="invalid_transition", status=409)
     if alert.status == CapacityAlert.Status.OPEN:
         alert.status = CapacityAlert.Status.ACKNOWLEDGED
         alert.acknowledged_by, alert.acknowledged_at = user, timezone.now()
@@ -474,7 +519,7 @@ def alert_assign(*, alert_id: int, user, assignee) -> CapacityAlert:
     _require_handler(user)
     alert = _alert_for_update(alert_id, user)
     if assignee is not None and not has_role(assignee, *ALERT_HANDLERS):
-        raise ApplicationError("Alerts can be assigned to operations leads, planners and admins only.",
+        raise ApplicationError(gettext("Alerts can be assigned to operations leads, planners and admins only."),
                                code="invalid_assignee")
     before = alert.assignee_id
     alert.assignee = assignee
@@ -508,12 +553,12 @@ def capacity_update(*, work_center: WorkCenter, period_start: dt.date, user, shi
                     hours_per_shift: Decimal, working_days: int, efficiency: Decimal,
                     downtime_hours: Decimal = Decimal("0")) -> CapacityCalendar:
     if not has_role(user, "admin", "ops_lead"):
-        raise ApplicationError("Only operations leads and admins edit capacity.", code="permission_denied",
+        raise ApplicationError(gettext("Only operations leads and admins edit capacity."), code="permission_denied",
                                status=403)
     if period_start.day != 1:
-        raise ApplicationError("period_start must be the first day of a month.", code="invalid_period")
+        raise ApplicationError(gettext("period_start must be the first day of a month."), code="invalid_period")
     if not (0 < efficiency <= Decimal("1.5")) or shifts < 0 or working_days > 31 or hours_per_shift > 24:
-        raise ApplicationError("Shifts, hours, days or efficiency out of range.", code="invalid_capacity")
+        raise ApplicationError(gettext("Shifts, hours, days or efficiency out of range."), code="invalid_capacity")
     hours = capacity_hours(shifts=shifts, hours_per_shift=hours_per_shift, working_days=working_days,
                            efficiency=efficiency, downtime_hours=downtime_hours)
     entry, _ = CapacityCalendar.objects.select_for_update().get_or_create(

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from core import roles as r
 from core.errors import ApplicationError
+from core.exports import export_response, wants_export
 from core.models import Comment
 from core.roles import has_role, role_required
 from inventory.models import Product
@@ -45,18 +47,36 @@ def alerts(request: HttpRequest) -> HttpResponse:
                                                       else filters["period"])
         except ValueError:
             filters["period"] = ""
-    rows = selectors.alerts_for_page(user=request.user, filters=filters)
+    ordered = selectors.alerts_for_page(user=request.user, filters=filters, limit=None)
+    fmt = wants_export(request)
+    if fmt:
+        return export_response(fmt, name="alerts", header=ALERT_EXPORT_HEADER(), rows=(
+            [a.get_severity_display(), a.get_type_display(), a.work_center.code if a.work_center else "",
+             a.product.sku if a.product else "", a.family.code if a.family else "",
+             a.territory.code if a.territory else "", a.period_start, a.amount, a.unit, a.value, a.message,
+             a.suggestion, a.get_status_display(), a.assignee.username if a.assignee else "", a.created_at]
+            for a in ordered.iterator(chunk_size=2000)))
+    page = Paginator(ordered, ALERTS_PER_PAGE).get_page(request.GET.get("page"))
     can_act = has_role(request.user, *ALERT_HANDLERS)
     from sop.models import Plant
 
     return render(request, "sop/alerts.html", {
-        "alerts": rows, "filters": filters, "can_act": can_act, "handlers": _handlers() if can_act else [],
+        "alerts": page.object_list, "page_obj": page, "filters": filters, "can_act": can_act, "handlers": _handlers() if can_act else [],
         "types": CapacityAlert.Type.choices, "severities": CapacityAlert.Severity.choices,
-        "statuses": [("active", "Open or acknowledged"), *CapacityAlert.Status.choices, ("", "Any")],
+        "statuses": [("active", _("Open or acknowledged")), *CapacityAlert.Status.choices, ("", _("Any"))],
         "plants": list(Plant.objects.values_list("code", flat=True)),
         "latest_run": selectors.latest_plan_run(user=request.user),
         "can_run": has_role(request.user, r.ADMIN, r.OPS_LEAD, r.PLANNER),
     })
+
+
+ALERTS_PER_PAGE = 100
+
+
+def ALERT_EXPORT_HEADER() -> list[str]:  # noqa: N802 - a constant, translated when called
+    return [_("Severity"), _("Type"), _("Work center"), _("Product"), _("Family"), _("Territory"), _("Period"),
+            _("Amount"), _("Unit"), _("Value"), _("Message"), _("Suggestion"), _("Status"), _("Assignee"),
+            _("Raised")]
 
 
 @role_required(*ALERT_PAGE_ROLES)
@@ -80,18 +100,18 @@ def alert_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     try:
         if action == "acknowledge":
             services.alert_acknowledge(alert_id=pk, user=request.user)
-            messages.success(request, "Alert acknowledged.")
+            messages.success(request, _("Alert acknowledged."))
         elif action == "resolve":
             services.alert_resolve(alert_id=pk, user=request.user, note=request.POST.get("note", ""))
-            messages.success(request, "Alert resolved.")
+            messages.success(request, _("Alert resolved."))
         elif action == "assign":
             assignee_id = request.POST.get("assignee") or None
             assignee = get_user_model().objects.filter(pk=assignee_id).first() if assignee_id else None
             services.alert_assign(alert_id=pk, user=request.user, assignee=assignee)
-            messages.success(request, "Assignee saved.")
+            messages.success(request, _("Assignee saved."))
         elif action == "comment":
             services.alert_comment(alert_id=pk, user=request.user, text=request.POST.get("text", ""))
-            messages.success(request, "Comment added.")
+            messages.success(request, _("Comment added."))
         else:
             raise Http404("Unknown action")
     except ApplicationError as exc:
@@ -106,8 +126,15 @@ def capacity(request: HttpRequest) -> HttpResponse:
     plant = request.GET.get("plant", "")
     from sop.models import Plant
 
+    heat = selectors.capacity_heatmap(run=run, plant=plant or None)
+    fmt = wants_export(request)
+    if fmt:  # the heat map as rows: work center × month
+        return export_response(fmt, name="capacity-load", header=[
+            _("Work center"), _("Name"), _("Plant"), _("Period"), _("Load h"), _("Available"), _("Utilisation %")],
+            rows=([row["code"], row["name"], row["plant"], cell["period"], cell["load"], cell["available"],
+                   cell["pct"]] for row in heat["rows"] for cell in row["cells"]))
     return render(request, "sop/capacity.html", {
-        "run": run, "latest_run": run, "heat": selectors.capacity_heatmap(run=run, plant=plant or None),
+        "run": run, "latest_run": run, "heat": heat,
         "plant": plant,
         "plants": list(Plant.objects.values_list("code", flat=True)),
         "can_run": has_role(request.user, r.ADMIN, r.OPS_LEAD, r.PLANNER),
@@ -124,14 +151,14 @@ def capacity_cell(request: HttpRequest, code: str, period: str) -> HttpResponse:
     can_edit = has_role(request.user, r.ADMIN, r.OPS_LEAD)
     if request.method == "POST":
         if not can_edit:
-            raise PermissionDenied("Only operations leads and admins edit capacity.")
+            raise PermissionDenied(_("Only operations leads and admins edit capacity."))
         try:
             services.capacity_update(
                 work_center=work_center, period_start=period_start, user=request.user,
                 shifts=int(request.POST["shifts"]), hours_per_shift=Decimal(request.POST["hours_per_shift"]),
                 working_days=int(request.POST["working_days"]), efficiency=Decimal(request.POST["efficiency"]),
                 downtime_hours=Decimal(request.POST.get("downtime_hours") or "0"))
-            messages.success(request, "Capacity saved. It counts from the next plan run.")
+            messages.success(request, _("Capacity saved. It counts from the next plan run."))
         except (ApplicationError, KeyError, ValueError, InvalidOperation) as exc:
             messages.error(request, getattr(exc, "message", "Check the numbers: shifts, hours, days, efficiency."))
         return redirect("sop:capacity-cell", code=code, period=period)
@@ -161,6 +188,8 @@ def product(request: HttpRequest, sku: str) -> HttpResponse:
         "safety": [round(p["safety_stock"], 1) for p in plan],
         "demand": [round(p["demand_qty"], 1) for p in plan],
         "feasible": [round(p["feasible_qty"], 1) for p in plan],
+        "names": {"inventory": _("Projected inventory"), "safety": _("Safety stock"), "demand": _("Demand"),
+                  "feasible": _("Feasible")},
     }
     open_alerts = list(CapacityAlert.objects.for_user(request.user).active().filter(product=item)
                        .order_by("severity", "type"))

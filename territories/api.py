@@ -7,6 +7,7 @@ import datetime as dt
 from django.contrib.auth import get_user_model
 from django.db.models import OuterRef, Prefetch, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -426,10 +427,10 @@ class AttainmentView(APIView):
                                    f"{selectors.MAX_FISCAL_YEAR}.", code="invalid_date")
         measure = params.get("measure", "revenue")
         if measure not in ("revenue", "units", "margin"):
-            raise ApplicationError("measure is one of revenue, units, margin.", code="invalid_measure")
+            raise ApplicationError(gettext("measure is one of revenue, units, margin."), code="invalid_measure")
         rep, territory = params.get("rep_username"), params.get("territory_code")
         if bool(rep) == bool(territory):
-            raise ApplicationError("Give rep_username or territory_code (exactly one).", code="invalid_owner")
+            raise ApplicationError(gettext("Give rep_username or territory_code (exactly one)."), code="invalid_owner")
         kind, owner = ("rep", rep) if rep else ("territory", territory)
         table = selectors.attainment_table(user=request.user, fiscal_year=selectors.fiscal_year_of(period),
                                            owner_kind=kind, measure=measure, owner=owner)

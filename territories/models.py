@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.models import BaseModel
 from core.roles import EXECUTIVE, PLANNER, SALES_MANAGER, SALES_REP
@@ -105,8 +106,8 @@ class TerritoryAssignmentQuerySet(ScopedQuerySet):
 
 class TerritoryAssignment(BaseModel):
     class Role(models.TextChoices):
-        PRIMARY = "primary", "Primary"
-        OVERLAY = "overlay", "Overlay"
+        PRIMARY = "primary", _("Primary")
+        OVERLAY = "overlay", _("Overlay")
 
     rep = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="territory_assignments")
     territory = models.ForeignKey(Territory, on_delete=models.CASCADE, related_name="assignments")
@@ -176,9 +177,9 @@ class AccountAssignment(BaseModel):
     """Which territory owns an account, from ``valid_from`` to ``valid_to`` (inclusive)."""
 
     class Source(models.TextChoices):
-        RULE = "rule", "Assignment rule"
-        MANUAL = "manual", "Manual"
-        IMPORT = "import", "Import"
+        RULE = "rule", _("Assignment rule")
+        MANUAL = "manual", _("Manual")
+        IMPORT = "import", _("Import")
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="assignments")
     territory = models.ForeignKey(Territory, on_delete=models.PROTECT, related_name="account_assignments")
@@ -252,9 +253,9 @@ class QuotaPlan(BaseModel):
     """One version of the quotas of a fiscal year: draft → submitted → approved."""
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SUBMITTED = "submitted", "Submitted"
-        APPROVED = "approved", "Approved"
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+        APPROVED = "approved", _("Approved")
 
     code = models.CharField(max_length=64, unique=True)
     name = models.CharField(max_length=200, blank=True)
@@ -304,9 +305,9 @@ class Quota(BaseModel):
     """A target for one rep *or* one territory, one period, one measure (and product family)."""
 
     class Measure(models.TextChoices):
-        REVENUE = "revenue", "Revenue"
-        UNITS = "units", "Units"
-        MARGIN = "margin", "Margin"
+        REVENUE = "revenue", _("Revenue")
+        UNITS = "units", _("Units")
+        MARGIN = "margin", _("Margin")
 
     plan = models.ForeignKey(QuotaPlan, on_delete=models.CASCADE, related_name="quotas")
     rep = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,

@@ -60,17 +60,31 @@ def quota_plan_current(*, period_starts: list[dt.date] | None = None) -> QuotaPl
     return plans.annotate(rank=_STATUS_RANK).order_by("rank", "-fiscal_year", "-id").first()
 
 
+def quota_plan_standing(plans) -> dict[int, str]:
+    """``in_force`` for the newest approved version of each fiscal year, ``superseded`` for the
+    older approved ones (a later approval replaced them)."""
+    out: dict[int, str] = {}
+    newest: dict[int, int] = {}
+    for plan in plans:
+        if plan.status == QuotaPlan.Status.APPROVED:
+            newest[plan.fiscal_year] = max(newest.get(plan.fiscal_year, 0), plan.pk)
+    for plan in plans:
+        if plan.status == QuotaPlan.Status.APPROVED:
+            out[plan.pk] = "in_force" if newest[plan.fiscal_year] == plan.pk else "superseded"
+    return out
+
+
 def quota_plan_in_reach(*, user, plan: QuotaPlan) -> bool:
     """Whether ``user`` holds the whole scope of ``plan``, as approving or returning it needs.
 
-    Administrators hold every plan (so do ERP clients, whom the ``quotas:write`` scope already
+    Administrators and executives hold every plan (so do ERP clients, whom the ``quotas:write`` scope already
     gates). A sales manager holds a plan whose every quota and node target lies in the subtrees
     they manage. A plan with a company revenue target, or still empty, is the company's: it
     needs a manager whose subtrees cover every top-level territory.
     """
-    from core.roles import ADMIN, ERP
+    from core.roles import ADMIN, ERP, EXECUTIVE
 
-    if user_roles(user) & {ADMIN, ERP}:
+    if user_roles(user) & {ADMIN, ERP, EXECUTIVE}:
         return True
     mine = managed_subtree_q(user)
     if not Territory.objects.filter(mine).exists():
@@ -533,6 +547,54 @@ def target_not_buildable_alerts(*, user, months: list[dt.date]) -> list[dict]:
               .values("id", "family__code", "family__name", "territory__code", "period_start", "amount", "value",
                       "message", "status", "severity"))
     return list(alerts)
+
+
+def reconciled_plan_ids(*, period_starts: list[dt.date]) -> set[int]:
+    """The quota plan versions the supply reconciliation reads for these periods (the choice
+    :func:`family_unit_quotas` makes: per period the latest approved, else submitted, else draft)."""
+    rows = (Quota.objects.units_by_family().filter(period_start__in=period_starts, territory__isnull=False)
+            .annotate(rank=_STATUS_RANK_OF_PLAN)
+            .values_list("period_start", "rank", "plan__fiscal_year", "plan_id").distinct())
+    best: dict[dt.date, tuple] = {}
+    for month, rank, year, plan_id in rows:
+        key = (rank, -year, -plan_id)
+        if month not in best or key < best[month][0]:
+            best[month] = (key, plan_id)
+    return {plan_id for _, plan_id in best.values()}
+
+
+def quota_plan_buildability(*, user, plan: QuotaPlan) -> dict:
+    """This plan version's family unit quotas (the viewer's territories) checked against the
+    latest finished plan run's feasible quantities: what a manager checks on a draft before
+    submitting it. ``counted`` says whether the reconciliation already reads this version (its
+    ``target_not_buildable`` alerts then belong to it)."""
+    from inventory.models import ProductFamily
+    from sop.models import FamilyPlan, PlanRun  # territory performance reads up (.importlinter)
+
+    months = fiscal_year_months(fiscal_year=plan.fiscal_year)
+    run = (PlanRun.objects.filter(status__in=[PlanRun.Status.COMPLETED, PlanRun.Status.COMPLETED_WITH_ERRORS])
+           .order_by("-finished_at", "-id").first())
+    counted = plan.pk in reconciled_plan_ids(period_starts=months)
+    if run is None:
+        return {"run": None, "rows": [], "counted": counted}
+    quotas = pd.DataFrame.from_records(
+        list(Quota.objects.units_by_family().filter(plan=plan, territory__isnull=False)
+             .values("family__code", "territory__code", "period_start").annotate(quota_qty=Sum("amount"))
+             .values_list("family__code", "territory__code", "period_start", "quota_qty")),
+        columns=["family_code", "territory_code", "period_start", "quota_qty"])
+    family_plan = pd.DataFrame.from_records(
+        list(FamilyPlan.objects.filter(run=run, period_start__in=months)
+             .values_list("family__code", "period_start", "demand_qty", "feasible_qty")),
+        columns=["family_code", "period_start", "demand_qty", "feasible_qty"])
+    short = calc.quota_buildability(quotas, family_plan)
+    visible = dict(Territory.objects.for_user(user).values_list("code", "name"))
+    families = dict(ProductFamily.objects.values_list("code", "name"))
+    rows = [{"family_code": r.family_code, "family_name": families.get(r.family_code, ""),
+             "territory_code": r.territory_code, "territory_name": visible[r.territory_code],
+             "period_start": r.period_start, "quota_qty": r.quota_qty, "feasible_qty": r.feasible_qty,
+             "family_quota_qty": r.family_quota_qty, "short_qty": r.short_qty}
+            for r in short.itertuples(index=False) if r.territory_code in visible]
+    return {"run": run, "rows": rows, "counted": counted}
 
 
 def family_units_summary(*, user, plan: QuotaPlan) -> list[dict]:

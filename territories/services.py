@@ -250,7 +250,7 @@ def _editable(plan: QuotaPlan) -> None:
 def quota_plan_create(*, code: str, fiscal_year: int, name: str = "", actor=None) -> QuotaPlan:
     code = natural_key(code, field="code")
     if not code:
-        raise ApplicationError("A quota plan needs a code.", code="required")
+        raise ApplicationError(gettext("A quota plan needs a code."), code="required")
     if not selectors.MIN_FISCAL_YEAR <= fiscal_year <= selectors.MAX_FISCAL_YEAR:
         raise ApplicationError(f"The fiscal year must be between {selectors.MIN_FISCAL_YEAR} and "
                                f"{selectors.MAX_FISCAL_YEAR}.", code="invalid_fiscal_year")
@@ -280,7 +280,7 @@ def quota_plan_transition(*, plan: QuotaPlan, action: str, actor, comment: str =
         raise ApplicationError(f"Quota plan {plan.code} is {plan.status}; '{action}' needs a {source} plan.",
                                code="invalid_transition", status=409)
     if action == "approve" and plan.submitted_by_id == getattr(actor, "pk", None) and not actor.is_superuser:
-        raise ApplicationError("A plan is approved by someone other than who submitted it.",
+        raise ApplicationError(gettext("A plan is approved by someone other than who submitted it."),
                                code="four_eyes", status=403)
     if action in ("approve", "return") and not selectors.quota_plan_in_reach(user=actor, plan=plan):
         raise ApplicationError(
@@ -288,7 +288,7 @@ def quota_plan_transition(*, plan: QuotaPlan, action: str, actor, comment: str =
               "manager of all of them may %(action)s it.") % {"plan": plan.code, "action": action},
             code="out_of_scope", status=403)
     if action == "return" and not comment.strip():
-        raise ApplicationError("Say why the plan goes back to draft (a comment is required).",
+        raise ApplicationError(gettext("Say why the plan goes back to draft (a comment is required)."),
                                code="comment_required")
     before = plan.status
     plan.status = target
@@ -311,13 +311,13 @@ def quota_set(*, plan: QuotaPlan, period_start: dt.date, amount: Decimal, measur
     """Set one quota of a draft plan (an edit in the quota plan editor)."""
     _editable(plan)
     if (rep is None) == (territory is None):
-        raise ApplicationError("A quota belongs to a rep or to a territory (exactly one).", code="invalid_owner")
+        raise ApplicationError(gettext("A quota belongs to a rep or to a territory (exactly one)."), code="invalid_owner")
     amount = to_decimal(amount)
     if amount < 0:
-        raise ApplicationError("A quota cannot be negative.", code="negative_amount")
+        raise ApplicationError(gettext("A quota cannot be negative."), code="negative_amount")
     quota, _ = Quota.objects.update_or_create(
         plan=plan, rep=rep, territory=territory, period_start=period_start.replace(day=1), measure=measure,
-        family=family, defaults={"amount": amount})
+        family=family, defaults={"amount": amount, "full_amount": amount})  # an edit is the full quota: no ramp
     audit_record(actor=actor, action="quota_set", target=quota, after={"amount": str(amount)})
     return quota
 
@@ -355,7 +355,7 @@ def allocation_parts(*, node: Territory | None, owner_kind: str, as_of: dt.date,
     if node is not None:
         leaves = leaves.loc[leaves["path"].str.startswith(node.path)]
     if leaves.empty:
-        raise ApplicationError("There is no territory under this node to allocate to.", code="no_owners")
+        raise ApplicationError(gettext("There is no territory under this node to allocate to."), code="no_owners")
     bases = _leaf_bases(leaves=leaves, as_of=as_of)
     if owner_kind == "territory":
         return bases.rename(columns={"code": "owner"}).drop(columns=["id"]).reset_index(drop=True)
@@ -365,8 +365,8 @@ def allocation_parts(*, node: Territory | None, owner_kind: str, as_of: dt.date,
     live = (reps["role"] == "primary") & (starts <= pd.Timestamp(day)) & (ends.isna() | (ends >= pd.Timestamp(day)))
     reps = reps.loc[live].merge(bases, left_on="territory_code", right_on="code")
     if reps.empty:
-        raise ApplicationError("No primary rep is assigned under this node on "
-                               f"{day}; allocate to territories instead.", code="no_owners")
+        raise ApplicationError(gettext("No primary rep is assigned under this node on %(day)s; allocate to "
+                                       "territories instead.") % {"day": day}, code="no_owners")
     for column in ("history", "forecast", "potential"):
         reps[column] = [b * s / 100 for b, s in zip(reps[column], reps["share"])]
     grouped = reps.groupby("rep_username", sort=True)
@@ -411,14 +411,14 @@ def quota_allocate_top_down(*, plan: QuotaPlan, target: Decimal, basis: str, own
     if basis not in calc.BASES:
         raise ApplicationError(f"Basis must be one of {', '.join(calc.BASES)}.", code="invalid_basis")
     if owner_kind not in ("rep", "territory"):
-        raise ApplicationError("Allocate to 'rep' or 'territory'.", code="invalid_owner_kind")
+        raise ApplicationError(gettext("Allocate to 'rep' or 'territory'."), code="invalid_owner_kind")
     target = to_decimal(target)
     if target < 0:
-        raise ApplicationError("The target cannot be negative.", code="negative_amount")
+        raise ApplicationError(gettext("The target cannot be negative."), code="negative_amount")
     quantum: Decimal | int = 1 if measure == "units" else CENT
     if measure == "units":
         if target != target.to_integral_value():
-            raise ApplicationError("A units target is a whole number.", code="invalid_amount")
+            raise ApplicationError(gettext("A units target is a whole number."), code="invalid_amount")
         target = int(target)
     as_of = as_of or timezone.localdate()
     months = selectors.fiscal_year_months(fiscal_year=plan.fiscal_year)
@@ -532,7 +532,7 @@ def assignment_rule_save(*, code: str, territory: Territory, priority: int = 0, 
 
     code = natural_key(code, field="code")
     if not code:
-        raise ApplicationError("A rule needs a code.", code="required")
+        raise ApplicationError(gettext("A rule needs a code."), code="required")
     unknown_fields = set(criteria) - set(RULE_TEXT_FIELDS)
     if unknown_fields:
         raise ApplicationError(f"Unknown criteria: {', '.join(sorted(unknown_fields))}.", code="invalid_field")

@@ -13,6 +13,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext as _
 
 from core import roles as r
 from core.api.permissions import QUOTA_READERS
@@ -28,6 +30,7 @@ VIEW_ROLES = (r.ADMIN, r.SALES_MANAGER, r.SALES_REP, r.EXECUTIVE)
 QUOTA_ROLES = tuple(sorted(QUOTA_READERS))
 MANAGE_ROLES = (r.ADMIN, r.SALES_MANAGER)
 MEASURES = ("revenue", "units", "margin")
+MEASURE_LABELS = {"revenue": gettext_lazy("Revenue"), "units": gettext_lazy("Units"), "margin": gettext_lazy("Margin")}
 
 
 def _date(raw: str | None, default: dt.date) -> dt.date:
@@ -45,11 +48,11 @@ def _decimal(raw: str | None, label: str) -> Decimal:
 
 
 def _nav(active: str, user) -> list[dict]:
-    items = [("tree", "Tree"), ("quotas", "Quota plans"), ("attainment", "Attainment")]
+    items = [("tree", _("Tree")), ("quotas", _("Quota plans")), ("attainment", _("Attainment"))]
     if has_role(user, *MANAGE_ROLES, r.EXECUTIVE):
-        items += [("balancing", "Balancing")]
+        items += [("balancing", _("Balancing"))]
     if has_role(user, *MANAGE_ROLES):
-        items += [("rules", "Assignment rules"), ("realignment", "Realignment")]
+        items += [("rules", _("Assignment rules")), ("realignment", _("Realignment"))]
     return [{"url": reverse(f"territories:{name}"), "label": label, "active": name == active} for name, label in items]
 
 
@@ -75,14 +78,14 @@ def rules(request: HttpRequest) -> HttpResponse:
             if "delete" in request.POST:
                 rule = get_object_or_404(visible_rules, code=request.POST["delete"])
                 services.assignment_rule_delete(rule=rule, actor=request.user)
-                messages.success(request, f"Rule {rule.code} deleted.")
+                messages.success(request, _("Rule %(code)s deleted.") % {"code": rule.code})
             else:
                 territory = territories.filter(code=request.POST.get("territory_code", "")).first()
                 if territory is None:
-                    raise ApplicationError("Choose one of your territories.", code="invalid_territory")
+                    raise ApplicationError(gettext("Choose one of your territories."), code="invalid_territory")
                 existing = AssignmentRule.objects.filter(code=request.POST.get("code", "").strip()).first()
                 if existing is not None and not visible_rules.filter(pk=existing.pk).exists():
-                    raise ApplicationError("That rule code belongs to another manager's territory.",
+                    raise ApplicationError(gettext("That rule code belongs to another manager's territory."),
                                            code="out_of_scope")
                 rule = services.assignment_rule_save(
                     code=request.POST.get("code", ""), territory=territory,
@@ -91,7 +94,7 @@ def rules(request: HttpRequest) -> HttpResponse:
                     valid_from=_date(request.POST.get("valid_from"), None) if request.POST.get("valid_from") else None,
                     actor=request.user,
                     **{f: request.POST.get(f, "") for f in services.RULE_TEXT_FIELDS})
-                messages.success(request, f"Rule {rule.code} saved.")
+                messages.success(request, _("Rule %(code)s saved.") % {"code": rule.code})
             return redirect("territories:rules")
         except (ApplicationError, ValueError) as exc:
             messages.error(request, getattr(exc, "message", str(exc)))
@@ -114,11 +117,12 @@ def realignment(request: HttpRequest) -> HttpResponse:
     effective = _date(request.POST.get("effective_from") or request.GET.get("effective_from"), planned or today)
     if request.method == "POST":
         if not has_role(request.user, r.ADMIN):
-            raise PermissionDenied("Only an administrator applies a realignment (it moves every territory).")
+            raise PermissionDenied(_("Only an administrator applies a realignment (it moves every territory)."))
         try:
             result = services.realignment_run(effective_from=effective, dry_run=False, actor=request.user)
-            messages.success(request, f"Realignment from {effective} applied: {result.counts['moved']} accounts "
-                                      "moved; sales before that date keep their territory.")
+            messages.success(request, _("Realignment from %(date)s applied: %(moved)s accounts moved; sales before "
+                                        "that date keep their territory.") % {"date": effective,
+                                                                              "moved": result.counts["moved"]})
         except ApplicationError as exc:
             messages.error(request, exc.message)
         return redirect(f"{reverse('territories:realignment')}?effective_from={effective}")
@@ -176,10 +180,9 @@ def quotas(request: HttpRequest) -> HttpResponse:
             messages.error(request, getattr(exc, "message", str(exc)))
     plans = list(QuotaPlan.objects.for_user(request.user).latest_first().select_related("approved_by",
                                                                                          "submitted_by"))
-    current = selectors.quota_plan_current(
-        period_starts=selectors.fiscal_year_months(fiscal_year=selectors.fiscal_year_of(timezone.localdate())))
-    if current is not None and "all" not in request.GET:
-        return redirect("territories:quota_plan", code=current.code)
+    standing = selectors.quota_plan_standing(plans)
+    for plan in plans:
+        plan.standing = standing.get(plan.pk, "")
     return render(request, "territories/quota_plans.html", {
         "plans": plans, "can_edit": has_role(request.user, *MANAGE_ROLES),
         "next_year": selectors.fiscal_year_of(timezone.localdate()) + 1, "subnav": _nav("quotas", request.user)})
@@ -192,29 +195,48 @@ def quota_plan(request: HttpRequest, code: str) -> HttpResponse:
     if measure not in MEASURES:
         measure = "revenue"
     can_edit = has_role(request.user, *MANAGE_ROLES)
+    is_executive = has_role(request.user, r.EXECUTIVE)
     if request.method == "POST":
-        if not can_edit:
-            raise PermissionDenied("Only sales managers and administrators change quota plans.")
+        action = request.POST.get("action")
+        if not (can_edit or (is_executive and action in ("approve", "return", "comment"))):
+            raise PermissionDenied(_("Only sales managers and administrators change quota plans."))
         try:
             _quota_plan_post(request, plan)
         except (ApplicationError, ValueError) as exc:
             messages.error(request, getattr(exc, "message", str(exc)))
-        return redirect(f"{reverse('territories:quota_plan', args=[plan.code])}?measure={measure}")
+        # Back on the measure just worked on (an allocation in units shows the units).
+        shown = request.POST.get("measure") if request.POST.get("measure") in MEASURES else measure
+        return redirect(f"{reverse('territories:quota_plan', args=[plan.code])}?measure={shown}")
     months = selectors.fiscal_year_months(fiscal_year=plan.fiscal_year)
-    nodes = Territory.objects.for_user(request.user).filter(children__isnull=False).order_by("path")
+    nodes = Territory.objects.for_user(request.user).filter(children__isnull=False).distinct().order_by("path")
+    check = selectors.quota_plan_buildability(user=request.user, plan=plan)
+    others = list(QuotaPlan.objects.for_user(request.user).latest_first())
+    standing = selectors.quota_plan_standing(others)
+    plan.standing = standing.get(plan.pk, "")
+    can_review = (plan.status == "submitted" and (can_edit or is_executive)
+                  and (plan.submitted_by_id != request.user.pk or request.user.is_superuser)
+                  and selectors.quota_plan_in_reach(user=request.user, plan=plan))
     comments = (Comment.objects.filter(content_type=ContentType.objects.get_for_model(QuotaPlan),
                                        object_id=str(plan.pk)).select_related("author"))
     return render(request, "territories/quota_plan.html", {
-        "plan": plan, "measure": measure, "measures": MEASURES,
+        "plan": plan, "measure": measure, "measures": [(m, MEASURE_LABELS[m]) for m in MEASURES],
+        "measure_label": MEASURE_LABELS[measure],
         "grid": selectors.quota_grid(user=request.user, plan=plan, measure=measure),
         "roll_up": selectors.quota_roll_up(user=request.user, plan=plan, measure=measure, as_of=timezone.localdate())
         if can_edit or has_role(request.user, r.EXECUTIVE) else [],
         "families": selectors.family_units_summary(user=request.user, plan=plan),
-        "alerts": selectors.target_not_buildable_alerts(user=request.user, months=months),
+        # Alerts of the reconciliation belong to the version it reads; any other version is
+        # checked against the latest plan run's feasible quantities instead.
+        "alerts": selectors.target_not_buildable_alerts(user=request.user, months=months)
+        if check["counted"] else [],
+        "check": check,
         "months": months, "nodes": list(nodes), "comments": list(comments),
         "can_edit": can_edit and plan.status == "draft", "can_manage": can_edit,
+        "can_comment": can_edit or is_executive, "can_submit": can_edit and plan.status == "draft",
+        "can_review": can_review,
         "is_admin": has_role(request.user, r.ADMIN),
-        "plans": list(QuotaPlan.objects.for_user(request.user).latest_first().values("code", "status")),
+        "plans": [{"code": p.code, "status": p.status, "label": p.get_status_display(),
+                   "standing": standing.get(p.pk, "")} for p in others],
         "subnav": _nav("quotas", request.user)})
 
 
@@ -223,7 +245,9 @@ def _quota_plan_post(request: HttpRequest, plan: QuotaPlan) -> None:
     user = request.user
     if action in ("submit", "approve", "return"):
         services.quota_plan_transition(plan=plan, action=action, actor=user, comment=request.POST.get("comment", ""))
-        messages.success(request, f"Plan {plan.code}: {action} done.")
+        messages.success(request, {"submit": _("Plan %(code)s submitted for approval."),
+                                   "approve": _("Plan %(code)s approved."),
+                                   "return": _("Plan %(code)s returned to draft.")}[action] % {"code": plan.code})
     elif action == "comment":
         from core.services import comment_add
 
@@ -234,21 +258,21 @@ def _quota_plan_post(request: HttpRequest, plan: QuotaPlan) -> None:
         if node_code:
             node = Territory.objects.for_user(user).filter(code=node_code).first()
             if node is None:
-                raise ApplicationError("Choose a node of your own subtree.", code="out_of_scope")
+                raise ApplicationError(gettext("Choose a node of your own subtree."), code="out_of_scope")
         elif not has_role(user, r.ADMIN):
-            raise ApplicationError("Only an administrator allocates the company target; choose your region.",
+            raise ApplicationError(gettext("Only an administrator allocates the company target; choose your region."),
                                    code="out_of_scope")
         split = services.quota_allocate_top_down(
             plan=plan, target=_decimal(request.POST.get("target"), "Target"), basis=request.POST.get("basis", "even"),
             owner_kind=request.POST.get("owner_kind", "rep"), node=node,
             measure=request.POST.get("measure", "revenue"), ramp=bool(request.POST.get("ramp")), actor=user)
         used = set(split["basis_used"])
-        messages.success(request, f"Allocated over {len(split)} owners by {', '.join(sorted(used))}; the parts "
-                                  "sum exactly to the target.")
+        messages.success(request, _("Allocated over %(count)s owners by %(basis)s; the parts sum exactly to the "
+                                    "target.") % {"count": len(split), "basis": ", ".join(sorted(used))})
     elif action == "set":
         month = _date(request.POST.get("period_start"), None)
         if month is None:
-            raise ApplicationError("Choose a month.", code="invalid_date")
+            raise ApplicationError(gettext("Choose a month."), code="invalid_date")
         owner = request.POST.get("owner", "")
         kind = request.POST.get("owner_kind", "rep")
         if kind == "rep":
@@ -263,9 +287,9 @@ def _quota_plan_post(request: HttpRequest, plan: QuotaPlan) -> None:
                 raise ApplicationError(f"No territory '{owner}' in your subtree.", code="out_of_scope")
         services.quota_set(plan=plan, period_start=month, amount=_decimal(request.POST.get("amount"), "Amount"),
                            measure=request.POST.get("measure", "revenue"), rep=rep, territory=territory, actor=user)
-        messages.success(request, "Quota saved.")
+        messages.success(request, _("Quota saved."))
     else:
-        raise ApplicationError("Unknown action.", code="invalid_action")
+        raise ApplicationError(gettext("Unknown action."), code="invalid_action")
 
 
 # --- attainment ----------------------------------------------------------------------------
@@ -310,7 +334,7 @@ def attainment_lines(request: HttpRequest) -> HttpResponse:
     visible = (selectors.visible_reps(user=request.user).filter(username=owner).exists() if kind == "rep"
                else Territory.objects.for_user(request.user).filter(code=owner).exists())
     if not visible or measure not in MEASURES:
-        raise PermissionDenied("You may not see this owner's attainment.")
+        raise PermissionDenied(_("You may not see this owner's attainment."))
     lines = selectors.attainment_lines(user=request.user, owner_kind=kind, owner=owner, period_start=month,
                                        measure=measure)
     return render(request, "territories/attainment_lines.html", {

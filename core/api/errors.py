@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext
 from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -29,7 +30,7 @@ def api_exception_handler(exc, context):
         length = context["request"].META.get("CONTENT_LENGTH") or "0"
         exc = too_large(int(length) if length.isdigit() else 0, settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
     if isinstance(exc, OverflowError):  # a number past 64 bits in a path or body (SQLite cannot bind it)
-        exc = ApplicationError("A number in the request is out of range.", code="out_of_range")
+        exc = ApplicationError(gettext("A number in the request is out of range."), code="out_of_range")
     if isinstance(exc, ApplicationError):
         response = Response(error_body(exc.code, exc.message, exc.details), status=exc.status_code)
         if getattr(exc, "retry_after", None):

@@ -20,6 +20,7 @@ import pandas as pd
 from django.apps import apps
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 from core import idempotency
 from core.bulk import columnar
@@ -68,7 +69,7 @@ def parse_json_rows(body: bytes) -> list[dict]:
     except RecursionError as exc:  # json's C decoder stops at the interpreter's recursion limit
         raise too_deep(None) from exc
     if not isinstance(data, list):
-        raise ApplicationError("The JSON body must be an array of objects, one per row.", code="not_an_array")
+        raise ApplicationError(gettext("The JSON body must be an array of objects, one per row."), code="not_an_array")
     bad = [i for i, row in enumerate(data) if not isinstance(row, dict)]
     if bad:
         raise ApplicationError(
@@ -139,7 +140,7 @@ def parse_body(body: bytes, content_type: str, *, rows: list[dict] | None = None
             return pd.read_csv(io.BytesIO(body), dtype=str, keep_default_na=False, na_filter=False,
                                skipinitialspace=True, encoding="utf-8-sig")
         except pd.errors.EmptyDataError as exc:
-            raise ApplicationError("The CSV body is empty: send a header row and data rows.",
+            raise ApplicationError(gettext("The CSV body is empty: send a header row and data rows."),
                                    code="empty_body") from exc
         except UnicodeDecodeError as exc:
             raise _not_utf8(body) from exc

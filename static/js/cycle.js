@@ -22,7 +22,7 @@
       data: {
         labels: chartData.labels,
         datasets: series.map(([key, color]) => ({
-          label: key.replace("_", " "), data: chartData[key], borderColor: color, backgroundColor: color,
+          label: (chartData.names || {})[key] || key.replace("_", " "), data: chartData[key], borderColor: color, backgroundColor: color,
           pointRadius: 1, spanGaps: false, borderDash: key === "target" ? [6, 4] : [],
         })),
       },

@@ -8,9 +8,9 @@
     data: {
       labels: data.labels,
       datasets: [
-        { label: "plan", data: data.revenue, backgroundColor: "#1f5eff" },
-        { label: "target", data: data.target, backgroundColor: "#b45309" },
-        { label: "last year", data: data.last_year, backgroundColor: "#98a2b3" },
+        { label: (data.names || {}).revenue || "plan", data: data.revenue, backgroundColor: "#1f5eff" },
+        { label: (data.names || {}).target || "target", data: data.target, backgroundColor: "#b45309" },
+        { label: (data.names || {}).last_year || "last year", data: data.last_year, backgroundColor: "#98a2b3" },
       ],
     },
     options: { animation: false },

@@ -124,6 +124,16 @@ def test_detail_by_natural_key_and_404_body(api):
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
 
 
-@pytest.mark.parametrize("path", ["/api/docs/", "/api/redoc/"])
+@pytest.mark.parametrize("path", ["/api/docs/"])
 def test_api_docs_need_a_login(client, db, path):
     assert client.get(path).status_code == 302
+
+
+def test_redoc_is_dropped_so_no_page_loads_third_party_fonts(client, db):
+    """Issue 16: ReDoc loaded Google Fonts and cdn.redoc.ly; Swagger UI is served locally."""
+    from django.contrib.auth import get_user_model
+
+    client.force_login(get_user_model().objects.create(username="someone"))
+    assert client.get("/api/redoc/").status_code == 404
+    docs = client.get("/api/docs/").content.decode()
+    assert "fonts.googleapis" not in docs and "cdn.redoc.ly" not in docs and "//cdn" not in docs

@@ -31,7 +31,7 @@ def test_each_demo_user_signs_in_with_password_demo_and_sees_home(demo, username
     assert response.status_code == 302 and response["Location"] == "/"
     page = client.get("/")
     assert page.status_code == 200
-    role_labels = [ROLES[c] for c in user_roles(get_user_model().objects.get(username=username))]
+    role_labels = [str(ROLES[c]) for c in user_roles(get_user_model().objects.get(username=username))]
     for label in role_labels:
         assert label in page.content.decode()
 
@@ -92,3 +92,16 @@ def test_home_shows_ops_the_open_alerts_and_runs(demo, login):
     open_alerts = CapacityAlert.objects.exclude(status="resolved")
     assert context["alerts"]["critical"] == open_alerts.filter(severity="critical").count()
     assert login("rep1").get("/").context["alerts"] is None
+
+
+def test_403_and_404_pages_are_styled_with_the_navigation(demo, login):
+    """Issue 16: bare unstyled 403/404 pages."""
+    rep = login("rep1")
+    denied = rep.get("/supply/capacity/")
+    assert denied.status_code == 403
+    html = denied.content.decode()
+    assert "css/app.css" in html and 'class="mainnav"' in html and "You cannot open this page" in html
+    missing = rep.get("/no-such-page/")
+    assert missing.status_code == 404
+    html = missing.content.decode()
+    assert "css/app.css" in html and 'class="mainnav"' in html and "/no-such-page/" in html

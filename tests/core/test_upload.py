@@ -22,7 +22,7 @@ def family_code():
 
 
 def test_page_lists_every_registered_resource_and_recent_batches(demo, login, django_assert_max_num_queries):
-    client = login("planner")
+    client = login("admin")
     upload(client, "products", HEADER + f"UP-1,Upload one,{family_code()},EA,1.00,0.50,active\n")
     with django_assert_max_num_queries(12):
         page = client.get(reverse("core:upload"))
@@ -92,3 +92,29 @@ def test_menu_links_the_page_for_planners_only(demo, login):
     url = reverse("core:upload")
     assert f'href="{url}"' in login("planner").get("/").content.decode()
     assert f'href="{url}"' not in login("rep1").get("/").content.decode()
+
+
+def test_upload_rights_follow_the_write_scopes(demo, login):
+    """Issue 16: ops got a bare 403 while the planner could upload capacity and commission quotas."""
+    ops = login("ops")
+    page = ops.get(reverse("core:upload"))
+    assert page.status_code == 200
+    offered = {r["name"] for r in page.context["resources"]}
+    assert {"capacity", "work-centers", "routings", "inventory-snapshots"} <= offered
+    assert "products" not in offered and "comp-assignments" not in offered
+    planner = {r["name"] for r in login("planner").get(reverse("core:upload")).context["resources"]}
+    assert {"products", "sales-lines"} <= planner
+    assert not planner & {"capacity", "comp-assignments", "inventory-snapshots"}
+    refused = upload(login("planner"), "capacity", "work_center_code,period_start,available_hours\n")
+    assert refused.status_code == 403 and "does not upload Capacity calendar" in refused.content.decode()
+    url = reverse("core:upload")
+    assert f'href="{url}"' in login("ops").get("/").content.decode()
+
+
+def test_api_docs_are_out_of_business_users_menu(demo, login):
+    from django.urls import reverse as url_of
+
+    docs = url_of("api-docs")
+    for name in ("planner", "ops", "manager", "rep1", "exec"):
+        assert f'href="{docs}"' not in login(name).get("/").content.decode(), name
+    assert f'href="{docs}"' in login("admin").get("/").content.decode()

@@ -285,6 +285,8 @@ PAGES: dict[str, Page] = {
     "healthz": Page(EVERYONE, anonymous=200),
     "accounts/login/": Page(EVERYONE, ok=302, anonymous=200),  # signed in: sent home
     "accounts/logout/": Page(EVERYONE, ok=302, method="POST", anonymous=302, signs_out=True),
+    # the language switch of the header (the sign-in page has it too): any visitor, back to "next"
+    "language/": Page(EVERYONE, ok=302, method="POST", data={"language": "de", "next": "/"}, anonymous=302),
     # forecasting
     "forecasts/": Page(frozenset({"admin", "planner", "executive", "ops_lead"})),
     "forecasts/runs/start/": Page(ADMIN_PLANNER, method="POST", call_allowed=False),
@@ -330,13 +332,13 @@ PAGES: dict[str, Page] = {
     "compensation/spiffs/from-alert": Page(frozenset({"admin", "ops_lead", "sales_manager"}), method="POST",
                                            ok=302, data={"alert_id": "0"}),
     # data upload
-    "data/upload/": Page(ADMIN_PLANNER),
+    "data/upload/": Page(frozenset({"admin", "planner", "ops_lead"})),
     # territories and quotas
     "territories/": Page(QUOTA_READERS),
     "territories/rules/": Page(ADMIN_MANAGER),
     "territories/realignment/": Page(ADMIN_MANAGER),
     "territories/balancing/": Page(frozenset({"admin", "sales_manager", "executive"})),
-    "territories/quotas/": Page(QUOTA_READERS, ok=302),  # to the current plan
+    "territories/quotas/": Page(QUOTA_READERS),  # the list of plan versions
     "territories/quotas/<str:code>/": Page(QUOTA_READERS, args=_quota_plan),
     "territories/attainment/": Page(QUOTA_READERS),
     "territories/attainment/lines/": Page(QUOTA_READERS, query="kind=rep&owner=rep1&period=2026-05-01"),
@@ -357,5 +359,4 @@ PAGES: dict[str, Page] = {
     "admin/": Page(EVERYONE, ok={"default": 302, "admin": 200}, sign_in="/admin/login/"),
     # API documentation pages (the schema they read is in API_OUTSIDE_SCHEMA)
     "api/docs/": Page(EVERYONE),
-    "api/redoc/": Page(EVERYONE),
 }

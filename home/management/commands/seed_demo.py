@@ -18,10 +18,12 @@ class Command(BaseCommand):
         parser.add_argument("--force", action="store_true", help="replace non-demo data too")
         parser.add_argument("--no-cycles", action="store_true",
                             help="leave out the S&OP cycles and the forecast run they start from")
+        parser.add_argument("--locale", choices=["en", "de", "it"], default="en",
+                            help="a German or Italian company: names, plants, accounts, EUR, the users' language")
         parser.add_argument("--if-empty", action="store_true",
                             help="do nothing when the demo (or any business data) is already loaded")
 
-    def handle(self, *args, scale, seed, as_of, force, if_empty, no_cycles=False, **options):
+    def handle(self, *args, scale, seed, as_of, force, if_empty, no_cycles=False, locale="en", **options):
         if if_empty and (demo.demo_is_loaded() or demo.holds_business_data()):
             self.stdout.write("Demo data already loaded: keeping it.")
             return
@@ -30,6 +32,11 @@ class Command(BaseCommand):
             ctx = demo.seed_demo(scale=scale, seed=seed, as_of=as_of, force=force, cycles=not no_cycles)
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
+        if locale != "en":
+            from home.demo_locale import demo_localise
+
+            demo_localise(locale=locale)
+            ctx.log.append(f"localised for {locale}: names, plants, accounts, currency EUR")
         for line in ctx.log:
             self.stdout.write(f"  {line}")
         self.stdout.write(self.style.SUCCESS(
