@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "sop",
     "forecasting",
     "compensation",
+    "dashboards",
 ]
 
 MIDDLEWARE = [

@@ -8,9 +8,11 @@ from drf_spectacular.views import (
 )
 
 from core import views as core_views
+from dashboards import views as dashboard_views
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", dashboard_views.home, name="home"),
+    path("home/", include("dashboards.urls")),
     path("healthz", core_views.healthz, name="healthz"),
     path("accounts/login/", core_views.SopLoginView.as_view(), name="login"),
     path("accounts/logout/", core_views.SopLogoutView.as_view(), name="logout"),

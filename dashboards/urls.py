@@ -1,0 +1,10 @@
+from django.urls import path
+
+from dashboards import views
+
+app_name = "dashboards"
+
+urlpatterns = [
+    path("accounts/", views.accounts, name="accounts"),
+    path("<str:role>/<str:chart>.csv", views.export, name="export"),
+]
