@@ -157,7 +157,7 @@ def presented(chart: dict) -> dict:
             "raw_labels": chart["labels"],
             "series": [{"label": str(texts["series_labels"].get(s["key"], s["key"])), "style": s["style"],
                         "data": s["data"]} for s in chart["series"] if s["style"] != "none"]}
-    return {**texts, "id": chart["id"], "unit": chart["unit"], "table": table, "data": data,
+    return {**texts, "id": chart["id"], "unit": chart["unit"], "facts": chart["facts"], "table": table, "data": data,
             "data_id": f"chart-{chart['id']}"}
 
 
