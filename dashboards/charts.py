@@ -136,8 +136,9 @@ def pace_to_quota(months: Sequence[dt.date], quota: dict[dt.date, Decimal], actu
 
 
 def forecast_target_actual(months: Sequence[dt.date], forecast: pd.DataFrame, target: dict[dt.date, float],
-                           actual: dict[dt.date, float]) -> dict:
-    """Units by month: actual sales, the sales target and the forecast with its 80 % and 95 % bands.
+                           actual: dict[dt.date, float], *, as_of: dt.date) -> dict:
+    """Units by month: actual sales (up to ``as_of``'s month), the sales target and the forecast
+    with its 80 % and 95 % bands.
 
     ``forecast`` columns: ``period_start``, ``point`` and the additive squared half-widths
     ``lo80_sq``, ``hi80_sq``, ``lo95_sq``, ``hi95_sq`` summed over the series of the scope (the
@@ -158,7 +159,7 @@ def forecast_target_actual(months: Sequence[dt.date], forecast: pd.DataFrame, ta
                     edge = point + sign * math.sqrt(max(float(getattr(row, f"{side}{level}_sq")), 0.0))
                     series[f"{side}{level}"].append(_num(max(edge, 0.0), 1))
         series["target"].append(_num(target.get(m), 1))
-        series["actual"].append(_num(actual.get(m), 1))
+        series["actual"].append(_num(actual.get(m, 0.0), 1) if m <= as_of.replace(day=1) else None)
     styles = {"lo95": "band95", "hi95": "band95-hi", "lo80": "band80", "hi80": "band80-hi", "forecast": "line",
               "target": "line-dashed", "actual": "line-accent"}
     gaps = [(t - f) for t, f in zip(series["target"], series["forecast"], strict=True)

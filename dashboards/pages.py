@@ -72,8 +72,8 @@ def chart_texts(chart: dict) -> dict:
             text = _("All %(owners)s are at or above quota to date.") % f
     elif cid == "forecast":
         title = _("Forecast vs target vs actual (units by month)")
-        series = {"lo95": _("95 % band, low"), "hi95": _("95 % band, high"), "lo80": _("80 % band, low"),
-                  "hi80": _("80 % band, high"), "forecast": _("Forecast"), "target": _("Target (unit quotas)"),
+        series = {"lo95": _("95 % band, low"), "hi95": _("95 % band"), "lo80": _("80 % band, low"),
+                  "hi80": _("80 % band"), "forecast": _("Forecast"), "target": _("Target (unit quotas)"),
                   "actual": _("Actual")}
         head = _("Month")
         if f["target_gap"] is None:

@@ -185,7 +185,7 @@ def sales_manager_dashboard(*, user, as_of: dt.date) -> dict:
         "territories": list(tops.values("code", "name")),
         "charts": [charts.attainment_bars(territory_totals, chart_id="territory_attainment", unit="units"),
                    charts.attainment_bars(rep_totals, chart_id="rep_attainment", unit="money"),
-                   charts.forecast_target_actual(horizon, forecast, target, actual)],
+                   charts.forecast_target_actual(horizon, forecast, target, actual, as_of=as_of)],
         "target_alerts": alert_rows(user=user, types=TARGET_ALERTS),
         "push": products_to_push(as_of=as_of),
         "do_not_push": products_not_to_push(run=plan_run),

@@ -43,8 +43,10 @@ def test_forecast_bands_are_the_roots_of_the_summed_squares():
     months = [D(2026, 7, 1), D(2026, 8, 1)]
     forecast = pd.DataFrame({"period_start": [D(2026, 7, 1)], "point": [100.0], "lo80_sq": [9.0],
                              "hi80_sq": [16.0], "lo95_sq": [400.0], "hi95_sq": [900.0]})
-    chart = charts.forecast_target_actual(months, forecast, {D(2026, 7, 1): 130.0}, {D(2026, 7, 1): 95.0})
+    chart = charts.forecast_target_actual(months, forecast, {D(2026, 7, 1): 130.0}, {D(2026, 7, 1): 95.0},
+                                          as_of=D(2026, 7, 31))
     data = {s["key"]: s["data"] for s in chart["series"]}
+    assert data["actual"] == [95.0, None]  # nothing is known after July yet
     assert data["lo80"] == [97.0, None] and data["hi80"] == [104.0, None]
     assert data["lo95"] == [80.0, None] and data["hi95"] == [130.0, None]
     assert chart["facts"]["target_gap"] == 30.0
