@@ -140,3 +140,40 @@ def test_home_query_count_does_not_grow_with_data(planned, login, username, djan
         assert client.get("/", secure=True).status_code == 200
     with django_assert_max_num_queries(len(before)):
         assert client.get("/home/accounts/", secure=True).status_code in (200, 403)
+
+
+def test_areas_link_to_each_other(planned, login):
+    """An alert links to its capacity cell, product or territory and quota plans; a capacity
+    cell to its alerts; a forecast series to its product's supply page."""
+    from forecasting.models import ForecastSeries
+    from sop.models import CapacityAlert
+
+    overload = CapacityAlert.objects.filter(work_center__isnull=False, period_start__isnull=False).first()
+    html = login("ops").get(f"/supply/alerts/{overload.pk}/", secure=True).content.decode()
+    cell = f"/supply/capacity/{overload.work_center.code}/{overload.period_start:%Y-%m-%d}/"
+    assert f'href="{cell}"' in html
+    cell_html = login("ops").get(cell, secure=True).content.decode()
+    assert f"/supply/alerts/?work_center={overload.work_center.code}&amp;period={overload.period_start:%Y-%m-%d}" \
+        in cell_html
+    manager = get_user_model().objects.get(username="manager")
+    target = CapacityAlert.objects.for_user(manager).filter(territory__isnull=False).first()
+    manager_html = login("manager").get(f"/supply/alerts/{target.pk}/", secure=True).content.decode()
+    assert 'href="/territories/quotas/"' in manager_html and target.territory.name in manager_html
+    series = ForecastSeries.objects.first()
+    if series is not None:
+        page = login("planner").get(f"/forecasts/runs/{series.run_id}/series/{series.pk}/", secure=True)
+        assert f'href="/supply/products/{series.product.sku}/"' in page.content.decode()
+
+
+def test_alert_comment_box_and_quota_owner_have_labels(planned, login):
+    from sop.models import CapacityAlert
+    from territories.models import QuotaPlan
+
+    alert = CapacityAlert.objects.filter(work_center__isnull=False).first()
+    html = login("ops").get(f"/supply/alerts/{alert.pk}/", secure=True).content.decode()
+    assert '<label for="alert-comment">' in html and 'id="alert-comment"' in html
+    plan = QuotaPlan.objects.filter(status="draft").order_by("id").first() or QuotaPlan.objects.create(
+        code="FY2031", name="Draft", fiscal_year=2031)
+    html = login("admin").get(f"/territories/quotas/{plan.code}/", secure=True).content.decode()
+    assert "Owner (username or territory code)<input name=\"owner\"" in html
+    assert 'class="skip-link" href="#main"' in html and 'id="main"' in html
