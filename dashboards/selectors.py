@@ -210,13 +210,14 @@ def ops_dashboard(*, user, as_of: dt.date) -> dict:
     run = sop_selectors.latest_plan_run()
     heat = sop_selectors.capacity_heatmap(run=run)
     loads = pd.DataFrame.from_records(
-        [(row["code"], cell["period"], cell["pct"] / 100 if cell["pct"] is not None else None)
+        [(row["name"] or row["code"], cell["period"], cell["pct"] / 100 if cell["pct"] is not None else None)
          for row in heat["rows"] for cell in row["cells"]], columns=["work_center", "period_start", "utilisation"])
     trend = charts.bottleneck_trend(loads)
     # The heat map of the home shows the work centers of the trend chart (the bottlenecks);
     # the capacity page has all of them.
     chosen = [s["key"] for s in trend["series"]]
-    heat_rows = sorted((row for row in heat["rows"] if row["code"] in chosen), key=lambda row: chosen.index(row["code"]))
+    heat_rows = sorted((row for row in heat["rows"] if (row["name"] or row["code"]) in chosen),
+                       key=lambda row: chosen.index(row["name"] or row["code"]))
     return {
         "charts": [charts.severity_counts(alert_counts(user=user)), trend, inventory_by_age(as_of=as_of)],
         "heat": {"periods": heat["periods"], "rows": heat_rows},

@@ -39,7 +39,9 @@ def home(request: HttpRequest) -> HttpResponse:
     """The home of the user's first role; ``?view=<role>`` opens another role they hold."""
     dashboard = _dashboard(request, request.GET.get("view") or None)
     context = pages.dashboard_context(dashboard=dashboard, user=request.user, as_of=today())
-    context |= {"dashboard": dashboard, "dashboards": pages.dashboards_for(request.user), "as_of": today()}
+    context |= {"dashboard": dashboard, "dashboards": pages.dashboards_for(request.user), "as_of": today(),
+                # links to the territory and quota pages (the quotas:read roles)
+                "quota_reader": r.has_role(request.user, r.ADMIN, r.SALES_MANAGER, r.SALES_REP, r.EXECUTIVE)}
     return render(request, dashboard.template, context)
 
 
