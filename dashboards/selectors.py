@@ -36,7 +36,7 @@ from inventory.calculations import AGING_BUCKETS, aging_buckets
 from inventory.models import Product
 from sop import cycle_selectors, cycle_services
 from sop import selectors as sop_selectors
-from sop.models import CapacityAlert, PlanLine, SalesOrderLine
+from sop.models import CapacityAlert, DemandPlanActual, PlanCycle, PlanLine, SalesOrderLine
 from territories import selectors as territory_selectors
 from territories.models import Account, Quota, Territory
 
@@ -82,10 +82,16 @@ def _leaves(territories):
     return territories.exclude(id__in=territories.filter(parent__isnull=False).values("parent_id"))
 
 
-def territory_units(*, user, months: list[dt.date]) -> pd.DataFrame:
-    """Unit quotas (current quota plan, all families) and unit sales per leaf territory the
-    viewer sees × month: ``owner``, ``owner_name``, ``period_start``, ``quota``, ``actual``
-    (two queries)."""
+def territory_units(*, user, months: list[dt.date], as_of: dt.date) -> pd.DataFrame:
+    """Unit quotas (current quota plan, all families) and units sold up to ``as_of`` per leaf
+    territory the viewer sees × month: ``owner``, ``owner_name``, ``period_start``, ``quota``,
+    ``actual``.
+
+    Units sold come from the sales history stored with the latest S&OP cycle (family ×
+    territory × month, as the demand review reads it) and, for the months after it, from the
+    sales lines credited to the viewer's territories: a few weeks of lines, never the whole
+    table (four queries whatever the data).
+    """
     leaves = _leaves(Territory.objects.for_user(user))
     plan = territory_selectors.quota_plan_current(period_starts=months)
     quota = {} if plan is None else {
@@ -93,11 +99,21 @@ def territory_units(*, user, months: list[dt.date]) -> pd.DataFrame:
             Quota.objects.filter(plan=plan, measure="units", territory__in=leaves, period_start__in=months)
             .values_list("territory__code", "territory__name", "period_start").annotate(total=Sum("amount"))
             .order_by())}
-    sold = {(code, month): (name, qty) for code, name, month, qty in (
-        SalesOrderLine.objects.for_user(user).counting()
-        .between(months[0], add_months(months[-1], 1) - dt.timedelta(days=1)).filter(territory__in=leaves)
-        .annotate(month=TruncMonth("order_date")).values_list("territory__code", "territory__name", "month")
-        .annotate(q=Sum("quantity")).order_by())}
+    sold: dict = {}
+    cycle_id = PlanCycle.objects.order_by("-month").values_list("id", flat=True).first()
+    stored = DemandPlanActual.objects.filter(cycle_id=cycle_id, territory__in=leaves, period_start__in=months)
+    for code, name, month, units in (stored.values_list("territory__code", "territory__name", "period_start")
+                                     .annotate(u=Sum("units")).order_by()):
+        sold[(code, month)] = (name, Decimal(str(round(units, 3))))
+    covered = max((month for _code, month in sold), default=None)
+    start = add_months(covered, 1) if covered else months[0]
+    end = min(as_of, add_months(months[-1], 1) - dt.timedelta(days=1))
+    if start <= end:
+        for code, name, month, qty in (
+                SalesOrderLine.objects.counting().between(start, end).filter(territory__in=leaves)
+                .annotate(month=TruncMonth("order_date")).values_list("territory__code", "territory__name", "month")
+                .annotate(q=Sum("quantity")).order_by()):
+            sold[(code, month)] = (name, qty)
     rows = [(code, (quota.get((code, period)) or sold.get((code, period)))[0], period,
              quota[(code, period)][1] if (code, period) in quota else None,
              sold[(code, period)][1] if (code, period) in sold else Decimal(0))
@@ -164,17 +180,31 @@ def products_not_to_push(*, run, limit: int = TOP) -> list[dict]:
                 .annotate(shortfall=Sum("shortfall_qty"), demand=Sum("demand_qty")).order_by("-shortfall")[:limit])
 
 
+def rep_attainment(*, user, months: list[dt.date]) -> pd.DataFrame:
+    """Revenue quota and credited sales per rep the viewer sees × month, as the pay statements
+    hold them (the figures commission is paid on; one query): ``owner``, ``owner_name``,
+    ``period_start``, ``quota``, ``actual``."""
+    reps = territory_selectors.visible_reps(user=user)
+    rows = (Statement.objects.for_user(user).filter(period_start__in=months, rep__in=reps)
+            .values_list("rep__username", "rep__first_name", "rep__last_name", "period_start", "quota", "credited"))
+    return pd.DataFrame.from_records(
+        [(u, f"{first} {last}".strip() or u, p, q, c) for u, first, last, p, q, c in rows],
+        columns=["owner", "owner_name", "period_start", "quota", "actual"])
+
+
 def sales_manager_dashboard(*, user, as_of: dt.date) -> dict:
     year = territory_selectors.fiscal_year_of(as_of)
     months = territory_selectors.fiscal_year_months(fiscal_year=year)
-    by_territory = territory_units(user=user, months=months)
+    horizon = [add_months(as_of.replace(day=1), i) for i in range(-6, 12)]
+    both = sorted(set(months) | set(horizon))
+    units = territory_units(user=user, months=both, as_of=as_of)
+    by_territory = units.loc[units["period_start"].isin(months)] if len(units) else units
     visible = Territory.objects.for_user(user)
     tops = visible.exclude(parent__in=visible)
-    by_rep = territory_selectors.attainment_table(user=user, fiscal_year=year, owner_kind="rep")
+    by_rep = rep_attainment(user=user, months=[m for m in months if m <= as_of])
     territory_totals = charts.attainment_to_date(by_territory, as_of=as_of)
     rep_totals = charts.attainment_to_date(by_rep, as_of=as_of)
-    horizon = [add_months(as_of.replace(day=1), i) for i in range(-6, 12)]
-    units = territory_units(user=user, months=horizon)
+    units = units.loc[units["period_start"].isin(horizon)] if len(units) else units
     target = {p: float(q) for p, q in units.dropna(subset=["quota"]).groupby("period_start")["quota"].sum().items()}
     actual = {p: float(q) for p, q in units.groupby("period_start")["actual"].sum().items()}
     run = territory_selectors.latest_forecast_run()
@@ -262,11 +292,16 @@ def planner_dashboard(*, user, as_of: dt.date) -> dict:
 def rep_dashboard(*, user, as_of: dt.date) -> dict:
     year = territory_selectors.fiscal_year_of(as_of)
     months = territory_selectors.fiscal_year_months(fiscal_year=year)
-    frame = territory_selectors.attainment_table(user=user, fiscal_year=year, owner_kind="rep", owner=user.username)
-    quota = {row.period_start: row.quota for row in frame.itertuples(index=False) if row.quota is not None}
-    actual = {row.period_start: row.actual for row in frame.itertuples(index=False)}
-    statement = (Statement.objects.filter(rep=user).order_by("-period_start")
-                 .values("id", "period_start", "status", "total", "credited", "attainment").first())
+    plan = territory_selectors.quota_plan_current(period_starts=months)
+    quota = {} if plan is None else dict(
+        Quota.objects.filter(plan=plan, rep=user, measure="revenue", family__isnull=True, period_start__in=months)
+        .values_list("period_start").annotate(total=Sum("amount")).order_by())
+    # Own statements only, whatever other roles the viewer holds.
+    statements = list(Statement.objects.filter(rep=user, period_start__gte=min(months[0], as_of.replace(day=1)))
+                      .order_by("-period_start").values("id", "period_start", "status", "total", "credited",
+                                                        "attainment"))
+    actual = {st["period_start"]: st["credited"] for st in statements}
+    statement = statements[0] if statements else None
     disputes = list(Dispute.objects.filter(raised_by=user).order_by("-updated_at").values(
         "id", "status", "reason", "answer", "answered_at", "line__statement_id", "line__statement__period_start")[:5])
     return {

@@ -6,5 +6,6 @@ app_name = "dashboards"
 
 urlpatterns = [
     path("accounts/", views.accounts, name="accounts"),
+    path("signed-in/", views.floor, name="floor"),
     path("<str:role>/<str:chart>.csv", views.export, name="export"),
 ]

@@ -61,3 +61,10 @@ def accounts(request: HttpRequest) -> HttpResponse:
     """The accounts of the viewer's territories (a rep: their own) with last-12-month sales."""
     rows = selectors.my_accounts(user=request.user, as_of=today())
     return render(request, "dashboards/accounts.html", {"accounts": rows, "as_of": today()})
+
+
+@never_cache
+def floor(request: HttpRequest) -> HttpResponse:
+    """A fixed page through the same middleware, session and menu as every page: the floor
+    that ``bench/pages.py`` measures the other pages against."""
+    return render(request, "dashboards/floor.html")

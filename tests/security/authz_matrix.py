@@ -236,6 +236,7 @@ PAGES: dict[str, Page] = {
     "": Page(EVERYONE),
     # role home dashboards: a rep's accounts; a chart's CSV (a rep's own pace to quota)
     "home/accounts/": Page(QUOTA_READERS),
+    "home/signed-in/": Page(EVERYONE),  # the floor page of bench/pages.py
     "home/<str:role>/<str:chart>.csv": Page(frozenset({"admin", "sales_rep"}),
                                             args=lambda: {"role": "sales_rep", "chart": "pace"}),
     "healthz": Page(EVERYONE, anonymous=200),
