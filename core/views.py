@@ -1,4 +1,4 @@
-"""Sign-in, sign-out, the role-aware home page, the health check and the CSV upload page."""
+"""Sign-in, sign-out, the health check and the CSV upload page (the home pages: ``dashboards``)."""
 
 from __future__ import annotations
 
@@ -49,11 +49,6 @@ class SopLoginView(auth_views.LoginView):
 
 class SopLogoutView(auth_views.LogoutView):
     pass
-
-
-@never_cache  # a rep's home shows their commission
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html", selectors.home_context(user=request.user))
 
 
 @login_not_required
