@@ -27,7 +27,6 @@ from django.db.models import (
 from django.db.models.functions import TruncMonth
 
 from compensation.models import Dispute, Spiff, Statement
-from core import roles as r
 from dashboards import charts
 from forecasting.levels import BACKTEST_LEVEL_KEYS
 from forecasting.models import Forecast, ForecastAccuracy, ForecastRun
@@ -127,9 +126,17 @@ def _forecast_frame(*, user, run: ForecastRun | None, months: list[dt.date]) -> 
     columns = ["period_start", "point", "lo80_sq", "hi80_sq", "lo95_sq", "hi95_sq"]
     if run is None:
         return pd.DataFrame(columns=columns)
-    qs = Forecast.objects.filter(run=run, level="product_territory", period_start__in=months)
-    if not r.has_role(user, r.ADMIN, r.EXECUTIVE, r.PLANNER):
-        qs = qs.filter(territory__in=Territory.objects.for_user(user))
+    visible = Territory.objects.for_user(user)
+    tops = list(visible.exclude(parent__in=visible).values_list("id", flat=True))
+    # The reconciled region series when the viewer's territories are whole regions (a dozen
+    # rows), else the sum of the leaf series of their territories.
+    regions = set(Forecast.objects.filter(run=run, level="region", territory_id__in=tops)
+                  .values_list("territory_id", flat=True).distinct())
+    if tops and regions == set(tops):
+        qs = Forecast.objects.filter(run=run, level="region", territory_id__in=tops, period_start__in=months)
+    else:
+        qs = Forecast.objects.filter(run=run, level="product_territory", period_start__in=months,
+                                     territory__in=visible)
 
     def square(side: str):
         return Sum(ExpressionWrapper((F(side) - F("point")) * (F(side) - F("point")), output_field=FloatField()))
