@@ -47,5 +47,14 @@ def test_each_role_home_draws_its_charts(live_server, browser_page, monkeypatch)
             assert page.locator(f"#{chart_id} table tbody tr").count() > 0, (username, chart_id)
             assert page.locator(f"#{chart_id} .chart-text").inner_text().strip(), (username, chart_id)
             assert page.locator(f"#{chart_id} a[download]").count() == 1
+        # Keyboard: the first Tab stop is the skip link, which leads to the main content; a
+        # chart's table opens from the keyboard.
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.className") == "skip-link"
+        page.keyboard.press("Enter")
+        assert page.evaluate("location.hash") == "#main"
+        page.focus(f"#{chart_ids[0]} summary")
+        page.keyboard.press("Enter")
+        assert page.locator(f"#{chart_ids[0]} table").is_visible()
         page.screenshot(path=str(SHOTS / f"dashboard-{username}.png"), full_page=True)
         watcher.check()
