@@ -94,38 +94,43 @@ def attainment_bars(totals: pd.DataFrame, *, chart_id: str, unit: str) -> dict:
 def pace_to_quota(months: Sequence[dt.date], quota: dict[dt.date, Decimal], actual: dict[dt.date, Decimal],
                   *, as_of: dt.date) -> dict:
     """A rep's (or any owner's) months of the year: quota and actual per month, both summed
-    up to each month, and the pace: the year-to-date attainment, the share of the year's quota
-    needed per remaining month and the year-end figure at the current run rate.
+    over the months whose actual is known, and the pace: attainment to date, the year-end
+    figure at that pace and what is needed per remaining month to reach the year's quota.
 
-    ``months``: the fiscal year's month starts in order; ``quota``/``actual`` by month start.
+    ``months``: the fiscal year's month starts in order; ``quota``/``actual`` by month start. A
+    past month missing from ``actual`` is unknown (no statement), not zero: it is left out of
+    the sums, and the pace (actual ÷ quota over the known months) stands in for it.
     """
     current = as_of.replace(day=1)
+    known = [m for m in months if m <= current and m in actual]
     run_q, run_a = Decimal(0), Decimal(0)
     cum_q, cum_a, per_q, per_a = [], [], [], []
     for m in months:
         q = quota.get(m)
-        a = actual.get(m) if m <= current else None
-        run_q += q or Decimal(0)
-        cum_q.append(_num(run_q))
         per_q.append(_num(q))
-        per_a.append(_num(a))
-        if m <= current:
-            run_a += a or Decimal(0)
+        if m in known:
+            run_q += q or Decimal(0)
+            run_a += actual[m] or Decimal(0)
+            per_a.append(_num(actual[m]))
+            cum_q.append(_num(run_q))
             cum_a.append(_num(run_a))
         else:
+            per_a.append(None)
+            cum_q.append(None)
             cum_a.append(None)
-    elapsed = sum(1 for m in months if m <= current)
+    elapsed = [m for m in months if m <= current]
+    remaining = len(months) - len(elapsed)
     year_quota = sum((quota.get(m) or Decimal(0) for m in months), Decimal(0))
-    quota_to_date = sum((quota.get(m) or Decimal(0) for m in months if m <= current), Decimal(0))
-    remaining = len(months) - elapsed
-    projected = run_a / elapsed * len(months) if elapsed else Decimal(0)
+    elapsed_quota = sum((quota.get(m) or Decimal(0) for m in elapsed), Decimal(0))
+    pace = run_a / run_q if run_q > 0 else None
+    projected = None if pace is None else pace * year_quota
     facts = {
-        "ytd_actual": _num(run_a), "ytd_quota": _num(quota_to_date), "year_quota": _num(year_quota),
-        "ytd_pct": _num(run_a / quota_to_date * 100, 1) if quota_to_date > 0 else None,
-        "projected": _num(projected),
-        "projected_pct": _num(projected / year_quota * 100, 1) if year_quota > 0 else None,
-        "needed_per_month": _num(max(Decimal(0), year_quota - run_a) / remaining) if remaining else None,
-        "remaining_months": remaining,
+        "ytd_actual": _num(run_a), "ytd_quota": _num(run_q), "year_quota": _num(year_quota),
+        "ytd_pct": _num(pace * 100, 1) if pace is not None else None,
+        "projected": _num(projected), "projected_pct": _num(pace * 100, 1) if pace is not None else None,
+        "needed_per_month": _num(max(Decimal(0), year_quota - pace * elapsed_quota) / remaining)
+        if remaining and pace is not None else None,
+        "remaining_months": remaining, "known_months": len(known), "unknown_months": len(elapsed) - len(known),
     }
     return {"id": "pace", "kind": "bar", "unit": "money", "labels": [month_label(m) for m in months],
             "series": [{"key": "quota", "style": "bar-muted", "data": per_q},

@@ -61,7 +61,7 @@ def chart_texts(chart: dict) -> dict:
     cid = chart["id"]
     if cid in ("territory_attainment", "rep_attainment"):
         title = _("Attainment vs quota by territory (units)") if cid == "territory_attainment" else _(
-            "Attainment vs quota by rep (revenue)")
+            "Attainment vs quota by rep (revenue, as on the pay statements)")
         series = {"quota": _("Quota to date"), "actual": _("Actual to date"), "attainment_pct": _("Attainment %")}
         head = _("Territory") if cid == "territory_attainment" else _("Rep")
         if not f["owners"]:
@@ -86,14 +86,17 @@ def chart_texts(chart: dict) -> dict:
                 "gap": _fmt(-f["target_gap"], "units")}
     elif cid == "pace":
         title = _("My attainment and pace to quota")
-        series = {"quota": _("Quota"), "actual": _("Actual"), "cum_quota": _("Quota, cumulative"),
-                  "cum_actual": _("Actual, cumulative")}
+        series = {"quota": _("Quota"), "actual": _("Credited sales"), "cum_quota": _("Quota, cumulative"),
+                  "cum_actual": _("Credited sales, cumulative")}
         head = _("Month")
         if f["ytd_pct"] is None:
-            text = _("No quota set for this year yet.")
+            text = _("No quota or statement for this year yet.")
         else:
-            text = _("%(pct)s of quota to date; at this pace the year ends at %(proj)s of quota.") % {
-                "pct": _fmt(f["ytd_pct"], "pct"), "proj": _fmt(f["projected_pct"], "pct")}
+            text = _("%(pct)s of quota to date; at this pace the year ends at %(proj)s of its quota "
+                     "(%(amount)s).") % {"pct": _fmt(f["ytd_pct"], "pct"), "proj": _fmt(f["projected_pct"], "pct"),
+                                         "amount": _fmt(f["projected"], "money")}
+            if f["unknown_months"]:
+                text += " " + _("Months without a statement (%(n)s) are left out.") % {"n": f["unknown_months"]}
             if f["needed_per_month"]:
                 text += " " + _("%(needed)s a month is needed for the rest of the year.") % {
                     "needed": _fmt(f["needed_per_month"], "money")}

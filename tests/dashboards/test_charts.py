@@ -26,7 +26,7 @@ def test_attainment_to_date_sums_the_months_up_to_as_of_and_sorts_lowest_first()
     assert bars["facts"]["below"] == 0 and bars["series"][1]["data"] == [50.0, 210.0]
 
 
-def test_pace_to_quota_projects_the_year_at_the_run_rate():
+def test_pace_to_quota_projects_the_year_at_the_pace_so_far():
     months = [D(2026, m, 1) for m in range(1, 5)]
     quota = {m: Decimal(100) for m in months}
     actual = {D(2026, 1, 1): Decimal(80), D(2026, 2, 1): Decimal(100), D(2026, 3, 1): Decimal(5000)}
@@ -37,6 +37,16 @@ def test_pace_to_quota_projects_the_year_at_the_run_rate():
     assert f["needed_per_month"] == 110.0 and f["remaining_months"] == 2
     cum = next(s for s in chart["series"] if s["key"] == "cum_actual")["data"]
     assert cum == [80.0, 180.0, None, None]  # March is in the future: its 5000 is not shown
+
+
+def test_pace_to_quota_leaves_months_without_a_statement_out_instead_of_counting_zero():
+    months = [D(2026, m, 1) for m in range(1, 5)]
+    quota = {m: Decimal(100) for m in months}
+    chart = charts.pace_to_quota(months, quota, {D(2026, 3, 1): Decimal(120)}, as_of=D(2026, 3, 10))
+    f = chart["facts"]
+    assert f["ytd_pct"] == 120.0 and f["unknown_months"] == 2 and f["known_months"] == 1
+    assert f["projected"] == 480.0
+    assert next(s for s in chart["series"] if s["key"] == "actual")["data"] == [None, None, 120.0, None]
 
 
 def test_forecast_bands_are_the_roots_of_the_summed_squares():
