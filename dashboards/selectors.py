@@ -9,9 +9,11 @@ quota, pay, accounts and disputes only (filtered on the rep, whatever other role
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from decimal import Decimal
 
 import pandas as pd
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
@@ -27,15 +29,25 @@ from django.db.models import (
 from django.db.models.functions import TruncMonth
 
 from compensation.models import Dispute, Spiff, Statement
+from core.bulk.cache import table_version
+from core.models import IngestBatch
 from dashboards import charts
 from forecasting.levels import BACKTEST_LEVEL_KEYS
 from forecasting.models import Forecast, ForecastAccuracy, ForecastRun
 from inventory import selectors as inventory_selectors
 from inventory.calculations import AGING_BUCKETS, aging_buckets
-from inventory.models import Product
+from inventory.models import InventoryLot, InventorySnapshot, Product
 from sop import cycle_selectors, cycle_services
 from sop import selectors as sop_selectors
-from sop.models import CapacityAlert, DemandPlanActual, PlanCycle, PlanLine, SalesOrderLine
+from sop.models import (
+    CapacityAlert,
+    Decision,
+    DemandPlanActual,
+    PlanCycle,
+    PlanLine,
+    PlanRun,
+    SalesOrderLine,
+)
 from territories import selectors as territory_selectors
 from territories.models import Account, Quota, Territory
 
@@ -44,6 +56,29 @@ TOP = 8
 #: the level people plan at: product families (WAPE/bias of the family totals)
 PLANNING_LEVEL = "family"
 TARGET_ALERTS = ("target_not_buildable", "target_at_risk")
+
+
+_built: dict[tuple, tuple[tuple, object]] = {}
+_built_lock = threading.Lock()
+
+
+def versioned(name: str, models: tuple, build):
+    """``build()``, or the value this process built earlier while the tables of ``models`` are
+    unchanged (row count, latest ``updated_at``, highest id: ``core.bulk.cache.table_version``,
+    one query per table). For reads of whole tables that every home repeats (stock by age, the
+    S&OP summary): the figures are the same as a fresh read, never older than their tables."""
+    version = tuple(table_version(model) for model in models)
+    key = (connection.alias, connection.settings_dict.get("NAME"), name)
+    with _built_lock:
+        hit = _built.get(key)
+    if hit is not None and hit[0] == version:
+        return hit[1]
+    value = build()
+    with _built_lock:
+        if len(_built) >= 32:
+            _built.clear()
+        _built[key] = (version, value)
+    return value
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -157,12 +192,10 @@ def products_to_push(*, as_of: dt.date, limit: int = TOP) -> list[dict]:
     families = {f for spiff in spiffs for f in spiff["families"]}
     products = dict(Product.objects.filter(Q(sku__in=skus) | Q(family__code__in=families))
                     .values_list("id", "sku"))
-    lots = inventory_selectors.lots_frame(as_of=as_of, product_ids=list(products))
-    if lots.empty:
+    buckets = stock_ages(as_of=as_of)
+    buckets = buckets.loc[buckets["product_sku"].isin(set(products.values()))].copy()
+    if buckets.empty:
         return []
-    snaps = inventory_selectors.snapshots_frame(as_of=as_of, product_ids=list(products))
-    buckets = aging_buckets(lots, as_of=as_of, on_hand=snaps[["product_sku", "location_code", "on_hand"]]
-                            if len(snaps) else None)
     buckets["aged"] = buckets["qty_181_365"] + buckets["qty_over_365"]
     aged = buckets.groupby("product_sku")["aged"].sum()
     aged = aged.loc[aged > 0].sort_values(ascending=False)
@@ -233,14 +266,26 @@ def sales_manager_dashboard(*, user, as_of: dt.date) -> dict:
 # --- operations lead -------------------------------------------------------------------------
 
 
-def inventory_by_age(*, as_of: dt.date) -> dict:
-    lots = inventory_selectors.lots_frame(as_of=as_of)
-    snaps = inventory_selectors.snapshots_frame(as_of=as_of)
+def stock_ages(*, as_of: dt.date) -> pd.DataFrame:
+    """On-hand stock per product × location by age bucket on ``as_of`` (FIFO-trimmed lots;
+    ``inventory.calculations.aging_buckets``), rebuilt only when stock or lots changed."""
     columns = [b[0] for b in AGING_BUCKETS]
-    buckets = (aging_buckets(lots, as_of=as_of, on_hand=snaps[["product_sku", "location_code", "on_hand"]]
-                             if len(snaps) else None) if len(lots) else pd.DataFrame(columns=["product_sku", *columns]))
-    cost = dict(Product.objects.values_list("sku", "unit_cost"))
-    return charts.stock_by_age(buckets, cost, columns)
+
+    def build() -> pd.DataFrame:
+        lots = inventory_selectors.lots_frame(as_of=as_of)
+        if lots.empty:
+            return pd.DataFrame(columns=["product_sku", *columns])
+        snaps = inventory_selectors.snapshots_frame(as_of=as_of)
+        return aging_buckets(lots, as_of=as_of, on_hand=snaps[["product_sku", "location_code", "on_hand"]]
+                             if len(snaps) else None)
+
+    return versioned(f"stock-ages:{as_of}", (InventorySnapshot, InventoryLot), build)
+
+
+def inventory_by_age(*, as_of: dt.date) -> dict:
+    columns = [b[0] for b in AGING_BUCKETS]
+    cost = versioned("unit-cost", (Product,), lambda: dict(Product.objects.values_list("sku", "unit_cost")))
+    return charts.stock_by_age(stock_ages(as_of=as_of), cost, columns)
 
 
 def ops_dashboard(*, user, as_of: dt.date) -> dict:
@@ -340,7 +385,14 @@ def my_accounts(*, user, as_of: dt.date, limit: int | None = None) -> list[dict]
 
 def executive_dashboard(*, user, as_of: dt.date) -> dict:
     cycle = cycle_selectors.current_cycle(user=user)
-    review = cycle_selectors.executive_review(cycle=cycle, today=as_of) if cycle is not None else None
+    review = None
+    if cycle is not None:
+        # The whole cycle's summary (no per-user scope: executives and admins see everything),
+        # rebuilt when the cycle (its revision, stage, plan run), its decisions, the plan runs,
+        # stock or sales change.
+        key = f"executive-review:{cycle.pk}:{cycle.revision}:{cycle.updated_at.isoformat()}:{as_of}"
+        review = versioned(key, (PlanCycle, Decision, PlanRun, InventorySnapshot, InventoryLot, IngestBatch),
+                           lambda: cycle_selectors.executive_review(cycle=cycle, today=as_of))
     out = {"cycle": cycle, "review": review, "alerts": alert_counts(user=user), "charts": []}
     if review is not None:
         out["charts"].append(charts.revenue_plan_vs_target(review["months"]))

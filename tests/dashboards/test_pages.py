@@ -177,3 +177,20 @@ def test_alert_comment_box_and_quota_owner_have_labels(planned, login):
     html = login("admin").get(f"/territories/quotas/{plan.code}/", secure=True).content.decode()
     assert "Owner (username or territory code)<input name=\"owner\"" in html
     assert 'class="skip-link" href="#main"' in html and 'id="main"' in html
+
+
+def test_stock_by_age_is_read_again_once_stock_or_costs_change(planned, login):
+    """The homes keep the whole-table stock read per process while its tables are unchanged;
+    a changed cost or a new snapshot shows at once."""
+    from inventory.models import InventorySnapshot, Product
+
+    client = login("ops")
+    before = client.get("/", secure=True).context["chart"]["aged"]["facts"]["total"]
+    assert before and client.get("/", secure=True).context["chart"]["aged"]["facts"]["total"] == before
+    sku = InventorySnapshot.objects.filter(on_hand__gt=0).order_by("-on_hand").values_list(
+        "product__sku", flat=True).first()
+    product = Product.objects.get(sku=sku)
+    product.unit_cost = product.unit_cost * 3 + 1
+    product.save()
+    after = client.get("/", secure=True).context["chart"]["aged"]["facts"]["total"]
+    assert after > before
