@@ -284,8 +284,8 @@ def stock_ages(*, as_of: dt.date) -> pd.DataFrame:
 
 def inventory_by_age(*, as_of: dt.date) -> dict:
     columns = [b[0] for b in AGING_BUCKETS]
-    cost = versioned("unit-cost", (Product,), lambda: dict(Product.objects.values_list("sku", "unit_cost")))
-    return charts.stock_by_age(stock_ages(as_of=as_of), cost, columns)
+    return versioned(f"stock-by-age:{as_of}", (InventorySnapshot, InventoryLot, Product), lambda: charts.stock_by_age(
+        stock_ages(as_of=as_of), dict(Product.objects.values_list("sku", "unit_cost")), columns))
 
 
 def ops_dashboard(*, user, as_of: dt.date) -> dict:
