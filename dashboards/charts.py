@@ -142,8 +142,8 @@ def pace_to_quota(months: Sequence[dt.date], quota: dict[dt.date, Decimal], actu
 
 def forecast_target_actual(months: Sequence[dt.date], forecast: pd.DataFrame, target: dict[dt.date, float],
                            actual: dict[dt.date, float], *, as_of: dt.date) -> dict:
-    """Units by month: actual sales (up to ``as_of``'s month), the sales target and the forecast
-    with its 80 % and 95 % bands.
+    """Units by month: actual sales (the months over by ``as_of``), the sales target and the
+    forecast with its 80 % and 95 % bands.
 
     ``forecast`` columns: ``period_start``, ``point`` and the additive squared half-widths
     ``lo80_sq``, ``hi80_sq``, ``lo95_sq``, ``hi95_sq`` summed over the series of the scope (the
@@ -151,6 +151,10 @@ def forecast_target_actual(months: Sequence[dt.date], forecast: pd.DataFrame, ta
     """
     by_month = {row.period_start: row for row in forecast.itertuples(index=False)} if len(forecast) else {}
     series: dict[str, list] = {k: [] for k in ("lo95", "hi95", "lo80", "hi80", "forecast", "target", "actual")}
+    # A month's actual is drawn once the month is over: a few days of sales next to a whole
+    # month's forecast would read as a collapse.
+    month_over = (as_of + dt.timedelta(days=1)).month != as_of.month
+    last_complete = as_of.replace(day=1) if month_over else (as_of.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
     for m in months:
         row = by_month.get(m)
         if row is None:
@@ -164,7 +168,7 @@ def forecast_target_actual(months: Sequence[dt.date], forecast: pd.DataFrame, ta
                     edge = point + sign * math.sqrt(max(float(getattr(row, f"{side}{level}_sq")), 0.0))
                     series[f"{side}{level}"].append(_num(max(edge, 0.0), 1))
         series["target"].append(_num(target.get(m), 1))
-        series["actual"].append(_num(actual.get(m, 0.0), 1) if m <= as_of.replace(day=1) else None)
+        series["actual"].append(_num(actual.get(m, 0.0), 1) if m <= last_complete else None)
     styles = {"lo95": "band95", "hi95": "band95-hi", "lo80": "band80", "hi80": "band80-hi", "forecast": "line",
               "target": "line-dashed", "actual": "line-accent"}
     gaps = [(t - f) for t, f in zip(series["target"], series["forecast"], strict=True)

@@ -57,6 +57,9 @@ def test_forecast_bands_are_the_roots_of_the_summed_squares():
                                           as_of=D(2026, 7, 31))
     data = {s["key"]: s["data"] for s in chart["series"]}
     assert data["actual"] == [95.0, None]  # nothing is known after July yet
+    partial = charts.forecast_target_actual(months, forecast, {}, {D(2026, 7, 1): 95.0, D(2026, 8, 1): 3.0},
+                                            as_of=D(2026, 8, 5))
+    assert {s["key"]: s["data"] for s in partial["series"]}["actual"] == [95.0, None]  # August is not over
     assert data["lo80"] == [97.0, None] and data["hi80"] == [104.0, None]
     assert data["lo95"] == [80.0, None] and data["hi95"] == [130.0, None]
     assert chart["facts"]["target_gap"] == 30.0
