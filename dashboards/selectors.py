@@ -356,6 +356,9 @@ def rep_dashboard(*, user, as_of: dt.date) -> dict:
     statement = statements[0] if statements else None
     disputes = list(Dispute.objects.filter(raised_by=user).order_by("-updated_at").values(
         "id", "status", "reason", "answer", "answered_at", "line__statement_id", "line__statement__period_start")[:5])
+    labels = dict(Dispute.Status.choices)
+    for dispute in disputes:
+        dispute["status_label"] = labels.get(dispute["status"], dispute["status"])
     return {
         "fiscal_year": year,
         "charts": [charts.pace_to_quota(months, quota, actual, as_of=as_of)],

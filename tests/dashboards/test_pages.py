@@ -194,3 +194,19 @@ def test_stock_by_age_is_read_again_once_stock_or_costs_change(planned, login):
     product.save()
     after = client.get("/", secure=True).context["chart"]["aged"]["facts"]["total"]
     assert after > before
+
+
+def test_a_rep_sees_the_answers_to_their_own_disputes_only(planned, login):
+    from compensation.models import Dispute, StatementLine
+
+    rep = get_user_model().objects.get(username="rep1")
+    other = get_user_model().objects.get(username="rep2")
+    mine = StatementLine.objects.filter(statement__rep=rep).first()
+    theirs = StatementLine.objects.filter(statement__rep=other).first()
+    Dispute.objects.create(line=mine, raised_by=rep, reason="Missing order", status="answered",
+                           answer="Credited next period")
+    Dispute.objects.create(line=theirs, raised_by=other, reason="Someone else's", status="open")
+    page = login("rep1").get("/", secure=True)
+    assert [d["reason"] for d in page.context["disputes"]] == ["Missing order"]
+    html = page.content.decode()
+    assert "Credited next period" in html and "Someone else" not in html
