@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-faults install lint audit serve seed pipeline bench-ingest bench-forecast bench-forecast-sets bench-reconcile clean
+.PHONY: run test test-faults install lint audit serve seed pipeline bench-ingest bench-forecast bench-forecast-sets bench-reconcile bench-pages screenshots clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version' 
@@ -51,6 +51,15 @@ bench-forecast: install
 
 bench-forecast-sets: install
 	$(PY) bench/forecast_sets.py
+
+## make screenshots: every role's home in English, German and Italian (docs/screenshots/);
+## LANGUAGES=de,it to redo some. Needs the demo loaded (make run once) and Chromium.
+screenshots: install
+	$(PY) manage.py screenshots --languages $(or $(LANGUAGES),en,de,it)
+
+## make bench-pages: each role's home and the busiest pages under 8 concurrent clients (bench/README.md).
+bench-pages: install
+	$(PY) bench/pages.py
 
 bench-reconcile: install
 	$(PY) bench/reconcile.py

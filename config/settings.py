@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "compensation",
     "scenarios",
     "crm",
+    "dashboards",
     "home",
 ]
 

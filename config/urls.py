@@ -7,10 +7,11 @@ from drf_spectacular.views import (
 )
 
 from core import views as core_views
-from home import views as home_views
+from dashboards import views as dashboard_views
 
 urlpatterns = [
-    path("", home_views.home, name="home"),
+    path("", dashboard_views.home, name="home"),
+    path("home/", include("dashboards.urls")),
     path("healthz", core_views.healthz, name="healthz"),
     path("language/", core_views.language, name="language"),
     path("accounts/login/", core_views.SopLoginView.as_view(), name="login"),

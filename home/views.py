@@ -30,10 +30,6 @@ def _as_lines(message: str) -> str:
 
 
 
-@never_cache  # a rep's home shows their commission
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html", selectors.home_context(user=request.user))
-
 
 def upload_resources(user) -> dict:
     """The bulk resources a person may upload: those whose write scope their roles hold (the

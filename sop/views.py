@@ -91,7 +91,9 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "sop/alert.html", {
         "alert": alert, "comments": comments, "can_act": can_act, "handlers": _handlers() if can_act else [],
         # The role check of compensation's one-click SPIFF view (admin, ops lead, sales manager).
-        "can_spiff": has_role(request.user, "admin", "ops_lead", "sales_manager")})
+        "can_spiff": has_role(request.user, "admin", "ops_lead", "sales_manager"),
+        # The territory and quota pages it links to (the quotas:read roles).
+        "is_quota_reader": has_role(request.user, r.ADMIN, r.SALES_MANAGER, r.SALES_REP, r.EXECUTIVE)})
 
 
 @require_POST

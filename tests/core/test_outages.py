@@ -54,9 +54,9 @@ def test_the_api_answers_503_json_when_the_database_is_down(db, api, monkeypatch
 
 
 def test_pages_answer_a_plain_503_page_when_the_database_is_down(demo, login, monkeypatch):
-    from home import selectors
+    from dashboards import pages
 
-    monkeypatch.setattr(selectors, "home_context", lambda **kw: (_ for _ in ()).throw(DB_DOWN))
+    monkeypatch.setattr(pages, "dashboard_context", lambda **kw: (_ for _ in ()).throw(DB_DOWN))
     assert_page_503(login("planner").get("/"))
 
 
@@ -82,9 +82,9 @@ def test_signing_in_while_the_database_is_down_answers_the_503_page(db, monkeypa
 
 
 def test_a_bug_is_still_a_500(demo, login, monkeypatch):
-    from home import selectors
+    from dashboards import pages
 
-    monkeypatch.setattr(selectors, "home_context", lambda **kw: 1 / 0)
+    monkeypatch.setattr(pages, "dashboard_context", lambda **kw: 1 / 0)
     client = login("planner")
     client.raise_request_exception = False
     assert client.get("/").status_code == 500

@@ -69,7 +69,7 @@ def test_manager_signs_in_and_sees_their_region(live_server, browser_page):
     page = browser_page
     sign_in(page, live_server.url, "manager")
     assert "Sales manager" in page.inner_text("header")
-    assert "your territories" in page.inner_text("main")
+    assert "Your territories" in page.inner_text("main")
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "home-manager.png"), full_page=True)
     response = page.goto(f"{live_server.url}/forecasts/")

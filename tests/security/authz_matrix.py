@@ -282,6 +282,11 @@ NOT_ALLOWED = 405  # POST-only pages answer GET with 405 before any role check
 
 PAGES: dict[str, Page] = {
     "": Page(EVERYONE),
+    # role home dashboards: a rep's accounts; a chart's CSV (a rep's own pace to quota)
+    "home/accounts/": Page(QUOTA_READERS),
+    "home/signed-in/": Page(EVERYONE),  # the floor page of bench/pages.py
+    "home/<str:role>/<str:chart>.csv": Page(frozenset({"admin", "sales_rep"}),
+                                            args=lambda: {"role": "sales_rep", "chart": "pace"}),
     "healthz": Page(EVERYONE, anonymous=200),
     "accounts/login/": Page(EVERYONE, ok=302, anonymous=200),  # signed in: sent home
     "accounts/logout/": Page(EVERYONE, ok=302, method="POST", anonymous=302, signs_out=True),
