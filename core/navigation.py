@@ -36,7 +36,7 @@ MENU: tuple[NavItem, ...] = (
     NavItem(_("Quotas"), "territories:quotas", frozenset({r.ADMIN, r.SALES_MANAGER, r.SALES_REP, r.EXECUTIVE})),
     NavItem(_("Compensation"), "compensation:statements", frozenset({r.ADMIN, r.SALES_MANAGER, r.SALES_REP})),
     NavItem(_("CRM"), "crm:opportunities", ALL),
-    NavItem(_("Data upload"), "core:upload", frozenset({r.ADMIN, r.PLANNER, r.OPS_LEAD})),
+    NavItem(_("Data upload"), "core:upload", frozenset({r.ADMIN, r.PLANNER, r.OPS_LEAD, r.SALES_MANAGER})),
     # For integrators: business users find what they need in the pages.
     NavItem(_("API docs"), "api-docs", frozenset({r.ADMIN})),
 )

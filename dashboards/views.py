@@ -16,6 +16,7 @@ from core.roles import role_required
 from crm.selectors import training_reminders
 from dashboards import pages, selectors
 from scenarios.services import planner_accuracy_trend
+from sop import cycle_selectors
 
 
 def today() -> dt.date:
@@ -44,6 +45,10 @@ def home(request: HttpRequest) -> HttpResponse:
     context |= {"dashboard": dashboard, "dashboards": pages.dashboards_for(request.user), "as_of": today(),
                 # links to the territory and quota pages (the quotas:read roles)
                 "quota_reader": r.has_role(request.user, r.ADMIN, r.SALES_MANAGER, r.SALES_REP, r.EXECUTIVE),
+                # S&OP cycle: the stages the viewer owns (due, overdue, just handed over)
+                "takes_part_in_cycle": r.has_role(request.user, r.ADMIN, r.PLANNER, r.OPS_LEAD, r.EXECUTIVE,
+                                                  r.SALES_MANAGER),
+                "cycle_tasks": cycle_selectors.home_panel(user=request.user),
                 # CRM training the person's roles require that is overdue, missing or due to renew
                 "training": training_reminders(user=request.user, today=today()),
                 # forecast value added at lag 1 of the published cycles (the planner's home)

@@ -195,18 +195,27 @@ PROMOTED = inline_serializer("ScenarioPromoted", {
     "quota_change_requests": serializers.ListField(child=serializers.DictField())})
 
 
+class PromoteSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=500,
+                                    help_text="the meeting's note, added to each decision and consensus edit")
+
+
 class ScenarioPromoteView(APIView):
     """``POST /scenarios/{id}/promote`` → 200 with what it created (once; again → 409)."""
 
     permission_classes = [ScopedAccess]
     write_scope = "cycles:write"
 
-    @extend_schema(request=None, responses={200: PROMOTED, 403: ERROR_BODY, 404: ERROR_BODY, 409: ERROR_BODY},
+    @extend_schema(request=PromoteSerializer,
+                   responses={200: PROMOTED, 403: ERROR_BODY, 404: ERROR_BODY, 409: ERROR_BODY},
                    summary="Promote a scenario into its cycle: capacity changes → decisions, demand changes → "
                            "consensus edits, target changes → a quota change request")
     def post(self, request, pk: int):
         scenario = scenario_or_404(request, pk)
-        return Response(services.scenario_promote(scenario=scenario, user=request.user))
+        params = PromoteSerializer(data=request.data or {})
+        params.is_valid(raise_exception=True)
+        return Response(services.scenario_promote(scenario=scenario, user=request.user,
+                                                  comment=params.validated_data["comment"]))
 
 
 class AccuracyQuery(serializers.Serializer):

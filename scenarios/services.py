@@ -373,7 +373,7 @@ def _months(change: dict, periods: list[dt.date]) -> list[dt.date]:
     return [p for p in periods if start <= p <= end]
 
 
-def scenario_promote(*, scenario: Scenario, user) -> dict:
+def scenario_promote(*, scenario: Scenario, user, comment: str = "") -> dict:
     """Turn a finished scenario's changes into the cycle's own records, once:
 
     - ``capacity`` (and ``routing``, ``new_product``, ``inventory_policy``) → a decision each in
@@ -382,8 +382,10 @@ def scenario_promote(*, scenario: Scenario, user) -> dict:
       of its range in the cycle: the row's consensus × factor, rounded to whole units;
     - ``target`` → a quota change request.
 
-    A second promote answers 409; a scenario without a cycle, not run, or on a published
-    cycle is refused. Returns what it created (also stored on the scenario)."""
+    ``comment`` (the meeting's note, optional) is added to every decision's text and every
+    edit's reason. A second promote answers 409; a scenario without a cycle, not run, or on a
+    published cycle is refused. Returns what it created (also stored on the scenario)."""
+    note = f" {comment.strip()}" if comment and comment.strip() else ""
     from scenarios.models import QuotaChangeRequest
     from sop import cycle_selectors, cycle_services
     from sop.models import CycleStage
@@ -418,7 +420,7 @@ def scenario_promote(*, scenario: Scenario, user) -> dict:
             if kind in ("capacity", "routing", "new_product", "inventory_policy"):
                 item = cycle_services.decision_create(
                     cycle=cycle, user=user, topic=_change_topic(scenario, change),
-                    decision=_("From scenario #%(id)s.") % {"id": scenario.pk}, owner_id=owner_id, due_date=due,
+                    decision=_("From scenario #%(id)s.") % {"id": scenario.pk} + note, owner_id=owner_id, due_date=due,
                     work_center_code=change.get("work_center_code", "") if kind != "new_product" else "",
                     product_sku=change.get("product_sku", "") if kind in ("routing", "inventory_policy") else "",
                     family_code=change.get("family_code", "") if kind == "new_product" else "")
@@ -439,7 +441,7 @@ def scenario_promote(*, scenario: Scenario, user) -> dict:
                         cycle=cycle, user=user, level=level, keys=keys, period_start=month, measure="consensus",
                         value=value, etag=row["etag"],
                         reason=_("Scenario '%(name)s' (#%(id)s): demand × %(factor)s") % {
-                            "name": scenario.name, "id": scenario.pk, "factor": change["factor"]})
+                            "name": scenario.name, "id": scenario.pk, "factor": change["factor"]} + note)
                     created["consensus_edits"].append({"level": level, "keys": keys,
                                                        "period_start": month.isoformat(),
                                                        "before": row["consensus"], "after": value})

@@ -337,7 +337,7 @@ PAGES: dict[str, Page] = {
     "compensation/spiffs/from-alert": Page(frozenset({"admin", "ops_lead", "sales_manager"}), method="POST",
                                            ok=302, data={"alert_id": "0"}),
     # data upload
-    "data/upload/": Page(frozenset({"admin", "planner", "ops_lead"})),
+    "data/upload/": Page(frozenset({"admin", "planner", "ops_lead", "sales_manager"})),  # follows write scopes
     # territories and quotas
     "territories/": Page(QUOTA_READERS),
     "territories/rules/": Page(ADMIN_MANAGER),
