@@ -7,8 +7,9 @@ to the cent); subtotals and totals are sums of rounded lines, so they always add
 Intermediate maths runs in ``CONTEXT`` (50 significant digits, traps on invalid operations),
 whatever context the caller has set, so the same inputs give the same digits everywhere.
 
-Inputs: Decimal, int or str values. Floats are refused: a binary float cannot hold most cent
-values exactly, and a silently rounded input would make statements unexplainable.
+Inputs: Decimal, int or str values, converted by the project rule in :mod:`core.money`. Floats
+are refused: a binary float cannot hold most cent values exactly, and a silently rounded input
+would make statements unexplainable. Text with a comma is refused too.
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ from decimal import (
     Overflow,
     localcontext,
 )
+from functools import partial
 from typing import ParamSpec, TypeVar
+
+from core import money as core_money
 
 CONTEXT = Context(
     prec=50, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, DivisionByZero, Overflow]
@@ -62,24 +66,9 @@ def exact(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def to_decimal(value: object, name: str) -> Decimal:
-    """Coerce an input to Decimal: Decimal, int or numeric str; float and bool are refused."""
-    if isinstance(value, bool) or isinstance(value, float):
-        raise TypeError(f"{name}: {value!r} is a {type(value).__name__}; pass a Decimal or a str")
-    if isinstance(value, Decimal):
-        result = value
-    elif isinstance(value, int):
-        result = Decimal(value)
-    elif isinstance(value, str):
-        try:
-            result = Decimal(value.strip())
-        except InvalidOperation:
-            raise CompensationError(f"{name}: {value!r} is not a number") from None
-    else:
-        raise TypeError(f"{name}: {value!r} ({type(value).__name__}) is not a Decimal, int or str")
-    if not result.is_finite():
-        raise CompensationError(f"{name}: {value!r} is not a finite number")
-    return result
+to_decimal = partial(core_money.to_decimal, error=CompensationError)
+"""``core.money.to_decimal`` (floats and missing values refused) raising ``CompensationError``
+for unreadable text or non-finite numbers: ``to_decimal(value, name)``."""
 
 
 def optional_decimal(value: object, name: str) -> Decimal | None:

@@ -7,6 +7,8 @@ feasible quantities into the cycle without importing the cycle's workflow. SQL h
 measured hot spot of the cycle (bench/cycle.py): one statement per read or write on
 PostgreSQL, and COPY both ways, because opening a cycle moves ~270k rows in and out on the
 large demo and Django's row-by-row iteration and pandas' CSV writer were most of its time.
+Writes go through ``core.bulk.insert.insert_frame`` (its Arrow CSV path for numeric frames);
+floats keep 4 decimals.
 """
 
 from __future__ import annotations
@@ -15,8 +17,6 @@ import io
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.csv as pa_csv
 from django.db import connection
 
 from core.bulk.insert import insert_frame
@@ -30,7 +30,6 @@ LINE_COLUMNS = ["cycle_id", "product_id", "territory_id", "family_id", "region_i
 ACTUAL_COLUMNS = ["cycle_id", "family_id", "territory_id", "region_id", "period_start", "units"]
 #: measures an edit may write (whole units) and the feasible quantity a run writes
 WRITABLE = {"consensus": "bigint", "sales_override": "bigint", "feasible": "float8"}
-COPY_CHUNK = 1 << 20  # bytes per write to the server during COPY (psycopg2's default is 8 KB)
 
 
 def _raw_cursor(cursor):
@@ -74,37 +73,6 @@ def query_frame(queryset, columns: dict[str, str]) -> pd.DataFrame:
     return frame
 
 
-def _copy_in(table: str, frame: pd.DataFrame) -> int:
-    """Append ``frame`` (db column names) to ``table``: one COPY on PostgreSQL (CSV written by
-    Arrow, ~6× faster than pandas), ``insert_frame`` elsewhere. Floats keep 4 decimals."""
-    if frame.empty:
-        return 0
-    floats = frame.select_dtypes("float").columns
-    frame = frame.assign(**{c: frame[c].round(4) for c in floats})
-    dates = [c for c in frame.columns if str(frame[c].dtype).startswith("datetime64")]
-    if connection.vendor != "postgresql":
-        return insert_frame(table, frame.assign(**{c: frame[c].dt.date for c in dates}))
-    arrow = pa.Table.from_pandas(frame.assign(**{c: frame[c].astype("datetime64[s]") for c in dates}),
-                                 preserve_index=False)
-    for name in dates:
-        i = arrow.schema.get_field_index(name)
-        arrow = arrow.set_column(i, name, arrow.column(name).cast(pa.timestamp("s")).cast(pa.date32()))
-    sink = io.BytesIO()
-    try:  # unquoted unless a cell needs quotes (there are no text columns today)
-        pa_csv.write_csv(arrow, sink, pa_csv.WriteOptions(include_header=False, batch_size=1 << 16,
-                                                          quoting_style="none"))
-    except pa.ArrowInvalid:
-        sink = io.BytesIO()
-        pa_csv.write_csv(arrow, sink, pa_csv.WriteOptions(include_header=False, batch_size=1 << 16))
-    sink.seek(0)
-    qn = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        _raw_cursor(cursor).copy_expert(
-            f"COPY {qn(table)} ({', '.join(qn(c) for c in frame.columns)}) FROM STDIN WITH (FORMAT csv)", sink,
-            size=COPY_CHUNK)
-    return len(frame)
-
-
 def _analyze(table: str) -> None:
     """Refresh the planner's statistics of ``table`` after a bulk load. A new cycle's id is
     in no statistics yet, so PostgreSQL would estimate its ~270k rows as one and plan every
@@ -118,7 +86,7 @@ def _analyze(table: str) -> None:
 
 def lines_insert(frame: pd.DataFrame) -> int:
     """Append a cycle's rows (columns ``LINE_COLUMNS``) in one COPY."""
-    count = _copy_in(TABLE, frame[LINE_COLUMNS])
+    count = insert_frame(TABLE, frame[LINE_COLUMNS], decimals=4)
     _analyze(TABLE)
     return count
 
@@ -126,7 +94,7 @@ def lines_insert(frame: pd.DataFrame) -> int:
 def actuals_insert(frame: pd.DataFrame) -> int:
     """Append a cycle's stored sales history (columns ``ACTUAL_COLUMNS``) in one COPY."""
     table = DemandPlanActual._meta.db_table
-    count = _copy_in(table, frame[ACTUAL_COLUMNS])
+    count = insert_frame(table, frame[ACTUAL_COLUMNS], decimals=4)
     _analyze(table)
     return count
 

@@ -23,8 +23,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from core import runs
-from core.bulk.spec import Field, ResourceSpec
-from core.bulk.writer import upsert_frame
+from core.bulk.insert import insert_frame, stamps
 from core.db import lock_for_transaction
 from core.errors import ApplicationError
 from core.roles import has_role
@@ -281,18 +280,10 @@ def plan_calculate(inputs: PlanInputs, *, as_of: dt.date):
     return result, alerts
 
 
-def _result_spec(table: str, key: tuple[str, ...], columns: list[str]) -> ResourceSpec:
-    kinds = {"run_id": "int", "product_id": "int", "work_center_id": "int", "family_id": "int",
-             "period_start": "date"}
-    return ResourceSpec(name=table, table=table, key=key, scope="",
-                        fields=tuple(Field(c, kind=kinds.get(c, "decimal")) for c in columns))
-
-
-def _store(table: str, key: tuple[str, ...], frame: pd.DataFrame) -> int:
-    frame = frame.copy()
-    frame["period_start"] = [p.isoformat() for p in frame["period_start"]]
-    upsert_frame(_result_spec(table, key, list(frame.columns)), frame)
-    return len(frame)
+def _store(table: str, frame: pd.DataFrame) -> int:
+    """Append a run's computed rows (the run's old rows were deleted first) with the stamps."""
+    frame = frame.assign(period_start=pd.to_datetime(frame["period_start"]))
+    return insert_frame(table, frame, constants=stamps())
 
 
 PLAN_LINE_COLUMNS = ["demand_qty", "forecast_qty", "target_qty", "safety_stock", "projected_inventory_before",
@@ -320,7 +311,7 @@ def plan_results_store(*, run: PlanRun, result) -> dict[str, int]:
                           "period_start": plan["period_start"]})
     for column in PLAN_LINE_COLUMNS:
         lines[column] = plan[column].astype(float).round(4)
-    n_lines = _store("sop_planline", ("run_id", "product_id", "period_start"), lines)
+    n_lines = _store(PlanLine._meta.db_table, lines)
 
     load = result.capacity_load
     load = load[load["work_center_code"].isin(work_centers)]
@@ -328,7 +319,7 @@ def plan_results_store(*, run: PlanRun, result) -> dict[str, int]:
                           "period_start": load["period_start"]})
     for column in LOAD_COLUMNS:
         loads[column] = load[column].astype(float).replace([np.inf, -np.inf], np.nan).round(4)
-    _store("sop_workcenterload", ("run_id", "work_center_id", "period_start"), loads)
+    _store(WorkCenterLoad._meta.db_table, loads)
 
     fam = result.family_plan
     fam = fam[fam["family_code"].isin(families)]
@@ -337,7 +328,7 @@ def plan_results_store(*, run: PlanRun, result) -> dict[str, int]:
     for column in FAMILY_COLUMNS:
         fams[column] = fam[column].astype(float).round(4)
     fams["buildability_gap"] = fams["buildability_gap"].where(fams["quota_qty"].notna())
-    _store("sop_familyplan", ("run_id", "family_id", "period_start"), fams)
+    _store(FamilyPlan._meta.db_table, fams)
     return {"plan_lines_count": n_lines, "products_count": int(plan["product_sku"].nunique()),
             "work_centers_count": len(load["work_center_code"].unique())}
 

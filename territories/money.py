@@ -1,32 +1,45 @@
 """Exact ``Decimal`` handling for the territory and quota calculations.
 
-Money, quantities and percentages never pass through ``float`` in these modules. Values coming
-from the ORM are already ``Decimal``; anything else is converted here, once, by one rule:
+Money, quantities and percentages never pass through ``float`` in these modules. Conversion
+follows the one project rule, :mod:`core.money` (see its docstring), bound here to the two
+choices territory maths makes:
 
-* ``Decimal`` stays as it is (NaN/Infinity are rejected);
-* ``int`` (and numpy integers) convert exactly;
-* ``float`` converts through its shortest ``repr`` (``0.1`` -> ``Decimal("0.1")``), so a value
-  typed as ``0.1`` means one tenth, not the binary neighbour of it;
-* ``str`` is parsed (``""`` counts as missing);
-* missing values (``None``, NaN, ``pd.NA``) become ``Decimal(0)`` in :func:`to_decimal` and
-  :func:`decimal_column`. Callers that must tell "missing" from "zero" (a quota nobody set)
-  check ``isna`` before converting.
+* missing values (``None``, NaN, ``pd.NA``, ``""``) count as ``Decimal(0)``: the sum of an
+  empty month is zero. Callers that must tell "missing" from "zero" (a quota nobody set)
+  check ``isna`` before converting;
+* float inputs are accepted because forecasts are stored as floats (``Forecast.point`` and
+  the ``FloatField`` sums of ``territories.selectors.territory_forecast_n12m``) and split
+  weights may be floats: a float becomes ``Decimal(str(round(x, FLOAT_PLACES)))`` with 15
+  places, about the precision a double carries, so ``0.1 + 0.2`` is ``0.3`` while a weight
+  keeps its digits and a split of a billion stays within a cent of its exact share.
 
-Rounding, where a function rounds at all, is ``ROUND_HALF_UP`` (see :func:`quantize`); the
-exact splits in ``quota_allocation`` use largest remainder instead and never round a total.
+Rounding, where a function rounds at all, is ``ROUND_HALF_UP`` (:func:`core.money.quantize`);
+the exact splits in ``quota_allocation`` use largest remainder instead and never round a total.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import ROUND_HALF_UP, Decimal
-from fractions import Fraction
+from decimal import Decimal
+from functools import partial
 
-import numpy as np
 import pandas as pd
+
+from core import money
+from core.money import quantize
+
+__all__ = ["FLOAT_PLACES", "HUNDRED", "ZERO", "decimal_column", "format_decimal", "is_missing",
+           "percent_of", "quantize", "sum_decimals", "to_decimal"]
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
+FLOAT_PLACES = 15
+
+to_decimal = partial(money.to_decimal, missing=ZERO, float_places=FLOAT_PLACES)
+"""``core.money.to_decimal`` with the territory choices: missing -> 0, floats to 15 places."""
+
+decimal_column = partial(money.decimal_column, missing=ZERO, float_places=FLOAT_PLACES)
+"""``core.money.decimal_column`` with the same choices (keeps a Series' index)."""
 
 
 def is_missing(value: object) -> bool:
@@ -39,46 +52,9 @@ def is_missing(value: object) -> bool:
         return False
 
 
-def to_decimal(value: object) -> Decimal:
-    """Convert one value to ``Decimal`` by the module rule (missing -> 0)."""
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f"not a finite number: {value!r}")
-        return value
-    if isinstance(value, bool | np.bool_):
-        raise TypeError(f"a boolean is not a number: {value!r}")
-    if isinstance(value, int | np.integer):
-        return Decimal(int(value))
-    if is_missing(value):
-        return ZERO
-    if isinstance(value, float | np.floating):
-        if not np.isfinite(value):
-            raise ValueError(f"not a finite number: {value!r}")
-        return Decimal(repr(float(value)))
-    if isinstance(value, Fraction):
-        raise TypeError("convert a Fraction explicitly; it may have no exact decimal form")
-    if isinstance(value, str):
-        text = value.strip()
-        return Decimal(text) if text else ZERO
-    raise TypeError(f"cannot read {value!r} as a number")
-
-
-def decimal_column(values: pd.Series | Iterable[object]) -> pd.Series:
-    """An object-dtype Series of ``Decimal`` (missing -> 0), keeping a Series' index."""
-    if isinstance(values, pd.Series):
-        converted = list(map(to_decimal, values.to_numpy(dtype=object)))
-        return pd.Series(converted, index=values.index, dtype=object)
-    return pd.Series([to_decimal(v) for v in values], dtype=object)
-
-
 def sum_decimals(values: Iterable[object]) -> Decimal:
     """Exact sum (missing -> 0)."""
     return sum((to_decimal(v) for v in values), ZERO)
-
-
-def quantize(value: Decimal, quantum: Decimal) -> Decimal:
-    """Round half up to ``quantum`` (``Decimal("0.01")`` for cents)."""
-    return value.quantize(quantum, rounding=ROUND_HALF_UP)
 
 
 def percent_of(part: Decimal, whole: Decimal, quantum: Decimal = Decimal("0.01")) -> Decimal | None:

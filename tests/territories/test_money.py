@@ -1,4 +1,4 @@
-"""The Decimal conversion rule shared by the territory calculations (territories.money)."""
+"""The territory binding of the Decimal rule (territories.money over core.money)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,10 @@ from territories.money import decimal_column, format_decimal, percent_of, to_dec
 def test_to_decimal_rule():
     assert to_decimal(Decimal("1.10")) == Decimal("1.10")
     assert to_decimal(3) == Decimal(3) and to_decimal(np.int64(3)) == Decimal(3)
-    assert str(to_decimal(0.1)) == "0.1"  # through repr, not the binary value
+    assert str(to_decimal(0.1)) == "0.1"  # through str(round(x, 15)), not the binary value
+    assert to_decimal(0.1 + 0.2) == Decimal("0.3")  # 0.30000000000000004 rounded to 15 places
+    assert to_decimal(0.5120623781854365) == Decimal("0.512062378185437")  # a weight keeps 15 places
+    assert to_decimal(1234.5678904) == Decimal("1234.5678904")
     assert to_decimal(" 2.50 ") == Decimal("2.50")
     assert [to_decimal(v) for v in (None, float("nan"), pd.NA, "")] == [Decimal(0)] * 4
     with pytest.raises(TypeError):
