@@ -49,10 +49,10 @@ class PlanReaderAccess(ScopedAccess):
 
 class OpportunitySerializer(serializers.ModelSerializer):
     account_external_id = serializers.CharField(source="account.external_id")
-    product_sku = serializers.CharField(source="product.sku", default=None)
-    family_code = serializers.CharField(source="family.code", default=None)
+    product_sku = serializers.CharField(source="product.sku", default=None, allow_null=True, read_only=True)
+    family_code = serializers.CharField(source="family.code", default=None, allow_null=True, read_only=True)
     owner_username = serializers.CharField(source="owner.username")
-    territory_code = serializers.CharField(source="territory.code", default=None)
+    territory_code = serializers.CharField(source="territory.code", default=None, allow_null=True, read_only=True)
 
     class Meta:
         model = Opportunity
@@ -95,7 +95,7 @@ class OpportunityViewSet(ResourceViewSet):
 
 class FeedbackNoteSerializer(serializers.ModelSerializer):
     account_external_id = serializers.CharField(source="account.external_id")
-    product_sku = serializers.CharField(source="product.sku", default=None)
+    product_sku = serializers.CharField(source="product.sku", default=None, allow_null=True, read_only=True)
     author_username = serializers.CharField(source="author.username")
 
     class Meta:

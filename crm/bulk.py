@@ -16,8 +16,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from core.bulk.rules import errors_where
 from core.bulk.spec import Field, Ref, ResourceSpec
-from core.bulk.validation import ERROR_COLUMNS
 from core.roles import ROLES
 from territories.ownership import OwnershipIndex
 
@@ -25,11 +25,7 @@ ACCOUNT_REF = Ref("account", "account_id", "territories.Account", "external_id")
 PRODUCT_REF = Ref("product", "product_id", "inventory.Product", "sku")
 
 
-def _errors_where(frame: pd.DataFrame, mask, field: str, code: str, message: str) -> pd.DataFrame:
-    mask = np.asarray(mask, dtype=bool)
-    if not mask.any():
-        return pd.DataFrame(columns=ERROR_COLUMNS)
-    return pd.DataFrame({"row": frame.index[mask], "field": field, "code": code, "message": message})
+_errors_where = errors_where
 
 
 def _present(values: pd.Series) -> np.ndarray:

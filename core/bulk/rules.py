@@ -23,7 +23,13 @@ __all__ = ["MONTH_START", "VALIDITY", "RulePair", "dates_ordered", "errors_where
 
 
 def errors_where(frame: pd.DataFrame, mask, field: str, code: str, message: str) -> pd.DataFrame:
-    """Row errors of the rows of ``frame`` where ``mask`` holds (an empty frame when none)."""
+    """Row errors of the rows of ``frame`` where ``mask`` holds (an empty frame when none). A
+    missing value in the mask (a comparison with a cell that is not a number) does not hold:
+    the type check reports that cell."""
+    if isinstance(mask, pd.Series):
+        mask = mask.array
+    if isinstance(mask, pd.arrays.BooleanArray):  # nullable (pandas' numbers of a typed frame)
+        mask = mask.fillna(False)
     mask = np.asarray(mask, dtype=bool)
     if not mask.any():
         return pd.DataFrame(columns=ERROR_COLUMNS)
