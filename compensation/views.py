@@ -48,6 +48,12 @@ def statements(request: HttpRequest) -> HttpResponse:
         user=request.user, period_start=_date(request.GET.get("period_start")),
         rep_username=request.GET.get("rep") or None, status=request.GET.get("status") or None)
     context["is_admin"] = has_role(request.user, ADMIN)
+    fmt = wants_export(request)
+    if fmt:  # the statements of the filter as listed (scoped by the same selector)
+        return export_response(fmt, name="statements", header=[
+            _("Period"), _("Rep"), _("Name"), _("Plan"), _("Version"), _("Status"), _("Attainment %"), _("Total")],
+            rows=([s.period_start, s.rep.username, s.rep.get_full_name(), s.plan_code, s.plan_version,
+                   s.get_status_display(), s.attainment, s.total] for s in context["statements"]))
     return _render(request, "compensation/statements.html", context)
 
 
@@ -92,6 +98,14 @@ def payroll_csv(request: HttpRequest) -> HttpResponse:
 def disputes(request: HttpRequest) -> HttpResponse:
     context = selectors.disputes_page(user=request.user, status=request.GET.get("status") or None)
     context["can_answer"] = has_role(request.user, ADMIN, SALES_MANAGER)
+    fmt = wants_export(request)
+    if fmt:
+        return export_response(fmt, name="disputes", header=[
+            _("Dispute"), _("Rep"), _("Period"), _("Line"), _("Component"), _("Raised by"), _("Raised"), _("Reason"),
+            _("Status"), _("Answer"), _("Answered by")], rows=(
+            [d.pk, d.line.statement.rep.username, d.line.statement.period_start, d.line.position, d.line.component,
+             d.raised_by.username, d.created_at, d.reason, d.get_status_display(), d.answer,
+             d.answered_by.username if d.answered_by else ""] for d in context["disputes"]))
     return _render(request, "compensation/disputes.html", context)
 
 

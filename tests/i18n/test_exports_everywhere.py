@@ -1,0 +1,71 @@
+"""Human exports on every list and report (issue 16, item 1): the page's rows as XLSX and as the
+viewer's CSV dialect, scoped exactly as the page, headers translated, cells formula-safe."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+from openpyxl import load_workbook
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(login, username, language):
+    client = login(username)
+    client.post("/language/", {"language": language, "next": "/"})
+    return client
+
+
+def _csv(response):
+    assert response.status_code == 200, response.content[:500]
+    assert response["Content-Type"].startswith("text/csv")
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+
+
+def _xlsx(response):
+    assert response.status_code == 200, response.content[:500]
+    return [list(row) for row in load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True)]
+
+
+def test_forecast_runs_and_a_runs_series_export(demo, login):
+    from forecasting import services
+    from forecasting.models import ForecastSeries
+    from tests.conftest import AS_OF
+
+    run = services.forecast_run_execute(services.forecast_run_create(as_of=AS_OF, trigger="command"))
+    client = _client(login, "planner", "de")
+    page = client.get("/forecasts/")
+    assert "export=xlsx" in page.content.decode()
+    rows = _xlsx(client.get("/forecasts/?export=xlsx"))
+    assert rows[0][0] == "Lauf" and [r[0] for r in rows[1:]] == [r.pk for r in page.context["runs"]]
+    url = f"/forecasts/runs/{run.pk}/"
+    assert "export=csv" in client.get(url).content.decode()
+    series = _csv(client.get(url + "?export=csv&status=ok"))
+    assert series[0][0] == "Produkt"
+    assert len(series) == 1 + ForecastSeries.objects.filter(run=run, status="ok").count()
+    smape = next(r[6] for r in series[1:] if r[6])
+    assert re.match(r"^-?\d+(,\d+)?$", smape), smape  # decimal comma
+    xlsx = _xlsx(client.get(url + "?export=xlsx&status=ok"))
+    assert [r[0] for r in xlsx[1:]] == [r[0] for r in series[1:]]
+    assert login("rep1").get("/forecasts/?export=xlsx").status_code == 403
+
+
+def test_statements_export_only_the_reps_own_pay(demo, login):
+    from compensation.models import Statement
+
+    client = _client(login, "rep1", "de")
+    rows = _csv(client.get("/compensation/?export=csv"))
+    assert rows[0][:2] == ["Periode", "Außendienst"]
+    own = Statement.objects.filter(rep__username="rep1").count()
+    assert own and len(rows) == 1 + own and {r[1] for r in rows[1:]} == {"rep1"}
+    assert re.match(r"^-?\d+,\d{2}$", rows[1][7]), rows[1][7]
+    xlsx = _xlsx(client.get("/compensation/?export=xlsx&rep=rep2"))
+    assert {r[1] for r in xlsx[1:]} <= {"rep1"}  # another rep's filter never shows their pay
+    manager = _xlsx(login("manager").get("/compensation/?export=xlsx"))
+    assert len(manager) - 1 == len(login("manager").get("/compensation/").context["statements"])
+    disputes = _xlsx(client.get("/compensation/disputes/?export=xlsx"))
+    assert disputes[0][8] == "Status" and len(disputes) == 1 + len(client.get("/compensation/disputes/").context["disputes"])
+    assert login("ops").get("/compensation/?export=csv").status_code == 403
