@@ -68,10 +68,25 @@ def wants_export(request: HttpRequest) -> str | None:
     return fmt if fmt in EXPORT_FORMATS else None
 
 
+def _plain(value):
+    """A cell as a Python value: lists joined, numpy/pandas scalars unwrapped, NaN/NaT empty."""
+    if isinstance(value, list | tuple):
+        return " ".join(str(x) for x in value)
+    if hasattr(value, "item") and not isinstance(value, str | bytes | Decimal):  # numpy scalar
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    if value.__class__.__name__ in ("NaTType", "NAType"):
+        return None
+    if value.__class__.__name__ == "Timestamp":
+        return value.to_pydatetime()
+    return value
+
+
 def export_response(fmt: str, *, header: Sequence[str], rows: Iterable[Sequence], name: str) -> HttpResponse:
     """The page's rows as a file named ``<name>.csv`` or ``<name>.xlsx``."""
     header = [str(h) for h in header]
-    rows = ([" ".join(str(x) for x in v) if isinstance(v, list | tuple) else v for v in row] for row in rows)
+    rows = ([_plain(v) for v in row] for row in rows)
     if fmt == "xlsx":
         return xlsx_response(header, rows, f"{name}.xlsx", sheet=name[:31])
     response = HttpResponse(locale_csv_bytes(header, rows), content_type="text/csv; charset=utf-8")

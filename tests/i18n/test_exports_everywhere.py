@@ -69,3 +69,30 @@ def test_statements_export_only_the_reps_own_pay(demo, login):
     disputes = _xlsx(client.get("/compensation/disputes/?export=xlsx"))
     assert disputes[0][8] == "Status" and len(disputes) == 1 + len(client.get("/compensation/disputes/").context["disputes"])
     assert login("ops").get("/compensation/?export=csv").status_code == 403
+
+
+def test_territory_exports_follow_the_page_scope(demo, login):
+    from territories.models import QuotaPlan
+
+    client = _client(login, "rep1", "it")
+    page = client.get("/territories/attainment/?kind=rep")
+    assert "export=xlsx" in page.content.decode()
+    rows = _xlsx(client.get("/territories/attainment/?kind=rep&export=xlsx"))
+    assert rows[0][:3] == ["Responsabile", "Nome", "Mese"]  # translated header row
+    page_cells = [(o["owner"], c["month"]) for o in page.context["rows"] for c in o["cells"] if c["row"] is not None]
+    assert page_cells and [(r[0], r[2].date()) for r in rows[1:]] == page_cells
+    assert {r[0] for r in rows[1:]} == {"rep1"}  # a rep exports only their own attainment
+    semicolon = _csv(client.get("/territories/attainment/?kind=rep&export=csv"))
+    assert re.match(r"\d{2}/\d{2}/\d{4}$", semicolon[1][2]) and "," in "".join(semicolon[1][3:5])
+    plan = QuotaPlan.objects.get(status="approved")
+    manager = _client(login, "manager", "de")
+    grid = _xlsx(manager.get(f"/territories/quotas/{plan.code}/?export=xlsx"))
+    page = manager.get(f"/territories/quotas/{plan.code}/")
+    assert [r[0] for r in grid[1:]] == [o["owner"] for o in page.context["grid"]["owners"]]
+    assert grid[0][-1] == "Jahr" and len(grid[0]) == 2 + 12 + 1
+    tree = _csv(manager.get("/territories/?export=csv"))
+    assert [r[0] for r in tree[1:]] == [t["code"] for t in manager.get("/territories/").context["rows"]]
+    moves = _csv(manager.get("/territories/balancing/?export=csv&table=moves"))
+    assert moves[0][:2] == ["#", "Kunde"]
+    assert login("ops").get("/territories/attainment/?export=xlsx").status_code == 403
+    assert login("planner").get(f"/territories/quotas/{plan.code}/?export=csv").status_code == 403
