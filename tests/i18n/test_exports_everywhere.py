@@ -96,3 +96,24 @@ def test_territory_exports_follow_the_page_scope(demo, login):
     assert moves[0][:2] == ["#", "Kunde"]
     assert login("ops").get("/territories/attainment/?export=xlsx").status_code == 403
     assert login("planner").get(f"/territories/quotas/{plan.code}/?export=csv").status_code == 403
+
+
+def test_crm_exports_are_the_pages_rows(demo, login):
+    client = _client(login, "rep1", "de")
+    page = client.get("/crm/opportunities/?status=open")
+    assert "export=xlsx" in page.content.decode()
+    deals = [d["external_id"] for d in page.context["deals"]]
+    rows = _xlsx(client.get("/crm/opportunities/?status=open&export=xlsx"))
+    assert deals and [r[0] for r in rows[1:]] == deals
+    semicolon = _csv(client.get("/crm/opportunities/?status=open&export=csv"))
+    assert [r[0] for r in semicolon[1:]] == deals
+    assert all(re.match(r"^-?\d+(,\d+)?$", r[4]) for r in semicolon[1:])  # amounts with a decimal comma
+    assert re.match(r"\d{2}\.\d{2}\.\d{4}$", semicolon[1][8])
+    everyone = _xlsx(login("admin").get("/crm/opportunities/?status=open&export=xlsx"))
+    assert len(everyone) > len(rows)  # the rep's file holds only what the rep may see
+    notes = _xlsx(client.get("/crm/feedback/?export=xlsx"))
+    assert len(notes) - 1 == len(client.get("/crm/feedback/").context["notes"])
+    manager = login("manager")
+    due = [row for row in manager.get("/crm/training/").context["due"] if row["status"] != "current"]
+    assert len(_xlsx(manager.get("/crm/training/?export=xlsx"))) - 1 == len(due)
+    assert login("ops").get("/crm/training/?export=csv").status_code == 403
