@@ -13,12 +13,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core import roles as r
 from core.errors import ApplicationError
+from core.exports import export_response, wants_export
 from core.roles import has_role, role_required
 from inventory.models import ProductFamily
 from sop import cycle_selectors, cycle_services, extensions
@@ -142,6 +144,13 @@ def demand_review(request: HttpRequest, month: str) -> HttpResponse:
     item = _cycle(request, month)
     filters = {k: request.GET.get(k) for k in ("family_code", "territory_code", "region_code") if request.GET.get(k)}
     grid = cycle_selectors.demand_grid(cycle=item, user=request.user, filters=filters)
+    fmt = wants_export(request)
+    if fmt:  # the grid as shown: each family's measures by month, then the totals
+        return export_response(fmt, name=f"demand-review-{item.month:%Y-%m}", header=[
+            _("Family"), _("Measure"), *[date_format(p, "M Y") for p in grid["periods"]], _("Total")], rows=(
+            [row["key"] if row["key"] is not None else _("Total"), str(label),
+             *[cell[code] if cell else None for cell in row["cells"]], row["sum"][code]]
+            for row in [*grid["rows"], *grid["total"]] for code, label in MEASURE_ROWS))
     editable = [] if item.is_published else [
         m for m, roles in cycle_services.MEASURE_ROLES.items() if has_role(request.user, *roles)]
     context = {**_common(request, item, "demand"), "grid": grid, "measures": MEASURE_ROWS, "editable": editable,
@@ -194,9 +203,18 @@ def executive_review(request: HttpRequest, month: str) -> HttpResponse:
 @role_required(*CYCLE_PAGE_ROLES)
 def decisions(request: HttpRequest, month: str) -> HttpResponse:
     item = _cycle(request, month)
+    rows = list(cycle_selectors.decisions_for(cycle=item, user=request.user))
+    fmt = wants_export(request)
+    if fmt:
+        return export_response(fmt, name=f"decisions-{item.month:%Y-%m}", header=[
+            _("Topic"), _("Decision"), _("Owner"), _("Due"), _("Family"), _("Product"), _("Work center"), _("Alert"),
+            _("Status")], rows=(
+            [d.topic, d.decision, d.owner.username if d.owner else "", d.due_date,
+             d.family.code if d.family else "", d.product.sku if d.product else "",
+             d.work_center.code if d.work_center else "", d.alert_id, d.get_status_display()] for d in rows))
     return render(request, "sop/cycle_decisions.html", {
         **_common(request, item, "decisions"),
-        "decisions": list(cycle_selectors.decisions_for(cycle=item, user=request.user)),
+        "decisions": rows,
         "statuses": Decision.Status.choices,
         "people": list(get_user_model().objects.filter(is_active=True, groups__name__in=CYCLE_PAGE_ROLES)
                        .distinct().order_by("username").values("id", "username")),

@@ -1,0 +1,64 @@
+"""The cycle's demand review grid and decisions export as XLSX and the viewer's CSV dialect (issue 16)."""
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+from django.test import Client
+from openpyxl import load_workbook
+
+from sop import cycle_services
+from tests.sop.cycle_world import MONTH, cycle_world
+
+M = MONTH.isoformat()
+
+
+@pytest.fixture
+def world(db):
+    return cycle_world()
+
+
+@pytest.fixture
+def cycle(world):
+    return cycle_services.cycle_create(month=MONTH, user=world["users"]["planner"])
+
+
+def signed_in(user, language="en") -> Client:
+    client = Client()
+    client.force_login(user)
+    client.post("/language/", {"language": language, "next": "/"})
+    return client
+
+
+def test_the_demand_review_grid_exports_as_shown_in_scope(world, cycle):
+    manager = signed_in(world["users"]["mgr_east"], "de")
+    page = manager.get(f"/supply/cycle/{M}/demand/")
+    assert "export=xlsx" in page.content.decode()
+    grid = page.context["grid"]
+    book = load_workbook(io.BytesIO(manager.get(f"/supply/cycle/{M}/demand/?export=xlsx").content))
+    rows = [list(r) for r in book.active.iter_rows(values_only=True)]
+    assert rows[0][:2] == ["Familie", "Kennzahl"]
+    assert len(rows[0]) == 2 + len(grid["periods"]) + 1
+    families = [r[0] for r in rows[1:]]
+    assert "VLV" not in families  # another region's family stays out of the manager's file
+    assert len(rows) - 1 == 6 * (len(grid["rows"]) + len(grid["total"]))
+    consensus = next(r for r in rows[1:] if r[0] == "PMP" and r[1] == "Konsens")
+    first = grid["rows"][[g["key"] for g in grid["rows"]].index("PMP")]
+    assert consensus[2:-1] == [c["consensus"] if c else None for c in first["cells"]]
+    text = manager.get(f"/supply/cycle/{M}/demand/?export=csv").content.decode("utf-8-sig")
+    semicolon = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert len(semicolon) == len(rows) and semicolon[0][1] == "Kennzahl"
+    assert signed_in(world["users"]["rep"]).get(f"/supply/cycle/{M}/demand/?export=xlsx").status_code == 403
+
+
+def test_decisions_export_with_day_first_dates(world, cycle):
+    cycle_services.decision_create(cycle=cycle, user=world["users"]["planner"], topic="=Overtime",
+                                   due_date=dt.date(2027, 2, 20))
+    ops = signed_in(world["users"]["ops"], "it")
+    text = ops.get(f"/supply/cycle/{M}/decisions/?export=csv").content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert rows[1][0] == "'=Overtime"  # never a formula
+    book = load_workbook(io.BytesIO(ops.get(f"/supply/cycle/{M}/decisions/?export=xlsx").content))
+    assert book.active.cell(2, 1).value == "=Overtime" and book.active.cell(2, 1).data_type == "s"
+    assert rows[1][3] == "20/02/2027"
