@@ -24,7 +24,7 @@ from core.models import Comment
 from core.roles import has_role, role_required
 from inventory.models import Product
 from sop import extensions, selectors, services
-from sop.models import ALERT_HANDLERS, CapacityAlert, CapacityCalendar, PlanRun, WorkCenter
+from sop.models import ALERT_HANDLERS, CapacityAlert, CapacityCalendar, PlanLine, PlanRun, WorkCenter
 
 SUPPLY_PAGE_ROLES = (r.ADMIN, r.OPS_LEAD, r.PLANNER, r.EXECUTIVE)
 ALERT_PAGE_ROLES = (*SUPPLY_PAGE_ROLES, r.SALES_MANAGER)
@@ -221,4 +221,16 @@ def run_start(request: HttpRequest) -> HttpResponse:
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(PlanRun.objects.for_user(request.user).select_related("triggered_by", "forecast_run"),
                             pk=pk)
+    fmt = wants_export(request)
+    if fmt:  # the run's supply plan: product × month (read through the same scoping as every plan line)
+        lines = (PlanLine.objects.for_user(request.user).filter(run=run).select_related("product")
+                 .order_by("product__sku", "period_start"))
+        return export_response(fmt, name=f"plan-run-{run.pk}", header=[
+            _("Product"), _("Name"), _("Period"), _("Demand"), _("Forecast"), _("Target"), _("Safety stock"),
+            _("Production required"), _("Constrained production"), _("Prebuild"), _("Shortfall"),
+            _("Projected inventory"), _("Feasible"), _("Unserved")], rows=(
+            [line.product.sku, line.product.name, line.period_start, line.demand_qty, line.forecast_qty,
+             line.target_qty, line.safety_stock, line.production_required, line.constrained_production,
+             line.prebuild_qty, line.shortfall_qty, line.projected_inventory_after, line.feasible_qty,
+             line.unserved_qty] for line in lines.iterator(chunk_size=2000)))
     return render(request, "sop/run.html", {"run": run})

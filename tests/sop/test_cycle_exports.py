@@ -62,3 +62,26 @@ def test_decisions_export_with_day_first_dates(world, cycle):
     book = load_workbook(io.BytesIO(ops.get(f"/supply/cycle/{M}/decisions/?export=xlsx").content))
     assert book.active.cell(2, 1).value == "=Overtime" and book.active.cell(2, 1).data_type == "s"
     assert rows[1][3] == "20/02/2027"
+
+
+def test_a_plan_runs_lines_export_in_xlsx_and_german_csv(db):
+    from sop.models import PlanLine
+    from tests.sop.factories import run_plan, supply_world, user_with_roles
+
+    supply_world(demand={1: 150.5}, products=2, work_centers=1)
+    run = run_plan()
+    ops = Client()
+    ops.force_login(user_with_roles("ops", "ops_lead"))
+    ops.post("/language/", {"language": "de", "next": "/"})
+    assert "export=xlsx" in ops.get(f"/supply/runs/{run.pk}/").content.decode()
+    lines = list(PlanLine.objects.filter(run=run).order_by("product__sku", "period_start"))
+    book = load_workbook(io.BytesIO(ops.get(f"/supply/runs/{run.pk}/?export=xlsx").content))
+    rows = [list(r) for r in book.active.iter_rows(values_only=True)]
+    assert rows[0][0] == "Produkt" and len(rows) == 1 + len(lines)
+    assert [r[3] for r in rows[1:]] == [line.demand_qty for line in lines]
+    text = ops.get(f"/supply/runs/{run.pk}/?export=csv").content.decode("utf-8-sig")
+    semicolon = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert "150,5" in [r[3] for r in semicolon[1:]] and semicolon[1][2].count(".") == 2
+    rep = Client()
+    rep.force_login(user_with_roles("rep", "sales_rep"))
+    assert rep.get(f"/supply/runs/{run.pk}/?export=csv").status_code == 403
