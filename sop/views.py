@@ -24,7 +24,14 @@ from core.models import Comment
 from core.roles import has_role, role_required
 from inventory.models import Product
 from sop import extensions, selectors, services
-from sop.models import ALERT_HANDLERS, CapacityAlert, CapacityCalendar, PlanLine, PlanRun, WorkCenter
+from sop.models import (
+    ALERT_HANDLERS,
+    CapacityAlert,
+    CapacityCalendar,
+    PlanLine,
+    PlanRun,
+    WorkCenter,
+)
 
 SUPPLY_PAGE_ROLES = (r.ADMIN, r.OPS_LEAD, r.PLANNER, r.EXECUTIVE)
 ALERT_PAGE_ROLES = (*SUPPLY_PAGE_ROLES, r.SALES_MANAGER)
