@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from core import roles as r
-from core.api.csv_export import streaming_csv_response
+from core.exports import export_response
 from core.roles import role_required
 from crm.selectors import training_reminders
 from dashboards import pages, selectors
@@ -52,13 +52,14 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-def export(request: HttpRequest, role: str, chart: str) -> HttpResponse:
+def export(request: HttpRequest, role: str, chart: str, fmt: str = "csv") -> HttpResponse:
+    """A chart's table: CSV in the viewer's locale dialect, or XLSX."""
     dashboard = _dashboard(request, role)
     out = pages.export_rows(dashboard=dashboard, chart_id=chart, user=request.user, as_of=today())
     if out is None:
         raise Http404("No such chart.")
     header, rows = out
-    return streaming_csv_response(header, rows, f"{role}-{chart}-{today():%Y-%m-%d}.csv")
+    return export_response(fmt, header=header, rows=rows, name=f"{role}-{chart}-{today():%Y-%m-%d}")
 
 
 @role_required(r.ADMIN, r.SALES_REP, r.SALES_MANAGER, r.EXECUTIVE)
