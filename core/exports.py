@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
+from django.utils.functional import Promise
 
 from core.api.csv_export import neutralised
 from core.api.xlsx_export import xlsx_response
@@ -69,7 +70,10 @@ def wants_export(request: HttpRequest) -> str | None:
 
 
 def _plain(value):
-    """A cell as a Python value: lists joined, numpy/pandas scalars unwrapped, NaN/NaT empty."""
+    """A cell as a Python value: lists joined, lazy translations as text, numpy/pandas scalars
+    unwrapped, NaN/NaT empty."""
+    if isinstance(value, Promise):
+        return str(value)
     if isinstance(value, list | tuple):
         return " ".join(str(x) for x in value)
     if hasattr(value, "item") and not isinstance(value, str | bytes | Decimal):  # numpy scalar
