@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from compensation import selectors, services
-from compensation.models import CompPlan
+from compensation.models import CompPlan, Statement
 from core.api.csv_export import streaming_csv_response
 from core.errors import ApplicationError
 from core.exports import export_response, wants_export
@@ -49,6 +49,13 @@ def statements(request: HttpRequest) -> HttpResponse:
         rep_username=request.GET.get("rep") or None, status=request.GET.get("status") or None)
     context["is_admin"] = has_role(request.user, ADMIN)
     fmt = wants_export(request)
+    if fmt and request.GET.get("table") == "payroll":  # the payroll file for people: closed statements
+        period_start = _date(request.GET.get("period_start"))
+        return export_response(fmt, name=f"payroll-{period_start or 'all'}", header=[
+            _("Rep"), _("First name"), _("Last name"), _("Period"), _("Period end"), _("Plan"), _("Version"),
+            _("Status"), _("Total"), _("Draw balance carried")], rows=(
+            [*row[:7], dict(Statement.Status.choices).get(row[7], row[7]), *row[8:]]
+            for row in selectors.payroll_rows(user=request.user, period_start=period_start)))
     if fmt:  # the statements of the filter as listed (scoped by the same selector)
         return export_response(fmt, name="statements", header=[
             _("Period"), _("Rep"), _("Name"), _("Plan"), _("Version"), _("Status"), _("Attainment %"), _("Total")],

@@ -117,3 +117,19 @@ def test_crm_exports_are_the_pages_rows(demo, login):
     due = [row for row in manager.get("/crm/training/").context["due"] if row["status"] != "current"]
     assert len(_xlsx(manager.get("/crm/training/?export=xlsx"))) - 1 == len(due)
     assert login("ops").get("/crm/training/?export=csv").status_code == 403
+
+
+def test_the_payroll_export_for_people_holds_only_the_viewers_reps(demo, login):
+    from compensation.models import Statement
+
+    rep = _client(login, "rep1", "it")
+    page = rep.get("/compensation/").content.decode()
+    assert "table=payroll&amp;export=xlsx" in page
+    rows = _xlsx(rep.get("/compensation/?table=payroll&export=xlsx"))
+    closed = Statement.objects.filter(rep__username="rep1", status="closed").count()
+    assert closed and len(rows) == 1 + closed and {r[0] for r in rows[1:]} == {"rep1"}
+    assert rows[0][0] == "Agente" and rows[0][3] == "Periodo"
+    semicolon = _csv(rep.get("/compensation/?table=payroll&export=csv"))
+    assert re.match(r"\d{2}/\d{2}/\d{4}$", semicolon[1][3]) and re.match(r"^-?\d+,\d{2}$", semicolon[1][8])
+    admin = _xlsx(login("admin").get("/compensation/?table=payroll&export=xlsx"))
+    assert len(admin) - 1 == Statement.objects.filter(status="closed").count() > closed
