@@ -8,10 +8,11 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from core import roles as r
-from core.exports import export_response
+from core.exports import export_response, wants_export
 from core.roles import role_required
 from crm.selectors import training_reminders
 from dashboards import pages, selectors
@@ -67,6 +68,11 @@ def export(request: HttpRequest, role: str, chart: str, fmt: str = "csv") -> Htt
 def accounts(request: HttpRequest) -> HttpResponse:
     """The accounts of the viewer's territories (a rep: their own) with last-12-month sales."""
     rows = selectors.my_accounts(user=request.user, as_of=today())
+    fmt = wants_export(request)
+    if fmt:
+        return export_response(fmt, name=f"accounts-{today():%Y-%m-%d}", header=[
+            _("Account"), _("Name"), _("Industry"), _("City"), _("Country"), _("Sales, last 12 months")], rows=(
+            [a["external_id"], a["name"], a["industry"], a["city"], a["country"], a["revenue_l12m"]] for a in rows))
     return render(request, "dashboards/accounts.html", {"accounts": rows, "as_of": today()})
 
 

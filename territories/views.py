@@ -373,6 +373,14 @@ def attainment_lines(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied(_("You may not see this owner's attainment."))
     lines = selectors.attainment_lines(user=request.user, owner_kind=kind, owner=owner, period_start=month,
                                        measure=measure)
+    fmt = wants_export(request)
+    if fmt:
+        return export_response(fmt, name=f"attainment-lines-{owner}-{month:%Y-%m}-{measure}", header=[
+            _("Line"), _("Order date"), _("Status"), _("Account"), _("Name"), _("Product"), _("Territory"),
+            _("Quantity"), _("Net amount"), _("Share %"), _("Credit")], rows=(
+            [line["external_id"], line["order_date"], line["status"], line["account_external_id"], line["account"],
+             line["product"], line["territory"], line["quantity"], line["net_amount"], line["share"], line["credit"]]
+            for line in lines))
     return render(request, "territories/attainment_lines.html", {
         "lines": lines, "owner": owner, "kind": kind, "month": month, "measure": measure,
         "total": sum((line["credit"] for line in lines), Decimal(0)), "subnav": _nav("attainment", request.user)})

@@ -4,6 +4,7 @@ viewer's CSV dialect, scoped exactly as the page, headers translated, cells form
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 
@@ -133,3 +134,19 @@ def test_the_payroll_export_for_people_holds_only_the_viewers_reps(demo, login):
     assert re.match(r"\d{2}/\d{2}/\d{4}$", semicolon[1][3]) and re.match(r"^-?\d+,\d{2}$", semicolon[1][8])
     admin = _xlsx(login("admin").get("/compensation/?table=payroll&export=xlsx"))
     assert len(admin) - 1 == Statement.objects.filter(status="closed").count() > closed
+
+
+def test_a_reps_accounts_and_credited_lines_export_only_their_own(demo, login):
+    rep = _client(login, "rep1", "de")
+    page = rep.get("/home/accounts/")
+    assert "export=xlsx" in page.content.decode()
+    rows = _xlsx(rep.get("/home/accounts/?export=xlsx"))
+    assert rows[0][0] == "Kunde" and [r[0] for r in rows[1:]] == [a["external_id"] for a in page.context["accounts"]]
+    assert len(rows) < len(_xlsx(login("admin").get("/home/accounts/?export=xlsx")))
+    month = (demo.as_of.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    query = f"kind=rep&owner=rep1&measure=revenue&period={month:%Y-%m-%d}"
+    lines = rep.get(f"/territories/attainment/lines/?{query}")
+    exported = _csv(rep.get(f"/territories/attainment/lines/?{query}&export=csv"))
+    assert len(exported) > 1 and [r[0] for r in exported[1:]] == [line["external_id"] for line in lines.context["lines"]]
+    assert rep.get("/territories/attainment/lines/?kind=rep&owner=rep2&export=csv").status_code == 403
+    assert login("planner").get("/home/accounts/?export=csv").status_code == 403
