@@ -180,6 +180,20 @@ def demand_review(request: HttpRequest, month: str) -> HttpResponse:
 def supply_review(request: HttpRequest, month: str) -> HttpResponse:
     item = _cycle(request, month)
     review = cycle_selectors.supply_review(cycle=item)
+    fmt = wants_export(request)
+    if fmt and request.GET.get("table") == "gaps":
+        return export_response(fmt, name=f"supply-gaps-{item.month:%Y-%m}", header=[
+            _("Family"), _("Month"), _("Short of consensus"), _("Target not buildable"), _("Bottleneck"),
+            _("Utilisation")], rows=(
+            [g["family_code"], g["period_start"], g["shortfall"], g.get("target_gap"), g.get("bottleneck") or "",
+             g.get("utilisation")] for g in review["gaps"]))
+    if fmt:  # consensus against capacity and inventory, family × month as on the page
+        return export_response(fmt, name=f"supply-review-{item.month:%Y-%m}", header=[
+            _("Family"), _("Month"), _("Consensus"), _("Target"), _("Feasible"), _("Shortfall"), _("Bottleneck"),
+            _("Utilisation"), _("Projected inventory")], rows=(
+            [row["family_code"], c["period_start"], c["consensus"], c["target"], c["feasible"], c["shortfall"],
+             c["bottleneck"] or "", c["utilisation"], c["inventory"]]
+            for row in review["rows"] for c in row["cells"] if c))
     return render(request, "sop/cycle_supply.html", {
         **_common(request, item, "supply"), "review": review,
         "can_run": not item.is_published and has_role(request.user, r.ADMIN, r.PLANNER, r.OPS_LEAD),

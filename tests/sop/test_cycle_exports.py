@@ -85,3 +85,18 @@ def test_a_plan_runs_lines_export_in_xlsx_and_german_csv(db):
     rep = Client()
     rep.force_login(user_with_roles("rep", "sales_rep"))
     assert rep.get(f"/supply/runs/{run.pk}/?export=csv").status_code == 403
+
+
+def test_the_supply_review_exports_its_family_months_and_gaps(world, cycle):
+    ops = signed_in(world["users"]["ops"], "de")
+    page = ops.get(f"/supply/cycle/{M}/supply/")
+    assert "export=xlsx" in page.content.decode()
+    review = page.context["review"]
+    book = load_workbook(io.BytesIO(ops.get(f"/supply/cycle/{M}/supply/?export=xlsx").content))
+    rows = [list(r) for r in book.active.iter_rows(values_only=True)]
+    cells = [(row["family_code"], c["period_start"]) for row in review["rows"] for c in row["cells"] if c]
+    assert cells and [(r[0], r[1].date()) for r in rows[1:]] == cells
+    assert rows[0][:3] == ["Familie", "Monat", "Konsens"]
+    gaps = ops.get(f"/supply/cycle/{M}/supply/?table=gaps&export=csv").content.decode("utf-8-sig")
+    assert len(list(csv.reader(io.StringIO(gaps), delimiter=";"))) == 1 + len(review["gaps"])
+    assert signed_in(world["users"]["rep"]).get(f"/supply/cycle/{M}/supply/?export=csv").status_code == 403
