@@ -204,6 +204,21 @@ def supply_review(request: HttpRequest, month: str) -> HttpResponse:
 def executive_review(request: HttpRequest, month: str) -> HttpResponse:
     item = _cycle(request, month)
     review = cycle_selectors.executive_review(cycle=item, today=timezone.localdate())
+    fmt = wants_export(request)
+    if fmt and request.GET.get("table") == "changes":
+        return export_response(fmt, name=f"executive-changes-{item.month:%Y-%m}", header=[
+            _("Family"), _("Published"), _("Now"), _("Change"), _("Change %")], rows=(
+            [c["family_code"], c["previous"], c["current"], c["change"], c["change_pct"]] for c in review["changes"]))
+    if fmt and request.GET.get("table") == "risk":
+        return export_response(fmt, name=f"executive-capacity-risk-{item.month:%Y-%m}", header=[
+            _("Work center"), _("Name"), _("Month"), _("Utilisation %")], rows=(
+            [line.work_center.code, line.work_center.name, line.period_start,
+             None if line.utilisation is None else round(line.utilisation * 100, 1)]
+            for line in review["capacity_risk"]))
+    if fmt:  # the revenue chart's numbers by month
+        return export_response(fmt, name=f"executive-revenue-{item.month:%Y-%m}", header=[
+            _("Month"), _("Revenue plan"), _("Target revenue"), _("Last year")], rows=(
+            [m["period_start"], m["revenue"], m["target_revenue"], m["last_year"]] for m in review["months"]))
     chart = {"labels": [m["period_start"].strftime("%Y-%m") for m in review["months"]],
              "revenue": [m["revenue"] for m in review["months"]],
              "target": [m["target_revenue"] for m in review["months"]],

@@ -100,3 +100,18 @@ def test_the_supply_review_exports_its_family_months_and_gaps(world, cycle):
     gaps = ops.get(f"/supply/cycle/{M}/supply/?table=gaps&export=csv").content.decode("utf-8-sig")
     assert len(list(csv.reader(io.StringIO(gaps), delimiter=";"))) == 1 + len(review["gaps"])
     assert signed_in(world["users"]["rep"]).get(f"/supply/cycle/{M}/supply/?export=csv").status_code == 403
+
+
+def test_the_executive_review_exports_its_revenue_by_month(world, cycle):
+    executive = signed_in(world["users"]["exec"], "it")
+    page = executive.get(f"/supply/cycle/{M}/executive/")
+    assert "export=xlsx" in page.content.decode()
+    months = page.context["review"]["months"]
+    book = load_workbook(io.BytesIO(executive.get(f"/supply/cycle/{M}/executive/?export=xlsx").content))
+    rows = [list(r) for r in book.active.iter_rows(values_only=True)]
+    assert [r[0].date() for r in rows[1:]] == [m["period_start"] for m in months]
+    assert [r[1] for r in rows[1:]] == [float(m["revenue"]) for m in months]
+    text = executive.get(f"/supply/cycle/{M}/executive/?export=csv").content.decode("utf-8-sig")
+    semicolon = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert semicolon[1][0] == months[0]["period_start"].strftime("%d/%m/%Y")
+    assert signed_in(world["users"]["rep"]).get(f"/supply/cycle/{M}/executive/?export=xlsx").status_code == 403
