@@ -165,6 +165,19 @@ def plans(request: HttpRequest) -> HttpResponse:
     context = selectors.plans_page(user=request.user)
     context["is_admin"] = has_role(request.user, ADMIN)
     context["show_budget"] = has_role(request.user, ADMIN, SALES_MANAGER)
+    fmt = wants_export(request)
+    if fmt and request.GET.get("table") == "spiffs":
+        budget = context["show_budget"]
+        return export_response(fmt, name="spiffs", header=[
+            _("Code"), _("Name"), _("From"), _("To"), _("Kind"), _("Amount"), _("SKUs"), _("Families"),
+            _("Margin floor %"), *([_("Budget"), _("Used")] if budget else [])], rows=(
+            [s.code, s.name, s.start, s.end, s.get_kind_display(), s.amount, ", ".join(s.skus), ", ".join(s.families),
+             s.margin_floor_pct, *([s.budget, s.budget_used] if budget else [])] for s in context["spiffs"]))
+    if fmt:  # the assignments the viewer may see (a rep: their own)
+        return export_response(fmt, name="comp-assignments", header=[
+            _("Rep"), _("Name"), _("Plan"), _("From"), _("To"), _("Quota / period")], rows=(
+            [a.rep.username, a.rep.get_full_name(), a.plan.code, a.valid_from, a.valid_to, a.quota]
+            for a in context["assignments"]))
     return _render(request, "compensation/plans.html", context)
 
 

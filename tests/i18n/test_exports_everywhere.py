@@ -150,3 +150,16 @@ def test_a_reps_accounts_and_credited_lines_export_only_their_own(demo, login):
     assert len(exported) > 1 and [r[0] for r in exported[1:]] == [line["external_id"] for line in lines.context["lines"]]
     assert rep.get("/territories/attainment/lines/?kind=rep&owner=rep2&export=csv").status_code == 403
     assert login("planner").get("/home/accounts/?export=csv").status_code == 403
+
+
+def test_comp_assignments_export_a_reps_own_and_spiffs_without_budget_for_reps(demo, login):
+    rep = _client(login, "rep1", "de")
+    page = rep.get("/compensation/plans/")
+    rows = _xlsx(rep.get("/compensation/plans/?export=xlsx"))
+    assert rows[0][0] == "Außendienst" and {r[0] for r in rows[1:]} == {"rep1"}
+    assert len(rows) - 1 == len(page.context["assignments"])
+    spiffs = _xlsx(rep.get("/compensation/plans/?table=spiffs&export=xlsx"))
+    assert len(spiffs) - 1 == len(page.context["spiffs"]) and "Budget" not in spiffs[0]
+    manager = _xlsx(login("manager").get("/compensation/plans/?table=spiffs&export=xlsx"))
+    assert "Budget" in manager[0]
+    assert login("planner").get("/compensation/plans/?export=csv").status_code == 403
