@@ -80,7 +80,15 @@ def series_detail(request: HttpRequest, run_id: int, series_id: int) -> HttpResp
     series = get_object_or_404(
         ForecastSeries.objects.for_user(request.user).select_related("run", "product", "territory"),
         pk=series_id, run_id=run_id)
+    detail = selectors.series_detail(user=request.user, series=series)
+    fmt = wants_export(request)
+    if fmt:  # the chart's numbers: each month's history, then the forecast with its bands
+        return export_response(fmt, name=f"forecast-{series.product.sku}-{series.territory.code if series.territory else 'all'}",
+                               header=[_("Month"), _("History"), _("Forecast"), _("80 % low"), _("80 % high"),
+                                       _("95 % low"), _("95 % high")], rows=(
+            [label, *(detail[key][i] for key in ("history", "point", "lo80", "hi80", "lo95", "hi95"))]
+            for i, label in enumerate(detail["labels"])))
     return render(request, "forecasting/series_detail.html", {
-        "series": series, "chart": {**selectors.series_detail(user=request.user, series=series),
+        "series": series, "chart": {**detail,
                                     "names": {"hi95": _("95 % high"), "lo95": _("95 % low"), "hi80": _("80 % high"),
                                               "lo80": _("80 % low"), "point": _("Forecast"), "history": _("History")}}})

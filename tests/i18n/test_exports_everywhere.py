@@ -51,7 +51,13 @@ def test_forecast_runs_and_a_runs_series_export(demo, login):
     assert re.match(r"^-?\d+(,\d+)?$", smape), smape  # decimal comma
     xlsx = _xlsx(client.get(url + "?export=xlsx&status=ok"))
     assert [r[0] for r in xlsx[1:]] == [r[0] for r in series[1:]]
+    one = ForecastSeries.objects.filter(run=run, status="ok").order_by("id").first()
+    page = client.get(f"{url}series/{one.pk}/")
+    chart = _xlsx(client.get(f"{url}series/{one.pk}/?export=xlsx"))
+    assert [r[0] for r in chart[1:]] == page.context["chart"]["labels"]
+    assert [r[2] for r in chart[1:]] == page.context["chart"]["point"]
     assert login("rep1").get("/forecasts/?export=xlsx").status_code == 403
+    assert login("rep1").get(f"{url}series/{one.pk}/?export=csv").status_code == 403
 
 
 def test_statements_export_only_the_reps_own_pay(demo, login):
