@@ -109,6 +109,14 @@ def rules(request: HttpRequest) -> HttpResponse:
             messages.error(request, getattr(exc, "message", str(exc)))
     if request.GET.get("edit"):
         editing = visible_rules.filter(code=request.GET["edit"]).first()
+    fmt = wants_export(request) if request.method == "GET" else None
+    if fmt:
+        return export_response(fmt, name="assignment-rules", header=[
+            _("Code"), _("Territory"), _("Priority"), _("Country"), _("Region"), _("State"), _("Postal prefix"),
+            _("Industry"), _("Named accounts"), _("Valid from")], rows=(
+            [rule.code, rule.territory.code, rule.priority, rule.country, rule.region, rule.state, rule.postal_prefix,
+             rule.industry, rule.named_accounts, rule.valid_from]
+            for rule in visible_rules.order_by("-priority", "code")[:1000]))
     return render(request, "territories/rules.html", {
         "rules": list(visible_rules.order_by("-priority", "code")[:1000]), "territories": list(territories),
         "editing": editing, "subnav": _nav("rules", request.user)})

@@ -101,7 +101,10 @@ def test_territory_exports_follow_the_page_scope(demo, login):
     assert [r[0] for r in tree[1:]] == [t["code"] for t in manager.get("/territories/").context["rows"]]
     moves = _csv(manager.get("/territories/balancing/?export=csv&table=moves"))
     assert moves[0][:2] == ["#", "Kunde"]
+    rules = _xlsx(manager.get("/territories/rules/?export=xlsx"))
+    assert [r[0] for r in rules[1:]] == [rule.code for rule in manager.get("/territories/rules/").context["rules"]]
     assert login("ops").get("/territories/attainment/?export=xlsx").status_code == 403
+    assert login("rep1").get("/territories/rules/?export=xlsx").status_code == 403
     assert login("planner").get(f"/territories/quotas/{plan.code}/?export=csv").status_code == 403
 
 
