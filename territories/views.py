@@ -213,6 +213,15 @@ def quotas(request: HttpRequest) -> HttpResponse:
     standing = selectors.quota_plan_standing(plans)
     for plan in plans:
         plan.standing = standing.get(plan.pk, "")
+    fmt = wants_export(request) if request.method == "GET" else None
+    if fmt:
+        words = {"superseded": _("superseded"), "in_force": _("in force")}
+        return export_response(fmt, name="quota-plans", header=[
+            _("Plan"), _("Name"), _("Fiscal year"), _("Status"), _("Standing"), _("Submitted by"), _("Submitted"),
+            _("Approved by"), _("Approved")], rows=(
+            [p.code, p.name, p.fiscal_year, p.get_status_display(), words.get(p.standing, ""),
+             p.submitted_by.username if p.submitted_by else "", p.submitted_at,
+             p.approved_by.username if p.approved_by else "", p.approved_at] for p in plans))
     return render(request, "territories/quota_plans.html", {
         "plans": plans, "can_edit": has_role(request.user, *MANAGE_ROLES),
         "next_year": selectors.fiscal_year_of(timezone.localdate()) + 1, "subnav": _nav("quotas", request.user)})

@@ -101,6 +101,8 @@ def test_territory_exports_follow_the_page_scope(demo, login):
     assert [r[0] for r in tree[1:]] == [t["code"] for t in manager.get("/territories/").context["rows"]]
     moves = _csv(manager.get("/territories/balancing/?export=csv&table=moves"))
     assert moves[0][:2] == ["#", "Kunde"]
+    plans = _csv(manager.get("/territories/quotas/?export=csv"))
+    assert [r[0] for r in plans[1:]] == [p.code for p in manager.get("/territories/quotas/").context["plans"]]
     rules = _xlsx(manager.get("/territories/rules/?export=xlsx"))
     assert [r[0] for r in rules[1:]] == [rule.code for rule in manager.get("/territories/rules/").context["rules"]]
     assert login("ops").get("/territories/attainment/?export=xlsx").status_code == 403
