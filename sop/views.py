@@ -191,6 +191,14 @@ def product(request: HttpRequest, sku: str) -> HttpResponse:
     run = selectors.latest_plan_run(user=request.user)
     plan = selectors.product_plan(run=run, product_id=item.pk)
     as_of = run.as_of if run else timezone.localdate()
+    fmt = wants_export(request)
+    if fmt:  # the supply plan table (the charts draw the same months)
+        return export_response(fmt, name=f"supply-plan-{item.sku}", header=[
+            _("Month"), _("Demand"), _("Required"), _("Planned"), _("Pre-build"), _("Shortfall"), _("Stock end"),
+            _("Safety stock"), _("Feasible")], rows=(
+            [p["period_start"], p["demand_qty"], p["production_required"], p["constrained_production"],
+             p["prebuild_qty"], p["shortfall_qty"], p["projected_inventory_after"], p["safety_stock"],
+             p["feasible_qty"]] for p in plan))
     chart = {
         "labels": [p["period_start"].strftime("%Y-%m") for p in plan],
         "inventory": [round(p["projected_inventory_after"], 1) for p in plan],

@@ -82,9 +82,15 @@ def test_a_plan_runs_lines_export_in_xlsx_and_german_csv(db):
     text = ops.get(f"/supply/runs/{run.pk}/?export=csv").content.decode("utf-8-sig")
     semicolon = list(csv.reader(io.StringIO(text), delimiter=";"))
     assert "150,5" in [r[3] for r in semicolon[1:]] and semicolon[1][2].count(".") == 2
+    sku = lines[0].product.sku
+    plan = ops.get(f"/supply/products/{sku}/").context["plan"]
+    product = list(csv.reader(io.StringIO(ops.get(f"/supply/products/{sku}/?export=csv").content.decode("utf-8-sig")),
+                              delimiter=";"))
+    assert len(product) == 1 + len(plan) and product[0][0] == "Monat"
     rep = Client()
     rep.force_login(user_with_roles("rep", "sales_rep"))
     assert rep.get(f"/supply/runs/{run.pk}/?export=csv").status_code == 403
+    assert rep.get(f"/supply/products/{sku}/?export=xlsx").status_code == 403
 
 
 def test_the_supply_review_exports_its_family_months_and_gaps(world, cycle):
