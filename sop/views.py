@@ -178,10 +178,17 @@ def capacity_cell(request: HttpRequest, code: str, period: str) -> HttpResponse:
         from sop.models import WorkCenterLoad
 
         load = WorkCenterLoad.objects.filter(run=run, work_center=work_center, period_start=period_start).first()
+    products = selectors.work_center_products(run=run, work_center=work_center, period=period_start) if run else []
+    fmt = wants_export(request)
+    if fmt:  # the products loading this work center in this month
+        return export_response(fmt, name=f"capacity-{work_center.code}-{period_start:%Y-%m}", header=[
+            _("Product"), _("Name"), _("h / unit"), _("Required units"), _("Load h"), _("Planned units"),
+            _("Shortfall units")], rows=(
+            [p["sku"], p["name"], p["hours_per_unit"], p["required"], p["load_hours"], p["constrained"], p["shortfall"]]
+            for p in products))
     return render(request, "sop/capacity_cell.html", {
         "work_center": work_center, "period": period_start, "run": run, "entry": entry, "load": load,
-        "products": selectors.work_center_products(run=run, work_center=work_center, period=period_start)
-        if run else [], "can_edit": can_edit,
+        "products": products, "can_edit": can_edit,
     })
 
 

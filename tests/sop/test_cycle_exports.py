@@ -24,6 +24,11 @@ def cycle(world):
     return cycle_services.cycle_create(month=MONTH, user=world["users"]["planner"])
 
 
+def _rows(response):
+    assert response.status_code == 200, response.content[:300]
+    return [list(r) for r in load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True)]
+
+
 def signed_in(user, language="en") -> Client:
     client = Client()
     client.force_login(user)
@@ -87,9 +92,16 @@ def test_a_plan_runs_lines_export_in_xlsx_and_german_csv(db):
     product = list(csv.reader(io.StringIO(ops.get(f"/supply/products/{sku}/?export=csv").content.decode("utf-8-sig")),
                               delimiter=";"))
     assert len(product) == 1 + len(plan) and product[0][0] == "Monat"
+    from sop.models import WorkCenterLoad
+
+    cell = WorkCenterLoad.objects.filter(run=run, load_hours__gt=0).select_related("work_center").first()
+    url = f"/supply/capacity/{cell.work_center.code}/{cell.period_start:%Y-%m-%d}/"
+    loading = _rows(ops.get(url + "?export=xlsx"))
+    assert len(loading) > 1 and [r[0] for r in loading[1:]] == [p["sku"] for p in ops.get(url).context["products"]]
     rep = Client()
     rep.force_login(user_with_roles("rep", "sales_rep"))
     assert rep.get(f"/supply/runs/{run.pk}/?export=csv").status_code == 403
+    assert rep.get(url + "?export=csv").status_code == 403
     assert rep.get(f"/supply/products/{sku}/?export=xlsx").status_code == 403
 
 
