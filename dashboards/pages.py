@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core import roles as r
+from core.templatetags.sop_tags import format_money
 from dashboards import charts, selectors
 
 
@@ -51,6 +52,8 @@ def _fmt(value, unit: str) -> str:
         return f"{number_format(value, 1)} %"
     if unit == "count":
         return number_format(value, 0)
+    if unit == "money":
+        return format_money(value, 0)
     return number_format(value, 0, force_grouping=True)
 
 
@@ -160,7 +163,12 @@ def presented(chart: dict) -> dict:
             "raw_labels": chart["labels"],
             "series": [{"label": str(texts["series_labels"].get(s["key"], s["key"])), "style": s["style"],
                         "data": s["data"]} for s in chart["series"] if s["style"] != "none"]}
-    return {**texts, "id": chart["id"], "unit": chart["unit"], "facts": chart["facts"], "table": table, "data": data,
+    # What each column is, for the page's table: a percentage column stays a percentage in a
+    # money chart; money carries the organisation's currency in the reader's format.
+    units = [None] + ["pct" if s["key"].endswith("_pct") else chart["unit"] for s in chart["series"]]
+    cells = [[{"v": v, "unit": u} for v, u in zip(row, units, strict=True)] for row in table["rows"]]
+    return {**texts, "id": chart["id"], "unit": chart["unit"], "facts": chart["facts"], "table": table,
+            "cells": cells, "data": data,
             "data_id": f"chart-{chart['id']}"}
 
 
