@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from compensation import selectors, services
-from compensation.models import CompPlan
+from compensation.models import CompPlan, Statement
 from core.api.csv_export import streaming_csv_response
 from core.errors import ApplicationError
 from core.exports import export_response, wants_export
@@ -48,6 +48,19 @@ def statements(request: HttpRequest) -> HttpResponse:
         user=request.user, period_start=_date(request.GET.get("period_start")),
         rep_username=request.GET.get("rep") or None, status=request.GET.get("status") or None)
     context["is_admin"] = has_role(request.user, ADMIN)
+    fmt = wants_export(request)
+    if fmt and request.GET.get("table") == "payroll":  # the payroll file for people: closed statements
+        period_start = _date(request.GET.get("period_start"))
+        return export_response(fmt, name=f"payroll-{period_start or 'all'}", header=[
+            _("Rep"), _("First name"), _("Last name"), _("Period"), _("Period end"), _("Plan"), _("Version"),
+            _("Status"), _("Total"), _("Draw balance carried")], rows=(
+            [*row[:7], dict(Statement.Status.choices).get(row[7], row[7]), *row[8:]]
+            for row in selectors.payroll_rows(user=request.user, period_start=period_start)))
+    if fmt:  # the statements of the filter as listed (scoped by the same selector)
+        return export_response(fmt, name="statements", header=[
+            _("Period"), _("Rep"), _("Name"), _("Plan"), _("Version"), _("Status"), _("Attainment %"), _("Total")],
+            rows=([s.period_start, s.rep.username, s.rep.get_full_name(), s.plan_code, s.plan_version,
+                   s.get_status_display(), s.attainment, s.total] for s in context["statements"]))
     return _render(request, "compensation/statements.html", context)
 
 
@@ -92,6 +105,14 @@ def payroll_csv(request: HttpRequest) -> HttpResponse:
 def disputes(request: HttpRequest) -> HttpResponse:
     context = selectors.disputes_page(user=request.user, status=request.GET.get("status") or None)
     context["can_answer"] = has_role(request.user, ADMIN, SALES_MANAGER)
+    fmt = wants_export(request)
+    if fmt:
+        return export_response(fmt, name="disputes", header=[
+            _("Dispute"), _("Rep"), _("Period"), _("Line"), _("Component"), _("Raised by"), _("Raised"), _("Reason"),
+            _("Status"), _("Answer"), _("Answered by")], rows=(
+            [d.pk, d.line.statement.rep.username, d.line.statement.period_start, d.line.position, d.line.component,
+             d.raised_by.username, d.created_at, d.reason, d.get_status_display(), d.answer,
+             d.answered_by.username if d.answered_by else ""] for d in context["disputes"]))
     return _render(request, "compensation/disputes.html", context)
 
 
@@ -144,6 +165,19 @@ def plans(request: HttpRequest) -> HttpResponse:
     context = selectors.plans_page(user=request.user)
     context["is_admin"] = has_role(request.user, ADMIN)
     context["show_budget"] = has_role(request.user, ADMIN, SALES_MANAGER)
+    fmt = wants_export(request)
+    if fmt and request.GET.get("table") == "spiffs":
+        budget = context["show_budget"]
+        return export_response(fmt, name="spiffs", header=[
+            _("Code"), _("Name"), _("From"), _("To"), _("Kind"), _("Amount"), _("SKUs"), _("Families"),
+            _("Margin floor %"), *([_("Budget"), _("Used")] if budget else [])], rows=(
+            [s.code, s.name, s.start, s.end, s.get_kind_display(), s.amount, ", ".join(s.skus), ", ".join(s.families),
+             s.margin_floor_pct, *([s.budget, s.budget_used] if budget else [])] for s in context["spiffs"]))
+    if fmt:  # the assignments the viewer may see (a rep: their own)
+        return export_response(fmt, name="comp-assignments", header=[
+            _("Rep"), _("Name"), _("Plan"), _("From"), _("To"), _("Quota / period")], rows=(
+            [a.rep.username, a.rep.get_full_name(), a.plan.code, a.valid_from, a.valid_to, a.quota]
+            for a in context["assignments"]))
     return _render(request, "compensation/plans.html", context)
 
 

@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
+from django.utils.functional import Promise
 
 from core.api.csv_export import neutralised
 from core.api.xlsx_export import xlsx_response
@@ -68,10 +69,28 @@ def wants_export(request: HttpRequest) -> str | None:
     return fmt if fmt in EXPORT_FORMATS else None
 
 
+def _plain(value):
+    """A cell as a Python value: lists joined, lazy translations as text, numpy/pandas scalars
+    unwrapped, NaN/NaT empty."""
+    if isinstance(value, Promise):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return " ".join(str(x) for x in value)
+    if hasattr(value, "item") and not isinstance(value, str | bytes | Decimal):  # numpy scalar
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    if value.__class__.__name__ in ("NaTType", "NAType"):
+        return None
+    if value.__class__.__name__ == "Timestamp":
+        return value.to_pydatetime()
+    return value
+
+
 def export_response(fmt: str, *, header: Sequence[str], rows: Iterable[Sequence], name: str) -> HttpResponse:
     """The page's rows as a file named ``<name>.csv`` or ``<name>.xlsx``."""
     header = [str(h) for h in header]
-    rows = ([" ".join(str(x) for x in v) if isinstance(v, list | tuple) else v for v in row] for row in rows)
+    rows = ([_plain(v) for v in row] for row in rows)
     if fmt == "xlsx":
         return xlsx_response(header, rows, f"{name}.xlsx", sheet=name[:31])
     response = HttpResponse(locale_csv_bytes(header, rows), content_type="text/csv; charset=utf-8")

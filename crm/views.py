@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from core import roles as r
 from core.api.permissions import CRM_PLAN_READERS
 from core.errors import ApplicationError
+from core.exports import export_response, wants_export
 from core.roles import has_role, role_required
 from crm import selectors, services
 from crm.models import FeedbackNote, Opportunity, TrainingModule
@@ -37,8 +38,17 @@ def opportunities(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status") or "open"
     if status not in Opportunity.Status.values:
         status = "open"
+    deals = selectors.opportunities_for_page(user=request.user, status=status)
+    fmt = wants_export(request)
+    if fmt:
+        return export_response(fmt, name=f"opportunities-{status}", header=[
+            _("Deal"), _("Account"), _("Product or family"), _("Units"), _("Amount"), _("Stage"),
+            _("CRM probability"), _("Probability used"), _("Close"), _("Delivery"), _("Owner")], rows=(
+            [d["external_id"], d["account_name"], d["product_sku"] or d["family_code"], d["quantity"], d["amount"],
+             d["stage"], d["probability"], d["probability_pct"], d["expected_close_date"],
+             d["requested_delivery_date"], d["owner_username"]] for d in deals))
     return render(request, "crm/opportunities.html", {
-        "deals": selectors.opportunities_for_page(user=request.user, status=status),
+        "deals": deals,
         "status": status, "statuses": Opportunity.Status.choices,
         "calibration": selectors.hit_rate_calibration().to_dict("records"),
     })
@@ -85,9 +95,15 @@ def feedback(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return _feedback_add(request)
     since = timezone.localdate() - dt.timedelta(days=SIGNAL_DAYS)
+    notes = selectors.feedback_for(user=request.user, family_code=request.GET.get("family_code") or None, limit=200)
+    fmt = wants_export(request)
+    if fmt:
+        return export_response(fmt, name="feedback", header=[
+            _("Noted on"), _("Account"), _("Product"), _("Category"), _("Sentiment"), _("Note"), _("Author")], rows=(
+            [n.noted_on, n.account.name, n.product.sku if n.product else "", n.get_category_display(),
+             n.get_sentiment_display(), n.text, n.author.username] for n in notes))
     return render(request, "crm/feedback.html", {
-        "notes": selectors.feedback_for(user=request.user, family_code=request.GET.get("family_code") or None,
-                                        limit=200),
+        "notes": notes,
         "signals": selectors.demand_signal_counts(user=request.user, since=since), "since": since,
         "categories": FeedbackNote.Category.choices, "sentiments": FeedbackNote.Sentiment.choices,
         "can_add": has_role(request.user, *FEEDBACK_AUTHORS), "today": timezone.localdate(),
@@ -128,8 +144,17 @@ def _feedback_add(request: HttpRequest) -> HttpResponse:
 @role_required(*TRAINING_VIEWERS)
 def training(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
+    due = selectors.training_due_list(user=request.user, today=today)
+    fmt = wants_export(request)
+    if fmt:  # the due and overdue list as on the page (current completions are not listed)
+        words = {"overdue": _("Overdue"), "missing": _("Never completed"), "due": _("Due to renew")}
+        return export_response(fmt, name="training-due", header=[
+            _("Person"), _("Module"), _("Name"), _("Status"), _("Completed"), _("Expires"), _("Blocks")], rows=(
+            [row["username"], row["module_code"], row["module_name"], words.get(row["status"], row["status"]),
+             row["completed_on"], row["expires_on"], ", ".join(row["blocks"] or [])]
+            for row in due if row["status"] != "current"))
     return render(request, "crm/training.html", {
-        "due": selectors.training_due_list(user=request.user, today=today), "today": today,
+        "due": due, "today": today,
         "modules": list(TrainingModule.objects.order_by("code")),
         "rules": selectors.certification_rules(),
         "unmet": selectors.unmet_rules(user=request.user, today=today),

@@ -8,10 +8,11 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from core import roles as r
-from core.api.csv_export import streaming_csv_response
+from core.exports import export_response, wants_export
 from core.roles import role_required
 from crm.selectors import training_reminders
 from dashboards import pages, selectors
@@ -57,13 +58,14 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-def export(request: HttpRequest, role: str, chart: str) -> HttpResponse:
+def export(request: HttpRequest, role: str, chart: str, fmt: str = "csv") -> HttpResponse:
+    """A chart's table: CSV in the viewer's locale dialect, or XLSX."""
     dashboard = _dashboard(request, role)
     out = pages.export_rows(dashboard=dashboard, chart_id=chart, user=request.user, as_of=today())
     if out is None:
         raise Http404("No such chart.")
     header, rows = out
-    return streaming_csv_response(header, rows, f"{role}-{chart}-{today():%Y-%m-%d}.csv")
+    return export_response(fmt, header=header, rows=rows, name=f"{role}-{chart}-{today():%Y-%m-%d}")
 
 
 @role_required(r.ADMIN, r.SALES_REP, r.SALES_MANAGER, r.EXECUTIVE)
@@ -71,6 +73,11 @@ def export(request: HttpRequest, role: str, chart: str) -> HttpResponse:
 def accounts(request: HttpRequest) -> HttpResponse:
     """The accounts of the viewer's territories (a rep: their own) with last-12-month sales."""
     rows = selectors.my_accounts(user=request.user, as_of=today())
+    fmt = wants_export(request)
+    if fmt:
+        return export_response(fmt, name=f"accounts-{today():%Y-%m-%d}", header=[
+            _("Account"), _("Name"), _("Industry"), _("City"), _("Country"), _("Sales, last 12 months")], rows=(
+            [a["external_id"], a["name"], a["industry"], a["city"], a["country"], a["revenue_l12m"]] for a in rows))
     return render(request, "dashboards/accounts.html", {"accounts": rows, "as_of": today()})
 
 

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from core import roles as r
 from core.errors import ApplicationError
+from core.exports import export_response, wants_export
 from core.roles import role_required
 from scenarios import comparison as shapes
 from scenarios import selectors, services
@@ -48,6 +49,12 @@ def _labels() -> dict[str, str]:
 @role_required(*PAGE_ROLES)
 def scenario_list(request: HttpRequest) -> HttpResponse:
     scenarios = list(selectors.scenarios_for(user=request.user).order_by("-id")[:200])
+    fmt = wants_export(request)
+    if fmt:
+        return export_response(fmt, name="scenarios", header=[
+            _("Scenario"), _("Name"), _("Cycle"), _("Changes"), _("Status"), _("Finished"), _("Promoted")], rows=(
+            [s.pk, s.name, s.cycle.month if s.cycle else _("latest plan"), len(s.changes or []), s.status_label,
+             s.finished_at, s.promoted_at] for s in scenarios))
     return render(request, "scenarios/list.html", {"scenarios": scenarios})
 
 
@@ -122,6 +129,19 @@ def scenario_compare(request: HttpRequest) -> HttpResponse:
         drill = [{"period_start": row[1], "measure": FAMILY_LABELS.get(row[2], row[2]), "base": row[3],
                   "values": row[4:]} for row in rows]
     ids = ",".join(str(s["id"]) for s in result["scenarios"])
+    fmt = wants_export(request)
+    names = [f'{s["name"]} (#{s["id"]})' for s in result["scenarios"]]
+    if fmt and request.GET.get("table") == "family" and family:  # the family × month drill-down as shown
+        return export_response(fmt, name=f"scenarios-{family}", header=[
+            _("Month"), _("Measure"), _("Base"), *names], rows=(
+            [row["period_start"], str(row["measure"]), row["base"], *row["values"]] for row in drill))
+    if fmt:  # the KPI table as shown: base, then each scenario's value and its Δ vs base
+        header = [_("KPI"), _("Base")]
+        for name in names:
+            header += [name, f'{name} {_("Δ vs base")}']
+        return export_response(fmt, name="scenarios-compared", header=header, rows=(
+            [row["label"], row["base"], *[v for c in row["cells"] for v in (c["value"], c["delta"])]]
+            for row in shapes.table(result, labels)))
     return render(request, "scenarios/compare.html", {
         "result": result, "rows": shapes.table(result, labels), "chart": shapes.chart(result, labels, CHART_KEYS),
         "ids": ids, "families": families, "family": family, "drill": drill, "kpi_count": len(KPI_KEYS)})
@@ -148,6 +168,16 @@ def forecast_accuracy(request: HttpRequest) -> HttpResponse:
     result = services.forecast_accuracy(user=request.user, lag=lag, level=level, months=months)
     field = services.ACCURACY_LEVEL_FIELD[level]
     rows = [{"key": row[field], **row} for row in result["results"]]
+    fmt = wants_export(request)
+    if fmt:
+        keys = ("naive_wape", "statistical_wape", "sales_override_wape", "consensus_wape", "statistical_bias",
+                "consensus_bias", "fva_statistical", "fva_sales_override", "fva_consensus")
+        return export_response(fmt, name=f"forecast-value-added-lag{lag}-{level}", header=[
+            _("Group"), _("Months"), _("Sold"), _("WAPE naive"), _("WAPE statistical"), _("WAPE sales"),
+            _("WAPE consensus"), _("Bias statistical"), _("Bias consensus"), _("FVA statistical"), _("FVA sales"),
+            _("FVA consensus")], rows=(
+            [_("no territory") if row["key"] is None else row["key"], row["months"], row["actual_units"],
+             *[row.get(k) for k in keys]] for row in rows))
     chart = services.accuracy_chart(result)
     return render(request, "scenarios/accuracy.html", {
         "result": result, "rows": rows, "chart": chart, "lag": lag, "months": months, "level": level,

@@ -13,12 +13,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core import roles as r
 from core.errors import ApplicationError
+from core.exports import export_response, wants_export
 from core.roles import has_role, role_required
 from inventory.models import ProductFamily
 from sop import cycle_selectors, cycle_services, extensions
@@ -142,6 +144,13 @@ def demand_review(request: HttpRequest, month: str) -> HttpResponse:
     item = _cycle(request, month)
     filters = {k: request.GET.get(k) for k in ("family_code", "territory_code", "region_code") if request.GET.get(k)}
     grid = cycle_selectors.demand_grid(cycle=item, user=request.user, filters=filters)
+    fmt = wants_export(request)
+    if fmt:  # the grid as shown: each family's measures by month, then the totals
+        return export_response(fmt, name=f"demand-review-{item.month:%Y-%m}", header=[
+            _("Family"), _("Measure"), *[date_format(p, "M Y") for p in grid["periods"]], _("Total")], rows=(
+            [row["key"] if row["key"] is not None else _("Total"), str(label),
+             *[cell[code] if cell else None for cell in row["cells"]], row["sum"][code]]
+            for row in [*grid["rows"], *grid["total"]] for code, label in MEASURE_ROWS))
     editable = [] if item.is_published else [
         m for m, roles in cycle_services.MEASURE_ROLES.items() if has_role(request.user, *roles)]
     context = {**_common(request, item, "demand"), "grid": grid, "measures": MEASURE_ROWS, "editable": editable,
@@ -171,6 +180,20 @@ def demand_review(request: HttpRequest, month: str) -> HttpResponse:
 def supply_review(request: HttpRequest, month: str) -> HttpResponse:
     item = _cycle(request, month)
     review = cycle_selectors.supply_review(cycle=item)
+    fmt = wants_export(request)
+    if fmt and request.GET.get("table") == "gaps":
+        return export_response(fmt, name=f"supply-gaps-{item.month:%Y-%m}", header=[
+            _("Family"), _("Month"), _("Short of consensus"), _("Target not buildable"), _("Bottleneck"),
+            _("Utilisation")], rows=(
+            [g["family_code"], g["period_start"], g["shortfall"], g.get("target_gap"), g.get("bottleneck") or "",
+             g.get("utilisation")] for g in review["gaps"]))
+    if fmt:  # consensus against capacity and inventory, family × month as on the page
+        return export_response(fmt, name=f"supply-review-{item.month:%Y-%m}", header=[
+            _("Family"), _("Month"), _("Consensus"), _("Target"), _("Feasible"), _("Shortfall"), _("Bottleneck"),
+            _("Utilisation"), _("Projected inventory")], rows=(
+            [row["family_code"], c["period_start"], c["consensus"], c["target"], c["feasible"], c["shortfall"],
+             c["bottleneck"] or "", c["utilisation"], c["inventory"]]
+            for row in review["rows"] for c in row["cells"] if c))
     return render(request, "sop/cycle_supply.html", {
         **_common(request, item, "supply"), "review": review,
         "can_run": not item.is_published and has_role(request.user, r.ADMIN, r.PLANNER, r.OPS_LEAD),
@@ -181,6 +204,21 @@ def supply_review(request: HttpRequest, month: str) -> HttpResponse:
 def executive_review(request: HttpRequest, month: str) -> HttpResponse:
     item = _cycle(request, month)
     review = cycle_selectors.executive_review(cycle=item, today=timezone.localdate())
+    fmt = wants_export(request)
+    if fmt and request.GET.get("table") == "changes":
+        return export_response(fmt, name=f"executive-changes-{item.month:%Y-%m}", header=[
+            _("Family"), _("Published"), _("Now"), _("Change"), _("Change %")], rows=(
+            [c["family_code"], c["previous"], c["current"], c["change"], c["change_pct"]] for c in review["changes"]))
+    if fmt and request.GET.get("table") == "risk":
+        return export_response(fmt, name=f"executive-capacity-risk-{item.month:%Y-%m}", header=[
+            _("Work center"), _("Name"), _("Month"), _("Utilisation %")], rows=(
+            [line.work_center.code, line.work_center.name, line.period_start,
+             None if line.utilisation is None else round(line.utilisation * 100, 1)]
+            for line in review["capacity_risk"]))
+    if fmt:  # the revenue chart's numbers by month
+        return export_response(fmt, name=f"executive-revenue-{item.month:%Y-%m}", header=[
+            _("Month"), _("Revenue plan"), _("Target revenue"), _("Last year")], rows=(
+            [m["period_start"], m["revenue"], m["target_revenue"], m["last_year"]] for m in review["months"]))
     chart = {"labels": [m["period_start"].strftime("%Y-%m") for m in review["months"]],
              "revenue": [m["revenue"] for m in review["months"]],
              "target": [m["target_revenue"] for m in review["months"]],
@@ -194,9 +232,18 @@ def executive_review(request: HttpRequest, month: str) -> HttpResponse:
 @role_required(*CYCLE_PAGE_ROLES)
 def decisions(request: HttpRequest, month: str) -> HttpResponse:
     item = _cycle(request, month)
+    rows = list(cycle_selectors.decisions_for(cycle=item, user=request.user))
+    fmt = wants_export(request)
+    if fmt:
+        return export_response(fmt, name=f"decisions-{item.month:%Y-%m}", header=[
+            _("Topic"), _("Decision"), _("Owner"), _("Due"), _("Family"), _("Product"), _("Work center"), _("Alert"),
+            _("Status")], rows=(
+            [d.topic, d.decision, d.owner.username if d.owner else "", d.due_date,
+             d.family.code if d.family else "", d.product.sku if d.product else "",
+             d.work_center.code if d.work_center else "", d.alert_id, d.get_status_display()] for d in rows))
     return render(request, "sop/cycle_decisions.html", {
         **_common(request, item, "decisions"),
-        "decisions": list(cycle_selectors.decisions_for(cycle=item, user=request.user)),
+        "decisions": rows,
         "statuses": Decision.Status.choices,
         "people": list(get_user_model().objects.filter(is_active=True, groups__name__in=CYCLE_PAGE_ROLES)
                        .distinct().order_by("username").values("id", "username")),

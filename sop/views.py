@@ -24,7 +24,14 @@ from core.models import Comment
 from core.roles import has_role, role_required
 from inventory.models import Product
 from sop import extensions, selectors, services
-from sop.models import ALERT_HANDLERS, CapacityAlert, CapacityCalendar, PlanRun, WorkCenter
+from sop.models import (
+    ALERT_HANDLERS,
+    CapacityAlert,
+    CapacityCalendar,
+    PlanLine,
+    PlanRun,
+    WorkCenter,
+)
 
 SUPPLY_PAGE_ROLES = (r.ADMIN, r.OPS_LEAD, r.PLANNER, r.EXECUTIVE)
 ALERT_PAGE_ROLES = (*SUPPLY_PAGE_ROLES, r.SALES_MANAGER)
@@ -171,10 +178,17 @@ def capacity_cell(request: HttpRequest, code: str, period: str) -> HttpResponse:
         from sop.models import WorkCenterLoad
 
         load = WorkCenterLoad.objects.filter(run=run, work_center=work_center, period_start=period_start).first()
+    products = selectors.work_center_products(run=run, work_center=work_center, period=period_start) if run else []
+    fmt = wants_export(request)
+    if fmt:  # the products loading this work center in this month
+        return export_response(fmt, name=f"capacity-{work_center.code}-{period_start:%Y-%m}", header=[
+            _("Product"), _("Name"), _("h / unit"), _("Required units"), _("Load h"), _("Planned units"),
+            _("Shortfall units")], rows=(
+            [p["sku"], p["name"], p["hours_per_unit"], p["required"], p["load_hours"], p["constrained"], p["shortfall"]]
+            for p in products))
     return render(request, "sop/capacity_cell.html", {
         "work_center": work_center, "period": period_start, "run": run, "entry": entry, "load": load,
-        "products": selectors.work_center_products(run=run, work_center=work_center, period=period_start)
-        if run else [], "can_edit": can_edit,
+        "products": products, "can_edit": can_edit,
     })
 
 
@@ -184,6 +198,14 @@ def product(request: HttpRequest, sku: str) -> HttpResponse:
     run = selectors.latest_plan_run(user=request.user)
     plan = selectors.product_plan(run=run, product_id=item.pk)
     as_of = run.as_of if run else timezone.localdate()
+    fmt = wants_export(request)
+    if fmt:  # the supply plan table (the charts draw the same months)
+        return export_response(fmt, name=f"supply-plan-{item.sku}", header=[
+            _("Month"), _("Demand"), _("Required"), _("Planned"), _("Pre-build"), _("Shortfall"), _("Stock end"),
+            _("Safety stock"), _("Feasible")], rows=(
+            [p["period_start"], p["demand_qty"], p["production_required"], p["constrained_production"],
+             p["prebuild_qty"], p["shortfall_qty"], p["projected_inventory_after"], p["safety_stock"],
+             p["feasible_qty"]] for p in plan))
     chart = {
         "labels": [p["period_start"].strftime("%Y-%m") for p in plan],
         "inventory": [round(p["projected_inventory_after"], 1) for p in plan],
@@ -221,4 +243,16 @@ def run_start(request: HttpRequest) -> HttpResponse:
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(PlanRun.objects.for_user(request.user).select_related("triggered_by", "forecast_run"),
                             pk=pk)
+    fmt = wants_export(request)
+    if fmt:  # the run's supply plan: product × month (read through the same scoping as every plan line)
+        lines = (PlanLine.objects.for_user(request.user).filter(run=run).select_related("product")
+                 .order_by("product__sku", "period_start"))
+        return export_response(fmt, name=f"plan-run-{run.pk}", header=[
+            _("Product"), _("Name"), _("Period"), _("Demand"), _("Forecast"), _("Target"), _("Safety stock"),
+            _("Production required"), _("Constrained production"), _("Prebuild"), _("Shortfall"),
+            _("Projected inventory"), _("Feasible"), _("Unserved")], rows=(
+            [line.product.sku, line.product.name, line.period_start, line.demand_qty, line.forecast_qty,
+             line.target_qty, line.safety_stock, line.production_required, line.constrained_production,
+             line.prebuild_qty, line.shortfall_qty, line.projected_inventory_after, line.feasible_qty,
+             line.unserved_qty] for line in lines.iterator(chunk_size=2000)))
     return render(request, "sop/run.html", {"run": run})

@@ -13,12 +13,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext as _
 
 from core import roles as r
 from core.api.permissions import QUOTA_READERS
 from core.errors import ApplicationError
+from core.exports import export_response, wants_export
 from core.models import Comment
 from core.pages import bad_request, id_param
 from core.roles import has_role, role_required
@@ -60,6 +62,13 @@ def _nav(active: str, user) -> list[dict]:
 def tree(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     rows = selectors.territory_tree(user=request.user, as_of=today)
+    fmt = wants_export(request)
+    if fmt:
+        return export_response(fmt, name="territories", header=[
+            _("Territory"), _("Name"), _("Level"), _("Manager"), _("Reps"), _("Accounts"),
+            _("Revenue, last 12 months"), _("FY quota"), _("FY sales to date"), _("Of quota")], rows=(
+            [t["code"], t["name"], t["level"], t["manager"], ", ".join(t["reps"]), t["accounts"], t["revenue_l12m"],
+             t["quota"], t["ytd_actual"], t["ytd_pct"]] for t in rows))
     return render(request, "territories/tree.html", {
         "rows": rows, "as_of": today, "fiscal_year": selectors.fiscal_year_of(today),
         "subnav": _nav("tree", request.user)})
@@ -100,6 +109,14 @@ def rules(request: HttpRequest) -> HttpResponse:
             messages.error(request, getattr(exc, "message", str(exc)))
     if request.GET.get("edit"):
         editing = visible_rules.filter(code=request.GET["edit"]).first()
+    fmt = wants_export(request) if request.method == "GET" else None
+    if fmt:
+        return export_response(fmt, name="assignment-rules", header=[
+            _("Code"), _("Territory"), _("Priority"), _("Country"), _("Region"), _("State"), _("Postal prefix"),
+            _("Industry"), _("Named accounts"), _("Valid from")], rows=(
+            [rule.code, rule.territory.code, rule.priority, rule.country, rule.region, rule.state, rule.postal_prefix,
+             rule.industry, rule.named_accounts, rule.valid_from]
+            for rule in visible_rules.order_by("-priority", "code")[:1000]))
     return render(request, "territories/rules.html", {
         "rules": list(visible_rules.order_by("-priority", "code")[:1000]), "territories": list(territories),
         "editing": editing, "subnav": _nav("rules", request.user)})
@@ -159,6 +176,19 @@ def balancing(request: HttpRequest) -> HttpResponse:
     if measure not in ("accounts", "revenue_l12m", "forecast_n12m", "potential", "workload"):
         measure = "revenue_l12m"
     data = selectors.balancing(user=request.user, as_of=timezone.localdate(), potential_source=source, measure=measure)
+    fmt = wants_export(request)
+    if fmt and request.GET.get("table") == "moves":
+        return export_response(fmt, name="territory-moves", header=[
+            "#", _("Account"), _("Name"), _("From"), _("To"), _("Account value"), _("Spread before"),
+            _("Spread after")], rows=(
+            [m["step"], m["external_id"], m["account_name"], m["from_territory_code"], m["to_territory_code"],
+             m["account_value"], m["spread_before"], m["spread_after"]] for m in data["moves"]))
+    if fmt:  # the balancing report
+        return export_response(fmt, name="territory-balancing", header=[
+            _("Territory"), _("Accounts"), _("Reps"), _("Revenue, last 12 months"), _("Forecast, next 12 months"),
+            _("Potential"), _("Accounts per rep")], rows=(
+            [t["territory_code"], t["accounts"], t["reps"], t["revenue_l12m"], t["forecast_n12m"], t["potential"],
+             t["workload"]] for t in data["report"]))
     return render(request, "territories/balancing.html", {
         **data, "potential": source, "measure": measure, "subnav": _nav("balancing", request.user)})
 
@@ -183,6 +213,15 @@ def quotas(request: HttpRequest) -> HttpResponse:
     standing = selectors.quota_plan_standing(plans)
     for plan in plans:
         plan.standing = standing.get(plan.pk, "")
+    fmt = wants_export(request) if request.method == "GET" else None
+    if fmt:
+        words = {"superseded": _("superseded"), "in_force": _("in force")}
+        return export_response(fmt, name="quota-plans", header=[
+            _("Plan"), _("Name"), _("Fiscal year"), _("Status"), _("Standing"), _("Submitted by"), _("Submitted"),
+            _("Approved by"), _("Approved")], rows=(
+            [p.code, p.name, p.fiscal_year, p.get_status_display(), words.get(p.standing, ""),
+             p.submitted_by.username if p.submitted_by else "", p.submitted_at,
+             p.approved_by.username if p.approved_by else "", p.approved_at] for p in plans))
     return render(request, "territories/quota_plans.html", {
         "plans": plans, "can_edit": has_role(request.user, *MANAGE_ROLES),
         "next_year": selectors.fiscal_year_of(timezone.localdate()) + 1, "subnav": _nav("quotas", request.user)})
@@ -194,6 +233,12 @@ def quota_plan(request: HttpRequest, code: str) -> HttpResponse:
     measure = request.GET.get("measure", "revenue")
     if measure not in MEASURES:
         measure = "revenue"
+    fmt = wants_export(request) if request.method == "GET" else None
+    if fmt:  # the grid as shown: one row per owner the viewer sees × the fiscal year's months
+        grid = selectors.quota_grid(user=request.user, plan=plan, measure=measure)
+        return export_response(fmt, name=f"quota-plan-{plan.code}-{measure}", header=[
+            _("Owner"), _("Name"), *[date_format(m, "M Y") for m in grid["months"]], _("Year")], rows=(
+            [o["owner"], o["label"], *[c["amount"] for c in o["cells"]], o["total"]] for o in grid["owners"]))
     can_edit = has_role(request.user, *MANAGE_ROLES)
     is_executive = has_role(request.user, r.EXECUTIVE)
     if request.method == "POST":
@@ -320,6 +365,14 @@ def attainment(request: HttpRequest) -> HttpResponse:
             item["ytd"] = row
     rows = [{**o, "cells": [{"month": m, "row": o["cells"][m], "future": m > today} for m in months]}
             for o in sorted(owners.values(), key=lambda o: o["owner"])]
+    fmt = wants_export(request)
+    if fmt:  # one row per owner × month, as the cells of the page
+        return export_response(fmt, name=f"attainment-{year}-{kind}-{measure}", header=[
+            _("Owner"), _("Name"), _("Month"), _("Quota"), _("Actual"), _("Attainment %"), _("YTD quota"),
+            _("YTD actual"), _("YTD %")], rows=(
+            [o["owner"], o["name"], c["month"], c["row"].quota, c["row"].actual, c["row"].attainment_pct,
+             c["row"].ytd_quota, c["row"].ytd_actual, c["row"].ytd_attainment_pct]
+            for o in rows for c in o["cells"] if c["row"] is not None))
     return render(request, "territories/attainment.html", {
         "rows": rows, "months": months, "year": year, "kind": kind, "measure": measure, "measures": MEASURES,
         "subnav": _nav("attainment", request.user)})
@@ -337,6 +390,14 @@ def attainment_lines(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied(_("You may not see this owner's attainment."))
     lines = selectors.attainment_lines(user=request.user, owner_kind=kind, owner=owner, period_start=month,
                                        measure=measure)
+    fmt = wants_export(request)
+    if fmt:
+        return export_response(fmt, name=f"attainment-lines-{owner}-{month:%Y-%m}-{measure}", header=[
+            _("Line"), _("Order date"), _("Status"), _("Account"), _("Name"), _("Product"), _("Territory"),
+            _("Quantity"), _("Net amount"), _("Share %"), _("Credit")], rows=(
+            [line["external_id"], line["order_date"], line["status"], line["account_external_id"], line["account"],
+             line["product"], line["territory"], line["quantity"], line["net_amount"], line["share"], line["credit"]]
+            for line in lines))
     return render(request, "territories/attainment_lines.html", {
         "lines": lines, "owner": owner, "kind": kind, "month": month, "measure": measure,
         "total": sum((line["credit"] for line in lines), Decimal(0)), "subnav": _nav("attainment", request.user)})

@@ -14,9 +14,11 @@ def _query(request, drop: tuple[str, ...]) -> str:
 
 
 @register.inclusion_tag("core/_exports.html", takes_context=True)
-def export_links(context):
-    """CSV (the viewer's locale dialect) and XLSX of the page's list, with its filters."""
-    return {"export_query": _query(context["request"], ("export", "page"))}
+def export_links(context, table: str = "", label: str = ""):
+    """CSV (the viewer's locale dialect) and XLSX of the page's list, with its filters;
+    ``table`` names one of several tables of a page (``?table=…``), ``label`` says which."""
+    query = _query(context["request"], ("export", "page", "table"))
+    return {"export_query": query + (urlencode({"table": table}) + "&" if table else ""), "label": label}
 
 
 @register.simple_tag(takes_context=True)

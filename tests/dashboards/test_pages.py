@@ -42,7 +42,7 @@ def test_each_role_starts_on_its_own_dashboard_with_charts_tables_and_exports(pl
         assert len(chart["table"]["rows"]) == len(chart["data"]["labels"])
         export = login(username).get(f"/home/{role}/{chart['id']}.csv", secure=True)
         assert export.status_code == 200 and export["Content-Type"].startswith("text/csv")
-        lines = b"".join(export.streaming_content).decode().splitlines()
+        lines = export.content.decode("utf-8-sig").splitlines()  # English: the comma dialect
         assert lines[0].split(",")[0] == str(chart["table"]["headers"][0])
         assert len(lines) == 1 + len(chart["table"]["rows"])
 
@@ -94,6 +94,31 @@ def test_nobody_opens_another_roles_dashboard_or_its_exports(planned, login, use
     chart = {"sales_manager": "rep_attainment", "executive": "severity", "sales_rep": "pace",
              "ops_lead": "severity"}[role]
     assert client.get(f"/home/{role}/{chart}.csv", secure=True).status_code == 403
+    assert client.get(f"/home/{role}/{chart}.xlsx", secure=True).status_code == 403
+
+
+def test_a_charts_table_exports_as_xlsx_and_german_csv(planned, login):
+    import csv
+    import io
+    import re
+
+    from openpyxl import load_workbook
+
+    client = login("manager")
+    client.post("/language/", {"language": "de", "next": "/"})
+    page = client.get("/", secure=True)
+    table = page.context["chart"]["forecast"]["table"]
+    assert "/home/sales_manager/forecast.xlsx" in page.content.decode()
+    book = load_workbook(io.BytesIO(client.get("/home/sales_manager/forecast.xlsx", secure=True).content))
+    rows = [list(r) for r in book.active.iter_rows(values_only=True)]
+    assert rows[0] == [str(h) for h in table["headers"]]
+    assert [r[0] for r in rows[1:]] == [str(r[0]) for r in table["rows"]]
+    assert [r[1:] for r in rows[1:]] == [[None if v is None else float(v) for v in r[1:]] for r in table["rows"]]
+    text = client.get("/home/sales_manager/forecast.csv", secure=True).content.decode("utf-8-sig")
+    semicolon = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert len(semicolon) == 1 + len(table["rows"]) and len(semicolon[0]) == len(table["headers"])
+    numbers = [v for r in semicolon[1:] for v in r[1:] if v]
+    assert numbers and all(re.match(r"^-?\d+(,\d+)?$", v) for v in numbers), numbers[:5]
 
 
 def test_unknown_dashboards_and_charts_are_not_found(planned, login):

@@ -1,9 +1,12 @@
 """Forecast value added from published cycles and the actuals stored since: API and page."""
 
+import csv
 import datetime as dt
+import io
 
 import pytest
 from django.test import Client
+from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
 from sop import cycle_services
@@ -78,9 +81,17 @@ def test_denials_bad_parameters_and_the_page(world, erp):
     client.force_login(world["users"]["planner"])
     page = client.get("/scenarios/accuracy/?level=family")
     assert page.status_code == 200 and b"accuracy-data" in page.content and b"PMP" in page.content
+    # the page's table as the viewer's CSV dialect (German: ";" and a decimal comma) and XLSX
+    client.post("/language/", {"language": "de", "next": "/"})
+    text = client.get("/scenarios/accuracy/?level=family&export=csv").content.decode("utf-8-sig")
+    rows = {r[0]: r for r in csv.reader(io.StringIO(text), delimiter=";")}
+    assert rows["PMP"][4] == "100,0" and len(rows) == 1 + len(page.context["rows"])
+    book = load_workbook(io.BytesIO(client.get("/scenarios/accuracy/?level=family&export=xlsx").content))
+    assert [r[0] for r in book.active.iter_rows(min_row=2, values_only=True)] == [r["key"] for r in page.context["rows"]]
     rep = Client()
     rep.force_login(world["users"]["rep"])
     assert rep.get("/scenarios/accuracy/").status_code == 403
+    assert rep.get("/scenarios/accuracy/?export=xlsx").status_code == 403
 
 
 def test_the_executive_review_shows_the_figures(world):

@@ -287,6 +287,8 @@ PAGES: dict[str, Page] = {
     "home/signed-in/": Page(EVERYONE),  # the floor page of bench/pages.py
     "home/<str:role>/<str:chart>.csv": Page(frozenset({"admin", "sales_rep"}),
                                             args=lambda: {"role": "sales_rep", "chart": "pace"}),
+    "home/<str:role>/<str:chart>.xlsx": Page(frozenset({"admin", "sales_rep"}),
+                                             args=lambda: {"role": "sales_rep", "chart": "pace"}),
     "healthz": Page(EVERYONE, anonymous=200),
     "accounts/login/": Page(EVERYONE, ok=302, anonymous=200),  # signed in: sent home
     "accounts/logout/": Page(EVERYONE, ok=302, method="POST", anonymous=302, signs_out=True),
