@@ -25,9 +25,10 @@ run: install
 	bin/serve
 
 ## make test: lint (ruff, then the import contracts of .importlinter), then the whole test
-## suite (service tests skip without DATABASE_URL/REDIS_URL).
+## suite over every CPU (TEST_WORKERS=1: one process; service and browser tests stay on one
+## worker; service tests skip without DATABASE_URL/REDIS_URL).
 test: install lint
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(or $(TEST_WORKERS),auto) --dist loadgroup
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import pytest
 from django.test import Client
@@ -65,3 +66,19 @@ def erp(db):
 @pytest.fixture
 def api(erp):
     return erp()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """With ``pytest -n`` (``make test``), tests that start a real Celery worker or a browser
+    run one after another on one xdist worker (``--dist loadgroup``): two Celery workers on the
+    same Redis would take each other's tasks. Everything else spreads over the CPUs."""
+    services_pass = os.environ.get("SOP_SERVICES_PASS") == "1"
+    for item in items:
+        if item.get_closest_marker("services") or item.get_closest_marker("browser") \
+                or item.get_closest_marker("faults"):
+            item.add_marker(pytest.mark.xdist_group("serial"))
+        if services_pass and item.get_closest_marker("browser"):
+            # .ci/run's second pass (PostgreSQL + Redis): the browser tests drove the same pages
+            # through the same ORM in the first pass; this pass is for the services.
+            item.add_marker(pytest.mark.skip(reason="browser tests ran in the embedded pass (SOP_SERVICES_PASS=1)"))

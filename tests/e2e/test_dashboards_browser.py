@@ -22,7 +22,7 @@ HOMES = {"manager": ["territory_attainment", "rep_attainment", "forecast"],
 
 @pytest.mark.django_db(transaction=True)
 def test_each_role_home_draws_its_charts(live_server, browser_page, monkeypatch):  # noqa: F811
-    from core.demo import seed_demo
+    from home.demo import seed_demo
     from sop.models import PlanRun
     from sop.services import plan_run_create, plan_run_execute
     from tests.conftest import AS_OF
