@@ -32,6 +32,7 @@ test: install lint
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-logo
 
 ## make audit: pip-audit of the pinned requirements (skips, saying so, when the advisory

@@ -37,8 +37,9 @@ def free_port() -> int:
 
 
 def manage(env: dict, *args: str) -> str:
-    return subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True,
-                          text=True).stdout
+    return subprocess.run(
+        [PY, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    ).stdout
 
 
 def worker_pid(master: int) -> int:
@@ -69,8 +70,10 @@ def sales_csv(path: Path, *, rows: int | None, megabytes: int | None, accounts: 
         out.write("external_id,order_date,account_external_id,product_sku,quantity,net_amount,status\n")
         i = 0
         while (rows is not None and i < rows) or (megabytes is not None and out.tell() < megabytes * 2**20):
-            out.write(f"BIG-{i:09d},2026-05-{i % 28 + 1:02d},{accounts[i % len(accounts)]},{skus[i % len(skus)]},"
-                      f"{i % 7 + 1},{(i % 9000) / 10 + 1:.2f},invoiced\n")
+            out.write(
+                f"BIG-{i:09d},2026-05-{i % 28 + 1:02d},{accounts[i % len(accounts)]},{skus[i % len(skus)]},"
+                f"{i % 7 + 1},{(i % 9000) / 10 + 1:.2f},invoiced\n"
+            )
             i += 1
     return path.stat().st_size
 
@@ -98,9 +101,22 @@ def send(port: int, token: str, path: Path) -> tuple[int, dict, float]:
 
 def run_case(name: str, env: dict, token: str, body: Path) -> dict:
     port = free_port()
-    server = subprocess.Popen([str(Path(PY).parent / "gunicorn"), "config.wsgi:application", "--bind",
-                               f"127.0.0.1:{port}", "--workers", "1", "--timeout", "600"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [
+            str(Path(PY).parent / "gunicorn"),
+            "config.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--timeout",
+            "600",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         pid = worker_pid(server.pid)
         for _ in range(100):
@@ -115,9 +131,15 @@ def run_case(name: str, env: dict, token: str, body: Path) -> dict:
         before = rss_mb(pid)
         status, payload, seconds = send(port, token, body)
         error = payload.get("error", {})
-        return {"case": name, "body_mb": round(body.stat().st_size / 2**20, 1), "status": status,
-                "code": error.get("code") or payload.get("status"), "seconds": round(seconds, 2),
-                "worker_rss_before_mb": round(before, 1), "worker_peak_mb": round(peak_mb(pid), 1)}
+        return {
+            "case": name,
+            "body_mb": round(body.stat().st_size / 2**20, 1),
+            "status": status,
+            "code": error.get("code") or payload.get("status"),
+            "seconds": round(seconds, 2),
+            "worker_rss_before_mb": round(before, 1),
+            "worker_peak_mb": round(peak_mb(pid), 1),
+        }
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -134,10 +156,18 @@ def main() -> None:
         manage(env, "migrate", "--noinput", "-v0")
         manage(env, "seed_demo", "--scale", "tiny")
         token = manage(env, "create_api_client", "bench", "--scopes", "sales:write,master:write").split()[-1]
-        codes = json.loads(manage(env, "shell", "-c", (
-            "import json; from territories.models import Account; from inventory.models import Product; "
-            "print(json.dumps([list(Account.objects.values_list('external_id', flat=True)[:50]), "
-            "list(Product.objects.values_list('sku', flat=True)[:50])]))")).splitlines()[-1])
+        codes = json.loads(
+            manage(
+                env,
+                "shell",
+                "-c",
+                (
+                    "import json; from territories.models import Account; from inventory.models import Product; "
+                    "print(json.dumps([list(Account.objects.values_list('external_id', flat=True)[:50]), "
+                    "list(Product.objects.values_list('sku', flat=True)[:50])]))"
+                ),
+            ).splitlines()[-1]
+        )
         big = scratch / "big.csv"
         sales_csv(big, rows=None, megabytes=options.mb, accounts=codes[0], skus=codes[1])
         valid = scratch / "valid.csv"

@@ -36,8 +36,9 @@ DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/sop_bench_cycle"
 
 
 def psql(sql: str) -> None:
-    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qc", sql], check=True,
-                   capture_output=True)
+    subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qc", sql], check=True, capture_output=True
+    )
 
 
 def p95(values: list[float]) -> float:
@@ -78,8 +79,13 @@ def main() -> None:
 
     if not PlanCycle.objects.exists():
         started = time.monotonic()
-        subprocess.run(manage + ["seed_demo", "--scale", args.scale, "--force"], check=True, env=env, cwd=ROOT,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            manage + ["seed_demo", "--scale", args.scale, "--force"],
+            check=True,
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+        )
         print(f"seeded the {args.scale} demo in {time.monotonic() - started:.0f} s", flush=True)
     with connections["default"].cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
@@ -103,8 +109,12 @@ def main() -> None:
         times.append(time.monotonic() - started)
     rows = DemandPlanLine.objects.filter(cycle=cycle).count()
     series = rows // cycle.horizon_periods
-    print(f"create a cycle: {rows:,} rows ({series:,} series × {cycle.horizon_periods} months) in "
-          + " / ".join(f"{t:.2f} s" for t in times) + " (target ≤ 10 s)", flush=True)
+    print(
+        f"create a cycle: {rows:,} rows ({series:,} series × {cycle.horizon_periods} months) in "
+        + " / ".join(f"{t:.2f} s" for t in times)
+        + " (target ≤ 10 s)",
+        flush=True,
+    )
 
     # 2. family level, API and page
     client = Client()
@@ -119,26 +129,41 @@ def main() -> None:
             response = client.get(url)
             spent.append((time.monotonic() - started) * 1000)
             assert response.status_code == 200, response.status_code
-        print(f"{label}: p95 {p95(spent):.0f} ms, median {sorted(spent)[15]:.0f} ms, max {max(spent):.0f} ms "
-              "(target p95 < 300 ms)", flush=True)
+        print(
+            f"{label}: p95 {p95(spent):.0f} ms, median {sorted(spent)[15]:.0f} ms, max {max(spent):.0f} ms "
+            "(target p95 < 300 ms)",
+            flush=True,
+        )
 
     # 3. family edits that spread
-    families = cycle_selectors.demand_plan_rows(cycle=cycle, user=planner, level="family",
-                                                filters={"period_start": month})
+    families = cycle_selectors.demand_plan_rows(
+        cycle=cycle, user=planner, level="family", filters={"period_start": month}
+    )
     big = max(families, key=lambda r: r["consensus"])
     under = DemandPlanLine.objects.filter(cycle=cycle, family__code=big["family_code"], period_start=month).count()
     spent = []
     for i in range(10):
-        row = cycle_selectors.demand_plan_row(cycle=cycle, user=planner, level="family",
-                                              keys={"family_code": big["family_code"]}, period_start=month)
+        row = cycle_selectors.demand_plan_row(
+            cycle=cycle, user=planner, level="family", keys={"family_code": big["family_code"]}, period_start=month
+        )
         started = time.monotonic()
-        cycle_services.demand_plan_edit(cycle=cycle, user=planner, level="family",
-                                        keys={"family_code": big["family_code"]}, period_start=month,
-                                        measure="consensus", value=int(big["consensus"] * (1 + 0.03 * (i + 1))),
-                                        reason="bench", etag=row["etag"])
+        cycle_services.demand_plan_edit(
+            cycle=cycle,
+            user=planner,
+            level="family",
+            keys={"family_code": big["family_code"]},
+            period_start=month,
+            measure="consensus",
+            value=int(big["consensus"] * (1 + 0.03 * (i + 1))),
+            reason="bench",
+            etag=row["etag"],
+        )
         spent.append(time.monotonic() - started)
-    print(f"family edit spreading to {under:,} rows: p95 {p95(spent) * 1000:.0f} ms, max {max(spent) * 1000:.0f} ms "
-          "(target ≤ 1 s)", flush=True)
+    print(
+        f"family edit spreading to {under:,} rows: p95 {p95(spent) * 1000:.0f} ms, max {max(spent) * 1000:.0f} ms "
+        "(target ≤ 1 s)",
+        flush=True,
+    )
 
     print("load average at the end: " + " / ".join(f"{x:.2f}" for x in os.getloadavg()), flush=True)
     if not args.keep:

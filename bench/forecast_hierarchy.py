@@ -69,18 +69,24 @@ def main() -> None:
     cut = last - args.holdout
     train = history[history["period"] <= cut]
     test = history[history["period"] > cut]
-    keys = pd.DataFrame({
-        "series_id": ids, "product": universe["product_id"], "territory": universe["territory_id"],
-        "family": universe["family_id"], "region": universe["region_code"],
-    })
+    keys = pd.DataFrame(
+        {
+            "series_id": ids,
+            "product": universe["product_id"],
+            "territory": universe["territory_id"],
+            "family": universe["family_id"],
+            "region": universe["region_code"],
+        }
+    )
     train = train.merge(keys[["series_id"]], on="series_id")
     fam = family_history_frame(as_of=as_of, history_months=args.history_months)
     panel, _ = panel_from_frame(fam[fam["period"] <= cut])
     profiles = seasonal_profiles(panel, np.asarray(panel.ids), 12)
     groups = pd.Series(universe["family_id"].astype(str).to_numpy(), index=ids.to_numpy())
     t0 = time.perf_counter()
-    bottom = forecast_frame(train, horizon=args.holdout, season_length=12, series_groups=groups,
-                            group_profiles=profiles)
+    bottom = forecast_frame(
+        train, horizon=args.holdout, season_length=12, series_groups=groups, group_profiles=profiles
+    )
     print(f"bottom forecasts: {time.perf_counter() - t0:.1f} s")
     actual = test.merge(keys, on="series_id")
     actual["step"] = actual["period"] - cut
@@ -94,22 +100,38 @@ def main() -> None:
     rows = []
     for method in ("bottom_up", "wls_struct", "wls_var"):
         t0 = time.perf_counter()
-        out = coherent_levels(bottom.forecasts, train, keys, horizon=args.holdout, season_length=12,
-                              levels=LEVELS, method=method, params=EngineParams())
+        out = coherent_levels(
+            bottom.forecasts,
+            train,
+            keys,
+            horizon=args.holdout,
+            season_length=12,
+            levels=LEVELS,
+            method=method,
+            params=EngineParams(),
+        )
         seconds = time.perf_counter() - t0
         for level, cols in LEVELS.items():
-            a = actual.groupby([*cols, "step"])["value"].sum().reset_index() if cols else (
-                actual.groupby("step")["value"].sum().reset_index())
+            a = (
+                actual.groupby([*cols, "step"])["value"].sum().reset_index()
+                if cols
+                else (actual.groupby("step")["value"].sum().reset_index())
+            )
             f = out[out["level"] == level][[*cols, "step", "forecast", "lo80", "hi80"]]
             m = a.merge(f, on=[*cols, "step"], how="inner")
             err = m["forecast"] - m["value"]
             inside = ((m["value"] >= m["lo80"]) & (m["value"] <= m["hi80"])).mean()
-            rows.append({
-                "level": level, "method": method, "nodes": len(m) // args.holdout,
-                "WAPE %": 100 * err.abs().sum() / m["value"].abs().sum(),
-                "bias %": 100 * err.sum() / m["value"].abs().sum(),
-                "in 80 %": 100 * inside, "seconds": seconds,
-            })
+            rows.append(
+                {
+                    "level": level,
+                    "method": method,
+                    "nodes": len(m) // args.holdout,
+                    "WAPE %": 100 * err.abs().sum() / m["value"].abs().sum(),
+                    "bias %": 100 * err.sum() / m["value"].abs().sum(),
+                    "in 80 %": 100 * inside,
+                    "seconds": seconds,
+                }
+            )
     table = pd.DataFrame(rows)
     pd.set_option("display.width", 200)
     for metric in ("WAPE %", "bias %", "in 80 %"):
@@ -139,8 +161,7 @@ def _intermittent_report(bottom, train, actual, h: int) -> None:
         "mean": baselines.history_mean(values, h)[0],
     }
     fc = bottom.forecasts.set_index(["series_id", "step"])["forecast"]
-    cands["engine (per-series choice)"] = np.stack(
-        [fc.loc[sid].to_numpy()[:h] for sid in panel.ids])
+    cands["engine (per-series choice)"] = np.stack([fc.loc[sid].to_numpy()[:h] for sid in panel.ids])
     act = actual.set_index(["series_id", "step"])["value"]
     a = np.stack([act.loc[sid].to_numpy()[:h] for sid in panel.ids])
     sq = metrics.step_mse(values)

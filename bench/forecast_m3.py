@@ -49,9 +49,7 @@ def load(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     return train, test
 
 
-def run_engine(
-    train: pd.DataFrame, workers: int, out_dir: Path, extra: list[str]
-) -> tuple[pd.DataFrame, float, float]:
+def run_engine(train: pd.DataFrame, workers: int, out_dir: Path, extra: list[str]) -> tuple[pd.DataFrame, float, float]:
     """Forecast with the CLI in a subprocess; return forecasts, wall and CPU seconds."""
     inp = out_dir / "m3_monthly_train.csv"
     out = out_dir / "m3_monthly_forecast.csv"
@@ -111,9 +109,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--skip-references", action="store_true")
-    parser.add_argument(
-        "--also-median", action="store_true", help="also run with --point median (sMAPE-optimal)"
-    )
+    parser.add_argument("--also-median", action="store_true", help="also run with --point median (sMAPE-optimal)")
     args = parser.parse_args()
     path = Path(os.environ.get("M3_MONTHLY_CSV", DEFAULT_DATA))
     if not path.exists():
@@ -140,14 +136,10 @@ def main() -> int:
     for label, extra in runs:
         with tempfile.TemporaryDirectory() as tmp:
             fc, wall, cpu = run_engine(train, args.workers, Path(tmp), extra)
-        fc = fc.sort_values(
-            ["series_id", "step"], key=lambda s: s.map(order) if s.name == "series_id" else s
-        )
+        fc = fc.sort_values(["series_id", "step"], key=lambda s: s.map(order) if s.name == "series_id" else s)
         shape = (len(test_ids), HORIZON)
         engine = fc["forecast"].to_numpy().reshape(shape)
-        lo80, hi80, lo95, hi95 = (
-            fc[c].to_numpy().reshape(shape) for c in ("lo80", "hi80", "lo95", "hi95")
-        )
+        lo80, hi80, lo95, hi95 = (fc[c].to_numpy().reshape(shape) for c in ("lo80", "hi80", "lo95", "hi95"))
         cov80 = ((actual >= lo80) & (actual <= hi80)).mean()
         cov95 = ((actual >= lo95) & (actual <= hi95)).mean()
         models = fc.drop_duplicates("series_id")["model"].value_counts().to_dict()
@@ -155,13 +147,9 @@ def main() -> int:
             f"{label:30s} sMAPE {smape_per_series(actual, engine).mean():6.2f}   wall {wall:5.1f} s "
             f"(process start included), CPU {cpu:5.1f} s"
         )
-        print(
-            f"  interval coverage: 80% -> {100 * cov80:.1f}%, 95% -> {100 * cov95:.1f}%; models {models}"
-        )
+        print(f"  interval coverage: 80% -> {100 * cov80:.1f}%, 95% -> {100 * cov95:.1f}%; models {models}")
     if not args.skip_references:
-        groups = {
-            s: g["value"].to_numpy(dtype=float) for s, g in train.groupby("series_id", sort=False)
-        }
+        groups = {s: g["value"].to_numpy(dtype=float) for s, g in train.groupby("series_id", sort=False)}
         series = [groups[s] for s in test_ids]
         with ProcessPoolExecutor(max_workers=args.workers) as pool:
             t0 = time.perf_counter()
@@ -174,9 +162,7 @@ def main() -> int:
             f"{'statsmodels ThetaModel(12)':30s} sMAPE {smape_per_series(actual, theta).mean():6.2f}   "
             f"fit {t_theta:5.1f} s ({args.workers} processes, per-series statsmodels fits)"
         )
-        print(
-            f"{'Naive2':30s} sMAPE {smape_per_series(actual, n2).mean():6.2f}   fit {t_n2:5.1f} s"
-        )
+        print(f"{'Naive2':30s} sMAPE {smape_per_series(actual, n2).mean():6.2f}   fit {t_n2:5.1f} s")
     return 0
 
 

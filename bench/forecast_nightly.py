@@ -29,8 +29,7 @@ DEFAULT_REDIS = "redis://127.0.0.1:6379/5"
 
 
 def psql(sql: str, db: str = "postgres") -> None:
-    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", db, "-qc", sql], check=True,
-                   capture_output=True)
+    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", db, "-qc", sql], check=True, capture_output=True)
 
 
 def rss_mb(pids: list[int]) -> list[float]:
@@ -83,8 +82,13 @@ def main() -> None:
 
     if not SalesOrderLine.objects.exists():
         started = time.monotonic()
-        subprocess.run(manage + ["seed_demo", "--scale", "large", "--force"], check=True, env=env, cwd=ROOT,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            manage + ["seed_demo", "--scale", "large", "--force"],
+            check=True,
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+        )
         print(f"seeded the large demo in {time.monotonic() - started:.0f} s")
     lines = SalesOrderLine.objects.count()
     print(f"order lines: {lines:,}")
@@ -96,9 +100,30 @@ def main() -> None:
         queue = f"bench-{uuid.uuid4().hex[:6]}"
         wenv = dict(env, CELERY_QUEUE=queue)
         worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue, "--concurrency", str(workers),
-             "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat",
-             "-n", f"{queue}@%h"], cwd=ROOT, env=wenv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "-Q",
+                queue,
+                "--concurrency",
+                str(workers),
+                "--loglevel",
+                "WARNING",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-n",
+                f"{queue}@%h",
+            ],
+            cwd=ROOT,
+            env=wenv,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(6)  # worker boot (imports numpy/pandas/statsmodels) is not part of the run
         peak = {"mb": 0.0, "one": 0.0}
         stop = threading.Event()
@@ -128,9 +153,11 @@ def main() -> None:
         worker.terminate()
         worker.wait(timeout=30)
         results.append((workers, wall, run))
-        print(f"{workers} worker process(es): run {run.pk} {run.status} — {run.series_total:,} series "
-              f"({run.series_failed:,} failed) in {wall:.1f} s = {run.series_total / wall:,.0f} series/s; "
-              f"worker peak RSS {peak['one']:,.0f} MB per process, {peak['mb']:,.0f} MB all together")
+        print(
+            f"{workers} worker process(es): run {run.pk} {run.status} — {run.series_total:,} series "
+            f"({run.series_failed:,} failed) in {wall:.1f} s = {run.series_total / wall:,.0f} series/s; "
+            f"worker peak RSS {peak['one']:,.0f} MB per process, {peak['mb']:,.0f} MB all together"
+        )
 
     if len(results) >= 2:
         base = results[0][1]

@@ -42,6 +42,8 @@ import numpy as np
 import pandas as pd
 
 REPO = Path(__file__).resolve().parent.parent
+
+
 def _data_dir() -> Path:
     if os.environ.get("FORECAST_DATA"):
         return Path(os.environ["FORECAST_DATA"])
@@ -111,9 +113,7 @@ def load_set(name: str, split: str = "test") -> DevSet:
     frequency, h, season, lag = SETS[name]
     if name == "m3-monthly":
         df = _m3_full()
-        series = {
-            sid: g["value"].to_numpy(dtype=float) for sid, g in df.groupby("series_id", sort=True)
-        }
+        series = {sid: g["value"].to_numpy(dtype=float) for sid, g in df.groupby("series_id", sort=True)}
         # the published split holds out the last 18 months: the same as cutting h here
     elif name in ("m3-quarterly", "m3-yearly"):
         series = _summed(_m3_full(), 3 if name == "m3-quarterly" else 12)
@@ -259,9 +259,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--split", choices=("test", "validation"), default="test")
     parser.add_argument("--skip-references", action="store_true")
-    parser.add_argument(
-        "--reference-cache", type=Path, help="reuse reference forecasts saved here (dev only)"
-    )
+    parser.add_argument("--reference-cache", type=Path, help="reuse reference forecasts saved here (dev only)")
     parser.add_argument("engine_args", nargs="*", help="extra forecast_file arguments (after --)")
     args = parser.parse_args()
     names = [s.strip() for s in args.sets.split(",") if s.strip()]
@@ -272,7 +270,9 @@ def main() -> int:
         f"split {args.split}; {args.workers} worker(s), {os.cpu_count()} core(s); load average "
         f"{os.getloadavg()[0]:.1f} at the start"
     )
-    head = f"{'set':13s} {'method':24s} {'sMAPE':>6s} {'MASE':>6s} {'cov80':>6s} {'cov95':>6s} {'MSIS':>7s} {'wall':>7s}"
+    head = (
+        f"{'set':13s} {'method':24s} {'sMAPE':>6s} {'MASE':>6s} {'cov80':>6s} {'cov95':>6s} {'MSIS':>7s} {'wall':>7s}"
+    )
     print(head)
     for name in names:
         ds = load_set(name, args.split)
@@ -292,10 +292,7 @@ def main() -> int:
         for label, fn in (("statsmodels ThetaModel", theta), ("Naive2", naive2)):
             ref, rwall = run_reference(ds, fn, args.workers, args.reference_cache, args.split)
             s = scores(ds, ref, None)
-            print(
-                f"{name:13s} {label:24s} {s['smape']:6.2f} {s['mase']:6.3f} {'':6s} {'':6s} "
-                f"{'':7s} {rwall:6.1f}s"
-            )
+            print(f"{name:13s} {label:24s} {s['smape']:6.2f} {s['mase']:6.3f} {'':6s} {'':6s} {'':7s} {rwall:6.1f}s")
         sys.stdout.flush()
     return 0
 

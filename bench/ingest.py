@@ -41,8 +41,16 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 SECRET = "bench-0123456789-0123456789-0123456789-0123456789"
-COLUMNS = ["external_id", "order_date", "ship_date", "account_external_id", "product_sku", "quantity",
-           "net_amount", "status"]
+COLUMNS = [
+    "external_id",
+    "order_date",
+    "ship_date",
+    "account_external_id",
+    "product_sku",
+    "quantity",
+    "net_amount",
+    "status",
+]
 
 
 def log(message: str) -> None:
@@ -57,8 +65,11 @@ class Scratch:
         self.db_url = f"postgres://{args.pg_user}@{args.pg_host}:{args.pg_port}/{args.db}"
         self.pg = ["-h", args.pg_host, "-p", str(args.pg_port), "-U", args.pg_user]
         self.env = os.environ | {
-            "DATABASE_URL": self.db_url, "DJANGO_SECRET_KEY": SECRET, "DJANGO_DEBUG": "false",
-            "LOG_LEVEL": "WARNING", "API_RATE_LIMIT": "100000/min",
+            "DATABASE_URL": self.db_url,
+            "DJANGO_SECRET_KEY": SECRET,
+            "DJANGO_DEBUG": "false",
+            "LOG_LEVEL": "WARNING",
+            "API_RATE_LIMIT": "100000/min",
             # Keep each worker's connection for the whole run, so its backend's CPU can be read.
             "DATABASE_CONN_MAX_AGE": "600",
         }
@@ -70,8 +81,12 @@ class Scratch:
 
     # -- database ---------------------------------------------------------------------------
     def psql(self, sql: str, *, quiet: bool = True) -> str:
-        out = subprocess.run(["psql", *self.pg, "-d", self.args.db, "-v", "ON_ERROR_STOP=1", "-qAt", "-c", sql],
-                             check=True, capture_output=True, text=True)
+        out = subprocess.run(
+            ["psql", *self.pg, "-d", self.args.db, "-v", "ON_ERROR_STOP=1", "-qAt", "-c", sql],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         return out.stdout.strip()
 
     def create_database(self) -> None:
@@ -82,8 +97,22 @@ class Scratch:
 
     def create_token(self) -> None:
         out = subprocess.run(
-            [PY, "manage.py", "create_api_client", "bench-erp", "--scopes", "master:write,sales:write",
-             "--rate-limit", "100000/min"], cwd=ROOT, env=self.env, check=True, capture_output=True, text=True)
+            [
+                PY,
+                "manage.py",
+                "create_api_client",
+                "bench-erp",
+                "--scopes",
+                "master:write,sales:write",
+                "--rate-limit",
+                "100000/min",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         self.token = out.stdout.strip().splitlines()[-1].strip()
 
     # -- server -----------------------------------------------------------------------------
@@ -92,9 +121,22 @@ class Scratch:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
         self.server = subprocess.Popen(
-            [str(Path(PY).parent / "gunicorn"), "config.wsgi:application", "-w", str(self.args.workers),
-             "-b", f"127.0.0.1:{self.port}", "--timeout", "300", "--log-level", "warning"],
-            cwd=ROOT, env=self.env, start_new_session=True)
+            [
+                str(Path(PY).parent / "gunicorn"),
+                "config.wsgi:application",
+                "-w",
+                str(self.args.workers),
+                "-b",
+                f"127.0.0.1:{self.port}",
+                "--timeout",
+                "300",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -126,8 +168,9 @@ class Scratch:
 
     def backend_pids(self) -> list[int]:
         """PostgreSQL backends serving the scratch database (the app's persistent connections)."""
-        out = self.psql(f"SELECT pid FROM pg_stat_activity WHERE datname = '{self.args.db}' "
-                        "AND pid <> pg_backend_pid()")
+        out = self.psql(
+            f"SELECT pid FROM pg_stat_activity WHERE datname = '{self.args.db}' AND pid <> pg_backend_pid()"
+        )
         return [int(p) for p in out.split()]
 
     def close(self) -> None:
@@ -217,31 +260,40 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
 
 # -- data -------------------------------------------------------------------------------------
 def master_data(rng: np.random.Generator, products: int, accounts: int):
-    families = pd.DataFrame({"code": [f"FAM{i:02d}" for i in range(20)],
-                             "name": [f"Family {i}" for i in range(20)]})
+    families = pd.DataFrame({"code": [f"FAM{i:02d}" for i in range(20)], "name": [f"Family {i}" for i in range(20)]})
     price = np.round(rng.lognormal(4.0, 1.0, products), 2).clip(1, 50_000)
-    items = pd.DataFrame({
-        "sku": [f"SKU-{i:06d}" for i in range(products)],
-        "name": [f"Product {i}" for i in range(products)],
-        "family_code": families["code"].to_numpy()[rng.integers(0, 20, products)],
-        "unit": "EA", "unit_price": [f"{p:.2f}" for p in price],
-        "unit_cost": [f"{p * 0.6:.2f}" for p in price], "status": "active",
-    })
+    items = pd.DataFrame(
+        {
+            "sku": [f"SKU-{i:06d}" for i in range(products)],
+            "name": [f"Product {i}" for i in range(products)],
+            "family_code": families["code"].to_numpy()[rng.integers(0, 20, products)],
+            "unit": "EA",
+            "unit_price": [f"{p:.2f}" for p in price],
+            "unit_cost": [f"{p * 0.6:.2f}" for p in price],
+            "status": "active",
+        }
+    )
     countries = np.array(["US", "CA", "GB", "DE", "FR", "NL", "ES", "IT"])
-    customers = pd.DataFrame({
-        "external_id": [f"C{i:07d}" for i in range(accounts)],
-        "name": [f"Customer {i} Ltd" for i in range(accounts)],
-        "industry": np.array(["manufacturing", "retail", "utilities", "healthcare", "food"])[
-            rng.integers(0, 5, accounts)],
-        "country": countries[rng.integers(0, len(countries), accounts)],
-        "region": "", "state": "", "city": "",
-        "postal_code": [f"{z:05d}" for z in rng.integers(1000, 99999, accounts)],
-    })
+    customers = pd.DataFrame(
+        {
+            "external_id": [f"C{i:07d}" for i in range(accounts)],
+            "name": [f"Customer {i} Ltd" for i in range(accounts)],
+            "industry": np.array(["manufacturing", "retail", "utilities", "healthcare", "food"])[
+                rng.integers(0, 5, accounts)
+            ],
+            "country": countries[rng.integers(0, len(countries), accounts)],
+            "region": "",
+            "state": "",
+            "city": "",
+            "postal_code": [f"{z:05d}" for z in rng.integers(1000, 99999, accounts)],
+        }
+    )
     return families, items, customers, price
 
 
-def order_lines(rng: np.random.Generator, n: int, items: pd.DataFrame, price: np.ndarray,
-                customers: pd.DataFrame) -> pd.DataFrame:
+def order_lines(
+    rng: np.random.Generator, n: int, items: pd.DataFrame, price: np.ndarray, customers: pd.DataFrame
+) -> pd.DataFrame:
     """Order lines with a realistic shape: 1-8 lines per order, skewed product and customer
     popularity, ship 0-14 days after order (booked lines not shipped yet), ~3 % returns (sent
     negative) and ~2 % cancellations, discounts of 0-25 %."""
@@ -255,8 +307,9 @@ def order_lines(rng: np.random.Generator, n: int, items: pd.DataFrame, price: np
     days = rng.integers(0, 3 * 365, len(sizes))[order_no]
     product = (rng.zipf(1.3, n) - 1) % n_products
     order_date = np.datetime64("2023-01-01") + days.astype("timedelta64[D]")
-    status = rng.choice(np.array(["invoiced", "shipped", "booked", "returned", "cancelled"]), n,
-                        p=[0.70, 0.15, 0.10, 0.03, 0.02])
+    status = rng.choice(
+        np.array(["invoiced", "shipped", "booked", "returned", "cancelled"]), n, p=[0.70, 0.15, 0.10, 0.03, 0.02]
+    )
     ship_date = order_date + rng.integers(0, 15, n).astype("timedelta64[D]")
     quantity = rng.integers(1, 60, n).astype(float)
     fractional = rng.random(n) < 0.1
@@ -265,16 +318,18 @@ def order_lines(rng: np.random.Generator, n: int, items: pd.DataFrame, price: np
     returned = status == "returned"
     ship_text = pd.Series(ship_date.astype(str))
     ship_text[status == "booked"] = ""
-    return pd.DataFrame({
-        "external_id": [f"SO{o:07d}-{ln}" for o, ln in zip(order_no, line_no, strict=True)],
-        "order_date": order_date.astype(str),
-        "ship_date": ship_text.to_numpy(),
-        "account_external_id": customers["external_id"].to_numpy()[account],
-        "product_sku": items["sku"].to_numpy()[product],
-        "quantity": np.where(returned, -quantity, quantity),
-        "net_amount": [f"{a:.2f}" for a in np.where(returned, -amount, amount)],
-        "status": status,
-    })
+    return pd.DataFrame(
+        {
+            "external_id": [f"SO{o:07d}-{ln}" for o, ln in zip(order_no, line_no, strict=True)],
+            "order_date": order_date.astype(str),
+            "ship_date": ship_text.to_numpy(),
+            "account_external_id": customers["external_id"].to_numpy()[account],
+            "product_sku": items["sku"].to_numpy()[product],
+            "quantity": np.where(returned, -quantity, quantity),
+            "net_amount": [f"{a:.2f}" for a in np.where(returned, -amount, amount)],
+            "status": status,
+        }
+    )
 
 
 def load_territories(scratch: Scratch) -> None:
@@ -301,8 +356,19 @@ def copy_rows_per_s(scratch: Scratch, csv_path: Path, rows: int, label: str) -> 
                      account_external_id text, product_sku text, quantity numeric, net_amount numeric,
                      status text)""")
     t0 = time.monotonic()
-    subprocess.run(["psql", *scratch.pg, "-d", scratch.args.db, "-v", "ON_ERROR_STOP=1", "-qc",
-                    f"\\copy {table} FROM '{csv_path}' WITH (FORMAT csv, HEADER)"], check=True)
+    subprocess.run(
+        [
+            "psql",
+            *scratch.pg,
+            "-d",
+            scratch.args.db,
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-qc",
+            f"\\copy {table} FROM '{csv_path}' WITH (FORMAT csv, HEADER)",
+        ],
+        check=True,
+    )
     return rows / (time.monotonic() - t0)
 
 
@@ -315,8 +381,10 @@ def run(args) -> int:
         scratch.create_database()
         scratch.create_token()
         scratch.start_server()
-        log(f"Scratch database {args.db} migrated, gunicorn ({args.workers} workers) on port {scratch.port} "
-            f"in {time.monotonic() - t0:.1f} s.")
+        log(
+            f"Scratch database {args.db} migrated, gunicorn ({args.workers} workers) on port {scratch.port} "
+            f"in {time.monotonic() - t0:.1f} s."
+        )
 
         rng = np.random.default_rng(args.seed)
         families, items, customers, price = master_data(rng, args.products, args.accounts)
@@ -327,7 +395,7 @@ def run(args) -> int:
 
         t0 = time.monotonic()
         lines = order_lines(rng, args.rows, items, price, customers)
-        batches = [lines.iloc[i:i + args.batch] for i in range(0, len(lines), args.batch)]
+        batches = [lines.iloc[i : i + args.batch] for i in range(0, len(lines), args.batch)]
         if args.format == "csv":
             bodies = [csv_bytes(b) for b in batches]
             content_type = "text/csv"
@@ -335,9 +403,11 @@ def run(args) -> int:
             bodies = [b.astype(str).to_json(orient="records").encode() for b in batches]
             content_type = "application/json"
         keys = [f"bench-{args.seed}-{i:04d}" for i in range(len(bodies))]
-        log(f"Generated {len(lines):,} order lines in {len(bodies)} {args.format.upper()} batches of "
+        log(
+            f"Generated {len(lines):,} order lines in {len(bodies)} {args.format.upper()} batches of "
             f"{args.batch:,} ({sum(map(len, bodies)) / 1e6:.0f} MB) in {time.monotonic() - t0:.1f} s "
-            "(not timed).")
+            "(not timed)."
+        )
 
         csv_path = Path(tmp.name) / "lines.csv"
         lines.to_csv(csv_path, index=False, lineterminator="\n")
@@ -364,19 +434,25 @@ def run(args) -> int:
         if created != len(lines) or stored != len(lines):
             raise RuntimeError(f"expected {len(lines):,} new lines, API created {created:,}, table holds {stored:,}")
         api_rate = len(lines) / api_seconds
-        log(f"API: {len(lines):,} rows in {api_seconds:.2f} s = {api_rate:,.0f} rows/s end to end "
-            f"({args.format.upper()}, {args.threads} client threads, {args.workers} gunicorn workers).")
+        log(
+            f"API: {len(lines):,} rows in {api_seconds:.2f} s = {api_rate:,.0f} rows/s end to end "
+            f"({args.format.upper()}, {args.threads} client threads, {args.workers} gunicorn workers)."
+        )
         per_million = 1_000_000 / len(lines)
-        log(f"CPU per 1M rows: gunicorn {server_cpu * per_million:.1f} s, PostgreSQL backends "
+        log(
+            f"CPU per 1M rows: gunicorn {server_cpu * per_million:.1f} s, PostgreSQL backends "
             f"{db_cpu * per_million:.1f} s (WAL writer/checkpointer not counted); the machine's load average "
-            f"during the run was {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores.")
+            f"during the run was {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores."
+        )
 
         # The same rows with psql \copy into a bare unindexed table, measured just before and
         # just after the API run (the machine is shared: its speed drifts within a minute).
         copy_after = copy_rows_per_s(scratch, csv_path, len(lines), "after")
         copy_rate = (copy_before + copy_after) / 2
-        log(f"psql \\copy into a bare unindexed table: {copy_before:,.0f} rows/s before the API run, "
-            f"{copy_after:,.0f} rows/s after; mean {copy_rate:,.0f} rows/s.")
+        log(
+            f"psql \\copy into a bare unindexed table: {copy_before:,.0f} rows/s before the API run, "
+            f"{copy_after:,.0f} rows/s after; mean {copy_rate:,.0f} rows/s."
+        )
         log(f"Ratio API / \\copy: {api_rate / copy_rate:.2f}")
 
         # Replay one batch with its Idempotency-Key: the stored first answer, no second write.
@@ -385,25 +461,43 @@ def run(args) -> int:
         replay_seconds = time.monotonic() - t0
         assert headers.get("Idempotent-Replayed") == "true" and replay == results[0], "replay differs"
         assert int(scratch.psql("SELECT count(*) FROM sop_salesorderline")) == len(lines)
-        log(f"Replay of one {len(batches[0]):,}-row batch with its Idempotency-Key: "
-            f"{replay_seconds * 1000:.0f} ms (Idempotent-Replayed: true, no rows written).")
+        log(
+            f"Replay of one {len(batches[0]):,}-row batch with its Idempotency-Key: "
+            f"{replay_seconds * 1000:.0f} ms (Idempotent-Replayed: true, no rows written)."
+        )
 
         sampler.stopped.set()
         sampler.join()
-        log(f"Peak server RSS (gunicorn master + {args.workers} workers): {sampler.peak_total_kb / 1024:,.0f} MB "
+        log(
+            f"Peak server RSS (gunicorn master + {args.workers} workers): {sampler.peak_total_kb / 1024:,.0f} MB "
             f"(largest single process {sampler.peak_process_kb / 1024:,.0f} MB); peak PSS "
-            f"{sampler.peak_pss_kb / 1024:,.0f} MB (shared library pages counted once).")
-        summary = {"rows": len(lines), "api_seconds": round(api_seconds, 3), "api_rows_per_s": round(api_rate),
-                   "server_cpu_s": round(server_cpu, 1), "db_cpu_s": round(db_cpu, 1),
-                   "copy_rows_per_s": round(copy_rate), "copy_before": round(copy_before),
-                   "copy_after": round(copy_after), "ratio": round(api_rate / copy_rate, 3),
-                   "replay_ms": round(replay_seconds * 1000), "peak_rss_mb": round(sampler.peak_total_kb / 1024),
-                   "peak_pss_mb": round(sampler.peak_pss_kb / 1024)}
+            f"{sampler.peak_pss_kb / 1024:,.0f} MB (shared library pages counted once)."
+        )
+        summary = {
+            "rows": len(lines),
+            "api_seconds": round(api_seconds, 3),
+            "api_rows_per_s": round(api_rate),
+            "server_cpu_s": round(server_cpu, 1),
+            "db_cpu_s": round(db_cpu, 1),
+            "copy_rows_per_s": round(copy_rate),
+            "copy_before": round(copy_before),
+            "copy_after": round(copy_after),
+            "ratio": round(api_rate / copy_rate, 3),
+            "replay_ms": round(replay_seconds * 1000),
+            "peak_rss_mb": round(sampler.peak_total_kb / 1024),
+            "peak_pss_mb": round(sampler.peak_pss_kb / 1024),
+        }
         log("SUMMARY " + json.dumps(summary))
-        targets = (api_rate >= 100_000, api_rate / copy_rate >= 0.25, replay_seconds < 1,
-                   sampler.peak_total_kb < 1024 * 1024)
-        log("Targets (>= 100k rows/s, >= 0.25 of \\copy, replay < 1 s, RSS < 1 GB): "
-            + ", ".join("met" if ok else "MISSED" for ok in targets))
+        targets = (
+            api_rate >= 100_000,
+            api_rate / copy_rate >= 0.25,
+            replay_seconds < 1,
+            sampler.peak_total_kb < 1024 * 1024,
+        )
+        log(
+            "Targets (>= 100k rows/s, >= 0.25 of \\copy, replay < 1 s, RSS < 1 GB): "
+            + ", ".join("met" if ok else "MISSED" for ok in targets)
+        )
         return 0
     finally:
         scratch.close()

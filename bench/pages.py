@@ -55,9 +55,13 @@ def percentile(values: list[float], q: float) -> float:
 def signed_in(base: str, username: str) -> requests.Session:
     session = requests.Session()
     session.get(f"{base}/accounts/login/", timeout=60)
-    response = session.post(f"{base}/accounts/login/", timeout=60, allow_redirects=False, data={
-        "username": username, "password": "demo", "csrfmiddlewaretoken": session.cookies["csrftoken"]},
-        headers={"Referer": f"{base}/accounts/login/"})
+    response = session.post(
+        f"{base}/accounts/login/",
+        timeout=60,
+        allow_redirects=False,
+        data={"username": username, "password": "demo", "csrfmiddlewaretoken": session.cookies["csrftoken"]},
+        headers={"Referer": f"{base}/accounts/login/"},
+    )
     if response.status_code != 302:
         raise SystemExit(f"could not sign in as {username}: HTTP {response.status_code}")
     return session
@@ -100,8 +104,9 @@ def prepare(reuse: bool) -> None:
     manage = [sys.executable, str(ROOT / "manage.py")]
 
     def psql(sql: str, db: str = "postgres") -> None:
-        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", db, "-qc", sql], check=True,
-                       capture_output=True)
+        subprocess.run(
+            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", db, "-qc", sql], check=True, capture_output=True
+        )
 
     if not reuse:
         psql(f"DROP DATABASE IF EXISTS {db_name}")
@@ -109,8 +114,9 @@ def prepare(reuse: bool) -> None:
     subprocess.run(manage + ["migrate", "-v0"], check=True, cwd=ROOT)
     if not reuse:
         started = time.monotonic()
-        subprocess.run(manage + ["seed_demo", "--scale", "large", "--force"], check=True, cwd=ROOT,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            manage + ["seed_demo", "--scale", "large", "--force"], check=True, cwd=ROOT, stdout=subprocess.DEVNULL
+        )
         subprocess.run(manage + ["run_pipeline"], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
         print(f"seeded the large demo and ran the pipeline in {time.monotonic() - started:.0f} s", flush=True)
         psql("VACUUM ANALYZE", db_name)
@@ -154,8 +160,11 @@ def main() -> None:
             for session in sessions[username]:  # warm: templates, per-process caches
                 session.get(f"{base}{path}", timeout=120)
             latencies, errors, wall = drive(sessions[username], f"{base}{path}", args.seconds)
-            print(f"{label:<24} {len(latencies):>8} {len(latencies) / wall:>7.1f} {percentile(latencies, .5):>7.0f} "
-                  f"{percentile(latencies, .95):>7.0f} {percentile(latencies, .99):>7.0f} {errors:>6}", flush=True)
+            print(
+                f"{label:<24} {len(latencies):>8} {len(latencies) / wall:>7.1f} {percentile(latencies, 0.5):>7.0f} "
+                f"{percentile(latencies, 0.95):>7.0f} {percentile(latencies, 0.99):>7.0f} {errors:>6}",
+                flush=True,
+            )
     print("load average at the end: " + " / ".join(f"{x:.2f}" for x in os.getloadavg()), flush=True)
 
 

@@ -47,8 +47,13 @@ def admin_connection(server_url: str):
     import psycopg2
 
     url = urlparse(server_url)
-    conn = psycopg2.connect(host=url.hostname or "127.0.0.1", port=url.port or 5432, user=url.username or "postgres",
-                            password=url.password, dbname="postgres")
+    conn = psycopg2.connect(
+        host=url.hostname or "127.0.0.1",
+        port=url.port or 5432,
+        user=url.username or "postgres",
+        password=url.password,
+        dbname="postgres",
+    )
     conn.autocommit = True
     return conn
 
@@ -86,49 +91,117 @@ def load_rows(inputs: dict) -> int:
 
     with transaction.atomic():
         products = inputs["products"]
-        families = {c: ProductFamily.objects.create(code=c, name=f"Family {c}")
-                    for c in sorted(products["family_code"].unique())}
-        Product.objects.bulk_create([
-            Product(sku=r.product_sku, name=f"Product {r.product_sku}", family=families[r.family_code],
-                    unit_price=dec(r.unit_price, "0.01"), unit_cost=dec(r.unit_cost, "0.01"))
-            for r in products.itertuples()], batch_size=5000)
+        families = {
+            c: ProductFamily.objects.create(code=c, name=f"Family {c}")
+            for c in sorted(products["family_code"].unique())
+        }
+        Product.objects.bulk_create(
+            [
+                Product(
+                    sku=r.product_sku,
+                    name=f"Product {r.product_sku}",
+                    family=families[r.family_code],
+                    unit_price=dec(r.unit_price, "0.01"),
+                    unit_cost=dec(r.unit_cost, "0.01"),
+                )
+                for r in products.itertuples()
+            ],
+            batch_size=5000,
+        )
         pid = dict(Product.objects.values_list("sku", "id"))
         location = Location.objects.create(code="WH1", name="Warehouse 1")
         plant = Plant.objects.create(code="PL1", name="Plant 1")
         wc_codes = sorted(inputs["capacity"]["work_center_code"].unique())
         WorkCenter.objects.bulk_create([WorkCenter(code=c, name=f"Work center {c}", plant=plant) for c in wc_codes])
         wid = dict(WorkCenter.objects.values_list("code", "id"))
-        CapacityCalendar.objects.bulk_create([
-            CapacityCalendar(work_center_id=wid[r.work_center_code], period_start=r.period_start,
-                             available_hours=dec(r.available_hours, "0.01"))
-            for r in inputs["capacity"].itertuples()], batch_size=5000)
-        Routing.objects.bulk_create([
-            Routing(product_id=pid[r.product_sku], work_center_id=wid[r.work_center_code],
-                    hours_per_unit=dec(r.hours_per_unit, "0.0001"))
-            for r in inputs["routings"].itertuples()], batch_size=5000)
-        InventorySnapshot.objects.bulk_create([
-            InventorySnapshot(product_id=pid[r.product_sku], location=location, as_of=inputs["as_of"],
-                              on_hand=dec(r.on_hand), allocated=dec(r.allocated), on_order=dec(r.on_order))
-            for r in inputs["opening_inventory"].itertuples()], batch_size=5000)
-        InventoryLot.objects.bulk_create([
-            InventoryLot(external_id=f"LOT{i:06d}", product_id=pid[r.product_sku], location=location,
-                         received_on=r.received_on, quantity=dec(r.quantity))
-            for i, r in enumerate(inputs["lots"].itertuples())], batch_size=5000)
-        InventoryPolicy.objects.bulk_create([
-            InventoryPolicy(product_id=pid[r.product_sku], location=location, safety_stock=dec(r.safety_stock),
-                            max_build_ahead_periods=int(r.max_build_ahead_periods))
-            for r in products.itertuples()], batch_size=5000)
+        CapacityCalendar.objects.bulk_create(
+            [
+                CapacityCalendar(
+                    work_center_id=wid[r.work_center_code],
+                    period_start=r.period_start,
+                    available_hours=dec(r.available_hours, "0.01"),
+                )
+                for r in inputs["capacity"].itertuples()
+            ],
+            batch_size=5000,
+        )
+        Routing.objects.bulk_create(
+            [
+                Routing(
+                    product_id=pid[r.product_sku],
+                    work_center_id=wid[r.work_center_code],
+                    hours_per_unit=dec(r.hours_per_unit, "0.0001"),
+                )
+                for r in inputs["routings"].itertuples()
+            ],
+            batch_size=5000,
+        )
+        InventorySnapshot.objects.bulk_create(
+            [
+                InventorySnapshot(
+                    product_id=pid[r.product_sku],
+                    location=location,
+                    as_of=inputs["as_of"],
+                    on_hand=dec(r.on_hand),
+                    allocated=dec(r.allocated),
+                    on_order=dec(r.on_order),
+                )
+                for r in inputs["opening_inventory"].itertuples()
+            ],
+            batch_size=5000,
+        )
+        InventoryLot.objects.bulk_create(
+            [
+                InventoryLot(
+                    external_id=f"LOT{i:06d}",
+                    product_id=pid[r.product_sku],
+                    location=location,
+                    received_on=r.received_on,
+                    quantity=dec(r.quantity),
+                )
+                for i, r in enumerate(inputs["lots"].itertuples())
+            ],
+            batch_size=5000,
+        )
+        InventoryPolicy.objects.bulk_create(
+            [
+                InventoryPolicy(
+                    product_id=pid[r.product_sku],
+                    location=location,
+                    safety_stock=dec(r.safety_stock),
+                    max_build_ahead_periods=int(r.max_build_ahead_periods),
+                )
+                for r in products.itertuples()
+            ],
+            batch_size=5000,
+        )
         for code in sorted(inputs["family_quotas"]["territory_code"].unique()):
             Territory.objects.create(code=code, name=code, path=f"/{code}/")
-        run = ForecastRun.objects.create(as_of=inputs["as_of"], status=ForecastRun.Status.COMPLETED,
-                                         finished_at=timezone.now())
+        run = ForecastRun.objects.create(
+            as_of=inputs["as_of"], status=ForecastRun.Status.COMPLETED, finished_at=timezone.now()
+        )
         demand = inputs["demand"]
         zeros = np.zeros(len(demand))
-        Forecast.objects.bulk_create([
-            Forecast(run=run, level="product", series_key=f"p:{pid[s]}", product_id=pid[s], period_start=p,
-                     point=float(q), lo80=z, hi80=z, lo95=z, hi95=z)
-            for s, p, q, z in zip(demand["product_sku"], demand["period_start"], demand["demand_qty"], zeros,
-                                  strict=True)], batch_size=10000)
+        Forecast.objects.bulk_create(
+            [
+                Forecast(
+                    run=run,
+                    level="product",
+                    series_key=f"p:{pid[s]}",
+                    product_id=pid[s],
+                    period_start=p,
+                    point=float(q),
+                    lo80=z,
+                    hi80=z,
+                    lo95=z,
+                    hi95=z,
+                )
+                for s, p, q, z in zip(
+                    demand["product_sku"], demand["period_start"], demand["demand_qty"], zeros, strict=True
+                )
+            ],
+            batch_size=10000,
+        )
     return run.pk
 
 
@@ -169,10 +242,17 @@ def time_plan_runs(inputs: dict, server_url: str, *, db_name: str, keep: bool) -
             seconds = time.perf_counter() - started
             if run.status not in (PlanRun.Status.COMPLETED, PlanRun.Status.COMPLETED_WITH_ERRORS):
                 raise RuntimeError(f"plan run {run.pk} {run.status}: {run.error}")
-            figures.append({"label": label, "seconds": seconds, "lines": run.plan_lines_count,
-                            "raised": run.alerts_raised, "updated": run.alerts_updated,
-                            "resolved": run.alerts_resolved,
-                            "active": CapacityAlert.objects.active().count()})
+            figures.append(
+                {
+                    "label": label,
+                    "seconds": seconds,
+                    "lines": run.plan_lines_count,
+                    "raised": run.alerts_raised,
+                    "updated": run.alerts_updated,
+                    "resolved": run.alerts_resolved,
+                    "active": CapacityAlert.objects.active().count(),
+                }
+            )
         connection.close()
         return figures
     finally:
@@ -192,23 +272,30 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     args = parser.parse_args()
 
-    inputs = synthetic_inputs(n_products=args.products, n_work_centers=args.work_centers, n_periods=args.periods,
-                              start=dt.date(2027, 1, 1))
-    log(f"{args.products:,} products × {args.work_centers} work centers × {args.periods} periods "
+    inputs = synthetic_inputs(
+        n_products=args.products, n_work_centers=args.work_centers, n_periods=args.periods, start=dt.date(2027, 1, 1)
+    )
+    log(
+        f"{args.products:,} products × {args.work_centers} work centers × {args.periods} periods "
         f"({len(inputs['routings']):,} routing rows, {len(inputs['lots']):,} lots, "
-        f"{len(inputs['family_quotas']):,} quota rows)")
+        f"{len(inputs['family_quotas']):,} quota rows)"
+    )
     pure = time_pure(inputs, repeat=args.repeat)
-    log(f"pure reconciliation + inventory metrics + alerts: {pure['seconds']:.3f} s "
-        f"(best of {args.repeat}; target ≤ {PURE_TARGET:.0f} s) → {pure['alerts']:,} alert candidates")
+    log(
+        f"pure reconciliation + inventory metrics + alerts: {pure['seconds']:.3f} s "
+        f"(best of {args.repeat}; target ≤ {PURE_TARGET:.0f} s) → {pure['alerts']:,} alert candidates"
+    )
 
     server = os.environ.get("DATABASE_URL", "")
     if not server.startswith("postgres"):
         log("whole plan run: skipped (set DATABASE_URL=postgres://user@host:port/db to measure it)")
         return
     for f in time_plan_runs(inputs, server, db_name=args.db, keep=args.keep):
-        log(f"whole plan run on PostgreSQL, {f['label']}: {f['seconds']:.2f} s (target ≤ {RUN_TARGET:.0f} s) — "
+        log(
+            f"whole plan run on PostgreSQL, {f['label']}: {f['seconds']:.2f} s (target ≤ {RUN_TARGET:.0f} s) — "
             f"{f['lines']:,} plan lines, alerts {f['raised']:,} raised / {f['updated']:,} updated / "
-            f"{f['resolved']:,} resolved, {f['active']:,} active")
+            f"{f['resolved']:,} resolved, {f['active']:,} active"
+        )
 
 
 if __name__ == "__main__":

@@ -139,17 +139,11 @@ def synthetic_inputs(
         {
             "product_sku": skus[l_prod],
             "location_code": "WH1",
-            "received_on": [
-                start - dt.timedelta(days=int(a)) for a in rng.integers(0, 730, len(l_prod))
-            ],
-            "quantity": np.round(
-                on_hand[l_prod] / n_lots[l_prod] * rng.uniform(0.8, 1.2, len(l_prod))
-            ),
+            "received_on": [start - dt.timedelta(days=int(a)) for a in rng.integers(0, 730, len(l_prod))],
+            "quantity": np.round(on_hand[l_prod] / n_lots[l_prod] * rng.uniform(0.8, 1.2, len(l_prod))),
         }
     )
-    forecast = demand.rename(columns={"demand_qty": "forecast_qty"})[
-        ["product_sku", "period_start", "forecast_qty"]
-    ]
+    forecast = demand.rename(columns={"demand_qty": "forecast_qty"})[["product_sku", "period_start", "forecast_qty"]]
     return {
         "periods": periods,
         "products": products,
@@ -211,9 +205,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
 
-    inputs = synthetic_inputs(
-        n_products=args.products, n_work_centers=args.work_centers, n_periods=args.periods
-    )
+    inputs = synthetic_inputs(n_products=args.products, n_work_centers=args.work_centers, n_periods=args.periods)
     figures = time_pure(inputs, repeat=args.repeat)
     print(
         f"pure reconciliation + alerts: {args.products:,} products × {args.work_centers} work "

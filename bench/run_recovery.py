@@ -38,18 +38,38 @@ PROFILES = {
 
 
 def psql(sql: str, db: str = "postgres") -> None:
-    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", db, "-qc", sql], check=True,
-                   capture_output=True)
+    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", db, "-qc", sql], check=True, capture_output=True)
 
 
 def spawn(args: list[str], env: dict) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", *args], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 def worker(env: dict, queue: str) -> subprocess.Popen:
-    return spawn(["worker", "-Q", queue, "--concurrency", "1", "--loglevel", "WARNING", "--without-gossip",
-                  "--without-mingle", "--without-heartbeat", "-n", f"{queue}-{uuid.uuid4().hex[:4]}@%h"], env)
+    return spawn(
+        [
+            "worker",
+            "-Q",
+            queue,
+            "--concurrency",
+            "1",
+            "--loglevel",
+            "WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-n",
+            f"{queue}-{uuid.uuid4().hex[:4]}@%h",
+        ],
+        env,
+    )
 
 
 def stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
@@ -95,8 +115,9 @@ def one_run(profile: str, env: dict, *, kill: bool) -> dict:
             processes.append(worker(penv, queue))
             wait(lambda: ForecastChunk.objects.filter(pk=chunk.pk, attempts__gte=2).exists(), 900, 0.1)
             figures["taken_back"] = time.monotonic() - killed
-        wait(lambda: ForecastRun.objects.filter(pk=run.pk).exclude(status__in=["queued", "running"]).exists(),
-             1800, 0.1)
+        wait(
+            lambda: ForecastRun.objects.filter(pk=run.pk).exclude(status__in=["queued", "running"]).exists(), 1800, 0.1
+        )
         ended = time.monotonic()
         run.refresh_from_db()
         figures["total"] = ended - started
@@ -138,22 +159,33 @@ def main() -> None:
     from sales.models import SalesOrderLine
 
     if not SalesOrderLine.objects.exists():
-        subprocess.run(manage + ["seed_demo", "--scale", "small", "--force"], check=True, env=env, cwd=ROOT,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            manage + ["seed_demo", "--scale", "small", "--force"],
+            check=True,
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+        )
     app.conf.task_always_eager = False
     print(f"small demo: {SalesOrderLine.objects.count():,} order lines")
     try:
-        for profile in (["production", "tests"] if args.profile == "both" else [args.profile]):
+        for profile in ["production", "tests"] if args.profile == "both" else [args.profile]:
             p = PROFILES[profile]
-            print(f"profile {profile}: heartbeat {p['RUN_HEARTBEAT_SECONDS']} s, stale after "
-                  f"{p['RUN_STALE_SECONDS']} s, reaper every {p['RUN_REAPER_SECONDS']} s")
+            print(
+                f"profile {profile}: heartbeat {p['RUN_HEARTBEAT_SECONDS']} s, stale after "
+                f"{p['RUN_STALE_SECONDS']} s, reaper every {p['RUN_REAPER_SECONDS']} s"
+            )
             clean = one_run(profile, env, kill=False)
-            print(f"  no fault: run {clean['run']} ({clean['series']:,} series, {clean['chunks']} chunks) "
-                  f"completed in {clean['total']:.1f} s")
+            print(
+                f"  no fault: run {clean['run']} ({clean['series']:,} series, {clean['chunks']} chunks) "
+                f"completed in {clean['total']:.1f} s"
+            )
             hit = one_run(profile, env, kill=True)
-            print(f"  worker SIGKILLed {hit['killed_after']:.1f} s into run {hit['run']}: lost chunk taken back "
-                  f"{hit['taken_back']:.1f} s after the kill; run completed {hit['recovered']:.1f} s after the "
-                  f"kill ({hit['total']:.1f} s in all, each series once)")
+            print(
+                f"  worker SIGKILLed {hit['killed_after']:.1f} s into run {hit['run']}: lost chunk taken back "
+                f"{hit['taken_back']:.1f} s after the kill; run completed {hit['recovered']:.1f} s after the "
+                f"kill ({hit['total']:.1f} s in all, each series once)"
+            )
     finally:
         if not args.keep:
             from django.db import connections

@@ -42,8 +42,10 @@ def scenarios_changes(inputs: dict) -> list[tuple[str, list[dict]]]:
     # The busiest work center (load ÷ hours over the horizon) makes the "−20 %" scenario bite.
     demand = inputs["demand"].groupby("product_sku")["demand_qty"].sum()
     routed = inputs["routings"].assign(load=lambda f: f["hours_per_unit"] * f["product_sku"].map(demand).fillna(0))
-    load = routed.groupby("work_center_code")["load"].sum() / inputs["capacity"].groupby(
-        "work_center_code")["available_hours"].sum()
+    load = (
+        routed.groupby("work_center_code")["load"].sum()
+        / inputs["capacity"].groupby("work_center_code")["available_hours"].sum()
+    )
     wc = [str(load.idxmax())] + [w for w in wc if w != load.idxmax()]
     family = sorted(inputs["products"]["family_code"].unique())[0]
     sku = sorted(inputs["products"]["product_sku"])[0]
@@ -53,10 +55,24 @@ def scenarios_changes(inputs: dict) -> list[tuple[str, list[dict]]]:
         (f"{family} +15 %", [{"type": "demand", "family_code": family, **span, "factor": 1.15}]),
         ("Saturday shift", [{"type": "capacity", "work_center_code": w, **span, "change_hours": 64} for w in wc[:10]]),
         ("Build ahead 3", [{"type": "inventory_policy", "product_sku": sku, "max_build_ahead_periods": 3}]),
-        ("New product", [{"type": "new_product", "product_sku": "NEW-1", "family_code": family,
-                          "quantities": {month(i).isoformat(): 500 for i in range(3, 18)}}]),
-        ("Everything", [{"type": "capacity", "work_center_code": wc[1], **span, "change_pct": -30},
-                        {"type": "demand", "family_code": family, **span, "factor": 0.9}]),
+        (
+            "New product",
+            [
+                {
+                    "type": "new_product",
+                    "product_sku": "NEW-1",
+                    "family_code": family,
+                    "quantities": {month(i).isoformat(): 500 for i in range(3, 18)},
+                }
+            ],
+        ),
+        (
+            "Everything",
+            [
+                {"type": "capacity", "work_center_code": wc[1], **span, "change_pct": -30},
+                {"type": "demand", "family_code": family, **span, "factor": 0.9},
+            ],
+        ),
     ]
 
 
@@ -90,9 +106,14 @@ def measure(inputs: dict, server_url: str, *, db_name: str, keep: bool) -> None:
         quotas = inputs["family_quotas"]
         sop.selectors.family_quotas_frame = lambda *, period_starts: quotas
         # "The latest plan" the scenarios run on: a finished plan run's date and horizon.
-        PlanRun.objects.create(as_of=inputs["as_of"], horizon_start=inputs["as_of"].replace(day=1),
-                               horizon_periods=len(inputs["periods"]), status=PlanRun.Status.COMPLETED,
-                               forecast_run_id=forecast_run_id, finished_at=django.utils.timezone.now())
+        PlanRun.objects.create(
+            as_of=inputs["as_of"],
+            horizon_start=inputs["as_of"].replace(day=1),
+            horizon_periods=len(inputs["periods"]),
+            status=PlanRun.Status.COMPLETED,
+            forecast_run_id=forecast_run_id,
+            finished_at=django.utils.timezone.now(),
+        )
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
         user = get_user_model().objects.create(username="bench", is_superuser=True)
@@ -109,36 +130,49 @@ def measure(inputs: dict, server_url: str, *, db_name: str, keep: bool) -> None:
             times.append(seconds)
             ids.append(scenario.pk)
             k = scenario.kpis
-            log(f"  {name:<28} {seconds:5.2f} s  service {k['service_level_units']:.4f}  shortfall "
-                f"{k['shortfall_units']:>12,.0f} u  overload {k['overload_hours']:>10,.0f} h  revenue {k['revenue']}")
+            log(
+                f"  {name:<28} {seconds:5.2f} s  service {k['service_level_units']:.4f}  shortfall "
+                f"{k['shortfall_units']:>12,.0f} u  overload {k['overload_hours']:>10,.0f} h  revenue {k['revenue']}"
+            )
         k = ScenarioBase.objects.get().kpis
-        log(f"  {'(base)':<28}          service {k['service_level_units']:.4f}  shortfall "
-            f"{k['shortfall_units']:>12,.0f} u  overload {k['overload_hours']:>10,.0f} h  revenue {k['revenue']}")
+        log(
+            f"  {'(base)':<28}          service {k['service_level_units']:.4f}  shortfall "
+            f"{k['shortfall_units']:>12,.0f} u  overload {k['overload_hours']:>10,.0f} h  revenue {k['revenue']}"
+        )
         log(f"first scenario run (computes and stores the base): {times[0]:.2f} s")
         later = times[1:]
-        log(f"scenario runs with the stored base: median {statistics.median(later):.2f} s, max {max(later):.2f} s "
-            f"(target ≤ {RUN_TARGET:.0f} s)")
+        log(
+            f"scenario runs with the stored base: median {statistics.median(later):.2f} s, max {max(later):.2f} s "
+            f"(target ≤ {RUN_TARGET:.0f} s)"
+        )
 
         compare = []
         for _ in range(5):
             started = time.perf_counter()
             result = services.comparison(user=user, ids=ids[1:6])
             compare.append(time.perf_counter() - started)
-        log(f"comparing {len(result['scenarios'])} scenarios: best {min(compare) * 1000:.0f} ms, "
-            f"worst {max(compare) * 1000:.0f} ms (target ≤ {COMPARE_TARGET:.0f} s)")
+        log(
+            f"comparing {len(result['scenarios'])} scenarios: best {min(compare) * 1000:.0f} ms, "
+            f"worst {max(compare) * 1000:.0f} ms (target ≤ {COMPARE_TARGET:.0f} s)"
+        )
 
         n_periods = len(inputs["periods"])
-        plan_rows = (len(inputs["products"]) + inputs["capacity"]["work_center_code"].nunique()
-                     + inputs["products"]["family_code"].nunique()) * n_periods
+        plan_rows = (
+            len(inputs["products"])
+            + inputs["capacity"]["work_center_code"].nunique()
+            + inputs["products"]["family_code"].nunique()
+        ) * n_periods
         with connection.cursor() as cursor:
             cursor.execute("SELECT avg(pg_column_size(s.*)), max(pg_column_size(s.*)) FROM scenarios_scenario s")
             avg_bytes, max_bytes = cursor.fetchone()
             cursor.execute("SELECT avg(pg_column_size(b.*)) FROM scenarios_scenariobase b")
             (base_bytes,) = cursor.fetchone()
         share = 1 / plan_rows
-        log(f"storage per scenario: 1 row (avg {avg_bytes:,.0f} B, max {max_bytes:,} B; the base once per set of "
+        log(
+            f"storage per scenario: 1 row (avg {avg_bytes:,.0f} B, max {max_bytes:,} B; the base once per set of "
             f"inputs: {ScenarioBase.objects.count()} row, {base_bytes:,.0f} B) against a full plan's {plan_rows:,} "
-            f"rows → {share:.4%} (target ≤ {STORAGE_TARGET:.0%})")
+            f"rows → {share:.4%} (target ≤ {STORAGE_TARGET:.0%})"
+        )
         connection.close()
     finally:
         if not keep:
@@ -159,8 +193,9 @@ def main() -> None:
     if not server.startswith("postgres"):
         log("needs PostgreSQL: set DATABASE_URL=postgres://user@host:port/db")
         return
-    inputs = synthetic_inputs(n_products=args.products, n_work_centers=args.work_centers, n_periods=args.periods,
-                              start=dt.date(2027, 1, 1))
+    inputs = synthetic_inputs(
+        n_products=args.products, n_work_centers=args.work_centers, n_periods=args.periods, start=dt.date(2027, 1, 1)
+    )
     log(f"{args.products:,} products × {args.work_centers} work centers × {args.periods} periods")
     measure(inputs, server, db_name=args.db, keep=args.keep)
 

@@ -6,8 +6,19 @@ from compensation.services import comp_plan_changed
 
 @admin.register(CompPlan)
 class CompPlanAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "version", "valid_from", "valid_to", "measure", "basis", "tier_on", "mode",
-                    "cap_kind", "draw_kind")
+    list_display = (
+        "code",
+        "name",
+        "version",
+        "valid_from",
+        "valid_to",
+        "measure",
+        "basis",
+        "tier_on",
+        "mode",
+        "cap_kind",
+        "draw_kind",
+    )
     search_fields = ("code", "name")
     readonly_fields = ("version",)
 

@@ -64,9 +64,29 @@ class CompPlanSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = CompPlan
-        fields = ["code", "name", "version", "valid_from", "valid_to", "measure", "basis", "tier_on", "mode", "tiers",
-                  "threshold", "cap", "cap_kind", "base_rate", "family_rules", "draw_kind", "draw_amount",
-                  "draw_recovery_cap_pct", "draw_on_termination", "ytd_true_up", "updated_at"]
+        fields = [
+            "code",
+            "name",
+            "version",
+            "valid_from",
+            "valid_to",
+            "measure",
+            "basis",
+            "tier_on",
+            "mode",
+            "tiers",
+            "threshold",
+            "cap",
+            "cap_kind",
+            "base_rate",
+            "family_rules",
+            "draw_kind",
+            "draw_amount",
+            "draw_recovery_cap_pct",
+            "draw_on_termination",
+            "ytd_true_up",
+            "updated_at",
+        ]
         read_only_fields = fields
 
 
@@ -82,25 +102,42 @@ class CompPlanViewSet(ResourceViewSet):
     filterset_class = CompPlanFilter
     lookup_field = "code"
     read_scope = READ
-    csv_fields = (("code", "code"), ("name", "name"), ("version", "version"), ("valid_from", "valid_from"),
-                  ("valid_to", "valid_to"), ("measure", "measure"), ("basis", "basis"), ("tier_on", "tier_on"),
-                  ("mode", "mode"), ("tiers", "tiers"), ("threshold", "threshold"), ("cap", "cap_value"),
-                  ("cap_kind", "cap_kind"), ("updated_at", "updated_at"))
+    csv_fields = (
+        ("code", "code"),
+        ("name", "name"),
+        ("version", "version"),
+        ("valid_from", "valid_from"),
+        ("valid_to", "valid_to"),
+        ("measure", "measure"),
+        ("basis", "basis"),
+        ("tier_on", "tier_on"),
+        ("mode", "mode"),
+        ("tiers", "tiers"),
+        ("threshold", "threshold"),
+        ("cap", "cap_value"),
+        ("cap_kind", "cap_kind"),
+        ("updated_at", "updated_at"),
+    )
 
 
 # ``POST /api/v1/comp-plans/bulk``: upsert plans by ``code`` (a changed plan gets a new
 # version), written by ``comp_plans_bulk_upsert``; documented as it always was.
-COMP_PLANS_BULK = ResourceSpec(name="comp-plans", table="compensation_compplan", key=("code",),
-                               fields=(Field("code", max_length=64),), scope=WRITE)
+COMP_PLANS_BULK = ResourceSpec(
+    name="comp-plans", table="compensation_compplan", key=("code",), fields=(Field("code", max_length=64),), scope=WRITE
+)
 CompPlanBulkView = bulk_view(
-    COMP_PLANS_BULK, ingest=lambda request, **batch: comp_plans_bulk_upsert(**batch),
-    description=("JSON array (or CSV) of plans: `code, name, valid_from, valid_to, measure` "
-                 "(revenue/margin/units), `basis` (transaction/period), `tier_on` (amount/attainment), `mode` "
-                 "(whole/marginal), `tiers` (list of `{from, to, rate}`, `to` empty = no upper bound, rate in %; "
-                 "in CSV a JSON text or `0-1000:1;1000-:2`), `threshold`, `cap` (max payout per period). "
-                 "All or nothing, every bad row listed; `Idempotency-Key` as for every bulk resource."),
+    COMP_PLANS_BULK,
+    ingest=lambda request, **batch: comp_plans_bulk_upsert(**batch),
+    description=(
+        "JSON array (or CSV) of plans: `code, name, valid_from, valid_to, measure` "
+        "(revenue/margin/units), `basis` (transaction/period), `tier_on` (amount/attainment), `mode` "
+        "(whole/marginal), `tiers` (list of `{from, to, rate}`, `to` empty = no upper bound, rate in %; "
+        "in CSV a JSON text or `0-1000:1;1000-:2`), `threshold`, `cap` (max payout per period). "
+        "All or nothing, every bad row listed; `Idempotency-Key` as for every bulk resource."
+    ),
     request_schema={"application/json": OpenApiTypes.OBJECT, "text/csv": OpenApiTypes.STR},
-    responses={200: BULK_RESULT, 400: ERROR_BODY, 403: ERROR_BODY, 409: ERROR_BODY})
+    responses={200: BULK_RESULT, 400: ERROR_BODY, 403: ERROR_BODY, 409: ERROR_BODY},
+)
 
 
 class CompAssignmentSerializer(serializers.ModelSerializer):
@@ -128,8 +165,14 @@ class CompAssignmentViewSet(ResourceViewSet):
     filterset_class = CompAssignmentFilter
     lookup_value_regex = r"\d+"
     read_scope = READ
-    csv_fields = (("rep_username", "rep__username"), ("plan_code", "plan__code"), ("valid_from", "valid_from"),
-                  ("valid_to", "valid_to"), ("quota", "quota"), ("updated_at", "updated_at"))
+    csv_fields = (
+        ("rep_username", "rep__username"),
+        ("plan_code", "plan__code"),
+        ("valid_from", "valid_from"),
+        ("valid_to", "valid_to"),
+        ("quota", "quota"),
+        ("updated_at", "updated_at"),
+    )
 
     def get_queryset(self):
         return super().get_queryset().select_related("rep", "plan")
@@ -145,8 +188,20 @@ class CreditSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Credit
-        fields = ["id", "sales_line_external_id", "rep_username", "role", "kind", "share", "distance",
-                  "territory_code", "date", "period_start", "amount", "quantity"]
+        fields = [
+            "id",
+            "sales_line_external_id",
+            "rep_username",
+            "role",
+            "kind",
+            "share",
+            "distance",
+            "territory_code",
+            "date",
+            "period_start",
+            "amount",
+            "quantity",
+        ]
         read_only_fields = fields
 
 
@@ -165,9 +220,18 @@ class CreditViewSet(ResourceViewSet):
     filterset_class = CreditFilter
     lookup_value_regex = r"\d+"
     read_scope = READ
-    csv_fields = (("sales_line_external_id", "sales_line__external_id"), ("rep_username", "rep__username"),
-                  ("role", "role"), ("kind", "kind"), ("share", "share"), ("territory_code", "territory__code"),
-                  ("date", "date"), ("period_start", "period_start"), ("amount", "amount"), ("quantity", "quantity"))
+    csv_fields = (
+        ("sales_line_external_id", "sales_line__external_id"),
+        ("rep_username", "rep__username"),
+        ("role", "role"),
+        ("kind", "kind"),
+        ("share", "share"),
+        ("territory_code", "territory__code"),
+        ("date", "date"),
+        ("period_start", "period_start"),
+        ("amount", "amount"),
+        ("quantity", "quantity"),
+    )
 
     def get_queryset(self):
         return super().get_queryset().select_related("sales_line", "rep", "territory")
@@ -179,8 +243,16 @@ class CreditViewSet(ResourceViewSet):
 class CompPeriodSerializer(serializers.ModelSerializer):
     class Meta:
         model = CompPeriod
-        fields = ["period_start", "period_end", "status", "run_status", "run_error", "statement_count",
-                  "computed_at", "closed_at"]
+        fields = [
+            "period_start",
+            "period_end",
+            "status",
+            "run_status",
+            "run_error",
+            "statement_count",
+            "computed_at",
+            "closed_at",
+        ]
         read_only_fields = fields
 
 
@@ -191,12 +263,19 @@ class CompPeriodViewSet(ResourceViewSet):
     lookup_field = "period_start"
     lookup_value_regex = r"\d{4}-\d{2}-\d{2}"
     read_scope = READ
-    csv_fields = (("period_start", "period_start"), ("period_end", "period_end"), ("status", "status"),
-                  ("statement_count", "statement_count"), ("closed_at", "closed_at"))
+    csv_fields = (
+        ("period_start", "period_start"),
+        ("period_end", "period_end"),
+        ("status", "status"),
+        ("statement_count", "statement_count"),
+        ("closed_at", "closed_at"),
+    )
 
 
-RUN_ACCEPTED = inline_serializer("CompPeriodCloseAccepted", {
-    "id": serializers.CharField(), "status": serializers.CharField(), "url": serializers.CharField()})
+RUN_ACCEPTED = inline_serializer(
+    "CompPeriodCloseAccepted",
+    {"id": serializers.CharField(), "status": serializers.CharField(), "url": serializers.CharField()},
+)
 
 
 class CompPeriodCloseView(APIView):
@@ -205,13 +284,18 @@ class CompPeriodCloseView(APIView):
     permission_classes = [ScopedAccess]
     write_scope = WRITE
 
-    @extend_schema(operation_id="comp_period_close", tags=["comp-periods"],
-                   request=inline_serializer("CompPeriodClose", {
-                       "note": serializers.CharField(required=False, help_text="ignored; the body may be empty")}),
-                   summary="Close a pay period: compute and lock every statement",
-                   description="`202` with the period to poll (`run_status`, `status`) while the close runs; "
-                               "`200` with the period once it is closed (closing again is a no-op).",
-                   responses={200: CompPeriodSerializer, 202: RUN_ACCEPTED, 403: ERROR_BODY, 409: ERROR_BODY})
+    @extend_schema(
+        operation_id="comp_period_close",
+        tags=["comp-periods"],
+        request=inline_serializer(
+            "CompPeriodClose",
+            {"note": serializers.CharField(required=False, help_text="ignored; the body may be empty")},
+        ),
+        summary="Close a pay period: compute and lock every statement",
+        description="`202` with the period to poll (`run_status`, `status`) while the close runs; "
+        "`200` with the period once it is closed (closing again is a no-op).",
+        responses={200: CompPeriodSerializer, 202: RUN_ACCEPTED, 403: ERROR_BODY, 409: ERROR_BODY},
+    )
     def post(self, request, period_start: str):
         start = _date_param(period_start, "period_start")
         period = services.comp_period_close_start(period_start=start, actor=request.user)
@@ -219,8 +303,14 @@ class CompPeriodCloseView(APIView):
         if period.is_closed:
             return Response(CompPeriodSerializer(period).data, status=status.HTTP_200_OK)
         url = reverse("comp-periods-detail", kwargs={"period_start": period.period_start.isoformat()})
-        return Response({"id": period.period_start.isoformat(), "status": period.run_status,
-                         "url": request.build_absolute_uri(url)}, status=status.HTTP_202_ACCEPTED)
+        return Response(
+            {
+                "id": period.period_start.isoformat(),
+                "status": period.run_status,
+                "url": request.build_absolute_uri(url),
+            },
+            status=status.HTTP_202_ACCEPTED,
+        )
 
 
 # --- statements -------------------------------------------------------------------------------
@@ -231,8 +321,19 @@ class StatementLineSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = StatementLine
-        fields = ["id", "position", "component", "description", "base", "rate", "rate_unit", "amount",
-                  "source_sales_line_ids", "corrects", "corrects_component"]
+        fields = [
+            "id",
+            "position",
+            "component",
+            "description",
+            "base",
+            "rate",
+            "rate_unit",
+            "amount",
+            "source_sales_line_ids",
+            "corrects",
+            "corrects_component",
+        ]
         read_only_fields = fields
 
 
@@ -242,9 +343,24 @@ class StatementSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Statement
-        fields = ["id", "rep_username", "period_start", "period_end", "status", "plan_code", "plan_version", "total",
-                  "credited", "quota", "attainment", "draw_balance_prior", "draw_balance_carried", "notes",
-                  "closed_at", "lines"]
+        fields = [
+            "id",
+            "rep_username",
+            "period_start",
+            "period_end",
+            "status",
+            "plan_code",
+            "plan_version",
+            "total",
+            "credited",
+            "quota",
+            "attainment",
+            "draw_balance_prior",
+            "draw_balance_carried",
+            "notes",
+            "closed_at",
+            "lines",
+        ]
         read_only_fields = fields
 
 
@@ -262,9 +378,16 @@ class StatementViewSet(ResourceViewSet):
     filterset_class = StatementFilter
     lookup_value_regex = r"\d+"
     read_scope = READ
-    csv_fields = (("id", "id"), ("rep_username", "rep__username"), ("period_start", "period_start"),
-                  ("period_end", "period_end"), ("status", "status"), ("plan_code", "plan_code"),
-                  ("total", "total"), ("draw_balance_carried", "draw_balance_carried"))
+    csv_fields = (
+        ("id", "id"),
+        ("rep_username", "rep__username"),
+        ("period_start", "period_start"),
+        ("period_end", "period_end"),
+        ("status", "status"),
+        ("plan_code", "plan_code"),
+        ("total", "total"),
+        ("draw_balance_carried", "draw_balance_carried"),
+    )
 
     def get_queryset(self):
         return super().get_queryset().select_related("rep").prefetch_related("lines")
@@ -289,10 +412,15 @@ class PayrollExportView(APIView):
     permission_classes = [ScopedAccess]
     read_scope = READ
 
-    @extend_schema(operation_id="statements_payroll_export", tags=["statements"],
-                   parameters=[OpenApiParameter("period_start", OpenApiTypes.DATE),
-                               OpenApiParameter("status", OpenApiTypes.STR, description="closed (default) or draft")],
-                   responses={200: OpenApiTypes.STR})
+    @extend_schema(
+        operation_id="statements_payroll_export",
+        tags=["statements"],
+        parameters=[
+            OpenApiParameter("period_start", OpenApiTypes.DATE),
+            OpenApiParameter("status", OpenApiTypes.STR, description="closed (default) or draft"),
+        ],
+        responses={200: OpenApiTypes.STR},
+    )
     def get(self, request):
         start = _date_param(request.query_params.get("period_start"), "period_start")
         state = request.query_params.get("status", "closed")
@@ -327,8 +455,11 @@ class WhatIfInput(serializers.Serializer):
     plan_code = serializers.CharField(max_length=64)
     period_from = serializers.DateField(required=False, allow_null=True)
     period_to = serializers.DateField(required=False, allow_null=True)
-    changes = serializers.DictField(required=False, allow_null=True, help_text=(
-        "plan fields to change, as in comp-plans (tiers, threshold, cap, cap_kind, mode, ...)"))
+    changes = serializers.DictField(
+        required=False,
+        allow_null=True,
+        help_text=("plan fields to change, as in comp-plans (tiers, threshold, cap, cap_kind, mode, ...)"),
+    )
 
 
 class SpiffForProductInput(serializers.Serializer):
@@ -345,8 +476,19 @@ class DisputeSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Dispute
-        fields = ["id", "statement_id", "line_id", "raised_by", "reason", "status", "answer", "answered_by",
-                  "answered_at", "closed_at", "created_at"]
+        fields = [
+            "id",
+            "statement_id",
+            "line_id",
+            "raised_by",
+            "reason",
+            "status",
+            "answer",
+            "answered_by",
+            "answered_at",
+            "closed_at",
+            "created_at",
+        ]
         read_only_fields = fields
 
 
@@ -356,16 +498,25 @@ class DisputeViewSet(ResourceViewSet):
     filterset_fields = ["status"]
     lookup_value_regex = r"\d+"
     read_scope = READ
-    csv_fields = (("id", "id"), ("statement_id", "line__statement_id"), ("line_id", "line_id"),
-                  ("raised_by", "raised_by__username"), ("status", "status"), ("created_at", "created_at"))
+    csv_fields = (
+        ("id", "id"),
+        ("statement_id", "line__statement_id"),
+        ("line_id", "line_id"),
+        ("raised_by", "raised_by__username"),
+        ("status", "status"),
+        ("created_at", "created_at"),
+    )
 
     write_scope = READ  # any comp user; the service lets only the statement's rep raise one
 
     def get_queryset(self):
         return super().get_queryset().select_related("line", "raised_by", "answered_by")
 
-    @extend_schema(operation_id="dispute_raise", request=DisputeRaiseInput,
-                   responses={201: DisputeSerializer, 400: ERROR_BODY, 403: ERROR_BODY, 404: ERROR_BODY})
+    @extend_schema(
+        operation_id="dispute_raise",
+        request=DisputeRaiseInput,
+        responses={201: DisputeSerializer, 400: ERROR_BODY, 403: ERROR_BODY, 404: ERROR_BODY},
+    )
     def create(self, request):
         """Raise a dispute on a line of one's own statement."""
         data = valid(DisputeRaiseInput, request)
@@ -377,9 +528,12 @@ class DisputeAnswerView(APIView):
     permission_classes = [ScopedAccess]
     write_scope = READ  # the service checks the role: the rep's manager or an admin answers
 
-    @extend_schema(operation_id="dispute_answer", tags=["disputes"], request=DisputeAnswerInput,
-                   responses={200: DisputeSerializer, 400: ERROR_BODY, 403: ERROR_BODY, 404: ERROR_BODY,
-                              409: ERROR_BODY})
+    @extend_schema(
+        operation_id="dispute_answer",
+        tags=["disputes"],
+        request=DisputeAnswerInput,
+        responses={200: DisputeSerializer, 400: ERROR_BODY, 403: ERROR_BODY, 404: ERROR_BODY, 409: ERROR_BODY},
+    )
     def post(self, request, pk: int):
         answer = valid(DisputeAnswerInput, request)["answer"]
         dispute = services.dispute_answer(user=request.user, dispute_id=pk, answer=answer)
@@ -390,9 +544,12 @@ class DisputeCloseView(APIView):
     permission_classes = [ScopedAccess]
     write_scope = READ  # the service checks the role: the rep who raised it, their manager, an admin
 
-    @extend_schema(operation_id="dispute_close", tags=["disputes"],
-                   request=inline_serializer("DisputeClose", {"note": serializers.CharField(required=False)}),
-                   responses={200: DisputeSerializer, 403: ERROR_BODY, 404: ERROR_BODY, 409: ERROR_BODY})
+    @extend_schema(
+        operation_id="dispute_close",
+        tags=["disputes"],
+        request=inline_serializer("DisputeClose", {"note": serializers.CharField(required=False)}),
+        responses={200: DisputeSerializer, 403: ERROR_BODY, 404: ERROR_BODY, 409: ERROR_BODY},
+    )
     def post(self, request, pk: int):
         dispute = services.dispute_close(user=request.user, dispute_id=pk)
         return Response(DisputeSerializer(dispute).data)
@@ -408,13 +565,20 @@ class WhatIfView(APIView):
     write_scope = READ  # nothing is written; the result covers only the reps the caller may see
 
     @extend_schema(
-        operation_id="comp_what_if", tags=["comp-plans"],
-        request=WhatIfInput, responses={200: OpenApiTypes.OBJECT, 400: ERROR_BODY, 404: ERROR_BODY})
+        operation_id="comp_what_if",
+        tags=["comp-plans"],
+        request=WhatIfInput,
+        responses={200: OpenApiTypes.OBJECT, 400: ERROR_BODY, 404: ERROR_BODY},
+    )
     def post(self, request):
         data = valid(WhatIfInput, request)
         result = services.plan_cost_what_if(
-            user=request.user, plan_code=data["plan_code"], changes=data.get("changes") or {},
-            start=data.get("period_from"), end=data.get("period_to"))
+            user=request.user,
+            plan_code=data["plan_code"],
+            changes=data.get("changes") or {},
+            start=data.get("period_from"),
+            end=data.get("period_to"),
+        )
         return Response(result)
 
 
@@ -424,9 +588,12 @@ class SpiffForProductView(APIView):
     permission_classes = [ScopedAccess]
     write_scope = WRITE
 
-    @extend_schema(operation_id="spiff_for_product", tags=["spiffs"],
-                   request=SpiffForProductInput,
-                   responses={201: OpenApiTypes.OBJECT, 400: ERROR_BODY, 404: ERROR_BODY})
+    @extend_schema(
+        operation_id="spiff_for_product",
+        tags=["spiffs"],
+        request=SpiffForProductInput,
+        responses={201: OpenApiTypes.OBJECT, 400: ERROR_BODY, 404: ERROR_BODY},
+    )
     def post(self, request):
         data = valid(SpiffForProductInput, request)
         if data.get("alert_id"):
@@ -435,9 +602,19 @@ class SpiffForProductView(APIView):
             raise ApplicationError(gettext("Send alert_id, or sku and quantity."), code="invalid_spiff")
         else:
             spiff = services.spiff_create_for_product(sku=data["sku"], quantity=data["quantity"], actor=request.user)
-        return Response({"code": spiff.code, "name": spiff.name, "start": spiff.start, "end": spiff.end,
-                         "kind": spiff.kind, "amount": str(spiff.amount), "skus": spiff.skus,
-                         "budget": str(spiff.budget)}, status=status.HTTP_201_CREATED)
+        return Response(
+            {
+                "code": spiff.code,
+                "name": spiff.name,
+                "start": spiff.start,
+                "end": spiff.end,
+                "kind": spiff.kind,
+                "amount": str(spiff.amount),
+                "skus": spiff.skus,
+                "budget": str(spiff.budget),
+            },
+            status=status.HTTP_201_CREATED,
+        )
 
 
 def register_routes(router) -> None:

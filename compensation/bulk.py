@@ -35,7 +35,9 @@ from core.bulk.writer import UpsertCounts
 from core.errors import ApplicationError
 
 COMP_ASSIGNMENTS = ResourceSpec(
-    name="comp-assignments", table="compensation_compassignment", key=("rep_username", "plan_code", "valid_from"),
+    name="comp-assignments",
+    table="compensation_compassignment",
+    key=("rep_username", "plan_code", "valid_from"),
     scope="comp:write",
     fields=(
         Field("rep_username", max_length=150, ref=Ref("user", "rep_id", "auth.User", "username")),
@@ -51,13 +53,48 @@ COMP_ASSIGNMENTS = ResourceSpec(
 
 # --- comp plans -------------------------------------------------------------------------------
 
-PLAN_FIELDS = ("code", "name", "valid_from", "valid_to", "measure", "basis", "tier_on", "mode", "tiers",
-               "threshold", "cap", "cap_kind", "base_rate", "family_rules", "draw_kind", "draw_amount",
-               "draw_recovery_cap_pct", "draw_on_termination", "ytd_true_up")
+PLAN_FIELDS = (
+    "code",
+    "name",
+    "valid_from",
+    "valid_to",
+    "measure",
+    "basis",
+    "tier_on",
+    "mode",
+    "tiers",
+    "threshold",
+    "cap",
+    "cap_kind",
+    "base_rate",
+    "family_rules",
+    "draw_kind",
+    "draw_amount",
+    "draw_recovery_cap_pct",
+    "draw_on_termination",
+    "ytd_true_up",
+)
 REQUIRED = ("code", "name", "valid_from", "tiers")
-TERMS = ("name", "valid_from", "valid_to", "measure", "basis", "tier_on", "mode", "tiers", "threshold",
-         "cap_kind", "cap_value", "base_rate", "family_rules", "draw_kind", "draw_amount",
-         "draw_recovery_cap_pct", "draw_on_termination", "ytd_true_up")
+TERMS = (
+    "name",
+    "valid_from",
+    "valid_to",
+    "measure",
+    "basis",
+    "tier_on",
+    "mode",
+    "tiers",
+    "threshold",
+    "cap_kind",
+    "cap_value",
+    "base_rate",
+    "family_rules",
+    "draw_kind",
+    "draw_amount",
+    "draw_recovery_cap_pct",
+    "draw_on_termination",
+    "ytd_true_up",
+)
 
 
 def _rows(body: bytes, content_type: str) -> list[dict]:
@@ -67,8 +104,11 @@ def _rows(body: bytes, content_type: str) -> list[dict]:
         return parse_body(body, content_type).to_dict("records")
     if kind in JSON_TYPES:
         return parse_json_rows(body)
-    raise ApplicationError(f"Unsupported content type '{kind}': send application/json or text/csv.",
-                           code="unsupported_media_type", status=415)
+    raise ApplicationError(
+        f"Unsupported content type '{kind}': send application/json or text/csv.",
+        code="unsupported_media_type",
+        status=415,
+    )
 
 
 def _tiers(value) -> list[dict]:
@@ -84,8 +124,14 @@ def _tiers(value) -> list[dict]:
                 value.append({"from": low, "to": high, "rate": rate})
     if not isinstance(value, list):
         raise ValueError("a list of {from, to, rate}")
-    return [{"from": str(t.get("from", "0")), "to": "" if t.get("to") in (None, "") else str(t["to"]),
-             "rate": str(t["rate"])} for t in value]
+    return [
+        {
+            "from": str(t.get("from", "0")),
+            "to": "" if t.get("to") in (None, "") else str(t["to"]),
+            "rate": str(t["rate"]),
+        }
+        for t in value
+    ]
 
 
 def _decimal(value) -> Decimal | None:
@@ -125,15 +171,27 @@ def plan_row_values(row: dict) -> tuple[dict, list[tuple[str, str, str]]]:
     values: dict = {"code": natural_keys.normalise(str(row["code"]).strip()), "name": str(row["name"]).strip()}
     if (why := natural_keys.problem(values["code"])) is not None:
         errors.append(("code", "invalid_character", why))
-    for name, parse in (("valid_from", _date), ("valid_to", _date), ("threshold", _decimal),
-                        ("base_rate", _decimal), ("draw_amount", _decimal), ("draw_recovery_cap_pct", _decimal),
-                        ("tiers", _tiers)):
+    for name, parse in (
+        ("valid_from", _date),
+        ("valid_to", _date),
+        ("threshold", _decimal),
+        ("base_rate", _decimal),
+        ("draw_amount", _decimal),
+        ("draw_recovery_cap_pct", _decimal),
+        ("tiers", _tiers),
+    ):
         try:
             values[name] = parse(row.get(name))
         except (ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
             errors.append((name, "invalid", str(exc) or "invalid value"))
-    for name, default in (("measure", "revenue"), ("basis", "period"), ("tier_on", "amount"), ("mode", "whole"),
-                          ("draw_kind", ""), ("draw_on_termination", "due")):
+    for name, default in (
+        ("measure", "revenue"),
+        ("basis", "period"),
+        ("tier_on", "amount"),
+        ("mode", "whole"),
+        ("draw_kind", ""),
+        ("draw_on_termination", "due"),
+    ):
         values[name] = str(row.get(name) or default).strip().lower()
     try:
         cap = _decimal(row.get("cap"))
@@ -163,13 +221,22 @@ def plan_row_values(row: dict) -> tuple[dict, list[tuple[str, str, str]]]:
     return values, errors
 
 
-def comp_plans_bulk_upsert(*, body: bytes, content_type: str, user, client=None,
-                           idempotency_key: str | None = None, path: str = "comp-plans") -> IngestOutcome:
+def comp_plans_bulk_upsert(
+    *, body: bytes, content_type: str, user, client=None, idempotency_key: str | None = None, path: str = "comp-plans"
+) -> IngestOutcome:
     from compensation.models import CompPlan
     from core.services import audit_record
 
-    request, replayed = BulkRequest.open(resource="comp-plans", body=body, content_type=content_type, user=user,
-                                         client=client, idempotency_key=idempotency_key, path=path, source="api")
+    request, replayed = BulkRequest.open(
+        resource="comp-plans",
+        body=body,
+        content_type=content_type,
+        user=user,
+        client=client,
+        idempotency_key=idempotency_key,
+        path=path,
+        source="api",
+    )
     if replayed is not None:
         return replayed
     rows = _rows(body, content_type)
@@ -197,8 +264,9 @@ def comp_plans_bulk_upsert(*, body: bytes, content_type: str, user, client=None,
             if plan is None:
                 plan = CompPlan.objects.create(code=values["code"], **terms)
                 created += 1
-                audit_record(actor=user, action="compensation.plan_created", target=plan,
-                             after={"code": plan.code, "version": 1})
+                audit_record(
+                    actor=user, action="compensation.plan_created", target=plan, after={"code": plan.code, "version": 1}
+                )
                 continue
             before = {name: _comparable(getattr(plan, name)) for name in TERMS}
             after = {name: _comparable(value) for name, value in terms.items()}
@@ -211,9 +279,13 @@ def comp_plans_bulk_upsert(*, body: bytes, content_type: str, user, client=None,
             plan.save()
             updated += 1
             changed = sorted(name for name in TERMS if before[name] != after[name])
-            audit_record(actor=user, action="compensation.plan_changed", target=plan,
-                         before={name: before[name] for name in changed},
-                         after={**{name: after[name] for name in changed}, "version": plan.version})
+            audit_record(
+                actor=user,
+                action="compensation.plan_changed",
+                target=plan,
+                before={name: before[name] for name in changed},
+                after={**{name: after[name] for name in changed}, "version": plan.version},
+            )
         return UpsertCounts(created, updated, unchanged)
 
     return request.apply(len(rows), write)
@@ -227,8 +299,12 @@ def _comparable(value):
         return value.isoformat()
     if isinstance(value, list):
         return [
-            {k: _comparable(Decimal(v)) if k in ("from", "to", "rate", "multiplier") and v not in ("", None)
-             else v for k, v in item.items()} if isinstance(item, dict) else item
+            {
+                k: _comparable(Decimal(v)) if k in ("from", "to", "rate", "multiplier") and v not in ("", None) else v
+                for k, v in item.items()
+            }
+            if isinstance(item, dict)
+            else item
             for item in value
         ]
     return value

@@ -182,15 +182,13 @@ def compute_period(
     for item in reps:
         for credit in item.credits:
             if credit.rep != item.rep:
-                raise CreditError(
-                    f"{credit.sales_line_id}: credit of {credit.rep} given to {item.rep}"
-                )
+                raise CreditError(f"{credit.sales_line_id}: credit of {credit.rep} given to {item.rep}")
             if not period.contains(credit.date):
-                raise CreditError(
-                    f"{credit.sales_line_id}: dated {credit.date}, outside {period.start}–{period.end}"
-                )
+                raise CreditError(f"{credit.sales_line_id}: dated {credit.date}, outside {period.start}–{period.end}")
     awards = award_spiffs(
-        spiffs, [c for item in reps for c in item.credits], budget_used=spiff_budget_used,
+        spiffs,
+        [c for item in reps for c in item.credits],
+        budget_used=spiff_budget_used,
         blocked=spiff_blocked,
     )
     statements = tuple(
@@ -223,9 +221,7 @@ def adjustment_lines(
     earnings, where that period's draw rules apply. ``closed`` is not touched.
     """
     if (closed.rep, closed.period_start) != (recomputed.rep, recomputed.period_start):
-        raise CompensationError(
-            f"cannot compare statement {closed.key} with a recomputation of {recomputed.key}"
-        )
+        raise CompensationError(f"cannot compare statement {closed.key} with a recomputation of {recomputed.key}")
     reference = reference or closed.key
     lines = []
     for component in EARNING_COMPONENTS:
@@ -318,9 +314,7 @@ def _true_up(plan: Plan, item: RepPeriod, lines: Sequence[StatementLine]) -> Sta
     missing = set(item.credits) - set(ytd.credits)
     if missing:
         first = sorted(missing, key=lambda c: c.order_key)[0]
-        raise CreditError(
-            f"YTD credits must include this period's; {first.sales_line_id} is missing"
-        )
+        raise CreditError(f"YTD credits must include this period's; {first.sales_line_id} is missing")
     for credit in ytd.credits:
         if credit.rep != item.rep:
             raise CreditError(f"YTD credit {credit.sales_line_id} belongs to {credit.rep}")

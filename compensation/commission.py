@@ -38,9 +38,7 @@ class CommissionResult:
 
 
 @exact
-def commission_lines(
-    plan: Plan, credits: Sequence[CreditedLine], quota: Decimal | None, rep: str
-) -> CommissionResult:
+def commission_lines(plan: Plan, credits: Sequence[CreditedLine], quota: Decimal | None, rep: str) -> CommissionResult:
     """Commission lines on the ``credit`` lines among ``credits`` (returns are left to
     ``clawback_lines``); ``rep`` only names who lacks a quota in errors."""
     if plan.needs_quota and (quota is None or quota <= ZERO):
@@ -61,11 +59,7 @@ def commission_lines(
         return result
     ids = tuple(sorted({c.sales_line_id for c in sales}))
     # Compare without dividing so a figure exactly on the threshold is seen exactly.
-    if (
-        plan.threshold is not None
-        and quota is not None
-        and total * HUNDRED < plan.threshold * quota
-    ):
+    if plan.threshold is not None and quota is not None and total * HUNDRED < plan.threshold * quota:
         result.notes.append(
             f"Attainment {money(cents_down(attainment or ZERO))} % is below the {plain(plan.threshold)} % "
             "threshold: no commission"
@@ -73,8 +67,7 @@ def commission_lines(
         result.lines.append(
             StatementLine(
                 component="commission",
-                description=f"Below threshold {plain(plan.threshold)} %: {plan.measure} "
-                f"{money(total)} earns nothing",
+                description=f"Below threshold {plain(plan.threshold)} %: {plan.measure} {money(total)} earns nothing",
                 base=total,
                 rate=ZERO,
                 rate_unit=plan.rate_unit,
@@ -121,8 +114,7 @@ def _transaction_lines(
             headroom -= count
             if count < value:
                 result.notes.append(
-                    f"{credit.sales_line_id}: {money(value - count)} above the attainment cap "
-                    "not counted"
+                    f"{credit.sales_line_id}: {money(value - count)} above the attainment cap not counted"
                 )
         result.counted += count
         result.lines.extend(
@@ -150,8 +142,7 @@ def _period_lines(
         count = limit
     if counted(table, count) != count:
         result.notes.append(
-            f"Counted up to the top of the rate table: {money(counted(table, count))} "
-            f"of {money(count)}"
+            f"Counted up to the top of the rate table: {money(counted(table, count))} of {money(count)}"
         )
         count = counted(table, count)
     result.counted = count

@@ -55,12 +55,16 @@ def _quotas(start: dt.date, end: dt.date, months: int, on: dt.date) -> dict[str,
     """Per rep: the average monthly revenue of the territories they hold on ``on`` (× share)
     over [start, end], 95 % of it, to hundreds (a new hire inherits their territory's history)."""
     revenue = dict(
-        SalesOrderLine.objects.counting().between(start, end).values("territory_id")
-        .annotate(total=Sum("net_amount")).values_list("territory_id", "total")
+        SalesOrderLine.objects.counting()
+        .between(start, end)
+        .values("territory_id")
+        .annotate(total=Sum("net_amount"))
+        .values_list("territory_id", "total")
     )
     out: dict[str, Decimal] = defaultdict(Decimal)
     for username, territory_id, share in TerritoryAssignment.objects.filter(valid_on(on)).values_list(
-            "rep__username", "territory_id", "share"):
+        "rep__username", "territory_id", "share"
+    ):
         out[username] += (revenue.get(territory_id) or Decimal(0)) * share / 100
     return {
         rep: max(Decimal(100), (total / months * Decimal("0.95") / 100).quantize(Decimal(1)) * 100)
@@ -73,23 +77,42 @@ def seed(ctx) -> None:
     this_month = ctx.as_of.replace(day=1)
     first_closed = add_months(this_month, -CLOSED_MONTHS)
     year_start = add_months(first_closed, -12)
-    common = dict(measure="revenue", basis="period", tier_on="attainment", mode="marginal", tiers=TIERS,
-                  cap_kind="payout", cap_value=Decimal("25000"),
-                  base_rate=Decimal("3"), family_rules=[{"family": "CTL", "multiplier": "1", "constrained": True}])
-    standard = CompPlan.objects.create(code="STD-2026", name="Field sales: marginal tiers with accelerators",
-                                       valid_from=year_start, **common)
+    common = dict(
+        measure="revenue",
+        basis="period",
+        tier_on="attainment",
+        mode="marginal",
+        tiers=TIERS,
+        cap_kind="payout",
+        cap_value=Decimal("25000"),
+        base_rate=Decimal("3"),
+        family_rules=[{"family": "CTL", "multiplier": "1", "constrained": True}],
+    )
+    standard = CompPlan.objects.create(
+        code="STD-2026", name="Field sales: marginal tiers with accelerators", valid_from=year_start, **common
+    )
     new_hire = CompPlan.objects.create(
-        code="NEWHIRE", name="New hire: standard tiers with a recoverable draw", valid_from=year_start,
-        draw_kind="recoverable", draw_amount=Decimal("3000"), draw_recovery_cap_pct=Decimal("50"),
-        draw_on_termination="due", **{**common, "cap_kind": "", "cap_value": None})
+        code="NEWHIRE",
+        name="New hire: standard tiers with a recoverable draw",
+        valid_from=year_start,
+        draw_kind="recoverable",
+        draw_amount=Decimal("3000"),
+        draw_recovery_cap_pct=Decimal("50"),
+        draw_on_termination="due",
+        **{**common, "cap_kind": "", "cap_value": None},
+    )
 
-    reps = list(User.objects.filter(groups__name="sales_rep", profile__is_demo=True).select_related("profile")
-                .order_by("username"))
+    reps = list(
+        User.objects.filter(groups__name="sales_rep", profile__is_demo=True)
+        .select_related("profile")
+        .order_by("username")
+    )
     quotas = _quotas(add_months(first_closed, -12), first_closed - dt.timedelta(days=1), 12, this_month)
     last_day = dict(
-        TerritoryAssignment.objects.values("rep__username").annotate(
-            open=Count("id", filter=Q(valid_to__isnull=True)), last=Max("valid_to"))
-        .values_list("rep__username", "last").filter(open=0)
+        TerritoryAssignment.objects.values("rep__username")
+        .annotate(open=Count("id", filter=Q(valid_to__isnull=True)), last=Max("valid_to"))
+        .values_list("rep__username", "last")
+        .filter(open=0)
     )
     hire_cutoff = add_months(this_month, -6)
     assignments = []
@@ -101,15 +124,23 @@ def seed(ctx) -> None:
         quota = quotas.get(rep.username)
         if quota is None and left is not None:
             quota = _quotas(add_months(first_closed, -12), first_closed - dt.timedelta(days=1), 12, left).get(
-                rep.username)
-        assignments.append(CompAssignment(rep=rep, plan=plan, valid_from=max(year_start, hired), valid_to=left,
-                                          quota=quota))
+                rep.username
+            )
+        assignments.append(
+            CompAssignment(rep=rep, plan=plan, valid_from=max(year_start, hired), valid_to=left, quota=quota)
+        )
     CompAssignment.objects.bulk_create(assignments)
 
     Spiff.objects.create(
-        code="SPR-PUSH", name="Spare parts push", start=first_closed, end=add_months(this_month, 1)
-        - dt.timedelta(days=1), kind="per_unit", amount=Decimal("1.00"), families=["SPR"],
-        margin_floor_pct=Decimal("20"), budget=Decimal("10000"),
+        code="SPR-PUSH",
+        name="Spare parts push",
+        start=first_closed,
+        end=add_months(this_month, 1) - dt.timedelta(days=1),
+        kind="per_unit",
+        amount=Decimal("1.00"),
+        families=["SPR"],
+        margin_floor_pct=Decimal("20"),
+        budget=Decimal("10000"),
     )
     hires = [a for a in assignments if a.plan_id == new_hire.pk]
     for i in range(CLOSED_MONTHS):

@@ -113,16 +113,26 @@ class CompPlan(BaseModel):
     basis = models.CharField(max_length=12, choices=Basis.choices, default=Basis.PERIOD)
     tier_on = models.CharField(max_length=10, choices=TierOn.choices, default=TierOn.AMOUNT)
     mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.WHOLE)
-    tiers = models.JSONField(default=list, help_text='[{"from": "0", "to": "100", "rate": "3"}, ...]; '
-                             'rates in % (money per unit for units); "to" empty = no upper bound')
-    threshold = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True,
-                                    help_text="attainment % below which nothing is paid")
+    tiers = models.JSONField(
+        default=list,
+        help_text='[{"from": "0", "to": "100", "rate": "3"}, ...]; '
+        'rates in % (money per unit for units); "to" empty = no upper bound',
+    )
+    threshold = models.DecimalField(
+        max_digits=7, decimal_places=2, null=True, blank=True, help_text="attainment % below which nothing is paid"
+    )
     cap_kind = models.CharField(max_length=10, choices=CapKind.choices, default=CapKind.NONE, blank=True)
     cap_value = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
-    base_rate = models.DecimalField(max_digits=9, decimal_places=4, null=True, blank=True,
-                                    help_text="rate a supply-constrained family earns at most")
-    family_rules = models.JSONField(default=list, blank=True,
-                                    help_text='[{"family": "PMP", "multiplier": "1.2", "constrained": false}]')
+    base_rate = models.DecimalField(
+        max_digits=9,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="rate a supply-constrained family earns at most",
+    )
+    family_rules = models.JSONField(
+        default=list, blank=True, help_text='[{"family": "PMP", "multiplier": "1.2", "constrained": false}]'
+    )
     draw_kind = models.CharField(max_length=16, choices=DrawKind.choices, default=DrawKind.NONE, blank=True)
     draw_amount = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
     draw_recovery_cap_pct = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
@@ -134,11 +144,12 @@ class CompPlan(BaseModel):
     class Meta:
         ordering = ["code"]
         constraints = [
-            models.CheckConstraint(condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
-                                   name="comp_plan_dates_ordered"),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
+                name="comp_plan_dates_ordered",
+            ),
             models.CheckConstraint(condition=Q(cap_kind="") | Q(cap_value__gt=0), name="comp_plan_cap_has_value"),
-            models.CheckConstraint(condition=Q(draw_kind="") | Q(draw_amount__gte=0),
-                                   name="comp_plan_draw_has_amount"),
+            models.CheckConstraint(condition=Q(draw_kind="") | Q(draw_amount__gte=0), name="comp_plan_draw_has_amount"),
         ]
 
     def __str__(self) -> str:
@@ -165,8 +176,9 @@ class CompAssignment(BaseModel):
     plan = models.ForeignKey(CompPlan, on_delete=models.PROTECT, related_name="assignments")
     valid_from = models.DateField()
     valid_to = models.DateField(null=True, blank=True)
-    quota = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True,
-                                help_text="per pay period, on the plan's measure")
+    quota = models.DecimalField(
+        max_digits=16, decimal_places=2, null=True, blank=True, help_text="per pay period, on the plan's measure"
+    )
 
     objects = CompAssignmentQuerySet.as_manager()
 
@@ -174,8 +186,10 @@ class CompAssignment(BaseModel):
         ordering = ["rep__username", "valid_from"]
         constraints = [
             models.UniqueConstraint(fields=["rep", "plan", "valid_from"], name="comp_assignment_natural_key"),
-            models.CheckConstraint(condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
-                                   name="comp_assignment_dates_ordered"),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
+                name="comp_assignment_dates_ordered",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -206,15 +220,18 @@ class Spiff(BaseModel):
     amount = models.DecimalField(max_digits=12, decimal_places=4)
     skus = models.JSONField(default=list, blank=True)
     families = models.JSONField(default=list, blank=True)
-    margin_floor_pct = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True,
-                                           help_text="no SPIFF when revenue < cost × (1 + x %)")
+    margin_floor_pct = models.DecimalField(
+        max_digits=6, decimal_places=2, null=True, blank=True, help_text="no SPIFF when revenue < cost × (1 + x %)"
+    )
     budget = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
-    budget_used = models.DecimalField(max_digits=16, decimal_places=2, default=0,
-                                      help_text="paid on closed statements so far")
+    budget_used = models.DecimalField(
+        max_digits=16, decimal_places=2, default=0, help_text="paid on closed statements so far"
+    )
     include_overlay = models.BooleanField(default=False)
     source_alert_id = models.IntegerField(null=True, blank=True, help_text="the aged-stock alert it answers")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     objects = SpiffQuerySet.as_manager()
 
@@ -258,8 +275,9 @@ class CompPeriod(BaseModel):
     run_finished_at = models.DateTimeField(null=True, blank=True)
     computed_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
-    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="+")
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     statement_count = models.PositiveIntegerField(default=0)
     # SPIFF budget used (by SPIFF code) before this period: a recomputation of the period
     # after close gives the budgets to the same sales as at close.
@@ -271,8 +289,9 @@ class CompPeriod(BaseModel):
     class Meta:
         ordering = ["period_start"]
         constraints = [
-            models.CheckConstraint(condition=Q(period_end__gte=models.F("period_start")),
-                                   name="comp_period_end_after_start"),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=models.F("period_start")), name="comp_period_end_after_start"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -436,11 +455,13 @@ class Dispute(BaseModel):
     reason = models.TextField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     answer = models.TextField(blank=True)
-    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     answered_at = models.DateTimeField(null=True, blank=True)
-    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="+")
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     closed_at = models.DateTimeField(null=True, blank=True)
 
     objects = DisputeQuerySet.as_manager()

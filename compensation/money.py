@@ -32,9 +32,7 @@ from typing import ParamSpec, TypeVar
 
 from core import money as core_money
 
-CONTEXT = Context(
-    prec=50, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, DivisionByZero, Overflow]
-)
+CONTEXT = Context(prec=50, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, DivisionByZero, Overflow])
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")
 CENT = Decimal("0.01")

@@ -241,9 +241,7 @@ class Plan:
         if self.base_rate is not None:
             return self.base_rate
         if self.tier_on != "attainment":
-            raise PlanError(
-                f"plan {self.code}: constrained families need base_rate when tiers are on amount"
-            )
+            raise PlanError(f"plan {self.code}: constrained families need base_rate when tiers are on amount")
         hundred = HUNDRED
         for tier in self.tiers:
             if tier.lower <= hundred and (tier.upper is None or hundred < tier.upper):

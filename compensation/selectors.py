@@ -51,10 +51,19 @@ def plan_terms(plan: CompPlan, *, overrides: dict | None = None) -> calc.Plan:
     Raises ``ApplicationError`` when the terms are inconsistent.
     """
     values = {
-        "measure": plan.measure, "basis": plan.basis, "tier_on": plan.tier_on, "mode": plan.mode,
-        "tiers": plan.tiers, "threshold": plan.threshold, "cap_kind": plan.cap_kind, "cap_value": plan.cap_value,
-        "base_rate": plan.base_rate, "family_rules": plan.family_rules, "draw_kind": plan.draw_kind,
-        "draw_amount": plan.draw_amount, "draw_recovery_cap_pct": plan.draw_recovery_cap_pct,
+        "measure": plan.measure,
+        "basis": plan.basis,
+        "tier_on": plan.tier_on,
+        "mode": plan.mode,
+        "tiers": plan.tiers,
+        "threshold": plan.threshold,
+        "cap_kind": plan.cap_kind,
+        "cap_value": plan.cap_value,
+        "base_rate": plan.base_rate,
+        "family_rules": plan.family_rules,
+        "draw_kind": plan.draw_kind,
+        "draw_amount": plan.draw_amount,
+        "draw_recovery_cap_pct": plan.draw_recovery_cap_pct,
         "draw_on_termination": plan.draw_on_termination,
     }
     values.update(overrides or {})
@@ -75,30 +84,49 @@ def plan_from_values(code: str, name: str, values: dict) -> calc.Plan:
     draw = None
     if values.get("draw_kind"):
         draw = calc.Draw(
-            kind=values["draw_kind"], amount=_text(values.get("draw_amount")) or "0",
+            kind=values["draw_kind"],
+            amount=_text(values.get("draw_amount")) or "0",
             recovery_cap_pct=_text(values.get("draw_recovery_cap_pct")),
             on_termination=values.get("draw_on_termination") or "due",
         )
     rules = tuple(
-        calc.FamilyRule(family=str(rule["family"]), multiplier=_text(rule.get("multiplier")) or "1",
-                        constrained=bool(rule.get("constrained", False)))
+        calc.FamilyRule(
+            family=str(rule["family"]),
+            multiplier=_text(rule.get("multiplier")) or "1",
+            constrained=bool(rule.get("constrained", False)),
+        )
         for rule in values.get("family_rules") or ()
     )
-    tiers = calc.tiers_from_contract(
-        [{k: _text(v) for k, v in row.items()} for row in values.get("tiers") or ()]
-    )
+    tiers = calc.tiers_from_contract([{k: _text(v) for k, v in row.items()} for row in values.get("tiers") or ()])
     return calc.Plan(
-        code=code, name=name, tiers=tiers, measure=values["measure"], basis=values["basis"],
-        tier_on=values["tier_on"], mode=values["mode"], threshold=_text(values.get("threshold")), cap=cap,
-        base_rate=_text(values.get("base_rate")), family_rules=rules, draw=draw,
+        code=code,
+        name=name,
+        tiers=tiers,
+        measure=values["measure"],
+        basis=values["basis"],
+        tier_on=values["tier_on"],
+        mode=values["mode"],
+        threshold=_text(values.get("threshold")),
+        cap=cap,
+        base_rate=_text(values.get("base_rate")),
+        family_rules=rules,
+        draw=draw,
     )
 
 
 def spiff_terms(spiff: Spiff) -> calc.Spiff:
     return calc.Spiff(
-        code=spiff.code, name=spiff.name, start=spiff.start, end=spiff.end, kind=spiff.kind, amount=spiff.amount,
-        skus=frozenset(spiff.skus or ()), families=frozenset(spiff.families or ()),
-        margin_floor_pct=spiff.margin_floor_pct, budget=spiff.budget, include_overlay=spiff.include_overlay,
+        code=spiff.code,
+        name=spiff.name,
+        start=spiff.start,
+        end=spiff.end,
+        kind=spiff.kind,
+        amount=spiff.amount,
+        skus=frozenset(spiff.skus or ()),
+        families=frozenset(spiff.families or ()),
+        margin_floor_pct=spiff.margin_floor_pct,
+        budget=spiff.budget,
+        include_overlay=spiff.include_overlay,
     )
 
 
@@ -108,17 +136,40 @@ def spiffs_between(start: dt.date, end: dt.date) -> list[calc.Spiff]:
 
 # --- crediting --------------------------------------------------------------------------------
 
-LINE_COLUMNS = ["sales_line_pk", "line_id", "account_id", "order_date", "quantity", "amount", "status",
-                "territory_code", "territory_id", "sku", "family", "unit_cost"]
+LINE_COLUMNS = [
+    "sales_line_pk",
+    "line_id",
+    "account_id",
+    "order_date",
+    "quantity",
+    "amount",
+    "status",
+    "territory_code",
+    "territory_id",
+    "sku",
+    "family",
+    "unit_cost",
+]
 
 
 def sales_frame(start: dt.date, end: dt.date) -> pd.DataFrame:
     """Order lines dated in [start, end] with what crediting and the calculation need."""
     rows = (
         SalesOrderLine.objects.between(start, end)
-        .values_list("pk", "external_id", "account_id", "order_date", "quantity", "net_amount", "status",
-                     "territory__code", "territory_id", "product__sku", "product__family__code",
-                     "product__unit_cost")
+        .values_list(
+            "pk",
+            "external_id",
+            "account_id",
+            "order_date",
+            "quantity",
+            "net_amount",
+            "status",
+            "territory__code",
+            "territory_id",
+            "product__sku",
+            "product__family__code",
+            "product__unit_cost",
+        )
         .order_by("order_date", "external_id")
     )
     return pd.DataFrame.from_records(list(rows), columns=LINE_COLUMNS).astype(object)
@@ -178,8 +229,15 @@ def credited_frame(start: dt.date, end: dt.date) -> pd.DataFrame:
         # A manager above a 60/40 split gets one row for the line, at the summed share.
         agg = (
             rolled.groupby(["line_id", "credited_to"], sort=True)
-            .agg({**{c: "first" for c in keys if c not in ("line_id", "credited_to")},
-                  "share": "sum", "line_quantity": "first", "line_amount": "first", "distance": "min"})
+            .agg(
+                {
+                    **{c: "first" for c in keys if c not in ("line_id", "credited_to")},
+                    "share": "sum",
+                    "line_quantity": "first",
+                    "line_amount": "first",
+                    "distance": "min",
+                }
+            )
             .reset_index()
         )
         agg["rep_username"] = agg.pop("credited_to")
@@ -198,9 +256,15 @@ def credited_lines(frame: pd.DataFrame) -> dict[str, list[calc.CreditedLine]]:
         quantity = abs(Decimal(row.line_quantity))
         out[row.rep_username].append(
             calc.CreditedLine(
-                sales_line_id=row.line_id, rep=row.rep_username, date=row.order_date, sku=row.sku,
-                family=row.family, quantity=quantity, revenue=abs(Decimal(row.line_amount)),
-                cost=quantity * Decimal(row.unit_cost), share=Decimal(row.share),
+                sales_line_id=row.line_id,
+                rep=row.rep_username,
+                date=row.order_date,
+                sku=row.sku,
+                family=row.family,
+                quantity=quantity,
+                revenue=abs(Decimal(row.line_amount)),
+                cost=quantity * Decimal(row.unit_cost),
+                share=Decimal(row.share),
                 kind="return" if row.status == "returned" else "credit",
                 role="overlay" if row.role == "overlay" else "primary",
             )
@@ -208,22 +272,41 @@ def credited_lines(frame: pd.DataFrame) -> dict[str, list[calc.CreditedLine]]:
     return out
 
 
-def stored_credited_lines(*, usernames: Iterable[str], start: dt.date, end: dt.date
-                          ) -> dict[str, list[calc.CreditedLine]]:
+def stored_credited_lines(
+    *, usernames: Iterable[str], start: dt.date, end: dt.date
+) -> dict[str, list[calc.CreditedLine]]:
     """Credited lines of stored ``Credit`` rows (earlier periods, e.g. for a YTD true-up)."""
-    rows = (
-        Credit.objects.filter(rep__username__in=list(usernames), date__gte=start, date__lte=end)
-        .values_list("sales_line__external_id", "rep__username", "date", "sales_line__product__sku",
-                     "sales_line__product__family__code", "sales_line__quantity", "sales_line__net_amount",
-                     "sales_line__product__unit_cost", "share", "kind", "role")
+    rows = Credit.objects.filter(rep__username__in=list(usernames), date__gte=start, date__lte=end).values_list(
+        "sales_line__external_id",
+        "rep__username",
+        "date",
+        "sales_line__product__sku",
+        "sales_line__product__family__code",
+        "sales_line__quantity",
+        "sales_line__net_amount",
+        "sales_line__product__unit_cost",
+        "share",
+        "kind",
+        "role",
     )
     out: dict[str, list[calc.CreditedLine]] = defaultdict(list)
     for line_id, rep, day, sku, family, qty, amount, unit_cost, share, kind, role in rows:
         quantity = abs(qty)
-        out[rep].append(calc.CreditedLine(
-            sales_line_id=line_id, rep=rep, date=day, sku=sku, family=family, quantity=quantity,
-            revenue=abs(amount), cost=quantity * unit_cost, share=share, kind=kind,
-            role="overlay" if role == "overlay" else "primary"))
+        out[rep].append(
+            calc.CreditedLine(
+                sales_line_id=line_id,
+                rep=rep,
+                date=day,
+                sku=sku,
+                family=family,
+                quantity=quantity,
+                revenue=abs(amount),
+                cost=quantity * unit_cost,
+                share=share,
+                kind=kind,
+                role="overlay" if role == "overlay" else "primary",
+            )
+        )
     return out
 
 
@@ -237,8 +320,9 @@ def plan_assignments(start: dt.date, end: dt.date) -> dict[int, tuple[CompAssign
         CompAssignment.objects.overlapping(start, end).select_related("rep", "plan").order_by("rep_id", "valid_from")
     )
     later = set(
-        CompAssignment.objects.filter(valid_from__gt=end, rep_id__in=[a.rep_id for a in rows])
-        .values_list("rep_id", flat=True)
+        CompAssignment.objects.filter(valid_from__gt=end, rep_id__in=[a.rep_id for a in rows]).values_list(
+            "rep_id", flat=True
+        )
     )
     chosen: dict[int, CompAssignment] = {}
     for assignment in rows:
@@ -257,8 +341,9 @@ def statement_snapshot(statement: Statement) -> calc.Statement:
 # --- pages and exports ------------------------------------------------------------------------
 
 
-def statement_list(*, user, period_start: dt.date | None = None, rep_username: str | None = None,
-                   status: str | None = None):
+def statement_list(
+    *, user, period_start: dt.date | None = None, rep_username: str | None = None, status: str | None = None
+):
     qs = Statement.objects.for_user(user).select_related("rep").order_by("-period_start", "rep__username")
     if period_start:
         qs = qs.filter(period_start=period_start)
@@ -279,16 +364,25 @@ def statements_page(*, user, period_start: dt.date | None, rep_username: str | N
     reps = list(
         Statement.objects.for_user(user).order_by("rep__username").values_list("rep__username", flat=True).distinct()
     )
-    return {"statements": rows, "total": summary["total"] or Decimal(0), "count": summary["count"],
-            "periods": periods, "reps": reps, "period_start": period_start, "rep_username": rep_username or "",
-            "status": status or ""}
+    return {
+        "statements": rows,
+        "total": summary["total"] or Decimal(0),
+        "count": summary["count"],
+        "periods": periods,
+        "reps": reps,
+        "period_start": period_start,
+        "rep_username": rep_username or "",
+        "status": status or "",
+    }
 
 
 def statement_get(*, user, pk: int) -> Statement:
     statement = (
-        Statement.objects.for_user(user).select_related("rep", "period", "plan")
+        Statement.objects.for_user(user)
+        .select_related("rep", "period", "plan")
         .prefetch_related(Prefetch("lines", queryset=StatementLine.objects.order_by("position")))
-        .filter(pk=pk).first()
+        .filter(pk=pk)
+        .first()
     )
     if statement is None:
         raise ApplicationError(gettext("No such statement."), code="not_found", status=404)
@@ -303,49 +397,100 @@ def statement_detail(*, user, pk: int) -> dict:
     for line in lines:
         subtotals[line.component] += line.amount
     source_ids = sorted({source for line in lines for source in line.source_ids})
-    credit_rows = (
-        Credit.objects.filter(rep=statement.rep, sales_line__external_id__in=source_ids)
-        .values("sales_line__external_id", "sales_line__order_date", "sales_line__account__name",
-                "sales_line__product__sku", "sales_line__quantity", "sales_line__net_amount",
-                "sales_line__status", "role", "share", "amount", "territory__code")
+    credit_rows = Credit.objects.filter(rep=statement.rep, sales_line__external_id__in=source_ids).values(
+        "sales_line__external_id",
+        "sales_line__order_date",
+        "sales_line__account__name",
+        "sales_line__product__sku",
+        "sales_line__quantity",
+        "sales_line__net_amount",
+        "sales_line__status",
+        "role",
+        "share",
+        "amount",
+        "territory__code",
     )
     credits_by_line = {row["sales_line__external_id"]: row for row in credit_rows}
     missing = [s for s in source_ids if s not in credits_by_line]
     if missing:  # e.g. a sales line whose credit moved after close: show the line itself
         for row in SalesOrderLine.objects.filter(external_id__in=missing).values(
-                "external_id", "order_date", "account__name", "product__sku", "quantity", "net_amount", "status"):
+            "external_id", "order_date", "account__name", "product__sku", "quantity", "net_amount", "status"
+        ):
             credits_by_line[row["external_id"]] = {
-                "sales_line__external_id": row["external_id"], "sales_line__order_date": row["order_date"],
-                "sales_line__account__name": row["account__name"], "sales_line__product__sku": row["product__sku"],
-                "sales_line__quantity": row["quantity"], "sales_line__net_amount": row["net_amount"],
-                "sales_line__status": row["status"], "role": "", "share": None, "amount": None,
-                "territory__code": ""}
+                "sales_line__external_id": row["external_id"],
+                "sales_line__order_date": row["order_date"],
+                "sales_line__account__name": row["account__name"],
+                "sales_line__product__sku": row["product__sku"],
+                "sales_line__quantity": row["quantity"],
+                "sales_line__net_amount": row["net_amount"],
+                "sales_line__status": row["status"],
+                "role": "",
+                "share": None,
+                "amount": None,
+                "territory__code": "",
+            }
     disputes = defaultdict(list)
     for dispute in Dispute.objects.filter(line__statement=statement).select_related("raised_by").order_by("id"):
         disputes[dispute.line_id].append(dispute)
     detail_lines = [
-        {"line": line, "credits": [credits_by_line[s] for s in line.source_ids if s in credits_by_line],
-         "disputes": disputes.get(line.pk, [])}
+        {
+            "line": line,
+            "credits": [credits_by_line[s] for s in line.source_ids if s in credits_by_line],
+            "disputes": disputes.get(line.pk, []),
+        }
         for line in lines
     ]
     order = [c for c in calc.COMPONENTS if c in subtotals]
-    return {"statement": statement, "lines": detail_lines,
-            "subtotals": [(name, subtotals[name]) for name in order]}
+    return {"statement": statement, "lines": detail_lines, "subtotals": [(name, subtotals[name]) for name in order]}
 
 
 def statement_csv_rows(statement: Statement) -> tuple[list[str], list[list]]:
-    header = ["rep_username", "period_start", "status", "position", "component", "description", "base", "rate",
-              "rate_unit", "amount", "source_sales_line_ids", "corrects"]
+    header = [
+        "rep_username",
+        "period_start",
+        "status",
+        "position",
+        "component",
+        "description",
+        "base",
+        "rate",
+        "rate_unit",
+        "amount",
+        "source_sales_line_ids",
+        "corrects",
+    ]
     rows = [
-        [statement.rep.username, statement.period_start, statement.status, line.position, line.component,
-         line.description, line.base, line.rate, line.rate_unit, line.amount, list(line.source_ids), line.corrects]
+        [
+            statement.rep.username,
+            statement.period_start,
+            statement.status,
+            line.position,
+            line.component,
+            line.description,
+            line.base,
+            line.rate,
+            line.rate_unit,
+            line.amount,
+            list(line.source_ids),
+            line.corrects,
+        ]
         for line in statement.lines.all()
     ]
     return header, rows
 
 
-PAYROLL_HEADER = ["rep_username", "first_name", "last_name", "period_start", "period_end", "plan_code",
-                  "plan_version", "status", "total", "draw_balance_carried"]
+PAYROLL_HEADER = [
+    "rep_username",
+    "first_name",
+    "last_name",
+    "period_start",
+    "period_end",
+    "plan_code",
+    "plan_version",
+    "status",
+    "total",
+    "draw_balance_carried",
+]
 
 
 def payroll_rows(*, user, period_start: dt.date | None = None, status: str = "closed") -> Iterable[tuple]:
@@ -355,14 +500,26 @@ def payroll_rows(*, user, period_start: dt.date | None = None, status: str = "cl
         qs = qs.filter(period_start=period_start)
     if status:
         qs = qs.filter(status=status)
-    return qs.values_list("rep__username", "rep__first_name", "rep__last_name", "period_start", "period_end",
-                          "plan_code", "plan_version", "status", "total", "draw_balance_carried")
+    return qs.values_list(
+        "rep__username",
+        "rep__first_name",
+        "rep__last_name",
+        "period_start",
+        "period_end",
+        "plan_code",
+        "plan_version",
+        "status",
+        "total",
+        "draw_balance_carried",
+    )
 
 
 def disputes_page(*, user, status: str | None = None) -> dict:
-    qs = (Dispute.objects.for_user(user)
-          .select_related("line", "line__statement", "line__statement__rep", "raised_by", "answered_by")
-          .order_by("-id"))
+    qs = (
+        Dispute.objects.for_user(user)
+        .select_related("line", "line__statement", "line__statement__rep", "raised_by", "answered_by")
+        .order_by("-id")
+    )
     if status:
         qs = qs.filter(status=status)
     return {"disputes": list(qs[:300]), "status": status or ""}
@@ -389,6 +546,7 @@ def visible_rep_usernames(*, user, start: dt.date, end: dt.date) -> set[str] | N
         return None
     User = get_user_model()
     q = pay_visibility_q(user, roles, rep="pk", start="_start", end="_end")
-    users = User.objects.annotate(_start=Value(start, output_field=DateField()),
-                                  _end=Value(end, output_field=DateField())).filter(q)
+    users = User.objects.annotate(
+        _start=Value(start, output_field=DateField()), _end=Value(end, output_field=DateField())
+    ).filter(q)
     return set(users.values_list("username", flat=True))

@@ -63,8 +63,9 @@ ZERO = Decimal("0")
 
 def comp_period_get_or_create(*, period_start: dt.date) -> CompPeriod:
     if period_start.day != 1:
-        raise ApplicationError(f"A pay period starts on the first of a month, not {period_start}.",
-                               code="invalid_period")
+        raise ApplicationError(
+            f"A pay period starts on the first of a month, not {period_start}.", code="invalid_period"
+        )
     start, end = month_bounds(period_start)
     period, _ = CompPeriod.objects.get_or_create(period_start=start, defaults={"period_end": end})
     return period
@@ -83,21 +84,22 @@ def credits_store(*, period: CompPeriod, frame) -> int:
     User = get_user_model()
     ids = dict(User.objects.filter(username__in=set(frame["rep_username"])).values_list("username", "pk"))
     six = Decimal("0.000001")
-    rows = pd.DataFrame({
-        "sales_line_id": frame["sales_line_pk"].astype("int64").to_numpy(),
-        "rep_id": frame["rep_username"].map(ids).astype("int64").to_numpy(),
-        "role": frame["role"].to_numpy(),
-        "kind": np.where(frame["status"].to_numpy() == "returned", "return", "credit"),
-        "share": frame["share"].to_numpy(),
-        "distance": frame["distance"].astype("int64").to_numpy(),
-        "territory_id": pd.array(frame["territory_id"], dtype="Int64"),
-        "date": frame["order_date"].to_numpy(),
-        "period_start": period.period_start,
-        "amount": [Decimal(a).quantize(six) for a in frame["amount"]],
-        "quantity": [Decimal(q).quantize(six) for q in frame["quantity"]],
-    })
-    return insert_frame(Credit._meta.db_table, rows, text_columns=("role", "kind"),
-                        constants=stamps("created_at"))
+    rows = pd.DataFrame(
+        {
+            "sales_line_id": frame["sales_line_pk"].astype("int64").to_numpy(),
+            "rep_id": frame["rep_username"].map(ids).astype("int64").to_numpy(),
+            "role": frame["role"].to_numpy(),
+            "kind": np.where(frame["status"].to_numpy() == "returned", "return", "credit"),
+            "share": frame["share"].to_numpy(),
+            "distance": frame["distance"].astype("int64").to_numpy(),
+            "territory_id": pd.array(frame["territory_id"], dtype="Int64"),
+            "date": frame["order_date"].to_numpy(),
+            "period_start": period.period_start,
+            "amount": [Decimal(a).quantize(six) for a in frame["amount"]],
+            "quantity": [Decimal(q).quantize(six) for q in frame["quantity"]],
+        }
+    )
+    return insert_frame(Credit._meta.db_table, rows, text_columns=("role", "kind"), constants=stamps("created_at"))
 
 
 def _changed_since_close(period: CompPeriod) -> bool:
@@ -108,7 +110,8 @@ def _changed_since_close(period: CompPeriod) -> bool:
         SalesOrderLine.objects.between(start, end).filter(updated_at__gt=since).exists()
         or CompPlan.objects.filter(pk__in=plan_ids, updated_at__gt=since).exists()
         or TerritoryAssignment.objects.filter(updated_at__gt=since, valid_from__lte=end)
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=start)).exists()
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=start))
+        .exists()
         or Spiff.objects.active_between(start, end).filter(updated_at__gt=since).exists()
     )
 
@@ -116,9 +119,9 @@ def _changed_since_close(period: CompPeriod) -> bool:
 def _already_corrected(keys: list[str]) -> dict[tuple[str, str], Decimal]:
     """What closed statements already paid as corrections, by (statement key, component)."""
     done: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
-    rows = StatementLine.objects.filter(
-        corrects__in=keys, statement__status=Statement.Status.CLOSED
-    ).values_list("corrects", "corrects_component", "amount")
+    rows = StatementLine.objects.filter(corrects__in=keys, statement__status=Statement.Status.CLOSED).values_list(
+        "corrects", "corrects_component", "amount"
+    )
     for key, component, amount in rows:
         done[(key, component)] += amount
     return done
@@ -132,8 +135,9 @@ def _corrections(*, before: CompPeriod) -> dict[str, list[calc.StatementLine]]:
     for period in closed.order_by("period_start"):
         if not _changed_since_close(period):
             continue
-        statements = list(Statement.objects.filter(period=period, status=Statement.Status.CLOSED)
-                          .select_related("rep", "plan"))
+        statements = list(
+            Statement.objects.filter(period=period, status=Statement.Status.CLOSED).select_related("rep", "plan")
+        )
         if not statements:
             continue
         frame = sel.credited_frame(period.period_start, period.period_end)
@@ -145,15 +149,22 @@ def _corrections(*, before: CompPeriod) -> dict[str, list[calc.StatementLine]]:
             snapshot = snapshots[statement.rep.username]
             if statement.plan is None:
                 continue
-            reps.append(calc.RepPeriod(
-                rep=snapshot.rep, plan=sel.plan_terms(statement.plan),
-                credits=tuple(c for c in by_rep.get(snapshot.rep, ())),
-                quota=snapshot.quota, prior_draw_balance=snapshot.draw_balance_prior,
-                adjustments=tuple(line for line in snapshot.lines if line.component == "adjustment"),
-            ))
-        result = _compute(calc.Period(period.period_start, period.period_end), reps,
-                          spiffs=sel.spiffs_between(period.period_start, period.period_end),
-                          budget=period.spiff_budget_before)
+            reps.append(
+                calc.RepPeriod(
+                    rep=snapshot.rep,
+                    plan=sel.plan_terms(statement.plan),
+                    credits=tuple(c for c in by_rep.get(snapshot.rep, ())),
+                    quota=snapshot.quota,
+                    prior_draw_balance=snapshot.draw_balance_prior,
+                    adjustments=tuple(line for line in snapshot.lines if line.component == "adjustment"),
+                )
+            )
+        result = _compute(
+            calc.Period(period.period_start, period.period_end),
+            reps,
+            spiffs=sel.spiffs_between(period.period_start, period.period_end),
+            budget=period.spiff_budget_before,
+        )
         done = _already_corrected([s.key for s in snapshots.values()])
         for recomputed in result.statements:
             snapshot = snapshots[recomputed.rep]
@@ -163,11 +174,17 @@ def _corrections(*, before: CompPeriod) -> dict[str, list[calc.StatementLine]]:
                 amount = line.amount - done[(line.corrects, line.corrects_component)]
                 if amount == ZERO:
                     continue
-                out[recomputed.rep].append(calc.StatementLine(
-                    component="adjustment", description=line.description, base=line.base, amount=amount,
-                    source_ids=line.source_ids, corrects=line.corrects,
-                    corrects_component=line.corrects_component,
-                ))
+                out[recomputed.rep].append(
+                    calc.StatementLine(
+                        component="adjustment",
+                        description=line.description,
+                        base=line.base,
+                        amount=amount,
+                        source_ids=line.source_ids,
+                        corrects=line.corrects,
+                        corrects_component=line.corrects_component,
+                    )
+                )
     return out
 
 
@@ -184,16 +201,22 @@ def spiff_certification_blocks(*, usernames: list[str], day: dt.date) -> dict[st
         missing = missing_certifications_for(user=user, applies_to=CertificationRule.AppliesTo.SPIFF_PAYOUT, day=day)
         if missing:
             blocks[user.username] = _("needs a current certification in %(modules)s on %(day)s") % {
-                "modules": ", ".join(f"{m.code} ({m.name})" for m in missing), "day": day.isoformat()}
+                "modules": ", ".join(f"{m.code} ({m.name})" for m in missing),
+                "day": day.isoformat(),
+            }
     return blocks
 
 
 def _compute(period: calc.Period, reps, *, spiffs, budget) -> calc.PeriodResult:
     blocked = spiff_certification_blocks(usernames=[item.rep for item in reps], day=period.end) if spiffs else {}
     try:
-        return calc.compute_period(period, reps, spiffs=spiffs,
-                                   spiff_budget_used={k: Decimal(v) for k, v in (budget or {}).items()},
-                                   spiff_blocked=blocked)
+        return calc.compute_period(
+            period,
+            reps,
+            spiffs=spiffs,
+            spiff_budget_used={k: Decimal(v) for k, v in (budget or {}).items()},
+            spiff_blocked=blocked,
+        )
     except calc.CompensationError as exc:
         raise ApplicationError(str(exc), code="compensation_error") from exc
 
@@ -204,15 +227,21 @@ def _year_start(day: dt.date) -> dt.date:
     return dt.date(year, month, 1)
 
 
-def _ytd_input(*, username: str, assignment: CompAssignment, period: CompPeriod,
-               credits: tuple[calc.CreditedLine, ...]) -> calc.YtdInput:
+def _ytd_input(
+    *, username: str, assignment: CompAssignment, period: CompPeriod, credits: tuple[calc.CreditedLine, ...]
+) -> calc.YtdInput:
     year_start = max(_year_start(period.period_start), assignment.valid_from.replace(day=1))
-    earlier = sel.stored_credited_lines(usernames=[username], start=year_start,
-                                        end=period.period_start - dt.timedelta(days=1)).get(username, [])
+    earlier = sel.stored_credited_lines(
+        usernames=[username], start=year_start, end=period.period_start - dt.timedelta(days=1)
+    ).get(username, [])
     prior = [
-        sel.statement_snapshot(s) for s in Statement.objects.filter(
-            rep=assignment.rep, status=Statement.Status.CLOSED, period_start__gte=year_start,
-            period_start__lt=period.period_start)
+        sel.statement_snapshot(s)
+        for s in Statement.objects.filter(
+            rep=assignment.rep,
+            status=Statement.Status.CLOSED,
+            period_start__gte=year_start,
+            period_start__lt=period.period_start,
+        )
     ]
     months = months_between(year_start, period.period_start) + 1
     quota = assignment.quota * months if assignment.quota is not None else None
@@ -238,37 +267,65 @@ def _period_inputs(period: CompPeriod) -> tuple[list[calc.RepPeriod], dict[str, 
         ytd = None
         if assignment.plan.ytd_true_up:
             ytd = _ytd_input(username=username, assignment=assignment, period=period, credits=credits)
-        reps.append(calc.RepPeriod(
-            rep=username, plan=sel.plan_terms(assignment.plan), credits=credits, quota=assignment.quota,
-            prior_draw_balance=previous.draw_balance_carried if previous else ZERO, terminated=terminated,
-            adjustments=tuple(corrections.get(username, ())), ytd=ytd,
-        ))
+        reps.append(
+            calc.RepPeriod(
+                rep=username,
+                plan=sel.plan_terms(assignment.plan),
+                credits=credits,
+                quota=assignment.quota,
+                prior_draw_balance=previous.draw_balance_carried if previous else ZERO,
+                terminated=terminated,
+                adjustments=tuple(corrections.get(username, ())),
+                ytd=ytd,
+            )
+        )
         assignments[username] = assignment
     return reps, assignments
 
 
-def _store_statements(period: CompPeriod, result: calc.PeriodResult, assignments: dict[str, CompAssignment],
-                      *, close: bool) -> int:
+def _store_statements(
+    period: CompPeriod, result: calc.PeriodResult, assignments: dict[str, CompAssignment], *, close: bool
+) -> int:
     Statement.objects.filter(period=period, status=Statement.Status.DRAFT).delete()
     now = timezone.now()
     stored = []
     for item in result.statements:
         assignment = assignments[item.rep]
-        stored.append(Statement(
-            rep=assignment.rep, period=period, period_start=period.period_start, period_end=period.period_end,
-            plan=assignment.plan, plan_code=assignment.plan.code, plan_version=assignment.plan.version,
-            status=Statement.Status.CLOSED if close else Statement.Status.DRAFT, total=item.total_payable,
-            credited=item.credited, quota=item.quota, attainment=item.attainment,
-            draw_balance_prior=item.draw_balance_prior, draw_balance_carried=item.draw_balance_carried,
-            notes=list(item.notes), rendered=calc.render_statement(item) if close else "",
-            closed_at=now if close else None,
-        ))
+        stored.append(
+            Statement(
+                rep=assignment.rep,
+                period=period,
+                period_start=period.period_start,
+                period_end=period.period_end,
+                plan=assignment.plan,
+                plan_code=assignment.plan.code,
+                plan_version=assignment.plan.version,
+                status=Statement.Status.CLOSED if close else Statement.Status.DRAFT,
+                total=item.total_payable,
+                credited=item.credited,
+                quota=item.quota,
+                attainment=item.attainment,
+                draw_balance_prior=item.draw_balance_prior,
+                draw_balance_carried=item.draw_balance_carried,
+                notes=list(item.notes),
+                rendered=calc.render_statement(item) if close else "",
+                closed_at=now if close else None,
+            )
+        )
     Statement.objects.bulk_create(stored)
     lines = [
         StatementLine(
-            statement=statement, position=position, component=line.component, description=line.description,
-            base=line.base, rate=line.rate, rate_unit=line.rate_unit, amount=line.amount,
-            source_ids=list(line.source_ids), corrects=line.corrects, corrects_component=line.corrects_component,
+            statement=statement,
+            position=position,
+            component=line.component,
+            description=line.description,
+            base=line.base,
+            rate=line.rate,
+            rate_unit=line.rate_unit,
+            amount=line.amount,
+            source_ids=list(line.source_ids),
+            corrects=line.corrects,
+            corrects_component=line.corrects_component,
         )
         for statement, item in zip(stored, result.statements, strict=True)
         for position, line in enumerate(item.lines, start=1)
@@ -283,20 +340,30 @@ def _run_period(*, period_start: dt.date, actor, close: bool) -> CompPeriod:
     if period.is_closed:
         if close:
             return period  # closing twice is a no-op: a closed period is never recomputed
-        raise ApplicationError(f"Pay period {period.period_start:%Y-%m} is closed: its statements are locked.",
-                               code="period_closed", status=409)
+        raise ApplicationError(
+            f"Pay period {period.period_start:%Y-%m} is closed: its statements are locked.",
+            code="period_closed",
+            status=409,
+        )
     if close:
         still_open = CompPeriod.objects.filter(period_start__lt=period.period_start, status=CompPeriod.Status.OPEN)
         first = still_open.order_by("period_start").first()
         if first is not None:
             raise ApplicationError(
                 f"Close pay period {first.period_start:%Y-%m} first: periods close in order.",
-                code="earlier_period_open", status=409)
+                code="earlier_period_open",
+                status=409,
+            )
     reps, assignments = _period_inputs(period)
-    budget_before = {s.code: str(s.budget_used) for s in Spiff.objects.active_between(
-        period.period_start, period.period_end)}
-    result = _compute(calc.Period(period.period_start, period.period_end), reps,
-                      spiffs=sel.spiffs_between(period.period_start, period.period_end), budget=budget_before)
+    budget_before = {
+        s.code: str(s.budget_used) for s in Spiff.objects.active_between(period.period_start, period.period_end)
+    }
+    result = _compute(
+        calc.Period(period.period_start, period.period_end),
+        reps,
+        spiffs=sel.spiffs_between(period.period_start, period.period_end),
+        budget=budget_before,
+    )
     count = _store_statements(period, result, assignments, close=close)
     period.statement_count = count
     period.computed_at = timezone.now()
@@ -311,8 +378,12 @@ def _run_period(*, period_start: dt.date, actor, close: bool) -> CompPeriod:
         for code, used in result.spiff_budget_used.items():
             # update() leaves updated_at alone: only a change of terms marks a SPIFF as changed.
             Spiff.objects.filter(code=code).update(budget_used=used)
-        audit_record(actor=actor, action="compensation.period_closed", target=period,
-                     after={"period_start": period.period_start.isoformat(), "statements": count})
+        audit_record(
+            actor=actor,
+            action="compensation.period_closed",
+            target=period,
+            after={"period_start": period.period_start.isoformat(), "statements": count},
+        )
     period.save(update_fields=fields)
     logger.info("pay period %s %s: %d statements", period.period_start, "closed" if close else "computed", count)
     return period
@@ -350,21 +421,25 @@ def comp_period_close_start(*, period_start: dt.date, actor) -> CompPeriod:
 def comp_period_close_run(*, period_start: dt.date, actor_id: int | None = None) -> CompPeriod:
     """The body of the close task: run the close and record how it ended on the period."""
     period = comp_period_get_or_create(period_start=period_start)
-    CompPeriod.objects.filter(pk=period.pk).update(run_status=CompPeriod.RunStatus.RUNNING,
-                                                   run_started_at=timezone.now(), run_finished_at=None)
+    CompPeriod.objects.filter(pk=period.pk).update(
+        run_status=CompPeriod.RunStatus.RUNNING, run_started_at=timezone.now(), run_finished_at=None
+    )
     actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
     try:
         comp_period_close(period_start=period_start, actor=actor)
     except ApplicationError as exc:
-        CompPeriod.objects.filter(pk=period.pk).update(run_status=CompPeriod.RunStatus.FAILED, run_error=exc.message,
-                                                       run_finished_at=timezone.now())
+        CompPeriod.objects.filter(pk=period.pk).update(
+            run_status=CompPeriod.RunStatus.FAILED, run_error=exc.message, run_finished_at=timezone.now()
+        )
         return CompPeriod.objects.get(pk=period.pk)
     except Exception as exc:
         CompPeriod.objects.filter(pk=period.pk).update(
-            run_status=CompPeriod.RunStatus.FAILED, run_error=f"{type(exc).__name__}", run_finished_at=timezone.now())
+            run_status=CompPeriod.RunStatus.FAILED, run_error=f"{type(exc).__name__}", run_finished_at=timezone.now()
+        )
         raise
-    CompPeriod.objects.filter(pk=period.pk).update(run_status=CompPeriod.RunStatus.COMPLETED,
-                                                   run_finished_at=timezone.now())
+    CompPeriod.objects.filter(pk=period.pk).update(
+        run_status=CompPeriod.RunStatus.COMPLETED, run_finished_at=timezone.now()
+    )
     return CompPeriod.objects.get(pk=period.pk)
 
 
@@ -382,8 +457,9 @@ def dispute_raise(*, user, line_id: int, reason: str) -> Dispute:
     if line is None:
         raise ApplicationError(gettext("No such statement line."), code="not_found", status=404)
     if line.statement.rep_id != user.pk:
-        raise ApplicationError(gettext("Only the rep a statement belongs to can dispute its lines."),
-                               code="not_your_statement", status=403)
+        raise ApplicationError(
+            gettext("Only the rep a statement belongs to can dispute its lines."), code="not_your_statement", status=403
+        )
     reason = (reason or "").strip()
     if not reason:
         raise ApplicationError(gettext("Say what is wrong with the line."), code="empty_reason")
@@ -406,10 +482,15 @@ def dispute_answer(*, user, dispute_id: int, answer: str) -> Dispute:
     if dispute is None:
         raise ApplicationError(gettext("No such dispute."), code="not_found", status=404)
     if not _may_answer(user, dispute):
-        raise ApplicationError(gettext("Only the rep's manager or an admin answers a dispute."), code="forbidden", status=403)
+        raise ApplicationError(
+            gettext("Only the rep's manager or an admin answers a dispute."), code="forbidden", status=403
+        )
     if dispute.status != Dispute.Status.OPEN:
-        raise ApplicationError(f"The dispute is {dispute.status}: only an open dispute can be answered.",
-                               code="invalid_transition", status=409)
+        raise ApplicationError(
+            f"The dispute is {dispute.status}: only an open dispute can be answered.",
+            code="invalid_transition",
+            status=409,
+        )
     answer = (answer or "").strip()
     if not answer:
         raise ApplicationError(gettext("Write an answer."), code="empty_answer")
@@ -417,8 +498,9 @@ def dispute_answer(*, user, dispute_id: int, answer: str) -> Dispute:
     dispute.status, dispute.answer = Dispute.Status.ANSWERED, answer
     dispute.answered_by, dispute.answered_at = user, timezone.now()
     dispute.save(update_fields=["status", "answer", "answered_by", "answered_at", "updated_at"])
-    audit_record(actor=user, action="compensation.dispute_answered", target=dispute, before=before,
-                 after=_dispute_state(dispute))
+    audit_record(
+        actor=user, action="compensation.dispute_answered", target=dispute, before=before, after=_dispute_state(dispute)
+    )
     return dispute
 
 
@@ -431,13 +513,17 @@ def dispute_close(*, user, dispute_id: int) -> Dispute:
     if dispute.raised_by_id != user.pk and not _may_answer(user, dispute):
         raise ApplicationError(gettext("You cannot close this dispute."), code="forbidden", status=403)
     if dispute.status != Dispute.Status.ANSWERED:
-        raise ApplicationError(f"The dispute is {dispute.status}: only an answered dispute can be closed.",
-                               code="invalid_transition", status=409)
+        raise ApplicationError(
+            f"The dispute is {dispute.status}: only an answered dispute can be closed.",
+            code="invalid_transition",
+            status=409,
+        )
     before = _dispute_state(dispute)
     dispute.status, dispute.closed_by, dispute.closed_at = Dispute.Status.CLOSED, user, timezone.now()
     dispute.save(update_fields=["status", "closed_by", "closed_at", "updated_at"])
-    audit_record(actor=user, action="compensation.dispute_closed", target=dispute, before=before,
-                 after=_dispute_state(dispute))
+    audit_record(
+        actor=user, action="compensation.dispute_closed", target=dispute, before=before, after=_dispute_state(dispute)
+    )
     return dispute
 
 
@@ -449,10 +535,17 @@ SPIFF_DAYS = 60
 
 
 @transaction.atomic
-def spiff_create_for_product(*, sku: str, quantity: Decimal, actor, start: dt.date | None = None,
-                             days: int = SPIFF_DAYS, amount_per_unit: Decimal | None = None,
-                             margin_floor_pct: Decimal | None = Decimal("0"),
-                             source_alert_id: int | None = None) -> Spiff:
+def spiff_create_for_product(
+    *,
+    sku: str,
+    quantity: Decimal,
+    actor,
+    start: dt.date | None = None,
+    days: int = SPIFF_DAYS,
+    amount_per_unit: Decimal | None = None,
+    margin_floor_pct: Decimal | None = Decimal("0"),
+    source_alert_id: int | None = None,
+) -> Spiff:
     """A per-unit SPIFF on one product to clear ``quantity`` units at stake: by default 5 % of
     the unit price per unit, for 60 days from ``start`` (today), budget = units × amount, never
     paid on a sale below cost (margin floor 0 %)."""
@@ -469,19 +562,32 @@ def spiff_create_for_product(*, sku: str, quantity: Decimal, actor, start: dt.da
     if per_unit is None:
         per_unit = (product.unit_price * SPIFF_SHARE_OF_PRICE).quantize(Decimal("0.01"))
     if per_unit <= ZERO:
-        raise ApplicationError(f"{sku} has no price to base a SPIFF on; give an amount per unit.",
-                               code="invalid_amount")
+        raise ApplicationError(
+            f"{sku} has no price to base a SPIFF on; give an amount per unit.", code="invalid_amount"
+        )
     code = f"AGED-{sku}-{start:%Y%m%d}"
     if Spiff.objects.filter(code=code).exists():
         raise ApplicationError(f"SPIFF {code} already exists.", code="duplicate_spiff", status=409)
     spiff = Spiff.objects.create(
-        code=code, name=f"Clear aged stock of {product.name}", start=start,
-        end=start + dt.timedelta(days=days - 1), kind=Spiff.Kind.PER_UNIT, amount=per_unit, skus=[sku],
-        families=[], margin_floor_pct=margin_floor_pct, budget=(per_unit * quantity).quantize(Decimal("0.01")),
-        source_alert_id=source_alert_id, created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        code=code,
+        name=f"Clear aged stock of {product.name}",
+        start=start,
+        end=start + dt.timedelta(days=days - 1),
+        kind=Spiff.Kind.PER_UNIT,
+        amount=per_unit,
+        skus=[sku],
+        families=[],
+        margin_floor_pct=margin_floor_pct,
+        budget=(per_unit * quantity).quantize(Decimal("0.01")),
+        source_alert_id=source_alert_id,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
-    audit_record(actor=actor, action="compensation.spiff_created", target=spiff,
-                 after={"code": code, "sku": sku, "source_alert_id": source_alert_id})
+    audit_record(
+        actor=actor,
+        action="compensation.spiff_created",
+        target=spiff,
+        after={"code": code, "sku": sku, "source_alert_id": source_alert_id},
+    )
     return spiff
 
 
@@ -492,8 +598,9 @@ def spiff_create_from_alert(*, alert_id: int, actor) -> Spiff:
         raise ApplicationError(gettext("No such alert."), code="not_found", status=404)
     if alert.type != "aged_stock" or alert.product is None:
         raise ApplicationError(gettext("A SPIFF answers an aged-stock alert on a product."), code="not_aged_stock")
-    return spiff_create_for_product(sku=alert.product.sku, quantity=Decimal(alert.amount), actor=actor,
-                                    source_alert_id=alert.pk)
+    return spiff_create_for_product(
+        sku=alert.product.sku, quantity=Decimal(alert.amount), actor=actor, source_alert_id=alert.pk
+    )
 
 
 # --- plans ------------------------------------------------------------------------------------
@@ -505,16 +612,27 @@ def comp_plan_changed(*, plan: CompPlan, fields: list[str], actor) -> CompPlan:
     sel.plan_terms(plan)  # raises when the terms are inconsistent
     CompPlan.objects.filter(pk=plan.pk).update(version=plan.version + 1)
     plan.version += 1
-    audit_record(actor=actor, action="compensation.plan_changed", target=plan,
-                 after={"fields": sorted(fields), "version": plan.version})
+    audit_record(
+        actor=actor,
+        action="compensation.plan_changed",
+        target=plan,
+        after={"fields": sorted(fields), "version": plan.version},
+    )
     return plan
 
 
 # --- what-if ----------------------------------------------------------------------------------
 
 
-def plan_cost_what_if(*, user, plan_code: str | None, changes: dict, start: dt.date | None = None,
-                      end: dt.date | None = None, as_of: dt.date | None = None) -> dict:
+def plan_cost_what_if(
+    *,
+    user,
+    plan_code: str | None,
+    changes: dict,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    as_of: dt.date | None = None,
+) -> dict:
     """Cost of plan ``plan_code`` as it is (A) and with ``changes`` (B) over the credited sales
     of [start, end] (default: the 12 complete months before ``as_of``), per rep on the plan and
     in total. Only reps whose pay ``user`` may see are replayed, so the totals hold nothing
@@ -567,9 +685,16 @@ def plan_cost_what_if(*, user, plan_code: str | None, changes: dict, start: dt.d
     except calc.CompensationError as exc:
         raise ApplicationError(str(exc), code="compensation_error") from exc
     return {
-        "plan_code": plan.code, "plan_version": plan.version, "period_from": start, "period_to": end,
-        "rep_count": len(result.reps), "total_current": str(result.total_a), "total_changed": str(result.total_b),
+        "plan_code": plan.code,
+        "plan_version": plan.version,
+        "period_from": start,
+        "period_to": end,
+        "rep_count": len(result.reps),
+        "total_current": str(result.total_a),
+        "total_changed": str(result.total_b),
         "delta": str(result.delta),
-        "reps": [{"rep_username": r.rep, "cost_current": str(r.cost_a), "cost_changed": str(r.cost_b),
-                  "delta": str(r.delta)} for r in result.reps],
+        "reps": [
+            {"rep_username": r.rep, "cost_current": str(r.cost_a), "cost_changed": str(r.cost_b), "delta": str(r.delta)}
+            for r in result.reps
+        ],
     }

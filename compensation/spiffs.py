@@ -55,9 +55,7 @@ def award_spiffs(
     codes = [spiff.code for spiff in spiffs]
     if len(codes) != len(set(codes)):
         raise PlanError("two SPIFFs share a code")
-    used = {
-        code: cents(to_decimal((budget_used or {}).get(code, ZERO), code)) for code in sorted(codes)
-    }
+    used = {code: cents(to_decimal((budget_used or {}).get(code, ZERO), code)) for code in sorted(codes)}
     lines: dict[str, list[StatementLine]] = defaultdict(list)
     notes: dict[str, list[str]] = defaultdict(list)
     sales = sorted((c for c in credits if c.kind == "credit"), key=lambda c: c.order_key)
@@ -99,8 +97,7 @@ def award_spiffs(
                 remaining = cents_down(spiff.budget - used[spiff.code])
                 if remaining <= ZERO:
                     notes[credit.rep].append(
-                        f"{label} not paid on {credit.sales_line_id}: budget "
-                        f"{money(spiff.budget)} used up"
+                        f"{label} not paid on {credit.sales_line_id}: budget {money(spiff.budget)} used up"
                     )
                     continue
                 if award > remaining:

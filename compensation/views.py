@@ -45,22 +45,63 @@ def _date(raw: str | None) -> dt.date | None:
 @role_required(*PAY_ROLES)
 def statements(request: HttpRequest) -> HttpResponse:
     context = selectors.statements_page(
-        user=request.user, period_start=_date(request.GET.get("period_start")),
-        rep_username=request.GET.get("rep") or None, status=request.GET.get("status") or None)
+        user=request.user,
+        period_start=_date(request.GET.get("period_start")),
+        rep_username=request.GET.get("rep") or None,
+        status=request.GET.get("status") or None,
+    )
     context["is_admin"] = has_role(request.user, ADMIN)
     fmt = wants_export(request)
     if fmt and request.GET.get("table") == "payroll":  # the payroll file for people: closed statements
         period_start = _date(request.GET.get("period_start"))
-        return export_response(fmt, name=f"payroll-{period_start or 'all'}", header=[
-            _("Rep"), _("First name"), _("Last name"), _("Period"), _("Period end"), _("Plan"), _("Version"),
-            _("Status"), _("Total"), _("Draw balance carried")], rows=(
-            [*row[:7], dict(Statement.Status.choices).get(row[7], row[7]), *row[8:]]
-            for row in selectors.payroll_rows(user=request.user, period_start=period_start)))
+        return export_response(
+            fmt,
+            name=f"payroll-{period_start or 'all'}",
+            header=[
+                _("Rep"),
+                _("First name"),
+                _("Last name"),
+                _("Period"),
+                _("Period end"),
+                _("Plan"),
+                _("Version"),
+                _("Status"),
+                _("Total"),
+                _("Draw balance carried"),
+            ],
+            rows=(
+                [*row[:7], dict(Statement.Status.choices).get(row[7], row[7]), *row[8:]]
+                for row in selectors.payroll_rows(user=request.user, period_start=period_start)
+            ),
+        )
     if fmt:  # the statements of the filter as listed (scoped by the same selector)
-        return export_response(fmt, name="statements", header=[
-            _("Period"), _("Rep"), _("Name"), _("Plan"), _("Version"), _("Status"), _("Attainment %"), _("Total")],
-            rows=([s.period_start, s.rep.username, s.rep.get_full_name(), s.plan_code, s.plan_version,
-                   s.get_status_display(), s.attainment, s.total] for s in context["statements"]))
+        return export_response(
+            fmt,
+            name="statements",
+            header=[
+                _("Period"),
+                _("Rep"),
+                _("Name"),
+                _("Plan"),
+                _("Version"),
+                _("Status"),
+                _("Attainment %"),
+                _("Total"),
+            ],
+            rows=(
+                [
+                    s.period_start,
+                    s.rep.username,
+                    s.rep.get_full_name(),
+                    s.plan_code,
+                    s.plan_version,
+                    s.get_status_display(),
+                    s.attainment,
+                    s.total,
+                ]
+                for s in context["statements"]
+            ),
+        )
     return _render(request, "compensation/statements.html", context)
 
 
@@ -75,9 +116,25 @@ def statement(request: HttpRequest, pk: int) -> HttpResponse:
     if fmt:  # for people: translated headers, the locale's CSV dialect or XLSX
         item = context["statement"]
         _header, rows = selectors.statement_csv_rows(item)
-        return export_response(fmt, name=f"statement-{item.rep.username}-{item.period_start}", header=[
-            _("Rep"), _("Period"), _("Status"), _("Line"), _("Component"), _("Description"), _("Base"), _("Rate"),
-            _("Rate unit"), _("Amount"), _("Order lines"), _("Corrects")], rows=rows)
+        return export_response(
+            fmt,
+            name=f"statement-{item.rep.username}-{item.period_start}",
+            header=[
+                _("Rep"),
+                _("Period"),
+                _("Status"),
+                _("Line"),
+                _("Component"),
+                _("Description"),
+                _("Base"),
+                _("Rate"),
+                _("Rate unit"),
+                _("Amount"),
+                _("Order lines"),
+                _("Corrects"),
+            ],
+            rows=rows,
+        )
     return _render(request, "compensation/statement.html", context)
 
 
@@ -107,12 +164,39 @@ def disputes(request: HttpRequest) -> HttpResponse:
     context["can_answer"] = has_role(request.user, ADMIN, SALES_MANAGER)
     fmt = wants_export(request)
     if fmt:
-        return export_response(fmt, name="disputes", header=[
-            _("Dispute"), _("Rep"), _("Period"), _("Line"), _("Component"), _("Raised by"), _("Raised"), _("Reason"),
-            _("Status"), _("Answer"), _("Answered by")], rows=(
-            [d.pk, d.line.statement.rep.username, d.line.statement.period_start, d.line.position, d.line.component,
-             d.raised_by.username, d.created_at, d.reason, d.get_status_display(), d.answer,
-             d.answered_by.username if d.answered_by else ""] for d in context["disputes"]))
+        return export_response(
+            fmt,
+            name="disputes",
+            header=[
+                _("Dispute"),
+                _("Rep"),
+                _("Period"),
+                _("Line"),
+                _("Component"),
+                _("Raised by"),
+                _("Raised"),
+                _("Reason"),
+                _("Status"),
+                _("Answer"),
+                _("Answered by"),
+            ],
+            rows=(
+                [
+                    d.pk,
+                    d.line.statement.rep.username,
+                    d.line.statement.period_start,
+                    d.line.position,
+                    d.line.component,
+                    d.raised_by.username,
+                    d.created_at,
+                    d.reason,
+                    d.get_status_display(),
+                    d.answer,
+                    d.answered_by.username if d.answered_by else "",
+                ]
+                for d in context["disputes"]
+            ),
+        )
     return _render(request, "compensation/disputes.html", context)
 
 
@@ -168,26 +252,61 @@ def plans(request: HttpRequest) -> HttpResponse:
     fmt = wants_export(request)
     if fmt and request.GET.get("table") == "spiffs":
         budget = context["show_budget"]
-        return export_response(fmt, name="spiffs", header=[
-            _("Code"), _("Name"), _("From"), _("To"), _("Kind"), _("Amount"), _("SKUs"), _("Families"),
-            _("Margin floor %"), *([_("Budget"), _("Used")] if budget else [])], rows=(
-            [s.code, s.name, s.start, s.end, s.get_kind_display(), s.amount, ", ".join(s.skus), ", ".join(s.families),
-             s.margin_floor_pct, *([s.budget, s.budget_used] if budget else [])] for s in context["spiffs"]))
+        return export_response(
+            fmt,
+            name="spiffs",
+            header=[
+                _("Code"),
+                _("Name"),
+                _("From"),
+                _("To"),
+                _("Kind"),
+                _("Amount"),
+                _("SKUs"),
+                _("Families"),
+                _("Margin floor %"),
+                *([_("Budget"), _("Used")] if budget else []),
+            ],
+            rows=(
+                [
+                    s.code,
+                    s.name,
+                    s.start,
+                    s.end,
+                    s.get_kind_display(),
+                    s.amount,
+                    ", ".join(s.skus),
+                    ", ".join(s.families),
+                    s.margin_floor_pct,
+                    *([s.budget, s.budget_used] if budget else []),
+                ]
+                for s in context["spiffs"]
+            ),
+        )
     if fmt:  # the assignments the viewer may see (a rep: their own)
-        return export_response(fmt, name="comp-assignments", header=[
-            _("Rep"), _("Name"), _("Plan"), _("From"), _("To"), _("Quota / period")], rows=(
-            [a.rep.username, a.rep.get_full_name(), a.plan.code, a.valid_from, a.valid_to, a.quota]
-            for a in context["assignments"]))
+        return export_response(
+            fmt,
+            name="comp-assignments",
+            header=[_("Rep"), _("Name"), _("Plan"), _("From"), _("To"), _("Quota / period")],
+            rows=(
+                [a.rep.username, a.rep.get_full_name(), a.plan.code, a.valid_from, a.valid_to, a.quota]
+                for a in context["assignments"]
+            ),
+        )
     return _render(request, "compensation/plans.html", context)
 
 
 @role_required(ADMIN, SALES_MANAGER)
 def what_if(request: HttpRequest) -> HttpResponse:
     plans_visible = list(CompPlan.objects.for_user(request.user).order_by("code"))
-    form = {"plan_code": request.POST.get("plan_code") or (plans_visible[0].code if plans_visible else ""),
-            "tiers": request.POST.get("tiers", ""), "threshold": request.POST.get("threshold", ""),
-            "cap": request.POST.get("cap", ""), "period_from": request.POST.get("period_from", ""),
-            "period_to": request.POST.get("period_to", "")}
+    form = {
+        "plan_code": request.POST.get("plan_code") or (plans_visible[0].code if plans_visible else ""),
+        "tiers": request.POST.get("tiers", ""),
+        "threshold": request.POST.get("threshold", ""),
+        "cap": request.POST.get("cap", ""),
+        "period_from": request.POST.get("period_from", ""),
+        "period_to": request.POST.get("period_to", ""),
+    }
     result = None
     if request.method == "POST":
         changes = {}
@@ -196,13 +315,20 @@ def what_if(request: HttpRequest) -> HttpResponse:
                 changes[name] = form[name].strip()
         try:
             result = services.plan_cost_what_if(
-                user=request.user, plan_code=form["plan_code"], changes=changes,
-                start=_date(form["period_from"]), end=_date(form["period_to"]))
+                user=request.user,
+                plan_code=form["plan_code"],
+                changes=changes,
+                start=_date(form["period_from"]),
+                end=_date(form["period_to"]),
+            )
         except ApplicationError as exc:
             messages.error(request, exc.message)
     current = next((p for p in plans_visible if p.code == form["plan_code"]), None)
-    return _render(request, "compensation/what_if.html",
-                  {"plans": plans_visible, "form": form, "result": result, "current": current})
+    return _render(
+        request,
+        "compensation/what_if.html",
+        {"plans": plans_visible, "form": form, "result": result, "current": current},
+    )
 
 
 @role_required(ADMIN)
@@ -214,8 +340,10 @@ def periods(request: HttpRequest) -> HttpResponse:
                 raise ApplicationError(gettext("Choose a month."), code="invalid_period")
             if request.POST.get("action") == "close":
                 services.comp_period_close_start(period_start=start, actor=request.user)
-                messages.success(request, _("Closing %(month)s: statements lock when the run completes.")
-                                 % {"month": f"{start:%Y-%m}"})
+                messages.success(
+                    request,
+                    _("Closing %(month)s: statements lock when the run completes.") % {"month": f"{start:%Y-%m}"},
+                )
             else:
                 services.comp_period_compute(period_start=start, actor=request.user)
                 messages.success(request, _("Draft statements of %(month)s computed.") % {"month": f"{start:%Y-%m}"})
@@ -236,8 +364,11 @@ def spiff_from_alert(request: HttpRequest) -> HttpResponse:
         return bad_request(request, "alert_id must be the number of an aged-stock alert.")
     try:
         spiff = services.spiff_create_from_alert(alert_id=alert_id, actor=request.user)
-        messages.success(request, _("SPIFF %(code)s created: %(amount)s per unit until %(end)s.")
-                         % {"code": spiff.code, "amount": spiff.amount, "end": spiff.end})
+        messages.success(
+            request,
+            _("SPIFF %(code)s created: %(amount)s per unit until %(end)s.")
+            % {"code": spiff.code, "amount": spiff.amount, "end": spiff.end},
+        )
     except ApplicationError as exc:
         messages.error(request, exc.message)
     target = request.POST.get("next") or ""

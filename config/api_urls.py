@@ -83,21 +83,29 @@ register_compensation_routes(router)
 register_territories_routes(router)
 register_crm_routes(router)
 
-urlpatterns = [
-    path(f"{name}/bulk", bulk_view(spec).as_view(), name=f"{name}-bulk") for name, spec in BULK_RESOURCES.items()
-] + [
-    path("alerts/<int:pk>/acknowledge", AlertAcknowledgeView.as_view(), name="alerts-acknowledge"),
-    path("alerts/<int:pk>/resolve", AlertResolveView.as_view(), name="alerts-resolve"),
-    path("scenarios/compare", ScenarioCompareView.as_view(), name="scenarios-compare"),
-    path("forecast-accuracy/", ForecastAccuracyView.as_view(), name="forecast-accuracy"),
-    path("scenarios/<int:pk>/run", ScenarioRunView.as_view(), name="scenarios-run"),
-    path("scenarios/<int:pk>/promote", ScenarioPromoteView.as_view(), name="scenarios-promote"),
-    path("plan-cycles/<str:month>/advance", CycleAdvanceView.as_view(), name="plan-cycles-advance"),
-    path("plan-cycles/<str:month>/send-back", CycleSendBackView.as_view(), name="plan-cycles-send-back"),
-    path("plan-cycles/<str:month>/plan-run", CyclePlanRunView.as_view(), name="plan-cycles-plan-run"),
-    path("plan-cycles/<str:month>/demand-plan/", DemandPlanView.as_view(), name="plan-cycles-demand-plan"),
-    path("plan-cycles/<str:month>/demand-plan/edits", DemandPlanEditView.as_view(),
-         name="plan-cycles-demand-plan-edits"),
-    path("plan-cycles/<str:month>/decisions/", DecisionListView.as_view(), name="plan-cycles-decisions"),
-    path("plan-cycles/<str:month>/plan/", PublishedPlanView.as_view(), name="plan-cycles-plan"),
-] + compensation_api_urls + territories_api_urls + crm_api_urls + router.urls
+urlpatterns = (
+    [path(f"{name}/bulk", bulk_view(spec).as_view(), name=f"{name}-bulk") for name, spec in BULK_RESOURCES.items()]
+    + [
+        path("alerts/<int:pk>/acknowledge", AlertAcknowledgeView.as_view(), name="alerts-acknowledge"),
+        path("alerts/<int:pk>/resolve", AlertResolveView.as_view(), name="alerts-resolve"),
+        path("scenarios/compare", ScenarioCompareView.as_view(), name="scenarios-compare"),
+        path("forecast-accuracy/", ForecastAccuracyView.as_view(), name="forecast-accuracy"),
+        path("scenarios/<int:pk>/run", ScenarioRunView.as_view(), name="scenarios-run"),
+        path("scenarios/<int:pk>/promote", ScenarioPromoteView.as_view(), name="scenarios-promote"),
+        path("plan-cycles/<str:month>/advance", CycleAdvanceView.as_view(), name="plan-cycles-advance"),
+        path("plan-cycles/<str:month>/send-back", CycleSendBackView.as_view(), name="plan-cycles-send-back"),
+        path("plan-cycles/<str:month>/plan-run", CyclePlanRunView.as_view(), name="plan-cycles-plan-run"),
+        path("plan-cycles/<str:month>/demand-plan/", DemandPlanView.as_view(), name="plan-cycles-demand-plan"),
+        path(
+            "plan-cycles/<str:month>/demand-plan/edits",
+            DemandPlanEditView.as_view(),
+            name="plan-cycles-demand-plan-edits",
+        ),
+        path("plan-cycles/<str:month>/decisions/", DecisionListView.as_view(), name="plan-cycles-decisions"),
+        path("plan-cycles/<str:month>/plan/", PublishedPlanView.as_view(), name="plan-cycles-plan"),
+    ]
+    + compensation_api_urls
+    + territories_api_urls
+    + crm_api_urls
+    + router.urls
+)

@@ -147,8 +147,11 @@ if REDIS_URL:
     # this process when Redis is refused or hung (core/api/throttling.py).
     _CACHE_TIMEOUT = env.float("CACHE_SOCKET_TIMEOUT", default=0.5)
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
-                    "OPTIONS": {"socket_connect_timeout": _CACHE_TIMEOUT, "socket_timeout": _CACHE_TIMEOUT}}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": _CACHE_TIMEOUT, "socket_timeout": _CACHE_TIMEOUT},
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -235,9 +238,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {"AlertStatusEnum": "sop.models.CapacityAlert.Status",
-                            "RunStatusEnum": "sop.models.PlanRun.Status",
-                            "QuotaMeasureEnum": "territories.models.Quota.Measure"},
+    "ENUM_NAME_OVERRIDES": {
+        "AlertStatusEnum": "sop.models.CapacityAlert.Status",
+        "RunStatusEnum": "sop.models.PlanRun.Status",
+        "QuotaMeasureEnum": "territories.models.Quota.Measure",
+    },
 }
 API_MAX_BULK_ROWS = env.int("API_MAX_BULK_ROWS", default=100_000)
 # Bulk batches (CSV and JSON) first try the columnar fast path (core/bulk/columnar.py); off =
@@ -251,8 +256,12 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     # Runs never wait for the visibility timeout: the reaper re-queues lost chunks (below).
     # Socket timeouts keep a publish to a hung Redis from blocking a web request.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2,
-                                       "socket_timeout": 5, "socket_keepalive": True}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 3600,
+        "socket_connect_timeout": 2,
+        "socket_timeout": 5,
+        "socket_keepalive": True,
+    }
 else:
     # kombu's filesystem transport: messages are files in one folder, so the web process,
     # worker and beat on this machine share a queue with no server to install or run.
@@ -290,10 +299,16 @@ RUN_STALE_SECONDS = env.float("RUN_STALE_SECONDS", default=60)
 RUN_REAPER_SECONDS = env.int("RUN_REAPER_SECONDS", default=30)
 RUN_MAX_ATTEMPTS = env.int("RUN_MAX_ATTEMPTS", default=3)
 CELERY_BEAT_SCHEDULE = {
-    "Run reaper": {"task": "runs.reap", "schedule": RUN_REAPER_SECONDS,
-                   "options": {"expires": max(RUN_REAPER_SECONDS, 5)}},
-    "Scenario reaper": {"task": "scenarios.reap", "schedule": RUN_REAPER_SECONDS,
-                        "options": {"expires": max(RUN_REAPER_SECONDS, 5)}},
+    "Run reaper": {
+        "task": "runs.reap",
+        "schedule": RUN_REAPER_SECONDS,
+        "options": {"expires": max(RUN_REAPER_SECONDS, 5)},
+    },
+    "Scenario reaper": {
+        "task": "scenarios.reap",
+        "schedule": RUN_REAPER_SECONDS,
+        "options": {"expires": max(RUN_REAPER_SECONDS, 5)},
+    },
 }
 
 # --- logging --------------------------------------------------------------------------------
@@ -315,7 +330,10 @@ API_MAX_BULK_BODY_BYTES = env.int("API_MAX_BODY_MB", default=64) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 REST_FRAMEWORK["DEFAULT_FILTER_BACKENDS"] = ["core.api.filtering.FilterBackend"]  # numbers bounded
 REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [  # operation bodies: one JSON object, size-checked first
-    "core.api.parsers.JSONObjectParser", "core.api.parsers.FormParser", "core.api.parsers.MultiPartParser"]
+    "core.api.parsers.JSONObjectParser",
+    "core.api.parsers.FormParser",
+    "core.api.parsers.MultiPartParser",
+]
 # HTTPS hardening is on by default in the full stack (DATABASE_URL set), so
 # `manage.py check --deploy --fail-level WARNING` passes with nothing but the required variables;
 # embedded mode (a local http://127.0.0.1 install) keeps it off. Set a variable to 0 to serve a

@@ -64,8 +64,11 @@ class ApiClientForm(forms.ModelForm):
     """Scopes as check boxes; an empty or unknown scope list is refused with the reason."""
 
     scopes = forms.MultipleChoiceField(
-        choices=[(scope, scope) for scope in SCOPES], widget=forms.CheckboxSelectMultiple, required=False,
-        help_text=_("A write scope includes its read scope; plans:run and forecasts:run include plans:read."))
+        choices=[(scope, scope) for scope in SCOPES],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("A write scope includes its read scope; plans:run and forecasts:run include plans:read."),
+    )
 
     class Meta:
         model = ApiClient
@@ -107,8 +110,20 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 @admin.register(IngestBatch)
 class IngestBatchAdmin(admin.ModelAdmin):
-    list_display = ("id", "resource", "client", "user", "status", "rows", "created", "updated", "unchanged",
-                    "error_count", "duration_ms", "created_at")
+    list_display = (
+        "id",
+        "resource",
+        "client",
+        "user",
+        "status",
+        "rows",
+        "created",
+        "updated",
+        "unchanged",
+        "error_count",
+        "duration_ms",
+        "created_at",
+    )
     list_filter = ("resource", "status", "source")
     readonly_fields = [f.name for f in IngestBatch._meta.fields]
 

@@ -9,7 +9,8 @@ def navigation(request) -> dict:
 
     session = getattr(request, "session", None)
     chosen = (session.get(SESSION_LANGUAGE) if session is not None else None) or request.COOKIES.get(
-        settings.LANGUAGE_COOKIE_NAME, "")
+        settings.LANGUAGE_COOKIE_NAME, ""
+    )
     context = {"chosen_language": chosen if chosen in dict(settings.LANGUAGES) else ""}
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:

@@ -38,14 +38,38 @@ class Scale:
 
 SCALES = {
     # "tiny" keeps tests fast; the README's scales are small, medium and large.
-    "tiny": Scale("tiny", products=12, regions=2, districts_per_region=0, territories_per_parent=2,
-                  accounts=40, order_lines=3_000),
-    "small": Scale("small", products=60, regions=4, districts_per_region=0, territories_per_parent=3,
-                   accounts=400, order_lines=100_000),
-    "medium": Scale("medium", products=600, regions=6, districts_per_region=3, territories_per_parent=3,
-                    accounts=4_000, order_lines=300_000, territories_per_product=6),
-    "large": Scale("large", products=5_000, regions=8, districts_per_region=5, territories_per_parent=5,
-                   accounts=20_000, order_lines=1_000_000, territories_per_product=3),
+    "tiny": Scale(
+        "tiny", products=12, regions=2, districts_per_region=0, territories_per_parent=2, accounts=40, order_lines=3_000
+    ),
+    "small": Scale(
+        "small",
+        products=60,
+        regions=4,
+        districts_per_region=0,
+        territories_per_parent=3,
+        accounts=400,
+        order_lines=100_000,
+    ),
+    "medium": Scale(
+        "medium",
+        products=600,
+        regions=6,
+        districts_per_region=3,
+        territories_per_parent=3,
+        accounts=4_000,
+        order_lines=300_000,
+        territories_per_product=6,
+    ),
+    "large": Scale(
+        "large",
+        products=5_000,
+        regions=8,
+        districts_per_region=5,
+        territories_per_parent=5,
+        accounts=20_000,
+        order_lines=1_000_000,
+        territories_per_product=3,
+    ),
 }
 
 
@@ -81,21 +105,40 @@ def staff_users_seed(ctx: DemoContext) -> None:
         ("exec", "Erin", "Executive", [r.EXECUTIVE], False),
     ]
     for username, first, last, role_codes, is_admin in users:
-        demo_user_create(ctx, username=username, first_name=first, last_name=last, role_codes=role_codes,
-                         is_superuser=is_admin)
+        demo_user_create(
+            ctx, username=username, first_name=first, last_name=last, role_codes=role_codes, is_superuser=is_admin
+        )
 
 
-def demo_user_create(ctx: DemoContext, *, username: str, first_name: str, last_name: str,
-                     role_codes: list[str], is_superuser: bool = False, manager=None, hire_date=None):
+def demo_user_create(
+    ctx: DemoContext,
+    *,
+    username: str,
+    first_name: str,
+    last_name: str,
+    role_codes: list[str],
+    is_superuser: bool = False,
+    manager=None,
+    hire_date=None,
+):
     User = get_user_model()
     user = User.objects.create(
-        username=username, first_name=first_name, last_name=last_name,
-        email=f"{username}@demo.example", password=ctx.password_hash,
-        is_staff=is_superuser, is_superuser=is_superuser,
+        username=username,
+        first_name=first_name,
+        last_name=last_name,
+        email=f"{username}@demo.example",
+        password=ctx.password_hash,
+        is_staff=is_superuser,
+        is_superuser=is_superuser,
     )
     user.groups.set(Group.objects.filter(name__in=role_codes))
-    Profile.objects.create(user=user, manager=manager, hire_date=hire_date, is_demo=True,
-                           title=", ".join(str(r.ROLES[c]) for c in role_codes))
+    Profile.objects.create(
+        user=user,
+        manager=manager,
+        hire_date=hire_date,
+        is_demo=True,
+        title=", ".join(str(r.ROLES[c]) for c in role_codes),
+    )
     return user
 
 

@@ -25,7 +25,8 @@ class ServiceUnavailable(ApplicationError):
     status_code = 503
 
     def __init__(self, message: str, *, dependency: str, retry_after: int = 30):
-        super().__init__(message, code="service_unavailable",
-                         details={"dependency": dependency, "retry_after_seconds": retry_after})
+        super().__init__(
+            message, code="service_unavailable", details={"dependency": dependency, "retry_after_seconds": retry_after}
+        )
         self.dependency = dependency
         self.retry_after = retry_after

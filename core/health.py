@@ -59,7 +59,10 @@ def cache_status() -> tuple[bool, str]:
 def report(deadline: float = DEADLINE) -> dict[str, tuple[bool, str]]:
     """Each dependency's (ok, word), all checked at once within ``deadline`` seconds."""
     checks: dict[str, Callable[[], tuple[bool, str]]] = {
-        "database": database_status, "broker": broker_status, "cache": cache_status}
+        "database": database_status,
+        "broker": broker_status,
+        "cache": cache_status,
+    }
     results: dict[str, tuple[bool, str]] = {}
     started: list[tuple[str, threading.Thread]] = []
     with _lock:
@@ -68,8 +71,9 @@ def report(deadline: float = DEADLINE) -> dict[str, tuple[bool, str]]:
             if previous is not None and previous.is_alive():
                 results[name] = (False, NO_ANSWER)  # still stuck since an earlier call
                 continue
-            thread = threading.Thread(target=lambda n=name, c=check: results.__setitem__(n, c()),
-                                      name=f"healthz-{name}", daemon=True)
+            thread = threading.Thread(
+                target=lambda n=name, c=check: results.__setitem__(n, c()), name=f"healthz-{name}", daemon=True
+            )
             _in_flight[name] = thread
             thread.start()
             started.append((name, thread))

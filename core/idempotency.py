@@ -47,9 +47,14 @@ def live_record(owner: str, key: str) -> IdempotencyRecord | None:
 def replay(record: IdempotencyRecord, fingerprint: str) -> tuple[int, dict]:
     """The stored first response (status, body), or 409 when the key came with another body."""
     if record.body_hash != fingerprint:
-        raise ApplicationError(gettext("This Idempotency-Key was already used with a different request body. "
-                    "Use a new key for a new request."), code="idempotency_key_reused", status=409,
-            details={"idempotency_key": record.key, "first_used_at": record.created_at.isoformat()})
+        raise ApplicationError(
+            gettext(
+                "This Idempotency-Key was already used with a different request body. Use a new key for a new request."
+            ),
+            code="idempotency_key_reused",
+            status=409,
+            details={"idempotency_key": record.key, "first_used_at": record.created_at.isoformat()},
+        )
     return record.status_code, record.response_body
 
 
@@ -57,7 +62,17 @@ def record_response(*, owner: str, key: str, path: str, fingerprint: str, status
     """Store the first response to ``key`` (call in the transaction of the write it answers;
     a concurrent twin then fails on the unique key instead of writing twice)."""
     IdempotencyRecord.objects.filter(  # an expired record of the same key makes way for this one
-        client_key=owner, key=key,
-        created_at__lt=timezone.now() - dt.timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)).delete()
-    IdempotencyRecord.objects.create(client_key=owner, key=key, method="POST", path=path, body_hash=fingerprint,
-                                     status_code=status, response_body=body, created_at=timezone.now())
+        client_key=owner,
+        key=key,
+        created_at__lt=timezone.now() - dt.timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS),
+    ).delete()
+    IdempotencyRecord.objects.create(
+        client_key=owner,
+        key=key,
+        method="POST",
+        path=path,
+        body_hash=fingerprint,
+        status_code=status,
+        response_body=body,
+        created_at=timezone.now(),
+    )

@@ -45,7 +45,12 @@ def lockout_response(request: HttpRequest, original_response=None, credentials: 
         "%(minutes)d minute; try again later, or ask an administrator to unlock it.",
         "Too many failed sign-in attempts for this account or from this network. Sign-in is locked for "
         "%(minutes)d minutes; try again later, or ask an administrator to unlock it.",
-        minutes) % {"minutes": minutes}
+        minutes,
+    ) % {"minutes": minutes}
     form = AuthenticationForm(request, initial={"username": (credentials or {}).get("username", "")})
-    return render(request, "core/login.html", {"form": form, "locked_out": message,
-                                               "next": request.POST.get("next", "")}, status=429)
+    return render(
+        request,
+        "core/login.html",
+        {"form": form, "locked_out": message, "next": request.POST.get("next", "")},
+        status=429,
+    )

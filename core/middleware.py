@@ -45,9 +45,23 @@ def _policy(additions: dict[str, str] | None = None) -> str:
 
 
 CONTENT_SECURITY_POLICY = _policy()
-PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in (
-    "accelerometer", "autoplay", "camera", "display-capture", "geolocation", "gyroscope", "magnetometer",
-    "microphone", "midi", "payment", "usb", "xr-spatial-tracking"))
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+        "xr-spatial-tracking",
+    )
+)
 #: apps whose every page and API response is someone's pay: never stored by a browser or proxy
 PAY_MODULES = ("compensation.",)
 

@@ -52,8 +52,9 @@ class RunRecord(BaseModel):
     error = models.TextField(blank=True)
     # Liveness (core/runs.py): the last sign of life of the run's work, how many times a
     # worker took its current step, and which delivery holds it now.
-    heartbeat_at = models.DateTimeField(null=True, blank=True,
-                                        help_text="last sign of life: a step started or finished, a heartbeat")
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="last sign of life: a step started or finished, a heartbeat"
+    )
     attempts = models.PositiveSmallIntegerField(default=0, help_text="times a worker took the run's own step")
     claimed_by = models.CharField(max_length=80, blank=True, help_text="claim token of the delivery at work")
 
@@ -151,8 +152,11 @@ class Profile(BaseModel):
     title = models.CharField(max_length=100, blank=True)
     hire_date = models.DateField(null=True, blank=True)
     language = models.CharField(
-        max_length=8, blank=True, choices=settings.LANGUAGES,
-        help_text="language of the pages; blank follows the browser (Accept-Language)")
+        max_length=8,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text="language of the pages; blank follows the browser (Accept-Language)",
+    )
     is_demo = models.BooleanField(default=False)
 
     def __str__(self) -> str:

@@ -30,8 +30,9 @@ MENU: tuple[NavItem, ...] = (
     NavItem(_("Capacity"), "sop:capacity", frozenset({r.ADMIN, r.OPS_LEAD, r.PLANNER, r.EXECUTIVE})),
     NavItem(_("Inventory"), "inventory:positions", frozenset({r.ADMIN, r.OPS_LEAD, r.PLANNER, r.EXECUTIVE})),
     NavItem(_("S&OP cycle"), "sop:cycle", frozenset({r.ADMIN, r.PLANNER, r.OPS_LEAD, r.EXECUTIVE, r.SALES_MANAGER})),
-    NavItem(_("Scenarios"), "scenarios:list",
-            frozenset({r.ADMIN, r.PLANNER, r.OPS_LEAD, r.EXECUTIVE, r.SALES_MANAGER})),
+    NavItem(
+        _("Scenarios"), "scenarios:list", frozenset({r.ADMIN, r.PLANNER, r.OPS_LEAD, r.EXECUTIVE, r.SALES_MANAGER})
+    ),
     NavItem(_("Territories"), "territories:tree", frozenset({r.ADMIN, r.SALES_MANAGER, r.SALES_REP, r.EXECUTIVE})),
     NavItem(_("Quotas"), "territories:quotas", frozenset({r.ADMIN, r.SALES_MANAGER, r.SALES_REP, r.EXECUTIVE})),
     NavItem(_("Compensation"), "compensation:statements", frozenset({r.ADMIN, r.SALES_MANAGER, r.SALES_REP})),

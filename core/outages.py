@@ -46,17 +46,31 @@ def dependency_of(exc: BaseException | None) -> str | None:
 
 
 def outage_response(request: HttpRequest, dependency: str, exc: BaseException) -> HttpResponse:
-    log.warning("503 for %s %s: the %s is down (%s: %s)", request.method, request.path, dependency,
-                type(exc).__name__, str(exc)[:300])
+    log.warning(
+        "503 for %s %s: the %s is down (%s: %s)",
+        request.method,
+        request.path,
+        dependency,
+        type(exc).__name__,
+        str(exc)[:300],
+    )
     message = MESSAGES[dependency]()
     if request.path.startswith(API_PREFIXES):
-        response = JsonResponse({"error": {"code": "service_unavailable", "message": message,
-                                           "details": {"dependency": dependency,
-                                                       "retry_after_seconds": RETRY_AFTER_SECONDS}}}, status=503)
+        response = JsonResponse(
+            {
+                "error": {
+                    "code": "service_unavailable",
+                    "message": message,
+                    "details": {"dependency": dependency, "retry_after_seconds": RETRY_AFTER_SECONDS},
+                }
+            },
+            status=503,
+        )
     else:
         # Rendered without the request's context processors: they read the database.
-        response = HttpResponse(render_to_string("503.html", {"message": message, "retry_url": request.path}),
-                                status=503)
+        response = HttpResponse(
+            render_to_string("503.html", {"message": message, "retry_url": request.path}), status=503
+        )
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"
     return response

@@ -79,8 +79,12 @@ def require_queue() -> None:
     """Refuse to record a run that no worker could be told about (no phantom runs)."""
     if not queue_available():
         raise ServiceUnavailable(
-            _("The task queue is not reachable, so the run was not started. Try again in a minute; "
-              "an administrator can check /healthz."), dependency="queue")
+            _(
+                "The task queue is not reachable, so the run was not started. Try again in a minute; "
+                "an administrator can check /healthz."
+            ),
+            dependency="queue",
+        )
 
 
 def send(task, *args, countdown: float | None = None) -> bool:
@@ -92,8 +96,9 @@ def send(task, *args, countdown: float | None = None) -> bool:
     except Exception as exc:  # the broker is down or hung: the database still holds the work
         if getattr(task.app.conf, "task_always_eager", False) and not isinstance(exc, TRANSIENT_ERRORS):
             raise  # eager (tests): the task itself failed; let it show
-        log.warning("could not queue %s%s (%s: %s); the reaper will send it again", task.name, args,
-                    type(exc).__name__, exc)
+        log.warning(
+            "could not queue %s%s (%s: %s); the reaper will send it again", task.name, args, type(exc).__name__, exc
+        )
         return False
 
 
@@ -164,8 +169,9 @@ def retry_later(task, exc: BaseException):
     the database and the reaper sends it again."""
     if task.request.is_eager:
         raise exc
-    log.warning("%s%s met an outage (%s); retry %s", task.name, task.request.args, describe(exc, 300),
-                task.request.retries + 1)
+    log.warning(
+        "%s%s met an outage (%s); retry %s", task.name, task.request.args, describe(exc, 300), task.request.retries + 1
+    )
     raise task.retry(exc=exc, countdown=min(2 ** (task.request.retries + 1), 60), max_retries=OUTAGE_RETRIES)
 
 
@@ -195,8 +201,9 @@ def claim_step(model, run_id: int, *, token: str, task_id: str | None, statuses:
             return Claim.BUSY
         if run.attempts >= max_attempts():
             return Claim.EXHAUSTED
-        model.objects.filter(pk=run_id).update(claimed_by=token, attempts=F("attempts") + 1, heartbeat_at=now,
-                                               updated_at=now)
+        model.objects.filter(pk=run_id).update(
+            claimed_by=token, attempts=F("attempts") + 1, heartbeat_at=now, updated_at=now
+        )
     return Claim.CLAIMED
 
 
@@ -210,8 +217,9 @@ def run_in_progress(run, *, kind: str, url: str, page_url: str):
     from core.errors import ApplicationError
 
     return ApplicationError(
-        _("A %(kind)s is already in progress (#%(id)s, %(status)s): wait for it to finish, or follow it at "
-          "%(url)s.") % {"kind": kind, "id": run.pk, "status": run.status, "url": page_url},
-        code="run_in_progress", status=409,
-        details={"id": run.pk, "status": run.status, "url": url, "page_url": page_url,
-                 "stalled": run.is_stalled})
+        _("A %(kind)s is already in progress (#%(id)s, %(status)s): wait for it to finish, or follow it at %(url)s.")
+        % {"kind": kind, "id": run.pk, "status": run.status, "url": page_url},
+        code="run_in_progress",
+        status=409,
+        details={"id": run.pk, "status": run.status, "url": url, "page_url": page_url, "stalled": run.is_stalled},
+    )

@@ -29,17 +29,14 @@ def periods_ensure(*, start: dt.date, count: int) -> list[Period]:
     wanted = calendar.months_from(start, count)
     existing = set(Period.objects.filter(start__in=wanted).values_list("start", flat=True))
     Period.objects.bulk_create(
-        [
-            Period(start=m, end=calendar.month_end(m), label=m.strftime("%Y-%m"))
-            for m in wanted
-            if m not in existing
-        ]
+        [Period(start=m, end=calendar.month_end(m), label=m.strftime("%Y-%m")) for m in wanted if m not in existing]
     )
     return list(Period.objects.filter(start__in=wanted))
 
 
-def audit_record(*, actor, action: str, target: models.Model | None = None, before=None, after=None,
-                 actor_label: str = "") -> AuditEvent:
+def audit_record(
+    *, actor, action: str, target: models.Model | None = None, before=None, after=None, actor_label: str = ""
+) -> AuditEvent:
     return AuditEvent.objects.create(
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         actor_label=actor_label,
@@ -62,8 +59,7 @@ def comment_add(*, author, target: models.Model, text: str) -> Comment:
     )
 
 
-def api_client_create(*, name: str, scopes: list[str], rate_limit: str = "",
-                      expires_at: dt.datetime | None = None):
+def api_client_create(*, name: str, scopes: list[str], rate_limit: str = "", expires_at: dt.datetime | None = None):
     """Create an API client with its service user (role ``erp``) and a first token.
 
     Returns ``(client, token)``; the clear token is not stored and cannot be shown again.

@@ -51,8 +51,9 @@ def language(request: HttpRequest) -> HttpResponse:
     if code and code not in dict(settings.LANGUAGES):
         return HttpResponse(status=400)
     target = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         target = "/"
     response = redirect(target)
     if request.user.is_authenticated:
@@ -62,8 +63,9 @@ def language(request: HttpRequest) -> HttpResponse:
         else:
             request.session.pop(SESSION_LANGUAGE, None)
     if code:
-        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, code, max_age=365 * 24 * 3600, samesite="Lax",
-                            secure=request.is_secure())
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME, code, max_age=365 * 24 * 3600, samesite="Lax", secure=request.is_secure()
+        )
         translation.activate(code)
     else:
         response.delete_cookie(settings.LANGUAGE_COOKIE_NAME)

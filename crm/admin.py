@@ -11,7 +11,17 @@ from crm.models import (
 
 @admin.register(Opportunity)
 class OpportunityAdmin(admin.ModelAdmin):
-    list_display = ("external_id", "account", "product", "family", "quantity", "stage", "probability", "status", "owner")
+    list_display = (
+        "external_id",
+        "account",
+        "product",
+        "family",
+        "quantity",
+        "stage",
+        "probability",
+        "status",
+        "owner",
+    )
     list_filter = ("status", "stage")
     search_fields = ("external_id", "account__name")
     raw_id_fields = ("account", "product", "family", "owner", "territory")

@@ -70,8 +70,14 @@ def free_hours_table(capacity: pd.DataFrame) -> pd.DataFrame:
     return capacity.pivot_table(index="period_start", columns="work_center_code", values="free_hours", aggfunc="sum")
 
 
-def availability_curve(*, product_sku: str, plan: pd.DataFrame, routing: pd.DataFrame,
-                       capacity: pd.DataFrame | None = None, free: pd.DataFrame | None = None) -> Curve:
+def availability_curve(
+    *,
+    product_sku: str,
+    plan: pd.DataFrame,
+    routing: pd.DataFrame,
+    capacity: pd.DataFrame | None = None,
+    free: pd.DataFrame | None = None,
+) -> Curve:
     """The product's curve; give ``capacity`` rows, or ``free`` (:func:`free_hours_table`) when
     many products share one plan."""
     plan = plan.sort_values("period_start").reset_index(drop=True)
@@ -98,11 +104,13 @@ def answer(curve: Curve, *, quantity: float, date: dt.date, as_of: dt.date) -> A
     quantity = float(quantity)
     periods, available = curve.periods, curve.available
     if not periods:
-        return Availability(curve.product_sku, quantity, date, 0.0, None,
-                            {"kind": "inventory", "code": curve.product_sku})
+        return Availability(
+            curve.product_sku, quantity, date, 0.0, None, {"kind": "inventory", "code": curve.product_sku}
+        )
     month = dt.date(date.year, date.month, 1)
-    position = int(np.searchsorted(np.array(periods, dtype="datetime64[D]"), np.datetime64(month, "D"),
-                                   side="right")) - 1
+    position = (
+        int(np.searchsorted(np.array(periods, dtype="datetime64[D]"), np.datetime64(month, "D"), side="right")) - 1
+    )
     by_date = float(available[position]) if position >= 0 else 0.0
     by_date = round(min(quantity, by_date), 3)
     full = np.flatnonzero(available >= quantity - 1e-9)
@@ -118,15 +126,30 @@ def answer(curve: Curve, *, quantity: float, date: dt.date, as_of: dt.date) -> A
     return Availability(curve.product_sku, quantity, date, by_date, earliest, constrained)
 
 
-def availability(*, product_sku: str, quantity: float, date: dt.date, as_of: dt.date, plan: pd.DataFrame,
-                 routing: pd.DataFrame, capacity: pd.DataFrame) -> Availability:
+def availability(
+    *,
+    product_sku: str,
+    quantity: float,
+    date: dt.date,
+    as_of: dt.date,
+    plan: pd.DataFrame,
+    routing: pd.DataFrame,
+    capacity: pd.DataFrame,
+) -> Availability:
     """One question on one product (see the module doc)."""
     curve = availability_curve(product_sku=product_sku, plan=plan, routing=routing, capacity=capacity)
     return answer(curve, quantity=quantity, date=date, as_of=as_of)
 
 
-def deals_at_risk(*, deals: pd.DataFrame, plan: pd.DataFrame, routing: pd.DataFrame, capacity: pd.DataFrame,
-                  as_of: dt.date, min_probability: float = 0.5) -> pd.DataFrame:
+def deals_at_risk(
+    *,
+    deals: pd.DataFrame,
+    plan: pd.DataFrame,
+    routing: pd.DataFrame,
+    capacity: pd.DataFrame,
+    as_of: dt.date,
+    min_probability: float = 0.5,
+) -> pd.DataFrame:
     """Open product deals with ``probability_used ≥ min_probability`` that cannot be delivered by
     their requested date. ``deals``: ``external_id, product_sku, quantity,
     requested_delivery_date, probability_used`` (other columns pass through); ``plan``,
@@ -147,14 +170,18 @@ def deals_at_risk(*, deals: pd.DataFrame, plan: pd.DataFrame, routing: pd.DataFr
     # free stock: suffix minimum of the slack over the months, never below zero
     slack = np.full((n_p, n_m), np.inf)
     slack[skus.get_indexer(plan["product_sku"]), month_index.get_indexer(plan["period_start"])] = (
-        plan["projected_inventory_after"].astype(float).to_numpy() - plan["safety_stock"].astype(float).to_numpy())
+        plan["projected_inventory_after"].astype(float).to_numpy() - plan["safety_stock"].astype(float).to_numpy()
+    )
     free_stock = np.maximum(0.0, np.minimum.accumulate(slack[:, ::-1], axis=1)[:, ::-1])
     free_stock[np.isinf(free_stock)] = 0.0
     # extra production: per route, free hours / hours per unit; per product the least of its routes
     routes = routing[routing["product_sku"].isin(skus)].sort_values(["product_sku", "work_center_code"])
     free = free_hours_table(capacity).reindex(index=months)
-    free_matrix = np.vstack([np.zeros(n_m), free.fillna(0.0).clip(lower=0.0).to_numpy(dtype=float).T]) \
-        if len(free.columns) else np.zeros((1, n_m))
+    free_matrix = (
+        np.vstack([np.zeros(n_m), free.fillna(0.0).clip(lower=0.0).to_numpy(dtype=float).T])
+        if len(free.columns)
+        else np.zeros((1, n_m))
+    )
     column = pd.Index(free.columns).get_indexer(routes["work_center_code"]) + 1  # 0: no capacity row
     hours = routes["hours_per_unit"].astype(float).to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -179,8 +206,9 @@ def deals_at_risk(*, deals: pd.DataFrame, plan: pd.DataFrame, routing: pd.DataFr
     first = covered.argmax(axis=1)
     out = candidates[short].copy()
     out["available_by_date"] = by_date[short]
-    out["earliest_full_date"] = [max(months[f], as_of) if ok else None
-                                 for f, ok in zip(first[short], covered.any(axis=1)[short], strict=True)]
+    out["earliest_full_date"] = [
+        max(months[f], as_of) if ok else None for f, ok in zip(first[short], covered.any(axis=1)[short], strict=True)
+    ]
     kinds, codes = [], []
     cum_route = np.cumsum(route_units, axis=1)
     wc_codes = routes["work_center_code"].to_numpy(dtype=object)

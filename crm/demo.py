@@ -34,9 +34,11 @@ NOTES = {
     "quality": ["Seal failures after six months on two units.", "Very happy with the finish of the last batch."],
     "price": ["Competitor quoted 8 % below our list price.", "Accepts the price rise if lead times hold."],
     "delivery": ["Last order arrived a week late.", "Asks for split deliveries per site."],
-    "demand_signal": ["Plans a second plant next year: expects to double volumes.",
-                      "New municipal contract: more units from the autumn.",
-                      "Will cut orders while their warehouse is rebuilt."],
+    "demand_signal": [
+        "Plans a second plant next year: expects to double volumes.",
+        "New municipal contract: more units from the autumn.",
+        "Will cut orders while their warehouse is rebuilt.",
+    ],
     "other": ["Wants training for their maintenance staff."],
 }
 
@@ -56,8 +58,11 @@ def _rep_accounts(day: dt.date) -> dict[int, list[tuple[int, int]]]:
     for account_id, territory_id in sorted(owners.items()):
         by_territory.setdefault(territory_id, []).append(account_id)
     reps: dict[int, list[tuple[int, int]]] = {}
-    for rep_id, territory_id in (TerritoryAssignment.objects.filter(valid_on(day), role="primary")
-                                 .order_by("rep_id", "territory_id").values_list("rep_id", "territory_id")):
+    for rep_id, territory_id in (
+        TerritoryAssignment.objects.filter(valid_on(day), role="primary")
+        .order_by("rep_id", "territory_id")
+        .values_list("rep_id", "territory_id")
+    ):
         reps.setdefault(rep_id, []).extend((a, territory_id) for a in by_territory.get(territory_id, []))
     return {rep: accounts for rep, accounts in reps.items() if accounts}
 
@@ -92,11 +97,22 @@ def seed(ctx) -> None:
                         stage, crm_probability = "commit", STAGES["commit"][0]
                 delivery = close + dt.timedelta(days=int(rng.integers(7, 60)))
                 amount = Decimal(str(round(quantity * price * rng.uniform(0.85, 1.0), 2)))
-                deals.append(Opportunity(
-                    external_id=f"OPP-{len(deals) + 1:06d}", account_id=account_id, product_id=product_ids[sku],
-                    quantity=Decimal(quantity), amount=amount, expected_close_date=close,
-                    requested_delivery_date=delivery, stage=stage, probability=Decimal(crm_probability),
-                    owner_id=rep_id, status=status, territory_id=territory_id))
+                deals.append(
+                    Opportunity(
+                        external_id=f"OPP-{len(deals) + 1:06d}",
+                        account_id=account_id,
+                        product_id=product_ids[sku],
+                        quantity=Decimal(quantity),
+                        amount=amount,
+                        expected_close_date=close,
+                        requested_delivery_date=delivery,
+                        stage=stage,
+                        probability=Decimal(crm_probability),
+                        owner_id=rep_id,
+                        status=status,
+                        territory_id=territory_id,
+                    )
+                )
     Opportunity.objects.bulk_create(deals, batch_size=2000)
 
     User = get_user_model()
@@ -107,20 +123,38 @@ def seed(ctx) -> None:
         deal = deals[int(rng.integers(0, len(deals)))]
         category = categories[int(rng.choice(len(categories), p=[0.2, 0.2, 0.15, 0.35, 0.1]))]
         text = NOTES[category][int(rng.integers(0, len(NOTES[category])))]
-        sentiment = ("negative" if any(w in text for w in ("failures", "late", "below", "cut")) else
-                     "positive" if any(w in text for w in ("happy", "double", "more")) else "neutral")
-        notes.append(FeedbackNote(
-            external_id=f"FB-{i + 1:05d}", account_id=deal.account_id,
-            product_id=deal.product_id if rng.random() < 0.8 else None, category=category, sentiment=sentiment,
-            text=text, author_id=deal.owner_id, noted_on=as_of - dt.timedelta(days=int(rng.integers(0, 150)))))
+        sentiment = (
+            "negative"
+            if any(w in text for w in ("failures", "late", "below", "cut"))
+            else "positive"
+            if any(w in text for w in ("happy", "double", "more"))
+            else "neutral"
+        )
+        notes.append(
+            FeedbackNote(
+                external_id=f"FB-{i + 1:05d}",
+                account_id=deal.account_id,
+                product_id=deal.product_id if rng.random() < 0.8 else None,
+                category=category,
+                sentiment=sentiment,
+                text=text,
+                author_id=deal.owner_id,
+                noted_on=as_of - dt.timedelta(days=int(rng.integers(0, 150))),
+            )
+        )
     FeedbackNote.objects.bulk_create(notes, batch_size=2000)
 
-    crm101 = TrainingModule.objects.create(code="CRM-101", name="CRM basics",
-                                           required_for_roles="sales_rep;sales_manager", valid_months=12)
-    pumps = TrainingModule.objects.create(code="PL-PUMPS", name="Pump product line", required_for_roles="sales_rep",
-                                          valid_months=24)
-    managers = list(User.objects.filter(groups__name="sales_manager", profile__is_demo=True).order_by("username")
-                    .values_list("id", flat=True))
+    crm101 = TrainingModule.objects.create(
+        code="CRM-101", name="CRM basics", required_for_roles="sales_rep;sales_manager", valid_months=12
+    )
+    pumps = TrainingModule.objects.create(
+        code="PL-PUMPS", name="Pump product line", required_for_roles="sales_rep", valid_months=24
+    )
+    managers = list(
+        User.objects.filter(groups__name="sales_manager", profile__is_demo=True)
+        .order_by("username")
+        .values_list("id", flat=True)
+    )
     completions = []
     for n, user_id in enumerate([*rep_ids, *managers]):
         for module in (crm101, pumps):
@@ -132,9 +166,14 @@ def seed(ctx) -> None:
             # current through the demo's pay periods, or lapsed during them (400–500 days ago)
             age = int(rng.integers(400, 500)) if roll < 0.25 and n > 0 else int(rng.integers(150, 300))
             done = as_of - dt.timedelta(days=age)
-            completions.append(TrainingCompletion(user_id=user_id, module=module, completed_on=done,
-                                                  expires_on=(pd.Timestamp(done) + pd.DateOffset(
-                                                      months=module.valid_months)).date()))
+            completions.append(
+                TrainingCompletion(
+                    user_id=user_id,
+                    module=module,
+                    completed_on=done,
+                    expires_on=(pd.Timestamp(done) + pd.DateOffset(months=module.valid_months)).date(),
+                )
+            )
     TrainingCompletion.objects.bulk_create(completions)
     CertificationRule.objects.create(applies_to=CertificationRule.AppliesTo.SPIFF_PAYOUT, module=crm101)
     ctx.say(f"crm: {len(deals):,} opportunities, {len(notes):,} feedback notes, {len(completions)} completions")

@@ -34,14 +34,15 @@ STATUS_ORDER = {"overdue": 0, "missing": 1, "due": 2, "current": 3}
 DUE_WITHIN_DAYS = 30
 
 
-def training_status(required: pd.DataFrame, completions: pd.DataFrame, *, today: dt.date,
-                    due_within_days: int = DUE_WITHIN_DAYS) -> pd.DataFrame:
+def training_status(
+    required: pd.DataFrame, completions: pd.DataFrame, *, today: dt.date, due_within_days: int = DUE_WITHIN_DAYS
+) -> pd.DataFrame:
     columns = [*required.columns, "completed_on", "expires_on", "status"]
     if required.empty:
         return pd.DataFrame(columns=columns)
-    latest = (completions.sort_values(["username", "module_code", "completed_on"])
-              .drop_duplicates(["username", "module_code"], keep="last")[["username", "module_code", "completed_on",
-                                                                           "expires_on"]])
+    latest = completions.sort_values(["username", "module_code", "completed_on"]).drop_duplicates(
+        ["username", "module_code"], keep="last"
+    )[["username", "module_code", "completed_on", "expires_on"]]
     out = required.merge(latest, on=["username", "module_code"], how="left")
     horizon = today + dt.timedelta(days=due_within_days)
     status = []
@@ -65,8 +66,9 @@ def training_status(required: pd.DataFrame, completions: pd.DataFrame, *, today:
 
 def missing_certifications(modules: list[str], completions: pd.DataFrame, *, day: dt.date) -> list[str]:
     held = set()
-    for code, done, expires in zip(completions["module_code"], completions["completed_on"], completions["expires_on"],
-                                   strict=True):
+    for code, done, expires in zip(
+        completions["module_code"], completions["completed_on"], completions["expires_on"], strict=True
+    ):
         if done <= day and (expires is None or pd.isna(expires) or day <= expires):
             held.add(code)
     return [m for m in modules if m not in held]

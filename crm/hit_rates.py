@@ -38,17 +38,21 @@ MIN_CLOSED = 10
 def calibrate_hit_rates(closed: pd.DataFrame, *, prior_strength: float = PRIOR_STRENGTH) -> pd.DataFrame:
     if closed.empty:
         return pd.DataFrame(columns=CALIBRATION_COLUMNS)
-    frame = pd.DataFrame({
-        "stage": closed["stage"].astype(str),
-        "family_code": closed["family_code"].astype(str),
-        "won": (closed["status"] == "won").astype(float),
-        "probability": pd.to_numeric(closed["probability"], errors="coerce").astype(float) / 100.0,
-    })
-    stages = frame.groupby("stage").agg(stage_closed=("won", "size"), stage_won=("won", "sum"),
-                                        prior=("probability", "mean"))
+    frame = pd.DataFrame(
+        {
+            "stage": closed["stage"].astype(str),
+            "family_code": closed["family_code"].astype(str),
+            "won": (closed["status"] == "won").astype(float),
+            "probability": pd.to_numeric(closed["probability"], errors="coerce").astype(float) / 100.0,
+        }
+    )
+    stages = frame.groupby("stage").agg(
+        stage_closed=("won", "size"), stage_won=("won", "sum"), prior=("probability", "mean")
+    )
     stages["prior"] = stages["prior"].fillna(0.5)
-    stages["stage_rate"] = ((stages["stage_won"] + prior_strength * stages["prior"])
-                            / (stages["stage_closed"] + prior_strength))
+    stages["stage_rate"] = (stages["stage_won"] + prior_strength * stages["prior"]) / (
+        stages["stage_closed"] + prior_strength
+    )
     cells = frame.groupby(["stage", "family_code"]).agg(closed=("won", "size"), won=("won", "sum")).reset_index()
     cells = cells.join(stages[["prior", "stage_rate"]], on="stage")
     cells["rate"] = (cells["won"] + prior_strength * cells["stage_rate"]) / (cells["closed"] + prior_strength)
@@ -57,8 +61,9 @@ def calibrate_hit_rates(closed: pd.DataFrame, *, prior_strength: float = PRIOR_S
     return cells[CALIBRATION_COLUMNS].sort_values(["stage", "family_code"]).reset_index(drop=True)
 
 
-def apply_hit_rates(open_deals: pd.DataFrame, calibration: pd.DataFrame, *,
-                    min_closed: int = MIN_CLOSED) -> pd.DataFrame:
+def apply_hit_rates(
+    open_deals: pd.DataFrame, calibration: pd.DataFrame, *, min_closed: int = MIN_CLOSED
+) -> pd.DataFrame:
     out = open_deals.copy()
     crm = pd.to_numeric(out["probability"], errors="coerce").astype(float).to_numpy() / 100.0
     if out.empty or calibration.empty:

@@ -49,10 +49,17 @@ class Opportunity(BaseModel):
 
     external_id = models.CharField(max_length=64, unique=True)
     account = models.ForeignKey("territories.Account", on_delete=models.PROTECT, related_name="opportunities")
-    product = models.ForeignKey("inventory.Product", null=True, blank=True, on_delete=models.PROTECT,
-                                related_name="opportunities")
-    family = models.ForeignKey("inventory.ProductFamily", null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="opportunities", help_text="only for a deal on a family, not a product")
+    product = models.ForeignKey(
+        "inventory.Product", null=True, blank=True, on_delete=models.PROTECT, related_name="opportunities"
+    )
+    family = models.ForeignKey(
+        "inventory.ProductFamily",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="opportunities",
+        help_text="only for a deal on a family, not a product",
+    )
     quantity = models.DecimalField(max_digits=16, decimal_places=3)
     amount = models.DecimalField(max_digits=16, decimal_places=2)
     expected_close_date = models.DateField()
@@ -61,20 +68,29 @@ class Opportunity(BaseModel):
     probability = models.DecimalField(max_digits=5, decimal_places=2, help_text="the CRM's, in percent")
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="opportunities")
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
-    territory = models.ForeignKey("territories.Territory", null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="+", help_text="owner of the account on the expected close date")
+    territory = models.ForeignKey(
+        "territories.Territory",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="owner of the account on the expected close date",
+    )
 
     objects = OpportunityQuerySet.as_manager()
 
     class Meta:
         ordering = ["expected_close_date", "external_id"]
         constraints = [
-            models.CheckConstraint(condition=(Q(product__isnull=True) & Q(family__isnull=False))
-                                       | (Q(product__isnull=False) & Q(family__isnull=True)),
-                                   name="crm_opportunity_product_xor_family"),
+            models.CheckConstraint(
+                condition=(Q(product__isnull=True) & Q(family__isnull=False))
+                | (Q(product__isnull=False) & Q(family__isnull=True)),
+                name="crm_opportunity_product_xor_family",
+            ),
             models.CheckConstraint(condition=Q(status__in=["open", "won", "lost"]), name="crm_opportunity_status"),
-            models.CheckConstraint(condition=Q(probability__gte=0) & Q(probability__lte=100),
-                                   name="crm_opportunity_probability_percent"),
+            models.CheckConstraint(
+                condition=Q(probability__gte=0) & Q(probability__lte=100), name="crm_opportunity_probability_percent"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -108,8 +124,9 @@ class FeedbackNote(BaseModel):
 
     external_id = models.CharField(max_length=64, unique=True)
     account = models.ForeignKey("territories.Account", on_delete=models.PROTECT, related_name="feedback_notes")
-    product = models.ForeignKey("inventory.Product", null=True, blank=True, on_delete=models.PROTECT,
-                                related_name="feedback_notes")
+    product = models.ForeignKey(
+        "inventory.Product", null=True, blank=True, on_delete=models.PROTECT, related_name="feedback_notes"
+    )
     category = models.CharField(max_length=16, choices=Category.choices)
     sentiment = models.CharField(max_length=10, choices=Sentiment.choices, default=Sentiment.NEUTRAL)
     text = models.TextField()
@@ -175,8 +192,10 @@ class TrainingCompletion(BaseModel):
         ordering = ["-completed_on", "id"]
         constraints = [
             models.UniqueConstraint(fields=["user", "module", "completed_on"], name="crm_training_completion_key"),
-            models.CheckConstraint(condition=Q(expires_on__isnull=True) | Q(expires_on__gte=models.F("completed_on")),
-                                   name="crm_training_completion_dates_ordered"),
+            models.CheckConstraint(
+                condition=Q(expires_on__isnull=True) | Q(expires_on__gte=models.F("completed_on")),
+                name="crm_training_completion_dates_ordered",
+            ),
         ]
 
     def __str__(self) -> str:

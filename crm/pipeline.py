@@ -96,19 +96,27 @@ def pipeline_demand(deals: pd.DataFrame, lines: pd.DataFrame, *, level: str = "p
         return pd.DataFrame(columns=PIPELINE_COLUMNS)
     units = remaining_quantities(deals, lines)
     probability = np.where(deals["status"] == "won", 1.0, deals["probability_used"].astype(float))
-    frame = pd.DataFrame({
-        "key": deals["product_sku"] if level == "product" else deals["family_code"],
-        "territory_code": deals["territory_code"].fillna(NO_TERRITORY),
-        "period_start": _month_start(deals["requested_delivery_date"]),
-        "pipeline_units": units,
-        "weighted_units": units * probability,
-    })
+    frame = pd.DataFrame(
+        {
+            "key": deals["product_sku"] if level == "product" else deals["family_code"],
+            "territory_code": deals["territory_code"].fillna(NO_TERRITORY),
+            "period_start": _month_start(deals["requested_delivery_date"]),
+            "pipeline_units": units,
+            "weighted_units": units * probability,
+        }
+    )
     frame = frame[frame["key"].notna() & (frame["pipeline_units"] > 0)]
     if frame.empty:
         return pd.DataFrame(columns=PIPELINE_COLUMNS)
-    out = (frame.groupby(["key", "territory_code", "period_start"], sort=True)
-           .agg(deals=("pipeline_units", "size"), pipeline_units=("pipeline_units", "sum"),
-                weighted_units=("weighted_units", "sum")).reset_index())
+    out = (
+        frame.groupby(["key", "territory_code", "period_start"], sort=True)
+        .agg(
+            deals=("pipeline_units", "size"),
+            pipeline_units=("pipeline_units", "sum"),
+            weighted_units=("weighted_units", "sum"),
+        )
+        .reset_index()
+    )
     out["territory_code"] = _none_for_missing(out["territory_code"])
     return out[PIPELINE_COLUMNS]
 

@@ -28,11 +28,22 @@ from crm.pipeline import pipeline_beside_forecast, pipeline_demand
 from sop.models import DemandPlanLine, PlanCycle, PlanLine, PlanRun, Routing, WorkCenterLoad
 
 DEAL_FIELDS = {
-    "id": "id", "external_id": "external_id", "account_id": "account_id", "product_sku": "product__sku",
-    "family_code": "family_code", "territory_code": "territory__code", "quantity": "quantity", "amount": "amount",
-    "status": "status", "stage": "stage", "probability": "probability",
-    "expected_close_date": "expected_close_date", "requested_delivery_date": "requested_delivery_date",
-    "owner_id": "owner_id", "owner_username": "owner__username", "account_name": "account__name",
+    "id": "id",
+    "external_id": "external_id",
+    "account_id": "account_id",
+    "product_sku": "product__sku",
+    "family_code": "family_code",
+    "territory_code": "territory__code",
+    "quantity": "quantity",
+    "amount": "amount",
+    "status": "status",
+    "stage": "stage",
+    "probability": "probability",
+    "expected_close_date": "expected_close_date",
+    "requested_delivery_date": "requested_delivery_date",
+    "owner_id": "owner_id",
+    "owner_username": "owner__username",
+    "account_name": "account__name",
 }
 
 
@@ -42,8 +53,11 @@ def _with_family(queryset):
 
 def hit_rate_calibration() -> pd.DataFrame:
     """Stage × family hit rates from every closed deal (history is company-wide, whoever asks)."""
-    rows = list(_with_family(Opportunity.objects.exclude(status=Opportunity.Status.OPEN))
-                .values_list("stage", "family_code", "status", "probability"))
+    rows = list(
+        _with_family(Opportunity.objects.exclude(status=Opportunity.Status.OPEN)).values_list(
+            "stage", "family_code", "status", "probability"
+        )
+    )
     closed = pd.DataFrame.from_records(rows, columns=["stage", "family_code", "status", "probability"])
     return calibrate_hit_rates(closed)
 
@@ -68,14 +82,18 @@ def order_lines_frame(deals: pd.DataFrame) -> pd.DataFrame:
     won = deals[deals["status"] == Opportunity.Status.WON]
     if won.empty:
         return pd.DataFrame(columns=columns)
-    lines = (SalesOrderLine.objects.filter(account_id__in=won["account_id"].unique().tolist(),
-                                           order_date__gte=won["expected_close_date"].min())
-             .exclude(status__in=["cancelled", "returned"]))
-    rows = list(lines.values_list("account_id", "product__sku", "product__family__code", "order_date", "quantity",
-                                  "opportunity_external_id"))
+    lines = SalesOrderLine.objects.filter(
+        account_id__in=won["account_id"].unique().tolist(), order_date__gte=won["expected_close_date"].min()
+    ).exclude(status__in=["cancelled", "returned"])
+    rows = list(
+        lines.values_list(
+            "account_id", "product__sku", "product__family__code", "order_date", "quantity", "opportunity_external_id"
+        )
+    )
     frame = pd.DataFrame.from_records(rows, columns=columns)
-    frame["opportunity_external_id"] = frame["opportunity_external_id"].where(frame["opportunity_external_id"] != "",
-                                                                              None)
+    frame["opportunity_external_id"] = frame["opportunity_external_id"].where(
+        frame["opportunity_external_id"] != "", None
+    )
     return frame
 
 
@@ -89,17 +107,21 @@ def pipeline_rows(*, user, level: str, cycle: PlanCycle | None, period_start: dt
     frame = deals_frame(deals)
     pipeline = pipeline_demand(frame, order_lines_frame(frame), level=level)
     key = "product__sku" if level == "product" else "family__code"
-    forecast = pd.DataFrame(columns=["key", "territory_code", "period_start", "statistical", "sales_override",
-                                     "consensus"])
+    forecast = pd.DataFrame(
+        columns=["key", "territory_code", "period_start", "statistical", "sales_override", "consensus"]
+    )
     if cycle is not None:
         lines = DemandPlanLine.objects.for_user(user).filter(cycle=cycle)
         if period_start is not None:
             lines = lines.filter(period_start=period_start)
         # Only the keys the pipeline touches: the review shows where deals argue with the forecast.
         lines = lines.filter(**{f"{key}__in": sorted(set(pipeline["key"]))})
-        rows = list(lines.order_by().values(key, "territory__code", "period_start").annotate(
-            s=Sum("statistical"), o=Sum("sales_override"), c=Sum("consensus"))
-            .values_list(key, "territory__code", "period_start", "s", "o", "c"))
+        rows = list(
+            lines.order_by()
+            .values(key, "territory__code", "period_start")
+            .annotate(s=Sum("statistical"), o=Sum("sales_override"), c=Sum("consensus"))
+            .values_list(key, "territory__code", "period_start", "s", "o", "c")
+        )
         forecast = pd.DataFrame.from_records(rows, columns=list(forecast.columns))
     out = pipeline_beside_forecast(pipeline, forecast)
     out = out[out["deals"] > 0]  # where deals argue with the forecast
@@ -110,15 +132,19 @@ def pipeline_rows(*, user, level: str, cycle: PlanCycle | None, period_start: dt
 
 
 def latest_plan_run() -> PlanRun | None:
-    return PlanRun.objects.filter(status__in=[PlanRun.Status.COMPLETED, PlanRun.Status.COMPLETED_WITH_ERRORS]).order_by(
-        "-finished_at", "-id").first()
+    return (
+        PlanRun.objects.filter(status__in=[PlanRun.Status.COMPLETED, PlanRun.Status.COMPLETED_WITH_ERRORS])
+        .order_by("-finished_at", "-id")
+        .first()
+    )
 
 
 def routing_frame(*, product_ids: list[int] | None = None) -> pd.DataFrame:
     routings = Routing.objects.all() if product_ids is None else Routing.objects.filter(product_id__in=product_ids)
     routing = pd.DataFrame.from_records(
         list(routings.values_list("product__sku", "work_center__code", "hours_per_unit")),
-        columns=["product_sku", "work_center_code", "hours_per_unit"])
+        columns=["product_sku", "work_center_code", "hours_per_unit"],
+    )
     routing["hours_per_unit"] = routing["hours_per_unit"].astype(float)
     return routing
 
@@ -130,12 +156,17 @@ def plan_frames(*, run: PlanRun, product_ids: list[int] | None = None) -> tuple[
         lines = lines.filter(product_id__in=product_ids)
     plan = pd.DataFrame.from_records(
         list(lines.values_list("product__sku", "period_start", "projected_inventory_after", "safety_stock")),
-        columns=["product_sku", "period_start", "projected_inventory_after", "safety_stock"])
+        columns=["product_sku", "period_start", "projected_inventory_after", "safety_stock"],
+    )
     routing = routing_frame(product_ids=product_ids)
     capacity = pd.DataFrame.from_records(
-        list(WorkCenterLoad.objects.filter(run=run, work_center__code__in=set(routing["work_center_code"]))
-             .values_list("work_center__code", "period_start", "free_hours")),
-        columns=["work_center_code", "period_start", "free_hours"])
+        list(
+            WorkCenterLoad.objects.filter(run=run, work_center__code__in=set(routing["work_center_code"])).values_list(
+                "work_center__code", "period_start", "free_hours"
+            )
+        ),
+        columns=["work_center_code", "period_start", "free_hours"],
+    )
     return plan, routing, capacity
 
 
@@ -149,8 +180,9 @@ def product_availability(*, product, quantity: float, date: dt.date) -> tuple[Av
     return answer(curve, quantity=quantity, date=date, as_of=run.as_of), run
 
 
-def opportunities_for_page(*, user, status: str | None = None, product_id: int | None = None,
-                           limit: int = 300) -> list[dict]:
+def opportunities_for_page(
+    *, user, status: str | None = None, product_id: int | None = None, limit: int = 300
+) -> list[dict]:
     qs = Opportunity.objects.for_user(user)
     if status:
         qs = qs.filter(status=status)
@@ -167,8 +199,9 @@ def opportunity_probability(opportunity: Opportunity) -> dict:
     return {"probability_used": float(row["probability_used"]) * 100, "source": row["source"]}
 
 
-def feedback_for(*, user, product_ids: list[int] | None = None, family_code: str | None = None,
-                 limit: int = 20) -> list[FeedbackNote]:
+def feedback_for(
+    *, user, product_ids: list[int] | None = None, family_code: str | None = None, limit: int = 20
+) -> list[FeedbackNote]:
     qs = FeedbackNote.objects.for_user(user).select_related("account", "product", "author")
     if product_ids is not None:
         qs = qs.filter(product_id__in=product_ids)
@@ -179,15 +212,17 @@ def feedback_for(*, user, product_ids: list[int] | None = None, family_code: str
 
 def demand_signal_counts(*, user, since: dt.date) -> list[dict]:
     """Demand-signal notes per family since ``since`` (notes without a product count as none)."""
-    return list(FeedbackNote.objects.for_user(user)
-                .filter(category=FeedbackNote.Category.DEMAND_SIGNAL, noted_on__gte=since)
-                .values(family_code=F("product__family__code")).annotate(notes=Count("id"),
-                                                                         negative=Count("id", filter=Q(
-                                                                             sentiment="negative")))
-                .order_by("family_code"))
+    return list(
+        FeedbackNote.objects.for_user(user)
+        .filter(category=FeedbackNote.Category.DEMAND_SIGNAL, noted_on__gte=since)
+        .values(family_code=F("product__family__code"))
+        .annotate(notes=Count("id"), negative=Count("id", filter=Q(sentiment="negative")))
+        .order_by("family_code")
+    )
 
 
 # --- enablement ----------------------------------------------------------------------------
+
 
 def _required_frame(users) -> pd.DataFrame:
     """Person × module required for any of their roles."""
@@ -200,16 +235,20 @@ def _required_frame(users) -> pd.DataFrame:
         roles_of.setdefault(username, set())
         if role in ROLES:
             roles_of[username].add(role)
-    rows = [(username, code, name) for username, roles in sorted(roles_of.items())
-            for code, name, required in modules
-            if roles & {part.strip() for part in required.split(";") if part.strip()}]
+    rows = [
+        (username, code, name)
+        for username, roles in sorted(roles_of.items())
+        for code, name, required in modules
+        if roles & {part.strip() for part in required.split(";") if part.strip()}
+    ]
     return pd.DataFrame.from_records(rows, columns=["username", "module_code", "module_name"])
 
 
 def _completions_frame(completions) -> pd.DataFrame:
     return pd.DataFrame.from_records(
         list(completions.values_list("user__username", "module__code", "completed_on", "expires_on")),
-        columns=["username", "module_code", "completed_on", "expires_on"])
+        columns=["username", "module_code", "completed_on", "expires_on"],
+    )
 
 
 def training_due_list(*, user, today: dt.date) -> list[dict]:
@@ -218,8 +257,11 @@ def training_due_list(*, user, today: dt.date) -> list[dict]:
     from territories.selectors import visible_reps
 
     people = visible_reps(user=user)
-    frame = training_status(_required_frame(people), _completions_frame(
-        TrainingCompletion.objects.for_user(user).filter(user__in=people)), today=today)
+    frame = training_status(
+        _required_frame(people),
+        _completions_frame(TrainingCompletion.objects.for_user(user).filter(user__in=people)),
+        today=today,
+    )
     blocking = {}
     for rule in CertificationRule.objects.filter(active=True).select_related("module"):
         blocking.setdefault(rule.module.code, []).append(rule.get_applies_to_display())
@@ -246,8 +288,9 @@ def training_reminders(*, user, today: dt.date) -> list[dict]:
     from django.contrib.auth import get_user_model
 
     me = get_user_model().objects.filter(pk=user.pk)
-    frame = training_status(_required_frame(me), _completions_frame(TrainingCompletion.objects.filter(user=user)),
-                            today=today)
+    frame = training_status(
+        _required_frame(me), _completions_frame(TrainingCompletion.objects.filter(user=user)), today=today
+    )
     return frame[frame["status"] != "current"].to_dict("records")
 
 
@@ -262,10 +305,12 @@ def unmet_rules(*, user, today: dt.date) -> list[dict]:
     if not rules:
         return []
     people = dict(visible_reps(user=user).values_list("id", "username"))
-    assigned = set(TerritoryAssignment.objects.filter(valid_on(today), rep_id__in=list(people))
-                   .values_list("rep_id", flat=True))
-    completions = _completions_frame(TrainingCompletion.objects.filter(
-        user_id__in=list(people), module_id__in=[rule.module_id for rule in rules]))
+    assigned = set(
+        TerritoryAssignment.objects.filter(valid_on(today), rep_id__in=list(people)).values_list("rep_id", flat=True)
+    )
+    completions = _completions_frame(
+        TrainingCompletion.objects.filter(user_id__in=list(people), module_id__in=[rule.module_id for rule in rules])
+    )
     by_person = {name: group for name, group in completions.groupby("username")}
     empty = completions.iloc[:0]
     out = []

@@ -34,13 +34,20 @@ def deal_at_risk_candidates(*, run, result) -> pd.DataFrame:
     deals = selectors.deals_frame(Opportunity.objects.open().filter(product__isnull=False))
     if deals.empty:
         return pd.DataFrame(columns=ALERT_COLUMNS)
-    product_ids = list(Opportunity.objects.open().filter(product__isnull=False).values_list("product_id", flat=True)
-                       .distinct())
+    product_ids = list(
+        Opportunity.objects.open().filter(product__isnull=False).values_list("product_id", flat=True).distinct()
+    )
     routing = selectors.routing_frame(product_ids=product_ids)  # the run's own plan is in ``result``
     plan = result.product_plan[["product_sku", "period_start", "projected_inventory_after", "safety_stock"]]
     capacity = result.capacity_load[["work_center_code", "period_start", "free_hours"]]
-    risky = deals_at_risk(deals=deals, plan=plan[plan["product_sku"].isin(set(deals["product_sku"]))],
-                          routing=routing, capacity=capacity, as_of=run.as_of, min_probability=AT_RISK_PROBABILITY)
+    risky = deals_at_risk(
+        deals=deals,
+        plan=plan[plan["product_sku"].isin(set(deals["product_sku"]))],
+        routing=routing,
+        capacity=capacity,
+        as_of=run.as_of,
+        min_probability=AT_RISK_PROBABILITY,
+    )
     if risky.empty:
         return pd.DataFrame(columns=ALERT_COLUMNS)
     from sop.models import WorkCenter
@@ -49,75 +56,112 @@ def deal_at_risk_candidates(*, run, result) -> pd.DataFrame:
     messages, work_centers = [], []
     for deal in risky.to_dict("records"):
         if deal["constraint_kind"] == "work_center":
-            limit = _("work center %(name)s is full") % {"name": names.get(deal["constraint_code"],
-                                                                           deal["constraint_code"])}
+            limit = _("work center %(name)s is full") % {
+                "name": names.get(deal["constraint_code"], deal["constraint_code"])
+            }
             work_centers.append(deal["constraint_code"])
         else:
             limit = _("not enough stock and no routing to make more")
             work_centers.append(None)
         earliest = deal["earliest_full_date"]
-        messages.append(_(
-            "Deal %(deal)s (%(account)s, %(probability)s %%): %(qty)s units of %(sku)s requested by %(date)s; "
-            "%(available)s can be delivered by then (%(limit)s); all of them %(earliest)s.") % {
-            "deal": deal["external_id"], "account": deal["account_name"],
-            "probability": f"{deal['probability_used'] * 100:.0f}", "qty": f"{deal['quantity']:,.0f}",
-            "sku": deal["product_sku"], "date": deal["requested_delivery_date"].isoformat(),
-            "available": f"{deal['available_by_date']:,.0f}", "limit": limit,
-            "earliest": (_("by %(date)s") % {"date": earliest.isoformat()}) if earliest
-            else _("not within the plan's horizon")})
+        messages.append(
+            _(
+                "Deal %(deal)s (%(account)s, %(probability)s %%): %(qty)s units of %(sku)s requested by %(date)s; "
+                "%(available)s can be delivered by then (%(limit)s); all of them %(earliest)s."
+            )
+            % {
+                "deal": deal["external_id"],
+                "account": deal["account_name"],
+                "probability": f"{deal['probability_used'] * 100:.0f}",
+                "qty": f"{deal['quantity']:,.0f}",
+                "sku": deal["product_sku"],
+                "date": deal["requested_delivery_date"].isoformat(),
+                "available": f"{deal['available_by_date']:,.0f}",
+                "limit": limit,
+                "earliest": (_("by %(date)s") % {"date": earliest.isoformat()})
+                if earliest
+                else _("not within the plan's horizon"),
+            }
+        )
     short = risky["quantity"].astype(float) - risky["available_by_date"].astype(float)
     amount = risky["amount"].astype(float) * short / risky["quantity"].astype(float)
-    severity = np.where((risky["available_by_date"].astype(float) <= 0) | risky["earliest_full_date"].isna(),
-                        "critical", "warning")
-    return pd.DataFrame({
-        "fingerprint": [f"{ALERT_TYPE}:{e}" for e in risky["external_id"]], "type": ALERT_TYPE,
-        "severity": severity, "work_center_code": work_centers, "product_sku": risky["product_sku"].to_numpy(),
-        "family_code": None, "territory_code": risky["territory_code"].where(risky["territory_code"].notna(), None),
-        "period_start": [d.replace(day=1) for d in risky["requested_delivery_date"]],
-        "amount": short.to_numpy(dtype=float), "unit": "units", "value": amount.to_numpy(dtype=float),
-        "message": messages, "suggestion": _("Agree a later delivery or a split delivery with the customer, or "
-                                             "free capacity before the date."),
-    })[ALERT_COLUMNS]
+    severity = np.where(
+        (risky["available_by_date"].astype(float) <= 0) | risky["earliest_full_date"].isna(), "critical", "warning"
+    )
+    return pd.DataFrame(
+        {
+            "fingerprint": [f"{ALERT_TYPE}:{e}" for e in risky["external_id"]],
+            "type": ALERT_TYPE,
+            "severity": severity,
+            "work_center_code": work_centers,
+            "product_sku": risky["product_sku"].to_numpy(),
+            "family_code": None,
+            "territory_code": risky["territory_code"].where(risky["territory_code"].notna(), None),
+            "period_start": [d.replace(day=1) for d in risky["requested_delivery_date"]],
+            "amount": short.to_numpy(dtype=float),
+            "unit": "units",
+            "value": amount.to_numpy(dtype=float),
+            "message": messages,
+            "suggestion": _(
+                "Agree a later delivery or a split delivery with the customer, or free capacity before the date."
+            ),
+        }
+    )[ALERT_COLUMNS]
 
 
 # --- feedback ------------------------------------------------------------------------------
 
-def feedback_note_create(*, author, account, product=None, category: str, sentiment: str, text: str,
-                         noted_on: dt.date) -> FeedbackNote:
+
+def feedback_note_create(
+    *, author, account, product=None, category: str, sentiment: str, text: str, noted_on: dt.date
+) -> FeedbackNote:
     if category not in FeedbackNote.Category.values:
         raise ApplicationError(_("Choose a category."), code="invalid", details={"field": "category"})
     if sentiment not in FeedbackNote.Sentiment.values:
         raise ApplicationError(_("Choose a sentiment."), code="invalid", details={"field": "sentiment"})
     text = (text or "").strip()
     if not text or len(text) > 4000:
-        raise ApplicationError(_("Write the note (at most 4,000 characters)."), code="invalid",
-                               details={"field": "text"})
+        raise ApplicationError(
+            _("Write the note (at most 4,000 characters)."), code="invalid", details={"field": "text"}
+        )
     if "\x00" in text:
         raise ApplicationError(_("The note contains a NUL character."), code="invalid", details={"field": "text"})
-    return FeedbackNote.objects.create(external_id=f"web-{uuid.uuid4().hex[:16]}", account=account, product=product,
-                                       category=category, sentiment=sentiment, text=text, author=author,
-                                       noted_on=noted_on)
+    return FeedbackNote.objects.create(
+        external_id=f"web-{uuid.uuid4().hex[:16]}",
+        account=account,
+        product=product,
+        category=category,
+        sentiment=sentiment,
+        text=text,
+        author=author,
+        noted_on=noted_on,
+    )
 
 
 # --- training ------------------------------------------------------------------------------
 
-def training_completion_record(*, actor, user, module: TrainingModule, completed_on: dt.date,
-                               expires_on: dt.date | None = None) -> TrainingCompletion:
+
+def training_completion_record(
+    *, actor, user, module: TrainingModule, completed_on: dt.date, expires_on: dt.date | None = None
+) -> TrainingCompletion:
     """A manager (or admin) records a completion for one of their reps; without ``expires_on``
     the module's ``valid_months`` decide (never, when 0)."""
     if not has_role(actor, ADMIN, SALES_MANAGER):
-        raise ApplicationError(_("Only a manager or an administrator records completions."), code="forbidden",
-                               status=403)
+        raise ApplicationError(
+            _("Only a manager or an administrator records completions."), code="forbidden", status=403
+        )
     if not has_role(actor, ADMIN) and not visible_reps(user=actor).filter(pk=user.pk).exists():
-        raise ApplicationError(_("%(user)s is not on your team.") % {"user": user.username}, code="forbidden",
-                               status=403)
+        raise ApplicationError(
+            _("%(user)s is not on your team.") % {"user": user.username}, code="forbidden", status=403
+        )
     if expires_on is None and module.valid_months:
         expires_on = (pd.Timestamp(completed_on) + pd.DateOffset(months=module.valid_months)).date()
     if expires_on is not None and expires_on < completed_on:
-        raise ApplicationError(_("The expiry date is before the completion date."), code="invalid",
-                               details={"field": "expires_on"})
+        raise ApplicationError(
+            _("The expiry date is before the completion date."), code="invalid", details={"field": "expires_on"}
+        )
     with transaction.atomic():
         completion, _created = TrainingCompletion.objects.update_or_create(
-            user=user, module=module, completed_on=completed_on, defaults={"expires_on": expires_on})
+            user=user, module=module, completed_on=completed_on, defaults={"expires_on": expires_on}
+        )
     return completion
-

@@ -33,6 +33,7 @@ SIGNAL_DAYS = 90
 
 # --- opportunities -------------------------------------------------------------------------
 
+
 @role_required(*PEOPLE)
 def opportunities(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status") or "open"
@@ -41,17 +42,49 @@ def opportunities(request: HttpRequest) -> HttpResponse:
     deals = selectors.opportunities_for_page(user=request.user, status=status)
     fmt = wants_export(request)
     if fmt:
-        return export_response(fmt, name=f"opportunities-{status}", header=[
-            _("Deal"), _("Account"), _("Product or family"), _("Units"), _("Amount"), _("Stage"),
-            _("CRM probability"), _("Probability used"), _("Close"), _("Delivery"), _("Owner")], rows=(
-            [d["external_id"], d["account_name"], d["product_sku"] or d["family_code"], d["quantity"], d["amount"],
-             d["stage"], d["probability"], d["probability_pct"], d["expected_close_date"],
-             d["requested_delivery_date"], d["owner_username"]] for d in deals))
-    return render(request, "crm/opportunities.html", {
-        "deals": deals,
-        "status": status, "statuses": Opportunity.Status.choices,
-        "calibration": selectors.hit_rate_calibration().to_dict("records"),
-    })
+        return export_response(
+            fmt,
+            name=f"opportunities-{status}",
+            header=[
+                _("Deal"),
+                _("Account"),
+                _("Product or family"),
+                _("Units"),
+                _("Amount"),
+                _("Stage"),
+                _("CRM probability"),
+                _("Probability used"),
+                _("Close"),
+                _("Delivery"),
+                _("Owner"),
+            ],
+            rows=(
+                [
+                    d["external_id"],
+                    d["account_name"],
+                    d["product_sku"] or d["family_code"],
+                    d["quantity"],
+                    d["amount"],
+                    d["stage"],
+                    d["probability"],
+                    d["probability_pct"],
+                    d["expected_close_date"],
+                    d["requested_delivery_date"],
+                    d["owner_username"],
+                ]
+                for d in deals
+            ),
+        )
+    return render(
+        request,
+        "crm/opportunities.html",
+        {
+            "deals": deals,
+            "status": status,
+            "statuses": Opportunity.Status.choices,
+            "calibration": selectors.hit_rate_calibration().to_dict("records"),
+        },
+    )
 
 
 def _positive(raw: str | None, default: float) -> float:
@@ -64,8 +97,10 @@ def _positive(raw: str | None, default: float) -> float:
 
 @role_required(*PEOPLE)
 def opportunity(request: HttpRequest, external_id: str) -> HttpResponse:
-    deal = get_object_or_404(Opportunity.objects.for_user(request.user).select_related(
-        "account", "product", "family", "owner", "territory"), external_id=external_id)
+    deal = get_object_or_404(
+        Opportunity.objects.for_user(request.user).select_related("account", "product", "family", "owner", "territory"),
+        external_id=external_id,
+    )
     quantity = _positive(request.GET.get("quantity"), float(deal.quantity))
     try:
         date = dt.date.fromisoformat(request.GET["date"]) if request.GET.get("date") else deal.requested_delivery_date
@@ -78,17 +113,28 @@ def opportunity(request: HttpRequest, external_id: str) -> HttpResponse:
     if answer and answer.constrained_by and answer.constrained_by["kind"] == "work_center":
         from sop.models import WorkCenter
 
-        constraint_name = (WorkCenter.objects.filter(code=answer.constrained_by["code"]).values_list("name", flat=True)
-                           .first())
-    return render(request, "crm/opportunity.html", {
-        "deal": deal, "probability": selectors.opportunity_probability(deal), "answer": answer, "run": run,
-        "asked": {"quantity": quantity, "date": date}, "constraint_name": constraint_name,
-        "feedback": selectors.feedback_for(user=request.user, product_ids=[deal.product_id], limit=10)
-        if deal.product_id else [],
-    })
+        constraint_name = (
+            WorkCenter.objects.filter(code=answer.constrained_by["code"]).values_list("name", flat=True).first()
+        )
+    return render(
+        request,
+        "crm/opportunity.html",
+        {
+            "deal": deal,
+            "probability": selectors.opportunity_probability(deal),
+            "answer": answer,
+            "run": run,
+            "asked": {"quantity": quantity, "date": date},
+            "constraint_name": constraint_name,
+            "feedback": selectors.feedback_for(user=request.user, product_ids=[deal.product_id], limit=10)
+            if deal.product_id
+            else [],
+        },
+    )
 
 
 # --- feedback ------------------------------------------------------------------------------
+
 
 @role_required(*PEOPLE)
 def feedback(request: HttpRequest) -> HttpResponse:
@@ -98,16 +144,36 @@ def feedback(request: HttpRequest) -> HttpResponse:
     notes = selectors.feedback_for(user=request.user, family_code=request.GET.get("family_code") or None, limit=200)
     fmt = wants_export(request)
     if fmt:
-        return export_response(fmt, name="feedback", header=[
-            _("Noted on"), _("Account"), _("Product"), _("Category"), _("Sentiment"), _("Note"), _("Author")], rows=(
-            [n.noted_on, n.account.name, n.product.sku if n.product else "", n.get_category_display(),
-             n.get_sentiment_display(), n.text, n.author.username] for n in notes))
-    return render(request, "crm/feedback.html", {
-        "notes": notes,
-        "signals": selectors.demand_signal_counts(user=request.user, since=since), "since": since,
-        "categories": FeedbackNote.Category.choices, "sentiments": FeedbackNote.Sentiment.choices,
-        "can_add": has_role(request.user, *FEEDBACK_AUTHORS), "today": timezone.localdate(),
-    })
+        return export_response(
+            fmt,
+            name="feedback",
+            header=[_("Noted on"), _("Account"), _("Product"), _("Category"), _("Sentiment"), _("Note"), _("Author")],
+            rows=(
+                [
+                    n.noted_on,
+                    n.account.name,
+                    n.product.sku if n.product else "",
+                    n.get_category_display(),
+                    n.get_sentiment_display(),
+                    n.text,
+                    n.author.username,
+                ]
+                for n in notes
+            ),
+        )
+    return render(
+        request,
+        "crm/feedback.html",
+        {
+            "notes": notes,
+            "signals": selectors.demand_signal_counts(user=request.user, since=since),
+            "since": since,
+            "categories": FeedbackNote.Category.choices,
+            "sentiments": FeedbackNote.Sentiment.choices,
+            "can_add": has_role(request.user, *FEEDBACK_AUTHORS),
+            "today": timezone.localdate(),
+        },
+    )
 
 
 def _feedback_add(request: HttpRequest) -> HttpResponse:
@@ -117,22 +183,33 @@ def _feedback_add(request: HttpRequest) -> HttpResponse:
     try:
         account = Account.objects.for_user(request.user).filter(external_id=post.get("account", "").strip()).first()
         if account is None:
-            raise ApplicationError(_("No account '%(id)s' you may see.") % {"id": post.get("account", "")},
-                                   code="invalid", details={"field": "account"})
+            raise ApplicationError(
+                _("No account '%(id)s' you may see.") % {"id": post.get("account", "")},
+                code="invalid",
+                details={"field": "account"},
+            )
         product = None
         if post.get("product", "").strip():
             product = Product.objects.filter(sku=post["product"].strip()).first()
             if product is None:
-                raise ApplicationError(_("No product '%(sku)s'.") % {"sku": post["product"]}, code="invalid",
-                                       details={"field": "product"})
+                raise ApplicationError(
+                    _("No product '%(sku)s'.") % {"sku": post["product"]}, code="invalid", details={"field": "product"}
+                )
         try:
             noted_on = dt.date.fromisoformat(post.get("noted_on", "")) if post.get("noted_on") else timezone.localdate()
         except ValueError as exc:
-            raise ApplicationError(_("The date is not a date (YYYY-MM-DD)."), code="invalid",
-                                   details={"field": "noted_on"}) from exc
-        services.feedback_note_create(author=request.user, account=account, product=product,
-                                      category=post.get("category", ""), sentiment=post.get("sentiment", "neutral"),
-                                      text=post.get("text", ""), noted_on=noted_on)
+            raise ApplicationError(
+                _("The date is not a date (YYYY-MM-DD)."), code="invalid", details={"field": "noted_on"}
+            ) from exc
+        services.feedback_note_create(
+            author=request.user,
+            account=account,
+            product=product,
+            category=post.get("category", ""),
+            sentiment=post.get("sentiment", "neutral"),
+            text=post.get("text", ""),
+            noted_on=noted_on,
+        )
         messages.success(request, _("Feedback noted."))
     except ApplicationError as exc:
         messages.error(request, exc.message)
@@ -141,6 +218,7 @@ def _feedback_add(request: HttpRequest) -> HttpResponse:
 
 # --- enablement ----------------------------------------------------------------------------
 
+
 @role_required(*TRAINING_VIEWERS)
 def training(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
@@ -148,18 +226,36 @@ def training(request: HttpRequest) -> HttpResponse:
     fmt = wants_export(request)
     if fmt:  # the due and overdue list as on the page (current completions are not listed)
         words = {"overdue": _("Overdue"), "missing": _("Never completed"), "due": _("Due to renew")}
-        return export_response(fmt, name="training-due", header=[
-            _("Person"), _("Module"), _("Name"), _("Status"), _("Completed"), _("Expires"), _("Blocks")], rows=(
-            [row["username"], row["module_code"], row["module_name"], words.get(row["status"], row["status"]),
-             row["completed_on"], row["expires_on"], ", ".join(row["blocks"] or [])]
-            for row in due if row["status"] != "current"))
-    return render(request, "crm/training.html", {
-        "due": due, "today": today,
-        "modules": list(TrainingModule.objects.order_by("code")),
-        "rules": selectors.certification_rules(),
-        "unmet": selectors.unmet_rules(user=request.user, today=today),
-        "can_record": has_role(request.user, r.ADMIN, r.SALES_MANAGER),
-    })
+        return export_response(
+            fmt,
+            name="training-due",
+            header=[_("Person"), _("Module"), _("Name"), _("Status"), _("Completed"), _("Expires"), _("Blocks")],
+            rows=(
+                [
+                    row["username"],
+                    row["module_code"],
+                    row["module_name"],
+                    words.get(row["status"], row["status"]),
+                    row["completed_on"],
+                    row["expires_on"],
+                    ", ".join(row["blocks"] or []),
+                ]
+                for row in due
+                if row["status"] != "current"
+            ),
+        )
+    return render(
+        request,
+        "crm/training.html",
+        {
+            "due": due,
+            "today": today,
+            "modules": list(TrainingModule.objects.order_by("code")),
+            "rules": selectors.certification_rules(),
+            "unmet": selectors.unmet_rules(user=request.user, today=today),
+            "can_record": has_role(request.user, r.ADMIN, r.SALES_MANAGER),
+        },
+    )
 
 
 @require_POST
@@ -176,8 +272,9 @@ def training_record(request: HttpRequest) -> HttpResponse:
             expires_on = dt.date.fromisoformat(post["expires_on"]) if post.get("expires_on") else None
         except ValueError as exc:
             raise ApplicationError(_("Check the dates (YYYY-MM-DD)."), code="invalid") from exc
-        services.training_completion_record(actor=request.user, user=user, module=module, completed_on=completed_on,
-                                            expires_on=expires_on)
+        services.training_completion_record(
+            actor=request.user, user=user, module=module, completed_on=completed_on, expires_on=expires_on
+        )
         messages.success(request, _("Completion recorded."))
     except ApplicationError as exc:
         messages.error(request, exc.message)
@@ -185,6 +282,7 @@ def training_record(request: HttpRequest) -> HttpResponse:
 
 
 # --- panels on the plan's pages (see crm.hooks) --------------------------------------------
+
 
 def demand_review_panel(*, request, cycle, filters: dict) -> dict | None:
     """Pipeline beside the statistical forecast and the sales input, feedback, demand signals."""
@@ -200,14 +298,25 @@ def demand_review_panel(*, request, cycle, filters: dict) -> dict | None:
         frame = frame[frame["territory_code"] == filters["territory_code"]]
     rows = frame.sort_values(["period_start", "key"]).head(300).to_dict("records")
     since = cycle.month - dt.timedelta(days=SIGNAL_DAYS)
-    return {"template": "crm/_demand_review_panel.html", "level": level, "rows": rows, "more": len(frame) > 300,
-            "totals": {"pipeline_units": float(frame["pipeline_units"].sum()) if len(frame) else 0.0,
-                       "weighted_units": float(frame["weighted_units"].sum()) if len(frame) else 0.0},
-            "feedback": selectors.feedback_for(user=request.user, family_code=family, limit=10),
-            "signals": selectors.demand_signal_counts(user=request.user, since=since), "since": since}
+    return {
+        "template": "crm/_demand_review_panel.html",
+        "level": level,
+        "rows": rows,
+        "more": len(frame) > 300,
+        "totals": {
+            "pipeline_units": float(frame["pipeline_units"].sum()) if len(frame) else 0.0,
+            "weighted_units": float(frame["weighted_units"].sum()) if len(frame) else 0.0,
+        },
+        "feedback": selectors.feedback_for(user=request.user, family_code=family, limit=10),
+        "signals": selectors.demand_signal_counts(user=request.user, since=since),
+        "since": since,
+    }
 
 
 def product_panel(*, request, product) -> dict | None:
     deals = [d for d in selectors.opportunities_for_page(user=request.user, status="open", product_id=product.pk)]
-    return {"template": "crm/_product_panel.html", "deals": deals,
-            "feedback": selectors.feedback_for(user=request.user, product_ids=[product.pk], limit=10)}
+    return {
+        "template": "crm/_product_panel.html",
+        "deals": deals,
+        "feedback": selectors.feedback_for(user=request.user, product_ids=[product.pk], limit=10),
+    }

@@ -73,8 +73,15 @@ def attainment_to_date(frame: pd.DataFrame, *, as_of: dt.date) -> pd.DataFrame:
         actual = sum((a for a in group["actual"] if a is not None and not pd.isna(a)), Decimal(0))
         pct = float(actual / quota * 100) if quota > 0 else None
         name = group["owner_name"].iloc[0]
-        out.append({"owner": owner, "owner_name": name if isinstance(name, str) and name else owner,
-                    "quota": quota, "actual": actual, "attainment_pct": pct})
+        out.append(
+            {
+                "owner": owner,
+                "owner_name": name if isinstance(name, str) and name else owner,
+                "quota": quota,
+                "actual": actual,
+                "attainment_pct": pct,
+            }
+        )
     result = pd.DataFrame(out, columns=columns)
     return result.sort_values("attainment_pct", na_position="last", kind="stable").reset_index(drop=True)
 
@@ -83,16 +90,28 @@ def attainment_bars(totals: pd.DataFrame, *, chart_id: str, unit: str) -> dict:
     """Quota vs actual bars per owner (from :func:`attainment_to_date`)."""
     pct = [_num(p, 1) for p in totals["attainment_pct"]]
     below = [str(n) for n, p in zip(totals["owner_name"], pct, strict=True) if p is not None and p < 100]
-    return {"id": chart_id, "kind": "bar", "unit": unit, "labels": [str(n) for n in totals["owner_name"]],
-            "series": [{"key": "quota", "style": "bar-muted", "data": [_num(q) for q in totals["quota"]]},
-                       {"key": "actual", "style": "bar", "data": [_num(a) for a in totals["actual"]]},
-                       {"key": "attainment_pct", "style": "none", "data": pct}],
-            "facts": {"owners": len(totals), "below": len(below), "below_names": below[:5],
-                      "lowest": below[0] if below else None}}
+    return {
+        "id": chart_id,
+        "kind": "bar",
+        "unit": unit,
+        "labels": [str(n) for n in totals["owner_name"]],
+        "series": [
+            {"key": "quota", "style": "bar-muted", "data": [_num(q) for q in totals["quota"]]},
+            {"key": "actual", "style": "bar", "data": [_num(a) for a in totals["actual"]]},
+            {"key": "attainment_pct", "style": "none", "data": pct},
+        ],
+        "facts": {
+            "owners": len(totals),
+            "below": len(below),
+            "below_names": below[:5],
+            "lowest": below[0] if below else None,
+        },
+    }
 
 
-def pace_to_quota(months: Sequence[dt.date], quota: dict[dt.date, Decimal], actual: dict[dt.date, Decimal],
-                  *, as_of: dt.date) -> dict:
+def pace_to_quota(
+    months: Sequence[dt.date], quota: dict[dt.date, Decimal], actual: dict[dt.date, Decimal], *, as_of: dt.date
+) -> dict:
     """A rep's (or any owner's) months of the year: quota and actual per month, both summed
     over the months whose actual is known, and the pace: attainment to date, the year-end
     figure at that pace and what is needed per remaining month to reach the year's quota.
@@ -125,23 +144,42 @@ def pace_to_quota(months: Sequence[dt.date], quota: dict[dt.date, Decimal], actu
     pace = run_a / run_q if run_q > 0 else None
     projected = None if pace is None else pace * year_quota
     facts = {
-        "ytd_actual": _num(run_a), "ytd_quota": _num(run_q), "year_quota": _num(year_quota),
+        "ytd_actual": _num(run_a),
+        "ytd_quota": _num(run_q),
+        "year_quota": _num(year_quota),
         "ytd_pct": _num(pace * 100, 1) if pace is not None else None,
-        "projected": _num(projected), "projected_pct": _num(pace * 100, 1) if pace is not None else None,
+        "projected": _num(projected),
+        "projected_pct": _num(pace * 100, 1) if pace is not None else None,
         "needed_per_month": _num(max(Decimal(0), year_quota - pace * elapsed_quota) / remaining)
-        if remaining and pace is not None else None,
-        "remaining_months": remaining, "known_months": len(known), "unknown_months": len(elapsed) - len(known),
+        if remaining and pace is not None
+        else None,
+        "remaining_months": remaining,
+        "known_months": len(known),
+        "unknown_months": len(elapsed) - len(known),
     }
-    return {"id": "pace", "kind": "bar", "unit": "money", "labels": [month_label(m) for m in months],
-            "series": [{"key": "quota", "style": "bar-muted", "data": per_q},
-                       {"key": "actual", "style": "bar", "data": per_a},
-                       {"key": "cum_quota", "style": "line-dashed", "data": cum_q},
-                       {"key": "cum_actual", "style": "line-accent", "data": cum_a}],
-            "facts": facts}
+    return {
+        "id": "pace",
+        "kind": "bar",
+        "unit": "money",
+        "labels": [month_label(m) for m in months],
+        "series": [
+            {"key": "quota", "style": "bar-muted", "data": per_q},
+            {"key": "actual", "style": "bar", "data": per_a},
+            {"key": "cum_quota", "style": "line-dashed", "data": cum_q},
+            {"key": "cum_actual", "style": "line-accent", "data": cum_a},
+        ],
+        "facts": facts,
+    }
 
 
-def forecast_target_actual(months: Sequence[dt.date], forecast: pd.DataFrame, target: dict[dt.date, float],
-                           actual: dict[dt.date, float], *, as_of: dt.date) -> dict:
+def forecast_target_actual(
+    months: Sequence[dt.date],
+    forecast: pd.DataFrame,
+    target: dict[dt.date, float],
+    actual: dict[dt.date, float],
+    *,
+    as_of: dt.date,
+) -> dict:
     """Units by month: actual sales (the months over by ``as_of``), the sales target and the
     forecast with its 80 % and 95 % bands.
 
@@ -169,14 +207,29 @@ def forecast_target_actual(months: Sequence[dt.date], forecast: pd.DataFrame, ta
                     series[f"{side}{level}"].append(_num(max(edge, 0.0), 1))
         series["target"].append(_num(target.get(m), 1))
         series["actual"].append(_num(actual.get(m, 0.0), 1) if m <= last_complete else None)
-    styles = {"lo95": "band95", "hi95": "band95-hi", "lo80": "band80", "hi80": "band80-hi", "forecast": "line",
-              "target": "line-dashed", "actual": "line-accent"}
-    gaps = [(t - f) for t, f in zip(series["target"], series["forecast"], strict=True)
-            if t is not None and f is not None]
-    return {"id": "forecast", "kind": "line", "unit": "units", "labels": [month_label(m) for m in months],
-            "series": [{"key": k, "style": styles[k], "data": v} for k, v in series.items()],
-            "facts": {"target_gap": _num(sum(gaps), 0) if gaps else None,
-                      "months_with_forecast": sum(1 for f in series["forecast"] if f is not None)}}
+    styles = {
+        "lo95": "band95",
+        "hi95": "band95-hi",
+        "lo80": "band80",
+        "hi80": "band80-hi",
+        "forecast": "line",
+        "target": "line-dashed",
+        "actual": "line-accent",
+    }
+    gaps = [
+        (t - f) for t, f in zip(series["target"], series["forecast"], strict=True) if t is not None and f is not None
+    ]
+    return {
+        "id": "forecast",
+        "kind": "line",
+        "unit": "units",
+        "labels": [month_label(m) for m in months],
+        "series": [{"key": k, "style": styles[k], "data": v} for k, v in series.items()],
+        "facts": {
+            "target_gap": _num(sum(gaps), 0) if gaps else None,
+            "months_with_forecast": sum(1 for f in series["forecast"] if f is not None),
+        },
+    }
 
 
 # --- operations ------------------------------------------------------------------------------
@@ -185,9 +238,14 @@ def forecast_target_actual(months: Sequence[dt.date], forecast: pd.DataFrame, ta
 def severity_counts(counts: dict[str, int]) -> dict:
     """Open alerts by severity, most severe first."""
     data = [int(counts.get(s, 0)) for s in SEVERITIES]
-    return {"id": "severity", "kind": "hbar", "unit": "count", "labels": list(SEVERITIES),
-            "series": [{"key": "open", "style": "severity", "data": data}],
-            "facts": dict(zip(SEVERITIES, data, strict=True)) | {"total": sum(data)}}
+    return {
+        "id": "severity",
+        "kind": "hbar",
+        "unit": "count",
+        "labels": list(SEVERITIES),
+        "series": [{"key": "open", "style": "severity", "data": data}],
+        "facts": dict(zip(SEVERITIES, data, strict=True)) | {"total": sum(data)},
+    }
 
 
 def bottleneck_trend(loads: pd.DataFrame, *, top: int = 5) -> dict:
@@ -196,25 +254,48 @@ def bottleneck_trend(loads: pd.DataFrame, *, top: int = 5) -> dict:
     Input columns: ``work_center`` (label), ``period_start``, ``utilisation`` (ratio, may be NaN).
     """
     if loads.empty:
-        return {"id": "bottlenecks", "kind": "line", "unit": "pct", "labels": [], "series": [],
-                "facts": {"work_centers": 0, "peak": None, "peak_name": None, "over": 0}}
+        return {
+            "id": "bottlenecks",
+            "kind": "line",
+            "unit": "pct",
+            "labels": [],
+            "series": [],
+            "facts": {"work_centers": 0, "peak": None, "peak_name": None, "over": 0},
+        }
     frame = loads.dropna(subset=["utilisation"])
     peaks = frame.groupby("work_center")["utilisation"].max().sort_values(ascending=False, kind="stable")
     chosen = list(peaks.index[:top])
     periods = sorted(loads["period_start"].unique())
     pivot = frame.loc[frame["work_center"].isin(chosen)].pivot_table(
-        index="period_start", columns="work_center", values="utilisation", aggfunc="max")
+        index="period_start", columns="work_center", values="utilisation", aggfunc="max"
+    )
     series = []
     for name in chosen:
         column = pivot[name] if name in pivot.columns else pd.Series(dtype=float)
-        series.append({"key": str(name), "style": "line",
-                       "data": [_num(column.get(p) * 100, 1) if p in column.index and not pd.isna(column.get(p))
-                                else None for p in periods]})
+        series.append(
+            {
+                "key": str(name),
+                "style": "line",
+                "data": [
+                    _num(column.get(p) * 100, 1) if p in column.index and not pd.isna(column.get(p)) else None
+                    for p in periods
+                ],
+            }
+        )
     over = int((frame["utilisation"] > 1.0).sum())
-    return {"id": "bottlenecks", "kind": "line", "unit": "pct", "labels": [month_label(p) for p in periods],
-            "series": series,
-            "facts": {"work_centers": len(chosen), "peak": _num(peaks.iloc[0] * 100, 1) if len(peaks) else None,
-                      "peak_name": str(peaks.index[0]) if len(peaks) else None, "over": over}}
+    return {
+        "id": "bottlenecks",
+        "kind": "line",
+        "unit": "pct",
+        "labels": [month_label(p) for p in periods],
+        "series": series,
+        "facts": {
+            "work_centers": len(chosen),
+            "peak": _num(peaks.iloc[0] * 100, 1) if len(peaks) else None,
+            "peak_name": str(peaks.index[0]) if len(peaks) else None,
+            "over": over,
+        },
+    }
 
 
 def stock_by_age(buckets: pd.DataFrame, unit_cost: dict[str, Decimal], bucket_columns: Sequence[str]) -> dict:
@@ -230,10 +311,18 @@ def stock_by_age(buckets: pd.DataFrame, unit_cost: dict[str, Decimal], bucket_co
         values.append(total)
     whole = sum(values, Decimal(0))
     aged = sum(values[2:], Decimal(0))
-    return {"id": "aged", "kind": "bar", "unit": "money", "labels": list(bucket_columns),
-            "series": [{"key": "value", "style": "bar", "data": [_num(v) for v in values]}],
-            "facts": {"total": _num(whole), "aged": _num(aged),
-                      "aged_pct": _num(aged / whole * 100, 1) if whole > 0 else None}}
+    return {
+        "id": "aged",
+        "kind": "bar",
+        "unit": "money",
+        "labels": list(bucket_columns),
+        "series": [{"key": "value", "style": "bar", "data": [_num(v) for v in values]}],
+        "facts": {
+            "total": _num(whole),
+            "aged": _num(aged),
+            "aged_pct": _num(aged / whole * 100, 1) if whole > 0 else None,
+        },
+    }
 
 
 # --- planner ---------------------------------------------------------------------------------
@@ -247,15 +336,25 @@ def accuracy_trend(rows: Iterable[dict]) -> dict:
     bias = [_num(r["bias"], 1) for r in rows]
     latest = next(((w, b) for w, b in zip(reversed(wape), reversed(bias), strict=True) if w is not None), (None, None))
     previous = [w for w in wape[:-1] if w is not None]
-    return {"id": "accuracy", "kind": "line", "unit": "pct",
-            "labels": [f"#{r['run_id']} {month_label(r['as_of'])}" for r in rows],
-            "series": [{"key": "wape", "style": "line", "data": wape},
-                       {"key": "bias", "style": "line-dashed", "data": bias}],
-            "facts": {"wape": latest[0], "bias": latest[1],
-                      "direction": None if latest[1] is None else ("over" if latest[1] > 0.5 else
-                                                                   "under" if latest[1] < -0.5 else "balanced"),
-                      "change": _num(latest[0] - previous[-1], 1) if previous and latest[0] is not None else None,
-                      "runs": len(rows)}}
+    return {
+        "id": "accuracy",
+        "kind": "line",
+        "unit": "pct",
+        "labels": [f"#{r['run_id']} {month_label(r['as_of'])}" for r in rows],
+        "series": [
+            {"key": "wape", "style": "line", "data": wape},
+            {"key": "bias", "style": "line-dashed", "data": bias},
+        ],
+        "facts": {
+            "wape": latest[0],
+            "bias": latest[1],
+            "direction": None
+            if latest[1] is None
+            else ("over" if latest[1] > 0.5 else "under" if latest[1] < -0.5 else "balanced"),
+            "change": _num(latest[0] - previous[-1], 1) if previous and latest[0] is not None else None,
+            "runs": len(rows),
+        },
+    }
 
 
 # --- executive -------------------------------------------------------------------------------
@@ -269,11 +368,20 @@ def revenue_plan_vs_target(months: Sequence[dict]) -> dict:
     last = [_num(m["last_year"], 0) for m in months]
     plan_total = sum(v for v in plan if v is not None)
     target_total = sum(v for v in target if v is not None)
-    return {"id": "revenue", "kind": "bar", "unit": "money",
-            "labels": [month_label(m["period_start"]) for m in months],
-            "series": [{"key": "plan", "style": "bar", "data": plan},
-                       {"key": "target", "style": "bar-accent", "data": target},
-                       {"key": "last_year", "style": "bar-muted", "data": last}],
-            "facts": {"plan": plan_total, "target": target_total,
-                      "gap": _num(plan_total - target_total, 0) if any(t is not None for t in target) else None,
-                      "gap_pct": _num((plan_total - target_total) / target_total * 100, 1) if target_total else None}}
+    return {
+        "id": "revenue",
+        "kind": "bar",
+        "unit": "money",
+        "labels": [month_label(m["period_start"]) for m in months],
+        "series": [
+            {"key": "plan", "style": "bar", "data": plan},
+            {"key": "target", "style": "bar-accent", "data": target},
+            {"key": "last_year", "style": "bar-muted", "data": last},
+        ],
+        "facts": {
+            "plan": plan_total,
+            "target": target_total,
+            "gap": _num(plan_total - target_total, 0) if any(t is not None for t in target) else None,
+            "gap_pct": _num((plan_total - target_total) / target_total * 100, 1) if target_total else None,
+        },
+    }

@@ -96,12 +96,32 @@ def alert_rows(*, user, types: tuple[str, ...] | None = None, limit: int = TOP) 
     qs = CapacityAlert.objects.for_user(user).active()
     if types:
         qs = qs.filter(type__in=types)
-    rank = Case(*[When(severity=s, then=Value(i)) for i, s in enumerate(charts.SEVERITIES)], default=Value(9),
-                output_field=IntegerField())
-    rows = list(qs.annotate(rank=rank).order_by("rank", "period_start", "-id").values(
-        "id", "type", "severity", "status", "period_start", "message", "amount", "unit",
-        "work_center__code", "work_center__name", "product__sku", "product__name", "family__name",
-        "territory__code", "territory__name")[:limit])
+    rank = Case(
+        *[When(severity=s, then=Value(i)) for i, s in enumerate(charts.SEVERITIES)],
+        default=Value(9),
+        output_field=IntegerField(),
+    )
+    rows = list(
+        qs.annotate(rank=rank)
+        .order_by("rank", "period_start", "-id")
+        .values(
+            "id",
+            "type",
+            "severity",
+            "status",
+            "period_start",
+            "message",
+            "amount",
+            "unit",
+            "work_center__code",
+            "work_center__name",
+            "product__sku",
+            "product__name",
+            "family__name",
+            "territory__code",
+            "territory__name",
+        )[:limit]
+    )
     labels = dict(CapacityAlert.Type.choices)
     for row in rows:
         row["type_label"] = labels.get(row["type"], row["type"])
@@ -128,30 +148,50 @@ def territory_units(*, user, months: list[dt.date], as_of: dt.date) -> pd.DataFr
     """
     leaves = _leaves(Territory.objects.for_user(user))
     plan = territory_selectors.quota_plan_current(period_starts=months)
-    quota = {} if plan is None else {
-        (code, period): (name, amount) for code, name, period, amount in (
-            Quota.objects.filter(plan=plan, measure="units", territory__in=leaves, period_start__in=months)
-            .values_list("territory__code", "territory__name", "period_start").annotate(total=Sum("amount"))
-            .order_by())}
+    quota = (
+        {}
+        if plan is None
+        else {
+            (code, period): (name, amount)
+            for code, name, period, amount in (
+                Quota.objects.filter(plan=plan, measure="units", territory__in=leaves, period_start__in=months)
+                .values_list("territory__code", "territory__name", "period_start")
+                .annotate(total=Sum("amount"))
+                .order_by()
+            )
+        }
+    )
     sold: dict = {}
     cycle_id = PlanCycle.objects.order_by("-month").values_list("id", flat=True).first()
     stored = DemandPlanActual.objects.filter(cycle_id=cycle_id, territory__in=leaves, period_start__in=months)
-    for code, name, month, units in (stored.values_list("territory__code", "territory__name", "period_start")
-                                     .annotate(u=Sum("units")).order_by()):
+    for code, name, month, units in (
+        stored.values_list("territory__code", "territory__name", "period_start").annotate(u=Sum("units")).order_by()
+    ):
         sold[(code, month)] = (name, Decimal(str(round(units, 3))))
     covered = max((month for _code, month in sold), default=None)
     start = add_months(covered, 1) if covered else months[0]
     end = min(as_of, add_months(months[-1], 1) - dt.timedelta(days=1))
     if start <= end:
         for code, name, month, qty in (
-                SalesOrderLine.objects.counting().between(start, end).filter(territory__in=leaves)
-                .annotate(month=TruncMonth("order_date")).values_list("territory__code", "territory__name", "month")
-                .annotate(q=Sum("quantity")).order_by()):
+            SalesOrderLine.objects.counting()
+            .between(start, end)
+            .filter(territory__in=leaves)
+            .annotate(month=TruncMonth("order_date"))
+            .values_list("territory__code", "territory__name", "month")
+            .annotate(q=Sum("quantity"))
+            .order_by()
+        ):
             sold[(code, month)] = (name, qty)
-    rows = [(code, (quota.get((code, period)) or sold.get((code, period)))[0], period,
-             quota[(code, period)][1] if (code, period) in quota else None,
-             sold[(code, period)][1] if (code, period) in sold else Decimal(0))
-            for code, period in sorted(set(quota) | set(sold))]
+    rows = [
+        (
+            code,
+            (quota.get((code, period)) or sold.get((code, period)))[0],
+            period,
+            quota[(code, period)][1] if (code, period) in quota else None,
+            sold[(code, period)][1] if (code, period) in sold else Decimal(0),
+        )
+        for code, period in sorted(set(quota) | set(sold))
+    ]
     return pd.DataFrame.from_records(rows, columns=["owner", "owner_name", "period_start", "quota", "actual"])
 
 
@@ -165,33 +205,41 @@ def _forecast_frame(*, user, run: ForecastRun | None, months: list[dt.date]) -> 
     tops = list(visible.exclude(parent__in=visible).values_list("id", flat=True))
     # The reconciled region series when the viewer's territories are whole regions (a dozen
     # rows), else the sum of the leaf series of their territories.
-    regions = set(Forecast.objects.filter(run=run, level="region", territory_id__in=tops)
-                  .values_list("territory_id", flat=True).distinct())
+    regions = set(
+        Forecast.objects.filter(run=run, level="region", territory_id__in=tops)
+        .values_list("territory_id", flat=True)
+        .distinct()
+    )
     if tops and regions == set(tops):
         qs = Forecast.objects.filter(run=run, level="region", territory_id__in=tops, period_start__in=months)
     else:
-        qs = Forecast.objects.filter(run=run, level="product_territory", period_start__in=months,
-                                     territory__in=visible)
+        qs = Forecast.objects.filter(run=run, level="product_territory", period_start__in=months, territory__in=visible)
 
     def square(side: str):
         return Sum(ExpressionWrapper((F(side) - F("point")) * (F(side) - F("point")), output_field=FloatField()))
 
-    rows = qs.values("period_start").annotate(p=Sum("point"), a=square("lo80"), b=square("hi80"), c=square("lo95"),
-                                              d=square("hi95")).order_by("period_start")
-    return pd.DataFrame.from_records([(x["period_start"], x["p"], x["a"], x["b"], x["c"], x["d"]) for x in rows],
-                                     columns=columns)
+    rows = (
+        qs.values("period_start")
+        .annotate(p=Sum("point"), a=square("lo80"), b=square("hi80"), c=square("lo95"), d=square("hi95"))
+        .order_by("period_start")
+    )
+    return pd.DataFrame.from_records(
+        [(x["period_start"], x["p"], x["a"], x["b"], x["c"], x["d"]) for x in rows], columns=columns
+    )
 
 
 def products_to_push(*, as_of: dt.date, limit: int = TOP) -> list[dict]:
     """Aged stock (lots older than 180 days) of products with a SPIFF running on ``as_of``."""
-    spiffs = list(Spiff.objects.filter(start__lte=as_of, end__gte=as_of).values("code", "name", "kind", "amount",
-                                                                                 "skus", "families", "end"))
+    spiffs = list(
+        Spiff.objects.filter(start__lte=as_of, end__gte=as_of).values(
+            "code", "name", "kind", "amount", "skus", "families", "end"
+        )
+    )
     if not spiffs:
         return []
     skus = {s for spiff in spiffs for s in spiff["skus"]}
     families = {f for spiff in spiffs for f in spiff["families"]}
-    products = dict(Product.objects.filter(Q(sku__in=skus) | Q(family__code__in=families))
-                    .values_list("id", "sku"))
+    products = dict(Product.objects.filter(Q(sku__in=skus) | Q(family__code__in=families)).values_list("id", "sku"))
     buckets = stock_ages(as_of=as_of)
     buckets = buckets.loc[buckets["product_sku"].isin(set(products.values()))].copy()
     if buckets.empty:
@@ -216,8 +264,12 @@ def products_not_to_push(*, run, limit: int = TOP) -> list[dict]:
     """Products the plan cannot supply in full: shortfall over the plan's horizon, largest first."""
     if run is None:
         return []
-    return list(PlanLine.objects.filter(run=run, shortfall_qty__gt=0).values("product__sku", "product__name")
-                .annotate(shortfall=Sum("shortfall_qty"), demand=Sum("demand_qty")).order_by("-shortfall")[:limit])
+    return list(
+        PlanLine.objects.filter(run=run, shortfall_qty__gt=0)
+        .values("product__sku", "product__name")
+        .annotate(shortfall=Sum("shortfall_qty"), demand=Sum("demand_qty"))
+        .order_by("-shortfall")[:limit]
+    )
 
 
 def rep_attainment(*, user, months: list[dt.date]) -> pd.DataFrame:
@@ -225,11 +277,15 @@ def rep_attainment(*, user, months: list[dt.date]) -> pd.DataFrame:
     hold them (the figures commission is paid on; one query): ``owner``, ``owner_name``,
     ``period_start``, ``quota``, ``actual``."""
     reps = territory_selectors.visible_reps(user=user)
-    rows = (Statement.objects.for_user(user).filter(period_start__in=months, rep__in=reps)
-            .values_list("rep__username", "rep__first_name", "rep__last_name", "period_start", "quota", "credited"))
+    rows = (
+        Statement.objects.for_user(user)
+        .filter(period_start__in=months, rep__in=reps)
+        .values_list("rep__username", "rep__first_name", "rep__last_name", "period_start", "quota", "credited")
+    )
     return pd.DataFrame.from_records(
         [(u, f"{first} {last}".strip() or u, p, q, c) for u, first, last, p, q, c in rows],
-        columns=["owner", "owner_name", "period_start", "quota", "actual"])
+        columns=["owner", "owner_name", "period_start", "quota", "actual"],
+    )
 
 
 def sales_manager_dashboard(*, user, as_of: dt.date) -> dict:
@@ -253,9 +309,11 @@ def sales_manager_dashboard(*, user, as_of: dt.date) -> dict:
     return {
         "fiscal_year": year,
         "territories": list(tops.values("code", "name")),
-        "charts": [charts.attainment_bars(territory_totals, chart_id="territory_attainment", unit="units"),
-                   charts.attainment_bars(rep_totals, chart_id="rep_attainment", unit="money"),
-                   charts.forecast_target_actual(horizon, forecast, target, actual, as_of=as_of)],
+        "charts": [
+            charts.attainment_bars(territory_totals, chart_id="territory_attainment", unit="units"),
+            charts.attainment_bars(rep_totals, chart_id="rep_attainment", unit="money"),
+            charts.forecast_target_actual(horizon, forecast, target, actual, as_of=as_of),
+        ],
         "target_alerts": alert_rows(user=user, types=TARGET_ALERTS),
         "push": products_to_push(as_of=as_of),
         "do_not_push": products_not_to_push(run=plan_run),
@@ -276,30 +334,43 @@ def stock_ages(*, as_of: dt.date) -> pd.DataFrame:
         if lots.empty:
             return pd.DataFrame(columns=["product_sku", *columns])
         snaps = inventory_selectors.snapshots_frame(as_of=as_of)
-        return aging_buckets(lots, as_of=as_of, on_hand=snaps[["product_sku", "location_code", "on_hand"]]
-                             if len(snaps) else None)
+        return aging_buckets(
+            lots, as_of=as_of, on_hand=snaps[["product_sku", "location_code", "on_hand"]] if len(snaps) else None
+        )
 
     return versioned(f"stock-ages:{as_of}", (InventorySnapshot, InventoryLot), build)
 
 
 def inventory_by_age(*, as_of: dt.date) -> dict:
     columns = [b[0] for b in AGING_BUCKETS]
-    return versioned(f"stock-by-age:{as_of}", (InventorySnapshot, InventoryLot, Product), lambda: charts.stock_by_age(
-        stock_ages(as_of=as_of), dict(Product.objects.values_list("sku", "unit_cost")), columns))
+    return versioned(
+        f"stock-by-age:{as_of}",
+        (InventorySnapshot, InventoryLot, Product),
+        lambda: charts.stock_by_age(
+            stock_ages(as_of=as_of), dict(Product.objects.values_list("sku", "unit_cost")), columns
+        ),
+    )
 
 
 def ops_dashboard(*, user, as_of: dt.date) -> dict:
     run = sop_selectors.latest_plan_run()
     heat = sop_selectors.capacity_heatmap(run=run)
     loads = pd.DataFrame.from_records(
-        [(row["name"] or row["code"], cell["period"], cell["pct"] / 100 if cell["pct"] is not None else None)
-         for row in heat["rows"] for cell in row["cells"]], columns=["work_center", "period_start", "utilisation"])
+        [
+            (row["name"] or row["code"], cell["period"], cell["pct"] / 100 if cell["pct"] is not None else None)
+            for row in heat["rows"]
+            for cell in row["cells"]
+        ],
+        columns=["work_center", "period_start", "utilisation"],
+    )
     trend = charts.bottleneck_trend(loads)
     # The heat map of the home shows the work centers of the trend chart (the bottlenecks);
     # the capacity page has all of them.
     chosen = [s["key"] for s in trend["series"]]
-    heat_rows = sorted((row for row in heat["rows"] if (row["name"] or row["code"]) in chosen),
-                       key=lambda row: chosen.index(row["name"] or row["code"]))
+    heat_rows = sorted(
+        (row for row in heat["rows"] if (row["name"] or row["code"]) in chosen),
+        key=lambda row: chosen.index(row["name"] or row["code"]),
+    )
     return {
         "charts": [charts.severity_counts(alert_counts(user=user)), trend, inventory_by_age(as_of=as_of)],
         "heat": {"periods": heat["periods"], "rows": heat_rows},
@@ -313,8 +384,11 @@ def ops_dashboard(*, user, as_of: dt.date) -> dict:
 
 def accuracy_rows(*, runs: int = 12) -> list[dict]:
     key = BACKTEST_LEVEL_KEYS[PLANNING_LEVEL]
-    rows = (ForecastAccuracy.objects.filter(source="backtest", level=PLANNING_LEVEL, series_key=key, lag__isnull=True)
-            .order_by("-run_id").values("run_id", "run__as_of", "wape", "bias")[:runs])
+    rows = (
+        ForecastAccuracy.objects.filter(source="backtest", level=PLANNING_LEVEL, series_key=key, lag__isnull=True)
+        .order_by("-run_id")
+        .values("run_id", "run__as_of", "wape", "bias")[:runs]
+    )
     return [{"run_id": x["run_id"], "as_of": x["run__as_of"], "wape": x["wape"], "bias": x["bias"]} for x in rows]
 
 
@@ -325,8 +399,7 @@ def cycle_summary(*, user, today: dt.date) -> dict | None:
     stages = cycle_selectors.stages_of(cycle, today=today)
     for stage in stages:
         stage["label"] = cycle_services.stage_label(stage["code"])
-    return {"cycle": cycle, "stages": stages,
-            "tasks": cycle_selectors.home_panel(user=user, today=today)}
+    return {"cycle": cycle, "stages": stages, "tasks": cycle_selectors.home_panel(user=user, today=today)}
 
 
 def planner_dashboard(*, user, as_of: dt.date) -> dict:
@@ -345,17 +418,31 @@ def rep_dashboard(*, user, as_of: dt.date) -> dict:
     year = territory_selectors.fiscal_year_of(as_of)
     months = territory_selectors.fiscal_year_months(fiscal_year=year)
     plan = territory_selectors.quota_plan_current(period_starts=months)
-    quota = {} if plan is None else dict(
-        Quota.objects.filter(plan=plan, rep=user, measure="revenue", family__isnull=True, period_start__in=months)
-        .values_list("period_start").annotate(total=Sum("amount")).order_by())
+    quota = (
+        {}
+        if plan is None
+        else dict(
+            Quota.objects.filter(plan=plan, rep=user, measure="revenue", family__isnull=True, period_start__in=months)
+            .values_list("period_start")
+            .annotate(total=Sum("amount"))
+            .order_by()
+        )
+    )
     # Own statements only, whatever other roles the viewer holds.
-    statements = list(Statement.objects.filter(rep=user, period_start__gte=min(months[0], as_of.replace(day=1)))
-                      .order_by("-period_start").values("id", "period_start", "status", "total", "credited",
-                                                        "attainment"))
+    statements = list(
+        Statement.objects.filter(rep=user, period_start__gte=min(months[0], as_of.replace(day=1)))
+        .order_by("-period_start")
+        .values("id", "period_start", "status", "total", "credited", "attainment")
+    )
     actual = {st["period_start"]: st["credited"] for st in statements}
     statement = statements[0] if statements else None
-    disputes = list(Dispute.objects.filter(raised_by=user).order_by("-updated_at").values(
-        "id", "status", "reason", "answer", "answered_at", "line__statement_id", "line__statement__period_start")[:5])
+    disputes = list(
+        Dispute.objects.filter(raised_by=user)
+        .order_by("-updated_at")
+        .values(
+            "id", "status", "reason", "answer", "answered_at", "line__statement_id", "line__statement__period_start"
+        )[:5]
+    )
     labels = dict(Dispute.Status.choices)
     for dispute in disputes:
         dispute["status_label"] = labels.get(dispute["status"], dispute["status"])
@@ -373,9 +460,16 @@ def my_accounts(*, user, as_of: dt.date, limit: int | None = None) -> list[dict]
     (two queries)."""
     accounts = Account.objects.for_user(user)
     start = as_of - dt.timedelta(days=364)
-    revenue = dict(SalesOrderLine.objects.for_user(user).counting().between(start, as_of)
-                   .filter(account__in=accounts).values("account_id").annotate(total=Sum("net_amount"))
-                   .values_list("account_id", "total").order_by())
+    revenue = dict(
+        SalesOrderLine.objects.for_user(user)
+        .counting()
+        .between(start, as_of)
+        .filter(account__in=accounts)
+        .values("account_id")
+        .annotate(total=Sum("net_amount"))
+        .values_list("account_id", "total")
+        .order_by()
+    )
     rows = list(accounts.values("id", "external_id", "name", "industry", "city", "country"))
     for row in rows:
         row["revenue_l12m"] = revenue.get(row["id"]) or Decimal(0)
@@ -394,12 +488,22 @@ def executive_dashboard(*, user, as_of: dt.date) -> dict:
         # rebuilt when the cycle (its revision, stage, plan run), its decisions, the plan runs,
         # stock or sales change.
         key = f"executive-review:{cycle.pk}:{cycle.revision}:{cycle.updated_at.isoformat()}:{as_of}"
-        review = versioned(key, (PlanCycle, Decision, PlanRun, InventorySnapshot, InventoryLot, IngestBatch),
-                           lambda: cycle_selectors.executive_review(cycle=cycle, today=as_of))
+        review = versioned(
+            key,
+            (PlanCycle, Decision, PlanRun, InventorySnapshot, InventoryLot, IngestBatch),
+            lambda: cycle_selectors.executive_review(cycle=cycle, today=as_of),
+        )
     out = {"cycle": cycle, "review": review, "alerts": alert_counts(user=user), "charts": []}
     if review is not None:
         out["charts"].append(charts.revenue_plan_vs_target(review["months"]))
-        out["capacity_risk"] = [{"code": w.work_center.code, "name": w.work_center.name, "period": w.period_start,
-                                 "pct": round(w.utilisation * 100)} for w in review["capacity_risk"][:TOP]]
+        out["capacity_risk"] = [
+            {
+                "code": w.work_center.code,
+                "name": w.work_center.name,
+                "period": w.period_start,
+                "pct": round(w.utilisation * 100),
+            }
+            for w in review["capacity_risk"][:TOP]
+        ]
     out["charts"].append(charts.severity_counts(out["alerts"]))
     return out

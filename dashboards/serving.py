@@ -26,12 +26,28 @@ def free_port() -> int:
 def served(*, workers: int = 2, port: int | None = None, env: dict | None = None) -> Iterator[str]:
     """Start gunicorn on 127.0.0.1 and yield its base URL once ``/healthz`` answers."""
     port = port or free_port()
-    environment = os.environ | {"DJANGO_SECURE_SSL_REDIRECT": "0", "DJANGO_SECURE_COOKIES": "0",
-                                "DJANGO_SECURE_HSTS_SECONDS": "0"} | (env or {})
+    environment = (
+        os.environ
+        | {"DJANGO_SECURE_SSL_REDIRECT": "0", "DJANGO_SECURE_COOKIES": "0", "DJANGO_SECURE_HSTS_SECONDS": "0"}
+        | (env or {})
+    )
     gunicorn = Path(sys.executable).with_name("gunicorn")
     process = subprocess.Popen(
-        [str(gunicorn), "config.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-         "--timeout", "300", "--log-level", "warning"], cwd=ROOT, env=environment)
+        [
+            str(gunicorn),
+            "config.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--timeout",
+            "300",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=environment,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

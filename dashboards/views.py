@@ -43,17 +43,20 @@ def home(request: HttpRequest) -> HttpResponse:
     """The home of the user's first role; ``?view=<role>`` opens another role they hold."""
     dashboard = _dashboard(request, request.GET.get("view") or None)
     context = pages.dashboard_context(dashboard=dashboard, user=request.user, as_of=today())
-    context |= {"dashboard": dashboard, "dashboards": pages.dashboards_for(request.user), "as_of": today(),
-                # links to the territory and quota pages (the quotas:read roles)
-                "quota_reader": r.has_role(request.user, r.ADMIN, r.SALES_MANAGER, r.SALES_REP, r.EXECUTIVE),
-                # S&OP cycle: the stages the viewer owns (due, overdue, just handed over)
-                "takes_part_in_cycle": r.has_role(request.user, r.ADMIN, r.PLANNER, r.OPS_LEAD, r.EXECUTIVE,
-                                                  r.SALES_MANAGER),
-                "cycle_tasks": cycle_selectors.home_panel(user=request.user),
-                # CRM training the person's roles require that is overdue, missing or due to renew
-                "training": training_reminders(user=request.user, today=today()),
-                # forecast value added at lag 1 of the published cycles (the planner's home)
-                "fva_trend": planner_accuracy_trend(user=request.user) if dashboard.role == r.PLANNER else None}
+    context |= {
+        "dashboard": dashboard,
+        "dashboards": pages.dashboards_for(request.user),
+        "as_of": today(),
+        # links to the territory and quota pages (the quotas:read roles)
+        "quota_reader": r.has_role(request.user, r.ADMIN, r.SALES_MANAGER, r.SALES_REP, r.EXECUTIVE),
+        # S&OP cycle: the stages the viewer owns (due, overdue, just handed over)
+        "takes_part_in_cycle": r.has_role(request.user, r.ADMIN, r.PLANNER, r.OPS_LEAD, r.EXECUTIVE, r.SALES_MANAGER),
+        "cycle_tasks": cycle_selectors.home_panel(user=request.user),
+        # CRM training the person's roles require that is overdue, missing or due to renew
+        "training": training_reminders(user=request.user, today=today()),
+        # forecast value added at lag 1 of the published cycles (the planner's home)
+        "fva_trend": planner_accuracy_trend(user=request.user) if dashboard.role == r.PLANNER else None,
+    }
     return render(request, dashboard.template, context)
 
 
@@ -75,9 +78,14 @@ def accounts(request: HttpRequest) -> HttpResponse:
     rows = selectors.my_accounts(user=request.user, as_of=today())
     fmt = wants_export(request)
     if fmt:
-        return export_response(fmt, name=f"accounts-{today():%Y-%m-%d}", header=[
-            _("Account"), _("Name"), _("Industry"), _("City"), _("Country"), _("Sales, last 12 months")], rows=(
-            [a["external_id"], a["name"], a["industry"], a["city"], a["country"], a["revenue_l12m"]] for a in rows))
+        return export_response(
+            fmt,
+            name=f"accounts-{today():%Y-%m-%d}",
+            header=[_("Account"), _("Name"), _("Industry"), _("City"), _("Country"), _("Sales, last 12 months")],
+            rows=(
+                [a["external_id"], a["name"], a["industry"], a["city"], a["country"], a["revenue_l12m"]] for a in rows
+            ),
+        )
     return render(request, "dashboards/accounts.html", {"accounts": rows, "as_of": today()})
 
 

@@ -23,15 +23,38 @@ class ForecastRunSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ForecastRun
-        fields = ["id", "url", "status", "stalled", "percent", "as_of", "horizon", "season_length", "parameters",
-                  "trigger", "triggered_by", "series_total", "series_done", "series_failed", "chunks_total",
-                  "chunks_done", "started_at", "finished_at", "heartbeat_at", "error", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "url",
+            "status",
+            "stalled",
+            "percent",
+            "as_of",
+            "horizon",
+            "season_length",
+            "parameters",
+            "trigger",
+            "triggered_by",
+            "series_total",
+            "series_done",
+            "series_failed",
+            "chunks_total",
+            "chunks_done",
+            "started_at",
+            "finished_at",
+            "heartbeat_at",
+            "error",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = fields
 
     stalled = serializers.BooleanField(
-        source="is_stalled", read_only=True,
+        source="is_stalled",
+        read_only=True,
         help_text="active, but no sign of life for RUN_STALE_SECONDS (no worker took it, or it went silent); "
-                  "the reaper sends its work again")
+        "the reaper sends its work again",
+    )
 
     def get_url(self, run) -> str:
         return reverse("forecast-runs-detail", args=[run.pk], request=self.context.get("request"))
@@ -39,8 +62,9 @@ class ForecastRunSerializer(serializers.ModelSerializer):
 
 class ForecastRunStartSerializer(serializers.Serializer):
     as_of = serializers.DateField(required=False, help_text="default today: history up to the previous month")
-    horizon = serializers.IntegerField(required=False, min_value=1, max_value=60,
-                                       help_text="months; default the organisation's planning horizon")
+    horizon = serializers.IntegerField(
+        required=False, min_value=1, max_value=60, help_text="months; default the organisation's planning horizon"
+    )
     chunk_size = serializers.IntegerField(required=False, min_value=10, max_value=5000, default=500)
 
 
@@ -56,19 +80,36 @@ class ForecastRunViewSet(mixins.CreateModelMixin, ResourceViewSet):
     filterset_class = ForecastRunFilter
     read_scope = "plans:read"
     write_scope = "forecasts:run"
-    csv_fields = (("id", "id"), ("status", "status"), ("percent", "percent"), ("as_of", "as_of"),
-                  ("trigger", "trigger"), ("series_total", "series_total"), ("series_done", "series_done"),
-                  ("series_failed", "series_failed"), ("started_at", "started_at"), ("finished_at", "finished_at"))
+    csv_fields = (
+        ("id", "id"),
+        ("status", "status"),
+        ("percent", "percent"),
+        ("as_of", "as_of"),
+        ("trigger", "trigger"),
+        ("series_total", "series_total"),
+        ("series_done", "series_done"),
+        ("series_failed", "series_failed"),
+        ("started_at", "started_at"),
+        ("finished_at", "finished_at"),
+    )
 
     @extend_schema(
-        request=ForecastRunStartSerializer, parameters=[IDEMPOTENCY_KEY_PARAMETER],
-        responses={202: inline_serializer("RunAccepted", {
-            "id": serializers.IntegerField(), "status": serializers.CharField(), "url": serializers.URLField()}),
-            400: ERROR_BODY, 409: ERROR_BODY, 503: ERROR_BODY},
+        request=ForecastRunStartSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses={
+            202: inline_serializer(
+                "RunAccepted",
+                {"id": serializers.IntegerField(), "status": serializers.CharField(), "url": serializers.URLField()},
+            ),
+            400: ERROR_BODY,
+            409: ERROR_BODY,
+            503: ERROR_BODY,
+        },
         summary="Start a forecast run now (runs on the workers; poll its url)",
         description="One forecast run at a time: while one is queued or running, a start answers 409 with its "
-                    "`id` and `url` in `error.details`. 503 (`service_unavailable`, `Retry-After`) when the "
-                    "task queue is down: nothing was started.")
+        "`id` and `url` in `error.details`. 503 (`service_unavailable`, `Retry-After`) when the "
+        "task queue is down: nothing was started.",
+    )
     def create(self, request, *args, **kwargs):
         return idempotent(request, lambda: self._start(request))
 
@@ -77,14 +118,18 @@ class ForecastRunViewSet(mixins.CreateModelMixin, ResourceViewSet):
         params.is_valid(raise_exception=True)
         try:
             run = forecast_run_start(
-                as_of=params.validated_data.get("as_of"), trigger=ForecastRun.Trigger.API, user=request.user,
+                as_of=params.validated_data.get("as_of"),
+                trigger=ForecastRun.Trigger.API,
+                user=request.user,
                 horizon=params.validated_data.get("horizon"),
-                parameters={"chunk_size": params.validated_data["chunk_size"]})
+                parameters={"chunk_size": params.validated_data["chunk_size"]},
+            )
         except ApplicationError as exc:
             raise absolute_urls(exc, request) from None
         url = reverse("forecast-runs-detail", args=[run.pk], request=request)
-        return Response({"id": run.pk, "status": run.status, "url": url}, status=status.HTTP_202_ACCEPTED,
-                        headers={"Location": url})
+        return Response(
+            {"id": run.pk, "status": run.status, "url": url}, status=status.HTTP_202_ACCEPTED, headers={"Location": url}
+        )
 
 
 class ForecastSerializer(serializers.ModelSerializer):
@@ -95,8 +140,21 @@ class ForecastSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Forecast
-        fields = ["run_id", "level", "series_key", "product_sku", "family_code", "territory_code", "period_start",
-                  "point", "lo80", "hi80", "lo95", "hi95", "model"]
+        fields = [
+            "run_id",
+            "level",
+            "series_key",
+            "product_sku",
+            "family_code",
+            "territory_code",
+            "period_start",
+            "point",
+            "lo80",
+            "hi80",
+            "lo95",
+            "hi95",
+            "model",
+        ]
         read_only_fields = fields
 
 
@@ -119,10 +177,21 @@ class ForecastViewSet(ResourceViewSet):
     serializer_class = ForecastSerializer
     filterset_class = ForecastFilter
     read_scope = "plans:read"
-    csv_fields = (("run_id", "run_id"), ("level", "level"), ("series_key", "series_key"),
-                  ("product_sku", "product__sku"), ("family_code", "family__code"),
-                  ("territory_code", "territory__code"), ("period_start", "period_start"), ("point", "point"),
-                  ("lo80", "lo80"), ("hi80", "hi80"), ("lo95", "lo95"), ("hi95", "hi95"), ("model", "model"))
+    csv_fields = (
+        ("run_id", "run_id"),
+        ("level", "level"),
+        ("series_key", "series_key"),
+        ("product_sku", "product__sku"),
+        ("family_code", "family__code"),
+        ("territory_code", "territory__code"),
+        ("period_start", "period_start"),
+        ("point", "point"),
+        ("lo80", "lo80"),
+        ("hi80", "hi80"),
+        ("lo95", "lo95"),
+        ("hi95", "hi95"),
+        ("model", "model"),
+    )
 
     def get_queryset(self):
         queryset = super().get_queryset().select_related("product", "family", "territory")

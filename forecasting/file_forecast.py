@@ -69,8 +69,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--season-length",
         type=int,
-        help="periods per season, overriding the frequency's (yearly 1, quarterly 4, "
-        "monthly 12, weekly 52, daily 7)",
+        help="periods per season, overriding the frequency's (yearly 1, quarterly 4, monthly 12, weekly 52, daily 7)",
     )
     parser.add_argument("--output", required=True, help="forecast CSV to write")
     parser.add_argument(
@@ -104,9 +103,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m forecasting.file_forecast", description=__doc__.split("\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog="python -m forecasting.file_forecast", description=__doc__.split("\n")[0])
     add_arguments(parser)
     args = parser.parse_args(argv)
     return run(vars(args), stderr=sys.stderr)
@@ -123,9 +120,7 @@ def run(options: dict, *, stderr: TextIO) -> int:
             raise InputError("--season-length must be at least 1")
         if workers < 1:
             raise InputError("--workers must be at least 1")
-        loaded = load_history(
-            options["input"], min_length=options.get("min_length", MIN_LENGTH), frequency=frequency
-        )
+        loaded = load_history(options["input"], min_length=options.get("min_length", MIN_LENGTH), frequency=frequency)
         season, note = season_from(loaded.frequency, frequency, season)
     except InputError as exc:
         print(f"error: {exc}", file=stderr)
@@ -166,8 +161,7 @@ def season_from(inferred: str | None, given: str | None, season: int | None) -> 
         frequency, source = inferred, "inferred from the dates"
     elif season is None:
         raise InputError(
-            "period_index input needs --frequency (yearly, quarterly, monthly, weekly, daily) "
-            "or --season-length"
+            "period_index input needs --frequency (yearly, quarterly, monthly, weekly, daily) or --season-length"
         )
     else:
         return season, f"season length {season} as given (frequency not known)"
@@ -178,16 +172,11 @@ def season_from(inferred: str | None, given: str | None, season: int | None) -> 
     return season, f"frequency: {frequency} ({source}), season length {season} as given"
 
 
-
-def load_history(
-    path: str, *, min_length: int = MIN_LENGTH, frequency: str | None = None
-) -> LoadedInput:
+def load_history(path: str, *, min_length: int = MIN_LENGTH, frequency: str | None = None) -> LoadedInput:
     """Read and validate the CSV; raise :class:`InputError` listing the problems."""
     try:
         # blank lines are kept (then dropped below) so that row k is always file line k + 2
-        raw = pd.read_csv(
-            path, dtype=str, keep_default_na=False, skipinitialspace=True, skip_blank_lines=False
-        )
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True, skip_blank_lines=False)
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
@@ -227,18 +216,14 @@ def load_history(
         pnum = pd.to_numeric(ptext, errors="coerce").to_numpy(dtype=float)
         bad_period = ~(np.isfinite(pnum) & (pnum == np.round(pnum))) & ~empty_id
         for i in np.flatnonzero(bad_period)[:MAX_REPORTED]:
-            problems.append(
-                f"series {sid.iat[i]!r}, line {line[i]}: period_index {ptext.iat[i]!r} is not an integer"
-            )
+            problems.append(f"series {sid.iat[i]!r}, line {line[i]}: period_index {ptext.iat[i]!r} is not an integer")
         period = np.where(bad_period, 0, np.nan_to_num(pnum)).astype(np.int64)
     else:
         dtext = raw["date"].str.strip()
         dates = pd.to_datetime(dtext, errors="coerce", format="mixed")
         bad_period = dates.isna().to_numpy() & ~empty_id
         for i in np.flatnonzero(bad_period)[:MAX_REPORTED]:
-            problems.append(
-                f"series {sid.iat[i]!r}, line {line[i]}: date {dtext.iat[i]!r} is not a date"
-            )
+            problems.append(f"series {sid.iat[i]!r}, line {line[i]}: date {dtext.iat[i]!r} is not a date")
         period = np.zeros(len(raw), dtype=np.int64)
         ok = ~bad_period & ~empty_id
         if ok.any():
@@ -259,22 +244,14 @@ def load_history(
             f"row's period {earlier} (rows must be in time order within a series)"
         )
     counts = pd.Series(sid[~empty_id]).value_counts(sort=False)
-    first_line = (
-        pd.Series(line[~empty_id], index=sid[~empty_id].to_numpy()).groupby(level=0).first()
-    )
+    first_line = pd.Series(line[~empty_id], index=sid[~empty_id].to_numpy()).groupby(level=0).first()
     short = counts[counts < min_length]
     for name, cnt in short.head(MAX_REPORTED).items():
         problems.append(
             f"series {name!r} (starting line {first_line[name]}): too short, {cnt} observation(s); "
             f"at least {min_length} needed"
         )
-    n_problems = (
-        int(empty_id.sum())
-        + int(bad_value.sum())
-        + int(bad_period.sum())
-        + len(disorder)
-        + len(short)
-    )
+    n_problems = int(empty_id.sum()) + int(bad_value.sum()) + int(bad_period.sum()) + len(disorder) + len(short)
     if problems:
         more = n_problems - len(problems)
         tail = f"\n  … and {more} more" if more > 0 else ""
@@ -359,9 +336,7 @@ def _chunks(ids: np.ndarray, workers: int) -> list[np.ndarray]:
     return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
-def _forecast_chunk(
-    history: pd.DataFrame, horizon: int, season_length: int, groups, profiles, params
-):
+def _forecast_chunk(history: pd.DataFrame, horizon: int, season_length: int, groups, profiles, params):
     res = forecast_frame(
         history,
         horizon=horizon,
@@ -413,9 +388,7 @@ def forecast_history(
     # rows grouped by series (stable: time order kept), then cut at series boundaries
     order = np.argsort(codes, kind="stable")
     history = history.iloc[order]
-    bounds = np.searchsorted(
-        codes[order], [c[0] for c in _chunks(np.arange(len(ids)), workers)] + [len(ids)]
-    )
+    bounds = np.searchsorted(codes[order], [c[0] for c in _chunks(np.arange(len(ids)), workers)] + [len(ids)])
     parts = [history.iloc[bounds[k] : bounds[k + 1]] for k in range(len(bounds) - 1)]
     glob_ids, glob_series, glob_ends = [], [], np.zeros(0, dtype=np.int64)
     if use_global and global_model.available():
@@ -432,9 +405,7 @@ def forecast_history(
     results, glob_out = [], []
     if workers == 1 or len(parts) == 1:
         for part in parts:
-            results.append(
-                _forecast_chunk(part, horizon, season_length, loaded.groups, profiles, params)
-            )
+            results.append(_forecast_chunk(part, horizon, season_length, loaded.groups, profiles, params))
             if progress:
                 progress.update(int(part["series_id"].nunique()))
         glob_out = [fn(*args) for fn, *args in jobs]
@@ -445,9 +416,7 @@ def forecast_history(
             # the global model's two fits first: they are the longest single jobs
             glob_futures = [pool.submit(fn, *args) for fn, *args in jobs]
             futures = {
-                pool.submit(
-                    _forecast_chunk, part, horizon, season_length, loaded.groups, profiles, params
-                ): part
+                pool.submit(_forecast_chunk, part, horizon, season_length, loaded.groups, profiles, params): part
                 for part in parts
             }
             for fut in as_completed(futures):
@@ -468,8 +437,7 @@ def forecast_history(
     errors = pd.concat([r[2] for r in results], ignore_index=True)
     if glob_out:
         backtest = pd.concat([r[3] for r in results], ignore_index=True)
-        _blend_global(forecasts, series, backtest, glob_ids, glob_series, glob_out, season_length,
-                      horizon)
+        _blend_global(forecasts, series, backtest, glob_ids, glob_series, glob_out, season_length, horizon)
     return forecasts, series, errors
 
 

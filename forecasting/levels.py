@@ -60,8 +60,7 @@ def level_bounds(sums: pd.DataFrame, level: str) -> pd.DataFrame:
 # ForecastAccuracy.series_key of the backtest rows: the per-series mean, and each level as a
 # whole (its nodes' summed forecasts against their summed actuals)
 SERIES_MEAN_KEY = "all series (mean of backtests)"
-BACKTEST_LEVEL_KEYS = {"product": "all products", "family": "all families", "region": "all regions",
-                       "total": "total"}
+BACKTEST_LEVEL_KEYS = {"product": "all products", "family": "all families", "region": "all regions", "total": "total"}
 ACCURACY_LEVELS: dict[str, list[str]] = {
     "product": ["product_id"],
     "family": ["family_id"],
@@ -98,8 +97,12 @@ def level_accuracy(parts: list[dict[str, list[dict]]]) -> pd.DataFrame:
         frames = [pd.DataFrame.from_records(p[level]) for p in parts if p.get(level)]
         if not frames:
             continue
-        g = pd.concat(frames, ignore_index=True).groupby([*cols, "step"], sort=True, dropna=False)[
-            ["actual", "forecast"]].sum().reset_index()
+        g = (
+            pd.concat(frames, ignore_index=True)
+            .groupby([*cols, "step"], sort=True, dropna=False)[["actual", "forecast"]]
+            .sum()
+            .reset_index()
+        )
         g["abs_err"] = (g["forecast"] - g["actual"]).abs()
         g["err"] = g["forecast"] - g["actual"]
         g["abs_act"] = g["actual"].abs()

@@ -68,8 +68,9 @@ class ForecastChunk(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     seconds = models.FloatField(default=0)
     error = models.TextField(blank=True, help_text="error of its latest failed attempt")
-    partials = models.JSONField(default=dict, blank=True,
-                                help_text="sums per hierarchy level, added up by the run's finishing step")
+    partials = models.JSONField(
+        default=dict, blank=True, help_text="sums per hierarchy level, added up by the run's finishing step"
+    )
 
     class Meta:
         ordering = ["run", "index"]
@@ -106,8 +107,14 @@ class ForecastSeries(models.Model):
 
     run = models.ForeignKey(ForecastRun, on_delete=models.CASCADE, related_name="series")
     product = models.ForeignKey("inventory.Product", on_delete=models.CASCADE, related_name="+")
-    territory = models.ForeignKey("territories.Territory", null=True, blank=True, on_delete=models.CASCADE,
-                                  related_name="+", help_text="empty: sales credited to no territory")
+    territory = models.ForeignKey(
+        "territories.Territory",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="empty: sales credited to no territory",
+    )
     status = models.CharField(max_length=10, default="ok", help_text="ok or failed")
     model = models.CharField(max_length=40, blank=True)
     demand_class = models.CharField(max_length=16, blank=True)
@@ -127,8 +134,11 @@ class ForecastSeries(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["run", "product", "territory"], name="forecast_series_unique"),
             # NULLs are distinct in a unique index: the territory-less series needs its own.
-            models.UniqueConstraint(fields=["run", "product"], condition=models.Q(territory__isnull=True),
-                                    name="forecast_series_unique_no_territory"),
+            models.UniqueConstraint(
+                fields=["run", "product"],
+                condition=models.Q(territory__isnull=True),
+                name="forecast_series_unique_no_territory",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -153,10 +163,17 @@ class Forecast(models.Model):
     level = models.CharField(max_length=20, choices=Level.choices)
     series_key = models.CharField(max_length=200, help_text="natural key of the series at its level")
     product = models.ForeignKey("inventory.Product", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    family = models.ForeignKey("inventory.ProductFamily", null=True, blank=True, on_delete=models.CASCADE,
-                               related_name="+")
-    territory = models.ForeignKey("territories.Territory", null=True, blank=True, on_delete=models.CASCADE,
-                                  related_name="+", help_text="leaf territory, or the region at region levels")
+    family = models.ForeignKey(
+        "inventory.ProductFamily", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    territory = models.ForeignKey(
+        "territories.Territory",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="leaf territory, or the region at region levels",
+    )
     period_start = models.DateField()
     point = models.FloatField()
     lo80 = models.FloatField()
@@ -203,8 +220,9 @@ class ForecastAccuracy(models.Model):
     class Meta:
         ordering = ["run", "level", "series_key", "source", "lag"]
         constraints = [
-            models.UniqueConstraint(fields=["run", "level", "series_key", "source", "lag"],
-                                    name="forecast_accuracy_unique"),
+            models.UniqueConstraint(
+                fields=["run", "level", "series_key", "source", "lag"], name="forecast_accuracy_unique"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -41,7 +41,9 @@ def series_universe(*, as_of: dt.date, history_months: int) -> pd.DataFrame:
     start, end = history_window(as_of, history_months)
     rows = (
         SalesOrderLine.objects.filter(status__in=DEMAND_STATUSES, order_date__gte=start, order_date__lte=end)
-        .values_list("product_id", "territory_id").distinct().order_by()
+        .values_list("product_id", "territory_id")
+        .distinct()
+        .order_by()
     )
     frame = pd.DataFrame.from_records(list(rows), columns=["product_id", "territory_id"])
     frame["product_id"] = frame["product_id"].astype("int64")
@@ -66,8 +68,9 @@ def demand_history_frame(*, as_of: dt.date, history_months: int, series: pd.Data
     if wanted["territory_id"].isna().any():
         where |= Q(territory__isnull=True)
     rows = (
-        SalesOrderLine.objects.filter(where, status__in=DEMAND_STATUSES, order_date__gte=start, order_date__lte=end,
-                                      product_id__in=products)
+        SalesOrderLine.objects.filter(
+            where, status__in=DEMAND_STATUSES, order_date__gte=start, order_date__lte=end, product_id__in=products
+        )
         .annotate(month=TruncMonth("order_date"))
         .values_list("product_id", "territory_id", "month")
         .annotate(units=Sum("quantity"))
@@ -88,14 +91,18 @@ def family_history_frame(*, as_of: dt.date, history_months: int) -> pd.DataFrame
     rows = (
         SalesOrderLine.objects.filter(status__in=DEMAND_STATUSES, order_date__gte=start, order_date__lte=end)
         .annotate(month=TruncMonth("order_date"))
-        .values_list("product__family_id", "month").annotate(units=Sum("quantity")).order_by()
+        .values_list("product__family_id", "month")
+        .annotate(units=Sum("quantity"))
+        .order_by()
     )
     frame = pd.DataFrame.from_records(list(rows), columns=["family_id", "month", "units"])
-    return pd.DataFrame({
-        "series_id": frame["family_id"].astype(str),
-        "period": [month_ordinal(m) for m in frame["month"]],
-        "value": frame["units"].astype(float),
-    }).sort_values(["series_id", "period"], ignore_index=True)
+    return pd.DataFrame(
+        {
+            "series_id": frame["family_id"].astype(str),
+            "period": [month_ordinal(m) for m in frame["month"]],
+            "value": frame["units"].astype(float),
+        }
+    ).sort_values(["series_id", "period"], ignore_index=True)
 
 
 def latest_finished_run(*, user=None) -> ForecastRun | None:
@@ -117,9 +124,21 @@ def series_page(*, user, run: ForecastRun, filters: dict, limit: int = 200) -> l
     if filters.get("territory"):
         query = query.filter(territory__code=filters["territory"])
     return list(
-        query.order_by("smape" if filters.get("sort") == "smape" else "product__sku", "territory__code")
-        .values("id", "product__sku", "product__name", "territory__code", "model", "demand_class",
-                "history_class", "smape", "mase", "wape", "bias", "status", "error")[:limit]
+        query.order_by("smape" if filters.get("sort") == "smape" else "product__sku", "territory__code").values(
+            "id",
+            "product__sku",
+            "product__name",
+            "territory__code",
+            "model",
+            "demand_class",
+            "history_class",
+            "smape",
+            "mase",
+            "wape",
+            "bias",
+            "status",
+            "error",
+        )[:limit]
     )
 
 
@@ -129,16 +148,26 @@ def series_detail(*, user, series: ForecastSeries) -> dict:
     start, end = history_window(run.as_of, run.parameters.get("history_months", 36))
     history = (
         SalesOrderLine.objects.for_user(user)
-        .filter(status__in=DEMAND_STATUSES, product_id=series.product_id, territory_id=series.territory_id,
-                order_date__gte=start, order_date__lte=end)
-        .annotate(month=TruncMonth("order_date")).values("month").annotate(units=Sum("quantity")).order_by("month")
+        .filter(
+            status__in=DEMAND_STATUSES,
+            product_id=series.product_id,
+            territory_id=series.territory_id,
+            order_date__gte=start,
+            order_date__lte=end,
+        )
+        .annotate(month=TruncMonth("order_date"))
+        .values("month")
+        .annotate(units=Sum("quantity"))
+        .order_by("month")
     )
     by_month = {row["month"]: float(row["units"]) for row in history}
     months = month_range(start, end)
     forecasts = list(
-        Forecast.objects.filter(run=run, level="product_territory", product_id=series.product_id,
-                                territory_id=series.territory_id)
-        .order_by("period_start").values("period_start", "point", "lo80", "hi80", "lo95", "hi95")
+        Forecast.objects.filter(
+            run=run, level="product_territory", product_id=series.product_id, territory_id=series.territory_id
+        )
+        .order_by("period_start")
+        .values("period_start", "point", "lo80", "hi80", "lo95", "hi95")
     )
     return {
         "labels": [d.strftime("%Y-%m") for d in months] + [f["period_start"].strftime("%Y-%m") for f in forecasts],
@@ -156,8 +185,10 @@ def model_mix(*, run: ForecastRun) -> list[dict]:
     from django.db.models import Avg, Count
 
     return list(
-        ForecastSeries.objects.filter(run=run).values("model", "status")
-        .annotate(series=Count("id"), smape=Avg("smape")).order_by("-series")
+        ForecastSeries.objects.filter(run=run)
+        .values("model", "status")
+        .annotate(series=Count("id"), smape=Avg("smape"))
+        .order_by("-series")
     )
 
 
@@ -172,8 +203,9 @@ def run_leaf_forecasts_frame(*, run: ForecastRun) -> pd.DataFrame:
 def backtest_accuracy(*, run: ForecastRun) -> dict:
     """The run's backtest accuracy for its page: the per-series mean (sMAPE, MASE) and WAPE
     and bias per level (product, family, region, total) and per family and region."""
-    rows = list(run.accuracy.filter(source="backtest").values("level", "series_key", "n", "smape", "mase", "wape",
-                                                                  "bias"))
+    rows = list(
+        run.accuracy.filter(source="backtest").values("level", "series_key", "n", "smape", "mase", "wape", "bias")
+    )
     order = list(BACKTEST_LEVEL_KEYS)
     summary = [r for r in rows if r["series_key"] == BACKTEST_LEVEL_KEYS.get(r["level"])]
     return {

@@ -66,9 +66,16 @@ Chunk = ForecastChunk.Status
 # ---------------------------------------------------------------------------------------
 
 
-def forecast_run_create(*, as_of: dt.date | None = None, trigger: str = ForecastRun.Trigger.USER, user=None,
-                        parameters: dict | None = None, horizon: int | None = None,
-                        season_length: int = 12, follow_up: tuple[str, int] | None = None) -> ForecastRun:
+def forecast_run_create(
+    *,
+    as_of: dt.date | None = None,
+    trigger: str = ForecastRun.Trigger.USER,
+    user=None,
+    parameters: dict | None = None,
+    horizon: int | None = None,
+    season_length: int = 12,
+    follow_up: tuple[str, int] | None = None,
+) -> ForecastRun:
     """A queued forecast run; ``horizon`` defaults to the organisation's planning horizon (the
     plan runs plan over the same months). ``follow_up`` = (registered name, target id): called
     once when the run ends (``forecasting.follow_ups``)."""
@@ -79,9 +86,12 @@ def forecast_run_create(*, as_of: dt.date | None = None, trigger: str = Forecast
     if int(params["chunk_size"]) < 1:
         raise ApplicationError(gettext("chunk_size must be positive."), code="invalid_chunk_size")
     return ForecastRun.objects.create(
-        as_of=as_of or timezone.localdate(), trigger=trigger,
+        as_of=as_of or timezone.localdate(),
+        trigger=trigger,
         triggered_by=user if getattr(user, "is_authenticated", False) else None,
-        parameters=params, horizon=horizon, season_length=season_length,
+        parameters=params,
+        horizon=horizon,
+        season_length=season_length,
     )
 
 
@@ -91,13 +101,22 @@ def forecast_run_refuse_second() -> None:
     lock_for_transaction("forecast-run-start")
     active = ForecastRun.objects.filter(status__in=ACTIVE).order_by("id").first()
     if active is not None:
-        raise runs.run_in_progress(active, kind=_("forecast run"),
-                                   url=reverse("forecast-runs-detail", args=[active.pk]),
-                                   page_url=reverse("forecasting:run", args=[active.pk]))
+        raise runs.run_in_progress(
+            active,
+            kind=_("forecast run"),
+            url=reverse("forecast-runs-detail", args=[active.pk]),
+            page_url=reverse("forecasting:run", args=[active.pk]),
+        )
 
 
-def forecast_run_start(*, as_of: dt.date | None = None, trigger: str = ForecastRun.Trigger.USER, user=None,
-                       parameters: dict | None = None, horizon: int | None = None) -> ForecastRun:
+def forecast_run_start(
+    *,
+    as_of: dt.date | None = None,
+    trigger: str = ForecastRun.Trigger.USER,
+    user=None,
+    parameters: dict | None = None,
+    horizon: int | None = None,
+) -> ForecastRun:
     """Start a run on the workers (page, API): refused with 503 while the task queue is down
     (no run is recorded that no worker could hear of) and with 409 while another forecast run
     is active."""
@@ -119,19 +138,33 @@ def forecast_run_enqueue(run: ForecastRun) -> None:
 
 def _announce_finished(run: ForecastRun) -> None:
     """Tell the subscribed ERP systems that the run ended (``forecast_run.finished``)."""
-    event_emit(type="forecast_run.finished", data={
-        "id": run.pk, "status": run.status, "as_of": run.as_of.isoformat(), "series_total": run.series_total,
-        "series_failed": run.series_failed, "error": run.error,
-        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-        "url": f"/api/v1/forecast-runs/{run.pk}/"})
+    event_emit(
+        type="forecast_run.finished",
+        data={
+            "id": run.pk,
+            "status": run.status,
+            "as_of": run.as_of.isoformat(),
+            "series_total": run.series_total,
+            "series_failed": run.series_failed,
+            "error": run.error,
+            "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+            "url": f"/api/v1/forecast-runs/{run.pk}/",
+        },
+    )
 
 
 def forecast_run_fail(*, run_id: int, error: str) -> None:
     """End an active run as failed with ``error``, then call its follow-up."""
     now = timezone.now()
     ended = ForecastRun.objects.filter(pk=run_id, status__in=ACTIVE).update(
-        status=ForecastRun.Status.FAILED, error=error[:5000], percent=100, finished_at=now, heartbeat_at=now,
-        claimed_by="", updated_at=now)
+        status=ForecastRun.Status.FAILED,
+        error=error[:5000],
+        percent=100,
+        finished_at=now,
+        heartbeat_at=now,
+        claimed_by="",
+        updated_at=now,
+    )
     run = ForecastRun.objects.get(pk=run_id)
     if ended:
         _announce_finished(run)
@@ -149,11 +182,12 @@ def forecast_run_plan(*, run_id: int, task_id: str | None = None) -> list[int] |
     this delivery to do (planned already, taken by a live delivery, or ended). Any error but
     an outage ends the run failed with its message; an outage is raised for a retry."""
     token = runs.new_claim(task_id)
-    claim = runs.claim_step(ForecastRun, run_id, token=token, task_id=task_id,
-                            statuses=(ForecastRun.Status.QUEUED,))
+    claim = runs.claim_step(ForecastRun, run_id, token=token, task_id=task_id, statuses=(ForecastRun.Status.QUEUED,))
     if claim == runs.Claim.EXHAUSTED:
-        forecast_run_fail(run_id=run_id, error=_("No worker could split the run into chunks in %(n)s attempts.")
-                          % {"n": runs.max_attempts()})
+        forecast_run_fail(
+            run_id=run_id,
+            error=_("No worker could split the run into chunks in %(n)s attempts.") % {"n": runs.max_attempts()},
+        )
     if claim != runs.Claim.CLAIMED:
         return None
     try:
@@ -161,8 +195,10 @@ def forecast_run_plan(*, run_id: int, task_id: str | None = None) -> list[int] |
         with runs.heartbeat(ForecastRun.objects.filter(pk=run_id, claimed_by=token)):
             run = ForecastRun.objects.get(pk=run_id)
             universe = series_universe(as_of=run.as_of, history_months=run.parameters["history_months"])
-            keys = [[int(p), None if pd.isna(t) else int(t)]
-                    for p, t in zip(universe["product_id"], universe["territory_id"], strict=True)]
+            keys = [
+                [int(p), None if pd.isna(t) else int(t)]
+                for p, t in zip(universe["product_id"], universe["territory_id"], strict=True)
+            ]
             parts = _split(keys, int(run.parameters["chunk_size"]))
             profiles = _family_profiles(run)
         with transaction.atomic():
@@ -170,7 +206,8 @@ def forecast_run_plan(*, run_id: int, task_id: str | None = None) -> list[int] |
             if run.status != ForecastRun.Status.QUEUED or run.claimed_by != token:
                 return None  # taken back meanwhile: its new holder plans
             ForecastChunk.objects.bulk_create(
-                [ForecastChunk(run=run, index=i, series_keys=part) for i, part in enumerate(parts)])
+                [ForecastChunk(run=run, index=i, series_keys=part) for i, part in enumerate(parts)]
+            )
             now = timezone.now()
             run.parameters = {**run.parameters, "family_profiles": profiles}
             run.series_total = len(keys)
@@ -189,8 +226,9 @@ def forecast_run_plan(*, run_id: int, task_id: str | None = None) -> list[int] |
             runs.release_step(ForecastRun, run_id, token=token)
             raise
         log.exception("forecast run %s could not be planned", run_id)
-        forecast_run_fail(run_id=run_id, error=_("Could not split the run into chunks: %(error)s")
-                          % {"error": runs.describe(exc)})
+        forecast_run_fail(
+            run_id=run_id, error=_("Could not split the run into chunks: %(error)s") % {"error": runs.describe(exc)}
+        )
         return None
 
 
@@ -263,17 +301,20 @@ def forecast_chunk_claim(*, run_id: int, index: int, task_id: str | None = None)
     token = runs.new_claim(task_id)
     now = timezone.now()
     with transaction.atomic():
-        chunk = ForecastChunk.objects.select_for_update(of=("self",)).select_related("run").get(run_id=run_id,
-                                                                                          index=index)
+        chunk = (
+            ForecastChunk.objects.select_for_update(of=("self",)).select_related("run").get(run_id=run_id, index=index)
+        )
         if chunk.run.status not in ACTIVE or chunk.status in (Chunk.DONE, Chunk.FAILED):
             return None, False
-        if chunk.status == Chunk.RUNNING and not (_stale(chunk.heartbeat_at, now)
-                                                  or runs.same_message(chunk.claimed_by, task_id)):
+        if chunk.status == Chunk.RUNNING and not (
+            _stale(chunk.heartbeat_at, now) or runs.same_message(chunk.claimed_by, task_id)
+        ):
             return None, False
         if chunk.attempts >= runs.max_attempts():
             return None, _chunk_fail(chunk, chunk.error or _("its worker was lost"))
         ForecastChunk.objects.filter(pk=chunk.pk).update(
-            status=Chunk.RUNNING, claimed_by=token, attempts=F("attempts") + 1, heartbeat_at=now)
+            status=Chunk.RUNNING, claimed_by=token, attempts=F("attempts") + 1, heartbeat_at=now
+        )
         ForecastRun.objects.filter(pk=run_id).update(heartbeat_at=now)
     return token, False
 
@@ -285,24 +326,29 @@ def forecast_chunk_process(*, run_id: int, index: int, token: str) -> bool:
 
     chunk = ForecastChunk.objects.select_related("run").get(run_id=run_id, index=index)
     run = chunk.run
-    beating = (ForecastChunk.objects.filter(pk=chunk.pk, claimed_by=token, status=Chunk.RUNNING),
-               ForecastRun.objects.filter(pk=run_id, status__in=ACTIVE))
+    beating = (
+        ForecastChunk.objects.filter(pk=chunk.pk, claimed_by=token, status=Chunk.RUNNING),
+        ForecastRun.objects.filter(pk=run_id, status__in=ACTIVE),
+    )
     with runs.heartbeat(*beating):
         started = time.monotonic()
         keys = pd.DataFrame(chunk.series_keys, columns=["product_id", "territory_id"])
         meta = _series_meta(keys)
-        history = demand_history_frame(as_of=run.as_of, history_months=run.parameters["history_months"],
-                                       series=meta)
+        history = demand_history_frame(as_of=run.as_of, history_months=run.parameters["history_months"], series=meta)
         # Every series ends at the run's last complete month (a series without recent sales has
         # zero demand there, not an earlier end), so step 1 is the same month for all of them.
         last = _last_history_ordinal(run.as_of)
         tail = pd.DataFrame({"series_id": series_ids(meta).tolist(), "period": last, "value": 0.0})
-        history = pd.concat([history, tail], ignore_index=True).drop_duplicates(["series_id", "period"],
-                                                                                keep="first")
+        history = pd.concat([history, tail], ignore_index=True).drop_duplicates(["series_id", "period"], keep="first")
         history = history.sort_values(["series_id", "period"], kind="stable")
         profiles = {k: np.asarray(v) for k, v in run.parameters.get("family_profiles", {}).items()}
-        result = forecast_frame(history, horizon=run.horizon, season_length=run.season_length,
-                                series_groups=_family_groups(meta), group_profiles=profiles or None)
+        result = forecast_frame(
+            history,
+            horizon=run.horizon,
+            season_length=run.season_length,
+            series_groups=_family_groups(meta),
+            group_profiles=profiles or None,
+        )
         return _chunk_save(chunk, meta, result, token=token, seconds=time.monotonic() - started)
 
 
@@ -330,8 +376,13 @@ def forecast_chunk_attempt(*, run_id: int, index: int, task_id: str | None = Non
         return ChunkOutcome(last=forecast_chunk_process(run_id=run_id, index=index, token=token))
     except Exception as exc:
         runs.forget_broken_connection(exc)
-        log.warning("chunk %s of forecast run %s failed: %s", index, run_id, runs.describe(exc, 500),
-                    exc_info=not isinstance(exc, runs.TRANSIENT_ERRORS))
+        log.warning(
+            "chunk %s of forecast run %s failed: %s",
+            index,
+            run_id,
+            runs.describe(exc, 500),
+            exc_info=not isinstance(exc, runs.TRANSIENT_ERRORS),
+        )
         return forecast_chunk_release(run_id=run_id, index=index, token=token, error=runs.describe(exc))
 
 
@@ -356,8 +407,7 @@ def _series_meta(keys: pd.DataFrame) -> pd.DataFrame:
     from inventory.models import Product
 
     meta = keys.astype({"product_id": "int64", "territory_id": "Int64"})
-    families = dict(Product.objects.filter(pk__in=meta["product_id"].unique().tolist()).values_list("id",
-                                                                                                      "family_id"))
+    families = dict(Product.objects.filter(pk__in=meta["product_id"].unique().tolist()).values_list("id", "family_id"))
     meta["family_id"] = meta["product_id"].map(families)
     meta["region_code"] = meta["territory_id"].map(territory_regions()).fillna(NO_TERRITORY).astype(object)
     return meta
@@ -373,8 +423,11 @@ def _chunk_save(chunk: ForecastChunk, meta: pd.DataFrame, result, *, token: str,
     run = chunk.run
     keys = meta[["product_id", "territory_id"]].copy()
     keys["series_id"] = series_ids(keys)
-    errors = result.errors.drop_duplicates("series_id") if len(result.errors) else pd.DataFrame(
-        columns=["series_id", "error"])
+    errors = (
+        result.errors.drop_duplicates("series_id")
+        if len(result.errors)
+        else pd.DataFrame(columns=["series_id", "error"])
+    )
     chosen = result.series[~result.series["series_id"].isin(errors["series_id"])]
 
     series = keys.merge(chosen, on="series_id", how="left").merge(errors, on="series_id", how="left")
@@ -382,28 +435,52 @@ def _chunk_save(chunk: ForecastChunk, meta: pd.DataFrame, result, *, token: str,
     series.loc[missing, "error"] = "no forecast produced"
     series["status"] = np.where(series["error"].notna(), "failed", "ok")
     series["history_periods"] = pd.to_numeric(series.get("n_obs"), errors="coerce").fillna(0).astype(int)
-    series_rows = pd.DataFrame({
-        "run_id": run.pk, "product_id": series["product_id"], "territory_id": series["territory_id"],
-        "status": series["status"], "history_periods": series["history_periods"],
-        **{c: series[c].fillna("").astype(str) for c in ("model", "demand_class", "history_class", "reason",
-                                                         "error")},
-        **{c: pd.to_numeric(series[c], errors="coerce").replace([np.inf, -np.inf], np.nan)
-           for c in ("smape", "mase", "wape", "bias")},
-    })
+    series_rows = pd.DataFrame(
+        {
+            "run_id": run.pk,
+            "product_id": series["product_id"],
+            "territory_id": series["territory_id"],
+            "status": series["status"],
+            "history_periods": series["history_periods"],
+            **{
+                c: series[c].fillna("").astype(str)
+                for c in ("model", "demand_class", "history_class", "reason", "error")
+            },
+            **{
+                c: pd.to_numeric(series[c], errors="coerce").replace([np.inf, -np.inf], np.nan)
+                for c in ("smape", "mase", "wape", "bias")
+            },
+        }
+    )
     series_rows.loc[series_rows["status"] == "failed", "model"] = ""
 
     first = _last_history_ordinal(run.as_of)
     forecasts = result.forecasts[result.forecasts["series_id"].isin(chosen["series_id"])].merge(
-        keys, on="series_id", how="inner")
+        keys, on="series_id", how="inner"
+    )
     periods = {step: ordinal_month(first + step) for step in range(1, run.horizon + 1)}
-    forecast_rows = pd.DataFrame({
-        "run_id": run.pk, "level": "product_territory", "series_key": forecasts["series_id"],
-        "product_id": forecasts["product_id"], "family_id": None, "territory_id": forecasts["territory_id"],
-        "period_start": forecasts["step"].astype(int).map(periods),
-        **{c: forecasts[src].astype(float) for c, src in (("point", "forecast"), ("lo80", "lo80"),
-                                                          ("hi80", "hi80"), ("lo95", "lo95"), ("hi95", "hi95"))},
-        "model": forecasts["model"].astype(str),
-    })
+    forecast_rows = pd.DataFrame(
+        {
+            "run_id": run.pk,
+            "level": "product_territory",
+            "series_key": forecasts["series_id"],
+            "product_id": forecasts["product_id"],
+            "family_id": None,
+            "territory_id": forecasts["territory_id"],
+            "period_start": forecasts["step"].astype(int).map(periods),
+            **{
+                c: forecasts[src].astype(float)
+                for c, src in (
+                    ("point", "forecast"),
+                    ("lo80", "lo80"),
+                    ("hi80", "hi80"),
+                    ("lo95", "lo95"),
+                    ("hi95", "hi95"),
+                )
+            },
+            "model": forecasts["model"].astype(str),
+        }
+    )
     product_rows, partials = _chunk_levels(run, forecast_rows, meta)
     partials["backtest"] = levels.backtest_sums(result.backtest, meta)
     failed = int((series_rows["status"] == "failed").sum())
@@ -437,8 +514,11 @@ def _count_chunk(run_id: int, *, done: int, failed: int) -> bool:
     ended the last one."""
     now = timezone.now()
     ForecastRun.objects.filter(pk=run_id).update(
-        chunks_done=F("chunks_done") + 1, series_done=F("series_done") + done,
-        series_failed=F("series_failed") + failed, heartbeat_at=now)
+        chunks_done=F("chunks_done") + 1,
+        series_done=F("series_done") + done,
+        series_failed=F("series_failed") + failed,
+        heartbeat_at=now,
+    )
     run = ForecastRun.objects.select_for_update().get(pk=run_id)
     run.percent = round(95 * run.chunks_done / max(run.chunks_total, 1), 1)
     run.save(update_fields=["percent", "updated_at"])
@@ -458,8 +538,13 @@ def _chunk_fail(chunk: ForecastChunk, error: str) -> bool:
     products = set(Product.objects.filter(pk__in={p for p, _t in keys}).values_list("id", flat=True))
     territories = set(Territory.objects.filter(pk__in={t for _p, t in keys if t}).values_list("id", flat=True))
     ForecastSeries.objects.bulk_create(
-        [ForecastSeries(run_id=chunk.run_id, product_id=p, territory_id=t, status="failed", error=error[:2000])
-         for p, t in keys if p in products and (t is None or t in territories)], ignore_conflicts=True)
+        [
+            ForecastSeries(run_id=chunk.run_id, product_id=p, territory_id=t, status="failed", error=error[:2000])
+            for p, t in keys
+            if p in products and (t is None or t in territories)
+        ],
+        ignore_conflicts=True,
+    )
     return _count_chunk(chunk.run_id, done=0, failed=len(chunk.series_keys))
 
 
@@ -469,15 +554,22 @@ def _chunk_fail(chunk: ForecastChunk, error: str) -> bool:
 
 
 def _failed_chunks_summary(run: ForecastRun) -> str:
-    failed = list(run.chunks.filter(status=Chunk.FAILED).order_by("index").values("index", "series_keys", "error",
-                                                                                   "attempts"))
+    failed = list(
+        run.chunks.filter(status=Chunk.FAILED).order_by("index").values("index", "series_keys", "error", "attempts")
+    )
     if not failed:
         return ""
     first = failed[0]
-    return _("%(n)s of %(total)s chunks failed after %(attempts)s attempts (%(series)s series); chunk "
-             "%(index)s: %(error)s") % {
-        "n": len(failed), "total": run.chunks_total, "attempts": first["attempts"],
-        "series": sum(len(c["series_keys"]) for c in failed), "index": first["index"], "error": first["error"]}
+    return _(
+        "%(n)s of %(total)s chunks failed after %(attempts)s attempts (%(series)s series); chunk %(index)s: %(error)s"
+    ) % {
+        "n": len(failed),
+        "total": run.chunks_total,
+        "attempts": first["attempts"],
+        "series": sum(len(c["series_keys"]) for c in failed),
+        "index": first["index"],
+        "error": first["error"],
+    }
 
 
 def forecast_run_finish(*, run_id: int, task_id: str | None = None) -> ForecastRun:
@@ -485,11 +577,11 @@ def forecast_run_finish(*, run_id: int, task_id: str | None = None) -> ForecastR
     errors and why, or failed), then start the plan run waiting for it. Any error but an
     outage fails the run with its message; an outage is raised for a retry."""
     token = runs.new_claim(task_id)
-    claim = runs.claim_step(ForecastRun, run_id, token=token, task_id=task_id,
-                            statuses=(ForecastRun.Status.RUNNING,))
+    claim = runs.claim_step(ForecastRun, run_id, token=token, task_id=task_id, statuses=(ForecastRun.Status.RUNNING,))
     if claim == runs.Claim.EXHAUSTED:
-        forecast_run_fail(run_id=run_id, error=_("No worker could finish the run in %(n)s attempts.")
-                          % {"n": runs.max_attempts()})
+        forecast_run_fail(
+            run_id=run_id, error=_("No worker could finish the run in %(n)s attempts.") % {"n": runs.max_attempts()}
+        )
     if claim != runs.Claim.CLAIMED:
         return ForecastRun.objects.get(pk=run_id)
     if ForecastChunk.objects.filter(run_id=run_id, status__in=[Chunk.PENDING, Chunk.RUNNING]).exists():
@@ -502,15 +594,20 @@ def forecast_run_finish(*, run_id: int, task_id: str | None = None) -> ForecastR
                 return run
             write_coherent_levels(run)
             _write_backtest_accuracy(run)
-            status = (ForecastRun.Status.COMPLETED_WITH_ERRORS if run.series_failed
-                      else ForecastRun.Status.COMPLETED)
+            status = ForecastRun.Status.COMPLETED_WITH_ERRORS if run.series_failed else ForecastRun.Status.COMPLETED
             error = _failed_chunks_summary(run)
             if run.series_total == 0:
                 error = "No demand history in the window: nothing to forecast."
             now = timezone.now()
             ForecastRun.objects.filter(pk=run.pk).update(
-                status=status, error=error, percent=100, finished_at=now, heartbeat_at=now, claimed_by="",
-                updated_at=now)
+                status=status,
+                error=error,
+                percent=100,
+                finished_at=now,
+                heartbeat_at=now,
+                claimed_by="",
+                updated_at=now,
+            )
     except Exception as exc:  # the run must end in a visible state, whatever broke
         runs.forget_broken_connection(exc)
         if isinstance(exc, runs.TRANSIENT_ERRORS):
@@ -559,8 +656,11 @@ def forecast_runs_reap(*, now: dt.datetime | None = None) -> Counter:
     now = now or timezone.now()
     stale = runs.stale_before(now)
     done = Counter()
-    silent = (ForecastChunk.objects.filter(status=Chunk.RUNNING, run__status__in=ACTIVE)
-              .filter(Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True)).values_list("pk", "run_id", "index"))
+    silent = (
+        ForecastChunk.objects.filter(status=Chunk.RUNNING, run__status__in=ACTIVE)
+        .filter(Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True))
+        .values_list("pk", "run_id", "index")
+    )
     for pk, run_id, index in list(silent):
         what, last = _chunk_take_back(pk, now)
         done[f"chunks_{what}"] += 1
@@ -568,14 +668,15 @@ def forecast_runs_reap(*, now: dt.datetime | None = None) -> Counter:
             runs.send(forecast_chunk_task, run_id, index)
         if last:
             runs.send(forecast_run_finish_task, run_id)
-    stalled = (ForecastRun.objects.filter(status__in=ACTIVE)
-               .filter(Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True, created_at__lt=stale))
-               .values_list("pk", "status", "heartbeat_at"))
+    stalled = (
+        ForecastRun.objects.filter(status__in=ACTIVE)
+        .filter(Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True, created_at__lt=stale))
+        .values_list("pk", "status", "heartbeat_at")
+    )
     for run_id, status, heartbeat_at in list(stalled):
         # Stamp first: of concurrent reapers, only the one whose stamp lands acts on the run; the
         # silent holder of its step (if any) is presumed lost, so the step is free to take.
-        if not ForecastRun.objects.filter(pk=run_id, heartbeat_at=heartbeat_at).update(heartbeat_at=now,
-                                                                                        claimed_by=""):
+        if not ForecastRun.objects.filter(pk=run_id, heartbeat_at=heartbeat_at).update(heartbeat_at=now, claimed_by=""):
             continue
         done["runs_resent"] += 1
         if status == ForecastRun.Status.QUEUED:
@@ -590,8 +691,21 @@ def forecast_runs_reap(*, now: dt.datetime | None = None) -> Counter:
     return done
 
 
-FORECAST_COLUMNS = ["run_id", "level", "series_key", "product_id", "family_id", "territory_id", "period_start",
-                    "point", "lo80", "hi80", "lo95", "hi95", "model"]
+FORECAST_COLUMNS = [
+    "run_id",
+    "level",
+    "series_key",
+    "product_id",
+    "family_id",
+    "territory_id",
+    "period_start",
+    "point",
+    "lo80",
+    "hi80",
+    "lo95",
+    "hi95",
+    "model",
+]
 UPPER_LEVELS = ("family", "region", "family_region", "total")
 
 
@@ -600,12 +714,12 @@ def _chunk_levels(run: ForecastRun, leaf: pd.DataFrame, meta: pd.DataFrame) -> t
     the levels above, which the finishing step adds up across chunks."""
     if leaf.empty:
         return pd.DataFrame(columns=FORECAST_COLUMNS), {}
-    base = leaf.drop(columns=["family_id"]).merge(meta[["product_id", "territory_id", "family_id", "region_code"]],
-                      on=["product_id", "territory_id"], how="left")
+    base = leaf.drop(columns=["family_id"]).merge(
+        meta[["product_id", "territory_id", "family_id", "region_code"]], on=["product_id", "territory_id"], how="left"
+    )
     sums = levels.level_sums(base)
     products = levels.level_bounds(sums["product"], "product")
-    products["family_id"] = products["product_id"].map(dict(zip(meta["product_id"], meta["family_id"],
-                                                                strict=True)))
+    products["family_id"] = products["product_id"].map(dict(zip(meta["product_id"], meta["family_id"], strict=True)))
     product_rows = _level_rows(run, "product", products, {}, {})
     partials = {}
     for level in UPPER_LEVELS:
@@ -615,8 +729,9 @@ def _chunk_levels(run: ForecastRun, leaf: pd.DataFrame, meta: pd.DataFrame) -> t
     return product_rows, partials
 
 
-def _level_rows(run: ForecastRun, level: str, frame: pd.DataFrame, family_codes: dict, region_ids: dict
-                ) -> pd.DataFrame:
+def _level_rows(
+    run: ForecastRun, level: str, frame: pd.DataFrame, family_codes: dict, region_ids: dict
+) -> pd.DataFrame:
     out = pd.DataFrame({"period_start": frame["period_start"]})
     product = frame["product_id"] if "product_id" in frame else None
     family = frame["family_id"] if "family_id" in frame else None
@@ -640,8 +755,11 @@ def _level_rows(run: ForecastRun, level: str, frame: pd.DataFrame, family_codes:
     out["run_id"] = run.pk
     out["model"] = "bottom-up"
     for column in ("product_id", "family_id", "territory_id"):
-        out[column] = pd.array(out[column], dtype="Int64") if out[column].notna().any() else pd.array(
-            [pd.NA] * len(out), dtype="Int64")
+        out[column] = (
+            pd.array(out[column], dtype="Int64")
+            if out[column].notna().any()
+            else pd.array([pd.NA] * len(out), dtype="Int64")
+        )
     return out[FORECAST_COLUMNS]
 
 
@@ -652,8 +770,7 @@ def _write_levels(run: ForecastRun) -> None:
     from territories.models import Territory
 
     Forecast.objects.filter(run=run, level__in=UPPER_LEVELS).delete()
-    partials = [p for p in run.chunks.filter(status=ForecastChunk.Status.DONE).values_list("partials", flat=True)
-                if p]
+    partials = [p for p in run.chunks.filter(status=ForecastChunk.Status.DONE).values_list("partials", flat=True) if p]
     if not partials:
         return
     family_codes = dict(ProductFamily.objects.values_list("id", "code"))
@@ -668,8 +785,7 @@ def _write_levels(run: ForecastRun) -> None:
         if "family_id" in sums:
             sums["family_id"] = sums["family_id"].astype("Int64")
         rows.append(_level_rows(run, level, levels.level_bounds(sums, level), family_codes, region_ids))
-    insert_frame(Forecast._meta.db_table, pd.concat(rows, ignore_index=True), text_columns=FORECAST_TEXT,
-                 decimals=4)
+    insert_frame(Forecast._meta.db_table, pd.concat(rows, ignore_index=True), text_columns=FORECAST_TEXT, decimals=4)
 
 
 def _write_backtest_accuracy_by_level(run: ForecastRun) -> None:
@@ -677,8 +793,11 @@ def _write_backtest_accuracy_by_level(run: ForecastRun) -> None:
     forecasts against summed actuals), from the chunks' partial sums."""
     from inventory.models import ProductFamily
 
-    parts = [p["backtest"] for p in run.chunks.filter(status=ForecastChunk.Status.DONE)
-             .values_list("partials", flat=True) if p and p.get("backtest")]
+    parts = [
+        p["backtest"]
+        for p in run.chunks.filter(status=ForecastChunk.Status.DONE).values_list("partials", flat=True)
+        if p and p.get("backtest")
+    ]
     table = levels.level_accuracy(parts)
     family_codes = dict(ProductFamily.objects.values_list("id", "code"))
     rows = []
@@ -689,25 +808,37 @@ def _write_backtest_accuracy_by_level(run: ForecastRun) -> None:
             key = f"f:{family_codes.get(int(r.node), r.node)}"
         else:
             key = f"r:{r.node}"
-        rows.append(ForecastAccuracy(run=run, level=r.level, series_key=key, source="backtest", n=r.n,
-                                     wape=_num(r.wape), bias=_num(r.bias)))
+        rows.append(
+            ForecastAccuracy(
+                run=run, level=r.level, series_key=key, source="backtest", n=r.n, wape=_num(r.wape), bias=_num(r.bias)
+            )
+        )
     ForecastAccuracy.objects.bulk_create(rows)
 
 
 def _write_backtest_accuracy(run: ForecastRun) -> None:
     series = pd.DataFrame.from_records(
-        ForecastSeries.objects.filter(run=run, status="ok").values_list("product_id", "territory_id", "smape",
-                                                                         "mase", "wape", "bias"),
-        columns=["product_id", "territory_id", "smape", "mase", "wape", "bias"])
+        ForecastSeries.objects.filter(run=run, status="ok").values_list(
+            "product_id", "territory_id", "smape", "mase", "wape", "bias"
+        ),
+        columns=["product_id", "territory_id", "smape", "mase", "wape", "bias"],
+    )
     ForecastAccuracy.objects.filter(run=run, source="backtest").delete()
     if series.empty:
         return
     _write_backtest_accuracy_by_level(run)
     summary = series[["smape", "mase", "wape", "bias"]].astype(float).mean(skipna=True)
     ForecastAccuracy.objects.create(
-        run=run, level="total", series_key=levels.SERIES_MEAN_KEY, source="backtest",
-        n=len(series), smape=_num(summary["smape"]), mase=_num(summary["mase"]), wape=_num(summary["wape"]),
-        bias=_num(summary["bias"]))
+        run=run,
+        level="total",
+        series_key=levels.SERIES_MEAN_KEY,
+        source="backtest",
+        n=len(series),
+        smape=_num(summary["smape"]),
+        mase=_num(summary["mase"]),
+        wape=_num(summary["wape"]),
+        bias=_num(summary["bias"]),
+    )
 
 
 def forecast_run_execute(run: ForecastRun, *, say: Callable[[str], None] = lambda _m: None) -> ForecastRun:
@@ -760,12 +891,21 @@ def write_coherent_levels(run: ForecastRun) -> None:
     tail = pd.DataFrame({"series_id": ids, "period": last, "value": 0.0})
     history = pd.concat([history, tail], ignore_index=True).drop_duplicates(["series_id", "period"], keep="first")
     keys = meta.assign(series_id=ids)
-    leaf = leaf.assign(series_id=leaf["product_id"].astype(str) + ":" + leaf["territory_id"].astype(str),
-                       step=[month_ordinal(d) - last for d in leaf["period_start"]])
+    leaf = leaf.assign(
+        series_id=leaf["product_id"].astype(str) + ":" + leaf["territory_id"].astype(str),
+        step=[month_ordinal(d) - last for d in leaf["period_start"]],
+    )
     forecasts = leaf.rename(columns={"point": "forecast"})
     try:
-        out = coherent_levels(forecasts, history, keys, horizon=run.horizon, season_length=run.season_length,
-                              levels=RUN_LEVELS, method=RECONCILIATION)
+        out = coherent_levels(
+            forecasts,
+            history,
+            keys,
+            horizon=run.horizon,
+            season_length=run.season_length,
+            levels=RUN_LEVELS,
+            method=RECONCILIATION,
+        )
     except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
         log.warning("forecast run %s: reconciliation failed (%s); levels are bottom-up sums", run.pk, exc)
         return _write_levels(run)
@@ -784,8 +924,7 @@ def _coherent_rows(run: ForecastRun, out: pd.DataFrame, leaf: pd.DataFrame, meta
     region_ids = dict(Territory.objects.filter(parent__isnull=True).values_list("code", "id"))
     family_of = dict(zip(meta["product_id"], meta["family_id"], strict=False))
     first = _last_history_ordinal(run.as_of)
-    models_by_series = dict(zip(zip(leaf["product_id"], leaf["territory_id"], strict=True), leaf["model"],
-                                strict=True))
+    models_by_series = dict(zip(zip(leaf["product_id"], leaf["territory_id"], strict=True), leaf["model"], strict=True))
     frame = out.copy()
     level = frame["level"]
     product = frame["product_id"]
@@ -793,7 +932,9 @@ def _coherent_rows(run: ForecastRun, out: pd.DataFrame, leaf: pd.DataFrame, meta
     family = frame["family_id"].where(level != "product", product.map(family_of))
     region = frame["region_code"]
     key = pd.Series("total", index=frame.index, dtype=object)
-    key[level == "product_territory"] = product.astype("Int64").astype(str) + ":" + territory.astype("Int64").astype(str)
+    key[level == "product_territory"] = (
+        product.astype("Int64").astype(str) + ":" + territory.astype("Int64").astype(str)
+    )
     key[level == "product"] = "p:" + product.astype("Int64").astype(str)
     key[level == "territory"] = "t:" + territory.map(territories).astype(str)
     key[level == "family"] = "f:" + frame["family_id"].map(family_codes).astype(str)
@@ -804,15 +945,20 @@ def _coherent_rows(run: ForecastRun, out: pd.DataFrame, leaf: pd.DataFrame, meta
     bottom = level == "product_territory"
     model[bottom] = [models_by_series.get((p, t), "") for p, t in zip(product[bottom], territory[bottom], strict=True)]
     periods = {step: ordinal_month(first + step) for step in range(1, run.horizon + 1)}
-    rows = pd.DataFrame({
-        "run_id": run.pk, "level": level, "series_key": key,
-        "product_id": pd.array(product, dtype="Int64"),
-        "family_id": pd.array(family.where(~level.isin(["product_territory", "territory", "region", "total"])),
-                              dtype="Int64"),
-        "territory_id": pd.array(territory_id, dtype="Int64"),
-        "period_start": frame["step"].astype(int).map(periods),
-        "point": frame["forecast"].astype(float),
-        **{c: frame[c].astype(float) for c in ("lo80", "hi80", "lo95", "hi95")},
-        "model": model,
-    })
+    rows = pd.DataFrame(
+        {
+            "run_id": run.pk,
+            "level": level,
+            "series_key": key,
+            "product_id": pd.array(product, dtype="Int64"),
+            "family_id": pd.array(
+                family.where(~level.isin(["product_territory", "territory", "region", "total"])), dtype="Int64"
+            ),
+            "territory_id": pd.array(territory_id, dtype="Int64"),
+            "period_start": frame["step"].astype(int).map(periods),
+            "point": frame["forecast"].astype(float),
+            **{c: frame[c].astype(float) for c in ("lo80", "hi80", "lo95", "hi95")},
+            "model": model,
+        }
+    )
     return rows[FORECAST_COLUMNS]

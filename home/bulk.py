@@ -16,8 +16,25 @@ from sop.bulk import CAPACITY, PLANTS, ROUTINGS, WORK_CENTERS
 from territories.bulk import ACCOUNTS, ASSIGNMENT_RULES
 
 BULK_RESOURCES: dict[str, ResourceSpec] = {
-    spec.name: spec for spec in (PRODUCT_FAMILIES, PRODUCTS, LOCATIONS, ACCOUNTS, SALES_LINES, PLANTS, WORK_CENTERS,
-                                 CAPACITY, ROUTINGS, INVENTORY_SNAPSHOTS, INVENTORY_LOTS, INVENTORY_POLICIES,
-                                 COMP_ASSIGNMENTS, ASSIGNMENT_RULES, OPPORTUNITIES, FEEDBACK_NOTES, TRAINING_MODULES,
-                                 TRAINING_COMPLETIONS)
+    spec.name: spec
+    for spec in (
+        PRODUCT_FAMILIES,
+        PRODUCTS,
+        LOCATIONS,
+        ACCOUNTS,
+        SALES_LINES,
+        PLANTS,
+        WORK_CENTERS,
+        CAPACITY,
+        ROUTINGS,
+        INVENTORY_SNAPSHOTS,
+        INVENTORY_LOTS,
+        INVENTORY_POLICIES,
+        COMP_ASSIGNMENTS,
+        ASSIGNMENT_RULES,
+        OPPORTUNITIES,
+        FEEDBACK_NOTES,
+        TRAINING_MODULES,
+        TRAINING_COMPLETIONS,
+    )
 }

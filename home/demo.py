@@ -43,8 +43,17 @@ from territories.models import Account, AccountAssignment, Territory, TerritoryA
 
 def demo_steps():
     """Seed steps in dependency order; each module exposes ``wipe()`` and ``seed(ctx)``."""
-    return [inventory_demo, territories_demo, sop_demo, supply_demo, territories_demo.QUOTAS, crm_demo, compensation_demo,
-            cycle_demo, scenarios_demo]
+    return [
+        inventory_demo,
+        territories_demo,
+        sop_demo,
+        supply_demo,
+        territories_demo.QUOTAS,
+        crm_demo,
+        compensation_demo,
+        cycle_demo,
+        scenarios_demo,
+    ]
 
 
 def holds_business_data() -> bool:
@@ -53,8 +62,9 @@ def holds_business_data() -> bool:
 
 
 @transaction.atomic
-def seed_demo(*, scale: str = "small", seed: int = 42, as_of: dt.date | None = None,
-              force: bool = False, cycles: bool = True) -> DemoContext:
+def seed_demo(
+    *, scale: str = "small", seed: int = 42, as_of: dt.date | None = None, force: bool = False, cycles: bool = True
+) -> DemoContext:
     """Load (or reload) the demo company. Refuses to touch non-demo data unless ``force``.
 
     ``cycles=False`` leaves out the S&OP cycles and the forecast run they start from (the
@@ -69,7 +79,10 @@ def seed_demo(*, scale: str = "small", seed: int = 42, as_of: dt.date | None = N
     sync_role_groups()
     as_of = as_of or timezone.localdate()
     ctx = DemoContext(
-        scale=SCALES[scale], seed=seed, as_of=as_of, rng=np.random.default_rng(seed),
+        scale=SCALES[scale],
+        seed=seed,
+        as_of=as_of,
+        rng=np.random.default_rng(seed),
         password_hash=make_password(DEMO_PASSWORD, salt="demo-salt-fixed"),
         history_start=add_months(as_of.replace(day=1), -HISTORY_MONTHS),
     )
@@ -100,14 +113,25 @@ def demo_fingerprint() -> str:
         Product.objects.order_by("sku").values_list("sku", "name", "family__code", "unit_price", "unit_cost", "status"),
         Territory.objects.order_by("code").values_list("code", "name", "parent__code", "manager__username", "path"),
         TerritoryAssignment.objects.order_by("territory__code", "rep__username", "valid_from").values_list(
-            "territory__code", "rep__username", "role", "share", "valid_from", "valid_to"),
+            "territory__code", "rep__username", "role", "share", "valid_from", "valid_to"
+        ),
         Account.objects.order_by("external_id").values_list(
-            "external_id", "name", "industry", "state", "city", "postal_code"),
+            "external_id", "name", "industry", "state", "city", "postal_code"
+        ),
         AccountAssignment.objects.order_by("account__external_id", "valid_from").values_list(
-            "account__external_id", "territory__code", "valid_from", "valid_to"),
+            "account__external_id", "territory__code", "valid_from", "valid_to"
+        ),
         SalesOrderLine.objects.order_by("external_id").values_list(
-            "external_id", "order_date", "ship_date", "account__external_id", "product__sku", "quantity",
-            "net_amount", "status", "territory__code"),
+            "external_id",
+            "order_date",
+            "ship_date",
+            "account__external_id",
+            "product__sku",
+            "quantity",
+            "net_amount",
+            "status",
+            "territory__code",
+        ),
     ]
     for query in queries:
         for row in query.iterator(chunk_size=5000):

@@ -29,7 +29,6 @@ class LocationAdmin(admin.ModelAdmin):
     list_filter = ("kind",)
 
 
-
 @admin.register(InventorySnapshot)
 class InventorySnapshotAdmin(admin.ModelAdmin):
     list_display = ("product", "location", "as_of", "on_hand", "allocated", "on_order")

@@ -74,9 +74,16 @@ class ProductViewSet(ResourceViewSet):
     read_scope = "master:read"
     filterset_class = ProductFilter
     lookup_field = "sku"
-    csv_fields = (("sku", "sku"), ("name", "name"), ("family_code", "family__code"), ("unit", "unit"),
-                  ("unit_price", "unit_price"), ("unit_cost", "unit_cost"), ("status", "status"),
-                  ("updated_at", "updated_at"))
+    csv_fields = (
+        ("sku", "sku"),
+        ("name", "name"),
+        ("family_code", "family__code"),
+        ("unit", "unit"),
+        ("unit_price", "unit_price"),
+        ("unit_cost", "unit_cost"),
+        ("status", "status"),
+        ("updated_at", "updated_at"),
+    )
 
     def get_queryset(self):
         return super().get_queryset().select_related("family")
@@ -117,18 +124,36 @@ class InventoryPolicySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = InventoryPolicy
-        fields = ["id", "product_sku", "location_code", "lead_time_days", "service_level", "safety_stock",
-                  "max_build_ahead_periods", "updated_at"]
+        fields = [
+            "id",
+            "product_sku",
+            "location_code",
+            "lead_time_days",
+            "service_level",
+            "safety_stock",
+            "max_build_ahead_periods",
+            "updated_at",
+        ]
         read_only_fields = fields
 
 
 class InventoryPositionSerializer(InventorySnapshotSerializer):
-    available = serializers.DecimalField(max_digits=17, decimal_places=3, read_only=True,
-                                         help_text="on hand − allocated")
+    available = serializers.DecimalField(
+        max_digits=17, decimal_places=3, read_only=True, help_text="on hand − allocated"
+    )
 
     class Meta(InventorySnapshotSerializer.Meta):
-        fields = ["id", "product_sku", "location_code", "as_of", "on_hand", "allocated", "on_order", "available",
-                  "updated_at"]
+        fields = [
+            "id",
+            "product_sku",
+            "location_code",
+            "as_of",
+            "on_hand",
+            "allocated",
+            "on_order",
+            "available",
+            "updated_at",
+        ]
         read_only_fields = fields
 
 
@@ -170,8 +195,14 @@ class InventorySnapshotViewSet(ResourceViewSet):
     read_scope = "inventory:read"
     filterset_class = InventorySnapshotFilter
     lookup_field = "pk"
-    csv_fields = (*STOCK_CSV, ("as_of", "as_of"), ("on_hand", "on_hand"), ("on_order", "on_order"),
-                  ("allocated", "allocated"), ("updated_at", "updated_at"))
+    csv_fields = (
+        *STOCK_CSV,
+        ("as_of", "as_of"),
+        ("on_hand", "on_hand"),
+        ("on_order", "on_order"),
+        ("allocated", "allocated"),
+        ("updated_at", "updated_at"),
+    )
 
     def get_queryset(self):
         return super().get_queryset().select_related("product", "location")
@@ -183,8 +214,13 @@ class InventoryLotViewSet(ResourceViewSet):
     read_scope = "inventory:read"
     filterset_class = InventoryLotFilter
     lookup_field = "external_id"
-    csv_fields = (("external_id", "external_id"), *STOCK_CSV, ("received_on", "received_on"),
-                  ("quantity", "quantity"), ("updated_at", "updated_at"))
+    csv_fields = (
+        ("external_id", "external_id"),
+        *STOCK_CSV,
+        ("received_on", "received_on"),
+        ("quantity", "quantity"),
+        ("updated_at", "updated_at"),
+    )
 
     def get_queryset(self):
         return super().get_queryset().select_related("product", "location")
@@ -196,9 +232,14 @@ class InventoryPolicyViewSet(ResourceViewSet):
     read_scope = "inventory:read"
     filterset_class = InventoryPolicyFilter
     lookup_field = "pk"
-    csv_fields = (*STOCK_CSV, ("lead_time_days", "lead_time_days"), ("service_level", "service_level"),
-                  ("safety_stock", "safety_stock"), ("max_build_ahead_periods", "max_build_ahead_periods"),
-                  ("updated_at", "updated_at"))
+    csv_fields = (
+        *STOCK_CSV,
+        ("lead_time_days", "lead_time_days"),
+        ("service_level", "service_level"),
+        ("safety_stock", "safety_stock"),
+        ("max_build_ahead_periods", "max_build_ahead_periods"),
+        ("updated_at", "updated_at"),
+    )
 
     def get_queryset(self):
         return super().get_queryset().select_related("product", "location")
@@ -218,9 +259,20 @@ class InventoryPositionViewSet(ResourceViewSet):
     read_scope = "inventory:read"
     filterset_class = InventoryPositionFilter
     lookup_field = "pk"
-    csv_fields = (*STOCK_CSV, ("as_of", "as_of"), ("on_hand", "on_hand"), ("allocated", "allocated"),
-                  ("on_order", "on_order"), ("available", "available"))
+    csv_fields = (
+        *STOCK_CSV,
+        ("as_of", "as_of"),
+        ("on_hand", "on_hand"),
+        ("allocated", "allocated"),
+        ("on_order", "on_order"),
+        ("available", "available"),
+    )
 
     def get_queryset(self):
-        return (super().get_queryset().latest().select_related("product", "location")
-                .annotate(available=F("on_hand") - F("allocated")))
+        return (
+            super()
+            .get_queryset()
+            .latest()
+            .select_related("product", "location")
+            .annotate(available=F("on_hand") - F("allocated"))
+        )

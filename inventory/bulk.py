@@ -4,12 +4,18 @@ from core.bulk.rules import errors_where
 from core.bulk.spec import Field, Ref, ResourceSpec
 
 PRODUCT_FAMILIES = ResourceSpec(
-    name="product-families", table="inventory_productfamily", key=("code",), scope="master:write",
+    name="product-families",
+    table="inventory_productfamily",
+    key=("code",),
+    scope="master:write",
     fields=(Field("code", max_length=64), Field("name", max_length=200)),
 )
 
 PRODUCTS = ResourceSpec(
-    name="products", table="inventory_product", key=("sku",), scope="master:write",
+    name="products",
+    table="inventory_product",
+    key=("sku",),
+    scope="master:write",
     fields=(
         Field("sku", max_length=64),
         Field("name", max_length=200),
@@ -17,13 +23,21 @@ PRODUCTS = ResourceSpec(
         Field("unit", max_length=16, required=False, default="EA"),
         Field("unit_price", kind="decimal", max_digits=14, decimal_places=4, min_value=0),
         Field("unit_cost", kind="decimal", max_digits=14, decimal_places=4, min_value=0),
-        Field("status", kind="choice", choices=("new", "active", "phase_out", "discontinued"), required=False,
-              default="active"),
+        Field(
+            "status",
+            kind="choice",
+            choices=("new", "active", "phase_out", "discontinued"),
+            required=False,
+            default="active",
+        ),
     ),
 )
 
 LOCATIONS = ResourceSpec(
-    name="locations", table="inventory_location", key=("code",), scope="master:write",
+    name="locations",
+    table="inventory_location",
+    key=("code",),
+    scope="master:write",
     fields=(
         Field("code", max_length=64),
         Field("name", max_length=200),
@@ -39,10 +53,16 @@ def policy_rule(frame):
     level = pd.to_numeric(frame["service_level"], errors="coerce")
     fixed = frame["safety_stock"].fillna("")
     errors = [
-        errors_where(frame, level.isna() & (fixed == ""), "service_level", "required",
-                     "give a service_level or a safety_stock"),
-        errors_where(frame, level.notna() & ((level <= 0) | (level >= 1)), "service_level", "out_of_range",
-                     "must be between 0 and 1 (exclusive), e.g. 0.95"),
+        errors_where(
+            frame, level.isna() & (fixed == ""), "service_level", "required", "give a service_level or a safety_stock"
+        ),
+        errors_where(
+            frame,
+            level.notna() & ((level <= 0) | (level >= 1)),
+            "service_level",
+            "out_of_range",
+            "must be between 0 and 1 (exclusive), e.g. 0.95",
+        ),
     ]
     return pd.concat(errors, ignore_index=True)
 
@@ -51,7 +71,9 @@ PRODUCT_REF = Ref("product", "product_id", "inventory.Product", "sku")
 LOCATION_REF = Ref("location", "location_id", "inventory.Location", "code")
 
 INVENTORY_SNAPSHOTS = ResourceSpec(
-    name="inventory-snapshots", table="inventory_inventorysnapshot", key=("product_sku", "location_code", "as_of"),
+    name="inventory-snapshots",
+    table="inventory_inventorysnapshot",
+    key=("product_sku", "location_code", "as_of"),
     scope="inventory:write",
     fields=(
         Field("product_sku", ref=PRODUCT_REF),
@@ -59,13 +81,15 @@ INVENTORY_SNAPSHOTS = ResourceSpec(
         Field("as_of", kind="date"),
         Field("on_hand", kind="decimal", max_digits=16, decimal_places=3),
         Field("on_order", kind="decimal", max_digits=16, decimal_places=3, min_value=0, required=False, default="0"),
-        Field("allocated", kind="decimal", max_digits=16, decimal_places=3, min_value=0, required=False,
-              default="0"),
+        Field("allocated", kind="decimal", max_digits=16, decimal_places=3, min_value=0, required=False, default="0"),
     ),
 )
 
 INVENTORY_LOTS = ResourceSpec(
-    name="inventory-lots", table="inventory_inventorylot", key=("external_id",), scope="inventory:write",
+    name="inventory-lots",
+    table="inventory_inventorylot",
+    key=("external_id",),
+    scope="inventory:write",
     fields=(
         Field("external_id", max_length=64),
         Field("product_sku", ref=PRODUCT_REF),
@@ -76,7 +100,9 @@ INVENTORY_LOTS = ResourceSpec(
 )
 
 INVENTORY_POLICIES = ResourceSpec(
-    name="inventory-policies", table="inventory_inventorypolicy", key=("product_sku", "location_code"),
+    name="inventory-policies",
+    table="inventory_inventorypolicy",
+    key=("product_sku", "location_code"),
     scope="inventory:write",
     fields=(
         Field("product_sku", ref=PRODUCT_REF),

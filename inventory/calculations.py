@@ -80,9 +80,7 @@ def inventory_positions(snapshots: pd.DataFrame, *, by_location: bool = False) -
 # ---------------------------------------------------------------------------------------
 
 
-def days_of_supply(
-    positions: pd.DataFrame, forecast: pd.DataFrame, *, as_of: dt.date
-) -> pd.DataFrame:
+def days_of_supply(positions: pd.DataFrame, forecast: pd.DataFrame, *, as_of: dt.date) -> pd.DataFrame:
     """How many days the available stock lasts against the forecast, counted from ``as_of``.
 
     ``positions``: ``product_sku``, ``available_qty`` (one row per product).
@@ -104,9 +102,7 @@ def days_of_supply(
     )
 
 
-def demand_until(
-    forecast: pd.DataFrame, skus: pd.Index, *, as_of: dt.date, end: dt.date
-) -> np.ndarray:
+def demand_until(forecast: pd.DataFrame, skus: pd.Index, *, as_of: dt.date, end: dt.date) -> np.ndarray:
     """Forecast demand per product over the days [``as_of``, ``end``), in ``skus`` order."""
     return _DailyDemand(forecast, pd.Index(skus.astype(str)), as_of=as_of).demand_until(end)
 
@@ -169,9 +165,7 @@ class _DailyDemand:
 # ---------------------------------------------------------------------------------------
 
 
-def lot_ages(
-    lots: pd.DataFrame, *, as_of: dt.date, on_hand: pd.DataFrame | None = None
-) -> pd.DataFrame:
+def lot_ages(lots: pd.DataFrame, *, as_of: dt.date, on_hand: pd.DataFrame | None = None) -> pd.DataFrame:
     """Each lot in stock on ``as_of`` with its age and the quantity still there.
 
     ``on_hand`` (optional): ``product_sku``, [``location_code``], ``on_hand``. With it, lots are
@@ -196,14 +190,9 @@ def lot_ages(
     if on_hand is None:
         return frame.assign(remaining_qty=frame["quantity"])
     stock = _stock_by(on_hand, keys)
-    limit = stock.reindex(
-        pd.MultiIndex.from_frame(frame[keys]) if by_location else frame["product_sku"]
-    )
+    limit = stock.reindex(pd.MultiIndex.from_frame(frame[keys]) if by_location else frame["product_sku"])
     limit = np.maximum(limit.to_numpy(dtype=float, na_value=0.0), 0.0)
-    newer = (
-        frame.groupby(keys, sort=False)["quantity"].cumsum().to_numpy()
-        - frame["quantity"].to_numpy()
-    )
+    newer = frame.groupby(keys, sort=False)["quantity"].cumsum().to_numpy() - frame["quantity"].to_numpy()
     remaining = np.clip(limit - newer, 0.0, frame["quantity"].to_numpy())
     return frame.assign(remaining_qty=remaining)
 
@@ -288,15 +277,27 @@ def policy_by_product(policies: pd.DataFrame, sigma: pd.DataFrame) -> pd.DataFra
     """
     if policies.empty:
         return pd.DataFrame({"product_sku": [], "safety_stock": [], "max_build_ahead_periods": []})
-    grouped = policies.groupby("product_sku").agg(
-        lead_time_days=("lead_time_days", "max"), service_level=("service_level", "max"),
-        fixed=("safety_stock", lambda v: v.sum(min_count=1)),
-        max_build_ahead_periods=("max_build_ahead_periods", "max")).reset_index()
+    grouped = (
+        policies.groupby("product_sku")
+        .agg(
+            lead_time_days=("lead_time_days", "max"),
+            service_level=("service_level", "max"),
+            fixed=("safety_stock", lambda v: v.sum(min_count=1)),
+            max_build_ahead_periods=("max_build_ahead_periods", "max"),
+        )
+        .reset_index()
+    )
     merged = grouped.merge(sigma, on="product_sku", how="left")
     level = merged["service_level"].fillna(0.5).clip(1e-6, 1 - 1e-6).to_numpy()
-    merged["safety_stock"] = np.round(safety_stock(
-        sigma=merged["sigma"].fillna(0).to_numpy(), lead_time_days=merged["lead_time_days"].fillna(0).to_numpy(),
-        service_level=level, fixed=merged["fixed"].to_numpy(dtype=float)), 3)
+    merged["safety_stock"] = np.round(
+        safety_stock(
+            sigma=merged["sigma"].fillna(0).to_numpy(),
+            lead_time_days=merged["lead_time_days"].fillna(0).to_numpy(),
+            service_level=level,
+            fixed=merged["fixed"].to_numpy(dtype=float),
+        ),
+        3,
+    )
     return merged[["product_sku", "safety_stock", "max_build_ahead_periods"]]
 
 
@@ -435,5 +436,3 @@ def _month_codes(values: pd.Series) -> tuple[np.ndarray, list[dt.date]]:
     """
     codes, uniques = pd.factorize(values)
     return codes, [pd.Timestamp(u).date().replace(day=1) for u in uniques]
-
-

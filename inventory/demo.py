@@ -52,8 +52,17 @@ def seed(ctx) -> None:
             size = 25 * (1 + i // len(words))
             price = Decimal(str(round(float(prices[i]), 2)))
             cost = (price * Decimal(str(round(float(ratios[i]), 3)))).quantize(Decimal("0.01"))
-            products.append(Product(sku=sku, name=f"{words[i % len(words)]} {size}", family=families[code],
-                                    unit="EA", unit_price=price, unit_cost=cost, status="active"))
+            products.append(
+                Product(
+                    sku=sku,
+                    name=f"{words[i % len(words)]} {size}",
+                    family=families[code],
+                    unit="EA",
+                    unit_price=price,
+                    unit_cost=cost,
+                    status="active",
+                )
+            )
             meta.append((sku, code, float(price), per_line))
     # The newest pump was launched six months ago (short history: a family profile forecasts it).
     launch_index = int(counts[0]) - 1

@@ -84,8 +84,8 @@ class InventorySnapshotQuerySet(StockQuerySet):
     def latest(self) -> InventorySnapshotQuerySet:
         """The most recent snapshot of each product × location."""
         newer = InventorySnapshot.objects.filter(
-            product=models.OuterRef("product"), location=models.OuterRef("location"),
-            as_of__gt=models.OuterRef("as_of"))
+            product=models.OuterRef("product"), location=models.OuterRef("location"), as_of__gt=models.OuterRef("as_of")
+        )
         return self.filter(~models.Exists(newer))
 
 
@@ -105,8 +105,9 @@ class InventorySnapshot(BaseModel):
         ordering = ["product_id", "location_id", "-as_of"]
         constraints = [
             models.UniqueConstraint(fields=["product", "location", "as_of"], name="inventory_snapshot_key"),
-            models.CheckConstraint(condition=models.Q(on_order__gte=0) & models.Q(allocated__gte=0),
-                                   name="inventory_snapshot_non_negative"),
+            models.CheckConstraint(
+                condition=models.Q(on_order__gte=0) & models.Q(allocated__gte=0), name="inventory_snapshot_non_negative"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -143,10 +144,16 @@ class InventoryPolicy(BaseModel):
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="policies")
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="policies")
     lead_time_days = models.PositiveIntegerField(default=0)
-    service_level = models.DecimalField(max_digits=5, decimal_places=4, null=True, blank=True,
-                                        help_text="cycle service level, e.g. 0.9500")
-    safety_stock = models.DecimalField(max_digits=16, decimal_places=3, null=True, blank=True,
-                                       help_text="fixed safety stock (units); wins over the service level")
+    service_level = models.DecimalField(
+        max_digits=5, decimal_places=4, null=True, blank=True, help_text="cycle service level, e.g. 0.9500"
+    )
+    safety_stock = models.DecimalField(
+        max_digits=16,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        help_text="fixed safety stock (units); wins over the service level",
+    )
     min_qty = models.DecimalField(max_digits=16, decimal_places=3, null=True, blank=True)
     max_qty = models.DecimalField(max_digits=16, decimal_places=3, null=True, blank=True)
     max_build_ahead_periods = models.PositiveSmallIntegerField(default=0)
@@ -159,11 +166,14 @@ class InventoryPolicy(BaseModel):
         constraints = [
             models.UniqueConstraint(fields=["product", "location"], name="inventory_policy_key"),
             models.CheckConstraint(
-                condition=models.Q(service_level__isnull=True) | (models.Q(service_level__gt=0)
-                                                                    & models.Q(service_level__lt=1)),
-                name="inventory_policy_service_level_range"),
-            models.CheckConstraint(condition=models.Q(safety_stock__isnull=True) | models.Q(safety_stock__gte=0),
-                                   name="inventory_policy_safety_stock_non_negative"),
+                condition=models.Q(service_level__isnull=True)
+                | (models.Q(service_level__gt=0) & models.Q(service_level__lt=1)),
+                name="inventory_policy_service_level_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(safety_stock__isnull=True) | models.Q(safety_stock__gte=0),
+                name="inventory_policy_safety_stock_non_negative",
+            ),
         ]
 
     def __str__(self) -> str:

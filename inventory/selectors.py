@@ -11,8 +11,14 @@ from inventory.models import InventoryLot, InventoryPolicy, InventorySnapshot, P
 
 SNAPSHOT_COLUMNS = ["product_sku", "location_code", "as_of", "on_hand", "allocated", "on_order"]
 LOT_COLUMNS = ["product_sku", "location_code", "received_on", "quantity"]
-POLICY_COLUMNS = ["product_sku", "location_code", "lead_time_days", "service_level", "safety_stock",
-                  "max_build_ahead_periods"]
+POLICY_COLUMNS = [
+    "product_sku",
+    "location_code",
+    "lead_time_days",
+    "service_level",
+    "safety_stock",
+    "max_build_ahead_periods",
+]
 
 
 def _frame(rows, columns: list[str], numeric: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -28,7 +34,8 @@ def snapshots_frame(*, as_of: dt.date, product_ids: list[int] | None = None) -> 
     if product_ids is not None:
         qs = qs.filter(product_id__in=product_ids)
     rows = qs.order_by("product_id", "location_id", "-as_of").values_list(
-        "product__sku", "location__code", "as_of", "on_hand", "allocated", "on_order")
+        "product__sku", "location__code", "as_of", "on_hand", "allocated", "on_order"
+    )
     frame = _frame(rows, SNAPSHOT_COLUMNS, ("on_hand", "allocated", "on_order"))
     return frame.drop_duplicates(["product_sku", "location_code"], keep="first").reset_index(drop=True)
 
@@ -43,18 +50,21 @@ def lots_frame(*, as_of: dt.date, product_ids: list[int] | None = None) -> pd.Da
 
 def policies_frame() -> pd.DataFrame:
     rows = InventoryPolicy.objects.values_list(
-        "product__sku", "location__code", "lead_time_days", "service_level", "safety_stock",
-        "max_build_ahead_periods")
-    return _frame(rows, POLICY_COLUMNS, ("lead_time_days", "service_level", "safety_stock",
-                                         "max_build_ahead_periods"))
+        "product__sku", "location__code", "lead_time_days", "service_level", "safety_stock", "max_build_ahead_periods"
+    )
+    return _frame(rows, POLICY_COLUMNS, ("lead_time_days", "service_level", "safety_stock", "max_build_ahead_periods"))
 
 
 def products_frame() -> pd.DataFrame:
     """Every product that is planned (discontinued ones are not)."""
     rows = Product.objects.exclude(status=Product.Status.DISCONTINUED).values_list(
-        "id", "sku", "name", "family__code", "unit_price", "unit_cost")
-    return _frame(rows, ["product_id", "product_sku", "product_name", "family_code", "unit_price", "unit_cost"],
-                  ("unit_price", "unit_cost"))
+        "id", "sku", "name", "family__code", "unit_price", "unit_cost"
+    )
+    return _frame(
+        rows,
+        ["product_id", "product_sku", "product_name", "family_code", "unit_price", "unit_cost"],
+        ("unit_price", "unit_cost"),
+    )
 
 
 def positions_page(*, user, filters: dict, limit: int | None = 500) -> list[dict]:
@@ -69,9 +79,16 @@ def positions_page(*, user, filters: dict, limit: int | None = 500) -> list[dict
     rows = []
     ordered = qs.order_by("product__sku", "location__code")
     for s in (ordered if limit is None else ordered[:limit]).iterator(chunk_size=2000):
-        rows.append({
-            "sku": s.product.sku, "name": s.product.name, "location": s.location.code, "as_of": s.as_of,
-            "on_hand": s.on_hand, "allocated": s.allocated, "on_order": s.on_order,
-            "available": s.on_hand - s.allocated,
-        })
+        rows.append(
+            {
+                "sku": s.product.sku,
+                "name": s.product.name,
+                "location": s.location.code,
+                "as_of": s.as_of,
+                "on_hand": s.on_hand,
+                "allocated": s.allocated,
+                "on_order": s.on_order,
+                "available": s.on_hand - s.allocated,
+            }
+        )
     return rows

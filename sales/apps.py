@@ -25,6 +25,5 @@ class SalesConfig(AppConfig):
     name = "sales"
 
     def ready(self):
-        pre_migrate.connect(_remove_reference_guards_on_sqlite, sender=self,
-                            dispatch_uid="sales_reference_guards_down")
+        pre_migrate.connect(_remove_reference_guards_on_sqlite, sender=self, dispatch_uid="sales_reference_guards_down")
         post_migrate.connect(_reinstall_reference_guards, sender=self, dispatch_uid="sales_reference_guards")

@@ -36,22 +36,54 @@ def sign_and_dates_rule(frame: pd.DataFrame) -> pd.DataFrame:
     returned = (frame["status"] == "returned").to_numpy()
     bad_qty = ~returned & (quantity <= 0)
     if bad_qty.any():
-        errors.append(pd.DataFrame({"row": frame.index[bad_qty], "field": "quantity", "code": "invalid_sign",
-                                    "message": "must be positive unless status is 'returned'"}))
+        errors.append(
+            pd.DataFrame(
+                {
+                    "row": frame.index[bad_qty],
+                    "field": "quantity",
+                    "code": "invalid_sign",
+                    "message": "must be positive unless status is 'returned'",
+                }
+            )
+        )
     bad_amount = ~returned & (amount < 0)
     if bad_amount.any():
-        errors.append(pd.DataFrame({"row": frame.index[bad_amount], "field": "net_amount", "code": "invalid_sign",
-                                    "message": "must not be negative unless status is 'returned'"}))
+        errors.append(
+            pd.DataFrame(
+                {
+                    "row": frame.index[bad_amount],
+                    "field": "net_amount",
+                    "code": "invalid_sign",
+                    "message": "must not be negative unless status is 'returned'",
+                }
+            )
+        )
     zero_return = returned & (quantity == 0)
     if zero_return.any():
-        errors.append(pd.DataFrame({"row": frame.index[zero_return], "field": "quantity", "code": "invalid_sign",
-                                    "message": "a returned line needs a non-zero quantity"}))
+        errors.append(
+            pd.DataFrame(
+                {
+                    "row": frame.index[zero_return],
+                    "field": "quantity",
+                    "code": "invalid_sign",
+                    "message": "a returned line needs a non-zero quantity",
+                }
+            )
+        )
     ship = frame["ship_date"].to_numpy(dtype=object)
     order = frame["order_date"].to_numpy(dtype=object)
     early = (ship != "") & (order != "") & (ship < order)  # ISO dates compare as text
     if early.any():
-        errors.append(pd.DataFrame({"row": frame.index[early], "field": "ship_date", "code": "before_order_date",
-                                    "message": "ship_date is before order_date"}))
+        errors.append(
+            pd.DataFrame(
+                {
+                    "row": frame.index[early],
+                    "field": "ship_date",
+                    "code": "before_order_date",
+                    "message": "ship_date is before order_date",
+                }
+            )
+        )
     return pd.concat(errors, ignore_index=True) if errors else pd.DataFrame(columns=ERROR_COLUMNS)
 
 
@@ -77,11 +109,16 @@ def _owner_territories(context: dict, accounts: np.ndarray, days: np.ndarray) ->
 def territory_on_order_date(frame: pd.DataFrame, context: dict) -> dict[str, pd.Series]:
     """Store returns negative; find the account's owner on each order date (vectorised)."""
     returned = (frame["status"] == "returned").to_numpy()
-    ids, nobody = _owner_territories(context, frame["account_external_id"].to_numpy(dtype="int64"),
-                                     frame["order_date"].to_numpy(dtype=object).astype("datetime64[D]"))
-    return {"quantity": _negative(frame["quantity"], returned),
-            "net_amount": _negative(frame["net_amount"], returned),
-            "territory_id": pd.Series(pd.arrays.IntegerArray(ids, nobody), index=frame.index)}
+    ids, nobody = _owner_territories(
+        context,
+        frame["account_external_id"].to_numpy(dtype="int64"),
+        frame["order_date"].to_numpy(dtype=object).astype("datetime64[D]"),
+    )
+    return {
+        "quantity": _negative(frame["quantity"], returned),
+        "net_amount": _negative(frame["net_amount"], returned),
+        "territory_id": pd.Series(pd.arrays.IntegerArray(ids, nobody), index=frame.index),
+    }
 
 
 def sign_and_dates_proof(values: dict) -> bool:
@@ -96,11 +133,16 @@ def sign_and_dates_proof(values: dict) -> bool:
 def territory_on_order_date_columnar(values: dict, context: dict) -> dict:
     """``territory_on_order_date`` over Arrow columns (the columnar path)."""
     returned = pc.equal(values["status"], "returned").to_numpy(zero_copy_only=False)
-    ids, nobody = _owner_territories(context, values["account_external_id"].to_numpy(zero_copy_only=False),
-                                     pc.cast(values["order_date"], pa.date32()).to_numpy(zero_copy_only=False))
-    return {"quantity": negated(values["quantity"], returned),
-            "net_amount": negated(values["net_amount"], returned),
-            "territory_id": pa.array(ids, pa.int64(), mask=nobody)}
+    ids, nobody = _owner_territories(
+        context,
+        values["account_external_id"].to_numpy(zero_copy_only=False),
+        pc.cast(values["order_date"], pa.date32()).to_numpy(zero_copy_only=False),
+    )
+    return {
+        "quantity": negated(values["quantity"], returned),
+        "net_amount": negated(values["net_amount"], returned),
+        "territory_id": pa.array(ids, pa.int64(), mask=nobody),
+    }
 
 
 def load_ownership() -> dict:
@@ -119,15 +161,20 @@ def _ownership() -> dict:
         return {}
     owners = pd.DataFrame.from_records(rows, columns=["account_id", "valid_from", "valid_to", "territory_id"])
     return {
-        "ownership": OwnershipIndex(owners["account_id"].to_numpy(dtype="int64"),
-                                    pd.to_datetime(owners["valid_from"]).to_numpy(),
-                                    pd.to_datetime(owners["valid_to"]).to_numpy()),
+        "ownership": OwnershipIndex(
+            owners["account_id"].to_numpy(dtype="int64"),
+            pd.to_datetime(owners["valid_from"]).to_numpy(),
+            pd.to_datetime(owners["valid_to"]).to_numpy(),
+        ),
         "territory_ids": owners["territory_id"].to_numpy(dtype="int64"),
     }
 
 
 SALES_LINES = ResourceSpec(
-    name="sales-lines", table="sop_salesorderline", key=("external_id",), scope="sales:write",
+    name="sales-lines",
+    table="sop_salesorderline",
+    key=("external_id",),
+    scope="sales:write",
     fields=(
         Field("external_id", max_length=64),
         Field("order_date", kind="date"),
@@ -145,7 +192,12 @@ SALES_LINES = ResourceSpec(
     fast_derive=territory_on_order_date_columnar,
     derived_columns=("territory_id",),
     load_context=load_ownership,
-    reference_guard=ReferenceGuard(SALES_REFERENCES_LOCK, (
-        ("product_id", "inventory_product"), ("account_id", "territories_account"),
-        ("territory_id", "territories_territory"))),
+    reference_guard=ReferenceGuard(
+        SALES_REFERENCES_LOCK,
+        (
+            ("product_id", "inventory_product"),
+            ("account_id", "territories_account"),
+            ("territory_id", "territories_territory"),
+        ),
+    ),
 )

@@ -95,7 +95,8 @@ def drop_statements(vendor: str) -> list[str]:
     tables = [t for t, *_ in RESTRICTED] + [t for t, _ in NULLED]
     if vendor == "postgresql":
         return [f"DROP TRIGGER IF EXISTS {_trigger_name(t)} ON {t}" for t in tables] + [
-            "DROP FUNCTION IF EXISTS sop_sales_line_reference_guard()"]
+            "DROP FUNCTION IF EXISTS sop_sales_line_reference_guard()"
+        ]
     if vendor == "sqlite":
         return [f"DROP TRIGGER IF EXISTS {_trigger_name(t)}" for t in tables]
     return []

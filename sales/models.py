@@ -65,18 +65,25 @@ class SalesOrderLine(BaseModel):
     external_id = ByteOrderCharField(max_length=64)
     order_date = models.DateField()
     ship_date = models.DateField(null=True, blank=True)
-    account = models.ForeignKey("territories.Account", on_delete=models.PROTECT, related_name="sales_lines",
-                                db_index=False, db_constraint=False)
-    product = models.ForeignKey("inventory.Product", on_delete=models.PROTECT, related_name="sales_lines",
-                                db_index=False, db_constraint=False)
+    account = models.ForeignKey(
+        "territories.Account", on_delete=models.PROTECT, related_name="sales_lines", db_index=False, db_constraint=False
+    )
+    product = models.ForeignKey(
+        "inventory.Product", on_delete=models.PROTECT, related_name="sales_lines", db_index=False, db_constraint=False
+    )
     quantity = models.DecimalField(max_digits=16, decimal_places=3)
     net_amount = models.DecimalField(max_digits=16, decimal_places=2)
     status = models.CharField(max_length=10, choices=Status.choices)
     # The territory that owned the account on the order date: credit never moves with a
     # later realignment. Maintained by the ingestion and realignment services.
     territory = models.ForeignKey(
-        "territories.Territory", null=True, blank=True, on_delete=models.SET_NULL, related_name="sales_lines",
-        db_index=False, db_constraint=False,
+        "territories.Territory",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sales_lines",
+        db_index=False,
+        db_constraint=False,
     )
     # The CRM deal the line fulfils (``crm.Opportunity.external_id``), when the ERP knows it:
     # a won deal stops counting as pipeline once its lines arrive. Plain text, no index (the

@@ -49,8 +49,15 @@ def _percent(numerator: float, denominator: float) -> float | None:
     return round(100.0 * numerator / denominator, 2)
 
 
-def _cells(forecasts: pd.DataFrame, actuals: pd.DataFrame, *, lag: int, level: str,
-           actuals_through: dt.date | None, months: int) -> pd.DataFrame:
+def _cells(
+    forecasts: pd.DataFrame,
+    actuals: pd.DataFrame,
+    *,
+    lag: int,
+    level: str,
+    actuals_through: dt.date | None,
+    months: int,
+) -> pd.DataFrame:
     """Level key × month: the four forecasts and the actual, for the months measured."""
     key = LEVEL_KEYS[level]
     at_lag = forecasts[forecasts["lag"] == lag].copy()
@@ -59,8 +66,7 @@ def _cells(forecasts: pd.DataFrame, actuals: pd.DataFrame, *, lag: int, level: s
     at_lag = at_lag[[p <= actuals_through for p in at_lag["period_start"]]]
     window = sorted(set(at_lag["period_start"]))[-months:] if months > 0 else []
     at_lag = at_lag[at_lag["period_start"].isin(window)]
-    at_lag["sales_override"] = at_lag["sales_override"].where(at_lag["sales_override"].notna(),
-                                                              at_lag["statistical"])
+    at_lag["sales_override"] = at_lag["sales_override"].where(at_lag["sales_override"].notna(), at_lag["statistical"])
     sold = actuals[actuals["period_start"].isin(window)]
     group_of = (lambda f: f[key].astype(object).where(f[key].notna(), None)) if key else (lambda f: "total")
     f = at_lag.assign(key=group_of(at_lag)) if len(at_lag) else at_lag.assign(key=[])
@@ -85,8 +91,15 @@ def _metrics(cells: pd.DataFrame) -> dict:
     return out
 
 
-def forecast_value_added(forecasts: pd.DataFrame, actuals: pd.DataFrame, *, lag: int, level: str, months: int,
-                         actuals_through: dt.date | None) -> dict:
+def forecast_value_added(
+    forecasts: pd.DataFrame,
+    actuals: pd.DataFrame,
+    *,
+    lag: int,
+    level: str,
+    months: int,
+    actuals_through: dt.date | None,
+) -> dict:
     """``{"rows": [...], "trend": [...]}``: per level key its metrics (``METRICS``), the months
     measured and the units sold; per month the total's WAPE of each step."""
     if level not in LEVEL_KEYS:
@@ -94,9 +107,14 @@ def forecast_value_added(forecasts: pd.DataFrame, actuals: pd.DataFrame, *, lag:
     cells = _cells(forecasts, actuals, lag=lag, level=level, actuals_through=actuals_through, months=months)
     rows = []
     for key, part in cells.groupby("key", dropna=False, sort=False):
-        rows.append({"key": None if key is None or (isinstance(key, float) and np.isnan(key)) else key,
-                     "months": int(part["period_start"].nunique()), "actual_units": round(float(part["actual"].sum()), 2),
-                     **_metrics(part)})
+        rows.append(
+            {
+                "key": None if key is None or (isinstance(key, float) and np.isnan(key)) else key,
+                "months": int(part["period_start"].nunique()),
+                "actual_units": round(float(part["actual"].sum()), 2),
+                **_metrics(part),
+            }
+        )
     rows.sort(key=lambda r: (r["key"] is None, str(r["key"])))
     trend = []
     for period, part in cells.groupby("period_start", sort=True):

@@ -16,7 +16,16 @@ class QuotaChangeRequestAdmin(admin.ModelAdmin):
     """Quota change requests from promoted scenarios: the sales managers accept or reject them
     here and change the quota plan themselves."""
 
-    list_display = ("id", "cycle", "family", "territory", "period_from", "period_to", "factor", "status",
-                    "requested_by")
+    list_display = (
+        "id",
+        "cycle",
+        "family",
+        "territory",
+        "period_from",
+        "period_to",
+        "factor",
+        "status",
+        "requested_by",
+    )
     list_filter = ("status",)
     list_editable = ("status",)

@@ -33,16 +33,24 @@ def kpi_rows(result: dict) -> Iterator[list]:
 
 def family_rows(result: dict, family_code: str | None) -> Iterator[list]:
     def index(months: list[dict]) -> dict:
-        return {(r["family_code"], r["period_start"]): r for r in months
-                if family_code is None or r["family_code"] == family_code}
+        return {
+            (r["family_code"], r["period_start"]): r
+            for r in months
+            if family_code is None or r["family_code"] == family_code
+        }
 
     base = index(result["base_family_months"])
     others = [index(s["family_months"]) for s in result["scenarios"]]
     keys = sorted(set(base).union(*[set(o) for o in others]))
     for key in keys:
         for measure in FAMILY_MEASURES:
-            yield [key[0], key[1], measure, (base.get(key) or {}).get(measure, 0),
-                   *[(o.get(key) or {}).get(measure, 0) for o in others]]
+            yield [
+                key[0],
+                key[1],
+                measure,
+                (base.get(key) or {}).get(measure, 0),
+                *[(o.get(key) or {}).get(measure, 0) for o in others],
+            ]
 
 
 def comparison_rows(result: dict, *, family_code: str | None = None) -> tuple[list[str], Iterator[list]]:
@@ -69,18 +77,26 @@ def table(result: dict, labels: dict[str, str]) -> list[dict]:
     """One row per KPI for the page: its label, the base and each scenario's value, Δ and judgement."""
     rows = []
     for key in KPI_KEYS:
-        cells = [{"value": s["kpis"].get(key), "delta": s["delta"].get(key),
-                  "judgement": judgement(key, s["delta"].get(key, 0))} for s in result["scenarios"]]
+        cells = [
+            {
+                "value": s["kpis"].get(key),
+                "delta": s["delta"].get(key),
+                "judgement": judgement(key, s["delta"].get(key, 0)),
+            }
+            for s in result["scenarios"]
+        ]
         rows.append({"key": key, "label": labels.get(key, key), "base": result["base"].get(key), "cells": cells})
     return rows
 
 
 def chart(result: dict, labels: dict[str, str], keys: tuple[str, ...]) -> dict:
     """Chart.js data: the chosen KPIs as groups, one bar series for the base and each scenario."""
+
     def number(value) -> float:
         return float(value) if value is not None else 0.0
 
     series = [{"label": labels.get("base", "base"), "data": [number(result["base"].get(k)) for k in keys]}]
-    series += [{"label": _scenario_label(s), "data": [number(s["kpis"].get(k)) for k in keys]}
-               for s in result["scenarios"]]
+    series += [
+        {"label": _scenario_label(s), "data": [number(s["kpis"].get(k)) for k in keys]} for s in result["scenarios"]
+    ]
     return {"labels": [labels.get(k, k) for k in keys], "datasets": series}

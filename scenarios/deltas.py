@@ -137,10 +137,14 @@ def check_changes(changes: Sequence, known: KnownCodes) -> list[ChangeError]:
     errors: list[ChangeError] = []
     if not isinstance(changes, Sequence) or isinstance(changes, str | bytes):
         return [ChangeError(-1, "changes", "not_a_list")]
-    new_work_centers = {c.get("work_center_code") for c in changes if isinstance(c, Mapping)
-                        and c.get("type") == "routing"} - set(known.work_centers)
-    hours_added = {c.get("work_center_code") for c in changes if isinstance(c, Mapping)
-                   and c.get("type") == "capacity" and _number(c.get("change_hours")) is not None}
+    new_work_centers = {
+        c.get("work_center_code") for c in changes if isinstance(c, Mapping) and c.get("type") == "routing"
+    } - set(known.work_centers)
+    hours_added = {
+        c.get("work_center_code")
+        for c in changes
+        if isinstance(c, Mapping) and c.get("type") == "capacity" and _number(c.get("change_hours")) is not None
+    }
     new_skus = {c.get("product_sku") for c in changes if isinstance(c, Mapping) and c.get("type") == "new_product"}
     for i, change in enumerate(changes):
         if not isinstance(change, Mapping):
@@ -156,16 +160,28 @@ def check_changes(changes: Sequence, known: KnownCodes) -> list[ChangeError]:
                 errors.append(ChangeError(i, "product_sku", "one_key", {"keys": ", ".join(DEMAND_KEYS)}))
             else:
                 key = named[0]
-                pool = {"product_sku": known.products | new_skus, "family_code": known.families,
-                        "territory_code": known.territories, "region_code": known.regions}[key]
-                if _check_code(i, change, key, frozenset(pool), errors) and key in ("territory_code", "region_code") \
-                        and not known.has_cycle:
+                pool = {
+                    "product_sku": known.products | new_skus,
+                    "family_code": known.families,
+                    "territory_code": known.territories,
+                    "region_code": known.regions,
+                }[key]
+                if (
+                    _check_code(i, change, key, frozenset(pool), errors)
+                    and key in ("territory_code", "region_code")
+                    and not known.has_cycle
+                ):
                     errors.append(ChangeError(i, key, "needs_cycle"))
             _check_range(i, change, errors)
             _check_factor(i, change, errors)
         elif kind == "capacity":
-            _check_code(i, change, "work_center_code", known.work_centers | frozenset(
-                w for w in new_work_centers if w in hours_added), errors)
+            _check_code(
+                i,
+                change,
+                "work_center_code",
+                known.work_centers | frozenset(w for w in new_work_centers if w in hours_added),
+                errors,
+            )
             _check_range(i, change, errors)
             pct, hours = change.get("change_pct"), change.get("change_hours")
             if (pct is None) == (hours is None):
@@ -207,8 +223,9 @@ def check_changes(changes: Sequence, known: KnownCodes) -> list[ChangeError]:
                 errors.append(ChangeError(i, "safety_stock", "policy_required"))
             if ss is not None and (_number(ss) is None or _number(ss) < 0):
                 errors.append(ChangeError(i, "safety_stock", "bad_number"))
-            if ahead is not None and (_number(ahead) is None or _number(ahead) < 0
-                                      or _number(ahead) != int(_number(ahead))):
+            if ahead is not None and (
+                _number(ahead) is None or _number(ahead) < 0 or _number(ahead) != int(_number(ahead))
+            ):
                 errors.append(ChangeError(i, "max_build_ahead_periods", "bad_whole"))
         elif kind == "target":
             _check_code(i, change, "family_code", known.families, errors)
@@ -260,8 +277,11 @@ def _demand(inputs: ScenarioInputs, change: Mapping) -> ScenarioInputs:
     part = detail.loc[hit]
     if part.empty:
         return inputs
-    extra = (part.assign(extra=part["demand_qty"].astype(float) * (factor - 1.0))
-             .groupby(["product_sku", "period_start"], as_index=False)["extra"].sum())
+    extra = (
+        part.assign(extra=part["demand_qty"].astype(float) * (factor - 1.0))
+        .groupby(["product_sku", "period_start"], as_index=False)["extra"]
+        .sum()
+    )
     merged = demand.merge(extra, on=["product_sku", "period_start"], how="left")
     merged["demand_qty"] = (merged["demand_qty"].astype(float) + merged["extra"].fillna(0.0)).clip(lower=0)
     # The same share of the detail lives in ``inputs.demand_detail``: scale it too, so a second
@@ -279,8 +299,10 @@ def _capacity(inputs: ScenarioInputs, change: Mapping, periods: Sequence[dt.date
     have = set(capacity.loc[capacity["work_center_code"] == wc, "period_start"])
     missing = [p for p in span if p not in have]
     if missing:
-        capacity = pd.concat([capacity, pd.DataFrame({"work_center_code": wc, "period_start": missing,
-                                                      "available_hours": 0.0})], ignore_index=True)
+        capacity = pd.concat(
+            [capacity, pd.DataFrame({"work_center_code": wc, "period_start": missing, "available_hours": 0.0})],
+            ignore_index=True,
+        )
     hit = (capacity["work_center_code"] == wc).to_numpy() & _in_range(capacity["period_start"], change)
     hours = capacity.loc[hit, "available_hours"].astype(float)
     if change.get("change_pct") is not None:
@@ -293,10 +315,16 @@ def _capacity(inputs: ScenarioInputs, change: Mapping, periods: Sequence[dt.date
 
 def _routing(inputs: ScenarioInputs, change: Mapping) -> ScenarioInputs:
     routings = inputs.routings
-    same = (routings["product_sku"] == change["product_sku"]) & (routings["work_center_code"]
-                                                                 == change["work_center_code"])
-    row = pd.DataFrame({"product_sku": [change["product_sku"]], "work_center_code": [change["work_center_code"]],
-                        "hours_per_unit": [float(change["hours_per_unit"])]})
+    same = (routings["product_sku"] == change["product_sku"]) & (
+        routings["work_center_code"] == change["work_center_code"]
+    )
+    row = pd.DataFrame(
+        {
+            "product_sku": [change["product_sku"]],
+            "work_center_code": [change["work_center_code"]],
+            "hours_per_unit": [float(change["hours_per_unit"])],
+        }
+    )
     return replace(inputs, routings=pd.concat([routings.loc[~same], row], ignore_index=True))
 
 
@@ -306,23 +334,44 @@ def _new_product(inputs: ScenarioInputs, change: Mapping) -> ScenarioInputs:
     members = products.loc[products["family_code"] == family]
     n = max(len(members), 1)
     new = {column: None for column in products.columns}
-    new.update({"product_sku": sku, "family_code": family, "product_name": sku,
-                "unit_price": float(pd.to_numeric(members.get("unit_price"), errors="coerce").mean())
-                if len(members) else 0.0,
-                "unit_cost": float(pd.to_numeric(members.get("unit_cost"), errors="coerce").mean())
-                if len(members) else 0.0,
-                "safety_stock": 0.0, "max_build_ahead_periods": 0})
+    new.update(
+        {
+            "product_sku": sku,
+            "family_code": family,
+            "product_name": sku,
+            "unit_price": float(pd.to_numeric(members.get("unit_price"), errors="coerce").mean())
+            if len(members)
+            else 0.0,
+            "unit_cost": float(pd.to_numeric(members.get("unit_cost"), errors="coerce").mean())
+            if len(members)
+            else 0.0,
+            "safety_stock": 0.0,
+            "max_build_ahead_periods": 0,
+        }
+    )
     products = pd.concat([products, pd.DataFrame([new])], ignore_index=True)
     family_routing = inputs.routings[inputs.routings["product_sku"].isin(set(members["product_sku"]))]
-    borrowed = (family_routing.groupby("work_center_code", as_index=False)["hours_per_unit"].sum()
-                .assign(hours_per_unit=lambda f: f["hours_per_unit"].astype(float) / n, product_sku=sku))
-    routings = pd.concat([inputs.routings, borrowed[["product_sku", "work_center_code", "hours_per_unit"]]],
-                         ignore_index=True)
+    borrowed = (
+        family_routing.groupby("work_center_code", as_index=False)["hours_per_unit"]
+        .sum()
+        .assign(hours_per_unit=lambda f: f["hours_per_unit"].astype(float) / n, product_sku=sku)
+    )
+    routings = pd.concat(
+        [inputs.routings, borrowed[["product_sku", "work_center_code", "hours_per_unit"]]], ignore_index=True
+    )
     quantities = {_period(p): float(q) for p, q in change["quantities"].items()}
-    rows = pd.DataFrame({"product_sku": sku, "period_start": list(quantities), "demand_qty": list(quantities.values()),
-                         "forecast_qty": list(quantities.values()), "target_qty": 0.0})
-    demand = pd.concat([inputs.demand, rows[[c for c in rows.columns if c in inputs.demand.columns]]],
-                       ignore_index=True)
+    rows = pd.DataFrame(
+        {
+            "product_sku": sku,
+            "period_start": list(quantities),
+            "demand_qty": list(quantities.values()),
+            "forecast_qty": list(quantities.values()),
+            "target_qty": 0.0,
+        }
+    )
+    demand = pd.concat(
+        [inputs.demand, rows[[c for c in rows.columns if c in inputs.demand.columns]]], ignore_index=True
+    )
     return replace(inputs, products=products, routings=routings, demand=demand)
 
 
@@ -357,8 +406,7 @@ def _target(inputs: ScenarioInputs, change: Mapping) -> ScenarioInputs:
     return replace(inputs, demand=demand)
 
 
-def apply_changes(inputs: ScenarioInputs, changes: Sequence[Mapping], *,
-                  periods: Sequence[dt.date]) -> ScenarioInputs:
+def apply_changes(inputs: ScenarioInputs, changes: Sequence[Mapping], *, periods: Sequence[dt.date]) -> ScenarioInputs:
     """The inputs with every change applied, in the scenario's order (checked changes only).
 
     New products come first, so later changes may name them; the rest apply in list order

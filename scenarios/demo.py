@@ -42,9 +42,16 @@ def _past_lines(ctx, months: list) -> dict:
     if series.empty:
         return {}
     history = demand_history_frame(as_of=ctx.as_of, history_months=30, series=series)
-    index = {sid: i for i, sid in enumerate(pd.Series(
-        series["product_id"].astype(str) + ":" + series["territory_id"].astype("Int64").astype(str)
-        .where(series["territory_id"].notna(), "-")))}
+    index = {
+        sid: i
+        for i, sid in enumerate(
+            pd.Series(
+                series["product_id"].astype(str)
+                + ":"
+                + series["territory_id"].astype("Int64").astype(str).where(series["territory_id"].notna(), "-")
+            )
+        )
+    }
     first = month_ordinal(add_months(ctx.as_of.replace(day=1), -30))
     sales = np.zeros((len(series), 31))
     rows = history["series_id"].map(index)
@@ -56,7 +63,7 @@ def _past_lines(ctx, months: list) -> dict:
     out = {}
     for month in months:
         made = month_ordinal(month) - first  # the cycle's first month, as a column of ``sales``
-        level = sales[:, made - 4:made - 1].mean(axis=1)  # the 3 complete months before it was worked
+        level = sales[:, made - 4 : made - 1].mean(axis=1)  # the 3 complete months before it was worked
         frames = []
         for step in range(HORIZON):
             col = made + step
@@ -64,14 +71,26 @@ def _past_lines(ctx, months: list) -> dict:
             statistical = np.round(0.5 * level + 0.5 * naive, 2)
             override = np.where(lifted, np.round(statistical * 1.15), np.nan)
             consensus = np.round(np.where(lifted, (statistical + override) / 2, statistical))
-            frames.append(pd.DataFrame({
-                "product_id": series["product_id"].to_numpy(), "territory_id": series["territory_id"].array,
-                "family_id": series["family_id"].to_numpy(),
-                "region_id": [region_ids.get(regions.get(t)) if pd.notna(t) else None
-                              for t in series["territory_id"]],
-                "period_start": add_months(month, step), "statistical": statistical, "naive": naive, "target": None,
-                "sales_override": pd.array(override, dtype="Int64"), "consensus": consensus.astype("int64"),
-                "feasible": None, "revision": 0}))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "product_id": series["product_id"].to_numpy(),
+                        "territory_id": series["territory_id"].array,
+                        "family_id": series["family_id"].to_numpy(),
+                        "region_id": [
+                            region_ids.get(regions.get(t)) if pd.notna(t) else None for t in series["territory_id"]
+                        ],
+                        "period_start": add_months(month, step),
+                        "statistical": statistical,
+                        "naive": naive,
+                        "target": None,
+                        "sales_override": pd.array(override, dtype="Int64"),
+                        "consensus": consensus.astype("int64"),
+                        "feasible": None,
+                        "revision": 0,
+                    }
+                )
+            )
         out[month] = pd.concat(frames, ignore_index=True)
     return out
 
@@ -86,24 +105,36 @@ def seed(ctx) -> None:
     for month, frame in lines.items():
         if PlanCycle.objects.filter(month=month).exists():
             continue
-        cycle = PlanCycle.objects.create(month=month, stage="published", status=PlanCycle.Status.PUBLISHED,
-                                         horizon_periods=HORIZON, published_at=now, lines_count=len(frame))
+        cycle = PlanCycle.objects.create(
+            month=month,
+            stage="published",
+            status=PlanCycle.Status.PUBLISHED,
+            horizon_periods=HORIZON,
+            published_at=now,
+            lines_count=len(frame),
+        )
         lines_insert(frame.assign(cycle_id=cycle.pk))
     ctx.say(f"forecast value added: {len(lines)} past cycles simulated")
 
     current = PlanCycle.objects.open().order_by("month").first()
     planner = get_user_model().objects.filter(username="planner").first()
-    work_center = CapacityCalendar.objects.order_by("work_center__code").values_list(
-        "work_center__code", flat=True).first()
+    work_center = (
+        CapacityCalendar.objects.order_by("work_center__code").values_list("work_center__code", flat=True).first()
+    )
     if current is None or planner is None or work_center is None:
         return
     family_code = ProductFamily.objects.order_by("code").values_list("code", flat=True).first()
-    span = {"period_from": add_months(current.month, 1).isoformat(),
-            "period_to": add_months(current.month, 3).isoformat()}
-    for name, change in ((f"{work_center} −20 % for three months",
-                          {"type": "capacity", "work_center_code": work_center, "change_pct": -20, **span}),
-                         (f"{family_code} +15 %", {"type": "demand", "family_code": family_code, "factor": 1.15,
-                                                   **span})):
+    span = {
+        "period_from": add_months(current.month, 1).isoformat(),
+        "period_to": add_months(current.month, 3).isoformat(),
+    }
+    for name, change in (
+        (
+            f"{work_center} −20 % for three months",
+            {"type": "capacity", "work_center_code": work_center, "change_pct": -20, **span},
+        ),
+        (f"{family_code} +15 %", {"type": "demand", "family_code": family_code, "factor": 1.15, **span}),
+    ):
         scenario = services.scenario_create(name=name, cycle=current, changes=[change], user=planner)
         Scenario.objects.filter(pk=scenario.pk).update(status=Scenario.Status.QUEUED)
         services.scenario_run_execute(scenario_id=scenario.pk)

@@ -36,14 +36,33 @@ import pandas as pd
 
 AGED_DAYS = 180
 EPS = 1e-6
-KPI_KEYS = ("service_level_units", "service_level_value", "shortfall_units", "shortfall_value", "overload_hours",
-            "overloaded_work_center_months", "prebuild_units", "ending_inventory_value", "aged_stock_value",
-            "revenue", "margin", "targets_not_buildable")
+KPI_KEYS = (
+    "service_level_units",
+    "service_level_value",
+    "shortfall_units",
+    "shortfall_value",
+    "overload_hours",
+    "overloaded_work_center_months",
+    "prebuild_units",
+    "ending_inventory_value",
+    "aged_stock_value",
+    "revenue",
+    "margin",
+    "targets_not_buildable",
+)
 MONEY_KEYS = frozenset({"shortfall_value", "ending_inventory_value", "aged_stock_value", "revenue", "margin"})
 COUNT_KEYS = frozenset({"overloaded_work_center_months", "targets_not_buildable"})
 RATIO_KEYS = frozenset({"service_level_units", "service_level_value"})
-FAMILY_MONTH_COLUMNS = ("family_code", "period_start", "demand_qty", "feasible_qty", "shortfall_qty",
-                        "shortfall_value", "revenue", "not_buildable_qty")
+FAMILY_MONTH_COLUMNS = (
+    "family_code",
+    "period_start",
+    "demand_qty",
+    "feasible_qty",
+    "shortfall_qty",
+    "shortfall_value",
+    "revenue",
+    "not_buildable_qty",
+)
 
 
 def _col(frame: pd.DataFrame, name: str) -> np.ndarray:
@@ -56,8 +75,13 @@ def _ratio(num: float, den: float) -> float:
     return 1.0 if den <= EPS else num / den
 
 
-def plan_kpis(*, product_plan: pd.DataFrame, capacity_load: pd.DataFrame, family_plan: pd.DataFrame,
-              aged_stock: pd.DataFrame | None = None) -> dict[str, float]:
+def plan_kpis(
+    *,
+    product_plan: pd.DataFrame,
+    capacity_load: pd.DataFrame,
+    family_plan: pd.DataFrame,
+    aged_stock: pd.DataFrame | None = None,
+) -> dict[str, float]:
     """The KPIs of one plan (see the module doc), as floats keyed by ``KPI_KEYS``."""
     demand, feasible = _col(product_plan, "demand_qty"), _col(product_plan, "feasible_qty")
     price, cost = _col(product_plan, "unit_price"), _col(product_plan, "unit_cost")
@@ -72,12 +96,14 @@ def plan_kpis(*, product_plan: pd.DataFrame, capacity_load: pd.DataFrame, family
         last = product_plan["period_start"] == product_plan["period_start"].max()
         end = product_plan.loc[last, ["product_sku"]].assign(
             ending=np.maximum(_col(product_plan, "projected_inventory_after")[last.to_numpy()], 0.0),
-            cost=cost[last.to_numpy()])
+            cost=cost[last.to_numpy()],
+        )
         ending_value = float((end["ending"] * end["cost"]).sum())
         if aged_stock is not None and len(aged_stock):
             sold = pd.Series(feasible, index=product_plan["product_sku"]).groupby(level=0).sum()
-            aged = pd.to_numeric(aged_stock.set_index("product_sku")["aged_qty"], errors="coerce").groupby(
-                level=0).sum()
+            aged = (
+                pd.to_numeric(aged_stock.set_index("product_sku")["aged_qty"], errors="coerce").groupby(level=0).sum()
+            )
             end = end.set_index("product_sku")
             left = (aged.reindex(end.index).fillna(0.0) - sold.reindex(end.index).fillna(0.0)).clip(lower=0.0)
             aged_value = float((np.minimum(left, end["ending"]) * end["cost"]).sum())
@@ -116,10 +142,17 @@ def _family_sums(product_plan: pd.DataFrame) -> pd.DataFrame:
     demand, feasible = _col(product_plan, "demand_qty"), _col(product_plan, "feasible_qty")
     price = _col(product_plan, "unit_price")
     short = np.maximum(demand - feasible, 0.0)
-    frame = pd.DataFrame({"family_code": product_plan["family_code"].fillna("").astype(str).to_numpy(),
-                          "period_start": product_plan["period_start"].to_numpy(), "demand_qty": demand,
-                          "feasible_qty": feasible, "shortfall_qty": short, "shortfall_value": short * price,
-                          "revenue": feasible * price})
+    frame = pd.DataFrame(
+        {
+            "family_code": product_plan["family_code"].fillna("").astype(str).to_numpy(),
+            "period_start": product_plan["period_start"].to_numpy(),
+            "demand_qty": demand,
+            "feasible_qty": feasible,
+            "shortfall_qty": short,
+            "shortfall_value": short * price,
+            "revenue": feasible * price,
+        }
+    )
     return frame.groupby(["family_code", "period_start"], as_index=False, sort=True).sum()
 
 
@@ -129,8 +162,11 @@ def with_buildability(months: pd.DataFrame, family_plan: pd.DataFrame) -> pd.Dat
         return months.assign(not_buildable_qty=0.0)
     part = family_plan[["family_code", "period_start", "not_buildable_qty"]].copy()
     part["family_code"] = part["family_code"].fillna("").astype(str)
-    return (months.drop(columns=["not_buildable_qty"], errors="ignore")
-            .merge(part, on=["family_code", "period_start"], how="left").fillna({"not_buildable_qty": 0.0}))
+    return (
+        months.drop(columns=["not_buildable_qty"], errors="ignore")
+        .merge(part, on=["family_code", "period_start"], how="left")
+        .fillna({"not_buildable_qty": 0.0})
+    )
 
 
 def kpi_delta(scenario: Mapping[str, float], base: Mapping[str, float]) -> dict[str, float]:

@@ -48,11 +48,18 @@ class Scenario(RunRecord):
     (status, percent, heartbeat), and its results are its KPIs and family × month figures."""
 
     name = models.CharField(max_length=200)
-    cycle = models.ForeignKey("sop.PlanCycle", null=True, blank=True, on_delete=models.CASCADE,
-                              related_name="scenarios", help_text="empty: on the latest plan")
+    cycle = models.ForeignKey(
+        "sop.PlanCycle",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="scenarios",
+        help_text="empty: on the latest plan",
+    )
     changes = models.JSONField(default=list)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     as_of = models.DateField(null=True, blank=True, help_text="the plan date of the last run")
     base = models.ForeignKey(ScenarioBase, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     kpis = models.JSONField(default=dict, blank=True)
@@ -60,8 +67,9 @@ class Scenario(RunRecord):
     family_months = models.JSONField(default=list, blank=True)
     warnings = models.JSONField(default=list, blank=True)
     promoted_at = models.DateTimeField(null=True, blank=True)
-    promoted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
+    promoted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     promotion = models.JSONField(default=dict, blank=True, help_text="what promoting it created")
 
     objects = ScenarioQuerySet.as_manager()
@@ -74,9 +82,14 @@ class Scenario(RunRecord):
 
     @property
     def status_label(self) -> str:
-        return {"draft": _("Draft"), "queued": _("Queued"), "running": _("Running"), "completed": _("Completed"),
-                "completed_with_errors": _("Completed with warnings"), "failed": _("Failed")}.get(
-            self.status, self.status)
+        return {
+            "draft": _("Draft"),
+            "queued": _("Queued"),
+            "running": _("Running"),
+            "completed": _("Completed"),
+            "completed_with_errors": _("Completed with warnings"),
+            "failed": _("Failed"),
+        }.get(self.status, self.status)
 
 
 class QuotaChangeRequest(BaseModel):
@@ -91,14 +104,16 @@ class QuotaChangeRequest(BaseModel):
     cycle = models.ForeignKey("sop.PlanCycle", on_delete=models.CASCADE, related_name="+")
     scenario = models.ForeignKey(Scenario, on_delete=models.CASCADE, related_name="quota_requests")
     family = models.ForeignKey("inventory.ProductFamily", on_delete=models.CASCADE, related_name="+")
-    territory = models.ForeignKey("territories.Territory", null=True, blank=True, on_delete=models.CASCADE,
-                                  related_name="+")
+    territory = models.ForeignKey(
+        "territories.Territory", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     period_from = models.DateField()
     period_to = models.DateField()
     factor = models.DecimalField(max_digits=8, decimal_places=4)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     objects = ScenarioQuerySet.as_manager()
 
@@ -106,8 +121,9 @@ class QuotaChangeRequest(BaseModel):
         ordering = ["-id"]
         constraints = [
             models.CheckConstraint(condition=Q(factor__gt=0), name="quota_change_factor_positive"),
-            models.CheckConstraint(condition=Q(period_to__gte=models.F("period_from")),
-                                   name="quota_change_period_order"),
+            models.CheckConstraint(
+                condition=Q(period_to__gte=models.F("period_from")), name="quota_change_period_order"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -34,7 +34,8 @@ def known_codes(*, has_cycle: bool) -> KnownCodes:
         work_centers=frozenset(WorkCenter.objects.values_list("code", flat=True)),
         territories=frozenset(Territory.objects.values_list("code", flat=True)),
         regions=frozenset(Territory.objects.filter(parent__isnull=True).values_list("code", flat=True)),
-        has_cycle=has_cycle)
+        has_cycle=has_cycle,
+    )
 
 
 def plan_frame(cycle: PlanCycle | None) -> tuple[dt.date, int, int | None]:
@@ -50,8 +51,9 @@ def plan_frame(cycle: PlanCycle | None) -> tuple[dt.date, int, int | None]:
 
 def scenario_plan_inputs(*, cycle: PlanCycle | None) -> tuple[dt.date, PlanInputs]:
     as_of, horizon, forecast_run_id = plan_frame(cycle)
-    return as_of, plan_inputs(as_of=as_of, horizon=horizon, forecast_run_id=forecast_run_id,
-                              cycle_id=cycle.pk if cycle is not None else None)
+    return as_of, plan_inputs(
+        as_of=as_of, horizon=horizon, forecast_run_id=forecast_run_id, cycle_id=cycle.pk if cycle is not None else None
+    )
 
 
 def territory_paths() -> dict[str, str]:
@@ -61,11 +63,15 @@ def territory_paths() -> dict[str, str]:
 def demand_detail(*, cycle: PlanCycle, periods: list[dt.date]) -> pd.DataFrame:
     """The cycle's consensus per product × territory × month (territory path and region code),
     for demand changes on a territory or a region."""
-    rows = (DemandPlanLine.objects.filter(cycle=cycle, period_start__in=periods).order_by()
-            .values_list("product__sku", "territory__path", "region__code", "period_start")
-            .annotate(demand_qty=Sum("consensus")))
-    frame = pd.DataFrame.from_records(list(rows), columns=["product_sku", "territory_path", "region_code",
-                                                           "period_start", "demand_qty"])
+    rows = (
+        DemandPlanLine.objects.filter(cycle=cycle, period_start__in=periods)
+        .order_by()
+        .values_list("product__sku", "territory__path", "region__code", "period_start")
+        .annotate(demand_qty=Sum("consensus"))
+    )
+    frame = pd.DataFrame.from_records(
+        list(rows), columns=["product_sku", "territory_path", "region_code", "period_start", "demand_qty"]
+    )
     frame["demand_qty"] = pd.to_numeric(frame["demand_qty"], errors="coerce").fillna(0.0).astype(float)
     return frame
 
@@ -89,8 +95,15 @@ def inputs_fingerprint(*, cycle: PlanCycle | None, as_of: dt.date, inputs: PlanI
     Rows are hashed one by one and the hashes added up (modulo 2⁶⁴), so the order the
     database returned them in does not matter."""
     digest = hashlib.sha256(f"{cycle.pk if cycle else '-'}|{as_of}|{inputs.periods}".encode())
-    for frame in (inputs.products, inputs.demand, inputs.opening_inventory, inputs.lots, inputs.routings,
-                  inputs.capacity, inputs.family_quotas):
+    for frame in (
+        inputs.products,
+        inputs.demand,
+        inputs.opening_inventory,
+        inputs.lots,
+        inputs.routings,
+        inputs.capacity,
+        inputs.family_quotas,
+    ):
         if frame is None:
             digest.update(b"none")
             continue
@@ -121,34 +134,56 @@ def accuracy_inputs(*, user, lag: int) -> tuple[pd.DataFrame, pd.DataFrame, dt.d
     snapshot of each measure), at ``lag``: the month ``lag − 1`` after each cycle's first
     month, per family × territory. The actuals are the sales history stored with the latest
     cycle (``DemandPlanActual``), complete through its ``history_through``."""
-    forecast_columns = ["family_code", "region_code", "territory", "period_start", "naive", "statistical",
-                        "sales_override", "consensus"]
+    forecast_columns = [
+        "family_code",
+        "region_code",
+        "territory",
+        "period_start",
+        "naive",
+        "statistical",
+        "sales_override",
+        "consensus",
+    ]
     q = Q()
     for cycle_id, month in PlanCycle.objects.published().values_list("id", "month"):
         q |= Q(cycle_id=cycle_id, period_start=add_months(month, lag - 1))
     rows = []
     if q:
-        rows = list(DemandPlanLine.objects.for_user(user).filter(q).order_by()
-                    .values_list("family__code", "region__code", "territory_id", "period_start")
-                    .annotate(naive_units=Sum("naive"), statistical_units=Sum("statistical"),
-                              override_units=Sum(Coalesce(Cast("sales_override", FloatField()), "statistical")),
-                              consensus_units=Sum("consensus")))
+        rows = list(
+            DemandPlanLine.objects.for_user(user)
+            .filter(q)
+            .order_by()
+            .values_list("family__code", "region__code", "territory_id", "period_start")
+            .annotate(
+                naive_units=Sum("naive"),
+                statistical_units=Sum("statistical"),
+                override_units=Sum(Coalesce(Cast("sales_override", FloatField()), "statistical")),
+                consensus_units=Sum("consensus"),
+            )
+        )
     forecasts = pd.DataFrame.from_records(rows, columns=forecast_columns)
     for column in forecast_columns[4:]:
         forecasts[column] = pd.to_numeric(forecasts[column], errors="coerce").astype(float)
     forecasts["lag"] = lag
 
-    latest = (PlanCycle.objects.filter(history_through__isnull=False).order_by("-month")
-              .values_list("id", "history_through").first())
+    latest = (
+        PlanCycle.objects.filter(history_through__isnull=False)
+        .order_by("-month")
+        .values_list("id", "history_through")
+        .first()
+    )
     actual_columns = ["family_code", "region_code", "territory", "period_start", "units"]
     if latest is None or forecasts.empty:
         forecasts["manager"] = None
-        return (forecasts, pd.DataFrame(columns=[*actual_columns, "manager"]),
-                latest[1] if latest else None)
+        return (forecasts, pd.DataFrame(columns=[*actual_columns, "manager"]), latest[1] if latest else None)
     months = sorted(set(forecasts["period_start"]))
-    sold = list(DemandPlanActual.objects.for_user(user).filter(cycle_id=latest[0], period_start__in=months)
-                .order_by().values_list("family__code", "region__code", "territory_id", "period_start")
-                .annotate(sold_units=Sum("units")))
+    sold = list(
+        DemandPlanActual.objects.for_user(user)
+        .filter(cycle_id=latest[0], period_start__in=months)
+        .order_by()
+        .values_list("family__code", "region__code", "territory_id", "period_start")
+        .annotate(sold_units=Sum("units"))
+    )
     actuals = pd.DataFrame.from_records(sold, columns=actual_columns)
     actuals["units"] = pd.to_numeric(actuals["units"], errors="coerce").astype(float)
     managers = territory_managers()

@@ -62,16 +62,18 @@ def change_error_message(error: ChangeError) -> str:
         "required": _("Required."),
         "unknown": _("Unknown code '%(value)s'."),
         "one_key": _("Name exactly one of: %(keys)s."),
-        "needs_cycle": _("Territory and region changes need a scenario on a cycle (its demand plan holds the "
-                         "territories)."),
+        "needs_cycle": _(
+            "Territory and region changes need a scenario on a cycle (its demand plan holds the territories)."
+        ),
         "bad_period": _("A month start, YYYY-MM-01."),
         "period_order": _("period_to is before period_from."),
         "bad_factor": _("A factor above 0 (1.15 = +15 %%)."),
         "pct_or_hours": _("Give change_pct or change_hours, not both."),
         "bad_pct": _("A percentage from -100 up."),
         "bad_number": _("A number."),
-        "new_work_center": _("Work center '%(value)s' does not exist; a new one needs a capacity change in hours "
-                             "in the same scenario."),
+        "new_work_center": _(
+            "Work center '%(value)s' does not exist; a new one needs a capacity change in hours in the same scenario."
+        ),
         "bad_hours": _("Hours per unit from 0 up."),
         "exists": _("Product '%(value)s' already exists; a new product needs a new SKU."),
         "bad_quantities": _("An object of month (YYYY-MM-01) → units."),
@@ -95,9 +97,11 @@ def _changes_error(errors: list[ChangeError]) -> ApplicationError:
 def scenario_changes_check(*, changes, has_cycle: bool) -> list[dict]:
     """The changes, checked against the codes that exist, or 400 naming each index and field."""
     if isinstance(changes, list) and len(changes) > MAX_CHANGES:
-        raise ApplicationError(_("At most %(n)s changes per scenario.") % {"n": MAX_CHANGES},
-                               code="validation_error", details={"changes": [{"index": MAX_CHANGES,
-                                                                             "field": "type", "message": ""}]})
+        raise ApplicationError(
+            _("At most %(n)s changes per scenario.") % {"n": MAX_CHANGES},
+            code="validation_error",
+            details={"changes": [{"index": MAX_CHANGES, "field": "type", "message": ""}]},
+        )
     errors = check_changes(changes, selectors.known_codes(has_cycle=has_cycle))
     if errors:
         raise _changes_error(errors)
@@ -106,8 +110,9 @@ def scenario_changes_check(*, changes, has_cycle: bool) -> list[dict]:
 
 def _require_writer(user) -> None:
     if not has_role(user, *SCENARIO_WRITERS):
-        raise ApplicationError(_("Your role does not take part in the S&OP cycle."), code="permission_denied",
-                               status=403)
+        raise ApplicationError(
+            _("Your role does not take part in the S&OP cycle."), code="permission_denied", status=403
+        )
 
 
 @transaction.atomic
@@ -115,12 +120,15 @@ def scenario_create(*, name: str, cycle: PlanCycle | None, changes, user) -> Sce
     _require_writer(user)
     name = (name or "").strip()
     if not name:
-        raise ApplicationError(_("A scenario needs a name."), code="validation_error",
-                               details={"name": _("Required.")})
+        raise ApplicationError(_("A scenario needs a name."), code="validation_error", details={"name": _("Required.")})
     checked = scenario_changes_check(changes=changes, has_cycle=cycle is not None)
     scenario = Scenario.objects.create(
-        name=name[:200], cycle=cycle, changes=checked, status=DRAFT,
-        created_by=user if getattr(user, "is_authenticated", False) else None)
+        name=name[:200],
+        cycle=cycle,
+        changes=checked,
+        status=DRAFT,
+        created_by=user if getattr(user, "is_authenticated", False) else None,
+    )
     audit_record(actor=user, action="scenario.create", target=scenario, after={"name": name, "changes": checked})
     return scenario
 
@@ -138,13 +146,25 @@ def scenario_run_start(*, scenario: Scenario, user) -> Scenario:
     with transaction.atomic():
         current = Scenario.objects.select_for_update().get(pk=scenario.pk)
         if current.status in Scenario.ACTIVE_STATUSES and not current.is_stalled:
-            raise runs.run_in_progress(current, kind=_("scenario run"),
-                                       url=reverse("scenarios-detail", args=[current.pk]),
-                                       page_url=reverse("scenarios:detail", args=[current.pk]))
+            raise runs.run_in_progress(
+                current,
+                kind=_("scenario run"),
+                url=reverse("scenarios-detail", args=[current.pk]),
+                page_url=reverse("scenarios:detail", args=[current.pk]),
+            )
         now = timezone.now()
         Scenario.objects.filter(pk=current.pk).update(
-            status=Scenario.Status.QUEUED, percent=0, error="", started_at=None, finished_at=None, attempts=0,
-            claimed_by="", heartbeat_at=now, updated_at=now, trigger=Scenario.Trigger.USER)
+            status=Scenario.Status.QUEUED,
+            percent=0,
+            error="",
+            started_at=None,
+            finished_at=None,
+            attempts=0,
+            claimed_by="",
+            heartbeat_at=now,
+            updated_at=now,
+            trigger=Scenario.Trigger.USER,
+        )
         from scenarios.tasks import scenario_run_task
 
         runs.send_on_commit(scenario_run_task, current.pk)
@@ -176,12 +196,18 @@ def _rounded(kpis: dict) -> dict:
 def _family_rows(months: pd.DataFrame) -> list[dict]:
     rows = []
     for row in months.itertuples(index=False):
-        rows.append({"family_code": row.family_code, "period_start": row.period_start.isoformat(),
-                     "demand_qty": round(float(row.demand_qty), 4), "feasible_qty": round(float(row.feasible_qty), 4),
-                     "shortfall_qty": round(float(row.shortfall_qty), 4),
-                     "shortfall_value": str(Decimal(f"{row.shortfall_value:.2f}")),
-                     "revenue": str(Decimal(f"{row.revenue:.2f}")),
-                     "not_buildable_qty": round(float(row.not_buildable_qty), 4)})
+        rows.append(
+            {
+                "family_code": row.family_code,
+                "period_start": row.period_start.isoformat(),
+                "demand_qty": round(float(row.demand_qty), 4),
+                "feasible_qty": round(float(row.feasible_qty), 4),
+                "shortfall_qty": round(float(row.shortfall_qty), 4),
+                "shortfall_value": str(Decimal(f"{row.shortfall_value:.2f}")),
+                "revenue": str(Decimal(f"{row.revenue:.2f}")),
+                "not_buildable_qty": round(float(row.not_buildable_qty), 4),
+            }
+        )
     return rows
 
 
@@ -192,25 +218,41 @@ def plan_results(inputs: PlanInputs, *, as_of: dt.date) -> tuple[dict, dict, lis
 
     result, alerts = plan_calculate(inputs, as_of=as_of)
     aged = selectors.aged_stock(lots=inputs.lots, opening_inventory=inputs.opening_inventory, as_of=as_of)
-    kpis = plan_kpis(product_plan=result.product_plan, capacity_load=result.capacity_load,
-                     family_plan=result.family_plan, aged_stock=aged)
+    kpis = plan_kpis(
+        product_plan=result.product_plan,
+        capacity_load=result.capacity_load,
+        family_plan=result.family_plan,
+        aged_stock=aged,
+    )
     return _rounded(kpis), alert_counts(alerts), _family_rows(family_months(result.product_plan, result.family_plan))
 
 
 def scenario_inputs(*, scenario: Scenario, inputs: PlanInputs) -> PlanInputs:
     """The plan inputs with the scenario's changes applied (in memory)."""
-    needs_detail = any(c["type"] == "demand" and (c.get("territory_code") or c.get("region_code"))
-                       for c in scenario.changes)
+    needs_detail = any(
+        c["type"] == "demand" and (c.get("territory_code") or c.get("region_code")) for c in scenario.changes
+    )
     needs_paths = needs_detail or any(c["type"] == "target" and c.get("territory_code") for c in scenario.changes)
     frames = ScenarioInputs(
-        products=inputs.products, demand=inputs.demand, routings=inputs.routings, capacity=inputs.capacity,
+        products=inputs.products,
+        demand=inputs.demand,
+        routings=inputs.routings,
+        capacity=inputs.capacity,
         family_quotas=inputs.family_quotas,
         demand_detail=selectors.demand_detail(cycle=scenario.cycle, periods=inputs.periods)
-        if needs_detail and scenario.cycle is not None else None,
-        territory_paths=selectors.territory_paths() if needs_paths else {})
+        if needs_detail and scenario.cycle is not None
+        else None,
+        territory_paths=selectors.territory_paths() if needs_paths else {},
+    )
     changed = apply_changes(frames, scenario.changes, periods=inputs.periods)
-    return dataclasses.replace(inputs, products=changed.products, demand=changed.demand, routings=changed.routings,
-                               capacity=changed.capacity, family_quotas=changed.family_quotas)
+    return dataclasses.replace(
+        inputs,
+        products=changed.products,
+        demand=changed.demand,
+        routings=changed.routings,
+        capacity=changed.capacity,
+        family_quotas=changed.family_quotas,
+    )
 
 
 def scenario_base_get(*, cycle: PlanCycle | None, as_of: dt.date, inputs: PlanInputs) -> ScenarioBase:
@@ -221,8 +263,9 @@ def scenario_base_get(*, cycle: PlanCycle | None, as_of: dt.date, inputs: PlanIn
         return base
     kpis, alerts, months = plan_results(inputs, as_of=as_of)
     base, _created = ScenarioBase.objects.get_or_create(
-        fingerprint=fingerprint, defaults={"cycle": cycle, "as_of": as_of, "kpis": kpis, "alerts": alerts,
-                                           "family_months": months})
+        fingerprint=fingerprint,
+        defaults={"cycle": cycle, "as_of": as_of, "kpis": kpis, "alerts": alerts, "family_months": months},
+    )
     return base
 
 
@@ -231,8 +274,14 @@ def scenario_run_execute(*, scenario_id: int, task_id: str | None = None) -> Sce
     token = runs.new_claim(task_id)
     claim = runs.claim_step(Scenario, scenario_id, token=token, task_id=task_id, statuses=Scenario.ACTIVE_STATUSES)
     if claim == runs.Claim.EXHAUSTED:
-        _progress(scenario_id, 100, status=Scenario.Status.FAILED, finished_at=timezone.now(), claimed_by="",
-                  error=_("No worker could finish the scenario run in %(n)s attempts.") % {"n": runs.max_attempts()})
+        _progress(
+            scenario_id,
+            100,
+            status=Scenario.Status.FAILED,
+            finished_at=timezone.now(),
+            claimed_by="",
+            error=_("No worker could finish the scenario run in %(n)s attempts.") % {"n": runs.max_attempts()},
+        )
     if claim != runs.Claim.CLAIMED:
         return Scenario.objects.get(pk=scenario_id)
     scenario = Scenario.objects.select_related("cycle").get(pk=scenario_id)
@@ -246,8 +295,18 @@ def scenario_run_execute(*, scenario_id: int, task_id: str | None = None) -> Sce
             kpis, alerts, months = plan_results(scenario_inputs(scenario=scenario, inputs=inputs), as_of=as_of)
             status = Scenario.Status.COMPLETED_WITH_ERRORS if inputs.warnings else Scenario.Status.COMPLETED
             done = Scenario.objects.filter(pk=scenario_id, claimed_by=token).update(
-                status=status, percent=100, finished_at=timezone.now(), updated_at=timezone.now(), claimed_by="",
-                as_of=as_of, base=base, kpis=kpis, alerts=alerts, family_months=months, warnings=inputs.warnings)
+                status=status,
+                percent=100,
+                finished_at=timezone.now(),
+                updated_at=timezone.now(),
+                claimed_by="",
+                as_of=as_of,
+                base=base,
+                kpis=kpis,
+                alerts=alerts,
+                family_months=months,
+                warnings=inputs.warnings,
+            )
             if not done:
                 log.warning("scenario %s: lost its claim before storing its results", scenario_id)
     except Exception as exc:  # the run must end in a visible state, whatever broke
@@ -256,8 +315,14 @@ def scenario_run_execute(*, scenario_id: int, task_id: str | None = None) -> Sce
             runs.release_step(Scenario, scenario_id, token=token)
             raise
         log.exception("scenario %s failed", scenario_id)
-        _progress(scenario_id, 100, status=Scenario.Status.FAILED, finished_at=timezone.now(), claimed_by="",
-                  error=runs.describe(exc, 5000))
+        _progress(
+            scenario_id,
+            100,
+            status=Scenario.Status.FAILED,
+            finished_at=timezone.now(),
+            claimed_by="",
+            error=runs.describe(exc, 5000),
+        )
     return Scenario.objects.get(pk=scenario_id)
 
 
@@ -272,9 +337,11 @@ def scenarios_reap(*, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     stale = runs.stale_before(now)
     sent = 0
-    stalled = (Scenario.objects.filter(status__in=Scenario.ACTIVE_STATUSES)
-               .filter(Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True, updated_at__lt=stale))
-               .values_list("pk", "heartbeat_at"))
+    stalled = (
+        Scenario.objects.filter(status__in=Scenario.ACTIVE_STATUSES)
+        .filter(Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True, updated_at__lt=stale))
+        .values_list("pk", "heartbeat_at")
+    )
     for pk, heartbeat_at in list(stalled):
         if Scenario.objects.filter(pk=pk, heartbeat_at=heartbeat_at).update(heartbeat_at=now, claimed_by=""):
             runs.send(scenario_run_task, pk)
@@ -297,8 +364,10 @@ def ordered_kpis(kpis: dict) -> dict:
 def comparison_delta(scenario: dict, base: dict) -> dict:
     """Scenario − base of rounded KPIs (money exact in Decimal)."""
     money = {k: str(Decimal(scenario[k]) - Decimal(base[k])) for k in MONEY_KEYS if k in scenario and k in base}
-    plain = kpi_delta({k: v for k, v in scenario.items() if k not in MONEY_KEYS},
-                      {k: v for k, v in base.items() if k not in MONEY_KEYS})
+    plain = kpi_delta(
+        {k: v for k, v in scenario.items() if k not in MONEY_KEYS},
+        {k: v for k, v in base.items() if k not in MONEY_KEYS},
+    )
     out = {}
     for key in KPI_KEYS:
         if key in money:
@@ -319,12 +388,17 @@ def comparison(*, user, ids: list[int]) -> dict:
     chosen = selectors.scenarios_to_compare(user=user, ids=ids)
     missing = [i for i in ids if i not in {s.pk for s in chosen}]
     if missing:
-        raise ApplicationError(_("No scenario %(ids)s.") % {"ids": ", ".join(map(str, missing))}, code="not_found",
-                               status=404, details={"ids": missing})
+        raise ApplicationError(
+            _("No scenario %(ids)s.") % {"ids": ", ".join(map(str, missing))},
+            code="not_found",
+            status=404,
+            details={"ids": missing},
+        )
     not_run = [s.pk for s in chosen if not s.kpis or s.base_id is None]
     if not_run:
         errors["ids"] = _("Scenario(s) %(ids)s have no results yet: run them first.") % {
-            "ids": ", ".join(map(str, not_run))}
+            "ids": ", ".join(map(str, not_run))
+        }
     if len({s.cycle_id for s in chosen}) > 1:
         errors["ids"] = _("Compare scenarios of one cycle at a time.")
     if errors:
@@ -332,11 +406,22 @@ def comparison(*, user, ids: list[int]) -> dict:
     latest = max(chosen, key=lambda s: (s.finished_at or timezone.now(), s.pk))
     base = latest.base
     return {
-        "base": ordered_kpis(base.kpis), "base_alerts": base.alerts, "base_family_months": base.family_months,
+        "base": ordered_kpis(base.kpis),
+        "base_alerts": base.alerts,
+        "base_family_months": base.family_months,
         "cycle": chosen[0].cycle.month.isoformat() if chosen[0].cycle else None,
-        "scenarios": [{"id": s.pk, "name": s.name, "kpis": ordered_kpis(s.kpis), "delta": comparison_delta(s.kpis, s.base.kpis),
-                       "alerts": s.alerts, "family_months": s.family_months,
-                       "finished_at": s.finished_at.isoformat() if s.finished_at else None} for s in chosen],
+        "scenarios": [
+            {
+                "id": s.pk,
+                "name": s.name,
+                "kpis": ordered_kpis(s.kpis),
+                "delta": comparison_delta(s.kpis, s.base.kpis),
+                "alerts": s.alerts,
+                "family_months": s.family_months,
+                "finished_at": s.finished_at.isoformat() if s.finished_at else None,
+            }
+            for s in chosen
+        ],
     }
 
 
@@ -345,24 +430,39 @@ def comparison(*, user, ids: list[int]) -> dict:
 # ---------------------------------------------------------------------------------------
 
 PROMOTERS = (ADMIN, PLANNER)
-DEMAND_LEVEL = {"product_sku": "product", "family_code": "family", "territory_code": "territory",
-                "region_code": "region"}
+DEMAND_LEVEL = {
+    "product_sku": "product",
+    "family_code": "family",
+    "territory_code": "territory",
+    "region_code": "region",
+}
 
 
 def _change_topic(scenario: Scenario, change: dict) -> str:
     kind = change["type"]
     if kind == "capacity":
-        amount = (f"{float(change['change_pct']):+g} %" if change.get("change_pct") is not None
-                  else _("%(hours)+g hours") % {"hours": float(change["change_hours"])})
+        amount = (
+            f"{float(change['change_pct']):+g} %"
+            if change.get("change_pct") is not None
+            else _("%(hours)+g hours") % {"hours": float(change["change_hours"])}
+        )
         text = _("Capacity of %(wc)s %(amount)s from %(start)s to %(end)s") % {
-            "wc": change["work_center_code"], "amount": amount, "start": change["period_from"][:7],
-            "end": change["period_to"][:7]}
+            "wc": change["work_center_code"],
+            "amount": amount,
+            "start": change["period_from"][:7],
+            "end": change["period_to"][:7],
+        }
     elif kind == "routing":
         text = _("Routing of %(sku)s on %(wc)s: %(hours)s hours per unit") % {
-            "sku": change["product_sku"], "wc": change["work_center_code"], "hours": change["hours_per_unit"]}
+            "sku": change["product_sku"],
+            "wc": change["work_center_code"],
+            "hours": change["hours_per_unit"],
+        }
     elif kind == "new_product":
-        text = _("New product %(sku)s in family %(family)s") % {"sku": change["product_sku"],
-                                                                 "family": change["family_code"]}
+        text = _("New product %(sku)s in family %(family)s") % {
+            "sku": change["product_sku"],
+            "family": change["family_code"],
+        }
     else:
         text = _("Inventory policy of %(sku)s") % {"sku": change["product_sku"]}
     return (_("%(text)s (scenario '%(name)s')") % {"text": text, "name": scenario.name})[:200]
@@ -391,27 +491,42 @@ def scenario_promote(*, scenario: Scenario, user, comment: str = "") -> dict:
     from sop.models import CycleStage
 
     if not has_role(user, *PROMOTERS):
-        raise ApplicationError(_("Only planners and admins promote a scenario into the cycle."),
-                               code="permission_denied", status=403)
+        raise ApplicationError(
+            _("Only planners and admins promote a scenario into the cycle."), code="permission_denied", status=403
+        )
     with transaction.atomic():
         scenario = Scenario.objects.select_for_update(of=("self",)).select_related("cycle").get(pk=scenario.pk)
         if scenario.promoted_at is not None:
-            raise ApplicationError(_("This scenario was already promoted on %(at)s.")
-                                   % {"at": timezone.localtime(scenario.promoted_at).strftime("%Y-%m-%d %H:%M")},
-                                   code="already_promoted", status=409, details=scenario.promotion)
+            raise ApplicationError(
+                _("This scenario was already promoted on %(at)s.")
+                % {"at": timezone.localtime(scenario.promoted_at).strftime("%Y-%m-%d %H:%M")},
+                code="already_promoted",
+                status=409,
+                details=scenario.promotion,
+            )
         cycle = scenario.cycle
         if cycle is None:
-            raise ApplicationError(_("Only a scenario on a cycle can be promoted into it."), code="no_cycle",
-                                   status=409)
-        if not scenario.kpis or scenario.status not in (Scenario.Status.COMPLETED,
-                                                         Scenario.Status.COMPLETED_WITH_ERRORS):
+            raise ApplicationError(
+                _("Only a scenario on a cycle can be promoted into it."), code="no_cycle", status=409
+            )
+        if not scenario.kpis or scenario.status not in (
+            Scenario.Status.COMPLETED,
+            Scenario.Status.COMPLETED_WITH_ERRORS,
+        ):
             raise ApplicationError(_("Run the scenario before promoting it."), code="not_run", status=409)
         if cycle.is_published:
-            raise ApplicationError(_("The %(month)s plan is published and frozen; changes go into the next cycle.")
-                                   % {"month": cycle.month.strftime("%Y-%m")}, code="cycle_published", status=409)
+            raise ApplicationError(
+                _("The %(month)s plan is published and frozen; changes go into the next cycle.")
+                % {"month": cycle.month.strftime("%Y-%m")},
+                code="cycle_published",
+                status=409,
+            )
         stage = CycleStage.objects.filter(cycle=cycle, code="supply_review").first()
-        owner_id = (stage.owner_id if stage and stage.owner_id else user.pk) if getattr(
-            user, "is_authenticated", False) else None
+        owner_id = (
+            (stage.owner_id if stage and stage.owner_id else user.pk)
+            if getattr(user, "is_authenticated", False)
+            else None
+        )
         due = stage.due_date if stage else None
         periods = cycle_selectors.cycle_periods(cycle)
         created: dict[str, list] = {"decisions": [], "consensus_edits": [], "quota_change_requests": []}
@@ -419,53 +534,98 @@ def scenario_promote(*, scenario: Scenario, user, comment: str = "") -> dict:
             kind = change["type"]
             if kind in ("capacity", "routing", "new_product", "inventory_policy"):
                 item = cycle_services.decision_create(
-                    cycle=cycle, user=user, topic=_change_topic(scenario, change),
-                    decision=_("From scenario #%(id)s.") % {"id": scenario.pk} + note, owner_id=owner_id, due_date=due,
+                    cycle=cycle,
+                    user=user,
+                    topic=_change_topic(scenario, change),
+                    decision=_("From scenario #%(id)s.") % {"id": scenario.pk} + note,
+                    owner_id=owner_id,
+                    due_date=due,
                     work_center_code=change.get("work_center_code", "") if kind != "new_product" else "",
                     product_sku=change.get("product_sku", "") if kind in ("routing", "inventory_policy") else "",
-                    family_code=change.get("family_code", "") if kind == "new_product" else "")
-                created["decisions"].append({"id": item.pk, "topic": item.topic, "owner_id": item.owner_id,
-                                             "due_date": item.due_date.isoformat() if item.due_date else None})
+                    family_code=change.get("family_code", "") if kind == "new_product" else "",
+                )
+                created["decisions"].append(
+                    {
+                        "id": item.pk,
+                        "topic": item.topic,
+                        "owner_id": item.owner_id,
+                        "due_date": item.due_date.isoformat() if item.due_date else None,
+                    }
+                )
             elif kind == "demand":
                 key = next(k for k in DEMAND_LEVEL if change.get(k))
                 level, keys = DEMAND_LEVEL[key], {key: change[key]}
                 for month in _months(change, periods):
-                    row = cycle_selectors.demand_plan_row(cycle=cycle, user=user, level=level, keys=keys,
-                                                          period_start=month)
+                    row = cycle_selectors.demand_plan_row(
+                        cycle=cycle, user=user, level=level, keys=keys, period_start=month
+                    )
                     if row is None:
                         continue
                     value = int(round(float(row["consensus"] or 0) * float(change["factor"])))
                     if value == int(row["consensus"] or 0):
                         continue  # nothing to change (a zero row, or a factor too small to move it)
                     cycle_services.demand_plan_edit(
-                        cycle=cycle, user=user, level=level, keys=keys, period_start=month, measure="consensus",
-                        value=value, etag=row["etag"],
-                        reason=_("Scenario '%(name)s' (#%(id)s): demand × %(factor)s") % {
-                            "name": scenario.name, "id": scenario.pk, "factor": change["factor"]} + note)
-                    created["consensus_edits"].append({"level": level, "keys": keys,
-                                                       "period_start": month.isoformat(),
-                                                       "before": row["consensus"], "after": value})
+                        cycle=cycle,
+                        user=user,
+                        level=level,
+                        keys=keys,
+                        period_start=month,
+                        measure="consensus",
+                        value=value,
+                        etag=row["etag"],
+                        reason=_("Scenario '%(name)s' (#%(id)s): demand × %(factor)s")
+                        % {"name": scenario.name, "id": scenario.pk, "factor": change["factor"]}
+                        + note,
+                    )
+                    created["consensus_edits"].append(
+                        {
+                            "level": level,
+                            "keys": keys,
+                            "period_start": month.isoformat(),
+                            "before": row["consensus"],
+                            "after": value,
+                        }
+                    )
             elif kind == "target":
                 request = QuotaChangeRequest.objects.create(
-                    cycle=cycle, scenario=scenario,
+                    cycle=cycle,
+                    scenario=scenario,
                     family=ProductFamily.objects.get(code=change["family_code"]),
                     territory=Territory.objects.get(code=change["territory_code"])
-                    if change.get("territory_code") else None,
+                    if change.get("territory_code")
+                    else None,
                     period_from=dt.date.fromisoformat(change["period_from"]),
                     period_to=dt.date.fromisoformat(change["period_to"]),
                     factor=Decimal(str(change["factor"])).quantize(Decimal("0.0001")),
-                    requested_by=user if getattr(user, "is_authenticated", False) else None)
-                audit_record(actor=user, action="scenario.quota_change_request", target=request,
-                             after={"family_code": change["family_code"], "factor": change["factor"],
-                                    "territory_code": change.get("territory_code")})
-                created["quota_change_requests"].append({
-                    "id": request.pk, "family_code": change["family_code"],
-                    "territory_code": change.get("territory_code") or None, "factor": str(request.factor),
-                    "period_from": change["period_from"], "period_to": change["period_to"]})
+                    requested_by=user if getattr(user, "is_authenticated", False) else None,
+                )
+                audit_record(
+                    actor=user,
+                    action="scenario.quota_change_request",
+                    target=request,
+                    after={
+                        "family_code": change["family_code"],
+                        "factor": change["factor"],
+                        "territory_code": change.get("territory_code"),
+                    },
+                )
+                created["quota_change_requests"].append(
+                    {
+                        "id": request.pk,
+                        "family_code": change["family_code"],
+                        "territory_code": change.get("territory_code") or None,
+                        "factor": str(request.factor),
+                        "period_from": change["period_from"],
+                        "period_to": change["period_to"],
+                    }
+                )
         now = timezone.now()
         Scenario.objects.filter(pk=scenario.pk).update(
-            promoted_at=now, promoted_by=user if getattr(user, "is_authenticated", False) else None,
-            promotion=created, updated_at=now)
+            promoted_at=now,
+            promoted_by=user if getattr(user, "is_authenticated", False) else None,
+            promotion=created,
+            updated_at=now,
+        )
         audit_record(actor=user, action="scenario.promote", target=scenario, after=created)
     return created
 
@@ -474,8 +634,12 @@ def scenario_promote(*, scenario: Scenario, user, comment: str = "") -> dict:
 # Forecast value added
 # ---------------------------------------------------------------------------------------
 
-ACCURACY_LEVEL_FIELD = {"family": "family_code", "region": "region_code", "sales_manager": "sales_manager",
-                        "total": "key"}
+ACCURACY_LEVEL_FIELD = {
+    "family": "family_code",
+    "region": "region_code",
+    "sales_manager": "sales_manager",
+    "total": "key",
+}
 
 
 def forecast_accuracy(*, user, lag: int, level: str, months: int) -> dict:
@@ -486,20 +650,34 @@ def forecast_accuracy(*, user, lag: int, level: str, months: int) -> dict:
     result = forecast_value_added(forecasts, actuals, lag=lag, level=level, months=months, actuals_through=through)
     field = ACCURACY_LEVEL_FIELD[level]
     rows = [{field: row["key"], **{k: v for k, v in row.items() if k != "key"}} for row in result["rows"]]
-    return {"lag": lag, "level": level, "months": months,
-            "actuals_through": through.isoformat() if through else None, "results": rows,
-            "trend": [{**t, "period_start": t["period_start"].isoformat()} for t in result["trend"]]}
+    return {
+        "lag": lag,
+        "level": level,
+        "months": months,
+        "actuals_through": through.isoformat() if through else None,
+        "results": rows,
+        "trend": [{**t, "period_start": t["period_start"].isoformat()} for t in result["trend"]],
+    }
 
 
 def accuracy_chart(result: dict) -> dict:
     """Chart.js data of ``forecast_accuracy``'s trend: each step's WAPE by month."""
     from django.utils.translation import gettext_lazy
 
-    labels = {"naive": gettext_lazy("Seasonal naive"), "statistical": gettext_lazy("Statistical"),
-              "sales_override": gettext_lazy("Sales input"), "consensus": gettext_lazy("Consensus")}
-    return {"labels": [t["period_start"][:7] for t in result["trend"]], "y_title": str(gettext_lazy("WAPE %")),
-            "datasets": [{"label": str(label), "data": [t[f"{step}_wape"] for t in result["trend"]]}
-                         for step, label in labels.items()]}
+    labels = {
+        "naive": gettext_lazy("Seasonal naive"),
+        "statistical": gettext_lazy("Statistical"),
+        "sales_override": gettext_lazy("Sales input"),
+        "consensus": gettext_lazy("Consensus"),
+    }
+    return {
+        "labels": [t["period_start"][:7] for t in result["trend"]],
+        "y_title": str(gettext_lazy("WAPE %")),
+        "datasets": [
+            {"label": str(label), "data": [t[f"{step}_wape"] for t in result["trend"]]}
+            for step, label in labels.items()
+        ],
+    }
 
 
 def planner_accuracy_trend(*, user) -> dict | None:

@@ -37,9 +37,14 @@ KPI_LABELS = {
     "targets_not_buildable": gettext_lazy("Targets not buildable (family months)"),
 }
 CHART_KEYS = ("revenue", "margin", "shortfall_value", "ending_inventory_value")
-FAMILY_LABELS = {"demand_qty": gettext_lazy("Demand"), "feasible_qty": gettext_lazy("Feasible"),
-                 "shortfall_qty": gettext_lazy("Shortfall"), "shortfall_value": gettext_lazy("Shortfall value"),
-                 "revenue": gettext_lazy("Revenue"), "not_buildable_qty": gettext_lazy("Target not buildable")}
+FAMILY_LABELS = {
+    "demand_qty": gettext_lazy("Demand"),
+    "feasible_qty": gettext_lazy("Feasible"),
+    "shortfall_qty": gettext_lazy("Shortfall"),
+    "shortfall_value": gettext_lazy("Shortfall value"),
+    "revenue": gettext_lazy("Revenue"),
+    "not_buildable_qty": gettext_lazy("Target not buildable"),
+}
 
 
 def _labels() -> dict[str, str]:
@@ -51,10 +56,23 @@ def scenario_list(request: HttpRequest) -> HttpResponse:
     scenarios = list(selectors.scenarios_for(user=request.user).order_by("-id")[:200])
     fmt = wants_export(request)
     if fmt:
-        return export_response(fmt, name="scenarios", header=[
-            _("Scenario"), _("Name"), _("Cycle"), _("Changes"), _("Status"), _("Finished"), _("Promoted")], rows=(
-            [s.pk, s.name, s.cycle.month if s.cycle else _("latest plan"), len(s.changes or []), s.status_label,
-             s.finished_at, s.promoted_at] for s in scenarios))
+        return export_response(
+            fmt,
+            name="scenarios",
+            header=[_("Scenario"), _("Name"), _("Cycle"), _("Changes"), _("Status"), _("Finished"), _("Promoted")],
+            rows=(
+                [
+                    s.pk,
+                    s.name,
+                    s.cycle.month if s.cycle else _("latest plan"),
+                    len(s.changes or []),
+                    s.status_label,
+                    s.finished_at,
+                    s.promoted_at,
+                ]
+                for s in scenarios
+            ),
+        )
     return render(request, "scenarios/list.html", {"scenarios": scenarios})
 
 
@@ -70,13 +88,28 @@ def scenario_detail(request: HttpRequest, pk: int) -> HttpResponse:
     scenario = _scenario(request, pk)
     rows = []
     if scenario.kpis and scenario.base_id:
-        result = {"base": scenario.base.kpis, "scenarios": [
-            {"id": scenario.pk, "name": scenario.name, "kpis": scenario.kpis,
-             "delta": services.comparison_delta(scenario.kpis, scenario.base.kpis)}]}
+        result = {
+            "base": scenario.base.kpis,
+            "scenarios": [
+                {
+                    "id": scenario.pk,
+                    "name": scenario.name,
+                    "kpis": scenario.kpis,
+                    "delta": services.comparison_delta(scenario.kpis, scenario.base.kpis),
+                }
+            ],
+        }
         rows = shapes.table(result, _labels())
-    return render(request, "scenarios/detail.html", {
-        "scenario": scenario, "rows": rows, "heads": [{"id": scenario.pk, "name": scenario.name}],
-        "can_promote": r.has_role(request.user, *PROMOTERS)})
+    return render(
+        request,
+        "scenarios/detail.html",
+        {
+            "scenario": scenario,
+            "rows": rows,
+            "heads": [{"id": scenario.pk, "name": scenario.name}],
+            "can_promote": r.has_role(request.user, *PROMOTERS),
+        },
+    )
 
 
 @require_POST
@@ -97,9 +130,15 @@ def scenario_promote(request: HttpRequest, pk: int) -> HttpResponse:
     scenario = _scenario(request, pk)
     try:
         created = services.scenario_promote(scenario=scenario, user=request.user)
-        messages.success(request, _("Promoted: %(d)s decisions, %(e)s consensus edits, %(q)s quota change requests.")
-                         % {"d": len(created["decisions"]), "e": len(created["consensus_edits"]),
-                            "q": len(created["quota_change_requests"])})
+        messages.success(
+            request,
+            _("Promoted: %(d)s decisions, %(e)s consensus edits, %(q)s quota change requests.")
+            % {
+                "d": len(created["decisions"]),
+                "e": len(created["consensus_edits"]),
+                "q": len(created["quota_change_requests"]),
+            },
+        )
     except ApplicationError as exc:
         messages.error(request, exc.message)
     return redirect("scenarios:detail", pk=scenario.pk)
@@ -126,30 +165,56 @@ def scenario_compare(request: HttpRequest) -> HttpResponse:
     drill = []
     if family:
         _header, rows = shapes.comparison_rows(result, family_code=family)
-        drill = [{"period_start": row[1], "measure": FAMILY_LABELS.get(row[2], row[2]), "base": row[3],
-                  "values": row[4:]} for row in rows]
+        drill = [
+            {"period_start": row[1], "measure": FAMILY_LABELS.get(row[2], row[2]), "base": row[3], "values": row[4:]}
+            for row in rows
+        ]
     ids = ",".join(str(s["id"]) for s in result["scenarios"])
     fmt = wants_export(request)
-    names = [f'{s["name"]} (#{s["id"]})' for s in result["scenarios"]]
+    names = [f"{s['name']} (#{s['id']})" for s in result["scenarios"]]
     if fmt and request.GET.get("table") == "family" and family:  # the family × month drill-down as shown
-        return export_response(fmt, name=f"scenarios-{family}", header=[
-            _("Month"), _("Measure"), _("Base"), *names], rows=(
-            [row["period_start"], str(row["measure"]), row["base"], *row["values"]] for row in drill))
+        return export_response(
+            fmt,
+            name=f"scenarios-{family}",
+            header=[_("Month"), _("Measure"), _("Base"), *names],
+            rows=([row["period_start"], str(row["measure"]), row["base"], *row["values"]] for row in drill),
+        )
     if fmt:  # the KPI table as shown: base, then each scenario's value and its Δ vs base
         header = [_("KPI"), _("Base")]
         for name in names:
-            header += [name, f'{name} {_("Δ vs base")}']
-        return export_response(fmt, name="scenarios-compared", header=header, rows=(
-            [row["label"], row["base"], *[v for c in row["cells"] for v in (c["value"], c["delta"])]]
-            for row in shapes.table(result, labels)))
-    return render(request, "scenarios/compare.html", {
-        "result": result, "rows": shapes.table(result, labels), "chart": shapes.chart(result, labels, CHART_KEYS),
-        "ids": ids, "families": families, "family": family, "drill": drill, "kpi_count": len(KPI_KEYS)})
+            header += [name, f"{name} {_('Δ vs base')}"]
+        return export_response(
+            fmt,
+            name="scenarios-compared",
+            header=header,
+            rows=(
+                [row["label"], row["base"], *[v for c in row["cells"] for v in (c["value"], c["delta"])]]
+                for row in shapes.table(result, labels)
+            ),
+        )
+    return render(
+        request,
+        "scenarios/compare.html",
+        {
+            "result": result,
+            "rows": shapes.table(result, labels),
+            "chart": shapes.chart(result, labels, CHART_KEYS),
+            "ids": ids,
+            "families": families,
+            "family": family,
+            "drill": drill,
+            "kpi_count": len(KPI_KEYS),
+        },
+    )
 
 
 ACCURACY_ROLES = (r.ADMIN, r.PLANNER, r.EXECUTIVE, r.SALES_MANAGER)
-LEVEL_LABELS = {"total": gettext_lazy("Total"), "family": gettext_lazy("Family"), "region": gettext_lazy("Region"),
-                "sales_manager": gettext_lazy("Sales manager")}
+LEVEL_LABELS = {
+    "total": gettext_lazy("Total"),
+    "family": gettext_lazy("Family"),
+    "region": gettext_lazy("Region"),
+    "sales_manager": gettext_lazy("Sales manager"),
+}
 
 
 def _bounded(value: str | None, default: int, low: int, high: int) -> int:
@@ -170,18 +235,59 @@ def forecast_accuracy(request: HttpRequest) -> HttpResponse:
     rows = [{"key": row[field], **row} for row in result["results"]]
     fmt = wants_export(request)
     if fmt:
-        keys = ("naive_wape", "statistical_wape", "sales_override_wape", "consensus_wape", "statistical_bias",
-                "consensus_bias", "fva_statistical", "fva_sales_override", "fva_consensus")
-        return export_response(fmt, name=f"forecast-value-added-lag{lag}-{level}", header=[
-            _("Group"), _("Months"), _("Sold"), _("WAPE naive"), _("WAPE statistical"), _("WAPE sales"),
-            _("WAPE consensus"), _("Bias statistical"), _("Bias consensus"), _("FVA statistical"), _("FVA sales"),
-            _("FVA consensus")], rows=(
-            [_("no territory") if row["key"] is None else row["key"], row["months"], row["actual_units"],
-             *[row.get(k) for k in keys]] for row in rows))
+        keys = (
+            "naive_wape",
+            "statistical_wape",
+            "sales_override_wape",
+            "consensus_wape",
+            "statistical_bias",
+            "consensus_bias",
+            "fva_statistical",
+            "fva_sales_override",
+            "fva_consensus",
+        )
+        return export_response(
+            fmt,
+            name=f"forecast-value-added-lag{lag}-{level}",
+            header=[
+                _("Group"),
+                _("Months"),
+                _("Sold"),
+                _("WAPE naive"),
+                _("WAPE statistical"),
+                _("WAPE sales"),
+                _("WAPE consensus"),
+                _("Bias statistical"),
+                _("Bias consensus"),
+                _("FVA statistical"),
+                _("FVA sales"),
+                _("FVA consensus"),
+            ],
+            rows=(
+                [
+                    _("no territory") if row["key"] is None else row["key"],
+                    row["months"],
+                    row["actual_units"],
+                    *[row.get(k) for k in keys],
+                ]
+                for row in rows
+            ),
+        )
     chart = services.accuracy_chart(result)
-    return render(request, "scenarios/accuracy.html", {
-        "result": result, "rows": rows, "chart": chart, "lag": lag, "months": months, "level": level,
-        "levels": [{"code": k, "label": v} for k, v in LEVEL_LABELS.items()], "lags": range(1, 7)})
+    return render(
+        request,
+        "scenarios/accuracy.html",
+        {
+            "result": result,
+            "rows": rows,
+            "chart": chart,
+            "lag": lag,
+            "months": months,
+            "level": level,
+            "levels": [{"code": k, "label": v} for k, v in LEVEL_LABELS.items()],
+            "lags": range(1, 7),
+        },
+    )
 
 
 def executive_accuracy_panel(user) -> dict | None:
@@ -189,11 +295,33 @@ def executive_accuracy_panel(user) -> dict | None:
     from django.urls import reverse
 
     result = services.forecast_accuracy(user=user, lag=1, level="total", months=12)
-    rows = [[_("Total, last %(n)s months") % {"n": row["months"]}, row["naive_wape"], row["statistical_wape"],
-             row["sales_override_wape"], row["consensus_wape"], row["fva_statistical"], row["fva_sales_override"],
-             row["fva_consensus"]] for row in result["results"]]
-    return {"title": _("Forecast value added (lag 1, WAPE %)"),
-            "header": [_("Measured"), _("Naive"), _("Statistical"), _("Sales input"), _("Consensus"),
-                       _("FVA statistical"), _("FVA sales input"), _("FVA consensus")],
-            "rows": rows, "empty": _("Nothing measured yet: it needs published cycles whose months have actuals."),
-            "url": reverse("scenarios:accuracy"), "link": _("By family, region and sales manager")}
+    rows = [
+        [
+            _("Total, last %(n)s months") % {"n": row["months"]},
+            row["naive_wape"],
+            row["statistical_wape"],
+            row["sales_override_wape"],
+            row["consensus_wape"],
+            row["fva_statistical"],
+            row["fva_sales_override"],
+            row["fva_consensus"],
+        ]
+        for row in result["results"]
+    ]
+    return {
+        "title": _("Forecast value added (lag 1, WAPE %)"),
+        "header": [
+            _("Measured"),
+            _("Naive"),
+            _("Statistical"),
+            _("Sales input"),
+            _("Consensus"),
+            _("FVA statistical"),
+            _("FVA sales input"),
+            _("FVA consensus"),
+        ],
+        "rows": rows,
+        "empty": _("Nothing measured yet: it needs published cycles whose months have actuals."),
+        "url": reverse("scenarios:accuracy"),
+        "link": _("By family, region and sales manager"),
+    }

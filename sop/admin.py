@@ -27,8 +27,16 @@ class WorkCenterAdmin(admin.ModelAdmin):
 
 @admin.register(CapacityCalendar)
 class CapacityCalendarAdmin(admin.ModelAdmin):
-    list_display = ("work_center", "period_start", "available_hours", "shifts", "hours_per_shift", "working_days",
-                    "efficiency", "downtime_hours")
+    list_display = (
+        "work_center",
+        "period_start",
+        "available_hours",
+        "shifts",
+        "hours_per_shift",
+        "working_days",
+        "efficiency",
+        "downtime_hours",
+    )
     list_filter = ("work_center__plant",)
     search_fields = ("work_center__code",)
     list_select_related = ("work_center",)
@@ -44,8 +52,17 @@ class RoutingAdmin(admin.ModelAdmin):
 
 @admin.register(PlanRun)
 class PlanRunAdmin(admin.ModelAdmin):
-    list_display = ("id", "status", "percent", "as_of", "trigger", "plan_lines_count", "alerts_raised",
-                    "alerts_resolved", "finished_at")
+    list_display = (
+        "id",
+        "status",
+        "percent",
+        "as_of",
+        "trigger",
+        "plan_lines_count",
+        "alerts_raised",
+        "alerts_resolved",
+        "finished_at",
+    )
     list_filter = ("status", "trigger")
 
 
@@ -54,8 +71,18 @@ class CapacityAlertAdmin(admin.ModelAdmin):
     list_display = ("id", "type", "severity", "status", "period_start", "amount", "unit", "assignee", "run")
     list_filter = ("type", "severity", "status")
     search_fields = ("fingerprint", "message")
-    raw_id_fields = ("product", "work_center", "family", "territory", "assignee", "acknowledged_by", "resolved_by",
-                     "run", "first_run", "resolved_by_run")
+    raw_id_fields = (
+        "product",
+        "work_center",
+        "family",
+        "territory",
+        "assignee",
+        "acknowledged_by",
+        "resolved_by",
+        "run",
+        "first_run",
+        "resolved_by_run",
+    )
 
 
 @admin.register(CycleCalendarDay)

@@ -219,13 +219,10 @@ def _capacity_alerts(load: pd.DataFrame, th: AlertThresholds, names: _Names) -> 
     ):
         if a > 0:
             text = (
-                f"{names.work_center(w)} is loaded at {_pct(u)} in {_month(p)}: "
-                f"{_h(over)} over the {_h(a)} available."
+                f"{names.work_center(w)} is loaded at {_pct(u)} in {_month(p)}: {_h(over)} over the {_h(a)} available."
             )
         else:
-            text = (
-                f"{names.work_center(w)} has no hours available in {_month(p)} but needs {_h(h)}."
-            )
+            text = f"{names.work_center(w)} has no hours available in {_month(p)} but needs {_h(h)}."
         if pre > th.min_hours:
             text += f" {_h(pre)} can be built ahead in earlier periods."
         if sh > th.min_hours:
@@ -280,9 +277,7 @@ def _capacity_alerts(load: pd.DataFrame, th: AlertThresholds, names: _Names) -> 
         message=[
             f"{names.work_center(w)} is loaded at only {_pct(u)} in {_month(p)}: {_h(x)} of "
             f"the {_h(a)} available are unused."
-            for w, p, u, x, a in zip(
-                wc[i], period[i], c_util[i], unused[i], available[i], strict=True
-            )
+            for w, p, u, x, a in zip(wc[i], period[i], c_util[i], unused[i], available[i], strict=True)
         ],
         suggestion=(
             "Pull work forward from overloaded periods, move products here from overloaded "
@@ -332,9 +327,7 @@ def _stockout_alerts(plan: pd.DataFrame, th: AlertThresholds, names: _Names) -> 
     summary["crit_last"] = crit.last()
     deepest = rows.loc[by_product["below_ss"].idxmax()].set_index("product_sku")
     summary = summary.join(
-        deepest[
-            ["period_start", "safety_stock", "projected_inventory_after", "below_ss"]
-        ].add_prefix("deepest_")
+        deepest[["period_start", "safety_stock", "projected_inventory_after", "below_ss"]].add_prefix("deepest_")
     )
 
     is_crit = summary["any_critical"].to_numpy(bool)
@@ -358,10 +351,7 @@ def _stockout_alerts(plan: pd.DataFrame, th: AlertThresholds, names: _Names) -> 
     ):
         if c:
             span = f"in {_month(cf)}" if cf == cl else f"between {_month(cf)} and {_month(cl)}"
-            messages.append(
-                f"{names.product(sku)} runs out of stock: {_u(a)} of demand cannot be served "
-                f"{span}."
-            )
+            messages.append(f"{names.product(sku)} runs out of stock: {_u(a)} of demand cannot be served {span}.")
         else:
             messages.append(
                 f"{names.product(sku)}: projected inventory drops below the safety stock from "
@@ -388,9 +378,7 @@ def _stockout_alerts(plan: pd.DataFrame, th: AlertThresholds, names: _Names) -> 
     )
 
 
-def _target_alerts(
-    family_plan: pd.DataFrame, quotas: pd.DataFrame, th: AlertThresholds
-) -> pd.DataFrame:
+def _target_alerts(family_plan: pd.DataFrame, quotas: pd.DataFrame, th: AlertThresholds) -> pd.DataFrame:
     if not len(quotas):
         return _frame("target_not_buildable", severity=[], message=[])
     family_columns = [
@@ -401,9 +389,7 @@ def _target_alerts(
         "unit_price",
     ]
     q = quotas.join(
-        family_plan.set_index(["family_code", "period_start"])[family_columns].add_prefix(
-            "family_"
-        ),
+        family_plan.set_index(["family_code", "period_start"])[family_columns].add_prefix("family_"),
         on=["family_code", "period_start"],
     )
     family = q["family_code"].to_numpy(dtype=object)
@@ -418,9 +404,7 @@ def _target_alerts(
     # A territory carries its quota share of the family's numbers.
     share = np.divide(quota, family_quota, out=np.zeros(len(q)), where=has_quota)
     own_forecast = q["forecast_qty"].to_numpy(float)
-    forecast = np.where(
-        np.isnan(own_forecast), q["family_forecast_qty"].to_numpy(float) * share, own_forecast
-    )
+    forecast = np.where(np.isnan(own_forecast), q["family_forecast_qty"].to_numpy(float) * share, own_forecast)
     short = family_short * share
     short_ratio = np.divide(family_short, family_quota, out=np.zeros(len(q)), where=has_quota)
     above = quota - forecast
@@ -475,8 +459,7 @@ def _target_alerts(
         unit="units",
         value=above[i] * price[i],
         message=[
-            f"{_family_label(f, t)} in {_month(p)}: the quota of {_u(qu)} is {_pct(r)} above "
-            f"the forecast of {_u(fc)}."
+            f"{_family_label(f, t)} in {_month(p)}: the quota of {_u(qu)} is {_pct(r)} above the forecast of {_u(fc)}."
             if fc > 0
             else f"{_family_label(f, t)} in {_month(p)}: a quota of {_u(qu)} and no forecast."
             for f, t, p, qu, r, fc in zip(
@@ -506,9 +489,7 @@ def _excess_alerts(inv: pd.DataFrame, th: AlertThresholds, names: _Names) -> pd.
     qty = excess[i]
     dead = ~np.isfinite(days)
     messages, suggestions = [], []
-    for s, a, d, m, x, p, c, no_demand in zip(
-        sku, available, days, months, qty, price, cost, dead, strict=True
-    ):
+    for s, a, d, m, x, p, c, no_demand in zip(sku, available, days, months, qty, price, cost, dead, strict=True):
         if no_demand:
             messages.append(
                 f"{names.product(s)}: {_u(a)} available and no forecast demand; all "
@@ -524,9 +505,7 @@ def _excess_alerts(inv: pd.DataFrame, th: AlertThresholds, names: _Names) -> pd.
     cover_days = months * 365.25 / 12
     return _frame(
         "excess_stock",
-        severity=np.where(
-            dead | (days > th.excess_warning_cover_factor * cover_days), "warning", "info"
-        ),
+        severity=np.where(dead | (days > th.excess_warning_cover_factor * cover_days), "warning", "info"),
         product_sku=sku,
         family_code=_column(inv, "family_code")[i],
         amount=qty,
@@ -551,8 +530,7 @@ def _aged_alerts(inv: pd.DataFrame, th: AlertThresholds, names: _Names) -> pd.Da
     for s, a, n, o, p, c in zip(sku, aged, after, old, price, cost, strict=True):
         older = f" ({_u(o)} older than a year)" if n < 365 and o > th.min_units else ""
         messages.append(
-            f"{names.product(s)}: {_u(a)} in stock are older than {n:.0f} days{older}, "
-            f"{names.money(a * c)} at cost."
+            f"{names.product(s)}: {_u(a)} in stock are older than {n:.0f} days{older}, {names.money(a * c)} at cost."
         )
         parts = []
         if o > th.min_units:

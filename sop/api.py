@@ -50,8 +50,18 @@ class CapacitySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = CapacityCalendar
-        fields = ["id", "work_center_code", "period_start", "available_hours", "shifts", "hours_per_shift",
-                  "working_days", "efficiency", "downtime_hours", "updated_at"]
+        fields = [
+            "id",
+            "work_center_code",
+            "period_start",
+            "available_hours",
+            "shifts",
+            "hours_per_shift",
+            "working_days",
+            "efficiency",
+            "downtime_hours",
+            "updated_at",
+        ]
         read_only_fields = fields
 
 
@@ -126,8 +136,12 @@ class CapacityViewSet(ResourceViewSet):
     read_scope = "capacity:read"
     filterset_class = CapacityFilter
     lookup_field = "pk"
-    csv_fields = (("work_center_code", "work_center__code"), ("period_start", "period_start"),
-                  ("available_hours", "available_hours"), ("updated_at", "updated_at"))
+    csv_fields = (
+        ("work_center_code", "work_center__code"),
+        ("period_start", "period_start"),
+        ("available_hours", "available_hours"),
+        ("updated_at", "updated_at"),
+    )
 
     def get_queryset(self):
         return super().get_queryset().select_related("work_center")
@@ -139,8 +153,12 @@ class RoutingViewSet(ResourceViewSet):
     read_scope = "capacity:read"
     filterset_class = RoutingFilter
     lookup_field = "pk"
-    csv_fields = (("product_sku", "product__sku"), ("work_center_code", "work_center__code"),
-                  ("hours_per_unit", "hours_per_unit"), ("updated_at", "updated_at"))
+    csv_fields = (
+        ("product_sku", "product__sku"),
+        ("work_center_code", "work_center__code"),
+        ("hours_per_unit", "hours_per_unit"),
+        ("updated_at", "updated_at"),
+    )
 
     def get_queryset(self):
         return super().get_queryset().select_related("product", "work_center")
@@ -157,16 +175,39 @@ class PlanRunSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PlanRun
-        fields = ["id", "status", "percent", "as_of", "horizon_start", "horizon_periods", "trigger", "triggered_by",
-                  "forecast_run_id", "products_count", "work_centers_count", "plan_lines_count", "alerts_raised",
-                  "alerts_updated", "alerts_resolved", "warnings", "error", "stalled", "created_at", "started_at",
-                  "finished_at", "heartbeat_at", "updated_at"]
+        fields = [
+            "id",
+            "status",
+            "percent",
+            "as_of",
+            "horizon_start",
+            "horizon_periods",
+            "trigger",
+            "triggered_by",
+            "forecast_run_id",
+            "products_count",
+            "work_centers_count",
+            "plan_lines_count",
+            "alerts_raised",
+            "alerts_updated",
+            "alerts_resolved",
+            "warnings",
+            "error",
+            "stalled",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "heartbeat_at",
+            "updated_at",
+        ]
         read_only_fields = fields
 
     stalled = serializers.BooleanField(
-        source="is_stalled", read_only=True,
+        source="is_stalled",
+        read_only=True,
         help_text="active, but no sign of life for RUN_STALE_SECONDS (no worker took it, or it went silent); "
-                  "the reaper sends its work again")
+        "the reaper sends its work again",
+    )
 
 
 class PlanRunStartSerializer(serializers.Serializer):
@@ -193,22 +234,32 @@ class PlanRunViewSet(ResourceViewSet):
     lookup_field = "pk"
     read_scope = "plans:read"
     write_scope = "plans:run"
-    csv_fields = (("id", "id"), ("status", "status"), ("percent", "percent"), ("as_of", "as_of"),
-                  ("trigger", "trigger"), ("forecast_run_id", "forecast_run_id"),
-                  ("plan_lines_count", "plan_lines_count"), ("alerts_raised", "alerts_raised"),
-                  ("alerts_resolved", "alerts_resolved"), ("started_at", "started_at"),
-                  ("finished_at", "finished_at"))
+    csv_fields = (
+        ("id", "id"),
+        ("status", "status"),
+        ("percent", "percent"),
+        ("as_of", "as_of"),
+        ("trigger", "trigger"),
+        ("forecast_run_id", "forecast_run_id"),
+        ("plan_lines_count", "plan_lines_count"),
+        ("alerts_raised", "alerts_raised"),
+        ("alerts_resolved", "alerts_resolved"),
+        ("started_at", "started_at"),
+        ("finished_at", "finished_at"),
+    )
 
     def get_queryset(self):
         return super().get_queryset().select_related("triggered_by", "forecast_run")
 
     @extend_schema(
-        request=PlanRunStartSerializer, parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        request=PlanRunStartSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
         responses={202: PlanRunStartedSerializer, 400: ERROR_BODY, 409: ERROR_BODY, 503: ERROR_BODY},
         summary="Start a plan run: forecast, then reconciliation (unless forecast is false)",
         description="One plan run at a time (and, with `forecast`, one forecast run): while one is queued or "
-                    "running, a start answers 409 with its `id` and `url` in `error.details`. 503 "
-                    "(`service_unavailable`, `Retry-After`) when the task queue is down: nothing was started.")
+        "running, a start answers 409 with its `id` and `url` in `error.details`. 503 "
+        "(`service_unavailable`, `Retry-After`) when the task queue is down: nothing was started.",
+    )
     def create(self, request):
         return idempotent(request, lambda: self._start(request))
 
@@ -217,13 +268,19 @@ class PlanRunViewSet(ResourceViewSet):
         params.is_valid(raise_exception=True)
         trigger = PlanRun.Trigger.API if getattr(request.user, "api_client", None) else PlanRun.Trigger.USER
         try:
-            run = services.plan_run_start(as_of=params.validated_data.get("as_of"), trigger=trigger,
-                                          user=request.user, forecast=params.validated_data["forecast"])
+            run = services.plan_run_start(
+                as_of=params.validated_data.get("as_of"),
+                trigger=trigger,
+                user=request.user,
+                forecast=params.validated_data["forecast"],
+            )
         except ApplicationError as exc:
             raise absolute_urls(exc, request) from None
         url = reverse("plan-runs-detail", kwargs={"pk": run.pk})
-        response = Response({"id": run.pk, "status": run.status, "url": request.build_absolute_uri(url)},
-                            status=status.HTTP_202_ACCEPTED)
+        response = Response(
+            {"id": run.pk, "status": run.status, "url": request.build_absolute_uri(url)},
+            status=status.HTTP_202_ACCEPTED,
+        )
         response["Location"] = url
         return response
 
@@ -252,9 +309,22 @@ class CapacityLoadSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = WorkCenterLoad
-        fields = ["id", "run_id", "work_center_code", "plant_code", "period_start", "available_hours", "load_hours",
-                  "constrained_load_hours", "utilisation", "constrained_utilisation", "overload_hours",
-                  "prebuilt_hours", "shortfall_hours", "free_hours"]
+        fields = [
+            "id",
+            "run_id",
+            "work_center_code",
+            "plant_code",
+            "period_start",
+            "available_hours",
+            "load_hours",
+            "constrained_load_hours",
+            "utilisation",
+            "constrained_utilisation",
+            "overload_hours",
+            "prebuilt_hours",
+            "shortfall_hours",
+            "free_hours",
+        ]
         read_only_fields = fields
 
 
@@ -268,8 +338,15 @@ class CapacityLoadFilter(filters.FilterSet):
 
     class Meta:
         model = WorkCenterLoad
-        fields = ["run_id", "work_center_code", "plant_code", "period_start", "period_from", "period_to",
-                  "utilisation_min"]
+        fields = [
+            "run_id",
+            "work_center_code",
+            "plant_code",
+            "period_start",
+            "period_from",
+            "period_to",
+            "utilisation_min",
+        ]
 
 
 class CapacityLoadViewSet(LatestRunMixin, ResourceViewSet):
@@ -278,12 +355,19 @@ class CapacityLoadViewSet(LatestRunMixin, ResourceViewSet):
     filterset_class = CapacityLoadFilter
     lookup_field = "pk"
     read_scope = "plans:read"
-    csv_fields = (("run_id", "run_id"), ("work_center_code", "work_center__code"),
-                  ("plant_code", "work_center__plant__code"), ("period_start", "period_start"),
-                  ("available_hours", "available_hours"), ("load_hours", "load_hours"),
-                  ("constrained_load_hours", "constrained_load_hours"), ("utilisation", "utilisation"),
-                  ("overload_hours", "overload_hours"), ("shortfall_hours", "shortfall_hours"),
-                  ("free_hours", "free_hours"))
+    csv_fields = (
+        ("run_id", "run_id"),
+        ("work_center_code", "work_center__code"),
+        ("plant_code", "work_center__plant__code"),
+        ("period_start", "period_start"),
+        ("available_hours", "available_hours"),
+        ("load_hours", "load_hours"),
+        ("constrained_load_hours", "constrained_load_hours"),
+        ("utilisation", "utilisation"),
+        ("overload_hours", "overload_hours"),
+        ("shortfall_hours", "shortfall_hours"),
+        ("free_hours", "free_hours"),
+    )
 
     def get_queryset(self):
         return super().get_queryset().select_related("work_center__plant")
@@ -295,10 +379,26 @@ class SupplyPlanSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PlanLine
-        fields = ["id", "run_id", "product_sku", "family_code", "period_start", "demand_qty", "forecast_qty",
-                  "target_qty", "safety_stock", "projected_inventory_before", "production_required",
-                  "constrained_production", "prebuild_qty", "pulled_forward_qty", "shortfall_qty",
-                  "projected_inventory_after", "feasible_qty", "unserved_qty"]
+        fields = [
+            "id",
+            "run_id",
+            "product_sku",
+            "family_code",
+            "period_start",
+            "demand_qty",
+            "forecast_qty",
+            "target_qty",
+            "safety_stock",
+            "projected_inventory_before",
+            "production_required",
+            "constrained_production",
+            "prebuild_qty",
+            "pulled_forward_qty",
+            "shortfall_qty",
+            "projected_inventory_after",
+            "feasible_qty",
+            "unserved_qty",
+        ]
         read_only_fields = fields
 
 
@@ -324,12 +424,20 @@ class SupplyPlanViewSet(LatestRunMixin, ResourceViewSet):
     filterset_class = SupplyPlanFilter
     lookup_field = "pk"
     read_scope = "plans:read"
-    csv_fields = (("run_id", "run_id"), ("product_sku", "product__sku"), ("family_code", "product__family__code"),
-                  ("period_start", "period_start"), ("demand_qty", "demand_qty"),
-                  ("production_required", "production_required"),
-                  ("constrained_production", "constrained_production"), ("prebuild_qty", "prebuild_qty"),
-                  ("shortfall_qty", "shortfall_qty"), ("projected_inventory_after", "projected_inventory_after"),
-                  ("feasible_qty", "feasible_qty"), ("unserved_qty", "unserved_qty"))
+    csv_fields = (
+        ("run_id", "run_id"),
+        ("product_sku", "product__sku"),
+        ("family_code", "product__family__code"),
+        ("period_start", "period_start"),
+        ("demand_qty", "demand_qty"),
+        ("production_required", "production_required"),
+        ("constrained_production", "constrained_production"),
+        ("prebuild_qty", "prebuild_qty"),
+        ("shortfall_qty", "shortfall_qty"),
+        ("projected_inventory_after", "projected_inventory_after"),
+        ("feasible_qty", "feasible_qty"),
+        ("unserved_qty", "unserved_qty"),
+    )
 
     def get_queryset(self):
         return super().get_queryset().select_related("product__family")
@@ -350,9 +458,29 @@ class AlertSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = CapacityAlert
-        fields = ["id", "type", "severity", "status", "work_center_code", "product_sku", "family_code",
-                  "territory_code", "period_start", "amount", "unit", "value", "message", "suggestion", "assignee",
-                  "created_at", "updated_at", "acknowledged_at", "resolved_at", "resolution", "run_id"]
+        fields = [
+            "id",
+            "type",
+            "severity",
+            "status",
+            "work_center_code",
+            "product_sku",
+            "family_code",
+            "territory_code",
+            "period_start",
+            "amount",
+            "unit",
+            "value",
+            "message",
+            "suggestion",
+            "assignee",
+            "created_at",
+            "updated_at",
+            "acknowledged_at",
+            "resolved_at",
+            "resolution",
+            "run_id",
+        ]
         read_only_fields = fields
 
 
@@ -375,10 +503,29 @@ class AlertFilter(UpdatedSinceFilterSet):
 
     class Meta:
         model = CapacityAlert
-        fields = ["id", "type", "severity", "status", "work_center_code", "product_sku", "family_code",
-                  "territory_code", "plant_code", "period_start", "period_from", "period_to", "amount",
-                  "amount_min", "amount_max", "unit", "message", "created_since", "created_before",
-                  "updated_before", "run_id"]
+        fields = [
+            "id",
+            "type",
+            "severity",
+            "status",
+            "work_center_code",
+            "product_sku",
+            "family_code",
+            "territory_code",
+            "plant_code",
+            "period_start",
+            "period_from",
+            "period_to",
+            "amount",
+            "amount_min",
+            "amount_max",
+            "unit",
+            "message",
+            "created_since",
+            "created_before",
+            "updated_before",
+            "run_id",
+        ]
 
 
 class AlertViewSet(ResourceViewSet):
@@ -387,12 +534,24 @@ class AlertViewSet(ResourceViewSet):
     filterset_class = AlertFilter
     lookup_field = "pk"
     read_scope = "alerts:read"
-    csv_fields = (("id", "id"), ("type", "type"), ("severity", "severity"), ("status", "status"),
-                  ("work_center_code", "work_center__code"), ("product_sku", "product__sku"),
-                  ("family_code", "family__code"), ("territory_code", "territory__code"),
-                  ("period_start", "period_start"), ("amount", "amount"), ("unit", "unit"), ("value", "value"),
-                  ("message", "message"), ("created_at", "created_at"), ("updated_at", "updated_at"),
-                  ("run_id", "run_id"))
+    csv_fields = (
+        ("id", "id"),
+        ("type", "type"),
+        ("severity", "severity"),
+        ("status", "status"),
+        ("work_center_code", "work_center__code"),
+        ("product_sku", "product__sku"),
+        ("family_code", "family__code"),
+        ("territory_code", "territory__code"),
+        ("period_start", "period_start"),
+        ("amount", "amount"),
+        ("unit", "unit"),
+        ("value", "value"),
+        ("message", "message"),
+        ("created_at", "created_at"),
+        ("updated_at", "updated_at"),
+        ("run_id", "run_id"),
+    )
 
     def get_queryset(self):
         return super().get_queryset().select_related("work_center", "product", "family", "territory", "assignee")
@@ -417,8 +576,9 @@ class AlertActionView(APIView):
             note = AlertResolveInput(data=request.data or {})
             note.is_valid(raise_exception=True)
             alert = services.alert_resolve(alert_id=pk, user=request.user, note=note.validated_data["note"])
-        alert = CapacityAlert.objects.select_related("work_center", "product", "family", "territory",
-                                                      "assignee").get(pk=alert.pk)
+        alert = CapacityAlert.objects.select_related("work_center", "product", "family", "territory", "assignee").get(
+            pk=alert.pk
+        )
         return Response(AlertSerializer(alert).data)
 
 

@@ -11,8 +11,7 @@ from core.bulk.spec import Field, Ref, ResourceSpec
 
 def positive_hours_rule(frame: pd.DataFrame) -> pd.DataFrame:
     hours = pd.to_numeric(frame["hours_per_unit"], errors="coerce")
-    return errors_where(frame, hours.notna() & (hours <= 0), "hours_per_unit", "not_positive",
-                        "must be greater than 0")
+    return errors_where(frame, hours.notna() & (hours <= 0), "hours_per_unit", "not_positive", "must be greater than 0")
 
 
 def positive_hours_proof(values: dict) -> bool:
@@ -24,12 +23,18 @@ def positive_hours_proof(values: dict) -> bool:
 WORK_CENTER_REF = Ref("work center", "work_center_id", "sop.WorkCenter", "code")
 
 PLANTS = ResourceSpec(
-    name="plants", table="sop_plant", key=("code",), scope="capacity:write",
+    name="plants",
+    table="sop_plant",
+    key=("code",),
+    scope="capacity:write",
     fields=(Field("code", max_length=64), Field("name", max_length=200)),
 )
 
 WORK_CENTERS = ResourceSpec(
-    name="work-centers", table="sop_workcenter", key=("code",), scope="capacity:write",
+    name="work-centers",
+    table="sop_workcenter",
+    key=("code",),
+    scope="capacity:write",
     fields=(
         Field("code", max_length=64),
         Field("name", max_length=200),
@@ -38,7 +43,10 @@ WORK_CENTERS = ResourceSpec(
 )
 
 CAPACITY = ResourceSpec(
-    name="capacity", table="sop_capacitycalendar", key=("work_center_code", "period_start"), scope="capacity:write",
+    name="capacity",
+    table="sop_capacitycalendar",
+    key=("work_center_code", "period_start"),
+    scope="capacity:write",
     fields=(
         Field("work_center_code", ref=WORK_CENTER_REF),
         Field("period_start", kind="date"),
@@ -49,7 +57,10 @@ CAPACITY = ResourceSpec(
 )
 
 ROUTINGS = ResourceSpec(
-    name="routings", table="sop_routing", key=("product_sku", "work_center_code"), scope="capacity:write",
+    name="routings",
+    table="sop_routing",
+    key=("product_sku", "work_center_code"),
+    scope="capacity:write",
     fields=(
         Field("product_sku", ref=Ref("product", "product_id", "inventory.Product", "sku")),
         Field("work_center_code", ref=WORK_CENTER_REF),

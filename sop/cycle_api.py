@@ -55,8 +55,17 @@ class StageSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = CycleStage
-        fields = ["code", "owner_role", "owner_username", "due_date", "status", "started_at", "completed_at",
-                  "completed_by", "comment"]
+        fields = [
+            "code",
+            "owner_role",
+            "owner_username",
+            "due_date",
+            "status",
+            "started_at",
+            "completed_at",
+            "completed_by",
+            "comment",
+        ]
         read_only_fields = fields
 
 
@@ -69,8 +78,22 @@ class CycleSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PlanCycle
-        fields = ["month", "stage", "status", "published_at", "published_by", "horizon_periods", "forecast_run_id",
-                  "plan_run_id", "previous_month", "lines_count", "warnings", "stages", "created_at", "updated_at"]
+        fields = [
+            "month",
+            "stage",
+            "status",
+            "published_at",
+            "published_by",
+            "horizon_periods",
+            "forecast_run_id",
+            "plan_run_id",
+            "previous_month",
+            "lines_count",
+            "warnings",
+            "stages",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = fields
 
 
@@ -89,8 +112,7 @@ class CycleFilter(UpdatedSinceFilterSet):
 
 
 def _cycle_queryset(qs):
-    return qs.select_related("published_by", "previous_cycle").prefetch_related("stages__owner",
-                                                                                 "stages__completed_by")
+    return qs.select_related("published_by", "previous_cycle").prefetch_related("stages__owner", "stages__completed_by")
 
 
 class PlanCycleViewSet(ResourceViewSet):
@@ -103,8 +125,14 @@ class PlanCycleViewSet(ResourceViewSet):
     lookup_value_regex = MONTH_REGEX
     read_scope = "cycles:read"
     write_scope = "cycles:write"
-    csv_fields = (("month", "month"), ("stage", "stage"), ("status", "status"), ("published_at", "published_at"),
-                  ("lines_count", "lines_count"), ("updated_at", "updated_at"))
+    csv_fields = (
+        ("month", "month"),
+        ("stage", "stage"),
+        ("status", "status"),
+        ("published_at", "published_at"),
+        ("lines_count", "lines_count"),
+        ("updated_at", "updated_at"),
+    )
 
     def get_queryset(self):
         return _cycle_queryset(super().get_queryset())
@@ -113,9 +141,11 @@ class PlanCycleViewSet(ResourceViewSet):
         parse_month(self.kwargs["month"])
         return super().get_object()
 
-    @extend_schema(request=CycleCreateSerializer, responses={201: CycleSerializer, 400: ERROR_BODY, 403: ERROR_BODY,
-                                                             409: ERROR_BODY},
-                   summary="Open the cycle of a month (its demand plan starts from the latest forecast run)")
+    @extend_schema(
+        request=CycleCreateSerializer,
+        responses={201: CycleSerializer, 400: ERROR_BODY, 403: ERROR_BODY, 409: ERROR_BODY},
+        summary="Open the cycle of a month (its demand plan starts from the latest forecast run)",
+    )
     def create(self, request):
         params = CycleCreateSerializer(data=request.data)
         params.is_valid(raise_exception=True)
@@ -162,23 +192,45 @@ class CyclePlanRunView(CycleActionView):
 # The demand plan
 # ---------------------------------------------------------------------------------------
 
-ROW_FIELDS = {"product": ["product_sku", "family_code"], "family": ["family_code"],
-              "territory": ["territory_code", "region_code"], "region": ["region_code"], "total": []}
+ROW_FIELDS = {
+    "product": ["product_sku", "family_code"],
+    "family": ["family_code"],
+    "territory": ["territory_code", "region_code"],
+    "region": ["region_code"],
+    "total": [],
+}
 MEASURE_FIELDS = ["statistical", "naive", "target", "sales_override", "consensus", "feasible"]
 
-DEMAND_ROW = inline_serializer("DemandPlanRow", {
-    "product_sku": serializers.CharField(required=False), "family_code": serializers.CharField(required=False),
-    "territory_code": serializers.CharField(required=False, allow_null=True,
-                                            help_text="null: the rows of no territory"),
-    "region_code": serializers.CharField(required=False, allow_null=True, help_text="null: the rows of no territory"),
-    "period_start": serializers.DateField(), "statistical": serializers.FloatField(),
-    "naive": serializers.FloatField(), "target": serializers.FloatField(allow_null=True),
-    "sales_override": serializers.IntegerField(allow_null=True), "consensus": serializers.IntegerField(),
-    "feasible": serializers.FloatField(allow_null=True), "etag": serializers.CharField(),
-})
-DEMAND_PAGE = inline_serializer("DemandPlanPage", {
-    "count": serializers.IntegerField(), "next": serializers.CharField(allow_null=True),
-    "previous": serializers.CharField(allow_null=True), "results": DEMAND_ROW})
+DEMAND_ROW = inline_serializer(
+    "DemandPlanRow",
+    {
+        "product_sku": serializers.CharField(required=False),
+        "family_code": serializers.CharField(required=False),
+        "territory_code": serializers.CharField(
+            required=False, allow_null=True, help_text="null: the rows of no territory"
+        ),
+        "region_code": serializers.CharField(
+            required=False, allow_null=True, help_text="null: the rows of no territory"
+        ),
+        "period_start": serializers.DateField(),
+        "statistical": serializers.FloatField(),
+        "naive": serializers.FloatField(),
+        "target": serializers.FloatField(allow_null=True),
+        "sales_override": serializers.IntegerField(allow_null=True),
+        "consensus": serializers.IntegerField(),
+        "feasible": serializers.FloatField(allow_null=True),
+        "etag": serializers.CharField(),
+    },
+)
+DEMAND_PAGE = inline_serializer(
+    "DemandPlanPage",
+    {
+        "count": serializers.IntegerField(),
+        "next": serializers.CharField(allow_null=True),
+        "previous": serializers.CharField(allow_null=True),
+        "results": DEMAND_ROW,
+    },
+)
 
 
 class DemandPlanQuery(serializers.Serializer):
@@ -203,7 +255,8 @@ class DemandPlanView(APIView):
         parameters=[DemandPlanQuery, OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv", "xlsx"])],
         responses={200: DEMAND_PAGE, 404: ERROR_BODY},
         summary="The demand plan at one level (product, family, territory, region, total), one row per key × "
-                "month, each with its etag")
+        "month, each with its etag",
+    )
     def get(self, request, month: str):
         cycle = cycle_or_404(request, month)
         query = DemandPlanQuery(data=request.query_params)
@@ -219,25 +272,33 @@ class DemandPlanView(APIView):
         if fmt == "xlsx":
             return xlsx_response(header, ([r[k] for k in header] for r in rows), f"{name}.xlsx", sheet=level)
         size, page = params["page_size"], params["page"]
-        chunk = rows[(page - 1) * size: page * size]
+        chunk = rows[(page - 1) * size : page * size]
 
         def link(n: int) -> str:
             query_params = request.query_params.copy()
             query_params["page"] = str(n)
             return request.build_absolute_uri(f"{request.path}?{query_params.urlencode()}")
 
-        return Response({"count": len(rows), "next": link(page + 1) if page * size < len(rows) else None,
-                         "previous": link(page - 1) if page > 1 else None, "results": chunk})
+        return Response(
+            {
+                "count": len(rows),
+                "next": link(page + 1) if page * size < len(rows) else None,
+                "previous": link(page - 1) if page > 1 else None,
+                "results": chunk,
+            }
+        )
 
 
 class DemandPlanEditSerializer(serializers.Serializer):
     level = serializers.ChoiceField(choices=cycle_selectors.LEVELS)
     family_code = serializers.CharField(required=False, allow_blank=True)
     product_sku = serializers.CharField(required=False, allow_blank=True)
-    territory_code = serializers.CharField(required=False, allow_blank=True, allow_null=True,
-                                           help_text="null: the rows of no territory")
-    region_code = serializers.CharField(required=False, allow_blank=True, allow_null=True,
-                                        help_text="null: the rows of no territory")
+    territory_code = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, help_text="null: the rows of no territory"
+    )
+    region_code = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, help_text="null: the rows of no territory"
+    )
     period_start = serializers.DateField()
     measure = serializers.ChoiceField(choices=cycle_selectors.EDITABLE_MEASURES)
     value = serializers.IntegerField(min_value=0, help_text="whole units")
@@ -254,20 +315,34 @@ class DemandPlanEditView(APIView):
     @extend_schema(
         request=DemandPlanEditSerializer,
         parameters=[OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER)],
-        responses={200: DEMAND_ROW, 400: ERROR_BODY, 403: ERROR_BODY, 404: ERROR_BODY, 409: ERROR_BODY,
-                   412: ERROR_BODY, 428: ERROR_BODY},
+        responses={
+            200: DEMAND_ROW,
+            400: ERROR_BODY,
+            403: ERROR_BODY,
+            404: ERROR_BODY,
+            409: ERROR_BODY,
+            412: ERROR_BODY,
+            428: ERROR_BODY,
+        },
         summary="Set sales_override or consensus of one row at any level; spread to product × territory in "
-                "whole units. 412 when the etag is stale")
+        "whole units. 412 when the etag is stale",
+    )
     def post(self, request, month: str):
         cycle = cycle_or_404(request, month)
         params = DemandPlanEditSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         data = params.validated_data
         row = cycle_services.demand_plan_edit(
-            cycle=cycle, user=request.user, level=data["level"],
-            keys={k: data[k] for k in cycle_selectors.KEY_FIELDS if k in data}, period_start=data["period_start"],
-            measure=data["measure"], value=data["value"], reason=data["reason"],
-            etag=data.get("etag") or request.headers.get("If-Match"))
+            cycle=cycle,
+            user=request.user,
+            level=data["level"],
+            keys={k: data[k] for k in cycle_selectors.KEY_FIELDS if k in data},
+            period_start=data["period_start"],
+            measure=data["measure"],
+            value=data["value"],
+            reason=data["reason"],
+            etag=data.get("etag") or request.headers.get("If-Match"),
+        )
         response = Response(row)
         response["ETag"] = f'"{row["etag"]}"'
         return response
@@ -288,8 +363,21 @@ class DecisionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Decision
-        fields = ["id", "topic", "decision", "owner_username", "due_date", "status", "family_code", "product_sku",
-                  "work_center_code", "alert_id", "created_by", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "topic",
+            "decision",
+            "owner_username",
+            "due_date",
+            "status",
+            "family_code",
+            "product_sku",
+            "work_center_code",
+            "alert_id",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = fields
 
 
@@ -314,8 +402,9 @@ class DecisionListView(APIView):
     @extend_schema(responses={200: DecisionSerializer(many=True)})
     def get(self, request, month: str):
         cycle = cycle_or_404(request, month)
-        return Response(DecisionSerializer(cycle_selectors.decisions_for(cycle=cycle, user=request.user),
-                                           many=True).data)
+        return Response(
+            DecisionSerializer(cycle_selectors.decisions_for(cycle=cycle, user=request.user), many=True).data
+        )
 
     @extend_schema(request=DecisionCreateSerializer, responses={201: DecisionSerializer, 400: ERROR_BODY})
     def post(self, request, month: str):
@@ -328,16 +417,26 @@ class DecisionListView(APIView):
         if owner:
             owner_id = get_user_model().objects.filter(username=owner).values_list("id", flat=True).first()
             if owner_id is None:
-                raise ApplicationError(_("No user '%(name)s'.") % {"name": owner}, code="validation_error",
-                                       details={"owner_username": owner})
+                raise ApplicationError(
+                    _("No user '%(name)s'.") % {"name": owner},
+                    code="validation_error",
+                    details={"owner_username": owner},
+                )
         item = cycle_services.decision_create(cycle=cycle, user=request.user, owner_id=owner_id, **data)
         return Response(DecisionSerializer(item).data, status=status.HTTP_201_CREATED)
 
 
-PLAN_ROW = inline_serializer("PublishedPlanRow", {
-    "product_sku": serializers.CharField(), "family_code": serializers.CharField(),
-    "period_start": serializers.DateField(), "consensus": serializers.IntegerField(),
-    "feasible": serializers.FloatField(allow_null=True), "production": serializers.FloatField(allow_null=True)})
+PLAN_ROW = inline_serializer(
+    "PublishedPlanRow",
+    {
+        "product_sku": serializers.CharField(),
+        "family_code": serializers.CharField(),
+        "period_start": serializers.DateField(),
+        "consensus": serializers.IntegerField(),
+        "feasible": serializers.FloatField(allow_null=True),
+        "production": serializers.FloatField(allow_null=True),
+    },
+)
 
 
 class PublishedPlanView(APIView):
@@ -347,15 +446,20 @@ class PublishedPlanView(APIView):
     read_scope = "cycles:read"
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer, XLSXRenderer]
 
-    @extend_schema(parameters=[OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv", "xlsx"])],
-                   responses={200: PLAN_ROW, 404: ERROR_BODY, 409: ERROR_BODY},
-                   summary="The published plan (consensus, feasible, production per product × month)")
+    @extend_schema(
+        parameters=[OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv", "xlsx"])],
+        responses={200: PLAN_ROW, 404: ERROR_BODY, 409: ERROR_BODY},
+        summary="The published plan (consensus, feasible, production per product × month)",
+    )
     def get(self, request, month: str):
         cycle = cycle_or_404(request, month)
         if not cycle.is_published:
-            raise ApplicationError(_("The %(month)s plan is not published yet (stage: %(stage)s).")
-                                   % {"month": cycle.month.strftime("%Y-%m"), "stage": cycle.stage},
-                                   code="not_published", status=409)
+            raise ApplicationError(
+                _("The %(month)s plan is not published yet (stage: %(stage)s).")
+                % {"month": cycle.month.strftime("%Y-%m"), "stage": cycle.stage},
+                code="not_published",
+                status=409,
+            )
         rows = cycle_selectors.published_plan_rows(cycle=cycle)
         header = cycle_selectors.PLAN_COLUMNS
         fmt = request.accepted_renderer.format

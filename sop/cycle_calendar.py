@@ -87,20 +87,26 @@ def validate_calendar(calendar: Mapping[str, int]) -> dict[str, int]:
         if code not in BY_CODE:
             raise CalendarError("unknown_stage", f"unknown stage '{code}'", stage=code)
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 40:
-            raise CalendarError("bad_working_day",
-                                f"stage '{code}': the working day must be a whole number from 1 to 40", stage=code)
+            raise CalendarError(
+                "bad_working_day", f"stage '{code}': the working day must be a whole number from 1 to 40", stage=code
+            )
         result[code] = value
     previous = None
     for code in STAGE_CODES:
         if previous is not None and result[code] < result[previous]:
-            raise CalendarError("out_of_order", f"stage '{code}' is due before the stage before it ('{previous}')",
-                                stage=code, previous=previous)
+            raise CalendarError(
+                "out_of_order",
+                f"stage '{code}' is due before the stage before it ('{previous}')",
+                stage=code,
+                previous=previous,
+            )
         previous = code
     return result
 
 
-def stage_due_dates(cycle_month: dt.date, calendar: Mapping[str, int] | None = None,
-                    holidays: Iterable[dt.date] = ()) -> dict[str, dt.date]:
+def stage_due_dates(
+    cycle_month: dt.date, calendar: Mapping[str, int] | None = None, holidays: Iterable[dt.date] = ()
+) -> dict[str, dt.date]:
     """Due date of every stage of the cycle for ``cycle_month``."""
     offsets = validate_calendar(calendar or {})
     start = run_month(cycle_month)

@@ -38,10 +38,19 @@ from territories.selectors import family_unit_quotas
 
 LEVELS = ("product", "family", "territory", "region", "total")
 #: the key field of each level (total has none) and the line column it groups by
-LEVEL_KEY = {"product": "product_sku", "family": "family_code", "territory": "territory_code",
-             "region": "region_code", "total": None}
-KEY_COLUMN = {"product_sku": "product_id", "family_code": "family_id", "territory_code": "territory_id",
-              "region_code": "region_id"}
+LEVEL_KEY = {
+    "product": "product_sku",
+    "family": "family_code",
+    "territory": "territory_code",
+    "region": "region_code",
+    "total": None,
+}
+KEY_COLUMN = {
+    "product_sku": "product_id",
+    "family_code": "family_id",
+    "territory_code": "territory_id",
+    "region_code": "region_id",
+}
 KEY_FIELDS = tuple(KEY_COLUMN)
 #: key fields that may be None: the rows of no territory (sales credited to no territory,
 #: forecast as product × no territory); they group under ``territory_code``/``region_code`` None
@@ -93,14 +102,19 @@ def key_filter(keys: dict) -> Q:
     if keys.get("product_sku"):
         q &= Q(product_id=Product.objects.filter(sku=keys["product_sku"]).values_list("id", flat=True).first() or 0)
     if keys.get("family_code"):
-        q &= Q(family_id=ProductFamily.objects.filter(code=keys["family_code"]).values_list("id", flat=True).first()
-               or 0)
+        q &= Q(
+            family_id=ProductFamily.objects.filter(code=keys["family_code"]).values_list("id", flat=True).first() or 0
+        )
     if keys.get("territory_code"):
         path = Territory.objects.filter(code=keys["territory_code"]).values_list("path", flat=True).first()
         q &= Q(territory__path__startswith=path) if path else Q(pk__in=[])
     if keys.get("region_code"):
-        q &= Q(region_id=Territory.objects.filter(code=keys["region_code"], parent__isnull=True)
-               .values_list("id", flat=True).first() or 0)
+        q &= Q(
+            region_id=Territory.objects.filter(code=keys["region_code"], parent__isnull=True)
+            .values_list("id", flat=True)
+            .first()
+            or 0
+        )
     if any(k in keys and keys[k] is None for k in NO_TERRITORY_KEYS):
         q &= Q(territory__isnull=True)
     return q
@@ -123,10 +137,19 @@ def _codes(column: str, ids: set[int]) -> dict[int, str]:
     return dict(Territory.objects.filter(pk__in=ids).values_list("id", "code"))
 
 
-_CODE_NAMES = {"product_id": "product_sku", "family_id": "family_code", "territory_id": "territory_code",
-               "region_id": "region_code"}
-_LEVEL_GROUP = {"product": ["product_id", "family_id"], "family": ["family_id"],
-                "territory": ["territory_id", "region_id"], "region": ["region_id"], "total": []}
+_CODE_NAMES = {
+    "product_id": "product_sku",
+    "family_id": "family_code",
+    "territory_id": "territory_code",
+    "region_id": "region_code",
+}
+_LEVEL_GROUP = {
+    "product": ["product_id", "family_id"],
+    "family": ["family_id"],
+    "territory": ["territory_id", "region_id"],
+    "region": ["region_id"],
+    "total": [],
+}
 
 
 def _level_sums(*, cycle: PlanCycle, user, level: str, filters: dict) -> list[dict]:
@@ -137,8 +160,9 @@ def _level_sums(*, cycle: PlanCycle, user, level: str, filters: dict) -> list[di
     if filters.get("period_start"):
         rows = rows.filter(period_start=filters["period_start"])
     sums = {m: Sum(m) for m in MEASURES}
-    result = list(rows.order_by().values(*group, "period_start").annotate(
-        **sums, revision_max=Max("revision"), rows=Count("id")))
+    result = list(
+        rows.order_by().values(*group, "period_start").annotate(**sums, revision_max=Max("revision"), rows=Count("id"))
+    )
     codes = {column: _codes(column, {r[column] for r in result}) for column in group}
     for r in result:
         for column in group:
@@ -169,8 +193,10 @@ def _sum_months(raw: list[dict]) -> list[dict]:
     family rows), without a second pass over the grain rows."""
     months: dict = {}
     for r in raw:
-        into = months.setdefault(r["period_start"], {"period_start": r["period_start"], "revision_max": None,
-                                                     "rows": 0, **{m: None for m in MEASURES}})
+        into = months.setdefault(
+            r["period_start"],
+            {"period_start": r["period_start"], "revision_max": None, "rows": 0, **{m: None for m in MEASURES}},
+        )
         for m in MEASURES:
             if r[m] is not None:
                 into[m] = r[m] if into[m] is None else into[m] + r[m]
@@ -207,8 +233,12 @@ def demand_grid(*, cycle: PlanCycle, user, filters: dict | None = None) -> dict:
     raw = _level_sums(cycle=cycle, user=user, level="family", filters=filters or {})
     families = _public_rows(raw, "family")
     totals = _public_rows(_sum_months(raw), "total")
-    return {"periods": periods, "rows": _pivot(families, "family_code", periods),
-            "total": _pivot(totals, None, periods), "total_rows": totals}
+    return {
+        "periods": periods,
+        "rows": _pivot(families, "family_code", periods),
+        "total": _pivot(totals, None, periods),
+        "total_rows": totals,
+    }
 
 
 def demand_detail(*, cycle: PlanCycle, user, family_code: str, by: str) -> list[dict]:
@@ -264,25 +294,32 @@ def sales_history(*, cycle: PlanCycle, user, filters: dict | None = None) -> dic
     history: dict[dt.date, float] = {}
     if through is not None:
         stored = DemandPlanActual.objects.for_user(user).filter(
-            _territory_filter(filters), cycle=cycle, period_start__gte=start, period_start__lte=through)
+            _territory_filter(filters), cycle=cycle, period_start__gte=start, period_start__lte=through
+        )
         if family_id is not None:
             stored = stored.filter(family_id=family_id)
         for month, units in stored.order_by().values_list("period_start").annotate(units=Sum("units")):
             history[month] = float(units or 0)
     if live_from < cycle.month:
         live = SalesOrderLine.objects.for_user(user).filter(
-            _territory_filter(filters), status__in=DEMAND_STATUSES, order_date__gte=live_from,
-            order_date__lt=cycle.month)
+            _territory_filter(filters),
+            status__in=DEMAND_STATUSES,
+            order_date__gte=live_from,
+            order_date__lt=cycle.month,
+        )
         if family_id is not None:
             live = live.filter(product__family_id=family_id)
-        for month, units in live.annotate(month=TruncMonth("order_date")).values_list("month").annotate(
-                units=Sum("quantity")).order_by():
+        for month, units in (
+            live.annotate(month=TruncMonth("order_date"))
+            .values_list("month")
+            .annotate(units=Sum("quantity"))
+            .order_by()
+        ):
             history[month] = history.get(month, 0.0) + float(units or 0)
     return history
 
 
-def demand_chart(*, cycle: PlanCycle, user, filters: dict | None = None,
-                 plan_totals: list[dict] | None = None) -> dict:
+def demand_chart(*, cycle: PlanCycle, user, filters: dict | None = None, plan_totals: list[dict] | None = None) -> dict:
     """History (units sold) and the plan's measures by month, in the caller's scope.
     ``plan_totals``: the total-level rows when the caller has them (the grid's)."""
     filters = filters or {}
@@ -297,17 +334,22 @@ def demand_chart(*, cycle: PlanCycle, user, filters: dict | None = None,
     labels = [m.strftime("%Y-%m") for m in history_months_list + periods]
 
     def series(measure: str) -> list:
-        return [None] * history_months + [None if totals.get(p) is None or totals[p][measure] is None
-                                          else round(float(totals[p][measure]), 1) for p in periods]
+        return [None] * history_months + [
+            None if totals.get(p) is None or totals[p][measure] is None else round(float(totals[p][measure]), 1)
+            for p in periods
+        ]
 
-    return {"labels": labels,
-            "history": [history.get(m, 0.0) for m in history_months_list] + [None] * len(periods),
-            **{m: series(m) for m in ("statistical", "consensus", "target", "feasible", "sales_override")}}
+    return {
+        "labels": labels,
+        "history": [history.get(m, 0.0) for m in history_months_list] + [None] * len(periods),
+        **{m: series(m) for m in ("statistical", "consensus", "target", "feasible", "sales_override")},
+    }
 
 
 def edits_for(*, cycle: PlanCycle, user, limit: int = 50) -> list[DemandPlanEdit]:
-    return list(DemandPlanEdit.objects.for_user(user).filter(cycle=cycle).select_related("user")
-                .order_by("-revision")[:limit])
+    return list(
+        DemandPlanEdit.objects.for_user(user).filter(cycle=cycle).select_related("user").order_by("-revision")[:limit]
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -318,14 +360,22 @@ def edits_for(*, cycle: PlanCycle, user, limit: int = 50) -> list[DemandPlanEdit
 def stages_of(cycle: PlanCycle, *, today: dt.date) -> list[dict]:
     out = []
     for stage in cycle.stages.select_related("owner", "completed_by").order_by("position"):
-        out.append({"stage": stage, "code": stage.code, "overdue": stage.status != CycleStage.Status.DONE
-                    and stage.due_date < today})
+        out.append(
+            {
+                "stage": stage,
+                "code": stage.code,
+                "overdue": stage.status != CycleStage.Status.DONE and stage.due_date < today,
+            }
+        )
     return out
 
 
 def decisions_for(*, cycle: PlanCycle, user, status: str | None = None):
-    qs = Decision.objects.for_user(user).filter(cycle=cycle).select_related(
-        "owner", "family", "product", "work_center", "alert", "created_by")
+    qs = (
+        Decision.objects.for_user(user)
+        .filter(cycle=cycle)
+        .select_related("owner", "family", "product", "work_center", "alert", "created_by")
+    )
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("status", "due_date", "id")
@@ -334,10 +384,13 @@ def decisions_for(*, cycle: PlanCycle, user, status: str | None = None):
 def overview(*, cycle: PlanCycle, user, today: dt.date) -> dict:
     stages = stages_of(cycle, today=today)
     done = sum(1 for s in stages if s["stage"].status == CycleStage.Status.DONE)
-    return {"stages": stages, "progress": round(100 * done / max(len(stages), 1)),
-            "open_decisions": list(decisions_for(cycle=cycle, user=user, status=Decision.Status.OPEN)[:10]),
-            "open_decisions_count": Decision.objects.filter(cycle=cycle, status=Decision.Status.OPEN).count(),
-            "edits": edits_for(cycle=cycle, user=user, limit=10)}
+    return {
+        "stages": stages,
+        "progress": round(100 * done / max(len(stages), 1)),
+        "open_decisions": list(decisions_for(cycle=cycle, user=user, status=Decision.Status.OPEN)[:10]),
+        "open_decisions_count": Decision.objects.filter(cycle=cycle, status=Decision.Status.OPEN).count(),
+        "edits": edits_for(cycle=cycle, user=user, limit=10),
+    }
 
 
 def home_panel(*, user, today: dt.date | None = None) -> list[dict]:
@@ -350,13 +403,23 @@ def home_panel(*, user, today: dt.date | None = None) -> list[dict]:
     owned = Q(owner=user) | Q(owner__isnull=True, owner_role__in=roles)
     if ADMIN in roles:
         owned = Q()
-    stages = (CycleStage.objects.filter(owned, status=CycleStage.Status.ACTIVE, cycle__status=PlanCycle.Status.OPEN)
-              .select_related("cycle").order_by("due_date"))
+    stages = (
+        CycleStage.objects.filter(owned, status=CycleStage.Status.ACTIVE, cycle__status=PlanCycle.Status.OPEN)
+        .select_related("cycle")
+        .order_by("due_date")
+    )
     out = []
     for stage in stages:
         days = (stage.due_date - today).days
-        state = "overdue" if days < 0 else "due" if days <= 2 else "handed" if stage.started_at and (
-            timezone.now() - stage.started_at).days < 7 else "open"
+        state = (
+            "overdue"
+            if days < 0
+            else "due"
+            if days <= 2
+            else "handed"
+            if stage.started_at and (timezone.now() - stage.started_at).days < 7
+            else "open"
+        )
         out.append({"stage": stage, "cycle": stage.cycle, "state": state, "days": days, "late": max(0, -days)})
     return out
 
@@ -367,10 +430,17 @@ def home_panel(*, user, today: dt.date | None = None) -> list[dict]:
 
 
 def _family_months(cycle: PlanCycle) -> pd.DataFrame:
-    rows = DemandPlanLine.objects.filter(cycle=cycle).order_by().values("family_id", "period_start").annotate(
-        consensus=Sum("consensus"), target=Sum("target"), feasible=Sum("feasible"), statistical=Sum("statistical"))
-    return pd.DataFrame.from_records(list(rows), columns=["family_id", "period_start", "consensus", "target",
-                                                          "feasible", "statistical"])
+    rows = (
+        DemandPlanLine.objects.filter(cycle=cycle)
+        .order_by()
+        .values("family_id", "period_start")
+        .annotate(
+            consensus=Sum("consensus"), target=Sum("target"), feasible=Sum("feasible"), statistical=Sum("statistical")
+        )
+    )
+    return pd.DataFrame.from_records(
+        list(rows), columns=["family_id", "period_start", "consensus", "target", "feasible", "statistical"]
+    )
 
 
 def supply_review(*, cycle: PlanCycle) -> dict:
@@ -382,32 +452,47 @@ def supply_review(*, cycle: PlanCycle) -> dict:
     run = cycle.plan_run
     inventory, bottleneck = {}, {}
     if run is not None:
-        for family_id, period, inv in PlanLine.objects.filter(run=run, period_start__in=periods).order_by().values_list(
-                "product__family_id", "period_start").annotate(inv=Sum("projected_inventory_after")):
+        for family_id, period, inv in (
+            PlanLine.objects.filter(run=run, period_start__in=periods)
+            .order_by()
+            .values_list("product__family_id", "period_start")
+            .annotate(inv=Sum("projected_inventory_after"))
+        ):
             inventory[(family_id, period)] = inv
         routed = pd.DataFrame.from_records(
             list(Routing.objects.values_list("product__family_id", "work_center_id").distinct()),
-            columns=["family_id", "work_center_id"])
+            columns=["family_id", "work_center_id"],
+        )
         loads = pd.DataFrame.from_records(
-            list(WorkCenterLoad.objects.filter(run=run, period_start__in=periods).values_list(
-                "work_center_id", "work_center__code", "period_start", "utilisation")),
-            columns=["work_center_id", "work_center_code", "period_start", "utilisation"])
+            list(
+                WorkCenterLoad.objects.filter(run=run, period_start__in=periods).values_list(
+                    "work_center_id", "work_center__code", "period_start", "utilisation"
+                )
+            ),
+            columns=["work_center_id", "work_center_code", "period_start", "utilisation"],
+        )
         if len(routed) and len(loads):
             both = routed.merge(loads, on="work_center_id").dropna(subset=["utilisation"])
             both = both.sort_values("utilisation", ascending=False).drop_duplicates(["family_id", "period_start"])
-            bottleneck = {(r.family_id, r.period_start): (r.work_center_code, r.utilisation)
-                          for r in both.itertuples(index=False)}
+            bottleneck = {
+                (r.family_id, r.period_start): (r.work_center_code, r.utilisation) for r in both.itertuples(index=False)
+            }
     rows, gaps = {}, []
     for r in frame.itertuples(index=False):
         code = families.get(r.family_id)
         wc = bottleneck.get((r.family_id, r.period_start))
         feasible = None if r.feasible is None or pd.isna(r.feasible) else float(r.feasible)
         shortfall = None if feasible is None else max(0.0, float(r.consensus) - feasible)
-        cell = {"period_start": r.period_start, "consensus": int(r.consensus),
-                "target": None if r.target is None or pd.isna(r.target) else float(r.target),
-                "feasible": feasible, "shortfall": shortfall,
-                "bottleneck": wc[0] if wc else None, "utilisation": round(wc[1] * 100) if wc else None,
-                "inventory": inventory.get((r.family_id, r.period_start))}
+        cell = {
+            "period_start": r.period_start,
+            "consensus": int(r.consensus),
+            "target": None if r.target is None or pd.isna(r.target) else float(r.target),
+            "feasible": feasible,
+            "shortfall": shortfall,
+            "bottleneck": wc[0] if wc else None,
+            "utilisation": round(wc[1] * 100) if wc else None,
+            "inventory": inventory.get((r.family_id, r.period_start)),
+        }
         rows.setdefault(code, {}).update({r.period_start: cell})
         target_gap = None if cell["target"] is None or feasible is None else max(0.0, cell["target"] - feasible)
         if (shortfall or 0) > 0.5 or (target_gap or 0) > 0.5:
@@ -421,58 +506,92 @@ def executive_review(*, cycle: PlanCycle, today: dt.date) -> dict:
     """One page for the whole cycle: revenue plan vs target vs last year, service level,
     capacity risk, inventory value and aged stock, open decisions, changes per family."""
     periods = cycle_periods(cycle)
-    prices = pd.DataFrame.from_records(list(Product.objects.values_list("id", "unit_price", "unit_cost")),
-                                       columns=["product_id", "unit_price", "unit_cost"])
+    prices = pd.DataFrame.from_records(
+        list(Product.objects.values_list("id", "unit_price", "unit_cost")),
+        columns=["product_id", "unit_price", "unit_cost"],
+    )
     prices[["unit_price", "unit_cost"]] = prices[["unit_price", "unit_cost"]].astype(float)
     lines = pd.DataFrame.from_records(
-        list(DemandPlanLine.objects.filter(cycle=cycle).order_by().values("product_id", "family_id", "period_start")
-             .annotate(consensus=Sum("consensus"), target=Sum("target"), feasible=Sum("feasible"))),
-        columns=["product_id", "family_id", "period_start", "consensus", "target", "feasible"])
+        list(
+            DemandPlanLine.objects.filter(cycle=cycle)
+            .order_by()
+            .values("product_id", "family_id", "period_start")
+            .annotate(consensus=Sum("consensus"), target=Sum("target"), feasible=Sum("feasible"))
+        ),
+        columns=["product_id", "family_id", "period_start", "consensus", "target", "feasible"],
+    )
     lines = lines.merge(prices, on="product_id", how="left")
     for column in ("consensus", "target", "feasible"):
         lines[column] = pd.to_numeric(lines[column], errors="coerce")
     lines["revenue"] = lines["consensus"] * lines["unit_price"]
     lines["target_revenue"] = lines["target"] * lines["unit_price"]
     by_month = lines.groupby("period_start")[["revenue", "target_revenue", "consensus", "feasible"]].sum(min_count=1)
-    last_year = dict(SalesOrderLine.objects.counting().filter(
-        order_date__gte=add_months(periods[0], -12), order_date__lt=add_months(periods[-1], -11)).annotate(
-        month=TruncMonth("order_date")).values_list("month").annotate(amount=Sum("net_amount")).order_by())
+    last_year = dict(
+        SalesOrderLine.objects.counting()
+        .filter(order_date__gte=add_months(periods[0], -12), order_date__lt=add_months(periods[-1], -11))
+        .annotate(month=TruncMonth("order_date"))
+        .values_list("month")
+        .annotate(amount=Sum("net_amount"))
+        .order_by()
+    )
     months = []
     for p in periods:
         row = by_month.loc[p] if p in by_month.index else None
-        months.append({"period_start": p,
-                       "revenue": None if row is None else float(row["revenue"]),
-                       "target_revenue": None if row is None or pd.isna(row["target_revenue"])
-                       else float(row["target_revenue"]),
-                       "last_year": float(last_year.get(add_months(p, -12), 0) or 0)})
+        months.append(
+            {
+                "period_start": p,
+                "revenue": None if row is None else float(row["revenue"]),
+                "target_revenue": None
+                if row is None or pd.isna(row["target_revenue"])
+                else float(row["target_revenue"]),
+                "last_year": float(last_year.get(add_months(p, -12), 0) or 0),
+            }
+        )
     consensus_total = float(lines["consensus"].sum())
     feasible_total = lines["feasible"].sum(min_count=1)
     service = None if pd.isna(feasible_total) or consensus_total <= 0 else float(feasible_total) / consensus_total
     risk = []
     if cycle.plan_run_id:
-        risk = list(WorkCenterLoad.objects.filter(run_id=cycle.plan_run_id, period_start__in=periods,
-                                                  utilisation__gt=1.0)
-                    .select_related("work_center").order_by("-utilisation")[:20])
+        risk = list(
+            WorkCenterLoad.objects.filter(run_id=cycle.plan_run_id, period_start__in=periods, utilisation__gt=1.0)
+            .select_related("work_center")
+            .order_by("-utilisation")[:20]
+        )
     as_of = min(today, periods[0])
     snapshots = inventory_selectors.snapshots_frame(as_of=as_of)
     lots = inventory_selectors.lots_frame(as_of=as_of)
     sku_cost = dict(Product.objects.values_list("sku", "unit_cost"))
-    inventory_value = float(sum(float(sku_cost.get(s, 0)) * q for s, q in zip(
-        snapshots.get("product_sku", []), snapshots.get("on_hand", []), strict=True)))
+    inventory_value = float(
+        sum(
+            float(sku_cost.get(s, 0)) * q
+            for s, q in zip(snapshots.get("product_sku", []), snapshots.get("on_hand", []), strict=True)
+        )
+    )
     aged_value = 0.0
     if len(lots):
-        buckets = aging_buckets(lots, as_of=as_of, on_hand=snapshots[["product_sku", "location_code", "on_hand"]]
-                                if len(snapshots) else None)
+        buckets = aging_buckets(
+            lots,
+            as_of=as_of,
+            on_hand=snapshots[["product_sku", "location_code", "on_hand"]] if len(snapshots) else None,
+        )
         aged = buckets["qty_181_365"] + buckets["qty_over_365"]
-        aged_value = float(sum(float(sku_cost.get(s, 0)) * q for s, q in zip(buckets["product_sku"], aged,
-                                                                               strict=True)))
-    return {"months": months, "revenue_total": _sum([m["revenue"] for m in months]),
-            "target_total": _sum([m["target_revenue"] for m in months]),
-            "last_year_total": _sum([m["last_year"] for m in months]),
-            "service_level": service, "capacity_risk": risk, "inventory_value": inventory_value,
-            "aged_value": aged_value, "changes": changes_since_previous(cycle=cycle),
-            "open_decisions": list(Decision.objects.filter(cycle=cycle, status=Decision.Status.OPEN)
-                                   .select_related("owner", "family")[:20])}
+        aged_value = float(
+            sum(float(sku_cost.get(s, 0)) * q for s, q in zip(buckets["product_sku"], aged, strict=True))
+        )
+    return {
+        "months": months,
+        "revenue_total": _sum([m["revenue"] for m in months]),
+        "target_total": _sum([m["target_revenue"] for m in months]),
+        "last_year_total": _sum([m["last_year"] for m in months]),
+        "service_level": service,
+        "capacity_risk": risk,
+        "inventory_value": inventory_value,
+        "aged_value": aged_value,
+        "changes": changes_since_previous(cycle=cycle),
+        "open_decisions": list(
+            Decision.objects.filter(cycle=cycle, status=Decision.Status.OPEN).select_related("owner", "family")[:20]
+        ),
+    }
 
 
 def _sum(values: list) -> float | None:
@@ -490,15 +609,26 @@ def changes_since_previous(*, cycle: PlanCycle) -> list[dict]:
     families = dict(ProductFamily.objects.values_list("id", "code"))
 
     def totals(c: PlanCycle) -> dict[int, int]:
-        return dict(DemandPlanLine.objects.filter(cycle=c, period_start__in=periods).order_by().values_list(
-            "family_id").annotate(total=Sum("consensus")))
+        return dict(
+            DemandPlanLine.objects.filter(cycle=c, period_start__in=periods)
+            .order_by()
+            .values_list("family_id")
+            .annotate(total=Sum("consensus"))
+        )
 
     now, before = totals(cycle), totals(previous)
     out = []
     for family_id in sorted(set(now) | set(before), key=lambda f: families.get(f, "")):
         a, b = int(before.get(family_id) or 0), int(now.get(family_id) or 0)
-        out.append({"family_code": families.get(family_id), "previous": a, "current": b, "change": b - a,
-                    "change_pct": None if a == 0 else (b - a) / a * 100})
+        out.append(
+            {
+                "family_code": families.get(family_id),
+                "previous": a,
+                "current": b,
+                "change": b - a,
+                "change_pct": None if a == 0 else (b - a) / a * 100,
+            }
+        )
     return out
 
 
@@ -512,22 +642,35 @@ PLAN_COLUMNS = ["product_sku", "family_code", "period_start", "consensus", "feas
 def published_plan_rows(*, cycle: PlanCycle) -> list[dict]:
     """Product × month: consensus, feasible (the cycle's plan run) and production (the
     constrained production the run planned)."""
-    sums = list(DemandPlanLine.objects.filter(cycle=cycle).order_by().values("product_id", "family_id",
-                                                                             "period_start").annotate(
-        consensus=Sum("consensus"), feasible=Sum("feasible")))
+    sums = list(
+        DemandPlanLine.objects.filter(cycle=cycle)
+        .order_by()
+        .values("product_id", "family_id", "period_start")
+        .annotate(consensus=Sum("consensus"), feasible=Sum("feasible"))
+    )
     production = {}
     if cycle.plan_run_id:
-        production = {(p, d): q for p, d, q in PlanLine.objects.filter(run_id=cycle.plan_run_id).values_list(
-            "product_id", "period_start", "constrained_production")}
+        production = {
+            (p, d): q
+            for p, d, q in PlanLine.objects.filter(run_id=cycle.plan_run_id).values_list(
+                "product_id", "period_start", "constrained_production"
+            )
+        }
     skus = _codes("product_id", {r["product_id"] for r in sums})
     families = _codes("family_id", {r["family_id"] for r in sums})
     out = []
     for r in sums:
         key = (r["product_id"], r["period_start"])
-        out.append({"product_sku": skus.get(r["product_id"]), "family_code": families.get(r["family_id"]),
-                    "period_start": r["period_start"], "consensus": int(r["consensus"]),
-                    "feasible": None if r["feasible"] is None else round(float(r["feasible"]), 2),
-                    "production": None if key not in production else round(float(production[key]), 2)})
+        out.append(
+            {
+                "product_sku": skus.get(r["product_id"]),
+                "family_code": families.get(r["family_id"]),
+                "period_start": r["period_start"],
+                "consensus": int(r["consensus"]),
+                "feasible": None if r["feasible"] is None else round(float(r["feasible"]), 2),
+                "production": None if key not in production else round(float(production[key]), 2),
+            }
+        )
     out.sort(key=lambda row: (row["product_sku"] or "", row["period_start"]))
     return out
 
@@ -585,12 +728,17 @@ def cycle_inputs(*, run: ForecastRun, periods: list[dt.date], previous: PlanCycl
     forecasts, ~250k product × territory × month sales sums and ~270k previous consensus
     rows on the large demo."""
     forecasts = query_frame(
-        Forecast.objects.filter(run=run, level="product_territory").order_by().values_list(
-            "product_id", "territory_id", "period_start", "point"),
-        {"product_id": "int", "territory_id": "Int64", "period_start": "date", "statistical": "float"})
+        Forecast.objects.filter(run=run, level="product_territory")
+        .order_by()
+        .values_list("product_id", "territory_id", "period_start", "point"),
+        {"product_id": "int", "territory_id": "Int64", "period_start": "date", "statistical": "float"},
+    )
     last = forecasts["period_start"].max() if len(forecasts) else None
-    series = (forecasts[["product_id", "territory_id"]].drop_duplicates()
-              .sort_values(["product_id", "territory_id"], ignore_index=True))
+    series = (
+        forecasts[["product_id", "territory_id"]]
+        .drop_duplicates()
+        .sort_values(["product_id", "territory_id"], ignore_index=True)
+    )
     series["series"] = np.arange(len(series))
     months = _months64(periods)
     window = forecasts[(forecasts["period_start"] >= months[0]) & (forecasts["period_start"] <= months[-1])]
@@ -602,11 +750,14 @@ def cycle_inputs(*, run: ForecastRun, periods: list[dt.date], previous: PlanCycl
     paths = pd.Series(territory_paths(), dtype=object)
     regions = pd.Series(territory_regions(), dtype="Int64")
     repeat = len(periods)
-    grid = pd.DataFrame({
-        "product_id": np.repeat(series["product_id"].to_numpy(), repeat),
-        "territory_id": series["territory_id"].repeat(repeat).array,
-        "period_start": np.tile(months, len(series)),
-        "statistical": np.clip(statistical, 0, None)})
+    grid = pd.DataFrame(
+        {
+            "product_id": np.repeat(series["product_id"].to_numpy(), repeat),
+            "territory_id": series["territory_id"].repeat(repeat).array,
+            "period_start": np.tile(months, len(series)),
+            "statistical": np.clip(statistical, 0, None),
+        }
+    )
     grid["family_id"] = grid["product_id"].map(families).astype("Int64")
     grid["territory_path"] = grid["territory_id"].map(paths)
     grid["region_id"] = grid["territory_id"].map(regions).astype("Int64")
@@ -625,68 +776,109 @@ def cycle_inputs(*, run: ForecastRun, periods: list[dt.date], previous: PlanCycl
     actuals_through = min(last_history_month, add_months(periods[0], -1))
     sales = query_frame(
         SalesOrderLine.objects.filter(
-            status__in=DEMAND_STATUSES, order_date__gte=min(naive_start, chart_start), order_date__lte=last_history)
-        .annotate(month=TruncMonth("order_date")).values_list("product_id", "territory_id", "month")
-        .annotate(units=Sum("quantity")).order_by(),
-        {"product_id": "int", "territory_id": "Int64", "period_start": "date", "units": "float"})
+            status__in=DEMAND_STATUSES, order_date__gte=min(naive_start, chart_start), order_date__lte=last_history
+        )
+        .annotate(month=TruncMonth("order_date"))
+        .values_list("product_id", "territory_id", "month")
+        .annotate(units=Sum("quantity"))
+        .order_by(),
+        {"product_id": "int", "territory_id": "Int64", "period_start": "date", "units": "float"},
+    )
     history = sales[sales["period_start"] >= pd.Timestamp(naive_start)].reset_index(drop=True)
     if actuals_through < chart_start:
         actuals_through = None
-    charted = sales.iloc[0:0] if actuals_through is None else sales[
-        (sales["period_start"] >= pd.Timestamp(chart_start)) & (sales["period_start"] <= pd.Timestamp(actuals_through))]
+    charted = (
+        sales.iloc[0:0]
+        if actuals_through is None
+        else sales[
+            (sales["period_start"] >= pd.Timestamp(chart_start))
+            & (sales["period_start"] <= pd.Timestamp(actuals_through))
+        ]
+    )
     actuals = family_territory_actuals(charted, families=families, regions=regions)
 
     quota_frame = family_unit_quotas(period_starts=periods)
     family_ids = dict(ProductFamily.objects.values_list("code", "id"))
     code_paths = dict(Territory.objects.values_list("code", "path"))
-    quotas = pd.DataFrame({"family_id": quota_frame["family_code"].map(family_ids),
-                           "territory_path": quota_frame["territory_code"].map(code_paths),
-                           "period_start": pd.to_datetime(quota_frame["period_start"]).astype("datetime64[ns]")
-                           if len(quota_frame) else pd.Series([], dtype="datetime64[ns]"),
-                           "quota_qty": quota_frame["quota_qty"].astype(float)}).dropna()
+    quotas = pd.DataFrame(
+        {
+            "family_id": quota_frame["family_code"].map(family_ids),
+            "territory_path": quota_frame["territory_code"].map(code_paths),
+            "period_start": pd.to_datetime(quota_frame["period_start"]).astype("datetime64[ns]")
+            if len(quota_frame)
+            else pd.Series([], dtype="datetime64[ns]"),
+            "quota_qty": quota_frame["quota_qty"].astype(float),
+        }
+    ).dropna()
 
     prev = None
     if previous is not None:
         prev = query_frame(
-            DemandPlanLine.objects.filter(cycle=previous, period_start__gte=periods[0]).order_by().values_list(
-                "product_id", "territory_id", "period_start", "consensus"),
-            {"product_id": "int", "territory_id": "Int64", "period_start": "date", "consensus": "float"})
-    return CycleInputs(grid=grid, history=history, last_history_month=last_history_month, quotas=quotas,
-                       previous=prev, forecast_last_month=None if last is None else last.date(), actuals=actuals,
-                       actuals_through=actuals_through)
+            DemandPlanLine.objects.filter(cycle=previous, period_start__gte=periods[0])
+            .order_by()
+            .values_list("product_id", "territory_id", "period_start", "consensus"),
+            {"product_id": "int", "territory_id": "Int64", "period_start": "date", "consensus": "float"},
+        )
+    return CycleInputs(
+        grid=grid,
+        history=history,
+        last_history_month=last_history_month,
+        quotas=quotas,
+        previous=prev,
+        forecast_last_month=None if last is None else last.date(),
+        actuals=actuals,
+        actuals_through=actuals_through,
+    )
 
 
-def cycle_plan_demand(*, cycle_id: int, periods: list[dt.date], forecast: pd.DataFrame,
-                      quotas: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def cycle_plan_demand(
+    *, cycle_id: int, periods: list[dt.date], forecast: pd.DataFrame, quotas: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The demand a cycle's plan run reconciles: the consensus (with the statistical forecast
     and the target beside it) from the cycle's first month, the forecast before it; and the
     quotas with each territory's consensus as the forecast they are compared with."""
     cycle = PlanCycle.objects.get(pk=cycle_id)
     lines = pd.DataFrame.from_records(
-        list(DemandPlanLine.objects.filter(cycle=cycle, period_start__in=periods).order_by().values(
-            "product__sku", "period_start").annotate(
-            demand_qty=Sum("consensus"), forecast_qty=Sum("statistical"), target_qty=Sum("target"))),
-        columns=["product__sku", "period_start", "demand_qty", "forecast_qty", "target_qty"]).rename(
-        columns={"product__sku": "product_sku"})
+        list(
+            DemandPlanLine.objects.filter(cycle=cycle, period_start__in=periods)
+            .order_by()
+            .values("product__sku", "period_start")
+            .annotate(demand_qty=Sum("consensus"), forecast_qty=Sum("statistical"), target_qty=Sum("target"))
+        ),
+        columns=["product__sku", "period_start", "demand_qty", "forecast_qty", "target_qty"],
+    ).rename(columns={"product__sku": "product_sku"})
     for column in ("demand_qty", "forecast_qty", "target_qty"):
         lines[column] = pd.to_numeric(lines[column], errors="coerce").fillna(0.0).astype(float)
     before = forecast[[p < cycle.month for p in forecast["period_start"]]] if len(forecast) else forecast
     before = before.assign(demand_qty=before["forecast_qty"], target_qty=0.0)
-    demand = pd.concat([before[["product_sku", "period_start", "demand_qty", "forecast_qty", "target_qty"]], lines],
-                       ignore_index=True)
+    demand = pd.concat(
+        [before[["product_sku", "period_start", "demand_qty", "forecast_qty", "target_qty"]], lines], ignore_index=True
+    )
     if quotas is not None and len(quotas):
         grain = pd.DataFrame.from_records(
-            list(DemandPlanLine.objects.filter(cycle=cycle, period_start__in=periods).order_by().values_list(
-                "family__code", "territory_id", "period_start").annotate(consensus=Sum("consensus"))),
-            columns=["family_id", "territory_id", "period_start", "consensus"])
+            list(
+                DemandPlanLine.objects.filter(cycle=cycle, period_start__in=periods)
+                .order_by()
+                .values_list("family__code", "territory_id", "period_start")
+                .annotate(consensus=Sum("consensus"))
+            ),
+            columns=["family_id", "territory_id", "period_start", "consensus"],
+        )
         paths = territory_paths()
         grain["territory_path"] = grain["territory_id"].map(paths)
         grain["consensus"] = grain["consensus"].astype(float)
         code_paths = dict(Territory.objects.values_list("code", "path"))
-        nodes = pd.DataFrame({"family_id": quotas["family_code"].to_numpy(),
-                              "territory_path": quotas["territory_code"].map(code_paths).to_numpy(),
-                              "period_start": quotas["period_start"].to_numpy()})
+        nodes = pd.DataFrame(
+            {
+                "family_id": quotas["family_code"].to_numpy(),
+                "territory_path": quotas["territory_code"].map(code_paths).to_numpy(),
+                "period_start": quotas["period_start"].to_numpy(),
+            }
+        )
         quotas = quotas.copy()
-        quotas["forecast_qty"] = np.where(pd.Series(quotas["period_start"]).ge(cycle.month).to_numpy(),
-                                          totals_by_node(grain, nodes, value="consensus"), np.nan)
+        quotas["forecast_qty"] = np.where(
+            pd.Series(quotas["period_start"]).ge(cycle.month).to_numpy(),
+            totals_by_node(grain, nodes, value="consensus"),
+            np.nan,
+        )
     return demand, quotas

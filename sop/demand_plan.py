@@ -56,14 +56,23 @@ def seasonal_naive(grid: pd.DataFrame, history: pd.DataFrame, *, last_history_mo
     target = month_ordinals(grid["period_start"])
     years_back = np.maximum(1, np.ceil((target - last) / 12).astype(np.int64))
     source = target - 12 * years_back
-    keys = pd.DataFrame({"product_id": grid["product_id"].to_numpy(),
-                         "territory_id": _territories(grid["territory_id"]), "month": source})
+    keys = pd.DataFrame(
+        {
+            "product_id": grid["product_id"].to_numpy(),
+            "territory_id": _territories(grid["territory_id"]),
+            "month": source,
+        }
+    )
     if history.empty:
         return np.zeros(len(grid))
-    hist = pd.DataFrame({"product_id": history["product_id"].to_numpy(),
-                         "territory_id": _territories(history["territory_id"]),
-                         "month": month_ordinals(history["period_start"]),
-                         "units": history["units"].astype(float).to_numpy()})
+    hist = pd.DataFrame(
+        {
+            "product_id": history["product_id"].to_numpy(),
+            "territory_id": _territories(history["territory_id"]),
+            "month": month_ordinals(history["period_start"]),
+            "units": history["units"].astype(float).to_numpy(),
+        }
+    )
     hist = hist.groupby(["product_id", "territory_id", "month"], as_index=False, dropna=False)["units"].sum()
     merged = keys.merge(hist, on=["product_id", "territory_id", "month"], how="left")
     return merged["units"].fillna(0.0).clip(lower=0).to_numpy()
@@ -95,11 +104,16 @@ def spread_targets(grid: pd.DataFrame, quotas: pd.DataFrame) -> tuple[np.ndarray
     # The quota's own share: minus the quotas of the nearest quota nodes below it.
     up = _ancestors(q["territory_path"])
     up = up[up["path"] != up["ancestor"]]
-    nested = q[[*key, "territory_path", "quota_id", "quota_qty"]].merge(
-        up, left_on="territory_path", right_on="path").merge(
-        q[[*key, "territory_path", "quota_id"]].rename(columns={"territory_path": "ancestor",
-                                                                "quota_id": "parent_id"}),
-        on=[*key, "ancestor"])
+    nested = (
+        q[[*key, "territory_path", "quota_id", "quota_qty"]]
+        .merge(up, left_on="territory_path", right_on="path")
+        .merge(
+            q[[*key, "territory_path", "quota_id"]].rename(
+                columns={"territory_path": "ancestor", "quota_id": "parent_id"}
+            ),
+            on=[*key, "ancestor"],
+        )
+    )
     nested = nested.sort_values("depth").drop_duplicates("quota_id", keep="last")  # nearest quota above
     taken = nested.groupby("parent_id")["quota_qty"].sum()
     own = (q["quota_qty"] - q["quota_id"].map(taken).fillna(0)).clip(lower=0)
@@ -110,8 +124,9 @@ def spread_targets(grid: pd.DataFrame, quotas: pd.DataFrame) -> tuple[np.ndarray
     cell_of_row = cell_keys.groupby([*key, "territory_path"], sort=False, dropna=False).ngroup().to_numpy()
     cells = cell_keys.assign(cell=cell_of_row).drop_duplicates("cell").dropna(subset=["territory_path"])
     cells = cells.merge(_ancestors(cells["territory_path"]), left_on="territory_path", right_on="path")
-    cells = cells.merge(q[[*key, "territory_path", "quota_id"]].rename(columns={"territory_path": "ancestor"}),
-                        on=[*key, "ancestor"])
+    cells = cells.merge(
+        q[[*key, "territory_path", "quota_id"]].rename(columns={"territory_path": "ancestor"}), on=[*key, "ancestor"]
+    )
     cells = cells.sort_values(["cell", "depth"]).drop_duplicates("cell", keep="last")
     quota_of_cell = np.full(int(cell_of_row.max()) + 1, -1, dtype=np.int64)
     quota_of_cell[cells["cell"].to_numpy()] = cells["quota_id"].to_numpy()
@@ -138,9 +153,15 @@ def starting_consensus(grid: pd.DataFrame, previous: pd.DataFrame | None) -> np.
     carried = np.full(len(grid), np.nan)
     if previous is not None and len(previous):
         key = ["product_id", "territory_id", "period_start"]
-        merged = grid[key].assign(territory_id=_territories(grid["territory_id"])).merge(
-            previous[[*key, "consensus"]].assign(territory_id=_territories(previous["territory_id"])),
-            on=key, how="left")
+        merged = (
+            grid[key]
+            .assign(territory_id=_territories(grid["territory_id"]))
+            .merge(
+                previous[[*key, "consensus"]].assign(territory_id=_territories(previous["territory_id"])),
+                on=key,
+                how="left",
+            )
+        )
         carried = merged["consensus"].to_numpy(dtype=float)
     fresh = np.isnan(carried)
     out = np.where(fresh, 0, np.nan_to_num(carried)).astype(np.int64)
@@ -159,8 +180,8 @@ def share_out_feasible(grid: pd.DataFrame, product_feasible: pd.DataFrame) -> np
     if grid.empty:
         return np.zeros(0)
     merged = grid[["product_id", "period_start"]].merge(
-        product_feasible[["product_id", "period_start", "feasible_qty"]], on=["product_id", "period_start"],
-        how="left")
+        product_feasible[["product_id", "period_start", "feasible_qty"]], on=["product_id", "period_start"], how="left"
+    )
     groups = pd.factorize(pd.MultiIndex.from_frame(grid[["product_id", "period_start"]]))[0]
     weights = group_weights(groups, grid["consensus"].to_numpy(dtype=float), grid["statistical"].to_numpy(dtype=float))
     sums = np.bincount(groups, weights=weights)
@@ -177,16 +198,23 @@ def family_territory_actuals(sales: pd.DataFrame, *, families: pd.Series, region
     columns = ["family_id", "territory_id", "region_id", "period_start", "units"]
     if sales.empty:
         return pd.DataFrame({c: pd.Series([], dtype="Int64" if c.endswith("_id") else "float64") for c in columns})
-    frame = pd.DataFrame({"family_id": sales["product_id"].map(families).astype("Int64"),
-                          "territory_id": sales["territory_id"].astype("Int64"),
-                          "period_start": sales["period_start"], "units": sales["units"].astype(float)})
+    frame = pd.DataFrame(
+        {
+            "family_id": sales["product_id"].map(families).astype("Int64"),
+            "territory_id": sales["territory_id"].astype("Int64"),
+            "period_start": sales["period_start"],
+            "units": sales["units"].astype(float),
+        }
+    )
     frame = frame[frame["family_id"].notna()]
     out = frame.groupby(["family_id", "territory_id", "period_start"], as_index=False, dropna=False, sort=True)[
-        "units"].sum()
+        "units"
+    ].sum()
     out["region_id"] = out["territory_id"].map(regions).astype("Int64")
     out.loc[out["region_id"].isna(), "territory_id"] = pd.NA
-    out = out.groupby(["family_id", "territory_id", "region_id", "period_start"], as_index=False, dropna=False,
-                      sort=True)["units"].sum()
+    out = out.groupby(
+        ["family_id", "territory_id", "region_id", "period_start"], as_index=False, dropna=False, sort=True
+    )["units"].sum()
     return out[columns]
 
 
@@ -201,7 +229,6 @@ def totals_by_node(lines: pd.DataFrame, nodes: pd.DataFrame, *, value: str) -> n
     key = ["family_id", "period_start"]
     sums = lines.groupby([*key, "territory_path"], as_index=False)[value].sum()
     up = sums.merge(_ancestors(sums["territory_path"]), left_on="territory_path", right_on="path")
-    by_node = up.groupby([*key, "ancestor"], as_index=False)[value].sum().rename(
-        columns={"ancestor": "territory_path"})
+    by_node = up.groupby([*key, "ancestor"], as_index=False)[value].sum().rename(columns={"ancestor": "territory_path"})
     merged = nodes[[*key, "territory_path"]].merge(by_node, on=[*key, "territory_path"], how="left")
     return merged[value].fillna(0.0).to_numpy(dtype=float)

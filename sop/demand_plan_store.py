@@ -25,8 +25,21 @@ from sop.demand_plan import share_out_feasible
 from sop.models import DemandPlanActual, DemandPlanLine, PlanCycle, PlanRun
 
 TABLE = DemandPlanLine._meta.db_table
-LINE_COLUMNS = ["cycle_id", "product_id", "territory_id", "family_id", "region_id", "period_start", "statistical",
-                "naive", "target", "sales_override", "consensus", "feasible", "revision"]
+LINE_COLUMNS = [
+    "cycle_id",
+    "product_id",
+    "territory_id",
+    "family_id",
+    "region_id",
+    "period_start",
+    "statistical",
+    "naive",
+    "target",
+    "sales_override",
+    "consensus",
+    "feasible",
+    "revision",
+]
 ACTUAL_COLUMNS = ["cycle_id", "family_id", "territory_id", "region_id", "period_start", "units"]
 #: measures an edit may write (whole units) and the feasible quantity a run writes
 WRITABLE = {"consensus": "bigint", "sales_override": "bigint", "feasible": "float8"}
@@ -55,9 +68,15 @@ def query_frame(queryset, columns: dict[str, str]) -> pd.DataFrame:
         if not buffer.getbuffer().nbytes:
             frame = pd.DataFrame({name: pd.Series([], dtype=object) for name in names})
         else:
-            frame = pd.read_csv(buffer, names=names, header=None, dtype={
-                n: "float64" if kind == "float" else "Int64" if kind in ("int", "Int64") else "str"
-                for n, kind in columns.items()})
+            frame = pd.read_csv(
+                buffer,
+                names=names,
+                header=None,
+                dtype={
+                    n: "float64" if kind == "float" else "Int64" if kind in ("int", "Int64") else "str"
+                    for n, kind in columns.items()
+                },
+            )
     else:
         frame = pd.DataFrame.from_records(list(queryset), columns=names)
     for name, kind in columns.items():
@@ -123,7 +142,8 @@ def measure_write(*, measure: str, ids: np.ndarray, values: np.ndarray, revision
             cursor.execute(
                 f"UPDATE {qn(TABLE)} AS l SET {qn(measure)} = v.val{set_revision} "
                 f"FROM unnest(%s::bigint[], %s::{kind}[]) AS v(id, val) WHERE l.id = v.id",
-                [*params, ids_list, vals])
+                [*params, ids_list, vals],
+            )
         else:
             params = [(v, revision, i) if revision is not None else (v, i) for v, i in zip(vals, ids_list, strict=True)]
             cursor.executemany(f"UPDATE {qn(TABLE)} SET {qn(measure)} = %s{set_revision} WHERE id = %s", params)
@@ -138,16 +158,24 @@ def demand_plan_feasible_store(*, run: PlanRun, product_plan: pd.DataFrame) -> i
     if not cycle_id:
         return 0
     rows = pd.DataFrame.from_records(
-        list(DemandPlanLine.objects.filter(cycle_id=cycle_id).order_by().values_list(
-            "id", "product_id", "period_start", "consensus", "statistical")),
-        columns=["id", "product_id", "period_start", "consensus", "statistical"])
+        list(
+            DemandPlanLine.objects.filter(cycle_id=cycle_id)
+            .order_by()
+            .values_list("id", "product_id", "period_start", "consensus", "statistical")
+        ),
+        columns=["id", "product_id", "period_start", "consensus", "statistical"],
+    )
     if rows.empty:
         PlanCycle.objects.filter(pk=cycle_id).update(plan_run=run)
         return 0
     ids = dict(Product.objects.values_list("sku", "id"))
-    feasible = pd.DataFrame({"product_id": product_plan["product_sku"].map(ids),
-                             "period_start": product_plan["period_start"],
-                             "feasible_qty": product_plan["feasible_qty"].astype(float)}).dropna(subset=["product_id"])
+    feasible = pd.DataFrame(
+        {
+            "product_id": product_plan["product_sku"].map(ids),
+            "period_start": product_plan["period_start"],
+            "feasible_qty": product_plan["feasible_qty"].astype(float),
+        }
+    ).dropna(subset=["product_id"])
     feasible["product_id"] = feasible["product_id"].astype(np.int64)
     values = share_out_feasible(rows, feasible)
     measure_write(measure="feasible", ids=rows["id"].to_numpy(), values=np.round(values, 4), revision=None)

@@ -58,8 +58,13 @@ def seed(ctx) -> None:
     months = [add_months(ctx.history_start, i) for i in range(37)]
     months = [m for m in months if m <= ctx.as_of]
     month_days = np.array([monthrange(m.year, m.month)[1] for m in months], dtype=float)
-    elapsed = np.array([min(ctx.as_of.day, d) if m.year == ctx.as_of.year and m.month == ctx.as_of.month else d
-                        for m, d in zip(months, month_days, strict=True)], dtype=float)
+    elapsed = np.array(
+        [
+            min(ctx.as_of.day, d) if m.year == ctx.as_of.year and m.month == ctx.as_of.month else d
+            for m, d in zip(months, month_days, strict=True)
+        ],
+        dtype=float,
+    )
     m_idx = np.arange(len(months))
 
     # --- expected order lines per product × month ----------------------------------------
@@ -119,13 +124,19 @@ def seed(ctx) -> None:
     lines = []
     for seq, i in enumerate(order):
         od = order_date[i].astype(dt.date)
-        lines.append(SalesOrderLine(
-            external_id=f"SO{od:%y%m}-{seq + 1:07d}", order_date=od,
-            ship_date=ship_date[i].astype(dt.date) if has_ship[i] else None,
-            account_id=int(accounts["ids"][acc_of[i]]), product_id=product_ids[skus[p_of[i]]],
-            quantity=Decimal(int(qty[i])), net_amount=Decimal(f"{amount[i]:.2f}"), status=status[i],
-            territory_id=int(owner[i]),
-        ))
+        lines.append(
+            SalesOrderLine(
+                external_id=f"SO{od:%y%m}-{seq + 1:07d}",
+                order_date=od,
+                ship_date=ship_date[i].astype(dt.date) if has_ship[i] else None,
+                account_id=int(accounts["ids"][acc_of[i]]),
+                product_id=product_ids[skus[p_of[i]]],
+                quantity=Decimal(int(qty[i])),
+                net_amount=Decimal(f"{amount[i]:.2f}"),
+                status=status[i],
+                territory_id=int(owner[i]),
+            )
+        )
 
     # Returns: 2 % of invoiced lines come back 15–75 days later, in part or whole.
     returned = (status == "invoiced") & (rng.uniform(size=n) < 0.02)
@@ -139,12 +150,21 @@ def seed(ctx) -> None:
         rma += 1
         rq = max(1, int(round(qty[i] * part[i])))
         rd = rdate.astype(dt.date)
-        lines.append(SalesOrderLine(
-            external_id=f"RMA{rd:%y%m}-{rma:06d}", order_date=rd, ship_date=None,
-            account_id=int(accounts["ids"][acc_of[i]]), product_id=product_ids[skus[p_of[i]]],
-            quantity=Decimal(-rq), net_amount=-Decimal(f"{amount[i] * rq / qty[i]:.2f}"), status="returned",
-            territory_id=int(owner[i] if rdate < realign else accounts["owner_after"][acc_of[i]]),
-        ))
+        lines.append(
+            SalesOrderLine(
+                external_id=f"RMA{rd:%y%m}-{rma:06d}",
+                order_date=rd,
+                ship_date=None,
+                account_id=int(accounts["ids"][acc_of[i]]),
+                product_id=product_ids[skus[p_of[i]]],
+                quantity=Decimal(-rq),
+                net_amount=-Decimal(f"{amount[i] * rq / qty[i]:.2f}"),
+                status="returned",
+                territory_id=int(owner[i] if rdate < realign else accounts["owner_after"][acc_of[i]]),
+            )
+        )
     SalesOrderLine.objects.bulk_create(lines, batch_size=5000)
-    ctx.say(f"{len(lines):,} order lines ({rma:,} returns, {int(cancelled.sum()):,} cancelled) "
-            f"from {months[0]:%Y-%m} to {ctx.as_of}")
+    ctx.say(
+        f"{len(lines):,} order lines ({rma:,} returns, {int(cancelled.sum()):,} cancelled) "
+        f"from {months[0]:%Y-%m} to {ctx.as_of}"
+    )

@@ -120,10 +120,17 @@ class PlanRun(RunRecord):
     as_of = models.DateField()
     horizon_start = models.DateField(help_text="first day of the month of as_of")
     horizon_periods = models.PositiveSmallIntegerField(default=18)
-    triggered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="+")
-    forecast_run = models.ForeignKey("forecasting.ForecastRun", null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="plan_runs", help_text="the forecast whose demand was planned")
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    forecast_run = models.ForeignKey(
+        "forecasting.ForecastRun",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="plan_runs",
+        help_text="the forecast whose demand was planned",
+    )
     products_count = models.PositiveIntegerField(default=0)
     work_centers_count = models.PositiveIntegerField(default=0)
     plan_lines_count = models.PositiveIntegerField(default=0)
@@ -280,30 +287,45 @@ class CapacityAlert(BaseModel):
     severity = models.CharField(max_length=10, choices=Severity.choices)
     status = models.CharField(max_length=14, choices=Status.choices, default=Status.OPEN)
     work_center = models.ForeignKey(WorkCenter, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    product = models.ForeignKey("inventory.Product", null=True, blank=True, on_delete=models.CASCADE,
-                                related_name="+")
-    family = models.ForeignKey("inventory.ProductFamily", null=True, blank=True, on_delete=models.CASCADE,
-                               related_name="+")
-    territory = models.ForeignKey("territories.Territory", null=True, blank=True, on_delete=models.CASCADE,
-                                  related_name="+")
+    product = models.ForeignKey("inventory.Product", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    family = models.ForeignKey(
+        "inventory.ProductFamily", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    territory = models.ForeignKey(
+        "territories.Territory", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     period_start = models.DateField(null=True, blank=True)
     amount = models.DecimalField(max_digits=16, decimal_places=2)
     unit = models.CharField(max_length=10, help_text="hours or units")
     value = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
     message = models.TextField()
     suggestion = models.TextField(blank=True)
-    run = models.ForeignKey(PlanRun, null=True, on_delete=models.SET_NULL, related_name="alerts",
-                            help_text="the latest run that raised or updated it")
+    run = models.ForeignKey(
+        PlanRun,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="alerts",
+        help_text="the latest run that raised or updated it",
+    )
     first_run = models.ForeignKey(PlanRun, null=True, on_delete=models.SET_NULL, related_name="+")
-    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="assigned_alerts")
-    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                        related_name="+")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_alerts"
+    )
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
-    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
-    resolved_by_run = models.ForeignKey(PlanRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                                        help_text="set when a rerun found the cause gone")
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_by_run = models.ForeignKey(
+        PlanRun,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="set when a rerun found the cause gone",
+    )
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolution = models.TextField(blank=True)
 
@@ -317,10 +339,14 @@ class CapacityAlert(BaseModel):
         ]
         constraints = [
             # One unresolved alert per cause: reruns update it instead of adding another.
-            models.UniqueConstraint(fields=["fingerprint"], condition=~Q(status="resolved"),
-                                    name="capacity_alert_one_active_per_fingerprint"),
-            models.CheckConstraint(condition=Q(status__in=["open", "acknowledged", "resolved"]),
-                                   name="capacity_alert_status_valid"),
+            models.UniqueConstraint(
+                fields=["fingerprint"],
+                condition=~Q(status="resolved"),
+                name="capacity_alert_one_active_per_fingerprint",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "acknowledged", "resolved"]), name="capacity_alert_status_valid"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -362,22 +388,45 @@ class PlanCycle(BaseModel):
     # Cycle-wide edit counter: each edit takes the next value and stamps it on the demand
     # plan rows it changed, so an aggregate row's etag is max(revision) + count of its rows.
     revision = models.PositiveBigIntegerField(default=0)
-    forecast_run = models.ForeignKey("forecasting.ForecastRun", null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="+", help_text="the forecast the demand plan started from")
-    plan_run = models.ForeignKey(PlanRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                                 help_text="the cycle's latest plan run (reconciles the consensus)")
-    previous_cycle = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                                       help_text="the last published cycle this one started from")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    forecast_run = models.ForeignKey(
+        "forecasting.ForecastRun",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="the forecast the demand plan started from",
+    )
+    plan_run = models.ForeignKey(
+        PlanRun,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="the cycle's latest plan run (reconciles the consensus)",
+    )
+    previous_cycle = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="the last published cycle this one started from",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     published_at = models.DateTimeField(null=True, blank=True)
-    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="+")
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     lines_count = models.PositiveIntegerField(default=0)
     warnings = models.JSONField(default=list, blank=True)
     history_through = models.DateField(
-        null=True, blank=True, help_text="last month of the sales history stored with the cycle (DemandPlanActual); "
-        "the demand review reads the months after it from the sales lines")
+        null=True,
+        blank=True,
+        help_text="last month of the sales history stored with the cycle (DemandPlanActual); "
+        "the demand review reads the months after it from the sales lines",
+    )
 
     objects = CycleQuerySet.as_manager()
 
@@ -422,14 +471,21 @@ class CycleStage(BaseModel):
     code = models.CharField(max_length=20)
     position = models.PositiveSmallIntegerField()
     owner_role = models.CharField(max_length=20)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+", help_text="optional: the person who owns the stage")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="optional: the person who owns the stage",
+    )
     due_date = models.DateField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
-    completed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="+")
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     comment = models.TextField(blank=True, help_text="the latest comment: on completion or on a send-back")
 
     objects = CycleQuerySet.as_manager()
@@ -453,18 +509,20 @@ class Decision(BaseModel):
     cycle = models.ForeignKey(PlanCycle, on_delete=models.CASCADE, related_name="decisions")
     topic = models.CharField(max_length=200)
     decision = models.TextField(blank=True)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     due_date = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
-    family = models.ForeignKey("inventory.ProductFamily", null=True, blank=True, on_delete=models.SET_NULL,
-                               related_name="+")
-    product = models.ForeignKey("inventory.Product", null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="+")
+    family = models.ForeignKey(
+        "inventory.ProductFamily", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    product = models.ForeignKey("inventory.Product", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     work_center = models.ForeignKey(WorkCenter, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     alert = models.ForeignKey(CapacityAlert, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     objects = CycleQuerySet.as_manager()
 
@@ -497,18 +555,33 @@ class DemandPlanLine(models.Model):
     rows are written by ``sop.demand_plan_store`` only and deleted with their cycle.
     """
 
-    cycle = models.ForeignKey(PlanCycle, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False,
-                              db_index=False)
-    product = models.ForeignKey("inventory.Product", on_delete=models.DO_NOTHING, related_name="+",
-                                db_constraint=False, db_index=False)
+    cycle = models.ForeignKey(
+        PlanCycle, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
+    )
+    product = models.ForeignKey(
+        "inventory.Product", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
+    )
     # Empty: the product's sales credited to no territory, forecast as a series of their own
     # (a company without territories plans product × no territory); the region is then empty too.
-    territory = models.ForeignKey("territories.Territory", null=True, on_delete=models.DO_NOTHING, related_name="+",
-                                  db_constraint=False, db_index=False)
-    family = models.ForeignKey("inventory.ProductFamily", on_delete=models.DO_NOTHING, related_name="+",
-                               db_constraint=False, db_index=False)
-    region = models.ForeignKey("territories.Territory", null=True, on_delete=models.DO_NOTHING, related_name="+",
-                               db_constraint=False, db_index=False)
+    territory = models.ForeignKey(
+        "territories.Territory",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    family = models.ForeignKey(
+        "inventory.ProductFamily", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
+    )
+    region = models.ForeignKey(
+        "territories.Territory",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
     period_start = models.DateField()
     statistical = models.FloatField(help_text="the forecast run's point forecast, units")
     naive = models.FloatField(help_text="seasonal naive: the same month a year before, units")
@@ -523,11 +596,15 @@ class DemandPlanLine(models.Model):
     class Meta:
         ordering = ["cycle", "product_id", "territory_id", "period_start"]
         constraints = [
-            models.UniqueConstraint(fields=["cycle", "product", "territory", "period_start"],
-                                    name="demand_plan_line_key"),
+            models.UniqueConstraint(
+                fields=["cycle", "product", "territory", "period_start"], name="demand_plan_line_key"
+            ),
             # NULLs are distinct in the key above: one row of no territory per product and month.
-            models.UniqueConstraint(fields=["cycle", "product", "period_start"], condition=Q(territory__isnull=True),
-                                    name="demand_plan_line_key_no_territory"),
+            models.UniqueConstraint(
+                fields=["cycle", "product", "period_start"],
+                condition=Q(territory__isnull=True),
+                name="demand_plan_line_key_no_territory",
+            ),
         ]
         indexes = [
             models.Index(fields=["cycle", "family", "period_start"], name="demand_plan_family"),
@@ -563,14 +640,28 @@ class DemandPlanActual(models.Model):
     COPY by ``sop.demand_plan_store`` and deleted with the cycle, hence no database keys.
     """
 
-    cycle = models.ForeignKey(PlanCycle, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False,
-                              db_index=False)
-    family = models.ForeignKey("inventory.ProductFamily", on_delete=models.DO_NOTHING, related_name="+",
-                               db_constraint=False, db_index=False)
-    territory = models.ForeignKey("territories.Territory", null=True, on_delete=models.DO_NOTHING, related_name="+",
-                                  db_constraint=False, db_index=False)
-    region = models.ForeignKey("territories.Territory", null=True, on_delete=models.DO_NOTHING, related_name="+",
-                               db_constraint=False, db_index=False)
+    cycle = models.ForeignKey(
+        PlanCycle, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
+    )
+    family = models.ForeignKey(
+        "inventory.ProductFamily", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
+    )
+    territory = models.ForeignKey(
+        "territories.Territory",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    region = models.ForeignKey(
+        "territories.Territory",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
     period_start = models.DateField()
     units = models.FloatField()
 
@@ -599,8 +690,9 @@ class DemandPlanEdit(models.Model):
 
     cycle = models.ForeignKey(PlanCycle, on_delete=models.CASCADE, related_name="edits")
     revision = models.PositiveBigIntegerField()
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     at = models.DateTimeField(auto_now_add=True)
     level = models.CharField(max_length=10)
     keys = models.JSONField(default=dict)

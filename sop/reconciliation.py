@@ -187,10 +187,7 @@ def reconcile(
 
     # --- work centers, routings, capacity -----------------------------------------------
     wcs = pd.Index(
-        sorted(
-            set(routings["work_center_code"].astype(str))
-            | set(capacity["work_center_code"].astype(str))
-        ),
+        sorted(set(routings["work_center_code"].astype(str)) | set(capacity["work_center_code"].astype(str))),
         name="work_center_code",
     )
     n_w = len(wcs)
@@ -405,11 +402,7 @@ def _normalise_quotas(family_quotas: pd.DataFrame | None, horizon: list[dt.date]
     t_idx = _period_index(family_quotas["period_start"], horizon)
     keep = t_idx >= 0
     fq = family_quotas.loc[keep]
-    territory = (
-        _codes_or_none(fq["territory_code"])
-        if "territory_code" in fq
-        else np.full(len(fq), None, dtype=object)
-    )
+    territory = _codes_or_none(fq["territory_code"]) if "territory_code" in fq else np.full(len(fq), None, dtype=object)
     out = pd.DataFrame(
         {
             "family_code": fq["family_code"].astype(str).to_numpy(dtype=object),
@@ -426,9 +419,7 @@ def _normalise_quotas(family_quotas: pd.DataFrame | None, horizon: list[dt.date]
         ["family_code", "territory_code", "period_start"], sort=True
     )
     out = grouped[["quota_qty", "forecast_qty"]].sum(min_count=1).reset_index()
-    out["territory_code"] = (
-        out["territory_code"].astype(object).where(out["territory_code"] != NO_TERRITORY, None)
-    )
+    out["territory_code"] = out["territory_code"].astype(object).where(out["territory_code"] != NO_TERRITORY, None)
     return out[columns]
 
 
@@ -469,9 +460,9 @@ def _family_plan(
         if len(quotas):
             qf = families.get_indexer(quotas["family_code"])
             qt = _period_index(quotas["period_start"], horizon)
-            flat = np.bincount(
-                qf * n_t + qt, weights=quotas["quota_qty"].to_numpy(float), minlength=n_f * n_t
-            ).reshape(n_f, n_t)
+            flat = np.bincount(qf * n_t + qt, weights=quotas["quota_qty"].to_numpy(float), minlength=n_f * n_t).reshape(
+                n_f, n_t
+            )
             seen = np.bincount(qf * n_t + qt, minlength=n_f * n_t).reshape(n_f, n_t) > 0
             quota[seen] = flat[seen]
 
@@ -523,9 +514,7 @@ def _period_index(values: pd.Series, horizon: list[dt.date]) -> np.ndarray:
     """
     codes, uniques = pd.factorize(values)
     position = {p: i for i, p in enumerate(horizon)}
-    lookup = np.array(
-        [position.get(pd.Timestamp(u).date(), -1) for u in uniques] + [-1], dtype=np.int64
-    )
+    lookup = np.array([position.get(pd.Timestamp(u).date(), -1) for u in uniques] + [-1], dtype=np.int64)
     return lookup[codes]  # code −1 (missing) maps to the trailing −1
 
 
@@ -537,9 +526,7 @@ def _numeric(frame: pd.DataFrame, column: str, default: np.ndarray | float = 0.0
     return np.where(np.isnan(values), fallback, values)
 
 
-def _dense(
-    rows: np.ndarray, cols: np.ndarray, values: np.ndarray, n_r: int, n_c: int
-) -> np.ndarray:
+def _dense(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, n_r: int, n_c: int) -> np.ndarray:
     ok = (rows >= 0) & (cols >= 0)
     flat = np.bincount(rows[ok] * n_c + cols[ok], weights=values[ok], minlength=n_r * n_c)
     return flat.reshape(n_r, n_c)
@@ -551,4 +538,3 @@ def _codes_or_none(values: pd.Series) -> np.ndarray:
     out = np.array([str(v) for v in out], dtype=object)
     out[missing] = None
     return out
-

@@ -63,7 +63,10 @@ def product_forecast_frame(*, forecast_run_id: int | None, periods: list[dt.date
     if forecast_run_id is None:
         return pd.DataFrame(columns=columns)
     rows = Forecast.objects.filter(
-        run_id=forecast_run_id, level="product", period_start__gte=periods[0], period_start__lte=periods[-1],
+        run_id=forecast_run_id,
+        level="product",
+        period_start__gte=periods[0],
+        period_start__lte=periods[-1],
     ).values_list("product__sku", "period_start", "point")
     frame = pd.DataFrame.from_records(list(rows), columns=columns)
     frame["forecast_qty"] = frame["forecast_qty"].astype(float).clip(lower=0)
@@ -75,8 +78,13 @@ def forecast_wape_frame(*, forecast_run_id: int | None) -> pd.DataFrame:
     if forecast_run_id is None:
         return pd.DataFrame({"product_sku": [], "wape": []})
     return pd.DataFrame.from_records(
-        list(ForecastSeries.objects.filter(run_id=forecast_run_id, status="ok", wape__isnull=False)
-             .values_list("product__sku", "wape")), columns=["product_sku", "wape"])
+        list(
+            ForecastSeries.objects.filter(run_id=forecast_run_id, status="ok", wape__isnull=False).values_list(
+                "product__sku", "wape"
+            )
+        ),
+        columns=["product_sku", "wape"],
+    )
 
 
 def family_quotas_frame(*, period_starts: list[dt.date]) -> pd.DataFrame:
@@ -90,8 +98,9 @@ def family_quotas_frame(*, period_starts: list[dt.date]) -> pd.DataFrame:
     return frame
 
 
-def plan_inputs(*, as_of: dt.date, horizon: int, forecast_run_id: int | None,
-                cycle_id: int | None = None) -> PlanInputs:
+def plan_inputs(
+    *, as_of: dt.date, horizon: int, forecast_run_id: int | None, cycle_id: int | None = None
+) -> PlanInputs:
     """The inputs of a plan run. With ``cycle_id`` the demand is that S&OP cycle's consensus
     from its first month on (``sop.cycle_selectors.cycle_plan_demand``), not the forecast."""
     periods = horizon_periods(as_of, horizon)
@@ -114,22 +123,33 @@ def plan_inputs(*, as_of: dt.date, horizon: int, forecast_run_id: int | None,
     demand = forecast.assign(demand_qty=forecast["forecast_qty"])
     routings = pd.DataFrame.from_records(
         list(Routing.objects.values_list("product__sku", "work_center__code", "hours_per_unit")),
-        columns=["product_sku", "work_center_code", "hours_per_unit"])
+        columns=["product_sku", "work_center_code", "hours_per_unit"],
+    )
     routings["hours_per_unit"] = routings["hours_per_unit"].astype(float)
     capacity = pd.DataFrame.from_records(
-        list(CapacityCalendar.objects.filter(period_start__gte=periods[0], period_start__lte=periods[-1])
-             .values_list("work_center__code", "period_start", "available_hours")),
-        columns=["work_center_code", "period_start", "available_hours"])
+        list(
+            CapacityCalendar.objects.filter(period_start__gte=periods[0], period_start__lte=periods[-1]).values_list(
+                "work_center__code", "period_start", "available_hours"
+            )
+        ),
+        columns=["work_center_code", "period_start", "available_hours"],
+    )
     capacity["available_hours"] = capacity["available_hours"].astype(float)
     quotas = family_quotas_frame(period_starts=periods)
     if cycle_id is not None:  # the S&OP cycle's input hook: reconcile its consensus
         demand, quotas = cycle_plan_demand(cycle_id=cycle_id, periods=periods, forecast=forecast, quotas=quotas)
     return PlanInputs(
-        periods=periods, products=products, demand=demand, forecast=forecast,
+        periods=periods,
+        products=products,
+        demand=demand,
+        forecast=forecast,
         opening_inventory=inventory_selectors.snapshots_frame(as_of=as_of),
         lots=inventory_selectors.lots_frame(as_of=as_of),
-        routings=routings, capacity=capacity, family_quotas=quotas if len(quotas) else None,
-        forecast_run_id=run_id, work_center_names=dict(WorkCenter.objects.values_list("code", "name")),
+        routings=routings,
+        capacity=capacity,
+        family_quotas=quotas if len(quotas) else None,
+        forecast_run_id=run_id,
+        work_center_names=dict(WorkCenter.objects.values_list("code", "name")),
         warnings=warnings,
     )
 
@@ -141,20 +161,31 @@ def plan_inputs(*, as_of: dt.date, horizon: int, forecast_run_id: int | None,
 
 def latest_plan_run(*, user=None) -> PlanRun | None:
     runs = PlanRun.objects.all() if user is None else PlanRun.objects.for_user(user)
-    return runs.filter(status__in=[PlanRun.Status.COMPLETED, PlanRun.Status.COMPLETED_WITH_ERRORS]).order_by(
-        "-finished_at", "-id").first()
+    return (
+        runs.filter(status__in=[PlanRun.Status.COMPLETED, PlanRun.Status.COMPLETED_WITH_ERRORS])
+        .order_by("-finished_at", "-id")
+        .first()
+    )
 
 
 def alerts_for_page(*, user, filters: dict, limit: int | None = 200):
     """The filtered alerts in inbox order (open first, then by severity); ``limit=None`` gives
     the whole ordered queryset (the page paginates it, the export writes it)."""
     qs = alert_queryset(user=user, filters=filters)
-    rank = Case(*[When(severity=s, then=Value(i)) for i, s in enumerate(("critical", "warning", "info"))],
-                default=Value(9), output_field=IntegerField())
-    status_rank = Case(When(status="open", then=Value(0)), When(status="acknowledged", then=Value(1)),
-                       default=Value(2), output_field=IntegerField())
-    qs = (qs.select_related("work_center__plant", "product", "family", "territory", "assignee", "run")
-          .order_by(status_rank, rank, "period_start", "-id"))
+    rank = Case(
+        *[When(severity=s, then=Value(i)) for i, s in enumerate(("critical", "warning", "info"))],
+        default=Value(9),
+        output_field=IntegerField(),
+    )
+    status_rank = Case(
+        When(status="open", then=Value(0)),
+        When(status="acknowledged", then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    qs = qs.select_related("work_center__plant", "product", "family", "territory", "assignee", "run").order_by(
+        status_rank, rank, "period_start", "-id"
+    )
     return qs if limit is None else list(qs[:limit])
 
 
@@ -165,9 +196,15 @@ def alert_queryset(*, user, filters: dict):
         qs = qs.active()
     elif status:
         qs = qs.filter(status=status)
-    for key, lookup in (("type", "type"), ("severity", "severity"), ("plant", "work_center__plant__code"),
-                        ("period", "period_start"), ("work_center", "work_center__code"),
-                        ("product", "product__sku"), ("family", "family__code")):
+    for key, lookup in (
+        ("type", "type"),
+        ("severity", "severity"),
+        ("plant", "work_center__plant__code"),
+        ("period", "period_start"),
+        ("work_center", "work_center__code"),
+        ("product", "product__sku"),
+        ("family", "family__code"),
+    ):
         if filters.get(key):
             qs = qs.filter(**{lookup: filters[key]})
     return qs
@@ -180,16 +217,25 @@ def capacity_heatmap(*, run: PlanRun | None, plant: str | None = None) -> dict:
     qs = WorkCenterLoad.objects.filter(run=run)
     if plant:
         qs = qs.filter(work_center__plant__code=plant)
-    loads = list(qs.order_by("work_center__code", "period_start").values_list(
-        "work_center__code", "work_center__name", "work_center__plant__code", "period_start", "utilisation",
-        "load_hours", "available_hours"))
+    loads = list(
+        qs.order_by("work_center__code", "period_start").values_list(
+            "work_center__code",
+            "work_center__name",
+            "work_center__plant__code",
+            "period_start",
+            "utilisation",
+            "load_hours",
+            "available_hours",
+        )
+    )
     periods = sorted({row[3] for row in loads})
     rows: dict[str, dict] = {}
     for code, name, plant_code, period, util, load, available in loads:
         row = rows.setdefault(code, {"code": code, "name": name, "plant": plant_code, "cells": []})
         pct = None if util is None else round(util * 100)
-        row["cells"].append({"period": period, "pct": pct, "level": utilisation_level(pct), "load": load,
-                             "available": available})
+        row["cells"].append(
+            {"period": period, "pct": pct, "level": utilisation_level(pct), "load": load, "available": available}
+        )
     return {"periods": periods, "rows": list(rows.values())}
 
 
@@ -197,13 +243,22 @@ def work_center_products(*, run: PlanRun, work_center: WorkCenter, period: dt.da
     """Products loading a work center in a period, largest load first."""
     hours = dict(Routing.objects.filter(work_center=work_center).values_list("product_id", "hours_per_unit"))
     lines = PlanLine.objects.filter(run=run, period_start=period, product_id__in=list(hours)).values_list(
-        "product_id", "product__sku", "product__name", "production_required", "constrained_production",
-        "shortfall_qty")
+        "product_id", "product__sku", "product__name", "production_required", "constrained_production", "shortfall_qty"
+    )
     rows = []
     for pid, sku, name, required, constrained, shortfall in lines:
         hpu = float(hours[pid])
-        rows.append({"sku": sku, "name": name, "hours_per_unit": hpu, "required": required,
-                     "load_hours": required * hpu, "constrained": constrained, "shortfall": shortfall})
+        rows.append(
+            {
+                "sku": sku,
+                "name": name,
+                "hours_per_unit": hpu,
+                "required": required,
+                "load_hours": required * hpu,
+                "constrained": constrained,
+                "shortfall": shortfall,
+            }
+        )
     rows.sort(key=lambda r: -r["load_hours"])
     return rows
 
@@ -211,9 +266,21 @@ def work_center_products(*, run: PlanRun, work_center: WorkCenter, period: dt.da
 def product_plan(*, run: PlanRun | None, product_id: int) -> list[dict]:
     if run is None:
         return []
-    return list(PlanLine.objects.filter(run=run, product_id=product_id).order_by("period_start").values(
-        "period_start", "demand_qty", "feasible_qty", "safety_stock", "projected_inventory_after",
-        "production_required", "constrained_production", "prebuild_qty", "shortfall_qty"))
+    return list(
+        PlanLine.objects.filter(run=run, product_id=product_id)
+        .order_by("period_start")
+        .values(
+            "period_start",
+            "demand_qty",
+            "feasible_qty",
+            "safety_stock",
+            "projected_inventory_after",
+            "production_required",
+            "constrained_production",
+            "prebuild_qty",
+            "shortfall_qty",
+        )
+    )
 
 
 def product_lot_ages(*, product_id: int, as_of: dt.date) -> list[dict]:
@@ -223,9 +290,14 @@ def product_lot_ages(*, product_id: int, as_of: dt.date) -> list[dict]:
     snaps = inventory_selectors.snapshots_frame(as_of=as_of, product_ids=sku_ids)
     if lots.empty:
         return []
-    buckets = aging_buckets(lots, as_of=as_of, on_hand=snaps[["product_sku", "location_code", "on_hand"]]
-                            if len(snaps) else None)
+    buckets = aging_buckets(
+        lots, as_of=as_of, on_hand=snaps[["product_sku", "location_code", "on_hand"]] if len(snaps) else None
+    )
     totals = buckets[[b[0] for b in AGING_BUCKETS]].sum()
-    labels = {"qty_0_90": "0–90 days", "qty_91_180": "91–180 days", "qty_181_365": "181–365 days",
-              "qty_over_365": "over 365 days"}
+    labels = {
+        "qty_0_90": "0–90 days",
+        "qty_91_180": "91–180 days",
+        "qty_181_365": "181–365 days",
+        "qty_over_365": "over 365 days",
+    }
     return [{"bucket": labels[k], "qty": float(np.round(v, 1))} for k, v in totals.items()]

@@ -82,8 +82,9 @@ def group_weights(groups: np.ndarray, current: Sequence[float], fallback: Sequen
     return np.where(use_current[groups], current, np.where(use_fallback[groups], fallback, 1.0))
 
 
-def spread_groups(groups: Sequence[int], totals: Sequence[int], *, current: Sequence[float],
-                  fallback: Sequence[float]) -> np.ndarray:
+def spread_groups(
+    groups: Sequence[int], totals: Sequence[int], *, current: Sequence[float], fallback: Sequence[float]
+) -> np.ndarray:
     """Many spreads at once: row ``i`` belongs to group ``groups[i]`` (0 … n−1) whose whole
     total is ``totals[groups[i]]``; each group is spread by the module's rule, exactly as
     :func:`spread_total` would spread it alone (vectorised: one sort for all groups)."""

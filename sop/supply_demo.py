@@ -67,8 +67,13 @@ def wipe() -> None:
 def _monthly_demand(ctx, skus: list[str]) -> np.ndarray:
     """Expected units per product × calendar month (Jan..Dec): last 12 months of sales, +6 %."""
     start = add_months(ctx.as_of.replace(day=1), -12)
-    rows = (SalesOrderLine.objects.counting().filter(order_date__gte=start, order_date__lt=ctx.as_of.replace(day=1))
-            .annotate(month=TruncMonth("order_date")).values_list("product__sku", "month").annotate(q=Sum("quantity")))
+    rows = (
+        SalesOrderLine.objects.counting()
+        .filter(order_date__gte=start, order_date__lt=ctx.as_of.replace(day=1))
+        .annotate(month=TruncMonth("order_date"))
+        .values_list("product__sku", "month")
+        .annotate(q=Sum("quantity"))
+    )
     frame = pd.DataFrame.from_records(list(rows), columns=["sku", "month", "qty"])
     out = np.zeros((len(skus), 12))
     if len(frame):
@@ -84,8 +89,14 @@ def _work_centers(ctx) -> list[tuple[str, str, str, float]]:
     centers = list(WORK_CENTERS)
     for i in range(extra):  # large scale: more lines of the same kinds, spread over both plants
         code, name, plant, factor = WORK_CENTERS[i % len(WORK_CENTERS)]
-        centers.append((f"{code}-{i // len(WORK_CENTERS) + 2}", f"{name} line {i // len(WORK_CENTERS) + 2}", plant,
-                        factor if code != "OH-ASSY" else 1.35))
+        centers.append(
+            (
+                f"{code}-{i // len(WORK_CENTERS) + 2}",
+                f"{name} line {i // len(WORK_CENTERS) + 2}",
+                plant,
+                factor if code != "OH-ASSY" else 1.35,
+            )
+        )
     return centers
 
 
@@ -100,8 +111,7 @@ def seed(ctx) -> None:
 
     plants = {code: Plant.objects.create(code=code, name=name) for code, name in PLANTS}
     centers = _work_centers(ctx)
-    wc_objs = WorkCenter.objects.bulk_create(
-        [WorkCenter(code=c, name=nm, plant=plants[p]) for c, nm, p, _f in centers])
+    wc_objs = WorkCenter.objects.bulk_create([WorkCenter(code=c, name=nm, plant=plants[p]) for c, nm, p, _f in centers])
     wc_ids = {w.code: w.pk for w in wc_objs}
     wc_index = {c[0]: i for i, c in enumerate(centers)}
     by_kind: dict[str, list[str]] = {}
@@ -119,8 +129,9 @@ def seed(ctx) -> None:
             code = lines[i % len(lines)]
             hpu = round(float(rng.uniform(lo, hi)) * (1.0 if k == 0 else 0.4), 3)
             hours[i, wc_index[code]] = hpu
-            routings.append(Routing(product_id=products[sku], work_center_id=wc_ids[code],
-                                    hours_per_unit=Decimal(str(hpu))))
+            routings.append(
+                Routing(product_id=products[sku], work_center_id=wc_ids[code], hours_per_unit=Decimal(str(hpu)))
+            )
     Routing.objects.bulk_create(routings, batch_size=5000)
 
     # --- capacity calendars: history + horizon, sized from the expected load -------------
@@ -143,9 +154,18 @@ def seed(ctx) -> None:
             elif code.startswith("OH") and m.month == 8:
                 downtime = Decimal(shifts * 8 * 5)
             available = max(Decimal("0"), Decimal(shifts * 8 * days) * efficiency - downtime).quantize(Decimal("0.01"))
-            calendars.append(CapacityCalendar(
-                work_center_id=wc_ids[code], period_start=m, available_hours=available, shifts=shifts,
-                hours_per_shift=Decimal("8"), working_days=days, efficiency=efficiency, downtime_hours=downtime))
+            calendars.append(
+                CapacityCalendar(
+                    work_center_id=wc_ids[code],
+                    period_start=m,
+                    available_hours=available,
+                    shifts=shifts,
+                    hours_per_shift=Decimal("8"),
+                    working_days=days,
+                    efficiency=efficiency,
+                    downtime_hours=downtime,
+                )
+            )
     CapacityCalendar.objects.bulk_create(calendars, batch_size=5000)
 
     # --- stock: snapshots at both DCs, receipt-dated lots, policies ------------------------
@@ -153,7 +173,7 @@ def seed(ctx) -> None:
     cover = rng.uniform(1.2, 2.2, n)  # months of demand on hand
     slow = (families == "SPR") | (families == "VLV")
     aged = np.zeros(n, dtype=bool)
-    aged[np.flatnonzero(slow)[::7][:max(2, n // 15)]] = True
+    aged[np.flatnonzero(slow)[::7][: max(2, n // 15)]] = True
     cover[aged] = rng.uniform(7, 10, aged.sum())  # slow movers: stock for far too long
     risk_sku = ctx.data.get("new_product_sku") or skus[0]
     risk = np.array([s == risk_sku for s in skus])
@@ -168,23 +188,40 @@ def seed(ctx) -> None:
             on_hand = float(np.round(on_hand_total[i] * split[d]))
             allocated = float(np.round(on_hand * rng.uniform(0.05, 0.15)))
             on_order = 0.0 if risk[i] else float(np.round(monthly[i] * split[d] * rng.uniform(0, 0.4)))
-            snapshots.append(InventorySnapshot(
-                product_id=pid, location_id=locations[dc], as_of=ctx.as_of, on_hand=Decimal(on_hand),
-                allocated=Decimal(allocated), on_order=Decimal(on_order)))
-            policies.append(InventoryPolicy(
-                product_id=pid, location_id=locations[dc],
-                lead_time_days=int(rng.integers(20, 60)) if not risk[i] else 90,
-                service_level=None if families[i] == "SPR" else Decimal("0.95"),
-                safety_stock=Decimal(str(round(monthly[i] * split[d] * 0.3))) if families[i] == "SPR" else None,
-                max_build_ahead_periods=ahead))
+            snapshots.append(
+                InventorySnapshot(
+                    product_id=pid,
+                    location_id=locations[dc],
+                    as_of=ctx.as_of,
+                    on_hand=Decimal(on_hand),
+                    allocated=Decimal(allocated),
+                    on_order=Decimal(on_order),
+                )
+            )
+            policies.append(
+                InventoryPolicy(
+                    product_id=pid,
+                    location_id=locations[dc],
+                    lead_time_days=int(rng.integers(20, 60)) if not risk[i] else 90,
+                    service_level=None if families[i] == "SPR" else Decimal("0.95"),
+                    safety_stock=Decimal(str(round(monthly[i] * split[d] * 0.3))) if families[i] == "SPR" else None,
+                    max_build_ahead_periods=ahead,
+                )
+            )
             # Lots add up to on hand: old ones on the slow movers, recent receipts elsewhere.
             remaining, k = on_hand, 0
             while remaining > 0:
                 age = int(rng.integers(380, 720)) if aged[i] and k == 0 else int(rng.integers(3, 150))
                 qty = remaining if k == 2 else float(np.ceil(remaining * (0.45 if aged[i] and k == 0 else 0.6)))
-                lots.append(InventoryLot(
-                    external_id=f"LOT-{sku}-{dc[-4:]}-{k + 1}", product_id=pid, location_id=locations[dc],
-                    received_on=ctx.as_of - dt.timedelta(days=age), quantity=Decimal(qty)))
+                lots.append(
+                    InventoryLot(
+                        external_id=f"LOT-{sku}-{dc[-4:]}-{k + 1}",
+                        product_id=pid,
+                        location_id=locations[dc],
+                        received_on=ctx.as_of - dt.timedelta(days=age),
+                        quantity=Decimal(qty),
+                    )
+                )
                 remaining -= qty
                 k += 1
     InventorySnapshot.objects.bulk_create(snapshots, batch_size=5000)
@@ -193,6 +230,8 @@ def seed(ctx) -> None:
 
     peak = load[wc_index["OH-ASSY"]].max() / max(mean_load[wc_index["OH-ASSY"]] * factor[wc_index["OH-ASSY"]], 1)
     ctx.data["stockout_sku"] = risk_sku
-    ctx.say(f"{len(plants)} plants, {len(centers)} work centers ({len(calendars):,} capacity months), "
-            f"{len(routings):,} routings, {len(snapshots):,} stock snapshots, {len(lots):,} lots; "
-            f"pump assembly peaks at {peak:.0%} of capacity, {int(aged.sum())} products hold aged stock")
+    ctx.say(
+        f"{len(plants)} plants, {len(centers)} work centers ({len(calendars):,} capacity months), "
+        f"{len(routings):,} routings, {len(snapshots):,} stock snapshots, {len(lots):,} lots; "
+        f"pump assembly peaks at {peak:.0%} of capacity, {int(aged.sum())} products hold aged stock"
+    )

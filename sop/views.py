@@ -39,8 +39,13 @@ FILTER_KEYS = ("status", "type", "severity", "plant", "period", "work_center", "
 
 
 def _handlers():
-    return list(get_user_model().objects.filter(groups__name__in=ALERT_HANDLERS, is_active=True).distinct()
-                .order_by("username").values("id", "username"))
+    return list(
+        get_user_model()
+        .objects.filter(groups__name__in=ALERT_HANDLERS, is_active=True)
+        .distinct()
+        .order_by("username")
+        .values("id", "username")
+    )
 
 
 @role_required(*ALERT_PAGE_ROLES)
@@ -50,57 +55,121 @@ def alerts(request: HttpRequest) -> HttpResponse:
         filters["status"] = "active"
     if filters["period"]:
         try:
-            filters["period"] = dt.date.fromisoformat(filters["period"] + "-01" if len(filters["period"]) == 7
-                                                      else filters["period"])
+            filters["period"] = dt.date.fromisoformat(
+                filters["period"] + "-01" if len(filters["period"]) == 7 else filters["period"]
+            )
         except ValueError:
             filters["period"] = ""
     ordered = selectors.alerts_for_page(user=request.user, filters=filters, limit=None)
     fmt = wants_export(request)
     if fmt:
-        return export_response(fmt, name="alerts", header=ALERT_EXPORT_HEADER(), rows=(
-            [a.get_severity_display(), a.get_type_display(), a.work_center.code if a.work_center else "",
-             a.product.sku if a.product else "", a.family.code if a.family else "",
-             a.territory.code if a.territory else "", a.period_start, a.amount, a.unit, a.value, a.message,
-             a.suggestion, a.get_status_display(), a.assignee.username if a.assignee else "", a.created_at]
-            for a in ordered.iterator(chunk_size=2000)))
+        return export_response(
+            fmt,
+            name="alerts",
+            header=ALERT_EXPORT_HEADER(),
+            rows=(
+                [
+                    a.get_severity_display(),
+                    a.get_type_display(),
+                    a.work_center.code if a.work_center else "",
+                    a.product.sku if a.product else "",
+                    a.family.code if a.family else "",
+                    a.territory.code if a.territory else "",
+                    a.period_start,
+                    a.amount,
+                    a.unit,
+                    a.value,
+                    a.message,
+                    a.suggestion,
+                    a.get_status_display(),
+                    a.assignee.username if a.assignee else "",
+                    a.created_at,
+                ]
+                for a in ordered.iterator(chunk_size=2000)
+            ),
+        )
     page = Paginator(ordered, ALERTS_PER_PAGE).get_page(request.GET.get("page"))
     can_act = has_role(request.user, *ALERT_HANDLERS)
     from sop.models import Plant
 
-    return render(request, "sop/alerts.html", {
-        "alerts": page.object_list, "page_obj": page, "filters": filters, "can_act": can_act, "handlers": _handlers() if can_act else [],
-        "types": CapacityAlert.Type.choices, "severities": CapacityAlert.Severity.choices,
-        "statuses": [("active", _("Open or acknowledged")), *CapacityAlert.Status.choices, ("", _("Any"))],
-        "plants": list(Plant.objects.values_list("code", flat=True)),
-        "latest_run": selectors.latest_plan_run(user=request.user),
-        "can_run": has_role(request.user, r.ADMIN, r.OPS_LEAD, r.PLANNER),
-    })
+    return render(
+        request,
+        "sop/alerts.html",
+        {
+            "alerts": page.object_list,
+            "page_obj": page,
+            "filters": filters,
+            "can_act": can_act,
+            "handlers": _handlers() if can_act else [],
+            "types": CapacityAlert.Type.choices,
+            "severities": CapacityAlert.Severity.choices,
+            "statuses": [("active", _("Open or acknowledged")), *CapacityAlert.Status.choices, ("", _("Any"))],
+            "plants": list(Plant.objects.values_list("code", flat=True)),
+            "latest_run": selectors.latest_plan_run(user=request.user),
+            "can_run": has_role(request.user, r.ADMIN, r.OPS_LEAD, r.PLANNER),
+        },
+    )
 
 
 ALERTS_PER_PAGE = 100
 
 
 def ALERT_EXPORT_HEADER() -> list[str]:  # noqa: N802 - a constant, translated when called
-    return [_("Severity"), _("Type"), _("Work center"), _("Product"), _("Family"), _("Territory"), _("Period"),
-            _("Amount"), _("Unit"), _("Value"), _("Message"), _("Suggestion"), _("Status"), _("Assignee"),
-            _("Raised")]
+    return [
+        _("Severity"),
+        _("Type"),
+        _("Work center"),
+        _("Product"),
+        _("Family"),
+        _("Territory"),
+        _("Period"),
+        _("Amount"),
+        _("Unit"),
+        _("Value"),
+        _("Message"),
+        _("Suggestion"),
+        _("Status"),
+        _("Assignee"),
+        _("Raised"),
+    ]
 
 
 @role_required(*ALERT_PAGE_ROLES)
 def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
     alert = get_object_or_404(
         CapacityAlert.objects.for_user(request.user).select_related(
-            "work_center__plant", "product", "family", "territory", "assignee", "acknowledged_by", "resolved_by",
-            "run", "resolved_by_run"), pk=pk)
-    comments = list(Comment.objects.filter(content_type=ContentType.objects.get_for_model(CapacityAlert),
-                                           object_id=str(alert.pk)).select_related("author"))
+            "work_center__plant",
+            "product",
+            "family",
+            "territory",
+            "assignee",
+            "acknowledged_by",
+            "resolved_by",
+            "run",
+            "resolved_by_run",
+        ),
+        pk=pk,
+    )
+    comments = list(
+        Comment.objects.filter(
+            content_type=ContentType.objects.get_for_model(CapacityAlert), object_id=str(alert.pk)
+        ).select_related("author")
+    )
     can_act = has_role(request.user, *ALERT_HANDLERS)
-    return render(request, "sop/alert.html", {
-        "alert": alert, "comments": comments, "can_act": can_act, "handlers": _handlers() if can_act else [],
-        # The role check of compensation's one-click SPIFF view (admin, ops lead, sales manager).
-        "can_spiff": has_role(request.user, "admin", "ops_lead", "sales_manager"),
-        # The territory and quota pages it links to (the quotas:read roles).
-        "is_quota_reader": has_role(request.user, r.ADMIN, r.SALES_MANAGER, r.SALES_REP, r.EXECUTIVE)})
+    return render(
+        request,
+        "sop/alert.html",
+        {
+            "alert": alert,
+            "comments": comments,
+            "can_act": can_act,
+            "handlers": _handlers() if can_act else [],
+            # The role check of compensation's one-click SPIFF view (admin, ops lead, sales manager).
+            "can_spiff": has_role(request.user, "admin", "ops_lead", "sales_manager"),
+            # The territory and quota pages it links to (the quotas:read roles).
+            "is_quota_reader": has_role(request.user, r.ADMIN, r.SALES_MANAGER, r.SALES_REP, r.EXECUTIVE),
+        },
+    )
 
 
 @require_POST
@@ -138,16 +207,36 @@ def capacity(request: HttpRequest) -> HttpResponse:
     heat = selectors.capacity_heatmap(run=run, plant=plant or None)
     fmt = wants_export(request)
     if fmt:  # the heat map as rows: work center × month
-        return export_response(fmt, name="capacity-load", header=[
-            _("Work center"), _("Name"), _("Plant"), _("Period"), _("Load h"), _("Available"), _("Utilisation %")],
-            rows=([row["code"], row["name"], row["plant"], cell["period"], cell["load"], cell["available"],
-                   cell["pct"]] for row in heat["rows"] for cell in row["cells"]))
-    return render(request, "sop/capacity.html", {
-        "run": run, "latest_run": run, "heat": heat,
-        "plant": plant,
-        "plants": list(Plant.objects.values_list("code", flat=True)),
-        "can_run": has_role(request.user, r.ADMIN, r.OPS_LEAD, r.PLANNER),
-    })
+        return export_response(
+            fmt,
+            name="capacity-load",
+            header=[
+                _("Work center"),
+                _("Name"),
+                _("Plant"),
+                _("Period"),
+                _("Load h"),
+                _("Available"),
+                _("Utilisation %"),
+            ],
+            rows=(
+                [row["code"], row["name"], row["plant"], cell["period"], cell["load"], cell["available"], cell["pct"]]
+                for row in heat["rows"]
+                for cell in row["cells"]
+            ),
+        )
+    return render(
+        request,
+        "sop/capacity.html",
+        {
+            "run": run,
+            "latest_run": run,
+            "heat": heat,
+            "plant": plant,
+            "plants": list(Plant.objects.values_list("code", flat=True)),
+            "can_run": has_role(request.user, r.ADMIN, r.OPS_LEAD, r.PLANNER),
+        },
+    )
 
 
 @role_required(*SUPPLY_PAGE_ROLES)
@@ -163,10 +252,15 @@ def capacity_cell(request: HttpRequest, code: str, period: str) -> HttpResponse:
             raise PermissionDenied(_("Only operations leads and admins edit capacity."))
         try:
             services.capacity_update(
-                work_center=work_center, period_start=period_start, user=request.user,
-                shifts=int(request.POST["shifts"]), hours_per_shift=Decimal(request.POST["hours_per_shift"]),
-                working_days=int(request.POST["working_days"]), efficiency=Decimal(request.POST["efficiency"]),
-                downtime_hours=Decimal(request.POST.get("downtime_hours") or "0"))
+                work_center=work_center,
+                period_start=period_start,
+                user=request.user,
+                shifts=int(request.POST["shifts"]),
+                hours_per_shift=Decimal(request.POST["hours_per_shift"]),
+                working_days=int(request.POST["working_days"]),
+                efficiency=Decimal(request.POST["efficiency"]),
+                downtime_hours=Decimal(request.POST.get("downtime_hours") or "0"),
+            )
             messages.success(request, _("Capacity saved. It counts from the next plan run."))
         except (ApplicationError, KeyError, ValueError, InvalidOperation) as exc:
             messages.error(request, getattr(exc, "message", "Check the numbers: shifts, hours, days, efficiency."))
@@ -181,15 +275,44 @@ def capacity_cell(request: HttpRequest, code: str, period: str) -> HttpResponse:
     products = selectors.work_center_products(run=run, work_center=work_center, period=period_start) if run else []
     fmt = wants_export(request)
     if fmt:  # the products loading this work center in this month
-        return export_response(fmt, name=f"capacity-{work_center.code}-{period_start:%Y-%m}", header=[
-            _("Product"), _("Name"), _("h / unit"), _("Required units"), _("Load h"), _("Planned units"),
-            _("Shortfall units")], rows=(
-            [p["sku"], p["name"], p["hours_per_unit"], p["required"], p["load_hours"], p["constrained"], p["shortfall"]]
-            for p in products))
-    return render(request, "sop/capacity_cell.html", {
-        "work_center": work_center, "period": period_start, "run": run, "entry": entry, "load": load,
-        "products": products, "can_edit": can_edit,
-    })
+        return export_response(
+            fmt,
+            name=f"capacity-{work_center.code}-{period_start:%Y-%m}",
+            header=[
+                _("Product"),
+                _("Name"),
+                _("h / unit"),
+                _("Required units"),
+                _("Load h"),
+                _("Planned units"),
+                _("Shortfall units"),
+            ],
+            rows=(
+                [
+                    p["sku"],
+                    p["name"],
+                    p["hours_per_unit"],
+                    p["required"],
+                    p["load_hours"],
+                    p["constrained"],
+                    p["shortfall"],
+                ]
+                for p in products
+            ),
+        )
+    return render(
+        request,
+        "sop/capacity_cell.html",
+        {
+            "work_center": work_center,
+            "period": period_start,
+            "run": run,
+            "entry": entry,
+            "load": load,
+            "products": products,
+            "can_edit": can_edit,
+        },
+    )
 
 
 @role_required(*SUPPLY_PAGE_ROLES)
@@ -200,28 +323,64 @@ def product(request: HttpRequest, sku: str) -> HttpResponse:
     as_of = run.as_of if run else timezone.localdate()
     fmt = wants_export(request)
     if fmt:  # the supply plan table (the charts draw the same months)
-        return export_response(fmt, name=f"supply-plan-{item.sku}", header=[
-            _("Month"), _("Demand"), _("Required"), _("Planned"), _("Pre-build"), _("Shortfall"), _("Stock end"),
-            _("Safety stock"), _("Feasible")], rows=(
-            [p["period_start"], p["demand_qty"], p["production_required"], p["constrained_production"],
-             p["prebuild_qty"], p["shortfall_qty"], p["projected_inventory_after"], p["safety_stock"],
-             p["feasible_qty"]] for p in plan))
+        return export_response(
+            fmt,
+            name=f"supply-plan-{item.sku}",
+            header=[
+                _("Month"),
+                _("Demand"),
+                _("Required"),
+                _("Planned"),
+                _("Pre-build"),
+                _("Shortfall"),
+                _("Stock end"),
+                _("Safety stock"),
+                _("Feasible"),
+            ],
+            rows=(
+                [
+                    p["period_start"],
+                    p["demand_qty"],
+                    p["production_required"],
+                    p["constrained_production"],
+                    p["prebuild_qty"],
+                    p["shortfall_qty"],
+                    p["projected_inventory_after"],
+                    p["safety_stock"],
+                    p["feasible_qty"],
+                ]
+                for p in plan
+            ),
+        )
     chart = {
         "labels": [p["period_start"].strftime("%Y-%m") for p in plan],
         "inventory": [round(p["projected_inventory_after"], 1) for p in plan],
         "safety": [round(p["safety_stock"], 1) for p in plan],
         "demand": [round(p["demand_qty"], 1) for p in plan],
         "feasible": [round(p["feasible_qty"], 1) for p in plan],
-        "names": {"inventory": _("Projected inventory"), "safety": _("Safety stock"), "demand": _("Demand"),
-                  "feasible": _("Feasible")},
+        "names": {
+            "inventory": _("Projected inventory"),
+            "safety": _("Safety stock"),
+            "demand": _("Demand"),
+            "feasible": _("Feasible"),
+        },
     }
-    open_alerts = list(CapacityAlert.objects.for_user(request.user).active().filter(product=item)
-                       .order_by("severity", "type"))
-    return render(request, "sop/product.html", {
-        "product": item, "run": run, "plan": plan, "chart": chart, "alerts": open_alerts,
-        "lots": selectors.product_lot_ages(product_id=item.pk, as_of=as_of),
-        "panels": extensions.panels(extensions.PRODUCT_PANELS, request=request, product=item),
-    })
+    open_alerts = list(
+        CapacityAlert.objects.for_user(request.user).active().filter(product=item).order_by("severity", "type")
+    )
+    return render(
+        request,
+        "sop/product.html",
+        {
+            "product": item,
+            "run": run,
+            "plan": plan,
+            "chart": chart,
+            "alerts": open_alerts,
+            "lots": selectors.product_lot_ages(product_id=item.pk, as_of=as_of),
+            "panels": extensions.panels(extensions.PRODUCT_PANELS, request=request, product=item),
+        },
+    )
 
 
 @require_POST
@@ -241,18 +400,54 @@ def run_start(request: HttpRequest) -> HttpResponse:
 
 @role_required(*SUPPLY_PAGE_ROLES)
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    run = get_object_or_404(PlanRun.objects.for_user(request.user).select_related("triggered_by", "forecast_run"),
-                            pk=pk)
+    run = get_object_or_404(
+        PlanRun.objects.for_user(request.user).select_related("triggered_by", "forecast_run"), pk=pk
+    )
     fmt = wants_export(request)
     if fmt:  # the run's supply plan: product × month (read through the same scoping as every plan line)
-        lines = (PlanLine.objects.for_user(request.user).filter(run=run).select_related("product")
-                 .order_by("product__sku", "period_start"))
-        return export_response(fmt, name=f"plan-run-{run.pk}", header=[
-            _("Product"), _("Name"), _("Period"), _("Demand"), _("Forecast"), _("Target"), _("Safety stock"),
-            _("Production required"), _("Constrained production"), _("Prebuild"), _("Shortfall"),
-            _("Projected inventory"), _("Feasible"), _("Unserved")], rows=(
-            [line.product.sku, line.product.name, line.period_start, line.demand_qty, line.forecast_qty,
-             line.target_qty, line.safety_stock, line.production_required, line.constrained_production,
-             line.prebuild_qty, line.shortfall_qty, line.projected_inventory_after, line.feasible_qty,
-             line.unserved_qty] for line in lines.iterator(chunk_size=2000)))
+        lines = (
+            PlanLine.objects.for_user(request.user)
+            .filter(run=run)
+            .select_related("product")
+            .order_by("product__sku", "period_start")
+        )
+        return export_response(
+            fmt,
+            name=f"plan-run-{run.pk}",
+            header=[
+                _("Product"),
+                _("Name"),
+                _("Period"),
+                _("Demand"),
+                _("Forecast"),
+                _("Target"),
+                _("Safety stock"),
+                _("Production required"),
+                _("Constrained production"),
+                _("Prebuild"),
+                _("Shortfall"),
+                _("Projected inventory"),
+                _("Feasible"),
+                _("Unserved"),
+            ],
+            rows=(
+                [
+                    line.product.sku,
+                    line.product.name,
+                    line.period_start,
+                    line.demand_qty,
+                    line.forecast_qty,
+                    line.target_qty,
+                    line.safety_stock,
+                    line.production_required,
+                    line.constrained_production,
+                    line.prebuild_qty,
+                    line.shortfall_qty,
+                    line.projected_inventory_after,
+                    line.feasible_qty,
+                    line.unserved_qty,
+                ]
+                for line in lines.iterator(chunk_size=2000)
+            ),
+        )
     return render(request, "sop/run.html", {"run": run})

@@ -59,13 +59,24 @@ def _date_param(request, name: str, default: dt.date | None = None) -> dt.date |
 
 
 class AccountSerializer(serializers.ModelSerializer):
-    territory_code = serializers.CharField(read_only=True, allow_null=True,
-                                           help_text="territory owning the account today (or on ?as_of=)")
+    territory_code = serializers.CharField(
+        read_only=True, allow_null=True, help_text="territory owning the account today (or on ?as_of=)"
+    )
 
     class Meta:
         model = Account
-        fields = ["external_id", "name", "industry", "country", "region", "state", "city", "postal_code",
-                  "territory_code", "updated_at"]
+        fields = [
+            "external_id",
+            "name",
+            "industry",
+            "country",
+            "region",
+            "state",
+            "city",
+            "postal_code",
+            "territory_code",
+            "updated_at",
+        ]
         read_only_fields = fields
 
 
@@ -87,17 +98,29 @@ class AccountViewSet(ResourceViewSet):
     read_scope = "master:read"
     filterset_class = AccountFilter
     lookup_field = "external_id"
-    csv_fields = (("external_id", "external_id"), ("name", "name"), ("industry", "industry"),
-                  ("country", "country"), ("region", "region"), ("state", "state"), ("city", "city"),
-                  ("postal_code", "postal_code"), ("territory_code", "territory_code"), ("updated_at", "updated_at"))
+    csv_fields = (
+        ("external_id", "external_id"),
+        ("name", "name"),
+        ("industry", "industry"),
+        ("country", "country"),
+        ("region", "region"),
+        ("state", "state"),
+        ("city", "city"),
+        ("postal_code", "postal_code"),
+        ("territory_code", "territory_code"),
+        ("updated_at", "updated_at"),
+    )
 
     def as_of(self) -> dt.date:
         return _date_param(self.request, "as_of", timezone.localdate())
 
     def get_queryset(self):
         owner = AccountAssignment.objects.filter(valid_on(self.as_of()), account=OuterRef("pk"))
-        return super().get_queryset().annotate(
-            territory_code=Subquery(owner.order_by("-valid_from").values("territory__code")[:1]))
+        return (
+            super()
+            .get_queryset()
+            .annotate(territory_code=Subquery(owner.order_by("-valid_from").values("territory__code")[:1]))
+        )
 
 
 # --- territories and assignments -----------------------------------------------------------
@@ -127,8 +150,14 @@ class TerritoryViewSet(ResourceViewSet):
     read_scope = "territories:read"
     filterset_class = TerritoryFilter
     lookup_field = "code"
-    csv_fields = (("code", "code"), ("name", "name"), ("parent_code", "parent__code"),
-                  ("manager_username", "manager__username"), ("level", "level"), ("path", "path"))
+    csv_fields = (
+        ("code", "code"),
+        ("name", "name"),
+        ("parent_code", "parent__code"),
+        ("manager_username", "manager__username"),
+        ("level", "level"),
+        ("path", "path"),
+    )
 
     def get_queryset(self):
         return super().get_queryset().select_related("parent", "manager")
@@ -162,8 +191,14 @@ class TerritoryAssignmentViewSet(ResourceViewSet):
     serializer_class = TerritoryAssignmentSerializer
     read_scope = "territories:read"
     filterset_class = TerritoryAssignmentFilter
-    csv_fields = (("rep_username", "rep__username"), ("territory_code", "territory__code"), ("role", "role"),
-                  ("share", "share"), ("valid_from", "valid_from"), ("valid_to", "valid_to"))
+    csv_fields = (
+        ("rep_username", "rep__username"),
+        ("territory_code", "territory__code"),
+        ("role", "role"),
+        ("share", "share"),
+        ("valid_from", "valid_from"),
+        ("valid_to", "valid_to"),
+    )
 
     def get_queryset(self):
         return super().get_queryset().select_related("rep", "territory")
@@ -181,8 +216,19 @@ class AssignmentRuleSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = AssignmentRule
-        fields = ["code", "territory_code", "priority", "named_accounts", "country", "region", "state",
-                  "postal_prefix", "industry", "valid_from", "updated_at"]
+        fields = [
+            "code",
+            "territory_code",
+            "priority",
+            "named_accounts",
+            "country",
+            "region",
+            "state",
+            "postal_prefix",
+            "industry",
+            "valid_from",
+            "updated_at",
+        ]
         read_only_fields = fields
 
 
@@ -200,10 +246,18 @@ class AssignmentRuleViewSet(ResourceViewSet):
     read_scope = "territories:read"
     filterset_class = AssignmentRuleFilter
     lookup_field = "code"
-    csv_fields = (("code", "code"), ("territory_code", "territory__code"), ("priority", "priority"),
-                  ("named_accounts", "named_accounts"), ("country", "country"), ("region", "region"),
-                  ("state", "state"), ("postal_prefix", "postal_prefix"), ("industry", "industry"),
-                  ("valid_from", "valid_from"))
+    csv_fields = (
+        ("code", "code"),
+        ("territory_code", "territory__code"),
+        ("priority", "priority"),
+        ("named_accounts", "named_accounts"),
+        ("country", "country"),
+        ("region", "region"),
+        ("state", "state"),
+        ("postal_prefix", "postal_prefix"),
+        ("industry", "industry"),
+        ("valid_from", "valid_from"),
+    )
 
     def get_queryset(self):
         return super().get_queryset().select_related("territory")
@@ -218,8 +272,18 @@ class QuotaPlanSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = QuotaPlan
-        fields = ["code", "name", "fiscal_year", "status", "revenue_target", "submitted_by", "submitted_at",
-                  "approved_by", "approved_at", "updated_at"]
+        fields = [
+            "code",
+            "name",
+            "fiscal_year",
+            "status",
+            "revenue_target",
+            "submitted_by",
+            "submitted_at",
+            "approved_by",
+            "approved_at",
+            "updated_at",
+        ]
         read_only_fields = fields
 
 
@@ -235,8 +299,14 @@ class QuotaPlanViewSet(ResourceViewSet):
     read_scope = "quotas:read"
     filterset_class = QuotaPlanFilter
     lookup_field = "code"
-    csv_fields = (("code", "code"), ("name", "name"), ("fiscal_year", "fiscal_year"), ("status", "status"),
-                  ("revenue_target", "revenue_target"), ("approved_at", "approved_at"))
+    csv_fields = (
+        ("code", "code"),
+        ("name", "name"),
+        ("fiscal_year", "fiscal_year"),
+        ("status", "status"),
+        ("revenue_target", "revenue_target"),
+        ("approved_at", "approved_at"),
+    )
 
     def get_queryset(self):
         return super().get_queryset().select_related("submitted_by", "approved_by")
@@ -250,8 +320,18 @@ class QuotaSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Quota
-        fields = ["id", "plan_code", "rep_username", "territory_code", "period_start", "measure", "family_code",
-                  "amount", "full_amount", "updated_at"]
+        fields = [
+            "id",
+            "plan_code",
+            "rep_username",
+            "territory_code",
+            "period_start",
+            "measure",
+            "family_code",
+            "amount",
+            "full_amount",
+            "updated_at",
+        ]
         read_only_fields = fields
 
 
@@ -271,9 +351,15 @@ class QuotaViewSet(ResourceViewSet):
     serializer_class = QuotaSerializer
     read_scope = "quotas:read"
     filterset_class = QuotaFilter
-    csv_fields = (("plan_code", "plan__code"), ("rep_username", "rep__username"),
-                  ("territory_code", "territory__code"), ("period_start", "period_start"), ("measure", "measure"),
-                  ("family_code", "family__code"), ("amount", "amount"))
+    csv_fields = (
+        ("plan_code", "plan__code"),
+        ("rep_username", "rep__username"),
+        ("territory_code", "territory__code"),
+        ("period_start", "period_start"),
+        ("measure", "measure"),
+        ("family_code", "family__code"),
+        ("amount", "amount"),
+    )
 
     def get_queryset(self):
         return super().get_queryset().select_related("plan", "rep", "territory", "family")
@@ -316,8 +402,13 @@ class UserViewSet(ResourceViewSet):
     read_scope = "users:read"
     filterset_class = UserFilter
     lookup_field = "username"
-    csv_fields = (("username", "username"), ("email", "email"), ("first_name", "first_name"),
-                  ("last_name", "last_name"), ("is_active", "is_active"))
+    csv_fields = (
+        ("username", "username"),
+        ("email", "email"),
+        ("first_name", "first_name"),
+        ("last_name", "last_name"),
+        ("is_active", "is_active"),
+    )
 
     def get_queryset(self):
         from django.contrib.auth.models import Group
@@ -327,9 +418,11 @@ class UserViewSet(ResourceViewSet):
         people = get_user_model().objects.filter(pk__in=visible) | get_user_model().objects.filter(pk=user.pk)
         if selectors.sees_all_people(user):
             people = get_user_model().objects.all()
-        return (people.select_related("profile__manager")
-                .prefetch_related(Prefetch("groups", queryset=Group.objects.filter(name__in=ROLES)))
-                .order_by("id"))
+        return (
+            people.select_related("profile__manager")
+            .prefetch_related(Prefetch("groups", queryset=Group.objects.filter(name__in=ROLES)))
+            .order_by("id")
+        )
 
 
 # --- operations ----------------------------------------------------------------------------
@@ -340,14 +433,18 @@ class RealignmentInput(serializers.Serializer):
     dry_run = serializers.BooleanField(default=True)
 
 
-REALIGNMENT_RESULT = inline_serializer("RealignmentResult", {
-    "effective_from": serializers.DateField(), "dry_run": serializers.BooleanField(),
-    "counts": serializers.DictField(child=serializers.IntegerField()),
-    "moved": serializers.ListField(child=serializers.DictField()),
-    "unassigned": serializers.ListField(child=serializers.DictField()),
-    "conflicts": serializers.ListField(child=serializers.DictField()),
-    "territories": serializers.ListField(child=serializers.DictField()),
-})
+REALIGNMENT_RESULT = inline_serializer(
+    "RealignmentResult",
+    {
+        "effective_from": serializers.DateField(),
+        "dry_run": serializers.BooleanField(),
+        "counts": serializers.DictField(child=serializers.IntegerField()),
+        "moved": serializers.ListField(child=serializers.DictField()),
+        "unassigned": serializers.ListField(child=serializers.DictField()),
+        "conflicts": serializers.ListField(child=serializers.DictField()),
+        "territories": serializers.ListField(child=serializers.DictField()),
+    },
+)
 
 
 class RealignmentView(APIView):
@@ -356,13 +453,20 @@ class RealignmentView(APIView):
     permission_classes = [ScopedAccess]
     write_scope = "territories:write"
 
-    @extend_schema(request=RealignmentInput, responses={200: REALIGNMENT_RESULT, 400: ERROR_BODY, 403: ERROR_BODY},
-                   summary="Run the assignment rules from an effective date", tags=["territory-realignments"])
+    @extend_schema(
+        request=RealignmentInput,
+        responses={200: REALIGNMENT_RESULT, 400: ERROR_BODY, 403: ERROR_BODY},
+        summary="Run the assignment rules from an effective date",
+        tags=["territory-realignments"],
+    )
     def post(self, request):
         data = RealignmentInput(data=request.data)
         data.is_valid(raise_exception=True)
-        result = services.realignment_run(effective_from=data.validated_data["effective_from"],
-                                          dry_run=data.validated_data["dry_run"], actor=request.user)
+        result = services.realignment_run(
+            effective_from=data.validated_data["effective_from"],
+            dry_run=data.validated_data["dry_run"],
+            actor=request.user,
+        )
         return Response(result.as_dict())
 
 
@@ -377,30 +481,39 @@ class QuotaPlanActionView(APIView):
     permission_classes = [ScopedAccess]
     write_scope = "quotas:write"
 
-    @extend_schema(request=QuotaPlanActionInput, responses={200: QuotaPlanSerializer, 400: ERROR_BODY,
-                                                             403: ERROR_BODY, 404: ERROR_BODY, 409: ERROR_BODY},
-                   summary="Move a quota plan through draft → submitted → approved", tags=["quota-plans"])
+    @extend_schema(
+        request=QuotaPlanActionInput,
+        responses={200: QuotaPlanSerializer, 400: ERROR_BODY, 403: ERROR_BODY, 404: ERROR_BODY, 409: ERROR_BODY},
+        summary="Move a quota plan through draft → submitted → approved",
+        tags=["quota-plans"],
+    )
     def post(self, request, code: str, action: str):
         plan = QuotaPlan.objects.for_user(request.user).filter(code=code).first()
         if plan is None:
             raise ApplicationError(f"No quota plan '{code}'.", code="not_found", status=404)
         data = QuotaPlanActionInput(data=request.data)
         data.is_valid(raise_exception=True)
-        plan = services.quota_plan_transition(plan=plan, action=action, actor=request.user,
-                                              comment=data.validated_data["comment"])
+        plan = services.quota_plan_transition(
+            plan=plan, action=action, actor=request.user, comment=data.validated_data["comment"]
+        )
         return Response(QuotaPlanSerializer(plan).data)
 
 
-ATTAINMENT = inline_serializer("Attainment", {
-    "owner": serializers.CharField(), "owner_kind": serializers.ChoiceField(choices=["rep", "territory"]),
-    "measure": serializers.ChoiceField(choices=Quota.Measure.choices), "period_start": serializers.DateField(),
-    "quota": serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True),
-    "actual": serializers.DecimalField(max_digits=18, decimal_places=2),
-    "attainment_pct": serializers.DecimalField(max_digits=9, decimal_places=2, allow_null=True),
-    "ytd_quota": serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True),
-    "ytd_actual": serializers.DecimalField(max_digits=18, decimal_places=2),
-    "ytd_attainment_pct": serializers.DecimalField(max_digits=9, decimal_places=2, allow_null=True),
-})
+ATTAINMENT = inline_serializer(
+    "Attainment",
+    {
+        "owner": serializers.CharField(),
+        "owner_kind": serializers.ChoiceField(choices=["rep", "territory"]),
+        "measure": serializers.ChoiceField(choices=Quota.Measure.choices),
+        "period_start": serializers.DateField(),
+        "quota": serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True),
+        "actual": serializers.DecimalField(max_digits=18, decimal_places=2),
+        "attainment_pct": serializers.DecimalField(max_digits=9, decimal_places=2, allow_null=True),
+        "ytd_quota": serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True),
+        "ytd_actual": serializers.DecimalField(max_digits=18, decimal_places=2),
+        "ytd_attainment_pct": serializers.DecimalField(max_digits=9, decimal_places=2, allow_null=True),
+    },
+)
 
 
 class AttainmentView(APIView):
@@ -416,15 +529,18 @@ class AttainmentView(APIView):
             OpenApiParameter("territory_code", OpenApiTypes.STR),
             OpenApiParameter("measure", OpenApiTypes.STR, enum=["revenue", "units", "margin"]),
         ],
-        responses={200: ATTAINMENT, 400: ERROR_BODY,
-                   404: ERROR_BODY},
-        summary="Attainment of a rep or territory for a month, with year to date", tags=["attainment"])
+        responses={200: ATTAINMENT, 400: ERROR_BODY, 404: ERROR_BODY},
+        summary="Attainment of a rep or territory for a month, with year to date",
+        tags=["attainment"],
+    )
     def get(self, request):
         params = request.query_params
         period = (_date_param(request, "period_start") or timezone.localdate()).replace(day=1)
         if not selectors.MIN_FISCAL_YEAR <= selectors.fiscal_year_of(period) <= selectors.MAX_FISCAL_YEAR:
-            raise ApplicationError(f"period_start must fall in fiscal years {selectors.MIN_FISCAL_YEAR}–"
-                                   f"{selectors.MAX_FISCAL_YEAR}.", code="invalid_date")
+            raise ApplicationError(
+                f"period_start must fall in fiscal years {selectors.MIN_FISCAL_YEAR}–{selectors.MAX_FISCAL_YEAR}.",
+                code="invalid_date",
+            )
         measure = params.get("measure", "revenue")
         if measure not in ("revenue", "units", "margin"):
             raise ApplicationError(gettext("measure is one of revenue, units, margin."), code="invalid_measure")
@@ -432,16 +548,33 @@ class AttainmentView(APIView):
         if bool(rep) == bool(territory):
             raise ApplicationError(gettext("Give rep_username or territory_code (exactly one)."), code="invalid_owner")
         kind, owner = ("rep", rep) if rep else ("territory", territory)
-        table = selectors.attainment_table(user=request.user, fiscal_year=selectors.fiscal_year_of(period),
-                                           owner_kind=kind, measure=measure, owner=owner)
-        visible = (selectors.visible_reps(user=request.user).filter(username=owner).exists() if kind == "rep"
-                   else Territory.objects.for_user(request.user).filter(code=owner).exists())
+        table = selectors.attainment_table(
+            user=request.user,
+            fiscal_year=selectors.fiscal_year_of(period),
+            owner_kind=kind,
+            measure=measure,
+            owner=owner,
+        )
+        visible = (
+            selectors.visible_reps(user=request.user).filter(username=owner).exists()
+            if kind == "rep"
+            else Territory.objects.for_user(request.user).filter(code=owner).exists()
+        )
         if not visible:
             raise ApplicationError(f"No {kind} '{owner}' you may see.", code="not_found", status=404)
         rows = table.loc[table["period_start"] == period]
-        result = {"owner": owner, "owner_kind": kind, "measure": measure, "period_start": period,
-                  "quota": None, "actual": "0.00", "attainment_pct": None, "ytd_quota": None,
-                  "ytd_actual": "0.00", "ytd_attainment_pct": None}
+        result = {
+            "owner": owner,
+            "owner_kind": kind,
+            "measure": measure,
+            "period_start": period,
+            "quota": None,
+            "actual": "0.00",
+            "attainment_pct": None,
+            "ytd_quota": None,
+            "ytd_actual": "0.00",
+            "ytd_attainment_pct": None,
+        }
         if len(rows):
             row = rows.iloc[0]
             for name in ("quota", "actual", "attainment_pct", "ytd_quota", "ytd_actual", "ytd_attainment_pct"):
@@ -459,9 +592,14 @@ def dedicated_bulk_view(name: str) -> type[APIView]:
         _, write = dedicated_resources(request.user)[name]
         return dedicated_bulk_ingest(spec=spec, write=write, **batch)
 
-    return bulk_view(spec, ingest=ingest, description=(
-        f"{spec.description} Up to 100,000 rows as a JSON array or CSV (`text/csv`); all or nothing, every bad "
-        f"row listed; `Idempotency-Key` makes retries safe. Scope `{spec.scope}`."))
+    return bulk_view(
+        spec,
+        ingest=ingest,
+        description=(
+            f"{spec.description} Up to 100,000 rows as a JSON array or CSV (`text/csv`); all or nothing, every bad "
+            f"row listed; `Idempotency-Key` makes retries safe. Scope `{spec.scope}`."
+        ),
+    )
 
 
 def register_routes(router) -> None:
@@ -478,13 +616,15 @@ def _api_urlpatterns():
     from django.urls import path, re_path
 
     return [
-        path(f"{name}/bulk", dedicated_bulk_view(name).as_view(), name=f"{name}-bulk")
-        for name in dedicated_resources()
+        path(f"{name}/bulk", dedicated_bulk_view(name).as_view(), name=f"{name}-bulk") for name in dedicated_resources()
     ] + [
         path("territory-realignments/", RealignmentView.as_view(), name="territory-realignments"),
         path("attainment/", AttainmentView.as_view(), name="attainment"),
-        re_path(r"^quota-plans/(?P<code>[^/]+)/(?P<action>submit|approve|return)$", QuotaPlanActionView.as_view(),
-                name="quota-plans-action"),
+        re_path(
+            r"^quota-plans/(?P<code>[^/]+)/(?P<action>submit|approve|return)$",
+            QuotaPlanActionView.as_view(),
+            name="quota-plans-action",
+        ),
     ]
 
 

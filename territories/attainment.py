@@ -81,12 +81,8 @@ def attainment(
     out = pd.concat([quota, actual], axis=1).sort_index().reset_index()
     out["quota"] = out["quota"].astype(object).where(out["quota"].notna(), None)
     out["actual"] = decimal_column(out["actual"]).to_numpy()
-    out["fiscal_year_start"] = fiscal_year_start(
-        out["period_start"], fiscal_year_start_month=fiscal_year_start_month
-    )
-    out["attainment_pct"] = [
-        None if q is None else percent_of(a, q) for q, a in zip(out["quota"], out["actual"])
-    ]
+    out["fiscal_year_start"] = fiscal_year_start(out["period_start"], fiscal_year_start_month=fiscal_year_start_month)
+    out["attainment_pct"] = [None if q is None else percent_of(a, q) for q, a in zip(out["quota"], out["actual"])]
 
     # Running totals within owner × by × fiscal year (rows are already in period order).
     group = out[["owner", *by, "fiscal_year_start"]].apply(tuple, axis=1) if len(out) else []
@@ -105,9 +101,7 @@ def attainment(
         ytd_actual.append(run_actual)
     out["ytd_quota"] = pd.Series(ytd_quota, index=out.index, dtype=object)
     out["ytd_actual"] = pd.Series(ytd_actual, index=out.index, dtype=object)
-    out["ytd_attainment_pct"] = [
-        None if q is None else percent_of(a, q) for q, a in zip(ytd_quota, ytd_actual)
-    ]
+    out["ytd_attainment_pct"] = [None if q is None else percent_of(a, q) for q, a in zip(ytd_quota, ytd_actual)]
     columns = [
         *keys,
         "fiscal_year_start",

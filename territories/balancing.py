@@ -118,9 +118,7 @@ def _workload(accounts: int, reps: int) -> Decimal | None:
     return quantize(Decimal(accounts) / Decimal(reps), WORKLOAD_QUANTUM)
 
 
-def balancing_report(
-    territories: pd.DataFrame, accounts: pd.DataFrame, *, potential_source: str
-) -> pd.DataFrame:
+def balancing_report(territories: pd.DataFrame, accounts: pd.DataFrame, *, potential_source: str) -> pd.DataFrame:
     """Per territory: ``REPORT_COLUMNS`` (territory order kept).
 
     ``accounts`` (int), ``reps`` (int), ``revenue_l12m``, ``forecast_n12m``, ``potential``
@@ -133,9 +131,7 @@ def balancing_report(
     for column in (REVENUE, FORECAST, POTENTIAL):
         sums = grouped[column].agg(lambda values: sum(values, ZERO))
         out[column] = decimal_column(out["territory_code"].map(sums)).to_numpy()
-    out["workload"] = pd.Series(
-        [_workload(a, r) for a, r in zip(out["accounts"], out["reps"])], dtype=object
-    )
+    out["workload"] = pd.Series([_workload(a, r) for a, r in zip(out["accounts"], out["reps"])], dtype=object)
     return out[REPORT_COLUMNS]
 
 
@@ -245,9 +241,7 @@ def suggest_moves(
             spread = np.maximum(np.maximum(donor_after, receiver_after), high) - np.minimum(
                 np.minimum(donor_after, receiver_after), low
             )
-            imbalance = (
-                donor_after**2 + receiver_after**2 - values[donor] ** 2 - values[receiver] ** 2
-            )
+            imbalance = donor_after**2 + receiver_after**2 - values[donor] ** 2 - values[receiver] ** 2
             pick = np.lexsort((imbalance, spread))[0]
             candidate = (float(spread[pick]), float(imbalance[pick]), donor, receiver)
             if best is None or candidate[:2] < best[:2]:

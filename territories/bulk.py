@@ -23,7 +23,10 @@ from core.bulk.writer import UpsertCounts, upsert_frame
 from territories.ingest import RowErrors
 
 ACCOUNTS = ResourceSpec(
-    name="accounts", table="territories_account", key=("external_id",), scope="master:write",
+    name="accounts",
+    table="territories_account",
+    key=("external_id",),
+    scope="master:write",
     fields=(
         Field("external_id", max_length=64),
         Field("name", max_length=200),
@@ -41,9 +44,12 @@ USER_REF = Ref("user", "rep_id", "auth.User", "username")
 
 
 ASSIGNMENT_RULES = ResourceSpec(
-    name="assignment-rules", table="territories_assignmentrule", key=("code",), scope="territories:write",
+    name="assignment-rules",
+    table="territories_assignmentrule",
+    key=("code",),
+    scope="territories:write",
     description="Account assignment rules: every non-empty criterion must match; higher priority wins; "
-                "named accounts win over geography.",
+    "named accounts win over geography.",
     fields=(
         Field("code", max_length=64),
         Field("territory_code", ref=TERRITORY_REF),
@@ -61,7 +67,10 @@ ASSIGNMENT_RULES = ResourceSpec(
 # --- territories ---------------------------------------------------------------------------
 
 TERRITORIES = ResourceSpec(
-    name="territories", table="territories_territory", key=("code",), scope="territories:write",
+    name="territories",
+    table="territories_territory",
+    key=("code",),
+    scope="territories:write",
     fields=(
         Field("code", max_length=64),
         Field("name", max_length=200),
@@ -80,9 +89,16 @@ def territories_write(typed: pd.DataFrame, stored: pd.DataFrame) -> UpsertCounts
     known = set(existing) | set(typed["code"])
     parent = typed["parent_code"]
     errors = [
-        errors_where(typed, (parent != "") & ~parent.isin(known), "parent_code", "unknown_reference",
-                      "no territory with this code in the database or the batch"),
-        errors_where(typed, parent == typed["code"], "parent_code", "own_parent", "a territory cannot be its own parent"),
+        errors_where(
+            typed,
+            (parent != "") & ~parent.isin(known),
+            "parent_code",
+            "unknown_reference",
+            "no territory with this code in the database or the batch",
+        ),
+        errors_where(
+            typed, parent == typed["code"], "parent_code", "own_parent", "a territory cannot be its own parent"
+        ),
     ]
     errors = [e for e in errors if len(e)]
     if errors:
@@ -93,8 +109,9 @@ def territories_write(typed: pd.DataFrame, stored: pd.DataFrame) -> UpsertCounts
         manager_id = None if pd.isna(row.manager_username) else int(row.manager_username)
         current = existing.get(row.code)
         if current is None:
-            new.append(Territory(code=row.code, name=row.name, level=row.level, manager_id=manager_id,
-                                 path=f"/{row.code}/"))
+            new.append(
+                Territory(code=row.code, name=row.name, level=row.level, manager_id=manager_id, path=f"/{row.code}/")
+            )
             created += 1
     Territory.objects.bulk_create(new)
     ids = dict(Territory.objects.values_list("code", "id"))
@@ -115,29 +132,34 @@ def territories_write(typed: pd.DataFrame, stored: pd.DataFrame) -> UpsertCounts
     try:
         territory_paths_refresh()
     except Exception as exc:  # a cycle: name the rows that set a parent
-        raise RowErrors(row_errors(typed.index[typed["parent_code"] != ""], "parent_code", "cycle",
-                                   getattr(exc, "message", str(exc)))) from exc
+        raise RowErrors(
+            row_errors(
+                typed.index[typed["parent_code"] != ""], "parent_code", "cycle", getattr(exc, "message", str(exc))
+            )
+        ) from exc
     return UpsertCounts(created=created, updated=updated, unchanged=len(typed) - created - updated)
 
 
 # --- territory assignments -----------------------------------------------------------------
 
 TERRITORY_ASSIGNMENTS = ResourceSpec(
-    name="territory-assignments", table="territories_territoryassignment",
-    key=("rep_username", "territory_code", "valid_from"), scope="territories:write",
+    name="territory-assignments",
+    table="territories_territoryassignment",
+    key=("rep_username", "territory_code", "valid_from"),
+    scope="territories:write",
     fields=(
         Field("rep_username", ref=USER_REF),
         Field("territory_code", ref=TERRITORY_REF),
         Field("role", kind="choice", choices=("primary", "overlay"), required=False, default="primary"),
-        Field("share", kind="decimal", max_digits=5, decimal_places=2, min_value=0.01, required=False,
-              default="100"),
+        Field("share", kind="decimal", max_digits=5, decimal_places=2, min_value=0.01, required=False, default="100"),
         Field("valid_from", kind="date"),
         Field("valid_to", kind="date", required=False),
     ),
     rules=(
         VALIDITY.rule,
-        lambda f: errors_where(f, pd.to_numeric(f["share"], errors="coerce") > 100, "share", "too_large",
-                                "a credit share is at most 100 %"),
+        lambda f: errors_where(
+            f, pd.to_numeric(f["share"], errors="coerce") > 100, "share", "too_large", "a credit share is at most 100 %"
+        ),
     ),
 )
 
@@ -166,7 +188,8 @@ def territory_assignments_write(typed: pd.DataFrame, stored: pd.DataFrame) -> Up
 # --- quotas --------------------------------------------------------------------------------
 
 QUOTAS = ResourceSpec(
-    name="quotas", table="territories_quota",
+    name="quotas",
+    table="territories_quota",
     key=("plan_code", "rep_username", "territory_code", "period_start", "measure", "family_code"),
     scope="quotas:write",
     description="Quotas by plan, owner (rep_username or territory_code), month, measure and optional family.",
@@ -176,14 +199,18 @@ QUOTAS = ResourceSpec(
         Field("territory_code", required=False, ref=TERRITORY_REF),
         Field("period_start", kind="date"),
         Field("measure", kind="choice", choices=("revenue", "units", "margin")),
-        Field("family_code", required=False, ref=Ref("product family", "family_id", "inventory.ProductFamily",
-                                                      "code")),
+        Field("family_code", required=False, ref=Ref("product family", "family_id", "inventory.ProductFamily", "code")),
         Field("amount", kind="decimal", max_digits=16, decimal_places=2, min_value=0),
     ),
     rules=(
-        lambda f: errors_where(f, (f["rep_username"].notna() & f["rep_username"].astype(str).ne(""))
-                                == (f["territory_code"].notna() & f["territory_code"].astype(str).ne("")),
-                                "rep_username", "one_owner", "give rep_username or territory_code (exactly one)"),
+        lambda f: errors_where(
+            f,
+            (f["rep_username"].notna() & f["rep_username"].astype(str).ne(""))
+            == (f["territory_code"].notna() & f["territory_code"].astype(str).ne("")),
+            "rep_username",
+            "one_owner",
+            "give rep_username or territory_code (exactly one)",
+        ),
         MONTH_START.rule,
     ),
 )
@@ -217,14 +244,23 @@ def quotas_write_for(user):
         plans = {p.code: p for p in QuotaPlan.objects.filter(code__in=set(typed["plan_code"]))}
         locked = typed["plan_code"].map(lambda c: c in plans and plans[c].status != "draft")
         if locked.any():
-            raise RowErrors(row_errors(typed.index[locked], "plan_code", "plan_not_draft",
-                                       [f"quota plan {c} is {plans[c].status}; only a draft plan takes quotas"
-                                        for c in typed.loc[locked, "plan_code"]]))
+            raise RowErrors(
+                row_errors(
+                    typed.index[locked],
+                    "plan_code",
+                    "plan_not_draft",
+                    [
+                        f"quota plan {c} is {plans[c].status}; only a draft plan takes quotas"
+                        for c in typed.loc[locked, "plan_code"]
+                    ],
+                )
+            )
         for code, group in typed.groupby("plan_code"):
             if code not in plans:  # a new plan arrives as a draft for the year of its first month
                 first = dt.date.fromisoformat(min(group["period_start"]))
-                plans[code] = QuotaPlan.objects.create(code=code, fiscal_year=fiscal_year_of(first),
-                                                       name=f"Quotas {code}")
+                plans[code] = QuotaPlan.objects.create(
+                    code=code, fiscal_year=fiscal_year_of(first), name=f"Quotas {code}"
+                )
 
         def ident(value):
             return None if pd.isna(value) or value == "" else int(value)
@@ -234,13 +270,29 @@ def quotas_write_for(user):
             existing[(q.plan_id, q.rep_id, q.territory_id, q.period_start, q.measure, q.family_id)] = q
         new, changed = [], []
         for row in typed.itertuples(index=False):
-            key = (plans[row.plan_code].pk, ident(row.rep_username), ident(row.territory_code),
-                   dt.date.fromisoformat(row.period_start), row.measure, ident(row.family_code))
+            key = (
+                plans[row.plan_code].pk,
+                ident(row.rep_username),
+                ident(row.territory_code),
+                dt.date.fromisoformat(row.period_start),
+                row.measure,
+                ident(row.family_code),
+            )
             amount = Decimal(row.amount)
             current = existing.get(key)
             if current is None:
-                new.append(Quota(plan_id=key[0], rep_id=key[1], territory_id=key[2], period_start=key[3],
-                                 measure=key[4], family_id=key[5], amount=amount, full_amount=amount))
+                new.append(
+                    Quota(
+                        plan_id=key[0],
+                        rep_id=key[1],
+                        territory_id=key[2],
+                        period_start=key[3],
+                        measure=key[4],
+                        family_id=key[5],
+                        amount=amount,
+                        full_amount=amount,
+                    )
+                )
             elif current.amount != amount:
                 current.amount = current.full_amount = amount
                 current.updated_at = timezone.now()
@@ -257,7 +309,10 @@ def quotas_write_for(user):
 API_GRANTABLE_ROLES = ("sales_manager", "sales_rep", "planner", "ops_lead", "executive")
 
 USERS = ResourceSpec(
-    name="users", table="auth_user", key=("username",), scope="users:write",
+    name="users",
+    table="auth_user",
+    key=("username",),
+    scope="users:write",
     description="People kept in sync by HR/CRM systems: names, roles, manager. No passwords.",
     fields=(
         Field("username", max_length=150),
@@ -286,8 +341,12 @@ def users_write(typed: pd.DataFrame, stored: pd.DataFrame) -> UpsertCounts:
 
     User = get_user_model()
     roles = typed["roles"].map(lambda v: sorted({p.strip() for p in str(v or "").split(";") if p.strip()}))
-    existing = {u.username: u for u in User.objects.filter(username__in=list(typed["username"]))
-                .select_related("profile").prefetch_related("groups")}
+    existing = {
+        u.username: u
+        for u in User.objects.filter(username__in=list(typed["username"]))
+        .select_related("profile")
+        .prefetch_related("groups")
+    }
     known = set(User.objects.filter(username__in=list(typed["manager_username"])).values_list("username", flat=True))
     known |= set(typed["username"])
     protected = set(ApiClient.objects.values_list("user__username", flat=True))
@@ -296,19 +355,39 @@ def users_write(typed: pd.DataFrame, stored: pd.DataFrame) -> UpsertCounts:
         bad = [r for r in wanted if r not in API_GRANTABLE_ROLES]
         if bad:
             unknown = [r for r in bad if r not in ROLES]
-            message = (f"unknown role(s): {', '.join(unknown)}" if unknown
-                       else f"role(s) {', '.join(bad)} cannot be granted through the API")
+            message = (
+                f"unknown role(s): {', '.join(unknown)}"
+                if unknown
+                else f"role(s) {', '.join(bad)} cannot be granted through the API"
+            )
             frames.append(row_errors([i], "roles", "invalid_role", message))
     manager = typed["manager_username"]
-    frames.append(errors_where(typed, (manager != "") & ~manager.isin(known), "manager_username",
-                                "unknown_reference", "no user with this username in the database or the batch"))
-    frames.append(errors_where(typed, manager == typed["username"], "manager_username", "own_manager",
-                                "a user cannot manage themself"))
+    frames.append(
+        errors_where(
+            typed,
+            (manager != "") & ~manager.isin(known),
+            "manager_username",
+            "unknown_reference",
+            "no user with this username in the database or the batch",
+        )
+    )
+    frames.append(
+        errors_where(
+            typed, manager == typed["username"], "manager_username", "own_manager", "a user cannot manage themself"
+        )
+    )
     # Administrators (the role or a superuser) are managed in the admin site only: a sync token
     # must not demote, deactivate or re-address the people who control it.
     untouchable = typed["username"].map(lambda u: u in protected or (u in existing and _holds_admin(existing[u])))
-    frames.append(errors_where(typed, untouchable, "username", "protected_user",
-                                "administrators and API clients are not managed through this resource"))
+    frames.append(
+        errors_where(
+            typed,
+            untouchable,
+            "username",
+            "protected_user",
+            "administrators and API clients are not managed through this resource",
+        )
+    )
     frames = [f for f in frames if len(f)]
     if frames:
         raise RowErrors(pd.concat(frames, ignore_index=True))
@@ -340,8 +419,11 @@ def users_write(typed: pd.DataFrame, stored: pd.DataFrame) -> UpsertCounts:
         users[row.username] = (user, changed)
     for row in typed.itertuples(index=False):
         user, changed = users[row.username]
-        manager_user = users[row.manager_username][0] if row.manager_username in users else (
-            User.objects.get(username=row.manager_username) if row.manager_username else None)
+        manager_user = (
+            users[row.manager_username][0]
+            if row.manager_username in users
+            else (User.objects.get(username=row.manager_username) if row.manager_username else None)
+        )
         profile, made = Profile.objects.get_or_create(user=user)
         if profile.manager_id != (manager_user.pk if manager_user else None):
             profile.manager = manager_user

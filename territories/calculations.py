@@ -97,8 +97,15 @@ def quota_buildability(quotas: pd.DataFrame, family_plan: pd.DataFrame, *, min_u
     ``min_units``: the quota columns plus ``family_quota_qty``, ``feasible_qty``, ``short_qty``,
     sorted by period, family and territory. Families × periods the run did not plan are left out.
     """
-    columns = ["family_code", "territory_code", "period_start", "quota_qty", "family_quota_qty", "feasible_qty",
-               "short_qty"]
+    columns = [
+        "family_code",
+        "territory_code",
+        "period_start",
+        "quota_qty",
+        "family_quota_qty",
+        "feasible_qty",
+        "short_qty",
+    ]
     if not len(quotas) or not len(family_plan):
         return pd.DataFrame(columns=columns)
     q = quotas[["family_code", "territory_code", "period_start", "quota_qty"]].copy()
@@ -106,8 +113,11 @@ def quota_buildability(quotas: pd.DataFrame, family_plan: pd.DataFrame, *, min_u
     q["family_quota_qty"] = q.groupby(["family_code", "period_start"])["quota_qty"].transform("sum")
     fp = family_plan[["family_code", "period_start", "demand_qty", "feasible_qty"]]
     q = q.merge(fp, on=["family_code", "period_start"], how="inner")
-    family_short = np.maximum(np.fmin(q["family_quota_qty"].to_numpy(float), q["demand_qty"].to_numpy(float))
-                              - q["feasible_qty"].to_numpy(float), 0.0)
+    family_short = np.maximum(
+        np.fmin(q["family_quota_qty"].to_numpy(float), q["demand_qty"].to_numpy(float))
+        - q["feasible_qty"].to_numpy(float),
+        0.0,
+    )
     family_quota = q["family_quota_qty"].to_numpy(float)
     share = np.divide(q["quota_qty"].to_numpy(float), family_quota, out=np.zeros(len(q)), where=family_quota > 0)
     q["short_qty"] = family_short * share

@@ -39,9 +39,7 @@ def ancestor_pairs(nodes: pd.DataFrame, *, child: str, parent: str) -> pd.DataFr
         keep = up.notna()
         if not keep.any():
             break
-        level = pd.DataFrame(
-            {"node": level.loc[keep, "node"].to_numpy(), "ancestor": up[keep].to_numpy()}
-        )
+        level = pd.DataFrame({"node": level.loc[keep, "node"].to_numpy(), "ancestor": up[keep].to_numpy()})
         level["distance"] = distance
         levels.append(level)
     else:

@@ -28,11 +28,28 @@ Writer = Callable[[pd.DataFrame, pd.DataFrame], UpsertCounts]
 ``stored`` the db columns; returns the counts or raises :class:`RowErrors`."""
 
 
-def dedicated_bulk_ingest(*, spec: ResourceSpec, write: Writer, body: bytes, content_type: str, user,
-                          client=None, idempotency_key: str | None = None, path: str = "",
-                          source: str = "api") -> IngestOutcome:
-    request, replayed = BulkRequest.open(resource=spec.name, body=body, content_type=content_type, user=user,
-                                         client=client, idempotency_key=idempotency_key, path=path, source=source)
+def dedicated_bulk_ingest(
+    *,
+    spec: ResourceSpec,
+    write: Writer,
+    body: bytes,
+    content_type: str,
+    user,
+    client=None,
+    idempotency_key: str | None = None,
+    path: str = "",
+    source: str = "api",
+) -> IngestOutcome:
+    request, replayed = BulkRequest.open(
+        resource=spec.name,
+        body=body,
+        content_type=content_type,
+        user=user,
+        client=client,
+        idempotency_key=idempotency_key,
+        path=path,
+        source=source,
+    )
     if replayed is not None:
         return replayed
     frame = parse_body(body, content_type)

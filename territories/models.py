@@ -40,9 +40,7 @@ def managed_subtree_q(user, field: str = "") -> Q:
 
 
 def rep_territory_ids(user, day: dt.date) -> list[int]:
-    return list(
-        TerritoryAssignment.objects.filter(valid_on(day), rep=user).values_list("territory_id", flat=True)
-    )
+    return list(TerritoryAssignment.objects.filter(valid_on(day), rep=user).values_list("territory_id", flat=True))
 
 
 def subtree_rep_ids_q(user, day: dt.date, field: str = "") -> Q:
@@ -261,13 +259,16 @@ class QuotaPlan(BaseModel):
     name = models.CharField(max_length=200, blank=True)
     fiscal_year = models.PositiveSmallIntegerField(help_text="calendar year in which the fiscal year starts")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
-    revenue_target = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True,
-                                         help_text="company top-down revenue target")
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="+")
+    revenue_target = models.DecimalField(
+        max_digits=16, decimal_places=2, null=True, blank=True, help_text="company top-down revenue target"
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     submitted_at = models.DateTimeField(null=True, blank=True)
-    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     approved_at = models.DateTimeField(null=True, blank=True)
 
     objects = QuotaPlanQuerySet.as_manager()
@@ -275,10 +276,12 @@ class QuotaPlan(BaseModel):
     class Meta:
         ordering = ["-fiscal_year", "code"]
         constraints = [
-            models.CheckConstraint(condition=Q(status__in=["draft", "submitted", "approved"]),
-                                   name="quota_plan_status_valid"),
-            models.CheckConstraint(condition=~Q(status="approved") | Q(approved_at__isnull=False),
-                                   name="quota_plan_approved_has_date"),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "submitted", "approved"]), name="quota_plan_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="approved") | Q(approved_at__isnull=False), name="quota_plan_approved_has_date"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -292,7 +295,9 @@ class QuotaQuerySet(ScopedQuerySet):
         today = timezone.localdate()
         q = Q(pk__in=[])
         if SALES_MANAGER in roles:
-            q |= managed_subtree_q(user, "territory__") | Q(Q(rep__isnull=False) & subtree_rep_ids_q(user, today, "rep"))
+            q |= managed_subtree_q(user, "territory__") | Q(
+                Q(rep__isnull=False) & subtree_rep_ids_q(user, today, "rep")
+            )
         if SALES_REP in roles:
             q |= Q(rep=user)
         return self.filter(q)
@@ -310,16 +315,19 @@ class Quota(BaseModel):
         MARGIN = "margin", _("Margin")
 
     plan = models.ForeignKey(QuotaPlan, on_delete=models.CASCADE, related_name="quotas")
-    rep = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                            related_name="quotas")
+    rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="quotas"
+    )
     territory = models.ForeignKey(Territory, null=True, blank=True, on_delete=models.PROTECT, related_name="quotas")
     period_start = models.DateField()
     measure = models.CharField(max_length=10, choices=Measure.choices, default=Measure.REVENUE)
-    family = models.ForeignKey("inventory.ProductFamily", null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="quotas")
+    family = models.ForeignKey(
+        "inventory.ProductFamily", null=True, blank=True, on_delete=models.PROTECT, related_name="quotas"
+    )
     amount = models.DecimalField(max_digits=16, decimal_places=2)
-    full_amount = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True,
-                                      help_text="before the new-hire ramp")
+    full_amount = models.DecimalField(
+        max_digits=16, decimal_places=2, null=True, blank=True, help_text="before the new-hire ramp"
+    )
 
     objects = QuotaQuerySet.as_manager()
 
@@ -328,22 +336,32 @@ class Quota(BaseModel):
         # The natural key (plan, owner, period, measure, family) holds NULLs, which unique
         # constraints treat as distinct: one partial constraint per owner × family shape.
         constraints = [
-            models.CheckConstraint(condition=Q(rep__isnull=True, territory__isnull=False)
-                                   | Q(rep__isnull=False, territory__isnull=True),
-                                   name="quota_one_owner"),
+            models.CheckConstraint(
+                condition=Q(rep__isnull=True, territory__isnull=False) | Q(rep__isnull=False, territory__isnull=True),
+                name="quota_one_owner",
+            ),
             models.CheckConstraint(condition=Q(amount__gte=0), name="quota_amount_not_negative"),
-            models.CheckConstraint(condition=Q(measure__in=["revenue", "units", "margin"]),
-                                   name="quota_measure_valid"),
-            models.UniqueConstraint(fields=["plan", "rep", "period_start", "measure", "family"],
-                                    condition=Q(rep__isnull=False, family__isnull=False), name="quota_rep_family"),
-            models.UniqueConstraint(fields=["plan", "rep", "period_start", "measure"],
-                                    condition=Q(rep__isnull=False, family__isnull=True), name="quota_rep"),
-            models.UniqueConstraint(fields=["plan", "territory", "period_start", "measure", "family"],
-                                    condition=Q(territory__isnull=False, family__isnull=False),
-                                    name="quota_territory_family"),
-            models.UniqueConstraint(fields=["plan", "territory", "period_start", "measure"],
-                                    condition=Q(territory__isnull=False, family__isnull=True),
-                                    name="quota_territory"),
+            models.CheckConstraint(condition=Q(measure__in=["revenue", "units", "margin"]), name="quota_measure_valid"),
+            models.UniqueConstraint(
+                fields=["plan", "rep", "period_start", "measure", "family"],
+                condition=Q(rep__isnull=False, family__isnull=False),
+                name="quota_rep_family",
+            ),
+            models.UniqueConstraint(
+                fields=["plan", "rep", "period_start", "measure"],
+                condition=Q(rep__isnull=False, family__isnull=True),
+                name="quota_rep",
+            ),
+            models.UniqueConstraint(
+                fields=["plan", "territory", "period_start", "measure", "family"],
+                condition=Q(territory__isnull=False, family__isnull=False),
+                name="quota_territory_family",
+            ),
+            models.UniqueConstraint(
+                fields=["plan", "territory", "period_start", "measure"],
+                condition=Q(territory__isnull=False, family__isnull=True),
+                name="quota_territory",
+            ),
         ]
         indexes = [models.Index(fields=["plan", "measure", "period_start"])]
 

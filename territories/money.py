@@ -28,8 +28,18 @@ import pandas as pd
 from core import money
 from core.money import quantize
 
-__all__ = ["FLOAT_PLACES", "HUNDRED", "ZERO", "decimal_column", "format_decimal", "is_missing",
-           "percent_of", "quantize", "sum_decimals", "to_decimal"]
+__all__ = [
+    "FLOAT_PLACES",
+    "HUNDRED",
+    "ZERO",
+    "decimal_column",
+    "format_decimal",
+    "is_missing",
+    "percent_of",
+    "quantize",
+    "sum_decimals",
+    "to_decimal",
+]
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)

@@ -105,14 +105,17 @@ class OwnershipIndex:
         when = days.astype("int64")
         found = np.searchsorted(self.combined, codes * self._SHIFT + (when + self._OFFSET), side="right") - 1
         at = found.clip(0)
-        covered = ((found >= 0) & (codes >= 0) & ~np.isnat(days) & (self.codes[at] == codes)
-                   & (self.open_ended[at] | (when <= self.end[at])))
+        covered = (
+            (found >= 0)
+            & (codes >= 0)
+            & ~np.isnat(days)
+            & (self.codes[at] == codes)
+            & (self.open_ended[at] | (when <= self.end[at]))
+        )
         return np.where(covered, self.rows[at], -1)
 
 
-def territory_on_dates(
-    lines: pd.DataFrame, history: pd.DataFrame, *, date_column: str = "order_date"
-) -> pd.DataFrame:
+def territory_on_dates(lines: pd.DataFrame, history: pd.DataFrame, *, date_column: str = "order_date") -> pd.DataFrame:
     """``lines`` with ``territory_code`` set to the account's owner on ``date_column``.
 
     ``None`` where no ownership interval covers the date. Row order and index are kept; an
@@ -126,8 +129,9 @@ def territory_on_dates(
     if history["_from"].isna().any():
         raise ValueError("every ownership row needs a valid_from")
     history = history.sort_values(["_from", "territory_code"], kind="stable")
-    index = OwnershipIndex(history["account_id"].astype(object).to_numpy(), history["_from"].to_numpy(),
-                           history["_to"].to_numpy())
+    index = OwnershipIndex(
+        history["account_id"].astype(object).to_numpy(), history["_from"].to_numpy(), history["_to"].to_numpy()
+    )
     found = index.positions(lines["account_id"].astype(object).to_numpy(), when.to_numpy())
     codes = history["territory_code"].astype(object).to_numpy()
     owner = np.where(found >= 0, codes[found.clip(0)] if len(codes) else None, None)
@@ -204,9 +208,7 @@ def primary_share_errors(assignments: pd.DataFrame, *, allow_vacancies: bool) ->
         }
     )
     events = events.groupby(["territory_code", "day"], sort=True, as_index=False)["delta"].sum()
-    events["total"] = events.groupby("territory_code")["delta"].transform(
-        lambda d: d.astype(object).cumsum()
-    )
+    events["total"] = events.groupby("territory_code")["delta"].transform(lambda d: d.astype(object).cumsum())
     next_day = events.groupby("territory_code")["day"].shift(-1)
     is_last = next_day.isna()
     events["valid_to"] = next_day - one_day
@@ -225,9 +227,7 @@ def primary_share_errors(assignments: pd.DataFrame, *, allow_vacancies: bool) ->
         period = f"from {start} to {end}" if end else f"from {start} onwards"
         reps = ""
         if has_reps:
-            active = (primaries["territory_code"].astype(str) == error.territory_code) & (
-                starts <= error.day
-            )
+            active = (primaries["territory_code"].astype(str) == error.territory_code) & (starts <= error.day)
             active &= ends.isna() | (ends >= error.day)
             names = [
                 f"{rep} {format_decimal(to_decimal(share))} %"
@@ -249,9 +249,7 @@ def _from_scaled(value: int, places: int) -> Decimal:
     return Decimal(int(value)).scaleb(-places)
 
 
-def rep_counts_as_of(
-    assignments: pd.DataFrame, *, as_of: dt.date, roles: tuple[str, ...] = (PRIMARY,)
-) -> pd.DataFrame:
+def rep_counts_as_of(assignments: pd.DataFrame, *, as_of: dt.date, roles: tuple[str, ...] = (PRIMARY,)) -> pd.DataFrame:
     """Distinct reps per territory on ``as_of`` (``role`` in ``roles``).
 
     Returns ``territory_code``, ``reps`` (int), only territories with at least one rep.
@@ -299,9 +297,7 @@ def credit_lines(lines: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFrame
     )
     # Territories have a handful of assignment rows over time, so the merge stays small.
     credits = work.merge(reps, on="territory_code", how="inner", suffixes=("", "_assignment"))
-    on_date = (credits["_from"] <= credits["_on"]) & (
-        credits["_to"].isna() | (credits["_on"] <= credits["_to"])
-    )
+    on_date = (credits["_from"] <= credits["_on"]) & (credits["_to"].isna() | (credits["_on"] <= credits["_to"]))
     credits = credits.loc[on_date].drop(columns=["_on", "_from", "_to"])
     credits["line_quantity"] = decimal_column(credits["quantity"])
     credits["line_amount"] = decimal_column(credits["amount"])
@@ -341,6 +337,4 @@ def roll_up_credits(credits: pd.DataFrame, managers: pd.DataFrame) -> pd.DataFra
     chain = ancestor_pairs(people, child="username", parent="manager_username")
     chain = chain.rename(columns={"node": "rep_username", "ancestor": "credited_to"})
     out = credits.merge(chain, on="rep_username", how="inner")
-    return out.sort_values(["credited_to", "line_id", "rep_username"], kind="stable").reset_index(
-        drop=True
-    )
+    return out.sort_values(["credited_to", "line_id", "rep_username"], kind="stable").reset_index(drop=True)

@@ -130,9 +130,7 @@ def allocation_weights(parts: pd.DataFrame, *, basis: str) -> tuple[pd.Series, s
     return pd.Series([Decimal(1)] * len(parts), index=parts.index, dtype=object), EVEN
 
 
-def allocate_top_down(
-    target: Number, parts: pd.DataFrame, *, basis: str, quantum: Number
-) -> pd.DataFrame:
+def allocate_top_down(target: Number, parts: pd.DataFrame, *, basis: str, quantum: Number) -> pd.DataFrame:
     """Split a company/region ``target`` over ``parts`` by ``basis``.
 
     ``parts`` columns: ``owner`` (unique rep username or territory code) and the basis column
@@ -255,13 +253,13 @@ def apply_ramp(
     hire_dates = quotas["owner"].map(hire_of.set_index("owner")["hire_date"])
     hired = pd.to_datetime(hire_dates.astype(object))
     period = pd.to_datetime(quotas["period_start"].astype(object))
-    month_number = (
-        (period.dt.year - hired.dt.year) * 12 + (period.dt.month - hired.dt.month)
-    ).to_numpy(dtype="float64")
+    month_number = ((period.dt.year - hired.dt.year) * 12 + (period.dt.month - hired.dt.month)).to_numpy(
+        dtype="float64"
+    )
     table = np.array([Decimal(0), *steps, HUNDRED], dtype=object)
-    position = np.where(
-        np.isnan(month_number), len(steps) + 1, np.clip(month_number + 1, 0, len(steps) + 1)
-    ).astype("int64")
+    position = np.where(np.isnan(month_number), len(steps) + 1, np.clip(month_number + 1, 0, len(steps) + 1)).astype(
+        "int64"
+    )
     pct = table[position]
     q = to_decimal(quantum)
     full = decimal_column(quotas["amount"])
@@ -270,9 +268,7 @@ def apply_ramp(
     out = quotas.copy()
     out["full_amount"] = full.to_numpy()
     out["ramp_pct"] = pd.Series(pct, index=quotas.index, dtype=object)
-    out["amount"] = pd.Series(
-        [int(r) if as_int else r for r in ramped], index=quotas.index, dtype=object
-    )
+    out["amount"] = pd.Series([int(r) if as_int else r for r in ramped], index=quotas.index, dtype=object)
     return out
 
 

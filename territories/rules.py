@@ -150,9 +150,7 @@ def match_accounts(accounts: pd.DataFrame, rules: pd.DataFrame, *, as_of: dt.dat
         rule_values = normalise_text(_column(live, name))
         active = np.flatnonzero(rule_values.to_numpy() != "")
         if len(active):
-            acc_codes, rule_value_codes = _shared_codes(
-                normalise_text(_column(accounts, name)), rule_values
-            )
+            acc_codes, rule_value_codes = _shared_codes(normalise_text(_column(accounts, name)), rule_values)
             equality.append((acc_codes, active, rule_value_codes[active]))
     postal_rules = normalise_postal(_column(live, "postal_prefix"))
     account_postal = normalise_postal(_column(accounts, "postal_code"))
@@ -222,16 +220,11 @@ def match_accounts(accounts: pd.DataFrame, rules: pd.DataFrame, *, as_of: dt.dat
         "territory_code": proposed,
         "status": status,
         "rule_codes": [tuple(rule_codes[cols]) for cols in top_lists],
-        "candidate_territory_codes": [
-            tuple(sorted(set(rule_territories[cols]))) for cols in top_lists
-        ],
+        "candidate_territory_codes": [tuple(sorted(set(rule_territories[cols]))) for cols in top_lists],
     }
     # Object columns keep None (not NaN) for "no territory".
     return pd.DataFrame(
-        {
-            name: pd.Series(values, index=accounts.index, dtype=object)
-            for name, values in columns.items()
-        }
+        {name: pd.Series(values, index=accounts.index, dtype=object) for name, values in columns.items()}
     )
 
 
@@ -269,9 +262,7 @@ def _none_for_unassigned(keys: pd.Series) -> pd.Series:
     return keys.where(keys != _NONE_KEY, None)
 
 
-def realignment_diff(
-    proposal: pd.DataFrame, figures: pd.DataFrame
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+def realignment_diff(proposal: pd.DataFrame, figures: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """What a realignment would move, per account and per territory.
 
     ``proposal`` columns: ``external_id``, ``current_territory_code``, ``territory_code``

@@ -113,19 +113,24 @@ def family_unit_quotas(*, period_starts: list[dt.date]) -> pd.DataFrame:
     there is none. Not scoped: the supply reconciliation reads it whole.
     """
     rows = (
-        Quota.objects.units_by_family().filter(period_start__in=period_starts, territory__isnull=False)
+        Quota.objects.units_by_family()
+        .filter(period_start__in=period_starts, territory__isnull=False)
         .annotate(rank=_STATUS_RANK_OF_PLAN)
         .values("plan_id", "rank", "plan__fiscal_year", "family__code", "territory__code", "period_start")
         .annotate(quota_qty=Sum("amount"))
-        .values_list("plan_id", "rank", "plan__fiscal_year", "family__code", "territory__code", "period_start",
-                     "quota_qty")
+        .values_list(
+            "plan_id", "rank", "plan__fiscal_year", "family__code", "territory__code", "period_start", "quota_qty"
+        )
     )
     frame = pd.DataFrame.from_records(list(rows), columns=["plan_id", "rank", "fiscal_year", *FAMILY_QUOTA_COLUMNS])
     if frame.empty:
         return pd.DataFrame(columns=FAMILY_QUOTA_COLUMNS)
-    best = (frame[["period_start", "plan_id", "rank", "fiscal_year"]].drop_duplicates()
-            .sort_values(["period_start", "rank", "fiscal_year", "plan_id"], ascending=[True, True, False, False])
-            .drop_duplicates("period_start"))
+    best = (
+        frame[["period_start", "plan_id", "rank", "fiscal_year"]]
+        .drop_duplicates()
+        .sort_values(["period_start", "rank", "fiscal_year", "plan_id"], ascending=[True, True, False, False])
+        .drop_duplicates("period_start")
+    )
     frame = frame.merge(best[["period_start", "plan_id"]], on=["period_start", "plan_id"])
     frame = frame.sort_values(["family_code", "territory_code", "period_start"]).reset_index(drop=True)
     frame["quota_qty"] = frame["quota_qty"].astype(float)
@@ -189,10 +194,30 @@ def tree_frame(*, territories=None) -> pd.DataFrame:
     """``id, code, name, level, path, parent_code, manager_username, manager_name``."""
     qs = territories if territories is not None else Territory.objects.all()
     rows = qs.order_by("path").values_list(
-        "id", "code", "name", "level", "path", "parent__code", "manager__username",
-        "manager__first_name", "manager__last_name")
-    frame = pd.DataFrame.from_records(list(rows), columns=[
-        "id", "code", "name", "level", "path", "parent_code", "manager_username", "manager_first", "manager_last"])
+        "id",
+        "code",
+        "name",
+        "level",
+        "path",
+        "parent__code",
+        "manager__username",
+        "manager__first_name",
+        "manager__last_name",
+    )
+    frame = pd.DataFrame.from_records(
+        list(rows),
+        columns=[
+            "id",
+            "code",
+            "name",
+            "level",
+            "path",
+            "parent_code",
+            "manager_username",
+            "manager_first",
+            "manager_last",
+        ],
+    )
     frame["manager_name"] = (frame["manager_first"].fillna("") + " " + frame["manager_last"].fillna("")).str.strip()
     frame["manager_username"] = frame["manager_username"].fillna("")
     frame["parent_code"] = frame["parent_code"].astype(object).where(frame["parent_code"].notna(), None)
@@ -205,10 +230,31 @@ def assignments_frame(*, territory_ids=None) -> pd.DataFrame:
     qs = TerritoryAssignment.objects.all()
     if territory_ids is not None:
         qs = qs.filter(territory_id__in=territory_ids)
-    rows = qs.values_list("rep_id", "rep__username", "rep__first_name", "rep__last_name", "territory__code",
-                          "role", "share", "valid_from", "valid_to")
-    frame = pd.DataFrame.from_records(list(rows), columns=[
-        "rep_id", "rep_username", "first", "last", "territory_code", "role", "share", "valid_from", "valid_to"])
+    rows = qs.values_list(
+        "rep_id",
+        "rep__username",
+        "rep__first_name",
+        "rep__last_name",
+        "territory__code",
+        "role",
+        "share",
+        "valid_from",
+        "valid_to",
+    )
+    frame = pd.DataFrame.from_records(
+        list(rows),
+        columns=[
+            "rep_id",
+            "rep_username",
+            "first",
+            "last",
+            "territory_code",
+            "role",
+            "share",
+            "valid_from",
+            "valid_to",
+        ],
+    )
     frame["rep_name"] = (frame["first"] + " " + frame["last"]).str.strip()
     return frame.drop(columns=["first", "last"])
 
@@ -219,11 +265,32 @@ def accounts_frame(*, as_of: dt.date, accounts=None) -> pd.DataFrame:
     industry, potential, exclude_from_realignment, territory_code``)."""
     qs = accounts if accounts is not None else Account.objects.all()
     rows = qs.order_by("external_id").values_list(
-        "id", "external_id", "name", "country", "region", "state", "postal_code", "industry", "potential",
-        "exclude_from_realignment")
-    frame = pd.DataFrame.from_records(list(rows), columns=[
-        "account_id", "external_id", "name", "country", "region", "state", "postal_code", "industry", "potential",
-        "exclude_from_realignment"])
+        "id",
+        "external_id",
+        "name",
+        "country",
+        "region",
+        "state",
+        "postal_code",
+        "industry",
+        "potential",
+        "exclude_from_realignment",
+    )
+    frame = pd.DataFrame.from_records(
+        list(rows),
+        columns=[
+            "account_id",
+            "external_id",
+            "name",
+            "country",
+            "region",
+            "state",
+            "postal_code",
+            "industry",
+            "potential",
+            "exclude_from_realignment",
+        ],
+    )
     owners = AccountAssignment.objects.filter(valid_on(as_of)).values_list("account_id", "territory__code")
     owner_of = dict(owners)
     frame["territory_code"] = frame["account_id"].map(owner_of).astype(object)
@@ -234,11 +301,33 @@ def accounts_frame(*, as_of: dt.date, accounts=None) -> pd.DataFrame:
 def rules_frame(*, rules=None) -> pd.DataFrame:
     """Assignment rules as ``match_accounts`` reads them (``named_accounts`` as lists)."""
     qs = rules if rules is not None else AssignmentRule.objects.all()
-    rows = qs.order_by("code").values_list("code", "territory__code", "priority", "named_accounts", "country",
-                                           "region", "state", "postal_prefix", "industry", "valid_from")
-    frame = pd.DataFrame.from_records(list(rows), columns=[
-        "code", "territory_code", "priority", "named_accounts", "country", "region", "state", "postal_prefix",
-        "industry", "valid_from"])
+    rows = qs.order_by("code").values_list(
+        "code",
+        "territory__code",
+        "priority",
+        "named_accounts",
+        "country",
+        "region",
+        "state",
+        "postal_prefix",
+        "industry",
+        "valid_from",
+    )
+    frame = pd.DataFrame.from_records(
+        list(rows),
+        columns=[
+            "code",
+            "territory_code",
+            "priority",
+            "named_accounts",
+            "country",
+            "region",
+            "state",
+            "postal_prefix",
+            "industry",
+            "valid_from",
+        ],
+    )
     frame["named_accounts"] = [[p.strip() for p in (v or "").split(";") if p.strip()] for v in frame["named_accounts"]]
     return frame
 
@@ -260,8 +349,13 @@ def territory_forecast_n12m(*, as_of: dt.date) -> dict[int, Decimal]:
 
     first = as_of.replace(day=1)
     rows = (
-        Forecast.objects.filter(run=run, level="product_territory", period_start__gte=first,
-                                period_start__lt=add_months(first, 12), territory__isnull=False)
+        Forecast.objects.filter(
+            run=run,
+            level="product_territory",
+            period_start__gte=first,
+            period_start__lt=add_months(first, 12),
+            territory__isnull=False,
+        )
         .values("territory_id")
         .annotate(value=Sum(F("point") * Cast("product__unit_price", FloatField()), output_field=FloatField()))
         .values_list("territory_id", "value")
@@ -279,9 +373,13 @@ def account_figures(*, as_of: dt.date, accounts: pd.DataFrame) -> pd.DataFrame:
     out = accounts[["account_id", "external_id", "territory_code"]].copy()
     start = as_of - dt.timedelta(days=364)
     revenue = dict(
-        SalesOrderLine.objects.counting().between(start, as_of)
+        SalesOrderLine.objects.counting()
+        .between(start, as_of)
         .filter(account_id__in=list(out["account_id"]) if len(out) < 5000 else Q())
-        .values("account_id").annotate(total=Sum("net_amount")).values_list("account_id", "total"))
+        .values("account_id")
+        .annotate(total=Sum("net_amount"))
+        .values_list("account_id", "total")
+    )
     out["revenue_l12m"] = decimal_column(out["account_id"].map(revenue)).to_numpy()
     forecast = territory_forecast_n12m(as_of=as_of)
     codes = dict(Territory.objects.values_list("code", "id"))
@@ -324,34 +422,64 @@ def territory_tree(*, user, as_of: dt.date) -> list[dict]:
         sums = spread.groupby("ancestor")["value"].agg(lambda s: sum(s, ZERO))
         return {code: quantize(value, CENT) for code, value in sums.items()}
 
-    accounts = rolled(dict(AccountAssignment.objects.filter(valid_on(as_of)).values("territory_id")
-                           .annotate(n=Count("id")).values_list("territory_id", "n")))
-    revenue = rolled(dict(SalesOrderLine.objects.counting().between(as_of - dt.timedelta(days=364), as_of)
-                          .values("territory_id").annotate(t=Sum("net_amount")).values_list("territory_id", "t")))
+    accounts = rolled(
+        dict(
+            AccountAssignment.objects.filter(valid_on(as_of))
+            .values("territory_id")
+            .annotate(n=Count("id"))
+            .values_list("territory_id", "n")
+        )
+    )
+    revenue = rolled(
+        dict(
+            SalesOrderLine.objects.counting()
+            .between(as_of - dt.timedelta(days=364), as_of)
+            .values("territory_id")
+            .annotate(t=Sum("net_amount"))
+            .values_list("territory_id", "t")
+        )
+    )
     year = fiscal_year_of(as_of)
     months = fiscal_year_months(fiscal_year=year)
     plan = quota_plan_current(period_starts=months)
     quota_by_territory: dict[int, Decimal] = {}
     if plan is not None:
-        territory_quota = dict(Quota.objects.filter(plan=plan, measure="revenue", family__isnull=True,
-                                                    territory__isnull=False).values("territory_id")
-                               .annotate(t=Sum("amount")).values_list("territory_id", "t"))
+        territory_quota = dict(
+            Quota.objects.filter(plan=plan, measure="revenue", family__isnull=True, territory__isnull=False)
+            .values("territory_id")
+            .annotate(t=Sum("amount"))
+            .values_list("territory_id", "t")
+        )
         if territory_quota:
             quota_by_territory = territory_quota
         else:  # rep quotas: booked on the territory where the rep is primary at the year start
-            rep_quota = dict(Quota.objects.filter(plan=plan, measure="revenue", family__isnull=True,
-                                                  rep__isnull=False).values("rep_id")
-                             .annotate(t=Sum("amount")).values_list("rep_id", "t"))
+            rep_quota = dict(
+                Quota.objects.filter(plan=plan, measure="revenue", family__isnull=True, rep__isnull=False)
+                .values("rep_id")
+                .annotate(t=Sum("amount"))
+                .values_list("rep_id", "t")
+            )
             for rep_id, territory_id in TerritoryAssignment.objects.filter(
-                    valid_on(as_of), role="primary", rep_id__in=list(rep_quota)).values_list("rep_id", "territory_id"):
-                quota_by_territory[territory_id] = quota_by_territory.get(territory_id, ZERO) + rep_quota.pop(rep_id, ZERO)
+                valid_on(as_of), role="primary", rep_id__in=list(rep_quota)
+            ).values_list("rep_id", "territory_id"):
+                quota_by_territory[territory_id] = quota_by_territory.get(territory_id, ZERO) + rep_quota.pop(
+                    rep_id, ZERO
+                )
     quota = rolled(quota_by_territory)
-    ytd = rolled(dict(SalesOrderLine.objects.counting().between(months[0], as_of)
-                      .values("territory_id").annotate(t=Sum("net_amount")).values_list("territory_id", "t")))
+    ytd = rolled(
+        dict(
+            SalesOrderLine.objects.counting()
+            .between(months[0], as_of)
+            .values("territory_id")
+            .annotate(t=Sum("net_amount"))
+            .values_list("territory_id", "t")
+        )
+    )
 
     reps: dict[int, list[str]] = {}
     for territory_id, first, last, role, share in (
-        TerritoryAssignment.objects.filter(valid_on(as_of)).order_by("role", "-share", "rep__username")
+        TerritoryAssignment.objects.filter(valid_on(as_of))
+        .order_by("role", "-share", "rep__username")
         .values_list("territory_id", "rep__first_name", "rep__last_name", "role", "share")
     ):
         label = f"{first} {last}".strip() + (f" {share:.0f} %" if role == "primary" and share != 100 else "")
@@ -364,13 +492,22 @@ def territory_tree(*, user, as_of: dt.date) -> list[dict]:
             continue
         q = quota.get(row.code)
         actual = ytd.get(row.code, ZERO)
-        rows.append({
-            "id": row.id, "code": row.code, "name": row.name, "level": row.level,
-            "depth": row.path.count("/") - 2, "manager": row.manager_name or row.manager_username or "",
-            "reps": reps.get(row.id, []), "accounts": int(accounts.get(row.code, 0)),
-            "revenue_l12m": revenue.get(row.code, ZERO), "quota": q, "ytd_actual": actual,
-            "ytd_pct": None if not q else quantize(actual * 100 / q, Decimal("0.1")),
-        })
+        rows.append(
+            {
+                "id": row.id,
+                "code": row.code,
+                "name": row.name,
+                "level": row.level,
+                "depth": row.path.count("/") - 2,
+                "manager": row.manager_name or row.manager_username or "",
+                "reps": reps.get(row.id, []),
+                "accounts": int(accounts.get(row.code, 0)),
+                "revenue_l12m": revenue.get(row.code, ZERO),
+                "quota": q,
+                "ytd_actual": actual,
+                "ytd_pct": None if not q else quantize(actual * 100 / q, Decimal("0.1")),
+            }
+        )
     return rows
 
 
@@ -394,9 +531,15 @@ def daily_sales(*, start: dt.date, end: dt.date, measure: str) -> pd.DataFrame:
     every line, at a fraction of the rows."""
     from sales.models import SalesOrderLine
 
-    rows = (SalesOrderLine.objects.counting().between(start, end).filter(territory__isnull=False)
-            .values("territory__code", "order_date").annotate(value=Sum(_measure_expression(measure)))
-            .order_by("territory__code", "order_date").values_list("territory__code", "order_date", "value"))
+    rows = (
+        SalesOrderLine.objects.counting()
+        .between(start, end)
+        .filter(territory__isnull=False)
+        .values("territory__code", "order_date")
+        .annotate(value=Sum(_measure_expression(measure)))
+        .order_by("territory__code", "order_date")
+        .values_list("territory__code", "order_date", "value")
+    )
     frame = pd.DataFrame.from_records(list(rows), columns=["territory_code", "order_date", "amount"])
     frame.insert(0, "line_id", range(len(frame)))
     frame["account_id"] = 0
@@ -405,8 +548,9 @@ def daily_sales(*, start: dt.date, end: dt.date, measure: str) -> pd.DataFrame:
     return frame
 
 
-def attainment_table(*, user, fiscal_year: int, owner_kind: str = "rep", measure: str = "revenue",
-                     owner: str | None = None) -> pd.DataFrame:
+def attainment_table(
+    *, user, fiscal_year: int, owner_kind: str = "rep", measure: str = "revenue", owner: str | None = None
+) -> pd.DataFrame:
     """Quota vs credited actual per owner × month of a fiscal year, with year to date.
 
     ``owner_kind`` ``rep``: actuals are the credits of the sales of the rep's territories on
@@ -418,21 +562,27 @@ def attainment_table(*, user, fiscal_year: int, owner_kind: str = "rep", measure
     end = add_months(months[-1], 1) - dt.timedelta(days=1)
     sales = daily_sales(start=months[0], end=end, measure=measure)
     plan = quota_plan_current(period_starts=months)
-    quotas = Quota.objects.none() if plan is None else Quota.objects.filter(
-        plan=plan, measure=measure, family__isnull=True, period_start__in=months)
+    quotas = (
+        Quota.objects.none()
+        if plan is None
+        else Quota.objects.filter(plan=plan, measure=measure, family__isnull=True, period_start__in=months)
+    )
     if owner_kind == "rep":
         reps = visible_reps(user=user)
         if owner:
             reps = reps.filter(username=owner)
         names = {u: f"{f} {last}".strip() for u, f, last in reps.values_list("username", "first_name", "last_name")}
-        credits = calc.credit_lines(sales, assignments_frame()) if len(sales) else pd.DataFrame(
-            columns=["rep_username", "order_date", "amount"])
-        actuals = pd.DataFrame({"owner": credits["rep_username"], "period_start": credits["order_date"],
-                                "amount": credits["amount"]})
+        credits = (
+            calc.credit_lines(sales, assignments_frame())
+            if len(sales)
+            else pd.DataFrame(columns=["rep_username", "order_date", "amount"])
+        )
+        actuals = pd.DataFrame(
+            {"owner": credits["rep_username"], "period_start": credits["order_date"], "amount": credits["amount"]}
+        )
         actuals = actuals.loc[actuals["owner"].isin(names)]
         actuals["period_start"] = calc.month_start(actuals["period_start"]) if len(actuals) else []
-        quota_rows = quotas.filter(rep__username__in=list(names)).values_list("rep__username", "period_start",
-                                                                               "amount")
+        quota_rows = quotas.filter(rep__username__in=list(names)).values_list("rep__username", "period_start", "amount")
     else:
         visible = Territory.objects.for_user(user)
         if owner:
@@ -442,20 +592,24 @@ def attainment_table(*, user, fiscal_year: int, owner_kind: str = "rep", measure
         pairs = calc.ancestor_pairs(tree[["code", "parent_code"]], child="code", parent="parent_code")
         spread = sales.merge(pairs, left_on="territory_code", right_on="node")
         spread = spread.loc[spread["ancestor"].isin(names)]
-        actuals = pd.DataFrame({"owner": spread["ancestor"], "period_start": spread["order_date"],
-                                "amount": spread["amount"]})
+        actuals = pd.DataFrame(
+            {"owner": spread["ancestor"], "period_start": spread["order_date"], "amount": spread["amount"]}
+        )
         actuals["period_start"] = calc.month_start(actuals["period_start"]) if len(actuals) else []
-        quota_rows = quotas.filter(territory__code__in=list(names)).values_list("territory__code", "period_start",
-                                                                                 "amount")
+        quota_rows = quotas.filter(territory__code__in=list(names)).values_list(
+            "territory__code", "period_start", "amount"
+        )
     quota_frame = pd.DataFrame.from_records(list(quota_rows), columns=["owner", "period_start", "amount"])
-    table = calc.attainment(actuals, quota_frame,
-                            fiscal_year_start_month=organisation_settings_get().fiscal_year_start_month)
+    table = calc.attainment(
+        actuals, quota_frame, fiscal_year_start_month=organisation_settings_get().fiscal_year_start_month
+    )
     table["owner_name"] = table["owner"].map(names)
     return table
 
 
-def attainment_lines(*, user, owner_kind: str, owner: str, period_start: dt.date, measure: str = "revenue",
-                     limit: int = 500) -> list[dict]:
+def attainment_lines(
+    *, user, owner_kind: str, owner: str, period_start: dt.date, measure: str = "revenue", limit: int = 500
+) -> list[dict]:
     """The order lines behind one attainment cell, with the credit they gave ``owner``.
 
     Cancelled lines are listed with no credit; returns carry a negative credit.
@@ -468,10 +622,11 @@ def attainment_lines(*, user, owner_kind: str, owner: str, period_start: dt.date
     share_of: list[tuple[int, dt.date, dt.date, Decimal]] = []
     if owner_kind == "rep":
         q = Q(pk__in=[])
-        for territory_id, valid_from, valid_to, share in TerritoryAssignment.objects.filter(
-                rep__username=owner, valid_from__lte=end).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=start)
-                                                                  ).values_list("territory_id", "valid_from",
-                                                                                "valid_to", "share"):
+        for territory_id, valid_from, valid_to, share in (
+            TerritoryAssignment.objects.filter(rep__username=owner, valid_from__lte=end)
+            .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=start))
+            .values_list("territory_id", "valid_from", "valid_to", "share")
+        ):
             lo, hi = max(valid_from, start), min(valid_to or end, end)
             q |= Q(territory_id=territory_id, order_date__gte=lo, order_date__lte=hi)
             share_of.append((territory_id, lo, hi, share))
@@ -480,18 +635,31 @@ def attainment_lines(*, user, owner_kind: str, owner: str, period_start: dt.date
         lines = lines.filter(territory__path__startswith=Territory.objects.get(code=owner).path)
     rows = []
     for line in lines.select_related("account", "product", "territory").order_by("order_date", "external_id")[:limit]:
-        value = {"revenue": line.net_amount, "units": line.quantity,
-                 "margin": line.net_amount - line.quantity * line.product.unit_cost}[measure]
+        value = {
+            "revenue": line.net_amount,
+            "units": line.quantity,
+            "margin": line.net_amount - line.quantity * line.product.unit_cost,
+        }[measure]
         share = Decimal(100)
         for territory_id, lo, hi, s in share_of:
             if line.territory_id == territory_id and lo <= line.order_date <= hi:
                 share = s
         counts = line.status != "cancelled"
-        rows.append({"external_id": line.external_id, "order_date": line.order_date, "status": line.status,
-                     "account": line.account.name, "account_external_id": line.account.external_id,
-                     "product": line.product.sku, "territory": line.territory.code if line.territory else "",
-                     "quantity": line.quantity, "net_amount": line.net_amount, "share": share,
-                     "credit": quantize(value * share / 100, CENT) if counts else ZERO})
+        rows.append(
+            {
+                "external_id": line.external_id,
+                "order_date": line.order_date,
+                "status": line.status,
+                "account": line.account.name,
+                "account_external_id": line.account.external_id,
+                "product": line.product.sku,
+                "territory": line.territory.code if line.territory else "",
+                "quantity": line.quantity,
+                "net_amount": line.net_amount,
+                "share": share,
+                "credit": quantize(value * share / 100, CENT) if counts else ZERO,
+            }
+        )
     return rows
 
 
@@ -500,8 +668,9 @@ def attainment_lines(*, user, owner_kind: str, owner: str, period_start: dt.date
 # ---------------------------------------------------------------------------------------------
 
 
-def balancing(*, user, as_of: dt.date, potential_source: str = "potential", measure: str = "revenue_l12m",
-              max_moves: int = 10) -> dict:
+def balancing(
+    *, user, as_of: dt.date, potential_source: str = "potential", measure: str = "revenue_l12m", max_moves: int = 10
+) -> dict:
     """Balancing report over the leaf territories the viewer sees, spreads per measure and
     suggested moves between sibling territories."""
     visible = Territory.objects.for_user(user).filter(children__isnull=True)
@@ -509,17 +678,22 @@ def balancing(*, user, as_of: dt.date, potential_source: str = "potential", meas
     if leaves.empty:
         return {"report": [], "spreads": {}, "moves": []}
     assignments = assignments_frame(territory_ids=list(leaves["id"]))
-    reps = (calc.rep_counts_as_of(assignments, as_of=as_of) if len(assignments)
-            else pd.DataFrame(columns=["territory_code", "reps"]))
+    reps = (
+        calc.rep_counts_as_of(assignments, as_of=as_of)
+        if len(assignments)
+        else pd.DataFrame(columns=["territory_code", "reps"])
+    )
     leaves["reps"] = leaves["code"].map(dict(zip(reps["territory_code"], reps["reps"]))).fillna(0).astype(int)
-    accounts = accounts_frame(as_of=as_of, accounts=Account.objects.owned_by(Q(territory_id__in=list(leaves["id"])),
-                                                                             as_of))
+    accounts = accounts_frame(
+        as_of=as_of, accounts=Account.objects.owned_by(Q(territory_id__in=list(leaves["id"])), as_of)
+    )
     figures = account_figures(as_of=as_of, accounts=accounts)
     accounts["revenue_l12m"] = figures["revenue_l12m"].to_numpy()
     accounts["forecast_n12m"] = figures["forecast_n12m"].to_numpy()
     report = calc.balancing_report(leaves, accounts, potential_source=potential_source)
-    moves = calc.suggest_moves(leaves, accounts, measure=measure, potential_source=potential_source,
-                               max_moves=max_moves)
+    moves = calc.suggest_moves(
+        leaves, accounts, measure=measure, potential_source=potential_source, max_moves=max_moves
+    )
     external = dict(zip(accounts["account_id"], accounts["external_id"]))
     account_names = dict(zip(accounts["account_id"], accounts["name"]))
     moves["external_id"] = moves["account_id"].map(external)
@@ -541,20 +715,37 @@ def target_not_buildable_alerts(*, user, months: list[dt.date]) -> list[dict]:
     viewer's scope)."""
     from sop.models import CapacityAlert  # territory performance reads up (.importlinter)
 
-    alerts = (CapacityAlert.objects.for_user(user).active().filter(type="target_not_buildable",
-                                                                    period_start__in=months)
-              .order_by("period_start", "family__code")
-              .values("id", "family__code", "family__name", "territory__code", "period_start", "amount", "value",
-                      "message", "status", "severity"))
+    alerts = (
+        CapacityAlert.objects.for_user(user)
+        .active()
+        .filter(type="target_not_buildable", period_start__in=months)
+        .order_by("period_start", "family__code")
+        .values(
+            "id",
+            "family__code",
+            "family__name",
+            "territory__code",
+            "period_start",
+            "amount",
+            "value",
+            "message",
+            "status",
+            "severity",
+        )
+    )
     return list(alerts)
 
 
 def reconciled_plan_ids(*, period_starts: list[dt.date]) -> set[int]:
     """The quota plan versions the supply reconciliation reads for these periods (the choice
     :func:`family_unit_quotas` makes: per period the latest approved, else submitted, else draft)."""
-    rows = (Quota.objects.units_by_family().filter(period_start__in=period_starts, territory__isnull=False)
-            .annotate(rank=_STATUS_RANK_OF_PLAN)
-            .values_list("period_start", "rank", "plan__fiscal_year", "plan_id").distinct())
+    rows = (
+        Quota.objects.units_by_family()
+        .filter(period_start__in=period_starts, territory__isnull=False)
+        .annotate(rank=_STATUS_RANK_OF_PLAN)
+        .values_list("period_start", "rank", "plan__fiscal_year", "plan_id")
+        .distinct()
+    )
     best: dict[dt.date, tuple] = {}
     for month, rank, year, plan_id in rows:
         key = (rank, -year, -plan_id)
@@ -572,67 +763,116 @@ def quota_plan_buildability(*, user, plan: QuotaPlan) -> dict:
     from sop.models import FamilyPlan, PlanRun  # territory performance reads up (.importlinter)
 
     months = fiscal_year_months(fiscal_year=plan.fiscal_year)
-    run = (PlanRun.objects.filter(status__in=[PlanRun.Status.COMPLETED, PlanRun.Status.COMPLETED_WITH_ERRORS])
-           .order_by("-finished_at", "-id").first())
+    run = (
+        PlanRun.objects.filter(status__in=[PlanRun.Status.COMPLETED, PlanRun.Status.COMPLETED_WITH_ERRORS])
+        .order_by("-finished_at", "-id")
+        .first()
+    )
     counted = plan.pk in reconciled_plan_ids(period_starts=months)
     if run is None:
         return {"run": None, "rows": [], "counted": counted}
     quotas = pd.DataFrame.from_records(
-        list(Quota.objects.units_by_family().filter(plan=plan, territory__isnull=False)
-             .values("family__code", "territory__code", "period_start").annotate(quota_qty=Sum("amount"))
-             .values_list("family__code", "territory__code", "period_start", "quota_qty")),
-        columns=["family_code", "territory_code", "period_start", "quota_qty"])
+        list(
+            Quota.objects.units_by_family()
+            .filter(plan=plan, territory__isnull=False)
+            .values("family__code", "territory__code", "period_start")
+            .annotate(quota_qty=Sum("amount"))
+            .values_list("family__code", "territory__code", "period_start", "quota_qty")
+        ),
+        columns=["family_code", "territory_code", "period_start", "quota_qty"],
+    )
     family_plan = pd.DataFrame.from_records(
-        list(FamilyPlan.objects.filter(run=run, period_start__in=months)
-             .values_list("family__code", "period_start", "demand_qty", "feasible_qty")),
-        columns=["family_code", "period_start", "demand_qty", "feasible_qty"])
+        list(
+            FamilyPlan.objects.filter(run=run, period_start__in=months).values_list(
+                "family__code", "period_start", "demand_qty", "feasible_qty"
+            )
+        ),
+        columns=["family_code", "period_start", "demand_qty", "feasible_qty"],
+    )
     short = calc.quota_buildability(quotas, family_plan)
     visible = dict(Territory.objects.for_user(user).values_list("code", "name"))
     families = dict(ProductFamily.objects.values_list("code", "name"))
-    rows = [{"family_code": r.family_code, "family_name": families.get(r.family_code, ""),
-             "territory_code": r.territory_code, "territory_name": visible[r.territory_code],
-             "period_start": r.period_start, "quota_qty": r.quota_qty, "feasible_qty": r.feasible_qty,
-             "family_quota_qty": r.family_quota_qty, "short_qty": r.short_qty}
-            for r in short.itertuples(index=False) if r.territory_code in visible]
+    rows = [
+        {
+            "family_code": r.family_code,
+            "family_name": families.get(r.family_code, ""),
+            "territory_code": r.territory_code,
+            "territory_name": visible[r.territory_code],
+            "period_start": r.period_start,
+            "quota_qty": r.quota_qty,
+            "feasible_qty": r.feasible_qty,
+            "family_quota_qty": r.family_quota_qty,
+            "short_qty": r.short_qty,
+        }
+        for r in short.itertuples(index=False)
+        if r.territory_code in visible
+    ]
     return {"run": run, "rows": rows, "counted": counted}
 
 
 def family_units_summary(*, user, plan: QuotaPlan) -> list[dict]:
     """Units quotas per family × month over the territories the viewer sees."""
     months = fiscal_year_months(fiscal_year=plan.fiscal_year)
-    rows = (Quota.objects.for_user(user).filter(plan=plan, measure="units", family__isnull=False)
-            .values("family__code", "family__name", "period_start").annotate(t=Sum("amount"))
-            .values_list("family__code", "family__name", "period_start", "t"))
+    rows = (
+        Quota.objects.for_user(user)
+        .filter(plan=plan, measure="units", family__isnull=False)
+        .values("family__code", "family__name", "period_start")
+        .annotate(t=Sum("amount"))
+        .values_list("family__code", "family__name", "period_start", "t")
+    )
     families: dict[str, dict] = {}
     for code, name, month, total in rows:
         item = families.setdefault(code, {"code": code, "name": name, "cells": {m: ZERO for m in months}})
         item["cells"][month] = total
-    return [{"code": f["code"], "name": f["name"], "cells": [f["cells"][m] for m in months],
-             "total": sum(f["cells"].values(), ZERO)} for f in sorted(families.values(), key=lambda f: f["code"])]
+    return [
+        {
+            "code": f["code"],
+            "name": f["name"],
+            "cells": [f["cells"][m] for m in months],
+            "total": sum(f["cells"].values(), ZERO),
+        }
+        for f in sorted(families.values(), key=lambda f: f["code"])
+    ]
 
 
 def quota_grid(*, user, plan: QuotaPlan, measure: str = "revenue") -> dict:
     """Quotas (no family) of one measure: one row per owner the viewer sees × the 12 months."""
     months = fiscal_year_months(fiscal_year=plan.fiscal_year)
-    rows = (Quota.objects.for_user(user).filter(plan=plan, measure=measure, family__isnull=True)
-            .values_list("rep__username", "rep__first_name", "rep__last_name", "territory__code", "territory__name",
-                         "period_start", "amount", "full_amount"))
+    rows = (
+        Quota.objects.for_user(user)
+        .filter(plan=plan, measure=measure, family__isnull=True)
+        .values_list(
+            "rep__username",
+            "rep__first_name",
+            "rep__last_name",
+            "territory__code",
+            "territory__name",
+            "period_start",
+            "amount",
+            "full_amount",
+        )
+    )
     owners: dict[tuple[str, str], dict] = {}
     for username, first, last, code, tname, month, amount, full in rows:
         key = ("rep", username) if username else ("territory", code)
         label = f"{first} {last}".strip() if username else tname
-        item = owners.setdefault(key, {"kind": key[0], "owner": key[1], "label": label,
-                                       "cells": {m: None for m in months}, "ramped": False})
+        item = owners.setdefault(
+            key, {"kind": key[0], "owner": key[1], "label": label, "cells": {m: None for m in months}, "ramped": False}
+        )
         item["cells"][month] = amount
         item["ramped"] |= full is not None and full != amount
     out = []
     for item in sorted(owners.values(), key=lambda o: (o["kind"], o["owner"])):
         cells = [item["cells"][m] for m in months]
-        out.append({**item, "cells": [{"month": m, "amount": a} for m, a in zip(months, cells)],
-                    "total": sum((a for a in cells if a is not None), ZERO)})
+        out.append(
+            {
+                **item,
+                "cells": [{"month": m, "amount": a} for m, a in zip(months, cells)],
+                "total": sum((a for a in cells if a is not None), ZERO),
+            }
+        )
     column_totals = [sum((o["cells"][i]["amount"] or ZERO for o in out), ZERO) for i in range(12)]
-    return {"months": months, "owners": out, "column_totals": column_totals,
-            "total": sum(column_totals, ZERO)}
+    return {"months": months, "owners": out, "column_totals": column_totals, "total": sum(column_totals, ZERO)}
 
 
 def quota_roll_up(*, user, plan: QuotaPlan, measure: str = "revenue", as_of: dt.date) -> list[dict]:
@@ -646,28 +886,56 @@ def quota_roll_up(*, user, plan: QuotaPlan, measure: str = "revenue", as_of: dt.
     tree = tree_frame()
     if tree.empty:
         return []
-    territory_rows = list(Quota.objects.filter(plan=plan, measure=measure, family__isnull=True,
-                                               territory__isnull=False)
-                          .values("territory__code").annotate(t=Sum("amount")).values_list("territory__code", "t"))
-    rep_rows = dict(Quota.objects.filter(plan=plan, measure=measure, family__isnull=True, rep__isnull=False)
-                    .values("rep_id").annotate(t=Sum("amount")).values_list("rep_id", "t"))
+    territory_rows = list(
+        Quota.objects.filter(plan=plan, measure=measure, family__isnull=True, territory__isnull=False)
+        .values("territory__code")
+        .annotate(t=Sum("amount"))
+        .values_list("territory__code", "t")
+    )
+    rep_rows = dict(
+        Quota.objects.filter(plan=plan, measure=measure, family__isnull=True, rep__isnull=False)
+        .values("rep_id")
+        .annotate(t=Sum("amount"))
+        .values_list("rep_id", "t")
+    )
     home: dict[int, str] = {}
-    for rep_id, code in (TerritoryAssignment.objects.filter(valid_on(day), role="primary", rep_id__in=list(rep_rows))
-                         .order_by("rep_id", "share").values_list("rep_id", "territory__code")):
+    for rep_id, code in (
+        TerritoryAssignment.objects.filter(valid_on(day), role="primary", rep_id__in=list(rep_rows))
+        .order_by("rep_id", "share")
+        .values_list("rep_id", "territory__code")
+    ):
         home[rep_id] = code  # ordered by share: the largest share wins
     booked = territory_rows + [(home[r], t) for r, t in rep_rows.items() if r in home]
     quotas = pd.DataFrame.from_records(booked, columns=["territory_code", "amount"])
     targets = pd.DataFrame.from_records(
         list(QuotaTarget.objects.filter(plan=plan, measure=measure).values_list("territory__code", "amount")),
-        columns=["territory_code", "target"])
+        columns=["territory_code", "target"],
+    )
     rolled = calc.roll_up_quotas(tree[["code", "parent_code"]], quotas, targets=targets)
     visible = set(Territory.objects.for_user(user).values_list("code", flat=True))
     names = dict(zip(tree["code"], tree["name"]))
     company = []
     if sees_all_people(user) and measure == "revenue" and plan.revenue_target is not None:
         total = sum((to_decimal(a) for a in quotas["amount"]), ZERO)
-        company = [{"code": "", "name": "Company", "depth": 0, "rolled_up": total, "target": plan.revenue_target,
-                    "gap": plan.revenue_target - total}]
-    return company + [{"code": row.territory_code, "name": names[row.territory_code], "depth": int(row.depth),
-             "rolled_up": row.rolled_up, "target": row.target, "gap": row.gap}
-            for row in rolled.itertuples(index=False) if row.territory_code in visible]
+        company = [
+            {
+                "code": "",
+                "name": "Company",
+                "depth": 0,
+                "rolled_up": total,
+                "target": plan.revenue_target,
+                "gap": plan.revenue_target - total,
+            }
+        ]
+    return company + [
+        {
+            "code": row.territory_code,
+            "name": names[row.territory_code],
+            "depth": int(row.depth),
+            "rolled_up": row.rolled_up,
+            "target": row.target,
+            "gap": row.gap,
+        }
+        for row in rolled.itertuples(index=False)
+        if row.territory_code in visible
+    ]

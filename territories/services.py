@@ -58,7 +58,8 @@ def territory_paths_refresh() -> int:
     pairs = pairs.sort_values(["node", "distance"], ascending=[True, False])
     paths = pairs.groupby("node", sort=False)["ancestor"].agg(lambda codes: "/" + "/".join(codes) + "/")
     changed = [
-        Territory(pk=pk, path=paths[code]) for pk, code, old in zip(tree["id"], tree["code"], tree["path"])
+        Territory(pk=pk, path=paths[code])
+        for pk, code, old in zip(tree["id"], tree["code"], tree["path"])
         if paths[code] != old
     ]
     Territory.objects.bulk_update(changed, ["path"], batch_size=1000)
@@ -85,28 +86,56 @@ def territory_shares_check(*, territory_ids: list[int]) -> None:
         raise ApplicationError(
             messages[0] if len(messages) == 1 else f"{len(messages)} share problems: " + " ".join(messages),
             code="primary_shares_invalid",
-            details={"errors": [
-                {"territory_code": r.territory_code, "valid_from": str(r.valid_from),
-                 "valid_to": None if r.valid_to is None else str(r.valid_to), "total_share": str(r.total_share),
-                 "message": r.message} for r in problems.itertuples(index=False)]},
+            details={
+                "errors": [
+                    {
+                        "territory_code": r.territory_code,
+                        "valid_from": str(r.valid_from),
+                        "valid_to": None if r.valid_to is None else str(r.valid_to),
+                        "total_share": str(r.total_share),
+                        "message": r.message,
+                    }
+                    for r in problems.itertuples(index=False)
+                ]
+            },
         )
 
 
 @transaction.atomic
-def territory_assignment_save(*, rep, territory: Territory, role: str = "primary", share: Decimal = Decimal(100),
-                              valid_from: dt.date, valid_to: dt.date | None = None,
-                              actor=None) -> TerritoryAssignment:
+def territory_assignment_save(
+    *,
+    rep,
+    territory: Territory,
+    role: str = "primary",
+    share: Decimal = Decimal(100),
+    valid_from: dt.date,
+    valid_to: dt.date | None = None,
+    actor=None,
+) -> TerritoryAssignment:
     """Create or update the assignment (rep, territory, valid_from); the territory's primary
     shares must still total 100 % on every date (else nothing is saved)."""
     if valid_to is not None and valid_to < valid_from:
         raise ApplicationError(f"valid_to {valid_to} is before valid_from {valid_from}.", code="invalid_dates")
     assignment, _ = TerritoryAssignment.objects.update_or_create(
-        rep=rep, territory=territory, valid_from=valid_from,
-        defaults={"role": role, "share": share, "valid_to": valid_to})
+        rep=rep,
+        territory=territory,
+        valid_from=valid_from,
+        defaults={"role": role, "share": share, "valid_to": valid_to},
+    )
     territory_shares_check(territory_ids=[territory.pk])
-    audit_record(actor=actor, action="territory_assignment_saved", target=assignment,
-                 after={"rep": rep.username, "territory": territory.code, "role": role, "share": str(share),
-                        "valid_from": str(valid_from), "valid_to": None if valid_to is None else str(valid_to)})
+    audit_record(
+        actor=actor,
+        action="territory_assignment_saved",
+        target=assignment,
+        after={
+            "rep": rep.username,
+            "territory": territory.code,
+            "role": role,
+            "share": str(share),
+            "valid_from": str(valid_from),
+            "valid_to": None if valid_to is None else str(valid_to),
+        },
+    )
     return assignment
 
 
@@ -131,26 +160,37 @@ def _ownership_move(*, moves: dict[int, int], effective_from: dt.date) -> None:
     day_before = effective_from - dt.timedelta(days=1)
     AccountAssignment.objects.filter(account_id__in=ids, valid_from__gte=effective_from).delete()
     AccountAssignment.objects.filter(account_id__in=ids, valid_from__lt=effective_from).filter(
-        valid_to__isnull=True).update(valid_to=day_before)
-    AccountAssignment.objects.filter(account_id__in=ids, valid_from__lt=effective_from,
-                                     valid_to__gte=effective_from).update(valid_to=day_before)
+        valid_to__isnull=True
+    ).update(valid_to=day_before)
+    AccountAssignment.objects.filter(
+        account_id__in=ids, valid_from__lt=effective_from, valid_to__gte=effective_from
+    ).update(valid_to=day_before)
     AccountAssignment.objects.bulk_create(
-        [AccountAssignment(account_id=a, territory_id=t, valid_from=effective_from, source="rule")
-         for a, t in moves.items()], batch_size=2000)
+        [
+            AccountAssignment(account_id=a, territory_id=t, valid_from=effective_from, source="rule")
+            for a, t in moves.items()
+        ],
+        batch_size=2000,
+    )
     by_territory: dict[int, list[int]] = {}
     for account_id, territory_id in moves.items():
         by_territory.setdefault(territory_id, []).append(account_id)
     for territory_id, account_ids in by_territory.items():
         SalesOrderLine.objects.filter(account_id__in=account_ids, order_date__gte=effective_from).update(
-            territory_id=territory_id)
+            territory_id=territory_id
+        )
 
 
 @transaction.atomic
 def account_assign(*, account: Account, territory: Territory, effective_from: dt.date, actor=None) -> None:
     """A manual move of one account to ``territory`` from ``effective_from``."""
     _ownership_move(moves={account.pk: territory.pk}, effective_from=effective_from)
-    audit_record(actor=actor, action="account_assigned", target=account,
-                 after={"territory": territory.code, "effective_from": str(effective_from)})
+    audit_record(
+        actor=actor,
+        action="account_assigned",
+        target=account,
+        after={"territory": territory.code, "effective_from": str(effective_from)},
+    )
 
 
 @dataclass
@@ -181,18 +221,23 @@ class Realignment:
             "effective_from": str(self.effective_from),
             "dry_run": not self.applied,
             "counts": self.counts,
-            "moved": listed(self.moves, ["external_id", "from_territory_code", "to_territory_code",
-                                         "revenue_l12m", "forecast_n12m"]),
-            "unassigned": listed(unresolved.loc[unresolved["status"] == calc.UNASSIGNED],
-                                 ["external_id", "current_territory_code"]),
-            "conflicts": listed(unresolved.loc[unresolved["status"] == calc.CONFLICT],
-                                ["external_id", "current_territory_code", "candidate_territory_codes", "rule_codes"]),
+            "moved": listed(
+                self.moves, ["external_id", "from_territory_code", "to_territory_code", "revenue_l12m", "forecast_n12m"]
+            ),
+            "unassigned": listed(
+                unresolved.loc[unresolved["status"] == calc.UNASSIGNED], ["external_id", "current_territory_code"]
+            ),
+            "conflicts": listed(
+                unresolved.loc[unresolved["status"] == calc.CONFLICT],
+                ["external_id", "current_territory_code", "candidate_territory_codes", "rule_codes"],
+            ),
             "territories": listed(self.summary, list(self.summary.columns)),
         }
 
 
-def realignment_run(*, effective_from: dt.date, dry_run: bool = True, actor=None,
-                    as_of: dt.date | None = None) -> Realignment:
+def realignment_run(
+    *, effective_from: dt.date, dry_run: bool = True, actor=None, as_of: dt.date | None = None
+) -> Realignment:
     """Run the assignment rules over every account as of ``effective_from``.
 
     Unassigned (no rule) and conflicting (several territories at the top priority) accounts
@@ -204,8 +249,14 @@ def realignment_run(*, effective_from: dt.date, dry_run: bool = True, actor=None
     rules = selectors.rules_frame()
     if accounts.empty:
         empty = pd.DataFrame(columns=["external_id", "current_territory_code", "territory_code", "status"])
-        return Realignment(effective_from, False, empty, pd.DataFrame(columns=[*MOVE_COLUMNS, "status"]),
-                           pd.DataFrame(), {"accounts": 0, "moved": 0, "unassigned": 0, "conflicts": 0, "kept": 0})
+        return Realignment(
+            effective_from,
+            False,
+            empty,
+            pd.DataFrame(columns=[*MOVE_COLUMNS, "status"]),
+            pd.DataFrame(),
+            {"accounts": 0, "moved": 0, "unassigned": 0, "conflicts": 0, "kept": 0},
+        )
     proposal = calc.match_accounts(accounts, rules, as_of=effective_from)
     target = proposal.copy()
     unresolved = target["territory_code"].isna()
@@ -213,7 +264,8 @@ def realignment_run(*, effective_from: dt.date, dry_run: bool = True, actor=None
     figures = selectors.account_figures(as_of=as_of, accounts=accounts)
     moves, summary = calc.realignment_diff(target, figures[["external_id", "revenue_l12m", "forecast_n12m"]])
     counts = {
-        "accounts": len(proposal), "moved": len(moves),
+        "accounts": len(proposal),
+        "moved": len(moves),
         "unassigned": int((proposal["status"] == calc.UNASSIGNED).sum()),
         "conflicts": int((proposal["status"] == calc.CONFLICT).sum()),
         "kept": int((proposal["status"] == calc.KEPT).sum()),
@@ -225,10 +277,12 @@ def realignment_run(*, effective_from: dt.date, dry_run: bool = True, actor=None
         account_id = dict(zip(accounts["external_id"], accounts["account_id"]))
         territory_id = dict(Territory.objects.values_list("code", "id"))
         _ownership_move(
-            moves={int(account_id[e]): territory_id[t] for e, t in zip(moves["external_id"], moves["to_territory_code"])},
-            effective_from=effective_from)
-        audit_record(actor=actor, action="realignment_applied",
-                     after={"effective_from": str(effective_from), **counts})
+            moves={
+                int(account_id[e]): territory_id[t] for e, t in zip(moves["external_id"], moves["to_territory_code"])
+            },
+            effective_from=effective_from,
+        )
+        audit_record(actor=actor, action="realignment_applied", after={"effective_from": str(effective_from), **counts})
     return result
 
 
@@ -242,8 +296,10 @@ def _editable(plan: QuotaPlan) -> None:
     plan.status = QuotaPlan.objects.select_for_update().values_list("status", flat=True).get(pk=plan.pk)
     if plan.status != QuotaPlan.Status.DRAFT:
         raise ApplicationError(
-            f"Quota plan {plan.code} is {plan.status}; only a draft plan can be changed. "
-            "Return it to draft first.", code="plan_not_draft", status=409)
+            f"Quota plan {plan.code} is {plan.status}; only a draft plan can be changed. Return it to draft first.",
+            code="plan_not_draft",
+            status=409,
+        )
 
 
 @transaction.atomic
@@ -252,8 +308,10 @@ def quota_plan_create(*, code: str, fiscal_year: int, name: str = "", actor=None
     if not code:
         raise ApplicationError(gettext("A quota plan needs a code."), code="required")
     if not selectors.MIN_FISCAL_YEAR <= fiscal_year <= selectors.MAX_FISCAL_YEAR:
-        raise ApplicationError(f"The fiscal year must be between {selectors.MIN_FISCAL_YEAR} and "
-                               f"{selectors.MAX_FISCAL_YEAR}.", code="invalid_fiscal_year")
+        raise ApplicationError(
+            f"The fiscal year must be between {selectors.MIN_FISCAL_YEAR} and {selectors.MAX_FISCAL_YEAR}.",
+            code="invalid_fiscal_year",
+        )
     if QuotaPlan.objects.filter(code=code).exists():
         raise ApplicationError(f"A quota plan with code {code} already exists.", code="duplicate_code")
     plan = QuotaPlan.objects.create(code=code, fiscal_year=fiscal_year, name=name or f"Quotas FY{fiscal_year}")
@@ -277,19 +335,29 @@ def quota_plan_transition(*, plan: QuotaPlan, action: str, actor, comment: str =
     plan = QuotaPlan.objects.select_for_update().get(pk=plan.pk)
     source, target = TRANSITIONS[action]
     if plan.status != source:
-        raise ApplicationError(f"Quota plan {plan.code} is {plan.status}; '{action}' needs a {source} plan.",
-                               code="invalid_transition", status=409)
+        raise ApplicationError(
+            f"Quota plan {plan.code} is {plan.status}; '{action}' needs a {source} plan.",
+            code="invalid_transition",
+            status=409,
+        )
     if action == "approve" and plan.submitted_by_id == getattr(actor, "pk", None) and not actor.is_superuser:
-        raise ApplicationError(gettext("A plan is approved by someone other than who submitted it."),
-                               code="four_eyes", status=403)
+        raise ApplicationError(
+            gettext("A plan is approved by someone other than who submitted it."), code="four_eyes", status=403
+        )
     if action in ("approve", "return") and not selectors.quota_plan_in_reach(user=actor, plan=plan):
         raise ApplicationError(
-            gettext("Quota plan %(plan)s covers territories beyond the ones you manage: only an administrator or a "
-              "manager of all of them may %(action)s it.") % {"plan": plan.code, "action": action},
-            code="out_of_scope", status=403)
+            gettext(
+                "Quota plan %(plan)s covers territories beyond the ones you manage: only an administrator or a "
+                "manager of all of them may %(action)s it."
+            )
+            % {"plan": plan.code, "action": action},
+            code="out_of_scope",
+            status=403,
+        )
     if action == "return" and not comment.strip():
-        raise ApplicationError(gettext("Say why the plan goes back to draft (a comment is required)."),
-                               code="comment_required")
+        raise ApplicationError(
+            gettext("Say why the plan goes back to draft (a comment is required)."), code="comment_required"
+        )
     before = plan.status
     plan.status = target
     now = timezone.now()
@@ -300,24 +368,42 @@ def quota_plan_transition(*, plan: QuotaPlan, action: str, actor, comment: str =
     plan.save()
     if comment.strip():
         comment_add(author=actor, target=plan, text=comment)
-    audit_record(actor=actor, action=f"quota_plan_{action}", target=plan, before={"status": before},
-                 after={"status": target})
+    audit_record(
+        actor=actor, action=f"quota_plan_{action}", target=plan, before={"status": before}, after={"status": target}
+    )
     return plan
 
 
 @transaction.atomic
-def quota_set(*, plan: QuotaPlan, period_start: dt.date, amount: Decimal, measure: str = "revenue",
-              rep=None, territory: Territory | None = None, family=None, actor=None) -> Quota:
+def quota_set(
+    *,
+    plan: QuotaPlan,
+    period_start: dt.date,
+    amount: Decimal,
+    measure: str = "revenue",
+    rep=None,
+    territory: Territory | None = None,
+    family=None,
+    actor=None,
+) -> Quota:
     """Set one quota of a draft plan (an edit in the quota plan editor)."""
     _editable(plan)
     if (rep is None) == (territory is None):
-        raise ApplicationError(gettext("A quota belongs to a rep or to a territory (exactly one)."), code="invalid_owner")
+        raise ApplicationError(
+            gettext("A quota belongs to a rep or to a territory (exactly one)."), code="invalid_owner"
+        )
     amount = to_decimal(amount)
     if amount < 0:
         raise ApplicationError(gettext("A quota cannot be negative."), code="negative_amount")
     quota, _ = Quota.objects.update_or_create(
-        plan=plan, rep=rep, territory=territory, period_start=period_start.replace(day=1), measure=measure,
-        family=family, defaults={"amount": amount, "full_amount": amount})  # an edit is the full quota: no ramp
+        plan=plan,
+        rep=rep,
+        territory=territory,
+        period_start=period_start.replace(day=1),
+        measure=measure,
+        family=family,
+        defaults={"amount": amount, "full_amount": amount},
+    )  # an edit is the full quota: no ramp
     audit_record(actor=actor, action="quota_set", target=quota, after={"amount": str(amount)})
     return quota
 
@@ -329,12 +415,21 @@ def _leaf_bases(*, leaves: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     from sales.models import SalesOrderLine
 
     ids = list(leaves["id"])
-    history = dict(SalesOrderLine.objects.counting().between(as_of - dt.timedelta(days=364), as_of)
-                   .filter(territory_id__in=ids).values("territory_id").annotate(t=Sum("net_amount"))
-                   .values_list("territory_id", "t"))
+    history = dict(
+        SalesOrderLine.objects.counting()
+        .between(as_of - dt.timedelta(days=364), as_of)
+        .filter(territory_id__in=ids)
+        .values("territory_id")
+        .annotate(t=Sum("net_amount"))
+        .values_list("territory_id", "t")
+    )
     forecast = selectors.territory_forecast_n12m(as_of=as_of)
-    potential = dict(AccountAssignment.objects.filter(valid_on(as_of), territory_id__in=ids)
-                     .values("territory_id").annotate(t=Sum("account__potential")).values_list("territory_id", "t"))
+    potential = dict(
+        AccountAssignment.objects.filter(valid_on(as_of), territory_id__in=ids)
+        .values("territory_id")
+        .annotate(t=Sum("account__potential"))
+        .values_list("territory_id", "t")
+    )
     out = leaves[["id", "code"]].copy()
     out["history"] = [to_decimal(history.get(i)) for i in out["id"]]
     out["forecast"] = [to_decimal(forecast.get(i)) for i in out["id"]]
@@ -342,8 +437,7 @@ def _leaf_bases(*, leaves: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     return out
 
 
-def allocation_parts(*, node: Territory | None, owner_kind: str, as_of: dt.date,
-                     day: dt.date) -> pd.DataFrame:
+def allocation_parts(*, node: Territory | None, owner_kind: str, as_of: dt.date, day: dt.date) -> pd.DataFrame:
     """Owners under ``node`` (company when ``None``) with their history/forecast/potential.
 
     ``owner_kind`` ``territory``: the leaf territories; ``rep``: the primary reps of those
@@ -365,17 +459,22 @@ def allocation_parts(*, node: Territory | None, owner_kind: str, as_of: dt.date,
     live = (reps["role"] == "primary") & (starts <= pd.Timestamp(day)) & (ends.isna() | (ends >= pd.Timestamp(day)))
     reps = reps.loc[live].merge(bases, left_on="territory_code", right_on="code")
     if reps.empty:
-        raise ApplicationError(gettext("No primary rep is assigned under this node on %(day)s; allocate to "
-                                       "territories instead.") % {"day": day}, code="no_owners")
+        raise ApplicationError(
+            gettext("No primary rep is assigned under this node on %(day)s; allocate to territories instead.")
+            % {"day": day},
+            code="no_owners",
+        )
     for column in ("history", "forecast", "potential"):
         reps[column] = [b * s / 100 for b, s in zip(reps[column], reps["share"])]
     grouped = reps.groupby("rep_username", sort=True)
-    return pd.DataFrame({
-        "owner": list(grouped.groups),
-        "history": [sum(g, ZERO) for _, g in grouped["history"]],
-        "forecast": [sum(g, ZERO) for _, g in grouped["forecast"]],
-        "potential": [sum(g, ZERO) for _, g in grouped["potential"]],
-    })
+    return pd.DataFrame(
+        {
+            "owner": list(grouped.groups),
+            "history": [sum(g, ZERO) for _, g in grouped["history"]],
+            "forecast": [sum(g, ZERO) for _, g in grouped["forecast"]],
+            "potential": [sum(g, ZERO) for _, g in grouped["potential"]],
+        }
+    )
 
 
 def seasonality_for(*, node: Territory | None, as_of: dt.date, measure: str = "revenue") -> pd.Series:
@@ -397,9 +496,18 @@ def seasonality_for(*, node: Territory | None, as_of: dt.date, measure: str = "r
 
 
 @transaction.atomic
-def quota_allocate_top_down(*, plan: QuotaPlan, target: Decimal, basis: str, owner_kind: str = "rep",
-                            node: Territory | None = None, measure: str = "revenue", ramp: bool = True,
-                            as_of: dt.date | None = None, actor=None) -> pd.DataFrame:
+def quota_allocate_top_down(
+    *,
+    plan: QuotaPlan,
+    target: Decimal,
+    basis: str,
+    owner_kind: str = "rep",
+    node: Territory | None = None,
+    measure: str = "revenue",
+    ramp: bool = True,
+    as_of: dt.date | None = None,
+    actor=None,
+) -> pd.DataFrame:
     """Split an annual target of ``node`` (the company when ``None``) over its reps or leaf
     territories by ``basis``, exactly; spread each part over the fiscal year's months by
     seasonality from history; reduce new hires by the ramp; replace those quotas in the plan.
@@ -437,41 +545,80 @@ def quota_allocate_top_down(*, plan: QuotaPlan, target: Decimal, basis: str, own
         from core.models import Profile
 
         hires = pd.DataFrame.from_records(
-            list(Profile.objects.filter(user__username__in=list(split["owner"]), hire_date__isnull=False)
-                 .values_list("user__username", "hire_date")), columns=["owner", "hire_date"])
+            list(
+                Profile.objects.filter(user__username__in=list(split["owner"]), hire_date__isnull=False).values_list(
+                    "user__username", "hire_date"
+                )
+            ),
+            columns=["owner", "hire_date"],
+        )
         if not hires.empty:
-            ramped = calc.apply_ramp(quotas[["owner", "period_start", "amount"]], hires, ramp_pct=RAMP_PCT,
-                                     quantum=quantum)
+            ramped = calc.apply_ramp(
+                quotas[["owner", "period_start", "amount"]], hires, ramp_pct=RAMP_PCT, quantum=quantum
+            )
             quotas["amount"] = ramped["amount"]
 
     from django.contrib.auth import get_user_model
 
-    owner_ids = (dict(get_user_model().objects.filter(username__in=list(split["owner"])).values_list("username", "id"))
-                 if owner_kind == "rep" else dict(Territory.objects.values_list("code", "id")))
+    owner_ids = (
+        dict(get_user_model().objects.filter(username__in=list(split["owner"])).values_list("username", "id"))
+        if owner_kind == "rep"
+        else dict(Territory.objects.values_list("code", "id"))
+    )
     owner_field = "rep_id" if owner_kind == "rep" else "territory_id"
-    Quota.objects.filter(plan=plan, measure=measure, family__isnull=True, period_start__in=months,
-                         **{f"{owner_field}__in": [owner_ids[o] for o in split["owner"]]}).delete()
-    Quota.objects.bulk_create([
-        Quota(plan=plan, measure=measure, period_start=row.period_start, amount=Decimal(row.amount),
-              full_amount=Decimal(row.full_amount), **{owner_field: owner_ids[row.owner]})
-        for row in quotas.itertuples(index=False)
-    ], batch_size=2000)
+    Quota.objects.filter(
+        plan=plan,
+        measure=measure,
+        family__isnull=True,
+        period_start__in=months,
+        **{f"{owner_field}__in": [owner_ids[o] for o in split["owner"]]},
+    ).delete()
+    Quota.objects.bulk_create(
+        [
+            Quota(
+                plan=plan,
+                measure=measure,
+                period_start=row.period_start,
+                amount=Decimal(row.amount),
+                full_amount=Decimal(row.full_amount),
+                **{owner_field: owner_ids[row.owner]},
+            )
+            for row in quotas.itertuples(index=False)
+        ],
+        batch_size=2000,
+    )
     if node is not None:
-        QuotaTarget.objects.update_or_create(plan=plan, territory=node, measure=measure,
-                                             defaults={"amount": Decimal(target), "basis": basis})
+        QuotaTarget.objects.update_or_create(
+            plan=plan, territory=node, measure=measure, defaults={"amount": Decimal(target), "basis": basis}
+        )
     elif measure == "revenue":
         plan.revenue_target = Decimal(target)
         plan.save(update_fields=["revenue_target", "updated_at"])
-    audit_record(actor=actor, action="quota_allocated", target=plan,
-                 after={"target": str(target), "basis": basis, "owner_kind": owner_kind, "measure": measure,
-                        "node": node.code if node else None, "owners": len(split)})
+    audit_record(
+        actor=actor,
+        action="quota_allocated",
+        target=plan,
+        after={
+            "target": str(target),
+            "basis": basis,
+            "owner_kind": owner_kind,
+            "measure": measure,
+            "node": node.code if node else None,
+            "owners": len(split),
+        },
+    )
     return split
 
 
 @transaction.atomic
-def quota_units_from_history(*, plan: QuotaPlan, uplift_pct: Decimal = Decimal(0),
-                             month_uplift_pct: dict[tuple[str, int], Decimal] | None = None,
-                             as_of: dt.date | None = None, actor=None) -> int:
+def quota_units_from_history(
+    *,
+    plan: QuotaPlan,
+    uplift_pct: Decimal = Decimal(0),
+    month_uplift_pct: dict[tuple[str, int], Decimal] | None = None,
+    as_of: dt.date | None = None,
+    actor=None,
+) -> int:
     """Units quotas per product family × leaf territory × month of the plan's fiscal year:
     the units of the latest full same calendar month before ``as_of``, raised by
     ``uplift_pct`` (or, per ``(family code, calendar month)``, by ``month_uplift_pct``).
@@ -495,13 +642,15 @@ def quota_units_from_history(*, plan: QuotaPlan, uplift_pct: Decimal = Decimal(0
         while add_months(base, 12) < this_month:
             base = add_months(base, 12)
         base_of[base] = month
-    rows = (SalesOrderLine.objects.counting().filter(order_date__gte=min(base_of),
-                                                     order_date__lt=this_month, territory__isnull=False)
-            .annotate(m=TruncMonth("order_date"))
-            .filter(m__in=list(base_of))
-            .values("m", "territory_id", "product__family_id", "product__family__code")
-            .annotate(q=Sum("quantity"))
-            .values_list("m", "territory_id", "product__family_id", "product__family__code", "q"))
+    rows = (
+        SalesOrderLine.objects.counting()
+        .filter(order_date__gte=min(base_of), order_date__lt=this_month, territory__isnull=False)
+        .annotate(m=TruncMonth("order_date"))
+        .filter(m__in=list(base_of))
+        .values("m", "territory_id", "product__family_id", "product__family__code")
+        .annotate(q=Sum("quantity"))
+        .values_list("m", "territory_id", "product__family_id", "product__family__code", "q")
+    )
     extra = month_uplift_pct or {}
     quotas = []
     for month, territory_id, family_id, family_code, qty in rows:
@@ -509,8 +658,17 @@ def quota_units_from_history(*, plan: QuotaPlan, uplift_pct: Decimal = Decimal(0
         pct = extra.get((family_code, month.month), to_decimal(uplift_pct))
         amount = (to_decimal(qty) * (100 + pct) / 100).quantize(Decimal(1))
         if amount > 0:
-            quotas.append(Quota(plan=plan, territory_id=territory_id, family_id=family_id, measure="units",
-                                period_start=base_of[month], amount=amount, full_amount=amount))
+            quotas.append(
+                Quota(
+                    plan=plan,
+                    territory_id=territory_id,
+                    family_id=family_id,
+                    measure="units",
+                    period_start=base_of[month],
+                    amount=amount,
+                    full_amount=amount,
+                )
+            )
     Quota.objects.filter(plan=plan, measure="units", family__isnull=False).delete()
     Quota.objects.bulk_create(quotas, batch_size=2000)
     audit_record(actor=actor, action="quota_units_from_history", target=plan, after={"rows": len(quotas)})
@@ -525,8 +683,16 @@ RULE_TEXT_FIELDS = ("country", "region", "state", "postal_prefix", "industry")
 
 
 @transaction.atomic
-def assignment_rule_save(*, code: str, territory: Territory, priority: int = 0, named_accounts: str = "",
-                         valid_from: dt.date | None = None, actor=None, **criteria: str):
+def assignment_rule_save(
+    *,
+    code: str,
+    territory: Territory,
+    priority: int = 0,
+    named_accounts: str = "",
+    valid_from: dt.date | None = None,
+    actor=None,
+    **criteria: str,
+):
     """Create or update the rule ``code``; named accounts must exist."""
     from territories.models import AssignmentRule
 
@@ -537,16 +703,27 @@ def assignment_rule_save(*, code: str, territory: Territory, priority: int = 0, 
     if unknown_fields:
         raise ApplicationError(f"Unknown criteria: {', '.join(sorted(unknown_fields))}.", code="invalid_field")
     names = [p.strip() for p in named_accounts.replace(",", ";").split(";") if p.strip()]
-    missing = sorted(set(names) - set(Account.objects.filter(external_id__in=names)
-                                      .values_list("external_id", flat=True)))
+    missing = sorted(
+        set(names) - set(Account.objects.filter(external_id__in=names).values_list("external_id", flat=True))
+    )
     if missing:
         raise ApplicationError(f"No account with external id {', '.join(missing)}.", code="unknown_account")
     rule, created = AssignmentRule.objects.update_or_create(
-        code=code, defaults={"territory": territory, "priority": priority, "named_accounts": ";".join(names),
-                             "valid_from": valid_from,
-                             **{f: (criteria.get(f) or "").strip() for f in RULE_TEXT_FIELDS}})
-    audit_record(actor=actor, action="assignment_rule_saved", target=rule,
-                 after={"code": code, "territory": territory.code, "priority": priority, "created": created})
+        code=code,
+        defaults={
+            "territory": territory,
+            "priority": priority,
+            "named_accounts": ";".join(names),
+            "valid_from": valid_from,
+            **{f: (criteria.get(f) or "").strip() for f in RULE_TEXT_FIELDS},
+        },
+    )
+    audit_record(
+        actor=actor,
+        action="assignment_rule_saved",
+        target=rule,
+        after={"code": code, "territory": territory.code, "priority": priority, "created": created},
+    )
     return rule
 
 

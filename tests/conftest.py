@@ -46,7 +46,6 @@ def _fresh_cache():
     writer._recent_conflict.clear()
 
 
-
 @pytest.fixture
 def erp(db):
     """An API client holding the master-data and sales write scopes."""
@@ -75,8 +74,11 @@ def pytest_collection_modifyitems(config, items):
     same Redis would take each other's tasks. Everything else spreads over the CPUs."""
     services_pass = os.environ.get("SOP_SERVICES_PASS") == "1"
     for item in items:
-        if item.get_closest_marker("services") or item.get_closest_marker("browser") \
-                or item.get_closest_marker("faults"):
+        if (
+            item.get_closest_marker("services")
+            or item.get_closest_marker("browser")
+            or item.get_closest_marker("faults")
+        ):
             item.add_marker(pytest.mark.xdist_group("serial"))
         if services_pass and item.get_closest_marker("browser"):
             # .ci/run's second pass (PostgreSQL + Redis): the browser tests drove the same pages

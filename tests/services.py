@@ -30,7 +30,9 @@ def _process_env(queue: str, env: dict[str, str] | None, db_port: int | None) ->
 
     db = connection.settings_dict
     out = dict(os.environ)
-    out["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db_port or db['PORT'] or 5432}/{db['NAME']}"
+    out["DATABASE_URL"] = (
+        f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db_port or db['PORT'] or 5432}/{db['NAME']}"
+    )
     out["DJANGO_SETTINGS_MODULE"] = "config.settings"
     out.setdefault("DJANGO_SECRET_KEY", "test-worker-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
     out["CELERY_TASK_ALWAYS_EAGER"] = "0"
@@ -44,8 +46,15 @@ def _process(args: list[str], *, name: str, env: dict[str, str]):
     # Output goes to a file (a pipe nobody reads can fill up and block the process), and the
     # process gets its own group so its pool children never outlive the test.
     log = tempfile.NamedTemporaryFile(prefix=f"{name}-", suffix=".log", delete=False)
-    process = subprocess.Popen([sys.executable, "-m", *args], cwd=ROOT, env=env, stdout=log,
-                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     process.log_path = log.name
     try:
         yield process
@@ -66,12 +75,25 @@ def stop_process_group(process, sig: int = signal.SIGTERM) -> None:
 
 
 @contextmanager
-def celery_worker(queue: str, *, concurrency: int = 1, env: dict[str, str] | None = None,
-                  db_port: int | None = None):
+def celery_worker(queue: str, *, concurrency: int = 1, env: dict[str, str] | None = None, db_port: int | None = None):
     """Run a real ``celery worker`` process on the test database, consuming ``queue``."""
-    args = ["celery", "-A", "config", "worker", "-Q", queue, "--concurrency", str(concurrency),
-            "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat",
-            "-n", f"{queue}@%h"]
+    args = [
+        "celery",
+        "-A",
+        "config",
+        "worker",
+        "-Q",
+        queue,
+        "--concurrency",
+        str(concurrency),
+        "--loglevel",
+        "WARNING",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        "-n",
+        f"{queue}@%h",
+    ]
     with _process(args, name=queue, env=_process_env(queue, env, db_port)) as process:
         yield process
 
@@ -143,8 +165,23 @@ class PrivateRedis:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--loglevel", "warning"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--loglevel",
+                "warning",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         if not wait_for(self.answers, timeout=10, interval=0.05):
             raise RuntimeError(f"private redis-server on port {self.port} did not start")
 

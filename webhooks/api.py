@@ -38,8 +38,19 @@ class DeliverySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = WebhookDelivery
-        fields = ["id", "event_id", "type", "status", "attempts", "last_status_code", "last_error",
-                  "last_attempt_at", "next_attempt_at", "delivered_at", "created_at"]
+        fields = [
+            "id",
+            "event_id",
+            "type",
+            "status",
+            "attempts",
+            "last_status_code",
+            "last_error",
+            "last_attempt_at",
+            "next_attempt_at",
+            "delivered_at",
+            "created_at",
+        ]
         read_only_fields = fields
 
 
@@ -61,19 +72,25 @@ class WebhookSubscriptionViewSet(ResourceViewSet):
     write_scope = "webhooks:write"
     csv_fields = (("id", "id"), ("url", "url"), ("is_active", "is_active"), ("created_at", "created_at"))
 
-    @extend_schema(request=SubscriptionCreateSerializer,
-                   responses={201: SubscriptionCreatedSerializer, 400: ERROR_BODY, 403: ERROR_BODY},
-                   summary="Subscribe a URL to events; the answer holds the signing secret, shown once")
+    @extend_schema(
+        request=SubscriptionCreateSerializer,
+        responses={201: SubscriptionCreatedSerializer, 400: ERROR_BODY, 403: ERROR_BODY},
+        summary="Subscribe a URL to events; the answer holds the signing secret, shown once",
+    )
     def create(self, request):
         params = SubscriptionCreateSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         subscription, secret = services.subscription_create(
-            url=params.validated_data["url"], events=params.validated_data["events"], user=request.user)
-        return Response({"id": subscription.pk, "url": subscription.url, "events": subscription.events,
-                         "secret": secret}, status=status.HTTP_201_CREATED)
+            url=params.validated_data["url"], events=params.validated_data["events"], user=request.user
+        )
+        return Response(
+            {"id": subscription.pk, "url": subscription.url, "events": subscription.events, "secret": secret},
+            status=status.HTTP_201_CREATED,
+        )
 
-    @extend_schema(responses={200: DeliverySerializer(many=True)},
-                   summary="The delivery log of a subscription, newest first")
+    @extend_schema(
+        responses={200: DeliverySerializer(many=True)}, summary="The delivery log of a subscription, newest first"
+    )
     @action(detail=True, methods=["get"], url_path="deliveries")
     def deliveries(self, request, pk=None):
         subscription = get_object_or_404(self.get_queryset(), pk=pk)

@@ -36,8 +36,9 @@ class WebhookSubscription(BaseModel):
     # once, when the subscription is created, and never again by the API.
     secret = models.CharField(max_length=100)
     is_active = models.BooleanField(default=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     objects = SubscriptionQuerySet.as_manager()
 
@@ -70,7 +71,8 @@ class DeliveryQuerySet(ScopedQuerySet):
 
     def due(self, now) -> DeliveryQuerySet:
         return self.filter(status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now).filter(
-            Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+            Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+        )
 
 
 class WebhookDelivery(models.Model):
@@ -102,8 +104,9 @@ class WebhookDelivery(models.Model):
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="webhook_delivery_due")]
         constraints = [
             models.UniqueConstraint(fields=["subscription", "event"], name="webhook_delivery_once"),
-            models.CheckConstraint(condition=Q(status__in=["pending", "delivered", "failed"]),
-                                   name="webhook_delivery_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "delivered", "failed"]), name="webhook_delivery_status_valid"
+            ),
         ]
 
     def __str__(self) -> str:

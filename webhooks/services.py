@@ -51,8 +51,10 @@ def _destination_message(exc: UnsafeDestination) -> str:
         "credentials": _("The URL may not carry a user name or password."),
         "bad_port": _("The URL's port is not a number between 0 and 65535."),
         "unresolvable": _("The host '%(host)s' cannot be resolved."),
-        "private_address": _("The host '%(host)s' resolves to %(address)s, an address inside a private network; "
-                             "webhooks go to public https endpoints only."),
+        "private_address": _(
+            "The host '%(host)s' resolves to %(address)s, an address inside a private network; "
+            "webhooks go to public https endpoints only."
+        ),
     }
     return messages.get(exc.code, str(exc)) % exc.params if exc.params else messages.get(exc.code, str(exc))
 
@@ -70,23 +72,27 @@ def destination_check(url: str, *, resolve: Callable[[str, int], Iterable[str]] 
 
 
 @transaction.atomic
-def subscription_create(*, url: str, events: list[str], user,
-                        resolve: Callable[[str, int], Iterable[str]] = resolve_host
-                        ) -> tuple[WebhookSubscription, str]:
+def subscription_create(
+    *, url: str, events: list[str], user, resolve: Callable[[str, int], Iterable[str]] = resolve_host
+) -> tuple[WebhookSubscription, str]:
     """Subscribe ``url`` to ``events``. Returns the subscription and its secret (shown once)."""
     if not has_role(user, ADMIN, ERP):
-        raise ApplicationError(_("Only admins and ERP clients manage webhooks."), code="permission_denied",
-                               status=403)
+        raise ApplicationError(_("Only admins and ERP clients manage webhooks."), code="permission_denied", status=403)
     unknown = sorted(set(events) - set(EVENT_TYPES))
     if not events or unknown:
         raise ApplicationError(
             _("Choose one or more events among: %(known)s.") % {"known": ", ".join(EVENT_TYPES)},
-            code="invalid_events", details={"events": unknown or events})
+            code="invalid_events",
+            details={"events": unknown or events},
+        )
     destination_check(url, resolve=resolve)
     secret = new_secret()
     subscription = WebhookSubscription.objects.create(
-        url=url, events=sorted(set(events), key=EVENT_TYPES.index), secret=secret,
-        created_by=user if getattr(user, "is_authenticated", False) else None)
+        url=url,
+        events=sorted(set(events), key=EVENT_TYPES.index),
+        secret=secret,
+        created_by=user if getattr(user, "is_authenticated", False) else None,
+    )
     return subscription, secret
 
 
@@ -97,8 +103,9 @@ def subscription_create(*, url: str, events: list[str], user,
 
 def _subscribers(event_type: str) -> list[int]:
     # JSON containment is not portable (SQLite): the list of active subscriptions is short.
-    return [pk for pk, events in WebhookSubscription.objects.active().values_list("id", "events")
-            if event_type in events]
+    return [
+        pk for pk, events in WebhookSubscription.objects.active().values_list("id", "events") if event_type in events
+    ]
 
 
 def events_emit(*, type: str, items: list[dict], now: dt.datetime | None = None) -> int:
@@ -113,17 +120,29 @@ def events_emit(*, type: str, items: list[dict], now: dt.datetime | None = None)
     if not subscribers:
         return 0
     now = now or timezone.now()
-    events = WebhookEvent.objects.bulk_create([
-        WebhookEvent(event_id=f"evt_{uuid.uuid4().hex}", type=type, created=now,
-                     data=json.loads(json.dumps(data, cls=DjangoJSONEncoder)))
-        for data in items])
+    events = WebhookEvent.objects.bulk_create(
+        [
+            WebhookEvent(
+                event_id=f"evt_{uuid.uuid4().hex}",
+                type=type,
+                created=now,
+                data=json.loads(json.dumps(data, cls=DjangoJSONEncoder)),
+            )
+            for data in items
+        ]
+    )
     if any(e.pk is None for e in events):  # backends that do not return ids on bulk insert
         events = list(WebhookEvent.objects.filter(event_id__in=[e.event_id for e in events]))
-    deliveries = WebhookDelivery.objects.bulk_create([
-        WebhookDelivery(subscription_id=sub, event=event, next_attempt_at=now)
-        for event in events for sub in subscribers])
+    deliveries = WebhookDelivery.objects.bulk_create(
+        [
+            WebhookDelivery(subscription_id=sub, event=event, next_attempt_at=now)
+            for event in events
+            for sub in subscribers
+        ]
+    )
     ids = [d.pk for d in deliveries if d.pk is not None] or list(
-        WebhookDelivery.objects.filter(event__in=events).values_list("id", flat=True))
+        WebhookDelivery.objects.filter(event__in=events).values_list("id", flat=True)
+    )
     transaction.on_commit(lambda: deliveries_enqueue(ids))
     return len(events)
 
@@ -182,14 +201,21 @@ def delivery_body(event: WebhookEvent) -> bytes:
 
 def _claim(delivery_id: int, now: dt.datetime) -> bool:
     until = now + dt.timedelta(seconds=CLAIM_SECONDS)
-    return bool(WebhookDelivery.objects.filter(pk=delivery_id, status=WebhookDelivery.Status.PENDING).filter(
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)).filter(
-        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)).update(claimed_until=until))
+    return bool(
+        WebhookDelivery.objects.filter(pk=delivery_id, status=WebhookDelivery.Status.PENDING)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .update(claimed_until=until)
+    )
 
 
-def delivery_attempt(*, delivery_id: int, now: dt.datetime | None = None,
-                     post: Callable[[str, bytes, dict[str, str]], PostResult] = http_post,
-                     resolve: Callable[[str, int], Iterable[str]] = resolve_host) -> int | None:
+def delivery_attempt(
+    *,
+    delivery_id: int,
+    now: dt.datetime | None = None,
+    post: Callable[[str, bytes, dict[str, str]], PostResult] = http_post,
+    resolve: Callable[[str, int], Iterable[str]] = resolve_host,
+) -> int | None:
     """Send one delivery once. Returns the seconds until the next attempt, or None when it is
     delivered, has failed for good, is not due yet, or is being sent by another call."""
     now = now or timezone.now()
@@ -207,15 +233,24 @@ def delivery_attempt(*, delivery_id: int, now: dt.datetime | None = None,
         if not subscription.is_active:
             result = PostResult(None, _("The subscription was switched off."))
         else:
-            headers = {"Content-Type": "application/json", "User-Agent": "sop-planner-webhooks/1",
-                       SIGNATURE_HEADER: signature(subscription.secret, int(now.timestamp()), body),
-                       "X-SOP-Event": delivery.event.type, "X-SOP-Delivery": str(delivery.pk)}
+            headers = {
+                "Content-Type": "application/json",
+                "User-Agent": "sop-planner-webhooks/1",
+                SIGNATURE_HEADER: signature(subscription.secret, int(now.timestamp()), body),
+                "X-SOP-Event": delivery.event.type,
+                "X-SOP-Delivery": str(delivery.pk),
+            }
             result = post(subscription.url, body, headers)
     attempts = delivery.attempts + 1
     ok = result.status_code is not None and 200 <= result.status_code < 300
     delay = None if ok else retry_delay(attempts)
-    fields = {"attempts": attempts, "last_status_code": result.status_code, "last_error": result.error,
-              "last_attempt_at": now, "claimed_until": None}
+    fields = {
+        "attempts": attempts,
+        "last_status_code": result.status_code,
+        "last_error": result.error,
+        "last_attempt_at": now,
+        "claimed_until": None,
+    }
     if ok:
         fields.update(status=WebhookDelivery.Status.DELIVERED, delivered_at=now, next_attempt_at=None)
     elif delay is None or not subscription.is_active:
@@ -225,12 +260,21 @@ def delivery_attempt(*, delivery_id: int, now: dt.datetime | None = None,
         fields.update(next_attempt_at=now + dt.timedelta(seconds=delay))
     WebhookDelivery.objects.filter(pk=delivery_id).update(**fields)
     if not ok:
-        log.info("webhook delivery %s attempt %s/%s failed: %s %s", delivery_id, attempts, MAX_ATTEMPTS,
-                 result.status_code, result.error)
+        log.info(
+            "webhook delivery %s attempt %s/%s failed: %s %s",
+            delivery_id,
+            attempts,
+            MAX_ATTEMPTS,
+            result.status_code,
+            result.error,
+        )
     return delay
 
 
 def deliveries_due(*, now: dt.datetime | None = None, limit: int = 500) -> list[int]:
     """Deliveries whose next attempt is due and nobody is sending (the sweeper's list)."""
-    return list(WebhookDelivery.objects.due(now or timezone.now()).order_by("next_attempt_at")
-                .values_list("id", flat=True)[:limit])
+    return list(
+        WebhookDelivery.objects.due(now or timezone.now())
+        .order_by("next_attempt_at")
+        .values_list("id", flat=True)[:limit]
+    )

@@ -71,12 +71,10 @@ def _forbidden(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
-    return (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast
-            or ip.is_reserved or ip.is_unspecified)
+    return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved or ip.is_unspecified
 
 
-def check_destination(url: str, *, resolve: Callable[[str, int], Iterable[str]],
-                      allow_private: bool) -> None:
+def check_destination(url: str, *, resolve: Callable[[str, int], Iterable[str]], allow_private: bool) -> None:
     """Refuse URLs that are not https or that resolve to private, loopback or link-local
     addresses (server-side request forgery), unless ``allow_private`` (tests, on-premise
     ERPs), which also allows plain http. ``resolve(host, port)`` returns the host's addresses.
@@ -98,16 +96,17 @@ def check_destination(url: str, *, resolve: Callable[[str, int], Iterable[str]],
     try:
         addresses = list(resolve(parts.hostname, port))
     except OSError as exc:
-        raise UnsafeDestination("unresolvable", f"The host '{parts.hostname}' cannot be resolved.",
-                                host=parts.hostname) from exc
+        raise UnsafeDestination(
+            "unresolvable", f"The host '{parts.hostname}' cannot be resolved.", host=parts.hostname
+        ) from exc
     if not addresses:
-        raise UnsafeDestination("unresolvable", f"The host '{parts.hostname}' cannot be resolved.",
-                                host=parts.hostname)
+        raise UnsafeDestination("unresolvable", f"The host '{parts.hostname}' cannot be resolved.", host=parts.hostname)
     for address in addresses:
         if _forbidden(address):
             raise UnsafeDestination(
                 "private_address",
                 f"The host '{parts.hostname}' resolves to {address}, an address inside a private "
                 "network; webhooks go to public https endpoints only.",
-                host=parts.hostname, address=address,
+                host=parts.hostname,
+                address=address,
             )

@@ -14,9 +14,12 @@ from core import idempotency
 from core.errors import ApplicationError
 
 IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
-    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER,
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
     description="Makes retries safe: the same key and body replay the first response "
-                "(`Idempotent-Replayed: true`); the same key with another body → 409.")
+    "(`Idempotent-Replayed: true`); the same key with another body → 409.",
+)
 
 
 def idempotent(request, action: Callable[[], Response]) -> Response:
@@ -37,8 +40,14 @@ def idempotent(request, action: Callable[[], Response]) -> Response:
         with transaction.atomic():
             response = action()
             if 200 <= response.status_code < 300:
-                idempotency.record_response(owner=owner, key=key, path=request.path, fingerprint=fingerprint,
-                                            status=response.status_code, body=response.data)
+                idempotency.record_response(
+                    owner=owner,
+                    key=key,
+                    path=request.path,
+                    fingerprint=fingerprint,
+                    status=response.status_code,
+                    body=response.data,
+                )
     except (IntegrityError, ApplicationError) as exc:
         # A twin request with this key got there first (its run is the active one, or its
         # record the unique one): answer what it answered.

@@ -44,8 +44,11 @@ class JSONObjectParser(parsers.JSONParser):
         except (ValueError, RecursionError) as exc:
             raise ParseError(f"JSON parse error - {exc}") from exc
         if not isinstance(data, dict):
-            raise ApplicationError("The JSON body must be an object of named fields, e.g. {\"field\": \"value\"}.",
-                                   code="not_an_object", details={"received": _json_kind(data)})
+            raise ApplicationError(
+                'The JSON body must be an object of named fields, e.g. {"field": "value"}.',
+                code="not_an_object",
+                details={"received": _json_kind(data)},
+            )
         return data
 
 

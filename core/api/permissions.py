@@ -91,14 +91,15 @@ def scopes_clean(scopes) -> list[str]:
     known = ", ".join(SCOPES)
     if not names:
         raise ApplicationError(
-            _("Give the client at least one scope. Known scopes: %(known)s.") % {"known": known},
-            code="no_scope")
+            _("Give the client at least one scope. Known scopes: %(known)s.") % {"known": known}, code="no_scope"
+        )
     unknown = sorted(names - set(SCOPES))
     if unknown:
         raise ApplicationError(
-            _("Unknown scope(s): %(unknown)s. Known scopes: %(known)s.") % {"unknown": ", ".join(unknown),
-                                                                           "known": known},
-            code="unknown_scope")
+            _("Unknown scope(s): %(unknown)s. Known scopes: %(known)s.")
+            % {"unknown": ", ".join(unknown), "known": known},
+            code="unknown_scope",
+        )
     return sorted(names)
 
 

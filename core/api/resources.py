@@ -44,8 +44,7 @@ class UtcDateTimeField(django_filters.fields.IsoDateTimeField):
         try:
             return value.astimezone(dt.UTC)
         except OverflowError as exc:
-            raise forms.ValidationError("The time is out of range (years 1 to 9999 in UTC).",
-                                        code="invalid") from exc
+            raise forms.ValidationError("The time is out of range (years 1 to 9999 in UTC).", code="invalid") from exc
 
 
 class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
@@ -56,12 +55,16 @@ class UpdatedSinceFilterSet(django_filters.FilterSet):
     """Every API list's filters derive from this: ``updated_since``, and any time filter a
     subclass declares from a model's date-time field, take :class:`UtcDateTimeField`."""
 
-    FILTER_DEFAULTS = {**django_filters.FilterSet.FILTER_DEFAULTS,
-                       models.DateTimeField: {"filter_class": IsoDateTimeFilter}}
+    FILTER_DEFAULTS = {
+        **django_filters.FilterSet.FILTER_DEFAULTS,
+        models.DateTimeField: {"filter_class": IsoDateTimeFilter},
+    }
 
     updated_since = IsoDateTimeFilter(
-        field_name="updated_at", lookup_expr="gte",
-        label="Only rows created or changed at or after this ISO 8601 time (incremental sync).")
+        field_name="updated_at",
+        lookup_expr="gte",
+        label="Only rows created or changed at or after this ISO 8601 time (incremental sync).",
+    )
 
 
 class ResourceViewSet(viewsets.ReadOnlyModelViewSet):
@@ -89,17 +92,31 @@ class ResourceViewSet(viewsets.ReadOnlyModelViewSet):
         return super().list(request, *args, **kwargs)
 
 
-BULK_RESULT = inline_serializer("BulkResult", {
-    "batch_id": serializers.IntegerField(), "resource": serializers.CharField(),
-    "status": serializers.CharField(), "rows": serializers.IntegerField(),
-    "created": serializers.IntegerField(), "updated": serializers.IntegerField(),
-    "unchanged": serializers.IntegerField(),
-})
-ERROR_BODY = inline_serializer("ErrorBody", {
-    "error": inline_serializer("ErrorDetail", {
-        "code": serializers.CharField(), "message": serializers.CharField(), "details": serializers.JSONField(),
-    })
-})
+BULK_RESULT = inline_serializer(
+    "BulkResult",
+    {
+        "batch_id": serializers.IntegerField(),
+        "resource": serializers.CharField(),
+        "status": serializers.CharField(),
+        "rows": serializers.IntegerField(),
+        "created": serializers.IntegerField(),
+        "updated": serializers.IntegerField(),
+        "unchanged": serializers.IntegerField(),
+    },
+)
+ERROR_BODY = inline_serializer(
+    "ErrorBody",
+    {
+        "error": inline_serializer(
+            "ErrorDetail",
+            {
+                "code": serializers.CharField(),
+                "message": serializers.CharField(),
+                "details": serializers.JSONField(),
+            },
+        )
+    },
+)
 
 
 class CSVBodyParser(BaseParser):
@@ -120,9 +137,13 @@ def bulk_body(request) -> bytes:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = None
-    return read_body(request, content_length=length,
-                     kind="csv" if kind in CSV_TYPES else "json" if kind in JSON_TYPES else "",
-                     max_bytes=settings.API_MAX_BULK_BODY_BYTES, max_rows=settings.API_MAX_BULK_ROWS)
+    return read_body(
+        request,
+        content_length=length,
+        kind="csv" if kind in CSV_TYPES else "json" if kind in JSON_TYPES else "",
+        max_bytes=settings.API_MAX_BULK_BODY_BYTES,
+        max_rows=settings.API_MAX_BULK_ROWS,
+    )
 
 
 def row_serializer_for(spec: ResourceSpec) -> type[serializers.Serializer]:
@@ -131,8 +152,9 @@ def row_serializer_for(spec: ResourceSpec) -> type[serializers.Serializer]:
     for f in spec.fields:
         common = {"required": f.required and f.default is None}
         if f.kind == "decimal":
-            fields[f.name] = serializers.DecimalField(max_digits=f.max_digits or 20,
-                                                      decimal_places=f.decimal_places or 6, **common)
+            fields[f.name] = serializers.DecimalField(
+                max_digits=f.max_digits or 20, decimal_places=f.decimal_places or 6, **common
+            )
         elif f.kind == "int":
             fields[f.name] = serializers.IntegerField(**common)
         elif f.kind == "date":
@@ -149,8 +171,14 @@ def row_serializer_for(spec: ResourceSpec) -> type[serializers.Serializer]:
     return type(name, (serializers.Serializer,), fields)
 
 
-def bulk_view(spec: ResourceSpec, *, ingest=None, description: str | None = None, request_schema=None,
-              responses: dict | None = None) -> type[APIView]:
+def bulk_view(
+    spec: ResourceSpec,
+    *,
+    ingest=None,
+    description: str | None = None,
+    request_schema=None,
+    responses: dict | None = None,
+) -> type[APIView]:
     """The ``POST /api/v1/<resource>/bulk`` operation for one resource spec — the one bulk view.
 
     ``ingest(request, **batch)`` writes a batch where the spec's generic writer does not
@@ -159,8 +187,10 @@ def bulk_view(spec: ResourceSpec, *, ingest=None, description: str | None = None
     ``request_schema`` and ``responses`` override the generated documentation."""
     row_serializer = row_serializer_for(spec)
     if ingest is None:
+
         def ingest(request, **batch):
             return bulk_ingest(spec=spec, **batch)
+
     if description is None:
         description = (
             f"Upsert up to 100,000 {spec.name} rows by natural key ({', '.join(spec.key)}). Body: a JSON "
@@ -168,7 +198,8 @@ def bulk_view(spec: ResourceSpec, *, ingest=None, description: str | None = None
             "All or nothing: any invalid row → 400 listing every bad row and nothing is written. "
             f"Requires scope `{spec.scope}`. Send an `Idempotency-Key` header to make retries safe: the "
             "same key and body replay the first response (`Idempotent-Replayed: true`); the same key "
-            "with another body → 409.")
+            "with another body → 409."
+        )
 
     class BulkUpsertView(APIView):
         permission_classes = [ScopedAccess]
@@ -181,16 +212,26 @@ def bulk_view(spec: ResourceSpec, *, ingest=None, description: str | None = None
             description=description,
             request=request_schema or {"application/json": row_serializer(many=True), "text/csv": OpenApiTypes.STR},
             parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER)],
-            responses=responses or {
-                200: BULK_RESULT, 400: OpenApiResponse(ERROR_BODY, description="invalid rows or body"),
-                401: ERROR_BODY, 403: ERROR_BODY, 409: ERROR_BODY, 429: ERROR_BODY},
+            responses=responses
+            or {
+                200: BULK_RESULT,
+                400: OpenApiResponse(ERROR_BODY, description="invalid rows or body"),
+                401: ERROR_BODY,
+                403: ERROR_BODY,
+                409: ERROR_BODY,
+                429: ERROR_BODY,
+            },
             tags=[spec.name],
         )
         def post(self, request):
             outcome = ingest(
-                request, body=bulk_body(request), content_type=request.content_type, user=request.user,
+                request,
+                body=bulk_body(request),
+                content_type=request.content_type,
+                user=request.user,
                 client=getattr(request.user, "api_client", None),
-                idempotency_key=request.headers.get("Idempotency-Key"), path=request.path,
+                idempotency_key=request.headers.get("Idempotency-Key"),
+                path=request.path,
             )
             response = Response(outcome.body, status=outcome.status)
             if outcome.replayed:

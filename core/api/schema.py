@@ -8,5 +8,8 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
     name = "bearerAuth"
 
     def get_security_definition(self, auto_schema):
-        return {"type": "http", "scheme": "bearer",
-                "description": "API client token from `manage.py create_api_client` (scoped)."}
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "API client token from `manage.py create_api_client` (scoped).",
+        }

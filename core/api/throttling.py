@@ -36,8 +36,12 @@ class ClientRateThrottle(SimpleRateThrottle):
                 return super().allow_request(request, view)
             except CACHE_ERRORS as exc:
                 ClientRateThrottle.shared_down_until = time.monotonic() + SHARED_RETRY_SECONDS
-                log.warning("rate limits: the shared cache is unreachable (%s: %s); counting in this process "
-                            "for the next %s s", type(exc).__name__, exc, SHARED_RETRY_SECONDS)
+                log.warning(
+                    "rate limits: the shared cache is unreachable (%s: %s); counting in this process for the next %s s",
+                    type(exc).__name__,
+                    exc,
+                    SHARED_RETRY_SECONDS,
+                )
         self.cache = LOCAL_COUNTERS
         return super().allow_request(request, view)
 

@@ -13,9 +13,24 @@ class IngestBatchSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = IngestBatch
-        fields = ["id", "resource", "client", "user", "source", "content_type", "idempotency_key", "status",
-                  "rows", "created", "updated", "unchanged", "error_count", "errors", "duration_ms",
-                  "created_at"]
+        fields = [
+            "id",
+            "resource",
+            "client",
+            "user",
+            "source",
+            "content_type",
+            "idempotency_key",
+            "status",
+            "rows",
+            "created",
+            "updated",
+            "unchanged",
+            "error_count",
+            "errors",
+            "duration_ms",
+            "created_at",
+        ]
         read_only_fields = fields
 
 
@@ -32,10 +47,21 @@ class IngestBatchViewSet(ResourceViewSet):
     serializer_class = IngestBatchSerializer
     read_scope = ANY_WRITE  # receipts of the caller's own batches (for_user)
     filterset_class = IngestBatchFilter
-    csv_fields = (("id", "id"), ("resource", "resource"), ("client", "client__name"), ("user", "user__username"),
-                  ("source", "source"), ("status", "status"), ("rows", "rows"), ("created", "created"),
-                  ("updated", "updated"), ("unchanged", "unchanged"), ("error_count", "error_count"),
-                  ("duration_ms", "duration_ms"), ("created_at", "created_at"))
+    csv_fields = (
+        ("id", "id"),
+        ("resource", "resource"),
+        ("client", "client__name"),
+        ("user", "user__username"),
+        ("source", "source"),
+        ("status", "status"),
+        ("rows", "rows"),
+        ("created", "created"),
+        ("updated", "updated"),
+        ("unchanged", "unchanged"),
+        ("error_count", "error_count"),
+        ("duration_ms", "duration_ms"),
+        ("created_at", "created_at"),
+    )
 
     def get_queryset(self):
         return super().get_queryset().select_related("client", "user")

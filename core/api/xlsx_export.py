@@ -41,8 +41,9 @@ def xlsx_bytes(header: Sequence[str], rows: Iterable[Sequence], *, sheet: str = 
     return out.getvalue()
 
 
-def xlsx_response(header: Sequence[str], rows: Iterable[Sequence], filename: str, *, sheet: str = "data"
-                  ) -> HttpResponse:
+def xlsx_response(
+    header: Sequence[str], rows: Iterable[Sequence], filename: str, *, sheet: str = "data"
+) -> HttpResponse:
     response = HttpResponse(xlsx_bytes(header, rows, sheet=sheet), content_type=MEDIA_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -48,22 +48,30 @@ class Readable(Protocol):
 def too_large(size: int, limit: int) -> ApplicationError:
     return ApplicationError(
         f"The body is {size:,} bytes; a request holds at most {limit:,} bytes ({limit / 2**20:g} MiB). "
-        "Split the batch into smaller requests.", code="payload_too_large", status=413,
-        details={"max_bytes": limit, "content_length": size})
+        "Split the batch into smaller requests.",
+        code="payload_too_large",
+        status=413,
+        details={"max_bytes": limit, "content_length": size},
+    )
 
 
 def too_many_rows(limit: int) -> ApplicationError:
     return ApplicationError(
         f"A batch holds at most {limit:,} rows; this one has more (refused at row {limit + 1:,}, before the "
-        "rest was read). Split the batch into smaller requests.", code="too_many_rows",
-        details={"max_rows": limit})
+        "rest was read). Split the batch into smaller requests.",
+        code="too_many_rows",
+        details={"max_rows": limit},
+    )
 
 
 def too_deep(limit: int | None) -> ApplicationError:
     """400 for JSON nested deeper than ``limit`` levels (None: deeper than the decoder can go)."""
     depth = f"more than {limit} levels deep" if limit is not None else "too deeply to be read"
-    return ApplicationError(f"The JSON body is nested {depth}; a request body is an object, or for bulk an array, "
-                            "of flat objects.", code="too_deeply_nested", details={"max_depth": limit})
+    return ApplicationError(
+        f"The JSON body is nested {depth}; a request body is an object, or for bulk an array, of flat objects.",
+        code="too_deeply_nested",
+        details={"max_depth": limit},
+    )
 
 
 class CsvRowCounter:
@@ -93,7 +101,7 @@ class CsvRowCounter:
             blank = (lengths == 0) | ((lengths == 1) & (before == _CR))
             self.records += int(len(ends) - blank.sum())
             self.last_end = int(ends[-1]) + self.offset
-        rest = data[int(ends[-1]) + 1:] if len(ends) else data
+        rest = data[int(ends[-1]) + 1 :] if len(ends) else data
         if len(ends):
             self.tail_filled = bool(((rest != _CR) & (rest != _LF)).any())
         elif not self.tail_filled:
@@ -197,8 +205,9 @@ def read_body(stream: Readable, *, content_length: int | None, kind: str, max_by
     ``max_bytes``, :func:`too_many_rows` / :func:`too_deep` (400) as soon as a chunk shows it."""
     if content_length is not None and content_length > max_bytes:
         raise too_large(content_length, max_bytes)
-    counter = (CsvRowCounter(max_rows) if kind == "csv" else JsonRowCounter(max_rows, lazy=True) if kind == "json"
-               else None)
+    counter = (
+        CsvRowCounter(max_rows) if kind == "csv" else JsonRowCounter(max_rows, lazy=True) if kind == "json" else None
+    )
     parts, size = [], 0
     while True:
         chunk = stream.read(CHUNK)

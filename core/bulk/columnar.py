@@ -51,15 +51,18 @@ def read_csv(body: bytes) -> pa.Table | None:
     when the body has anything the two readers might read differently (a header cell with
     spaces or a repeated name, a row with the wrong number of cells, invalid UTF-8, …)."""
     if body.startswith(BOM):
-        body = body[len(BOM):]
+        body = body[len(BOM) :]
     end = body.find(b"\n")
     header_line = body if end < 0 else body[:end]
     try:
         names = next(csv.reader([header_line.decode("utf-8").rstrip("\r")]))
     except (UnicodeDecodeError, StopIteration, csv.Error):
         return None
-    if (not names or len(set(names)) != len(names)
-            or any(not name or name != name.strip() or '"' in name for name in names)):
+    if (
+        not names
+        or len(set(names)) != len(names)
+        or any(not name or name != name.strip() or '"' in name for name in names)
+    ):
         return None
     try:
         table = pa_csv.read_csv(
@@ -67,8 +70,12 @@ def read_csv(body: bytes) -> pa.Table | None:
             read_options=pa_csv.ReadOptions(use_threads=False, block_size=1 << 24),
             parse_options=pa_csv.ParseOptions(newlines_in_values=True, ignore_empty_lines=True),
             convert_options=pa_csv.ConvertOptions(
-                column_types={name: pa.string() for name in names}, null_values=[],
-                strings_can_be_null=False, quoted_strings_can_be_null=False))
+                column_types={name: pa.string() for name in names},
+                null_values=[],
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         return None
     if table.column_names != names or table.num_rows == 0:
@@ -98,16 +105,18 @@ def from_rows(rows: list[dict]) -> pa.Table | None:
 
 def eligible(spec: ResourceSpec) -> bool:
     """True when every field and rule of the spec has a columnar proof."""
-    return (all(f.kind in FAST_KINDS for f in spec.fields)
-            and (not spec.rules or spec.fast_rules is not None)
-            and (spec.derive is None or spec.fast_derive is not None))
+    return (
+        all(f.kind in FAST_KINDS for f in spec.fields)
+        and (not spec.rules or spec.fast_rules is not None)
+        and (spec.derive is None or spec.fast_derive is not None)
+    )
 
 
 def _offsets(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """(value offsets, data bytes) of a string array without copying."""
     validity, offsets, data = column.buffers()
     start = column.offset
-    bounds = np.frombuffer(offsets, dtype=np.int32)[start:start + len(column) + 1]
+    bounds = np.frombuffer(offsets, dtype=np.int32)[start : start + len(column) + 1]
     raw = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
     return bounds, raw
 
@@ -120,7 +129,7 @@ def _needs_trim(column: pa.Array) -> bool:
     filled = lengths > 0
     if not filled.any():
         return False
-    if not raw[bounds[0]:bounds[-1]].all():
+    if not raw[bounds[0] : bounds[-1]].all():
         return True  # a NUL byte: the exact path names the cell
     first = raw[bounds[:-1][filled]]
     last = raw[bounds[1:][filled] - 1]
@@ -138,7 +147,7 @@ def _plain_key(column: pa.Array) -> bool:
     non-ASCII text, already in Unicode NFC and free of invisible characters
     (``core.bulk.keys``)."""
     bounds, raw = _offsets(column)
-    data = raw[bounds[0]:bounds[-1]]
+    data = raw[bounds[0] : bounds[-1]]
     if ((data < 0x20) | (data == 0x7F)).any():
         return False
     if not _NON_ASCII[data].any():
@@ -169,8 +178,7 @@ def _matches(column: pa.Array, cell: str, required: bool) -> bool:
     return _all(pc.match_substring_regex(column, pattern))
 
 
-def _field(table: pa.Table, f: Field, n: int, refs: dict, *,
-           is_key: bool = False) -> tuple[pa.Array, pa.Array] | None:
+def _field(table: pa.Table, f: Field, n: int, refs: dict, *, is_key: bool = False) -> tuple[pa.Array, pa.Array] | None:
     """(parsed value, db value) of a provably valid field: parsed values are the cleaned text
     ("" when empty) or the referenced ids; db values have NULL for an empty non-text cell."""
     column = _text(table, f, n)

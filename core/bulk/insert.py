@@ -59,25 +59,35 @@ def _constant(value: object) -> object:
 def _arrow_csv(frame: pd.DataFrame) -> io.BytesIO | None:
     """CSV of an all-numeric/date frame written by Arrow (~6x faster than pandas: measured on
     a new cycle's ~270k rows, bench/cycle.py); ``None`` when a column is of another kind."""
-    numeric = all(pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
-                  or str(frame[c].dtype).startswith("datetime64") for c in frame.columns)
+    numeric = all(
+        pd.api.types.is_numeric_dtype(frame[c])
+        and not pd.api.types.is_bool_dtype(frame[c])
+        or str(frame[c].dtype).startswith("datetime64")
+        for c in frame.columns
+    )
     if not numeric:
         return None
     dates = [c for c in frame.columns if str(frame[c].dtype).startswith("datetime64")]
-    arrow = pa.Table.from_pandas(frame.assign(**{c: frame[c].astype("datetime64[s]") for c in dates}),
-                                 preserve_index=False)
+    arrow = pa.Table.from_pandas(
+        frame.assign(**{c: frame[c].astype("datetime64[s]") for c in dates}), preserve_index=False
+    )
     for name in dates:
         i = arrow.schema.get_field_index(name)
         arrow = arrow.set_column(i, name, arrow.column(name).cast(pa.timestamp("s")).cast(pa.date32()))
     sink = io.BytesIO()
-    pa_csv.write_csv(arrow, sink, pa_csv.WriteOptions(include_header=False, batch_size=1 << 16,
-                                                      quoting_style="none"))
+    pa_csv.write_csv(arrow, sink, pa_csv.WriteOptions(include_header=False, batch_size=1 << 16, quoting_style="none"))
     sink.seek(0)
     return sink
 
 
-def insert_frame(table: str, frame: pd.DataFrame, *, text_columns: tuple[str, ...] = (),
-                 decimals: int | None = None, constants: Mapping[str, object] | None = None) -> int:
+def insert_frame(
+    table: str,
+    frame: pd.DataFrame,
+    *,
+    text_columns: tuple[str, ...] = (),
+    decimals: int | None = None,
+    constants: Mapping[str, object] | None = None,
+) -> int:
     """Insert every row of ``frame`` into ``table``; returns the number of rows.
 
     ``decimals`` rounds float columns first (short floats format several times faster, and a
@@ -106,12 +116,13 @@ def insert_frame(table: str, frame: pd.DataFrame, *, text_columns: tuple[str, ..
             if fast:
                 buffer = fast
             else:
-                buffer = io.BytesIO(frame.to_csv(index=False, header=False, na_rep="",
-                                                 quoting=csv.QUOTE_MINIMAL).encode())
+                buffer = io.BytesIO(
+                    frame.to_csv(index=False, header=False, na_rep="", quoting=csv.QUOTE_MINIMAL).encode()
+                )
             keep = f", FORCE_NOT_NULL ({', '.join(qn(c) for c in text_columns)})" if text_columns else ""
             _raw_cursor(cursor).copy_expert(
-                f"COPY {qn(table)} ({cols_sql}) FROM STDIN WITH (FORMAT csv, NULL ''{keep})", buffer,
-                size=COPY_CHUNK)
+                f"COPY {qn(table)} ({cols_sql}) FROM STDIN WITH (FORMAT csv, NULL ''{keep})", buffer, size=COPY_CHUNK
+            )
         else:
             values = frame.astype(object).where(frame.notna(), None)
             for column in values.columns:
@@ -121,5 +132,5 @@ def insert_frame(table: str, frame: pd.DataFrame, *, text_columns: tuple[str, ..
             rows = list(values.itertuples(index=False, name=None))
             sql = f"INSERT INTO {qn(table)} ({cols_sql}) VALUES ({placeholders})"
             for i in range(0, len(rows), SQLITE_CHUNK):
-                cursor.executemany(sql, rows[i:i + SQLITE_CHUNK])
+                cursor.executemany(sql, rows[i : i + SQLITE_CHUNK])
     return len(frame)

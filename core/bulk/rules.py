@@ -47,8 +47,13 @@ def first_of_month(field: str) -> RulePair:
 
     def rule(frame: pd.DataFrame) -> pd.DataFrame:
         text = frame[field].astype(str)
-        return errors_where(frame, (text != "") & ~text.str.endswith("-01"), field, "not_month_start",
-                            "must be the first day of a month")
+        return errors_where(
+            frame,
+            (text != "") & ~text.str.endswith("-01"),
+            field,
+            "not_month_start",
+            "must be the first day of a month",
+        )
 
     def proof(values: dict) -> bool:
         start = values[field]
@@ -62,8 +67,13 @@ def dates_ordered(earlier: str, later: str) -> RulePair:
 
     def rule(frame: pd.DataFrame) -> pd.DataFrame:
         first, then = frame[earlier], frame[later]
-        return errors_where(frame, (then != "") & (first != "") & (then < first), later, f"before_{earlier}",
-                            f"{later} is before {earlier}")
+        return errors_where(
+            frame,
+            (then != "") & (first != "") & (then < first),
+            later,
+            f"before_{earlier}",
+            f"{later} is before {earlier}",
+        )
 
     return RulePair(rule, dates_in_order(earlier, later))
 

@@ -74,12 +74,19 @@ def parse_json_rows(body: bytes) -> list[dict]:
     if bad:
         raise ApplicationError(
             f"Row {bad[0]} is not a JSON object; every row must be an object of field → value.",
-            code="row_not_object", details={"rows": bad[:MAX_ERRORS_LISTED]})
+            code="row_not_object",
+            details={"rows": bad[:MAX_ERRORS_LISTED]},
+        )
     if SURROGATE_ESCAPE.search(body or b""):  # rare: only then look at every text value
-        _refuse_cells(len(data), [
-            (i, field, "invalid_character", "holds an unpaired surrogate (\\uD800–\\uDFFF): not valid Unicode")
-            for i, row in enumerate(data) for field, value in row.items()
-            if isinstance(value, str) and not _encodable(value)])
+        _refuse_cells(
+            len(data),
+            [
+                (i, field, "invalid_character", "holds an unpaired surrogate (\\uD800–\\uDFFF): not valid Unicode")
+                for i, row in enumerate(data)
+                for field, value in row.items()
+                if isinstance(value, str) and not _encodable(value)
+            ],
+        )
     return data
 
 
@@ -101,10 +108,18 @@ def invalid_rows(rows: int, errors: pd.DataFrame, batch_id: int | None = None) -
     for item in listed:
         item["row"] = int(item["row"])
     bad_rows = int(errors["row"].nunique())
-    details = {"rows": rows, "invalid_rows": bad_rows, "error_count": len(errors), "errors": listed,
-               "truncated": len(errors) > len(listed)}
-    return ApplicationError(f"{bad_rows:,} of {rows:,} rows are invalid; nothing was written.",
-                            code="invalid_rows", details={"batch_id": batch_id, **details} if batch_id else details)
+    details = {
+        "rows": rows,
+        "invalid_rows": bad_rows,
+        "error_count": len(errors),
+        "errors": listed,
+        "truncated": len(errors) > len(listed),
+    }
+    return ApplicationError(
+        f"{bad_rows:,} of {rows:,} rows are invalid; nothing was written.",
+        code="invalid_rows",
+        details={"batch_id": batch_id, **details} if batch_id else details,
+    )
 
 
 def _refuse_cells(rows: int, cells: list[tuple[int, str, str, str]]) -> None:
@@ -121,12 +136,18 @@ def _not_utf8(body: bytes) -> ApplicationError:
     except UnicodeDecodeError as exc:
         start = exc.start + (3 if body.startswith(b"\xef\xbb\xbf") else 0)
         line = body[:start].count(b"\n")
-        where = (f": byte 0x{body[start]:02x} in the header" if line == 0
-                 else f": byte 0x{body[start]:02x} in row {line - 1} (line {line + 1})")
+        where = (
+            f": byte 0x{body[start]:02x} in the header"
+            if line == 0
+            else f": byte 0x{body[start]:02x} in row {line - 1} (line {line + 1})"
+        )
         details = {"row": line - 1 if line else None, "line": line + 1, "byte": f"0x{body[start]:02x}"}
-    return ApplicationError(f"The CSV body is not UTF-8{where}. Export the file as UTF-8 (e.g. "
-                            "'CSV UTF-8' in a spreadsheet) and send it again.", code="malformed_csv",
-                            details=details)
+    return ApplicationError(
+        f"The CSV body is not UTF-8{where}. Export the file as UTF-8 (e.g. "
+        "'CSV UTF-8' in a spreadsheet) and send it again.",
+        code="malformed_csv",
+        details=details,
+    )
 
 
 def parse_body(body: bytes, content_type: str, *, rows: list[dict] | None = None) -> pd.DataFrame:
@@ -137,11 +158,18 @@ def parse_body(body: bytes, content_type: str, *, rows: list[dict] | None = None
         _refuse_ragged_rows(body)
         try:
             # Every cell as text, empty cells as "" (na_filter off: no NA detection pass at all).
-            return pd.read_csv(io.BytesIO(body), dtype=str, keep_default_na=False, na_filter=False,
-                               skipinitialspace=True, encoding="utf-8-sig")
+            return pd.read_csv(
+                io.BytesIO(body),
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                skipinitialspace=True,
+                encoding="utf-8-sig",
+            )
         except pd.errors.EmptyDataError as exc:
-            raise ApplicationError(gettext("The CSV body is empty: send a header row and data rows."),
-                                   code="empty_body") from exc
+            raise ApplicationError(
+                gettext("The CSV body is empty: send a header row and data rows."), code="empty_body"
+            ) from exc
         except UnicodeDecodeError as exc:
             raise _not_utf8(body) from exc
         except pd.errors.ParserError as exc:
@@ -155,17 +183,29 @@ def parse_body(body: bytes, content_type: str, *, rows: list[dict] | None = None
             if pd.api.types.infer_dtype(frame[column], skipna=False) == "string":
                 continue  # all text already (numbers arrive as text): nothing to convert
             objects = frame[column].map(lambda v: isinstance(v, dict)).to_numpy(dtype=bool)
-            _refuse_cells(len(frame), [(int(i), str(column), "invalid_type",
-                                        "a JSON object is not a value: send text, a number or a boolean")
-                                       for i in frame.index[objects]])
+            _refuse_cells(
+                len(frame),
+                [
+                    (
+                        int(i),
+                        str(column),
+                        "invalid_type",
+                        "a JSON object is not a value: send text, a number or a boolean",
+                    )
+                    for i in frame.index[objects]
+                ],
+            )
             if frame[column].map(lambda v: isinstance(v, dict | list)).any():
-                frame[column] = frame[column].map(
-                    lambda v: ";".join(map(str, v)) if isinstance(v, list) else v)
+                frame[column] = frame[column].map(lambda v: ";".join(map(str, v)) if isinstance(v, list) else v)
             frame[column] = frame[column].map(
-                lambda v: "" if v is None else ("true" if v is True else "false" if v is False else v))
+                lambda v: "" if v is None else ("true" if v is True else "false" if v is False else v)
+            )
         return frame.astype(object)
-    raise ApplicationError(f"Unsupported content type '{kind}': send application/json or text/csv.",
-                           code="unsupported_media_type", status=415)
+    raise ApplicationError(
+        f"Unsupported content type '{kind}': send application/json or text/csv.",
+        code="unsupported_media_type",
+        status=415,
+    )
 
 
 def _refuse_ragged_rows(body: bytes) -> None:
@@ -185,15 +225,24 @@ def _refuse_ragged_rows(body: bytes) -> None:
                 continue
             if len(cells) != len(header):
                 missing = f": '{header[len(cells)]}' and later cells are missing" if len(cells) < len(header) else ""
-                errors.append((index, "_row", "wrong_cell_count",
-                               f"has {len(cells)} cells but the header has {len(header)}{missing}; "
-                               "quote values holding commas"))
+                errors.append(
+                    (
+                        index,
+                        "_row",
+                        "wrong_cell_count",
+                        f"has {len(cells)} cells but the header has {len(header)}{missing}; "
+                        "quote values holding commas",
+                    )
+                )
             index += 1
     except UnicodeDecodeError as exc:
         raise _not_utf8(body) from exc
     except csv.Error as exc:
-        raise ApplicationError(f"The CSV body cannot be read at line {reader.line_num}: {exc}",
-                               code="malformed_csv", details={"line": reader.line_num}) from exc
+        raise ApplicationError(
+            f"The CSV body cannot be read at line {reader.line_num}: {exc}",
+            code="malformed_csv",
+            details={"line": reader.line_num},
+        ) from exc
     if errors:
         raise invalid_rows(index, pd.DataFrame(errors, columns=ERROR_COLUMNS))
 
@@ -211,8 +260,10 @@ def reference_maps_and_versions(spec: ResourceSpec) -> tuple[dict[str, dict[str,
         if f.ref is not None and f.ref.table not in maps:
             model = apps.get_model(f.ref.model)
             maps[f.ref.table], version = cached_with_version(
-                f"refs:{f.ref.model}:{f.ref.key}", model,
-                lambda model=model, key=f.ref.key: RefMap((str(k), v) for k, v in model.objects.values_list(key, "id")))
+                f"refs:{f.ref.model}:{f.ref.key}",
+                model,
+                lambda model=model, key=f.ref.key: RefMap((str(k), v) for k, v in model.objects.values_list(key, "id")),
+            )
             if version is not None:
                 versions[model._meta.db_table] = version
     return maps, versions
@@ -251,16 +302,34 @@ class BulkRequest:
     started: float
 
     @classmethod
-    def open(cls, *, resource: str, body: bytes, content_type: str, user, client: ApiClient | None,
-             idempotency_key: str | None, path: str, source: str) -> tuple[BulkRequest, IngestOutcome | None]:
+    def open(
+        cls,
+        *,
+        resource: str,
+        body: bytes,
+        content_type: str,
+        user,
+        client: ApiClient | None,
+        idempotency_key: str | None,
+        path: str,
+        source: str,
+    ) -> tuple[BulkRequest, IngestOutcome | None]:
         """The request, and the stored first response when its key was used before."""
         started = time.monotonic()
         owner = _owner_key(user, client)
         path = path or resource
-        request = cls(resource=resource, user=user, client=client, source=source,
-                      kind="csv" if media_type(content_type) in CSV_TYPES else "json",
-                      idempotency_key=idempotency_key or "", path=path, owner=owner,
-                      fingerprint=body_fingerprint("POST", path, content_type, body), started=started)
+        request = cls(
+            resource=resource,
+            user=user,
+            client=client,
+            source=source,
+            kind="csv" if media_type(content_type) in CSV_TYPES else "json",
+            idempotency_key=idempotency_key or "",
+            path=path,
+            owner=owner,
+            fingerprint=body_fingerprint("POST", path, content_type, body),
+            started=started,
+        )
         if idempotency_key:
             idempotency.check_key(idempotency_key)
             record = _live_record(owner, idempotency_key)
@@ -270,9 +339,15 @@ class BulkRequest:
 
     def _batch(self, **fields) -> IngestBatch:
         return IngestBatch.objects.create(
-            resource=self.resource, client=self.client, user=self.user if self.client is None else None,
-            source=self.source, content_type=self.kind, idempotency_key=self.idempotency_key,
-            duration_ms=int((time.monotonic() - self.started) * 1000), **fields)
+            resource=self.resource,
+            client=self.client,
+            user=self.user if self.client is None else None,
+            source=self.source,
+            content_type=self.kind,
+            idempotency_key=self.idempotency_key,
+            duration_ms=int((time.monotonic() - self.started) * 1000),
+            **fields,
+        )
 
     def reject(self, rows: int, errors: pd.DataFrame | list[dict]) -> ApplicationError:
         """Record the rejected batch; the 400 to raise (:func:`invalid_rows`)."""
@@ -289,22 +364,40 @@ class BulkRequest:
         try:
             with transaction.atomic():
                 counts = write()
-                batch = self._batch(status=IngestBatch.Status.APPLIED, rows=rows, created=counts.created,
-                                    updated=counts.updated, unchanged=counts.unchanged)
-                body_out = {"batch_id": batch.pk, "resource": self.resource, "status": batch.status,
-                            "rows": rows, "created": counts.created, "updated": counts.updated,
-                            "unchanged": counts.unchanged}
+                batch = self._batch(
+                    status=IngestBatch.Status.APPLIED,
+                    rows=rows,
+                    created=counts.created,
+                    updated=counts.updated,
+                    unchanged=counts.unchanged,
+                )
+                body_out = {
+                    "batch_id": batch.pk,
+                    "resource": self.resource,
+                    "status": batch.status,
+                    "rows": rows,
+                    "created": counts.created,
+                    "updated": counts.updated,
+                    "unchanged": counts.unchanged,
+                }
                 if self.idempotency_key:
-                    idempotency.record_response(owner=self.owner, key=self.idempotency_key, path=self.path,
-                                                fingerprint=self.fingerprint, status=200, body=body_out)
+                    idempotency.record_response(
+                        owner=self.owner,
+                        key=self.idempotency_key,
+                        path=self.path,
+                        fingerprint=self.fingerprint,
+                        status=200,
+                        body=body_out,
+                    )
         except RowErrors as exc:
             raise self.reject(rows, exc.errors) from exc
         except IntegrityError as exc:
             # A concurrent request with the same key won the race: answer what it answered.
             if self.idempotency_key and (record := _live_record(self.owner, self.idempotency_key)) is not None:
                 return _replay(record, self.fingerprint)
-            raise ApplicationError(f"The database refused the batch; nothing was written: {exc}",
-                                   code="constraint_violation", status=409) from exc
+            raise ApplicationError(
+                f"The database refused the batch; nothing was written: {exc}", code="constraint_violation", status=409
+            ) from exc
         return IngestOutcome(status=200, body=body_out)
 
 
@@ -322,17 +415,51 @@ def _without_cycle_collection():
             gc.enable()
 
 
-def bulk_ingest(*, spec: ResourceSpec, body: bytes, content_type: str, user, client: ApiClient | None = None,
-                idempotency_key: str | None = None, path: str = "", source: str = "api") -> IngestOutcome:
+def bulk_ingest(
+    *,
+    spec: ResourceSpec,
+    body: bytes,
+    content_type: str,
+    user,
+    client: ApiClient | None = None,
+    idempotency_key: str | None = None,
+    path: str = "",
+    source: str = "api",
+) -> IngestOutcome:
     with _without_cycle_collection():
-        return _bulk_ingest(spec=spec, body=body, content_type=content_type, user=user, client=client,
-                            idempotency_key=idempotency_key, path=path, source=source)
+        return _bulk_ingest(
+            spec=spec,
+            body=body,
+            content_type=content_type,
+            user=user,
+            client=client,
+            idempotency_key=idempotency_key,
+            path=path,
+            source=source,
+        )
 
 
-def _bulk_ingest(*, spec: ResourceSpec, body: bytes, content_type: str, user, client: ApiClient | None,
-                 idempotency_key: str | None, path: str, source: str) -> IngestOutcome:
-    request, replayed = BulkRequest.open(resource=spec.name, body=body, content_type=content_type, user=user,
-                                         client=client, idempotency_key=idempotency_key, path=path, source=source)
+def _bulk_ingest(
+    *,
+    spec: ResourceSpec,
+    body: bytes,
+    content_type: str,
+    user,
+    client: ApiClient | None,
+    idempotency_key: str | None,
+    path: str,
+    source: str,
+) -> IngestOutcome:
+    request, replayed = BulkRequest.open(
+        resource=spec.name,
+        body=body,
+        content_type=content_type,
+        user=user,
+        client=client,
+        idempotency_key=idempotency_key,
+        path=path,
+        source=source,
+    )
     if replayed is not None:
         return replayed
     try:
@@ -342,8 +469,7 @@ def _bulk_ingest(*, spec: ResourceSpec, body: bytes, content_type: str, user, cl
 
     if not validated.ok:
         raise request.reject(validated.rows, validated.errors)
-    return request.apply(validated.rows,
-                         lambda: upsert_frame(spec, validated.frame, known_versions=versions))
+    return request.apply(validated.rows, lambda: upsert_frame(spec, validated.frame, known_versions=versions))
 
 
 def _validate(spec: ResourceSpec, body: bytes, content_type: str) -> tuple[Validated, dict[str, tuple]]:

@@ -57,8 +57,7 @@ class RefMap(dict):
 
     @staticmethod
     def _prepare(mapping: dict) -> tuple[pd.Index, np.ndarray]:
-        return (pd.Index(list(mapping), dtype=object),
-                np.fromiter(mapping.values(), dtype="int64", count=len(mapping)))
+        return (pd.Index(list(mapping), dtype=object), np.fromiter(mapping.values(), dtype="int64", count=len(mapping)))
 
     @staticmethod
     def lookup_arrays(mapping: dict) -> tuple[pd.Index, np.ndarray]:
@@ -72,8 +71,7 @@ class RefMap(dict):
     def _prepare_arrow(mapping: dict):
         import pyarrow as pa
 
-        return (pa.array(list(mapping), pa.string()),
-                np.fromiter(mapping.values(), dtype="int64", count=len(mapping)))
+        return (pa.array(list(mapping), pa.string()), np.fromiter(mapping.values(), dtype="int64", count=len(mapping)))
 
     @staticmethod
     def arrow_arrays(mapping: dict):
@@ -113,8 +111,9 @@ def check_columns(columns: list[str], rows: int, spec: ResourceSpec, max_rows: i
     unknown = [c for c in columns if c not in known]
     missing = [f.name for f in spec.fields if f.required and f.default is None and f.name not in columns]
     if rows > max_rows:
-        raise BatchShapeError(f"A batch holds at most {max_rows:,} rows; this one has {rows:,}.",
-                              {"max_rows": max_rows, "rows": rows})
+        raise BatchShapeError(
+            f"A batch holds at most {max_rows:,} rows; this one has {rows:,}.", {"max_rows": max_rows, "rows": rows}
+        )
     if unknown or missing:
         parts = []
         if unknown:
@@ -125,12 +124,13 @@ def check_columns(columns: list[str], rows: int, spec: ResourceSpec, max_rows: i
         separator = next((sep for sep in (";", "\t", "|") if len(unknown) == 1 and sep in unknown[0]), None)
         if separator is not None and any(name in known for name in unknown[0].split(separator)):
             shown = {"\t": "tabs"}.get(separator, f"'{separator}'")
-            hint = (f" The header looks separated by {shown}: CSV bodies are comma-separated"
-                    " (with '.' as the decimal point).")
+            hint = (
+                f" The header looks separated by {shown}: CSV bodies are comma-separated"
+                " (with '.' as the decimal point)."
+            )
         raise BatchShapeError(
             f"The batch's columns do not match the '{spec.name}' resource: {'; '.join(parts)}.{hint}",
-            {"unknown_fields": unknown, "missing_fields": missing,
-             "expected_fields": [f.name for f in spec.fields]},
+            {"unknown_fields": unknown, "missing_fields": missing, "expected_fields": [f.name for f in spec.fields]},
         )
 
 
@@ -140,8 +140,9 @@ def _decimal(col: pd.Series, f: Field, present: pd.Series) -> tuple[pd.Series, l
     well_formed = text.str.fullmatch(DECIMAL_RE)
     bad = present & ~well_formed
     if bad.any():
-        errors.append(row_errors(col.index[bad], f.name, "invalid_number",
-                              [f"'{v}' is not a number" for v in col[bad]]))
+        errors.append(
+            row_errors(col.index[bad], f.name, "invalid_number", [f"'{v}' is not a number" for v in col[bad]])
+        )
     good = present & well_formed
     if f.decimal_places is not None or f.max_digits is not None:
         unsigned = text.str.lstrip("+-")
@@ -151,22 +152,27 @@ def _decimal(col: pd.Series, f: Field, present: pd.Series) -> tuple[pd.Series, l
         if f.decimal_places is not None:
             too_fine = good & (frac_part.str.len() > f.decimal_places)
             if too_fine.any():
-                errors.append(row_errors(col.index[too_fine], f.name, "too_many_decimals",
-                                      f"at most {f.decimal_places} decimal places"))
+                errors.append(
+                    row_errors(
+                        col.index[too_fine], f.name, "too_many_decimals", f"at most {f.decimal_places} decimal places"
+                    )
+                )
                 good &= ~too_fine
         if f.max_digits is not None:
             limit = f.max_digits - (f.decimal_places or 0)
             too_big = good & (int_part.str.len() > limit)
             if too_big.any():
-                errors.append(row_errors(col.index[too_big], f.name, "too_large",
-                                      f"at most {limit} digits before the decimal point"))
+                errors.append(
+                    row_errors(
+                        col.index[too_big], f.name, "too_large", f"at most {limit} digits before the decimal point"
+                    )
+                )
                 good &= ~too_big
     if f.min_value is not None:
         values = pd.to_numeric(text.where(good), errors="coerce")
         below = good & (values < f.min_value)
         if below.any():
-            errors.append(row_errors(col.index[below], f.name, "below_minimum",
-                                  f"must be at least {f.min_value:g}"))
+            errors.append(row_errors(col.index[below], f.name, "below_minimum", f"must be at least {f.min_value:g}"))
     normalised = text.str.lstrip("+")
     return normalised, errors
 
@@ -193,10 +199,10 @@ def _date(col: pd.Series, f: Field, present: pd.Series) -> tuple[pd.Series, list
     bad = present & (parsed.isna() | ~col.str.fullmatch(DATE_RE))
     errors = []
     if bad.any():
-        errors.append(row_errors(col.index[bad], f.name, "invalid_date",
-                              [f"'{v}' is not a date (YYYY-MM-DD)" for v in col[bad]]))
+        errors.append(
+            row_errors(col.index[bad], f.name, "invalid_date", [f"'{v}' is not a date (YYYY-MM-DD)" for v in col[bad]])
+        )
     return parsed.dt.strftime("%Y-%m-%d").where(present & ~bad, ""), errors
-
 
 
 @functools.lru_cache(maxsize=256)
@@ -237,7 +243,6 @@ def _needs_strip(joined: str) -> bool:
     return any(edge in raw for edge in _EDGES)
 
 
-
 def _clean_cells(frame: pd.DataFrame, f: Field, n: int) -> tuple[np.ndarray, str] | None:
     """The column's trimmed cells (defaults applied) and their joined text, when all are text."""
     if f.name not in frame.columns:
@@ -271,8 +276,7 @@ def _plain_key_column(joined: str) -> bool:
     if joined.isascii():
         raw = joined.encode("ascii")
         return len(raw.translate(None, _ASCII_CONTROLS)) == len(raw)
-    return (natural_keys.FORBIDDEN_IN_JOINED_RE.search(joined) is None
-            and unicodedata.is_normalized("NFC", joined))
+    return natural_keys.FORBIDDEN_IN_JOINED_RE.search(joined) is None and unicodedata.is_normalized("NFC", joined)
 
 
 def _fast_field(frame: pd.DataFrame, f: Field, n: int, refs: dict, *, is_key: bool = False) -> pd.Series | None:
@@ -327,8 +331,14 @@ def _fast_field(frame: pd.DataFrame, f: Field, n: int, refs: dict, *, is_key: bo
     return pd.Series(values, dtype=object)
 
 
-def validate_batch(frame: pd.DataFrame, spec: ResourceSpec, refs: dict[str, dict[str, int]],
-                   *, max_rows: int = 100_000, context: dict | None = None) -> Validated:
+def validate_batch(
+    frame: pd.DataFrame,
+    spec: ResourceSpec,
+    refs: dict[str, dict[str, int]],
+    *,
+    max_rows: int = 100_000,
+    context: dict | None = None,
+) -> Validated:
     """Check every cell of every row; never stops at the first error."""
     check_shape(frame, spec, max_rows)
     if len(frame) == 0:
@@ -362,13 +372,18 @@ def validate_batch(frame: pd.DataFrame, spec: ResourceSpec, refs: dict[str, dict
         if f.max_length is not None:
             long = col.str.len() > f.max_length
             if long.any():
-                errors.append(row_errors(col.index[long], f.name, "too_long",
-                                      f"at most {f.max_length} characters"))
+                errors.append(row_errors(col.index[long], f.name, "too_long", f"at most {f.max_length} characters"))
         if f.kind in ("str", "list") and not is_key:  # keys: refused with every invisible character
             nul = col.str.contains("\x00", regex=False)
             if nul.any():  # the database cannot store it (PostgreSQL refuses NUL in text)
-                errors.append(row_errors(col.index[nul], f.name, "invalid_character",
-                                      "contains a NUL character (\\0), which text cannot hold"))
+                errors.append(
+                    row_errors(
+                        col.index[nul],
+                        f.name,
+                        "invalid_character",
+                        "contains a NUL character (\\0), which text cannot hold",
+                    )
+                )
         value = col
         if f.kind == "decimal" or f.kind == "int":
             value, errs = _decimal(col, f, present)
@@ -385,8 +400,14 @@ def validate_batch(frame: pd.DataFrame, spec: ResourceSpec, refs: dict[str, dict
             lowered = col.str.lower()
             bad = present & ~lowered.isin(f.choices)
             if bad.any():
-                errors.append(row_errors(col.index[bad], f.name, "invalid_choice",
-                                      [f"'{v}' is not one of: {', '.join(f.choices)}" for v in col[bad]]))
+                errors.append(
+                    row_errors(
+                        col.index[bad],
+                        f.name,
+                        "invalid_choice",
+                        [f"'{v}' is not one of: {', '.join(f.choices)}" for v in col[bad]],
+                    )
+                )
             value = lowered
         elif f.kind == "bool":
             lowered = col.str.lower()
@@ -401,8 +422,14 @@ def validate_batch(frame: pd.DataFrame, spec: ResourceSpec, refs: dict[str, dict
             if is_key and unknown.any():  # a key refused for its characters is not also unknown
                 unknown &= ~col.str.contains(natural_keys.FORBIDDEN_RE.pattern, regex=True)
             if unknown.any():
-                errors.append(row_errors(col.index[unknown], f.name, "unknown_reference",
-                                      [f"no {f.ref.table} with {f.name} '{v}'" for v in col[unknown]]))
+                errors.append(
+                    row_errors(
+                        col.index[unknown],
+                        f.name,
+                        "unknown_reference",
+                        [f"no {f.ref.table} with {f.name} '{v}'" for v in col[unknown]],
+                    )
+                )
             value = ids.astype("Int64")
         parsed[f.name] = value
         if f.db_column:
@@ -416,8 +443,14 @@ def validate_batch(frame: pd.DataFrame, spec: ResourceSpec, refs: dict[str, dict
         first_row = key_frame[dup].groupby(list(spec.key), sort=False).ngroup()
         first_index = pd.Series(key_frame.index[dup]).groupby(first_row.values).transform("min").values
         key_names = "+".join(spec.key)
-        errors.append(row_errors(key_frame.index[dup], spec.key[0], "duplicate_key",
-                              [f"duplicate {key_names} in this batch (first at row {i})" for i in first_index]))
+        errors.append(
+            row_errors(
+                key_frame.index[dup],
+                spec.key[0],
+                "duplicate_key",
+                [f"duplicate {key_names} in this batch (first at row {i})" for i in first_index],
+            )
+        )
 
     for rule in spec.rules:
         rule_errors = rule(typed)

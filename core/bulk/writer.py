@@ -58,8 +58,13 @@ def _insert_defaults(spec: ResourceSpec, columns: list[str]) -> dict[str, object
         return {}
     defaults = {}
     for f in model._meta.concrete_fields:
-        if (f.column in columns or f.primary_key or f.column in ("created_at", "updated_at")
-                or not f.has_default() or callable(f.default)):
+        if (
+            f.column in columns
+            or f.primary_key
+            or f.column in ("created_at", "updated_at")
+            or not f.has_default()
+            or callable(f.default)
+        ):
             continue
         defaults[f.column] = f.get_db_prep_save(f.get_default(), connection)
     return defaults
@@ -80,8 +85,9 @@ def _db_stamped(spec: ResourceSpec) -> bool:
     return all(c in fields and fields[c].has_db_default() for c in ("created_at", "updated_at"))
 
 
-def verify_references(cursor, guard: ReferenceGuard, frame: pd.DataFrame,
-                      known_versions: dict[str, tuple] | None = None) -> None:
+def verify_references(
+    cursor, guard: ReferenceGuard, frame: pd.DataFrame, known_versions: dict[str, tuple] | None = None
+) -> None:
     """Inside the write transaction: hold the guard's lock shared (deletes of referenced rows
     wait for this batch, and this batch waits for a delete in flight), then check that every
     id the batch references still exists. Validation read them before the transaction began:
@@ -106,7 +112,7 @@ def verify_references(cursor, guard: ReferenceGuard, frame: pd.DataFrame,
             continue
         found: set[int] = set()
         for start in range(0, len(ids), 10_000):
-            chunk = [int(i) for i in ids[start:start + 10_000]]
+            chunk = [int(i) for i in ids[start : start + 10_000]]
             if connection.vendor == "postgresql":
                 cursor.execute(f"SELECT id FROM {_qn(table)} WHERE id = ANY(%s)", [chunk])
             else:
@@ -118,7 +124,10 @@ def verify_references(cursor, guard: ReferenceGuard, frame: pd.DataFrame,
             raise ApplicationError(
                 f"{len(missing)} referenced {label} record(s) were deleted while this batch was being "
                 "validated; nothing was written. Send the batch again.",
-                code="reference_deleted", status=409, details={"table": table, "ids": missing[:100]})
+                code="reference_deleted",
+                status=409,
+                details={"table": table, "ids": missing[:100]},
+            )
 
 
 def _names(frame: pd.DataFrame | pa.Table) -> list[str]:
@@ -127,8 +136,7 @@ def _names(frame: pd.DataFrame | pa.Table) -> list[str]:
 
 def _arrow_to_frame(table: pa.Table) -> pd.DataFrame:
     """An Arrow batch (``core.bulk.columnar``) as the object frame the SQLite path writes."""
-    return pd.DataFrame({name: pd.Series(table.column(name).to_pylist(), dtype=object)
-                         for name in table.column_names})
+    return pd.DataFrame({name: pd.Series(table.column(name).to_pylist(), dtype=object) for name in table.column_names})
 
 
 def _arrow_csv(table: pa.Table) -> bytes:
@@ -139,8 +147,9 @@ def _arrow_csv(table: pa.Table) -> bytes:
     sink = io.BytesIO()
     if table.num_columns > 1:
         try:
-            pa_csv.write_csv(table, sink, pa_csv.WriteOptions(include_header=False, batch_size=1 << 16,
-                                                               quoting_style="none"))
+            pa_csv.write_csv(
+                table, sink, pa_csv.WriteOptions(include_header=False, batch_size=1 << 16, quoting_style="none")
+            )
             return sink.getvalue()
         except pa.ArrowInvalid:
             sink = io.BytesIO()
@@ -156,11 +165,14 @@ def _copy_arrow(cursor, target: str, table: pa.Table, columns: list[str], text_c
     options = "FORMAT csv" + (f", FORCE_NOT_NULL ({', '.join(force)})" if force else "")
     _raw_cursor(cursor).copy_expert(
         f"COPY {target} ({', '.join(_qn(c) for c in columns)}) FROM STDIN WITH ({options})",
-        io.BytesIO(_arrow_csv(table)), size=COPY_CHUNK)
+        io.BytesIO(_arrow_csv(table)),
+        size=COPY_CHUNK,
+    )
 
 
-def upsert_frame(spec: ResourceSpec, frame: pd.DataFrame | pa.Table, *,
-                 known_versions: dict[str, tuple] | None = None) -> UpsertCounts:
+def upsert_frame(
+    spec: ResourceSpec, frame: pd.DataFrame | pa.Table, *, known_versions: dict[str, tuple] | None = None
+) -> UpsertCounts:
     """Upsert ``frame`` (db column → value) into ``spec.table``; call inside a transaction.
     ``frame`` is a pandas frame, or an Arrow table from the columnar path (``core.bulk.columnar``).
     ``known_versions``: versions of referenced tables the batch was validated against."""
@@ -265,8 +277,9 @@ def _append(cursor, spec: ResourceSpec, frame: pd.DataFrame, now, defaults: dict
         text = _copy_text(frame, _text_columns(spec), constants=constants, plain=_plain_columns(spec))
     except (TypeError, ValueError):  # cells of an unexpected type: the staged path handles them
         return False
-    _raw_cursor(cursor).copy_expert(f"COPY {_qn(spec.table)} ({columns}) FROM STDIN WITH (FORMAT text)",
-                                    io.BytesIO(text.encode()), size=COPY_CHUNK)
+    _raw_cursor(cursor).copy_expert(
+        f"COPY {_qn(spec.table)} ({columns}) FROM STDIN WITH (FORMAT text)", io.BytesIO(text.encode()), size=COPY_CHUNK
+    )
     return True
 
 
@@ -292,8 +305,7 @@ def _copy_into_stage(cursor, spec: ResourceSpec, frame: pd.DataFrame | pa.Table,
         # Quoted "" is an empty string for text columns and NULL for every other column.
         nullable = [c for c in columns if c not in text_columns]
         force_null = f", FORCE_NULL ({', '.join(_qn(c) for c in nullable)})" if nullable else ""
-        sql = (f"COPY {STAGE} ({', '.join(_qn(c) for c in columns)}) FROM STDIN "
-               f"WITH (FORMAT csv, NULL ''{force_null})")
+        sql = f"COPY {STAGE} ({', '.join(_qn(c) for c in columns)}) FROM STDIN WITH (FORMAT csv, NULL ''{force_null})"
     _raw_cursor(cursor).copy_expert(sql, buffer, size=COPY_CHUNK)
 
 
@@ -327,8 +339,9 @@ def _plain_columns(spec: ResourceSpec) -> set[str]:
     return {f.db_column for f in spec.stored_fields if f.kind in ("decimal", "date", "choice", "int", "bool")}
 
 
-def _copy_text(frame: pd.DataFrame, text_columns: set[str], constants: list[str] = (),
-               plain: set[str] = frozenset()) -> str:
+def _copy_text(
+    frame: pd.DataFrame, text_columns: set[str], constants: list[str] = (), plain: set[str] = frozenset()
+) -> str:
     """The frame in COPY text format, built column by column: ``\\N`` is NULL; an empty cell
     is an empty string in a text column and NULL in any other. ``constants`` (already in COPY
     text) are appended to every row; ``plain`` columns skip the escaping check."""

@@ -54,6 +54,4 @@ def demand_class(values: np.ndarray) -> np.ndarray:
 
 def history_class(length: np.ndarray, *, min_fit: int, min_seasonal: int) -> np.ndarray:
     """``new`` below ``min_fit`` points, ``short`` below ``min_seasonal``, else ``normal``."""
-    return np.where(length < min_fit, NEW, np.where(length < min_seasonal, SHORT, NORMAL)).astype(
-        object
-    )
+    return np.where(length < min_fit, NEW, np.where(length < min_seasonal, SHORT, NORMAL)).astype(object)

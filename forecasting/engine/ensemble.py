@@ -89,9 +89,7 @@ MODELS: dict[str, tuple[Callable[[np.ndarray, np.ndarray, int, int, int], Fit], 
     "ses": (_ses, len(smoothing.SES_ALPHAS), 2),
     "damped": (
         _damped,
-        smoothing.DAMPED_ALPHAS.size
-        * smoothing.DAMPED_BETA_SHARES.size
-        * smoothing.DAMPED_PHIS.size,
+        smoothing.DAMPED_ALPHAS.size * smoothing.DAMPED_BETA_SHARES.size * smoothing.DAMPED_PHIS.size,
         4,
     ),
     "theta": (_theta, len(theta.THETA_ALPHAS) * len(theta.THETA_THETAS), 3),
@@ -137,9 +135,7 @@ def _aggregate(x: np.ndarray, start: np.ndarray, k: int) -> tuple[np.ndarray, np
     return agg, blocks - (width - start) // k
 
 
-def fit_member(
-    name: str, x: np.ndarray, start: np.ndarray, horizon: int, season_length: int = 12
-) -> Fit:
+def fit_member(name: str, x: np.ndarray, start: np.ndarray, horizon: int, season_length: int = 12) -> Fit:
     """Fit one member to all rows (those too short for it get NaN forecasts)."""
     model, k = parse_member(name)
     fitter, grid, min_points = MODELS[model]
@@ -187,9 +183,7 @@ def _disaggregate(block_means: np.ndarray, k: int, horizon: int) -> np.ndarray:
     return block_means[:, j] * (1 - frac) + block_means[:, j + 1] * frac
 
 
-def combine(
-    points: list[np.ndarray], variances: list[np.ndarray], how: str = "mean"
-) -> tuple[np.ndarray, np.ndarray]:
+def combine(points: list[np.ndarray], variances: list[np.ndarray], how: str = "mean") -> tuple[np.ndarray, np.ndarray]:
     """Point (n, H) and variance (n, H) of the combination, over members that fitted.
 
     The variance is the members' mean variance: member errors are strongly but not

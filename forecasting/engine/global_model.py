@@ -89,9 +89,7 @@ def _windows(series: list[np.ndarray], ends: np.ndarray, m: int, L: int):
     return np.asarray(X), np.asarray(Y)
 
 
-def fit_predict(
-    series: list[np.ndarray], ends: np.ndarray, season_length: int, horizon: int
-) -> np.ndarray:
+def fit_predict(series: list[np.ndarray], ends: np.ndarray, season_length: int, horizon: int) -> np.ndarray:
     """Train on every series' windows, forecast ``horizon`` steps of each: (n, horizon)."""
     import lightgbm as lgb
 
@@ -133,9 +131,7 @@ class Validation:
         )
 
 
-def validation_forecast(
-    series: list[np.ndarray], ends: np.ndarray, season_length: int, horizon: int
-) -> np.ndarray:
+def validation_forecast(series: list[np.ndarray], ends: np.ndarray, season_length: int, horizon: int) -> np.ndarray:
     """The global model trained on every series cut ``horizon`` periods before its end,
     forecasting the held-out periods (NaN rows for series too short once cut)."""
     cut = [y[:-horizon] if len(y) > horizon else y[:0] for y in series]

@@ -158,9 +158,7 @@ def _wls(bottom, levels, key_cols, base, method) -> pd.DataFrame:
     half = {c: np.zeros((nb + na, len(steps))) for c in BAND_COLUMNS}
     bb = b.merge(node_table[node_table["level"] == names[0]][[*bcols, "node"]], on=bcols)
     agg_base = base[base["level"].isin(names[1:])]
-    keyed = agg_base.merge(
-        node_table[node_table["level"] != names[0]], on=["level", *key_cols], how="inner"
-    )
+    keyed = agg_base.merge(node_table[node_table["level"] != names[0]], on=["level", *key_cols], how="inner")
     for frame in (bb, keyed):
         node, j = frame["node"].to_numpy(), np.searchsorted(steps, frame["step"].to_numpy())
         y_hat[node, j] = frame["forecast"].to_numpy()
@@ -192,9 +190,7 @@ def _wls(bottom, levels, key_cols, base, method) -> pd.DataFrame:
     n_bottom[counts["index"].to_numpy()] = counts["n_series"].to_numpy()
     n_series = np.concatenate([n_bottom, S @ n_bottom])
     k = len(steps)
-    out = node_table.loc[np.repeat(np.arange(nb + na), k), ["level", *key_cols]].reset_index(
-        drop=True
-    )
+    out = node_table.loc[np.repeat(np.arange(nb + na), k), ["level", *key_cols]].reset_index(drop=True)
     out["step"] = np.tile(steps, nb + na)
     out["forecast"] = y_rec.ravel()
     for c in BAND_COLUMNS:

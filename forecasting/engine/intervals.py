@@ -34,9 +34,7 @@ MIN_SCALE = 0.5
 MAX_SCALE = 4.0
 
 
-def z_scores(
-    actual: np.ndarray, forecast: np.ndarray, sd: np.ndarray, log: np.ndarray
-) -> np.ndarray:
+def z_scores(actual: np.ndarray, forecast: np.ndarray, sd: np.ndarray, log: np.ndarray) -> np.ndarray:
     """Standardised backtest errors; log-scale rows compare log(actual / forecast)."""
     with np.errstate(invalid="ignore", divide="ignore"):
         return (actual - forecast) / demand_sd(forecast, sd, log)

@@ -59,9 +59,7 @@ class Panel:
         )
 
 
-def panel_from_frame(
-    history: pd.DataFrame, *, max_history: int | None = None
-) -> tuple[Panel, dict[object, str]]:
+def panel_from_frame(history: pd.DataFrame, *, max_history: int | None = None) -> tuple[Panel, dict[object, str]]:
     """Build the padded panel; return it with ``{series_id: error}`` for rejected series.
 
     ``max_history`` keeps only the most recent periods of long series (older data rarely

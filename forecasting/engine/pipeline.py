@@ -176,18 +176,16 @@ def _route_continuous(values, start, end_period, phase, ctx: _Context, rows) -> 
     use = seasonal_test(values, m, z=p.season_test_z, phase=phase)
     season = build_season(values, phase, end_period, m, h, use=use)
     out = _ensemble(values, start, season, ctx.members, ctx)
-    out.note = np.where(
-        season.seasonal, f"seasonal: own indices (lag-{m} ACF test)", "no seasonality detected"
-    ).astype(object)
+    out.note = np.where(season.seasonal, f"seasonal: own indices (lag-{m} ACF test)", "no seasonality detected").astype(
+        object
+    )
     return out
 
 
 def _route_short(values, start, end_period, phase, ctx: _Context, rows) -> _RouteOut:
     m, h = ctx.m, ctx.horizon
     prof = ctx.profiles[rows]
-    season = build_season(
-        values, phase, end_period, m, h, use=np.zeros(len(values), bool), profiles=prof
-    )
+    season = build_season(values, phase, end_period, m, h, use=np.zeros(len(values), bool), profiles=prof)
     out = _ensemble(values, start, season, ctx.short_members, ctx)
     out.note = np.where(
         np.isfinite(prof).all(axis=1),
@@ -258,9 +256,7 @@ def _route_new(values, start, end_period, phase, ctx: _Context, rows) -> _RouteO
     m, h = ctx.m, ctx.horizon
     prof = ctx.profiles[rows]
     has = np.isfinite(prof).all(axis=1)
-    season = build_season(
-        values, phase, end_period, m, h, use=np.zeros(len(values), bool), profiles=prof
-    )
+    season = build_season(values, phase, end_period, m, h, use=np.zeros(len(values), bool), profiles=prof)
     x = season.adjust(values)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -758,9 +754,7 @@ def _isna(x) -> bool:
 def _groups_array(ids: np.ndarray, series_groups) -> np.ndarray:
     if series_groups is None:
         return np.full(len(ids), None, dtype=object)
-    mapping = (
-        series_groups.to_dict() if isinstance(series_groups, pd.Series) else dict(series_groups)
-    )
+    mapping = series_groups.to_dict() if isinstance(series_groups, pd.Series) else dict(series_groups)
     return np.array([mapping.get(i) for i in ids], dtype=object)
 
 
@@ -881,10 +875,7 @@ def _choose(route: str, full: _RouteOut, bt: _Backtest, params: EngineParams, ro
             for j in range(n):
                 if best[j] >= 0:
                     choice[j] = names[best[j]]
-                    why[j] = (
-                        f"lowest backtest {metric.upper()} ({table[j, best[j]]:.3g}) "
-                        f"among {len(names)} candidates"
-                    )
+                    why[j] = f"lowest backtest {metric.upper()} ({table[j, best[j]]:.3g}) among {len(names)} candidates"
                 else:
                     why[j] = "{combination}: history too short to backtest"
         else:
@@ -897,10 +888,7 @@ def _choose(route: str, full: _RouteOut, bt: _Backtest, params: EngineParams, ro
             cls = f"{demand[rows[j]]} demand (ADI {adi[j]:.2f}, CV² {cv2[j]:.2f})"
             if best[j] >= 0:
                 choice[j] = names[best[j]]
-                why[j] = (
-                    f"{cls}: lowest backtest RMSSE ({table[j, best[j]]:.3g}) among "
-                    + ", ".join(names)
-                )
+                why[j] = f"{cls}: lowest backtest RMSSE ({table[j, best[j]]:.3g}) among " + ", ".join(names)
             else:
                 why[j] = f"{cls}: SBA (history too short to backtest)"
     elif route == "new":

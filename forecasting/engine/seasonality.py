@@ -53,9 +53,7 @@ class Season:
         )
 
 
-def seasonal_test(
-    values: np.ndarray, m: int, *, z: float = Z_90, phase: np.ndarray | None = None
-) -> np.ndarray:
+def seasonal_test(values: np.ndarray, m: int, *, z: float = Z_90, phase: np.ndarray | None = None) -> np.ndarray:
     """Per series: is the season significant? (see the module docstring)."""
     n, width = values.shape
     if m < 2 or width < 2 * m:
@@ -197,9 +195,7 @@ def build_season(
     )
 
 
-def group_profiles(
-    indices: np.ndarray, groups: np.ndarray, donors: np.ndarray
-) -> dict[object, np.ndarray]:
+def group_profiles(indices: np.ndarray, groups: np.ndarray, donors: np.ndarray) -> dict[object, np.ndarray]:
     """Mean multiplicative profile per group over the donor series (NaN-free rows only)."""
     out: dict[object, np.ndarray] = {}
     ok = donors & np.isfinite(indices).all(axis=1)

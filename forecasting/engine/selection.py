@@ -45,9 +45,7 @@ def combine_votes(points: dict[str, np.ndarray], votes: dict[str, float]) -> np.
         return np.where(wsum > 0, total / wsum, np.nan)
 
 
-def series_errors(
-    forecast: np.ndarray, actual: np.ndarray, scale: np.ndarray, cells: np.ndarray
-) -> np.ndarray:
+def series_errors(forecast: np.ndarray, actual: np.ndarray, scale: np.ndarray, cells: np.ndarray) -> np.ndarray:
     """Per series: the mean scaled absolute error over its scored cells (NaN: none)."""
     err = np.abs(actual - forecast) / scale[..., None]
     err = np.where(cells, err, 0.0)

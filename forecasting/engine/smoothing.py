@@ -54,9 +54,7 @@ def flat_variance(alpha: np.ndarray, horizon: int) -> np.ndarray:
     return 1.0 + (h - 1) * np.asarray(alpha)[:, None] ** 2
 
 
-def damped_variance(
-    alpha: np.ndarray, beta: np.ndarray, phi: np.ndarray, horizon: int
-) -> np.ndarray:
+def damped_variance(alpha: np.ndarray, beta: np.ndarray, phi: np.ndarray, horizon: int) -> np.ndarray:
     """ETS(A,Ad,N) growth: 1 + Σ_{j<h} (α + β φ(1−φ^j)/(1−φ))²."""
     j = np.arange(1, horizon)[None, :]
     phi = np.asarray(phi)[:, None]
@@ -154,9 +152,7 @@ def damped(
     than one chosen for the next period only (measured in bench/README.md).
     """
     if fit_steps > 1:
-        return _damped_multistep(
-            x, length, horizon, _grid(alphas, beta_shares, phis), phis, fit_steps
-        )
+        return _damped_multistep(x, length, horizon, _grid(alphas, beta_shares, phis), phis, fit_steps)
     n, width = x.shape
     A, B, P = _grid(alphas, beta_shares, phis)
     a, b_, p = A[None, :], B[None, :], P[None, :]
@@ -259,9 +255,7 @@ def _damped_multistep(x, length, horizon, grid, phis, k_steps) -> Fit:
     with np.errstate(all="ignore"):
         for t in range(width):
             # Σ_h e² minus the constant Σ_h x² (it does not change the argmin)
-            loss += level * (kt[t] * level + m2sx[t] + trend * sdt2[t]) + trend * (
-                trend * sd2t[t] + m2sdx[t]
-            )
+            loss += level * (kt[t] * level + m2sx[t] + trend * sdt2[t]) + trend * (trend * sd2t[t] + m2sdx[t])
             pred = level + p * trend
             e = (xt[t] - pred) * mask[t]
             s1 += e * e
@@ -306,10 +300,4 @@ def _solve_initial(s_e1, s_e2, s_cc, y0):
 
 def _quad(s_ee, s_e1, s_e2, s_cc, l0, b0):
     """Sum of squared errors after subtracting the initial state's contribution."""
-    return (
-        s_ee
-        - 2 * (l0 * s_e1 + b0 * s_e2)
-        + l0 * l0 * s_cc[0]
-        + 2 * l0 * b0 * s_cc[1]
-        + b0 * b0 * s_cc[2]
-    )
+    return s_ee - 2 * (l0 * s_e1 + b0 * s_e2) + l0 * l0 * s_cc[0] + 2 * l0 * b0 * s_cc[1] + b0 * b0 * s_cc[2]

@@ -78,7 +78,8 @@ def test_cursor_pagination_is_stable_while_rows_are_inserted(api):
     page1 = api.get("/api/v1/locations/?page_size=10").json()
     # New rows arrive (and an early row changes) between page requests.
     more = [{"code": f"A{i:03d}", "name": "inserted meanwhile"} for i in range(5)] + [
-        {"code": "L000", "name": "renamed"}]
+        {"code": "L000", "name": "renamed"}
+    ]
     api.post("/api/v1/locations/bulk", data=json.dumps(more), content_type="application/json")
     seen = [r["code"] for r in page1["results"]]
     url = page1["next"]
@@ -91,11 +92,17 @@ def test_cursor_pagination_is_stable_while_rows_are_inserted(api):
 
 
 def test_updated_since_returns_only_changed_rows(api):
-    api.post("/api/v1/locations/bulk", data=json.dumps([{"code": "A", "name": "a"}, {"code": "B", "name": "b"}]),
-             content_type="application/json")
+    api.post(
+        "/api/v1/locations/bulk",
+        data=json.dumps([{"code": "A", "name": "a"}, {"code": "B", "name": "b"}]),
+        content_type="application/json",
+    )
     mark = timezone.now()
-    api.post("/api/v1/locations/bulk", data=json.dumps([{"code": "A", "name": "a2"}, {"code": "B", "name": "b"}]),
-             content_type="application/json")
+    api.post(
+        "/api/v1/locations/bulk",
+        data=json.dumps([{"code": "A", "name": "a2"}, {"code": "B", "name": "b"}]),
+        content_type="application/json",
+    )
     changed = api.get("/api/v1/locations/", {"updated_since": mark.isoformat()}).json()["results"]
     assert [r["code"] for r in changed] == ["A"]
 
@@ -117,8 +124,11 @@ def test_csv_export_by_accept_header(api):
 
 
 def test_detail_by_natural_key_and_404_body(api):
-    api.post("/api/v1/locations/bulk", data=json.dumps([{"code": "DC.1", "name": "Dock 1", "kind": "warehouse"}]),
-             content_type="application/json")
+    api.post(
+        "/api/v1/locations/bulk",
+        data=json.dumps([{"code": "DC.1", "name": "Dock 1", "kind": "warehouse"}]),
+        content_type="application/json",
+    )
     assert api.get("/api/v1/locations/DC.1/").json()["name"] == "Dock 1"
     missing = api.get("/api/v1/locations/NOPE/")
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"

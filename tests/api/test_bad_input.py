@@ -26,12 +26,43 @@ def test_bad_input_is_a_client_error_with_the_error_body(demo, login, url, body,
     assert error["code"] and error["message"]
 
 
-LISTS = ["product-families", "products", "locations", "accounts", "sales-lines", "ingest-batches", "plants",
-         "work-centers", "capacity", "routings", "inventory-snapshots", "inventory-lots", "inventory-policies",
-         "inventory-positions", "plan-runs", "capacity-load", "supply-plan", "alerts", "forecast-runs", "forecasts"]
-QUERIES = ["updated_since=garbage", "updated_since=2026-13-45", "cursor=%25%25", "cursor=abc", "page_size=99999999",
-           "page_size=-1", "format=xml", "ordering=nope", "order_date_after=x", "status=zzz",
-           "period_start=2026-99-01", "severity=%00", "product_sku=%00"]
+LISTS = [
+    "product-families",
+    "products",
+    "locations",
+    "accounts",
+    "sales-lines",
+    "ingest-batches",
+    "plants",
+    "work-centers",
+    "capacity",
+    "routings",
+    "inventory-snapshots",
+    "inventory-lots",
+    "inventory-policies",
+    "inventory-positions",
+    "plan-runs",
+    "capacity-load",
+    "supply-plan",
+    "alerts",
+    "forecast-runs",
+    "forecasts",
+]
+QUERIES = [
+    "updated_since=garbage",
+    "updated_since=2026-13-45",
+    "cursor=%25%25",
+    "cursor=abc",
+    "page_size=99999999",
+    "page_size=-1",
+    "format=xml",
+    "ordering=nope",
+    "order_date_after=x",
+    "status=zzz",
+    "period_start=2026-99-01",
+    "severity=%00",
+    "product_sku=%00",
+]
 
 
 def test_bad_query_parameters_and_keys_never_cause_a_server_error(demo, login):

@@ -21,7 +21,7 @@ def chunked(data: bytes, sizes: list[int]):
     start, i = 0, 0
     while start < len(data):
         size = sizes[i % len(sizes)] if sizes else len(data)
-        yield data[start:start + size]
+        yield data[start : start + size]
         start, i = start + size, i + 1
 
 
@@ -51,31 +51,48 @@ def pandas_rows(data: bytes) -> int:
 def test_csv_rows_are_counted_as_pandas_reads_them_whatever_the_chunks(rows, sizes, crlf):
     buffer = io.StringIO()
     # a lone CR is a line break to pandas: quote it (QUOTE_MINIMAL quotes only the terminator's characters)
-    writer = (csv.writer(buffer, lineterminator="\r\n") if crlf
-              else csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC))
+    writer = (
+        csv.writer(buffer, lineterminator="\r\n")
+        if crlf
+        else csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
+    )
     writer.writerows([["code", "name"], *rows])
     data = buffer.getvalue().encode()
     expected = pandas_rows(data)
     assert count_csv(data, sizes) == expected
 
 
-@pytest.mark.parametrize(("data", "rows"), [
-    (b"", 0), (b"code,name", 0), (b"code,name\n", 0), (b"code,name\nA,1", 1), (b"code,name\nA,1\n\n\nB,2\n", 2),
-    (b"code,name\r\nA,1\r\n\r\nB,2", 2), (b'code,name\nA,"x\n\ny"\nB,2\n', 2), (b'\xef\xbb\xbfcode,name\nA,"q""\n"\n', 1),
-])
+@pytest.mark.parametrize(
+    ("data", "rows"),
+    [
+        (b"", 0),
+        (b"code,name", 0),
+        (b"code,name\n", 0),
+        (b"code,name\nA,1", 1),
+        (b"code,name\nA,1\n\n\nB,2\n", 2),
+        (b"code,name\r\nA,1\r\n\r\nB,2", 2),
+        (b'code,name\nA,"x\n\ny"\nB,2\n', 2),
+        (b'\xef\xbb\xbfcode,name\nA,"q""\n"\n', 1),
+    ],
+)
 def test_csv_edge_cases(data, rows):
     for sizes in ([], [1], [2, 3]):
         assert count_csv(data, sizes) == rows
 
 
-JSON_VALUE = st.recursive(st.none() | st.booleans() | st.integers() | CELL,
-                          lambda inner: st.lists(inner, max_size=3) | st.dictionaries(CELL, inner, max_size=3),
-                          max_leaves=8)
+JSON_VALUE = st.recursive(
+    st.none() | st.booleans() | st.integers() | CELL,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(CELL, inner, max_size=3),
+    max_leaves=8,
+)
 
 
 @settings(max_examples=300, derandomize=True, deadline=None)
-@given(rows=st.lists(st.dictionaries(CELL, JSON_VALUE, max_size=4), max_size=20),
-       sizes=st.lists(st.integers(1, 9), max_size=4), ascii_only=st.booleans())
+@given(
+    rows=st.lists(st.dictionaries(CELL, JSON_VALUE, max_size=4), max_size=20),
+    sizes=st.lists(st.integers(1, 9), max_size=4),
+    ascii_only=st.booleans(),
+)
 def test_json_rows_and_depth_are_counted_whatever_the_strings_and_chunks(rows, sizes, ascii_only):
     data = json.dumps(rows, ensure_ascii=ascii_only).encode()
     counter = count_json(data, sizes)
@@ -130,6 +147,7 @@ def test_a_lazy_counter_scans_exactly_once_the_braces_pass_the_limit():
         counter.feed(chunk)
     assert counter.rows == 8 and not counter.lazy  # the exact scan took over, and counted right
     with pytest.raises(ApplicationError) as refused:
-        bulk_body.read_body(io.BytesIO(json.dumps(rows * 2).encode()), content_length=None, kind="json",
-                            max_bytes=10**6, max_rows=15)
+        bulk_body.read_body(
+            io.BytesIO(json.dumps(rows * 2).encode()), content_length=None, kind="json", max_bytes=10**6, max_rows=15
+        )
     assert refused.value.code == "too_many_rows"

@@ -108,25 +108,46 @@ def test_padded_cells_leave_the_trimming_to_the_exact_path(column, pad):
         assert reference.ok and result is None
 
 
-@pytest.mark.parametrize("body", [
-    b"",  # empty
-    b"code,price,day,product\n",  # header only
-    b"code,price,day,product\nA1,1,2026-01-01,P1,extra\n",  # a row too long
-    b"code,price,day,product\nA1,1,2026-01-01\n",  # a row too short
-    b"code, price,day,product\nA1,1,2026-01-01,P1\n",  # a header cell with a space
-    b"code,code,day,product\nA1,1,2026-01-01,P1\n",  # a repeated column
-    b"code,price,day,product\nA1,1,2026-01-01,\xff\n",  # invalid UTF-8
-    b'code,price,day,product\nA1,1,2026-01-01, "P1"\n',  # space before a quoted cell
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",  # empty
+        b"code,price,day,product\n",  # header only
+        b"code,price,day,product\nA1,1,2026-01-01,P1,extra\n",  # a row too long
+        b"code,price,day,product\nA1,1,2026-01-01\n",  # a row too short
+        b"code, price,day,product\nA1,1,2026-01-01,P1\n",  # a header cell with a space
+        b"code,code,day,product\nA1,1,2026-01-01,P1\n",  # a repeated column
+        b"code,price,day,product\nA1,1,2026-01-01,\xff\n",  # invalid UTF-8
+        b'code,price,day,product\nA1,1,2026-01-01, "P1"\n',  # space before a quoted cell
+    ],
+)
 def test_csv_quirks_are_judged_by_the_exact_reader(body):
     assert fast(body) is None
 
 
-@pytest.mark.parametrize("rows", [
-    b'x,"q""r",y\n', b'x,q"r,y\n', b'x,"q"r,y\n', b'x,"q" ,y\n', b'x,q""r,y\n', b'x,"q\r\nr",y\n', b"x,q,y",
-    b"x,q,y\n\n\n", b'"x",,\n', b"x,\\,y\n", b'x,"",y\n', b",,\n", b" \n", b"x,q,y\r\r\n", b"x,#q,y\n",
-    b'x,"q\nr,y\n', b"x;q;y\n", b"x,q,y,\n",
-])
+@pytest.mark.parametrize(
+    "rows",
+    [
+        b'x,"q""r",y\n',
+        b'x,q"r,y\n',
+        b'x,"q"r,y\n',
+        b'x,"q" ,y\n',
+        b'x,q""r,y\n',
+        b'x,"q\r\nr",y\n',
+        b"x,q,y",
+        b"x,q,y\n\n\n",
+        b'"x",,\n',
+        b"x,\\,y\n",
+        b'x,"",y\n',
+        b",,\n",
+        b" \n",
+        b"x,q,y\r\r\n",
+        b"x,#q,y\n",
+        b'x,"q\nr,y\n',
+        b"x;q;y\n",
+        b"x,q,y,\n",
+    ],
+)
 def test_the_two_readers_agree_on_quoting_and_line_ends(rows):
     """Whatever Arrow reads is what pandas (the exact path's reader) reads, cell for cell."""
     body = b"a,b,c\n" + rows
@@ -138,9 +159,9 @@ def test_the_two_readers_agree_on_quoting_and_line_ends(rows):
 
 
 def test_bom_quotes_crlf_and_blank_lines_read_as_pandas_reads_them():
-    body = ("\ufeffcode,price,day,product,label\r\n"
-            "A1,1.50,2026-01-01,P1,\"x, \"\"q\"\"\ny\"\r\n\r\n"
-            "A2,2,2026-01-02,P2,\r\n").encode()
+    body = (
+        '\ufeffcode,price,day,product,label\r\nA1,1.50,2026-01-01,P1,"x, ""q""\ny"\r\n\r\nA2,2,2026-01-02,P2,\r\n'
+    ).encode()
     _, result = agree(body, must_be_fast=True)
     assert result.column("label").to_pylist() == ['x, "q"\ny', ""]
 
@@ -154,9 +175,44 @@ def test_duplicate_keys_and_missing_columns_decline():
     assert result.column("kind").to_pylist() == ["a"] * 4
 
 
-POOL = ["", " ", "0", "A\x00", "P\x001", "-0", "+1", "1.", ".5", "1e3", "12.345", "12.3456", "99999999.99", "100000000",
-        "2026-02-29", "2024-02-29", "2026-1-1", "1899-12-31", "a", "b", "B", "P1", "P9", "O1", "é",
-        "x\ty", "A1", "A\\1", "null", "NaN", "N/A", "\"", "long-long-label", "P\u200b1", "e\u0301", "A\u202eB"]
+POOL = [
+    "",
+    " ",
+    "0",
+    "A\x00",
+    "P\x001",
+    "-0",
+    "+1",
+    "1.",
+    ".5",
+    "1e3",
+    "12.345",
+    "12.3456",
+    "99999999.99",
+    "100000000",
+    "2026-02-29",
+    "2024-02-29",
+    "2026-1-1",
+    "1899-12-31",
+    "a",
+    "b",
+    "B",
+    "P1",
+    "P9",
+    "O1",
+    "é",
+    "x\ty",
+    "A1",
+    "A\\1",
+    "null",
+    "NaN",
+    "N/A",
+    '"',
+    "long-long-label",
+    "P\u200b1",
+    "e\u0301",
+    "A\u202eB",
+]
 
 
 def test_random_mutations_never_make_the_paths_disagree():
@@ -165,7 +221,9 @@ def test_random_mutations_never_make_the_paths_disagree():
     for _ in range(300):
         frame = pd.DataFrame(CLEAN)
         for _ in range(rng.integers(1, 4)):
-            frame.loc[int(rng.integers(0, 4)), columns[rng.integers(0, len(columns))]] = POOL[rng.integers(0, len(POOL))]
+            frame.loc[int(rng.integers(0, 4)), columns[rng.integers(0, len(columns))]] = POOL[
+                rng.integers(0, len(POOL))
+            ]
         agree(body_of(frame))
 
 
@@ -175,18 +233,39 @@ SALES_REFS = {"account": {"C1": 1, "C2": 2, "C3": 3}, "product": {"S1": 10, "S2"
 
 def sales_context():
     # C1: territory 100 until 2024-06-30, then 200; C2: 300 from 2024-01-01; C3: nobody.
-    owners = pd.DataFrame({"account": [1, 1, 2], "from": ["2020-01-01", "2024-07-01", "2024-01-01"],
-                           "to": ["2024-06-30", None, None], "territory": [100, 200, 300]})
-    return {"ownership": OwnershipIndex(owners["account"].to_numpy(), pd.to_datetime(owners["from"]).to_numpy(),
-                                        pd.to_datetime(owners["to"]).to_numpy()),
-            "territory_ids": owners["territory"].to_numpy()}
+    owners = pd.DataFrame(
+        {
+            "account": [1, 1, 2],
+            "from": ["2020-01-01", "2024-07-01", "2024-01-01"],
+            "to": ["2024-06-30", None, None],
+            "territory": [100, 200, 300],
+        }
+    )
+    return {
+        "ownership": OwnershipIndex(
+            owners["account"].to_numpy(),
+            pd.to_datetime(owners["from"]).to_numpy(),
+            pd.to_datetime(owners["to"]).to_numpy(),
+        ),
+        "territory_ids": owners["territory"].to_numpy(),
+    }
 
 
 def sales_body(rows):
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["external_id", "order_date", "ship_date", "account_external_id", "product_sku",
-                     "quantity", "net_amount", "status"])
+    writer.writerow(
+        [
+            "external_id",
+            "order_date",
+            "ship_date",
+            "account_external_id",
+            "product_sku",
+            "quantity",
+            "net_amount",
+            "status",
+        ]
+    )
     writer.writerows(rows)
     return out.getvalue().encode()
 
@@ -207,13 +286,16 @@ def test_sales_lines_fast_rule_and_derive_match_the_exact_path():
     assert result.column("net_amount").to_pylist() == ["50.00", "0", "-20.00", "-30", "0.00"]
 
 
-@pytest.mark.parametrize("row, column, cell", [
-    (0, 5, "0"),  # zero quantity on a sale
-    (0, 6, "-1"),  # negative amount on a sale
-    (2, 5, "0"),  # a return of nothing
-    (0, 2, "2024-06-29"),  # shipped before it was ordered
-    (1, 7, "Booked"),  # a status only the exact path lower-cases
-])
+@pytest.mark.parametrize(
+    "row, column, cell",
+    [
+        (0, 5, "0"),  # zero quantity on a sale
+        (0, 6, "-1"),  # negative amount on a sale
+        (2, 5, "0"),  # a return of nothing
+        (0, 2, "2024-06-29"),  # shipped before it was ordered
+        (1, 7, "Booked"),  # a status only the exact path lower-cases
+    ],
+)
 def test_sales_lines_rule_breaks_go_to_the_exact_path(row, column, cell):
     rows = [list(r) for r in SALES]
     rows[row][column] = cell
@@ -291,13 +373,24 @@ def _rule_cases():
 
     wc = {"work center": {"WC1": 1, "WC2": 2}}
     return [
-        (CAPACITY, wc, "work_center_code,period_start,available_hours\nWC1,2026-01-01,160\nWC2,2026-02-01,0\n",
-         [("period_start", "2026-02-15"), ("available_hours", "-1")]),
-        (ROUTINGS, {**wc, "product": {"P1": 10}}, "product_sku,work_center_code,hours_per_unit\nP1,WC1,0.25\nP1,WC2,1\n",
-         [("hours_per_unit", "0"), ("hours_per_unit", "-0.5")]),
-        (COMP_ASSIGNMENTS, {"user": {"alice": 5, "bob": 6}, "comp plan": {"STD": 7}},
-         "rep_username,plan_code,valid_from,valid_to,quota\nalice,STD,2026-01-01,2026-12-31,1000\nbob,STD,2026-01-01,,\n",
-         [("valid_to", "2025-12-31")]),
+        (
+            CAPACITY,
+            wc,
+            "work_center_code,period_start,available_hours\nWC1,2026-01-01,160\nWC2,2026-02-01,0\n",
+            [("period_start", "2026-02-15"), ("available_hours", "-1")],
+        ),
+        (
+            ROUTINGS,
+            {**wc, "product": {"P1": 10}},
+            "product_sku,work_center_code,hours_per_unit\nP1,WC1,0.25\nP1,WC2,1\n",
+            [("hours_per_unit", "0"), ("hours_per_unit", "-0.5")],
+        ),
+        (
+            COMP_ASSIGNMENTS,
+            {"user": {"alice": 5, "bob": 6}, "comp plan": {"STD": 7}},
+            "rep_username,plan_code,valid_from,valid_to,quota\nalice,STD,2026-01-01,2026-12-31,1000\nbob,STD,2026-01-01,,\n",
+            [("valid_to", "2025-12-31")],
+        ),
     ]
 
 

@@ -11,8 +11,16 @@ from core.bulk import columnar
 from inventory.models import Product
 from sales.models import SalesOrderLine
 
-COLUMNS = ["external_id", "order_date", "ship_date", "account_external_id", "product_sku", "quantity",
-           "net_amount", "status"]
+COLUMNS = [
+    "external_id",
+    "order_date",
+    "ship_date",
+    "account_external_id",
+    "product_sku",
+    "quantity",
+    "net_amount",
+    "status",
+]
 
 
 def csv_body(rows: list[dict]) -> bytes:
@@ -39,9 +47,20 @@ def columnar_calls(monkeypatch):
 
 
 def stored(prefix: str) -> list[tuple]:
-    return [(line.external_id[len(prefix):], line.order_date, line.ship_date, line.account_id, line.product_id,
-             line.quantity, line.net_amount, line.status, line.territory_id)
-            for line in SalesOrderLine.objects.filter(external_id__startswith=prefix).order_by("external_id")]
+    return [
+        (
+            line.external_id[len(prefix) :],
+            line.order_date,
+            line.ship_date,
+            line.account_id,
+            line.product_id,
+            line.quantity,
+            line.net_amount,
+            line.status,
+            line.territory_id,
+        )
+        for line in SalesOrderLine.objects.filter(external_id__startswith=prefix).order_by("external_id")
+    ]
 
 
 def sales_rows(prefix: str, skus: list[str]) -> list[dict]:
@@ -50,13 +69,18 @@ def sales_rows(prefix: str, skus: list[str]) -> list[dict]:
     rows = []
     for i in range(40):
         status = statuses[i % 5]
-        rows.append({
-            "external_id": f"{prefix}{i:03d}", "order_date": f"2025-{i % 12 + 1:02d}-{i % 28 + 1:02d}",
-            "ship_date": "" if status == "booked" else f"2025-{i % 12 + 1:02d}-{i % 28 + 1:02d}",
-            "account_external_id": accounts[i % 3], "product_sku": skus[i % len(skus)],
-            "quantity": ("-" if status == "returned" and i % 2 else "") + ["1", "2.5", "10.125", "007"][i % 4],
-            "net_amount": ("-" if status == "returned" and i % 2 else "") + ["9.99", "0", "1234567.5", "12"][i % 4],
-            "status": status})
+        rows.append(
+            {
+                "external_id": f"{prefix}{i:03d}",
+                "order_date": f"2025-{i % 12 + 1:02d}-{i % 28 + 1:02d}",
+                "ship_date": "" if status == "booked" else f"2025-{i % 12 + 1:02d}-{i % 28 + 1:02d}",
+                "account_external_id": accounts[i % 3],
+                "product_sku": skus[i % len(skus)],
+                "quantity": ("-" if status == "returned" and i % 2 else "") + ["1", "2.5", "10.125", "007"][i % 4],
+                "net_amount": ("-" if status == "returned" and i % 2 else "") + ["9.99", "0", "1234567.5", "12"][i % 4],
+                "status": status,
+            }
+        )
     return rows
 
 
@@ -65,13 +89,15 @@ def test_sales_lines_by_csv_store_what_json_stores(demo, erp, columnar_calls, se
     skus = list(Product.objects.order_by("sku").values_list("sku", flat=True)[:7])
     by_csv = api.post("/api/v1/sales-lines/bulk", data=csv_body(sales_rows("CSV-", skus)), content_type="text/csv")
     assert by_csv.status_code == 200, by_csv.json()
-    by_json = api.post("/api/v1/sales-lines/bulk", data=json.dumps(sales_rows("JSN-", skus)),
-                       content_type="application/json")
+    by_json = api.post(
+        "/api/v1/sales-lines/bulk", data=json.dumps(sales_rows("JSN-", skus)), content_type="application/json"
+    )
     assert by_json.status_code == 200, by_json.json()
     assert columnar_calls == [True, True]
     settings.BULK_COLUMNAR = False  # the exact pandas path, for reference
-    exact = api.post("/api/v1/sales-lines/bulk", data=json.dumps(sales_rows("EXA-", skus)),
-                     content_type="application/json")
+    exact = api.post(
+        "/api/v1/sales-lines/bulk", data=json.dumps(sales_rows("EXA-", skus)), content_type="application/json"
+    )
     assert exact.status_code == 200, exact.json()
     assert columnar_calls == [True, True]
     assert (by_csv.json()["created"], by_json.json()["created"], exact.json()["created"]) == (40, 40, 40)
@@ -85,11 +111,23 @@ def test_sales_lines_by_csv_store_what_json_stores(demo, erp, columnar_calls, se
 
 
 def test_csv_updates_and_awkward_text_round_trip(api, columnar_calls):
-    assert api.post("/api/v1/product-families/bulk", data=b"code,name\nPMP,Pumps\n",
-                    content_type="text/csv").status_code == 200
+    assert (
+        api.post("/api/v1/product-families/bulk", data=b"code,name\nPMP,Pumps\n", content_type="text/csv").status_code
+        == 200
+    )
     names = ['Pump, 3" brass', "Tab\there", "back\\slash", "two\nlines", "Café", "", "\\."]
-    rows = [{"sku": f"P-{i}", "name": name or "x", "family_code": "PMP", "unit": "EA", "unit_price": "10.5",
-             "unit_cost": "4", "status": "active"} for i, name in enumerate(names)]
+    rows = [
+        {
+            "sku": f"P-{i}",
+            "name": name or "x",
+            "family_code": "PMP",
+            "unit": "EA",
+            "unit_price": "10.5",
+            "unit_cost": "4",
+            "status": "active",
+        }
+        for i, name in enumerate(names)
+    ]
     first = api.post("/api/v1/products/bulk", data=csv_body(rows), content_type="text/csv")
     assert first.status_code == 200, first.json()
     rows[0]["unit_price"] = "11.25"

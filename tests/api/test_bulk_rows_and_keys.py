@@ -59,7 +59,9 @@ def test_a_quoted_comma_or_line_break_is_one_cell(api, path):
     body = 'code,name\nPMP,"Pumps, centrifugal"\nVLV,"Valves\nball"\n'
     assert post(api, "product-families", body, "text/csv").status_code == 200
     assert dict(ProductFamily.objects.values_list("code", "name")) == {
-        "PMP": "Pumps, centrifugal", "VLV": "Valves\nball"}
+        "PMP": "Pumps, centrifugal",
+        "VLV": "Valves\nball",
+    }
 
 
 def test_an_unquoted_carriage_return_mid_row_is_refused_not_split_into_two_rows(api, path):
@@ -88,14 +90,17 @@ def test_keys_are_stored_in_nfc_so_look_alikes_are_one_row(api, path, content_ty
     assert list(Location.objects.values_list("code", flat=True)) == [NFC]
 
 
-@pytest.mark.parametrize("code, shown", [
-    ("LOC\u200b1", "U+200B"),  # zero-width space
-    ("AB\u202e21", "U+202E"),  # right-to-left override: displays as AB12
-    ("A\tB", "U+0009"),
-    ("A\u00adB", "U+00AD"),  # soft hyphen
-    ("\ufeffLOC", "U+FEFF"),
-    ("LOC\u2066X\u2069", "U+2066"),
-])
+@pytest.mark.parametrize(
+    "code, shown",
+    [
+        ("LOC\u200b1", "U+200B"),  # zero-width space
+        ("AB\u202e21", "U+202E"),  # right-to-left override: displays as AB12
+        ("A\tB", "U+0009"),
+        ("A\u00adB", "U+00AD"),  # soft hyphen
+        ("\ufeffLOC", "U+FEFF"),
+        ("LOC\u2066X\u2069", "U+2066"),
+    ],
+)
 @pytest.mark.parametrize("content_type", ["application/json", "text/csv"])
 def test_keys_with_invisible_characters_are_refused_naming_row_and_character(api, path, code, shown, content_type):
     if content_type == "text/csv":
@@ -117,8 +122,14 @@ def test_invisible_characters_in_names_are_kept_only_keys_are_strict(api, path):
 
 def test_references_are_normalised_too_and_refused_with_invisible_characters(demo, erp, path):
     api = erp(scopes=["master:write", "sales:write"])
-    line = {"external_id": "SO-NFC-1", "order_date": "2026-06-01", "account_external_id": "", "quantity": "1",
-            "net_amount": "10.00", "status": "booked"}
+    line = {
+        "external_id": "SO-NFC-1",
+        "order_date": "2026-06-01",
+        "account_external_id": "",
+        "quantity": "1",
+        "net_amount": "10.00",
+        "status": "booked",
+    }
     from inventory.models import Product
     from territories.models import Account
 
@@ -128,8 +139,9 @@ def test_references_are_normalised_too_and_refused_with_invisible_characters(dem
     # an NFD spelling of an ASCII key is the key itself; a zero-width space makes it another key
     assert post(api, "sales-lines", [line], "application/json").status_code == 200
     hidden = dict(line, external_id="SO-NFC-2", product_sku=product.sku + "\u200b")
-    assert errors_of(post(api, "sales-lines", [hidden], "application/json")) == [(0, "product_sku",
-                                                                                 "invalid_character")]
+    assert errors_of(post(api, "sales-lines", [hidden], "application/json")) == [
+        (0, "product_sku", "invalid_character")
+    ]
     assert SalesOrderLine.objects.filter(external_id="SO-NFC-2").count() == 0
 
 

@@ -8,7 +8,10 @@ from core.bulk import validation
 from core.bulk.spec import Field, Ref, ResourceSpec
 
 SPEC = ResourceSpec(
-    name="things", table="things", key=("code",), scope="x",
+    name="things",
+    table="things",
+    key=("code",),
+    scope="x",
     fields=(
         Field("code", max_length=8),
         Field("label", max_length=12, required=False),
@@ -36,12 +39,21 @@ CLEAN = {
 }
 # One bad cell per column (or a cell only the exact path may normalise).
 DIRTY = {
-    "code": " A1", "label": "thirteen char", "price": "1,234.5", "qty": "+1", "day": "2026-02-30",
-    "until": "2026-1-01", "kind": "B", "product": "P9", "owner": "O3",
+    "code": " A1",
+    "label": "thirteen char",
+    "price": "1,234.5",
+    "qty": "+1",
+    "day": "2026-02-30",
+    "until": "2026-1-01",
+    "kind": "B",
+    "product": "P9",
+    "owner": "O3",
 }
 MORE_DIRTY = {
-    "price": ["-1", "1234567.1", "1.234", "1e3", "abc", ""], "qty": ["12345678", "0.0001", "-.5", "."],
-    "day": ["", "0999-01-01", "2026-13-01", "20260101"], "code": ["", "123456789", "A\x1fB"],
+    "price": ["-1", "1234567.1", "1.234", "1e3", "abc", ""],
+    "qty": ["12345678", "0.0001", "-.5", "."],
+    "day": ["", "0999-01-01", "2026-13-01", "20260101"],
+    "code": ["", "123456789", "A\x1fB"],
 }
 
 
@@ -55,17 +67,20 @@ def validate(frame, fast: bool, monkeypatch):
 
 def same(a: validation.Validated, b: validation.Validated):
     assert a.rows == b.rows
-    pd.testing.assert_frame_equal(a.errors.reset_index(drop=True), b.errors.reset_index(drop=True),
-                                  check_dtype=False)
+    pd.testing.assert_frame_equal(a.errors.reset_index(drop=True), b.errors.reset_index(drop=True), check_dtype=False)
     if a.frame is None or b.frame is None:
         assert a.frame is None and b.frame is None
         return
     assert list(a.frame.columns) == list(b.frame.columns)
     for column in a.frame.columns:
-        left = [None if pd.isna(v) else str(int(v)) if isinstance(v, float | np.integer | int) else str(v)
-                for v in a.frame[column]]
-        right = [None if pd.isna(v) else str(int(v)) if isinstance(v, float | np.integer | int) else str(v)
-                 for v in b.frame[column]]
+        left = [
+            None if pd.isna(v) else str(int(v)) if isinstance(v, float | np.integer | int) else str(v)
+            for v in a.frame[column]
+        ]
+        right = [
+            None if pd.isna(v) else str(int(v)) if isinstance(v, float | np.integer | int) else str(v)
+            for v in b.frame[column]
+        ]
         assert left == right, column
 
 
@@ -96,9 +111,12 @@ def test_edge_cells_give_the_exact_result(column, monkeypatch):
 def test_missing_optional_column_and_json_gaps_match(monkeypatch):
     frame = pd.DataFrame(CLEAN).drop(columns=["label", "kind"])
     same(validate(frame, True, monkeypatch), validate(frame, False, monkeypatch))
-    gaps = pd.DataFrame.from_records([{"code": "A", "price": "1", "day": "2026-01-01", "product": "P1"},
-                                      {"code": "B", "price": "2", "day": "2026-01-02", "product": "P2",
-                                       "owner": "O1", "qty": "3"}]).astype(object)
+    gaps = pd.DataFrame.from_records(
+        [
+            {"code": "A", "price": "1", "day": "2026-01-01", "product": "P1"},
+            {"code": "B", "price": "2", "day": "2026-01-02", "product": "P2", "owner": "O1", "qty": "3"},
+        ]
+    ).astype(object)
     same(validate(gaps, True, monkeypatch), validate(gaps, False, monkeypatch))
 
 

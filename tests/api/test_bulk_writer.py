@@ -8,14 +8,16 @@ from core.bulk.writer import _copy_text
 
 
 def test_copy_text_escapes_text_and_writes_nulls_ids_and_exact_decimals():
-    frame = pd.DataFrame({
-        "id": [1, 2, 3],
-        "amount": [1.5, np.nan, 1e-05],  # floats from services: shortest exact text
-        "ref": [1.0, np.nan, 3.0],  # ids with blanks come as floats
-        "owner": pd.array([1, None, 3], dtype="Int64"),
-        "name": ["x\ty\\z", "", None],  # text: "" stays an empty string
-        "qty": ["1.5", "", None],  # validated text of a number: "" is NULL
-    })
+    frame = pd.DataFrame(
+        {
+            "id": [1, 2, 3],
+            "amount": [1.5, np.nan, 1e-05],  # floats from services: shortest exact text
+            "ref": [1.0, np.nan, 3.0],  # ids with blanks come as floats
+            "owner": pd.array([1, None, 3], dtype="Int64"),
+            "name": ["x\ty\\z", "", None],  # text: "" stays an empty string
+            "qty": ["1.5", "", None],  # validated text of a number: "" is NULL
+        }
+    )
     assert _copy_text(frame, {"name"}).splitlines() == [
         "1\t1.5\t1\t1\tx\\ty\\\\z\t1.5",
         "2\t\\N\t\\N\t\\N\t\t\\N",
@@ -38,8 +40,9 @@ def test_a_batch_meeting_existing_keys_falls_back_to_the_upsert_and_writes_each_
     assert table not in writer._recent_conflict  # all new: straight COPY
 
     # PMP exists: the direct COPY aborts at its savepoint, the upsert writes both rows once.
-    again = api.post("/api/v1/product-families/bulk", data=b"code,name\nVLV,Valves\nPMP,Pumps & motors\n",
-                     content_type="text/csv")
+    again = api.post(
+        "/api/v1/product-families/bulk", data=b"code,name\nVLV,Valves\nPMP,Pumps & motors\n", content_type="text/csv"
+    )
     assert again.status_code == 200, again.json()
     assert (again.json()["created"], again.json()["updated"]) == (1, 1)
     assert dict(ProductFamily.objects.values_list("code", "name")) == {"PMP": "Pumps & motors", "VLV": "Valves"}

@@ -11,10 +11,17 @@ from config.api_urls import router
 
 LISTS = sorted(prefix for prefix, _, _ in router.registry)
 # Lists that offer updated_since (run outputs, periods, credits and disputes ignore it).
-SYNCED = sorted(prefix for prefix, viewset, _ in router.registry
-                if "updated_since" in getattr(getattr(viewset, "filterset_class", None), "base_filters", {}))
-BAD_TIMES = ["2026-01-01T00:00:00+18:00", "2026-01-01T00:00:00-14:30", "9999-12-31T23:59:59-05:00",
-             "0001-01-01T00:00:00+05:00"]
+SYNCED = sorted(
+    prefix
+    for prefix, viewset, _ in router.registry
+    if "updated_since" in getattr(getattr(viewset, "filterset_class", None), "base_filters", {})
+)
+BAD_TIMES = [
+    "2026-01-01T00:00:00+18:00",
+    "2026-01-01T00:00:00-14:30",
+    "9999-12-31T23:59:59-05:00",
+    "0001-01-01T00:00:00+05:00",
+]
 
 
 def error_of(response, status=400) -> dict:
@@ -66,8 +73,16 @@ def test_a_bulk_body_nested_5000_deep_is_a_400(demo, login, url):
     assert error["code"] == "too_deeply_nested"
 
 
-@pytest.mark.parametrize("url", ["/api/v1/forecast-runs/", "/api/v1/plan-runs/", "/api/v1/comp-what-if",
-                                 "/api/v1/disputes/1/answer", "/api/v1/territory-realignments/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/forecast-runs/",
+        "/api/v1/plan-runs/",
+        "/api/v1/comp-what-if",
+        "/api/v1/disputes/1/answer",
+        "/api/v1/territory-realignments/",
+    ],
+)
 def test_an_operation_body_nested_5000_deep_is_a_400(demo, login, url):
     body = b'{"a": ' + nested(5000) + b"}"
     error = error_of(login("admin").post(url, data=body, content_type="application/json"))
@@ -79,16 +94,19 @@ def test_attainment_of_a_month_past_the_calendar_is_a_400(demo, login):
     assert error["code"] == "invalid_date"
 
 
-@pytest.mark.parametrize(("url", "body", "code"), [
-    ("/api/v1/disputes/1/answer", b"null", "not_an_object"),
-    ("/api/v1/comp-what-if", b"[1]", "not_an_object"),
-    ("/api/v1/disputes/", b'"x"', "not_an_object"),
-    ("/api/v1/spiffs/for-product", b"7", "not_an_object"),
-    ("/api/v1/comp-what-if", b'{"plan_code": "X", "period_to": [null, null], "changes": null}', "validation_error"),
-    ("/api/v1/comp-what-if", b'{"plan_code": "X", "changes": [1]}', "validation_error"),
-    ("/api/v1/spiffs/for-product", b'{"alert_id": "{}"}', "validation_error"),
-    ("/api/v1/disputes/", b'{"line_id": "abc", "reason": "x"}', "validation_error"),
-])
+@pytest.mark.parametrize(
+    ("url", "body", "code"),
+    [
+        ("/api/v1/disputes/1/answer", b"null", "not_an_object"),
+        ("/api/v1/comp-what-if", b"[1]", "not_an_object"),
+        ("/api/v1/disputes/", b'"x"', "not_an_object"),
+        ("/api/v1/spiffs/for-product", b"7", "not_an_object"),
+        ("/api/v1/comp-what-if", b'{"plan_code": "X", "period_to": [null, null], "changes": null}', "validation_error"),
+        ("/api/v1/comp-what-if", b'{"plan_code": "X", "changes": [1]}', "validation_error"),
+        ("/api/v1/spiffs/for-product", b'{"alert_id": "{}"}', "validation_error"),
+        ("/api/v1/disputes/", b'{"line_id": "abc", "reason": "x"}', "validation_error"),
+    ],
+)
 def test_operation_bodies_of_the_wrong_shape_are_400(demo, login, url, body, code):
     assert error_of(login("admin").post(url, data=body, content_type="application/json"))["code"] == code
 
@@ -156,8 +174,7 @@ def test_operation_bodies_over_the_form_limit_answer_json_413(demo, login, setti
     error = error_of(api.post("/api/v1/comp-what-if", data=big, content_type="application/json"), 413)
     assert error["code"] == "payload_too_large" and error["details"]["max_bytes"] == 1000
     form = "plan_code=" + "x" * 2000
-    error = error_of(api.post("/api/v1/comp-what-if", data=form, content_type="application/x-www-form-urlencoded"),
-                     413)
+    error = error_of(api.post("/api/v1/comp-what-if", data=form, content_type="application/x-www-form-urlencoded"), 413)
     assert error["code"] == "payload_too_large"
 
 
@@ -166,6 +183,7 @@ def test_the_upload_page_refuses_a_file_over_the_limit(demo, login, settings):
 
     settings.API_MAX_BULK_ROWS = 10
     body = ("code,name\n" + "".join(f"F{i},Family {i}\n" for i in range(11))).encode()
-    response = login("admin").post("/data/upload/", {"resource": "product-families",
-                                                     "file": SimpleUploadedFile("f.csv", body, "text/csv")})
+    response = login("admin").post(
+        "/data/upload/", {"resource": "product-families", "file": SimpleUploadedFile("f.csv", body, "text/csv")}
+    )
     assert response.status_code == 400 and "at most 10 rows" in response.content.decode()

@@ -22,8 +22,12 @@ def test_every_operation_has_auth_and_a_response_schema():
     for path, item in spec["paths"].items():
         for method, operation in item.items():
             assert operation.get("security"), f"{method} {path} has no security"
-            ok = (operation["responses"].get("200") or operation["responses"].get("201")
-                  or operation["responses"].get("202") or {})
+            ok = (
+                operation["responses"].get("200")
+                or operation["responses"].get("201")
+                or operation["responses"].get("202")
+                or {}
+            )
             assert "content" in ok, f"{method} {path} has no response schema"
             if method == "post" and (method, path) not in NO_BODY:
                 assert "requestBody" in operation, f"{method} {path} has no request body"

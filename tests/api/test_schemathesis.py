@@ -33,8 +33,12 @@ CONFIG = {
     "seed": SEED,
     "suppress-health-check": ["all"],
     "generation": {"max-examples": FUZZED_EXAMPLES, "database": "none", "deterministic": True, "allow-x00": True},
-    "phases": {"examples": {"enabled": True}, "coverage": {"enabled": True}, "fuzzing": {"enabled": True},
-               "stateful": {"enabled": False}},
+    "phases": {
+        "examples": {"enabled": True},
+        "coverage": {"enabled": True},
+        "fuzzing": {"enabled": True},
+        "stateful": {"enabled": False},
+    },
 }
 
 
@@ -115,11 +119,13 @@ def known_keys() -> dict[str, str]:
     from inventory.models import Product
     from territories.models import Account, QuotaPlan, Territory
 
-    return {"sku": Product.objects.order_by("sku").first().sku,
-            "account": Account.objects.order_by("external_id").first().external_id,
-            "territory": Territory.objects.order_by("code").first().code,
-            "plan": QuotaPlan.objects.order_by("code").first().code,
-            "statement": str(Statement.objects.order_by("id").first().pk)}
+    return {
+        "sku": Product.objects.order_by("sku").first().sku,
+        "account": Account.objects.order_by("external_id").first().external_id,
+        "territory": Territory.objects.order_by("code").first().code,
+        "plan": QuotaPlan.objects.order_by("code").first().code,
+        "statement": str(Statement.objects.order_by("id").first().pk),
+    }
 
 
 def test_answers_to_valid_requests_match_the_schema(calls, django_db_blocker):

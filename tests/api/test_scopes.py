@@ -10,9 +10,14 @@ from core.errors import ApplicationError
 from core.models import ApiClient
 
 LEAKED_BEFORE = [  # what any token could read (issue 12, item 1)
-    "/api/v1/sales-lines/?format=csv", "/api/v1/accounts/", "/api/v1/quotas/",
-    "/api/v1/attainment/?rep_username=rep1&period_start=2026-05-01", "/api/v1/users/",
-    "/api/v1/territory-assignments/", "/api/v1/inventory-positions/", "/api/v1/capacity/",
+    "/api/v1/sales-lines/?format=csv",
+    "/api/v1/accounts/",
+    "/api/v1/quotas/",
+    "/api/v1/attainment/?rep_username=rep1&period_start=2026-05-01",
+    "/api/v1/users/",
+    "/api/v1/territory-assignments/",
+    "/api/v1/inventory-positions/",
+    "/api/v1/capacity/",
 ]
 
 
@@ -74,12 +79,15 @@ def test_a_token_stops_working_when_its_service_user_is_deactivated(erp):
     assert response.json()["error"]["code"] == "authentication_failed"
 
 
-@pytest.mark.parametrize(("scopes", "message"), [
-    ("", "Give the client at least one scope"),
-    (" , ", "Give the client at least one scope"),
-    ("master:read,sales:raed", "Unknown scope(s): sales:raed."),
-    ("MASTER:READ", "Unknown scope(s): MASTER:READ."),
-])
+@pytest.mark.parametrize(
+    ("scopes", "message"),
+    [
+        ("", "Give the client at least one scope"),
+        (" , ", "Give the client at least one scope"),
+        ("master:read,sales:raed", "Unknown scope(s): sales:raed."),
+        ("MASTER:READ", "Unknown scope(s): MASTER:READ."),
+    ],
+)
 def test_create_api_client_refuses_empty_and_unknown_scopes(db, scopes, message):
     with pytest.raises(CommandError) as error:
         call_command("create_api_client", "x", "--scopes", scopes)
@@ -109,11 +117,21 @@ def test_the_admin_form_refuses_empty_and_unknown_scopes(erp, client):
     client.force_login(admin)
     record = erp(scopes=["alerts:read"]).client_record
     url = f"/admin/core/apiclient/{record.pk}/change/"
-    form = {"name": record.name, "rate_limit": "", "is_active": "on",
-            "tokens-TOTAL_FORMS": "1", "tokens-INITIAL_FORMS": "1", "tokens-MIN_NUM_FORMS": "0",
-            "tokens-MAX_NUM_FORMS": "1000", "tokens-0-id": str(record.tokens.get().pk),
-            "tokens-0-client": str(record.pk), "tokens-0-expires_at_0": "", "tokens-0-expires_at_1": "",
-            "tokens-0-revoked_at_0": "", "tokens-0-revoked_at_1": ""}
+    form = {
+        "name": record.name,
+        "rate_limit": "",
+        "is_active": "on",
+        "tokens-TOTAL_FORMS": "1",
+        "tokens-INITIAL_FORMS": "1",
+        "tokens-MIN_NUM_FORMS": "0",
+        "tokens-MAX_NUM_FORMS": "1000",
+        "tokens-0-id": str(record.tokens.get().pk),
+        "tokens-0-client": str(record.pk),
+        "tokens-0-expires_at_0": "",
+        "tokens-0-expires_at_1": "",
+        "tokens-0-revoked_at_0": "",
+        "tokens-0-revoked_at_1": "",
+    }
     refused = client.post(url, form)
     assert refused.status_code == 200
     assert "Give the client at least one scope" in refused.content.decode()

@@ -45,17 +45,20 @@ class Shop:
         self.carol = user("carol", "sales_rep", self.other_boss)
         self.ops = user("ops_lead", "ops_lead")
         family = ProductFamily.objects.create(code="STD", name="Standard")
-        self.product = Product.objects.create(sku="SKU-1", name="Widget", family=family, unit_price=D("100"),
-                                              unit_cost=D("50"))
+        self.product = Product.objects.create(
+            sku="SKU-1", name="Widget", family=family, unit_price=D("100"), unit_cost=D("50")
+        )
         self.t1 = Territory.objects.create(code="T1", name="One", manager=self.boss, path="/T1/")
         self.t2 = Territory.objects.create(code="T2", name="Two", manager=self.other_boss, path="/T2/")
         start = dt.date(2024, 1, 1)
         self.shares = {
-            "alice": TerritoryAssignment.objects.create(rep=self.alice, territory=self.t1, share=D(60),
-                                                        valid_from=start),
+            "alice": TerritoryAssignment.objects.create(
+                rep=self.alice, territory=self.t1, share=D(60), valid_from=start
+            ),
             "bob": TerritoryAssignment.objects.create(rep=self.bob, territory=self.t1, share=D(40), valid_from=start),
-            "carol": TerritoryAssignment.objects.create(rep=self.carol, territory=self.t2, share=D(100),
-                                                        valid_from=start),
+            "carol": TerritoryAssignment.objects.create(
+                rep=self.carol, territory=self.t2, share=D(100), valid_from=start
+            ),
         }
         self.a1 = Account.objects.create(external_id="A1", name="Acme")
         self.a2 = Account.objects.create(external_id="A2", name="Bolt")
@@ -67,15 +70,27 @@ class Shop:
         self.seq += 1
         territory = territory or self.t1
         return SalesOrderLine.objects.create(
-            external_id=external_id or f"SO-{self.seq:03d}", order_date=day, account=self.a1 if territory == self.t1
-            else self.a2, product=self.product, quantity=D(qty), net_amount=D(amount), status=status,
-            territory=territory)
+            external_id=external_id or f"SO-{self.seq:03d}",
+            order_date=day,
+            account=self.a1 if territory == self.t1 else self.a2,
+            product=self.product,
+            quantity=D(qty),
+            net_amount=D(amount),
+            status=status,
+            territory=territory,
+        )
 
     def plan(self, code: str, rate: str = "5", **terms):
         from compensation.models import CompPlan
 
-        values = {"valid_from": dt.date(2024, 1, 1), "measure": "revenue", "basis": "transaction",
-                  "tier_on": "amount", "mode": "whole", "tiers": [{"from": "0", "to": "", "rate": rate}]}
+        values = {
+            "valid_from": dt.date(2024, 1, 1),
+            "measure": "revenue",
+            "basis": "transaction",
+            "tier_on": "amount",
+            "mode": "whole",
+            "tiers": [{"from": "0", "to": "", "rate": rate}],
+        }
         values.update(terms)
         return CompPlan.objects.create(code=code, name=code, **values)
 

@@ -16,8 +16,12 @@ from compensation.models import CompAssignment, CompPlan, Statement
 from tests.compensation.conftest import FEB, JAN
 
 D = Decimal
-TIERS = [{"from": "0", "to": "1000", "rate": "1"}, {"from": "1000", "to": "3000", "rate": "2"},
-         {"from": "3000", "to": "8000", "rate": "3"}, {"from": "8000", "to": "20000", "rate": "5"}]
+TIERS = [
+    {"from": "0", "to": "1000", "rate": "1"},
+    {"from": "1000", "to": "3000", "rate": "2"},
+    {"from": "3000", "to": "8000", "rate": "3"},
+    {"from": "8000", "to": "20000", "rate": "5"},
+]
 
 
 def post_json(api, url, rows, **headers):
@@ -34,9 +38,19 @@ def csv_rows(response) -> list[dict]:
 
 def test_comp_plans_bulk_upsert_by_code_versions_changes(erp, db):
     api = erp(scopes=["comp:write", "comp:read"], name="payroll")
-    plan = {"code": "STEP", "name": "Step", "valid_from": "2025-01-01", "valid_to": "", "measure": "revenue",
-            "basis": "transaction", "tier_on": "amount", "mode": "marginal", "tiers": TIERS, "threshold": "",
-            "cap": ""}
+    plan = {
+        "code": "STEP",
+        "name": "Step",
+        "valid_from": "2025-01-01",
+        "valid_to": "",
+        "measure": "revenue",
+        "basis": "transaction",
+        "tier_on": "amount",
+        "mode": "marginal",
+        "tiers": TIERS,
+        "threshold": "",
+        "cap": "",
+    }
     first = post_json(api, "/api/v1/comp-plans/bulk", [plan], HTTP_IDEMPOTENCY_KEY="k1")
     assert first.status_code == 200, first.json()
     assert (first.json()["created"], first.json()["updated"]) == (1, 0)
@@ -50,8 +64,10 @@ def test_comp_plans_bulk_upsert_by_code_versions_changes(erp, db):
     # CSV with the compact tier notation gives the same plan.
     body = "code,name,valid_from,basis,mode,tiers\nCSV1,From CSV,2025-01-01,transaction,marginal,0-1000:1;1000-:2\n"
     assert api.post("/api/v1/comp-plans/bulk", data=body, content_type="text/csv").status_code == 200
-    assert CompPlan.objects.get(code="CSV1").tiers == [{"from": "0", "to": "1000", "rate": "1"},
-                                                       {"from": "1000", "to": "", "rate": "2"}]
+    assert CompPlan.objects.get(code="CSV1").tiers == [
+        {"from": "0", "to": "1000", "rate": "1"},
+        {"from": "1000", "to": "", "rate": "2"},
+    ]
 
 
 def test_comp_plans_key_rules_match_the_other_bulk_resources(erp, db, settings):
@@ -60,14 +76,24 @@ def test_comp_plans_key_rules_match_the_other_bulk_resources(erp, db, settings):
     from core.models import IdempotencyRecord, IngestBatch
 
     api = erp(scopes=["comp:write", "comp:read"], name="payroll")
-    plan = {"code": "K", "name": "Keyed", "valid_from": "2025-01-01", "basis": "transaction", "mode": "marginal",
-            "tiers": TIERS}
+    plan = {
+        "code": "K",
+        "name": "Keyed",
+        "valid_from": "2025-01-01",
+        "basis": "transaction",
+        "mode": "marginal",
+        "tiers": TIERS,
+    }
     too_long = post_json(api, "/api/v1/comp-plans/bulk", [plan], HTTP_IDEMPOTENCY_KEY="x" * 256)
     assert too_long.status_code == 400 and too_long.json()["error"]["code"] == "invalid_idempotency_key"
     assert post_json(api, "/api/v1/comp-plans/bulk", [plan], HTTP_IDEMPOTENCY_KEY="c-1").status_code == 200
-    assert post_json(api, "/api/v1/comp-plans/bulk", [dict(plan, name="Other")],
-                     HTTP_IDEMPOTENCY_KEY="c-1").status_code == 409
-    IdempotencyRecord.objects.update(created_at=timezone.now() - dt.timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS + 1))
+    assert (
+        post_json(api, "/api/v1/comp-plans/bulk", [dict(plan, name="Other")], HTTP_IDEMPOTENCY_KEY="c-1").status_code
+        == 409
+    )
+    IdempotencyRecord.objects.update(
+        created_at=timezone.now() - dt.timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS + 1)
+    )
     renamed = post_json(api, "/api/v1/comp-plans/bulk", [dict(plan, name="Other")], HTTP_IDEMPOTENCY_KEY="c-1")
     assert renamed.status_code == 200 and renamed.json()["updated"] == 1
     assert IngestBatch.objects.filter(resource="comp-plans", status="applied").count() == 2
@@ -77,8 +103,12 @@ def test_comp_plans_bulk_lists_every_bad_row_and_writes_nothing(erp, db):
     api = erp(scopes=["comp:write"], name="payroll")
     rows = [
         {"code": "OK", "name": "ok", "valid_from": "2025-01-01", "tiers": TIERS},
-        {"code": "GAP", "name": "gap", "valid_from": "2025-01-01",
-         "tiers": [{"from": "0", "to": "10", "rate": "1"}, {"from": "20", "to": "", "rate": "2"}]},
+        {
+            "code": "GAP",
+            "name": "gap",
+            "valid_from": "2025-01-01",
+            "tiers": [{"from": "0", "to": "10", "rate": "1"}, {"from": "20", "to": "", "rate": "2"}],
+        },
         {"code": "BAD", "name": "bad", "valid_from": "01/01/2025", "tiers": TIERS, "mode": "sideways"},
     ]
     response = post_json(api, "/api/v1/comp-plans/bulk", rows)
@@ -92,29 +122,38 @@ def test_comp_plans_bulk_lists_every_bad_row_and_writes_nothing(erp, db):
 def test_comp_assignments_bulk_by_rep_plan_and_valid_from(erp, shop):
     api = erp(scopes=["comp:write", "comp:read"], name="payroll")
     shop.plan("FIVE")
-    rows = [{"rep_username": "alice", "plan_code": "FIVE", "valid_from": "2025-01-01", "valid_to": "",
-             "quota": "1000"},
-            {"rep_username": "bob", "plan_code": "FIVE", "valid_from": "2025-01-01", "valid_to": "2025-06-30"}]
+    rows = [
+        {"rep_username": "alice", "plan_code": "FIVE", "valid_from": "2025-01-01", "valid_to": "", "quota": "1000"},
+        {"rep_username": "bob", "plan_code": "FIVE", "valid_from": "2025-01-01", "valid_to": "2025-06-30"},
+    ]
     response = post_json(api, "/api/v1/comp-assignments/bulk", rows)
     assert response.status_code == 200, response.json()
     assert response.json()["created"] == 2
     rows[0]["quota"] = "1500"
     assert post_json(api, "/api/v1/comp-assignments/bulk", rows).json()["updated"] == 1
     assert CompAssignment.objects.get(rep=shop.alice).quota == D("1500")
-    bad = post_json(api, "/api/v1/comp-assignments/bulk", [{"rep_username": "nobody", "plan_code": "NOPE",
-                                                            "valid_from": "2025-01-01"}])
+    bad = post_json(
+        api,
+        "/api/v1/comp-assignments/bulk",
+        [{"rep_username": "nobody", "plan_code": "NOPE", "valid_from": "2025-01-01"}],
+    )
     assert bad.status_code == 400
     listed = api.get("/api/v1/comp-assignments/?rep_username=alice").json()["results"]
     assert [(r["rep_username"], r["plan_code"], r["quota"]) for r in listed] == [("alice", "FIVE", "1500.00")]
-    assert erp(scopes=["comp:read"], name="reader").post(
-        "/api/v1/comp-assignments/bulk", data="[]", content_type="application/json").status_code == 403
+    assert (
+        erp(scopes=["comp:read"], name="reader")
+        .post("/api/v1/comp-assignments/bulk", data="[]", content_type="application/json")
+        .status_code
+        == 403
+    )
 
 
 # --- close and statements ---------------------------------------------------------------------
 
 
 def test_close_answers_202_then_the_period_polls_closed_and_statements_follow_the_contract(
-        erp, shop, django_capture_on_commit_callbacks):
+    erp, shop, django_capture_on_commit_callbacks
+):
     api = erp(scopes=["comp:write", "comp:read"], name="payroll")
     shop.assign(shop.alice, shop.plan("FIVE", "5"))
     shop.assign(shop.bob, shop.plan("THREE", "3"))
@@ -130,20 +169,26 @@ def test_close_answers_202_then_the_period_polls_closed_and_statements_follow_th
 
     results = api.get("/api/v1/statements/", {"rep_username": "alice", "period_start": "2025-01-01"}).json()["results"]
     (st,) = results
-    assert (st["rep_username"], st["period_start"], st["status"], st["total"]) == ("alice", "2025-01-01", "closed",
-                                                                                   "300.00")
+    assert (st["rep_username"], st["period_start"], st["status"], st["total"]) == (
+        "alice",
+        "2025-01-01",
+        "closed",
+        "300.00",
+    )
     (line,) = st["lines"]
     assert (line["component"], line["amount"], line["source_sales_line_ids"]) == ("commission", "300.00", ["SO-1"])
 
     lines = csv_rows(api.get(f"/api/v1/statements/{st['id']}.csv"))
     assert [(r["component"], r["amount"], r["source_sales_line_ids"]) for r in lines] == [
-        ("commission", "300.00", "SO-1")]
+        ("commission", "300.00", "SO-1")
+    ]
     payroll = csv_rows(api.get("/api/v1/statements/payroll.csv", {"period_start": "2025-01-01"}))
     assert {(r["rep_username"], r["total"]) for r in payroll} == {("alice", "300.00"), ("bob", "120.00")}
 
 
-def test_close_of_a_later_period_before_an_earlier_open_one_fails_in_the_run(erp, shop,
-                                                                             django_capture_on_commit_callbacks):
+def test_close_of_a_later_period_before_an_earlier_open_one_fails_in_the_run(
+    erp, shop, django_capture_on_commit_callbacks
+):
     api = erp(scopes=["comp:write", "comp:read"], name="payroll")
     shop.assign(shop.alice, shop.plan("FIVE"))
     from compensation.services import comp_period_compute
@@ -181,15 +226,18 @@ def test_what_if_api_for_admin_and_manager(shop, login):
     shop.assign(shop.carol, plan)
     shop.sale(dt.date(2025, 1, 10), "10000")
     shop.sale(dt.date(2025, 1, 11), "1000", territory=shop.t2)
-    body = {"plan_code": "FIVE", "period_from": "2025-01-01", "period_to": "2025-01-31",
-            "changes": {"tiers": [{"from": "0", "to": "", "rate": "10"}]}}
+    body = {
+        "plan_code": "FIVE",
+        "period_from": "2025-01-01",
+        "period_to": "2025-01-31",
+        "changes": {"tiers": [{"from": "0", "to": "", "rate": "10"}]},
+    }
     everyone = login("boss_admin").post("/api/v1/comp-what-if", body, content_type="application/json").json()
     assert (everyone["total_current"], everyone["total_changed"]) == ("350.00", "700.00")  # 6,000 + 1,000
     team = login("boss").post("/api/v1/comp-what-if", body, content_type="application/json").json()
     assert [r["rep_username"] for r in team["reps"]] == ["alice"]
     assert (team["total_current"], team["total_changed"]) == ("300.00", "600.00")
-    assert login("ops_lead").post("/api/v1/comp-what-if", body,
-                                  content_type="application/json").status_code == 403
+    assert login("ops_lead").post("/api/v1/comp-what-if", body, content_type="application/json").status_code == 403
 
 
 # --- the access matrix on the demo company ----------------------------------------------------
@@ -197,7 +245,10 @@ def test_what_if_api_for_admin_and_manager(shop, login):
 # Tiny demo: NE-T1 rep1; NE-T2 rep2 60 % + rep3 40 %; overlay rep7 on both (manager's region);
 # SE-T1 rep4 then rep5; SE-T2 rep6; overlay rep8 (manager2's region).
 VISIBLE = {
-    "rep1": {"rep1"}, "rep2": {"rep2"}, "rep3": {"rep3"}, "rep6": {"rep6"},
+    "rep1": {"rep1"},
+    "rep2": {"rep2"},
+    "rep3": {"rep3"},
+    "rep6": {"rep6"},
     "manager": {"rep1", "rep2", "rep3", "rep7"},
     "admin": {"rep1", "rep2", "rep3", "rep4", "rep5", "rep6", "rep7", "rep8"},
 }
@@ -224,8 +275,7 @@ def test_access_matrix_api_zero_leaks(demo, login, username):
     assert {r["rep_username"] for r in listed_csv} == expected
     payroll = csv_rows(client.get("/api/v1/statements/payroll.csv"))
     assert {r["rep_username"] for r in payroll} <= expected
-    assert sum(D(r["total"]) for r in payroll) == sum(
-        D(s["total"]) for s in listed if s["status"] == "closed")
+    assert sum(D(r["total"]) for r in payroll) == sum(D(s["total"]) for s in listed if s["status"] == "closed")
     assert own_total == sum(Statement.objects.filter(rep__username__in=expected).values_list("total", flat=True))
     credits = client.get("/api/v1/credits/?page_size=1000").json()["results"]
     if username != "admin":  # (admin also sees the managers' roll-up credits)
@@ -233,8 +283,7 @@ def test_access_matrix_api_zero_leaks(demo, login, username):
     assignments = client.get("/api/v1/comp-assignments/?page_size=1000").json()["results"]
     assert {a["rep_username"] for a in assignments} == expected
     plans = {p["code"] for p in client.get("/api/v1/comp-plans/").json()["results"]}
-    assert plans == set(CompPlan.objects.filter(assignments__rep__username__in=expected).values_list("code",
-                                                                                                       flat=True))
+    assert plans == set(CompPlan.objects.filter(assignments__rep__username__in=expected).values_list("code", flat=True))
     disputes = client.get("/api/v1/disputes/").json()["results"]
     assert all(d["raised_by"] in expected for d in disputes)
 
@@ -243,9 +292,16 @@ def test_access_matrix_api_zero_leaks(demo, login, username):
 def test_roles_without_pay_see_no_pay_at_all(demo, login, username):
     client = login(username)
     statement = Statement.objects.first()
-    for url in ["/api/v1/statements/", f"/api/v1/statements/{statement.pk}/", f"/api/v1/statements/{statement.pk}.csv",
-                "/api/v1/statements/payroll.csv", "/api/v1/credits/", "/api/v1/comp-plans/",
-                "/api/v1/comp-assignments/", "/api/v1/disputes/"]:
+    for url in [
+        "/api/v1/statements/",
+        f"/api/v1/statements/{statement.pk}/",
+        f"/api/v1/statements/{statement.pk}.csv",
+        "/api/v1/statements/payroll.csv",
+        "/api/v1/credits/",
+        "/api/v1/comp-plans/",
+        "/api/v1/comp-assignments/",
+        "/api/v1/disputes/",
+    ]:
         assert client.get(url).status_code == 403, url
 
 
@@ -260,9 +316,15 @@ def test_spiff_for_a_product_through_the_api(erp, shop):
     api = erp(scopes=["comp:write"], name="payroll")
     response = api.post("/api/v1/spiffs/for-product", {"sku": "SKU-1", "quantity": "10"}, format="json")
     assert response.status_code == 201
-    assert (response.json()["amount"], response.json()["budget"], response.json()["skus"]) == ("5.00", "50.00",
-                                                                                             ["SKU-1"])
-    assert api.post("/api/v1/spiffs/for-product", {"sku": "NOPE", "quantity": "1"},
-                    format="json").status_code == 404
-    assert erp(scopes=["comp:read"], name="reader").post(
-        "/api/v1/spiffs/for-product", {"sku": "SKU-1", "quantity": "1"}, format="json").status_code == 403
+    assert (response.json()["amount"], response.json()["budget"], response.json()["skus"]) == (
+        "5.00",
+        "50.00",
+        ["SKU-1"],
+    )
+    assert api.post("/api/v1/spiffs/for-product", {"sku": "NOPE", "quantity": "1"}, format="json").status_code == 404
+    assert (
+        erp(scopes=["comp:read"], name="reader")
+        .post("/api/v1/spiffs/for-product", {"sku": "SKU-1", "quantity": "1"}, format="json")
+        .status_code
+        == 403
+    )

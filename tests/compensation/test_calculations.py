@@ -203,9 +203,7 @@ def test_attainment_cap_counts_measure_only_up_to_the_cap() -> None:
     assert result.attainment == D("200.00")  # reported as achieved, not as counted
     marginal = replace(whole, mode="marginal")
     # 1,000 × 10 % + 500 × 20 % = 200
-    assert statement(marginal, [credit("SO-1", "2000")], quota=D("1000")).total_payable == D(
-        "200.00"
-    )
+    assert statement(marginal, [credit("SO-1", "2000")], quota=D("1000")).total_payable == D("200.00")
 
 
 def test_attainment_cap_on_transactions_goes_to_the_earliest_sales() -> None:
@@ -287,9 +285,9 @@ def test_constrained_family_on_amount_tiers_needs_an_explicit_base_rate() -> Non
     with pytest.raises(PlanError, match="need base_rate"):
         statement(plan, [credit("SO-1", "2000", family="CON")])
     # With base rate 3 %: 2,000 × min(4, 3) % = 60
-    assert statement(
-        replace(plan, base_rate=D("3")), [credit("SO-1", "2000", family="CON")]
-    ).total_payable == D("60.00")
+    assert statement(replace(plan, base_rate=D("3")), [credit("SO-1", "2000", family="CON")]).total_payable == D(
+        "60.00"
+    )
 
 
 # --- measures and rounding -------------------------------------------------------------------
@@ -369,9 +367,7 @@ def test_terminated_rep_statement_shows_the_balance_due() -> None:
     # Earned 1,200 against guarantee 1,000, balance 600: pays 1,200 − 200 − 400 = 600
     draw = Draw("recoverable", D("1000"), recovery_cap_pct=D("50"))
     plan = Plan(code="D", tiers=flat("10"), draw=draw)
-    result = statement(
-        plan, [credit("SO-1", "12000")], prior_draw_balance=D("600"), terminated=True
-    )
+    result = statement(plan, [credit("SO-1", "12000")], prior_draw_balance=D("600"), terminated=True)
     assert result.total_payable == D("600.00")
     assert result.subtotal("draw_recovery") == D("-600.00")
     assert result.draw_balance_carried == D("0.00")
@@ -387,11 +383,34 @@ def credited(shares: list[tuple[str, str, str]]):
     them ``CreditedLine`` records. ``shares``: (rep, share %, role)."""
     from territories.ownership import credit_lines
 
-    line = pd.DataFrame([{"line_id": "SO-9", "order_date": date(2025, 1, 10), "territory_code": "T1",
-                          "quantity": D("4"), "amount": D("10000"), "status": "invoiced", "sku": "SKU-1",
-                          "family": "STD", "unit_cost": D("1500")}])
-    assignments = pd.DataFrame([{"territory_code": "T1", "rep_username": rep, "role": role, "share": D(share),
-                                 "valid_from": date(2024, 1, 1), "valid_to": None} for rep, share, role in shares])
+    line = pd.DataFrame(
+        [
+            {
+                "line_id": "SO-9",
+                "order_date": date(2025, 1, 10),
+                "territory_code": "T1",
+                "quantity": D("4"),
+                "amount": D("10000"),
+                "status": "invoiced",
+                "sku": "SKU-1",
+                "family": "STD",
+                "unit_cost": D("1500"),
+            }
+        ]
+    )
+    assignments = pd.DataFrame(
+        [
+            {
+                "territory_code": "T1",
+                "rep_username": rep,
+                "role": role,
+                "share": D(share),
+                "valid_from": date(2024, 1, 1),
+                "valid_to": None,
+            }
+            for rep, share, role in shares
+        ]
+    )
     return credit_lines(line, assignments)
 
 
@@ -444,9 +463,7 @@ def test_return_in_a_later_period_is_a_clawback_there() -> None:
     returned = credit("SO-2", "1000", kind="return", day=date(2025, 2, 10))
     result = statement(plan, [credit("SO-3", "4000", day=date(2025, 2, 3)), returned], period=FEB)
     clawback = [line for line in result.lines if line.component == "clawback"]
-    assert [(line.base, line.amount, line.source_ids) for line in clawback] == [
-        (D("-1000.00"), D("-50.00"), ("SO-2",))
-    ]
+    assert [(line.base, line.amount, line.source_ids) for line in clawback] == [(D("-1000.00"), D("-50.00"), ("SO-2",))]
     assert result.total_payable == D("150.00")
     # Returns do not change attainment or the tier: credited is February's sales only.
     assert result.credited == D("4000.00")
@@ -476,13 +493,11 @@ def test_return_after_close_is_a_negative_adjustment_in_the_next_period() -> Non
     late = credit("SO-2", "1000", kind="return", day=date(2025, 1, 31))
     recomputed = statement(plan, [*january, late])
     adjustments = adjustment_lines(closed, recomputed)
-    assert [
-        (a.component, a.amount, a.corrects, a.corrects_component, a.source_ids) for a in adjustments
-    ] == [("adjustment", D("-50.00"), "alice@2025-01-01", "clawback", ("SO-2",))]
+    assert [(a.component, a.amount, a.corrects, a.corrects_component, a.source_ids) for a in adjustments] == [
+        ("adjustment", D("-50.00"), "alice@2025-01-01", "clawback", ("SO-2",))
+    ]
     # The adjustment is paid in February, the next open period.
-    february = statement(
-        plan, [credit("SO-3", "4000", day=date(2025, 2, 3))], period=FEB, adjustments=adjustments
-    )
+    february = statement(plan, [credit("SO-3", "4000", day=date(2025, 2, 3))], period=FEB, adjustments=adjustments)
     assert february.subtotal("adjustment") == D("-50.00")
     assert february.total_payable == D("150.00")  # 200 − 50
     # The closed statement is unchanged byte for byte, and reloads to the same value.
@@ -555,9 +570,7 @@ def test_spiff_margin_floor() -> None:
     spiffs = [line for line in result.lines if line.component == "spiff"]
     # 1,099.99 < 1,000 × 1.10: nothing; exactly 1,100: 5 units × 10 = 50
     assert [(line.source_ids, line.amount) for line in spiffs] == [(("SO-2",), D("50.00"))]
-    assert result.notes == (
-        "SPIFF AGED-1 not paid on SO-1: revenue 1,099.99 is below cost 1,000.00 + 10 % (1,100.00)",
-    )
+    assert result.notes == ("SPIFF AGED-1 not paid on SO-1: revenue 1,099.99 is below cost 1,000.00 + 10 % (1,100.00)",)
 
 
 def test_spiff_budget_is_consumed_in_date_order_across_reps() -> None:
@@ -566,9 +579,7 @@ def test_spiff_budget_is_consumed_in_date_order_across_reps() -> None:
     plan = Plan(code="P0", tiers=flat("0"))
 
     def sale(sales_line_id: str, rep: str, day: int) -> CreditedLine:
-        return credit(
-            sales_line_id, "100", rep=rep, sku="AGED", quantity="4", day=date(2025, 1, day)
-        )
+        return credit(sales_line_id, "100", rep=rep, sku="AGED", quantity="4", day=date(2025, 1, day))
 
     alice = RepPeriod("alice", plan, (sale("SO-5", "alice", 5), sale("SO-3", "alice", 3)))
     bob = RepPeriod("bob", plan, (sale("SO-6", "bob", 6), sale("SO-4", "bob", 4)))
@@ -578,9 +589,7 @@ def test_spiff_budget_is_consumed_in_date_order_across_reps() -> None:
         "SO-5": D("20.00"),
     }
     assert result.statement_for("bob").paid_per_sale("spiff") == {"SO-4": D("50.00")}
-    assert result.statement_for("bob").notes == (
-        "SPIFF AGED-1 not paid on SO-6: budget 120.00 used up",
-    )
+    assert result.statement_for("bob").notes == ("SPIFF AGED-1 not paid on SO-6: budget 120.00 used up",)
     assert result.spiff_budget_used == {"AGED-1": D("120.00")}
     # Budget already used in earlier periods is carried in.
     later = compute_period(JAN, [alice], spiffs=(spiff,), spiff_budget_used={"AGED-1": D("100")})
@@ -712,9 +721,7 @@ def test_what_if_accelerator_from_1_5x_to_2x() -> None:
         credit("SO-3", "800", rep="bob"),
     ]
     quotas = {(rep, p.start): D("1000") for rep in ("alice", "bob") for p in (JAN, FEB)}
-    result = compare_plans(
-        periods=[FEB, JAN], credits=credits, plan_a=plan_a, plan_b=plan_b, quotas=quotas
-    )
+    result = compare_plans(periods=[FEB, JAN], credits=credits, plan_a=plan_a, plan_b=plan_b, quotas=quotas)
     assert [(r.rep, r.cost_a, r.cost_b, r.delta) for r in result.reps] == [
         ("alice", D("135.00"), D("165.00"), D("30.00")),
         ("bob", D("40.00"), D("40.00"), D("0.00")),

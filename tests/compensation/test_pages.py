@@ -29,8 +29,9 @@ def test_access_matrix_pages_zero_leaks(demo, login, username):
     shown = {s.rep.username for s in page.context["statements"]}
     assert shown == expected
     assert page.context["count"] == Statement.objects.filter(rep__username__in=expected).count()
-    assert page.context["total"] == sum(Statement.objects.filter(rep__username__in=expected).values_list(
-        "total", flat=True))
+    assert page.context["total"] == sum(
+        Statement.objects.filter(rep__username__in=expected).values_list("total", flat=True)
+    )
     html = page.content.decode()
     for other in VISIBLE["admin"] - expected:
         assert f"({other})" not in html
@@ -51,9 +52,16 @@ def test_access_matrix_pages_zero_leaks(demo, login, username):
 def test_roles_without_pay_get_403_on_every_page(demo, login, username):
     client = login(username)
     statement = Statement.objects.first()
-    for url in ["/compensation/", f"/compensation/statements/{statement.pk}/",
-                f"/compensation/statements/{statement.pk}.csv", "/compensation/payroll.csv",
-                "/compensation/disputes/", "/compensation/plans/", "/compensation/what-if/", "/compensation/periods/"]:
+    for url in [
+        "/compensation/",
+        f"/compensation/statements/{statement.pk}/",
+        f"/compensation/statements/{statement.pk}.csv",
+        "/compensation/payroll.csv",
+        "/compensation/disputes/",
+        "/compensation/plans/",
+        "/compensation/what-if/",
+        "/compensation/periods/",
+    ]:
         assert client.get(url).status_code == 403, url
     assert "Compensation" not in client.get("/").content.decode()
 
@@ -93,8 +101,15 @@ def test_dispute_flow_on_pages(demo, login):
 
 def test_what_if_page_for_manager_and_period_close_page_for_admin(demo, login):
     manager = login("manager")
-    page = manager.post("/compensation/what-if/", {"plan_code": "STD-2026", "tiers": "0-100:3;100-150:6;150-:9",
-                                                  "period_from": "2026-03-01", "period_to": "2026-05-31"})
+    page = manager.post(
+        "/compensation/what-if/",
+        {
+            "plan_code": "STD-2026",
+            "tiers": "0-100:3;100-150:6;150-:9",
+            "period_from": "2026-03-01",
+            "period_to": "2026-05-31",
+        },
+    )
     result = page.context["result"]
     assert {r["rep_username"] for r in result["reps"]} <= VISIBLE["manager"]
     assert D(result["total_changed"]) >= D(result["total_current"])
@@ -126,9 +141,15 @@ def test_one_click_spiff_from_an_aged_stock_alert(demo, login):
     from sop.models import CapacityAlert
 
     product = Product.objects.order_by("sku").first()
-    alert = CapacityAlert.objects.create(fingerprint=f"aged_stock:{product.sku}", type="aged_stock",
-                                         severity="info", product=product, amount=D("30"), unit="units",
-                                         message="aged")
+    alert = CapacityAlert.objects.create(
+        fingerprint=f"aged_stock:{product.sku}",
+        type="aged_stock",
+        severity="info",
+        product=product,
+        amount=D("30"),
+        unit="units",
+        message="aged",
+    )
     response = login("ops").post("/compensation/spiffs/from-alert", {"alert_id": alert.pk, "next": "/"})
     assert response.status_code == 302
     spiff = Spiff.objects.get(source_alert_id=alert.pk)

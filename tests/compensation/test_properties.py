@@ -25,8 +25,17 @@ PROPERTY = settings(max_examples=150, derandomize=True, deadline=None)
 
 
 def sale(line_id: str, rep: str, revenue: Decimal, share: Decimal) -> CreditedLine:
-    return CreditedLine(sales_line_id=line_id, rep=rep, date=dt.date(2026, 1, 15), sku="SKU-1", family="STD",
-                        quantity=D(1), revenue=revenue, cost=D(0), share=share)
+    return CreditedLine(
+        sales_line_id=line_id,
+        rep=rep,
+        date=dt.date(2026, 1, 15),
+        sku="SKU-1",
+        family="STD",
+        quantity=D(1),
+        revenue=revenue,
+        cost=D(0),
+        share=share,
+    )
 
 
 def paid(plan: Plan, credits: dict[str, list[CreditedLine]]):
@@ -35,14 +44,20 @@ def paid(plan: Plan, credits: dict[str, list[CreditedLine]]):
 
 
 @PROPERTY
-@given(sales=st.lists(st.tuples(amounts, shares), min_size=1, max_size=8), rate=rates,
-       basis=st.sampled_from(["period", "transaction"]))
+@given(
+    sales=st.lists(st.tuples(amounts, shares), min_size=1, max_size=8),
+    rate=rates,
+    basis=st.sampled_from(["period", "transaction"]),
+)
 def test_a_split_sale_pays_what_it_pays_unsplit_to_the_cent(sales, rate, basis):
     plan = Plan(code="FLAT", tiers=(Tier(D(0), None, rate),), basis=basis)
-    split = paid(plan, {
-        "alice": [sale(f"SO-{i}", "alice", amount, share) for i, (amount, share) in enumerate(sales)],
-        "bob": [sale(f"SO-{i}", "bob", amount, D(100) - share) for i, (amount, share) in enumerate(sales)],
-    })
+    split = paid(
+        plan,
+        {
+            "alice": [sale(f"SO-{i}", "alice", amount, share) for i, (amount, share) in enumerate(sales)],
+            "bob": [sale(f"SO-{i}", "bob", amount, D(100) - share) for i, (amount, share) in enumerate(sales)],
+        },
+    )
     whole = paid(plan, {"carol": [sale(f"SO-{i}", "carol", amount, D(100)) for i, (amount, _) in enumerate(sales)]})
     split_total = sum(s.total_payable for s in split)
     # each rep's amount is rounded once per line: at most half a cent each way per rounding
@@ -55,13 +70,19 @@ def test_a_split_sale_pays_what_it_pays_unsplit_to_the_cent(sales, rate, basis):
         assert all(line.amount >= 0 and line.amount == line.amount.quantize(CENT) for line in statement.lines)
 
 
-TIERS = st.lists(st.tuples(st.decimals(min_value=D("1"), max_value=D("50000"), places=0), rates),
-                 min_size=1, max_size=4)
+TIERS = st.lists(
+    st.tuples(st.decimals(min_value=D("1"), max_value=D("50000"), places=0), rates), min_size=1, max_size=4
+)
 
 
 @PROPERTY
-@given(bounds_and_rates=TIERS, last_rate=rates, sales=st.lists(amounts, min_size=1, max_size=8),
-       mode=st.sampled_from(["whole", "marginal"]), basis=st.sampled_from(["period", "transaction"]))
+@given(
+    bounds_and_rates=TIERS,
+    last_rate=rates,
+    sales=st.lists(amounts, min_size=1, max_size=8),
+    mode=st.sampled_from(["whole", "marginal"]),
+    basis=st.sampled_from(["period", "transaction"]),
+)
 def test_commission_on_sales_is_never_negative_and_in_whole_cents(bounds_and_rates, last_rate, sales, mode, basis):
     uppers = sorted({upper for upper, _ in bounds_and_rates})
     lowers = [D(0), *uppers]
@@ -91,8 +112,10 @@ def test_crediting_splits_every_line_exactly_over_its_primary_reps(lines):
         sales.append((f"L{i}", f"T{i}", dt.date(2026, 1, 15), D(1), amount, "invoiced"))
     credits = credit_lines(
         pd.DataFrame(sales, columns=["line_id", "territory_code", "order_date", "quantity", "amount", "status"]),
-        pd.DataFrame(assignments, columns=["rep_username", "territory_code", "role", "share", "valid_from",
-                                           "valid_to"]))
+        pd.DataFrame(
+            assignments, columns=["rep_username", "territory_code", "role", "share", "valid_from", "valid_to"]
+        ),
+    )
     for line_id, amount in ((f"L{i}", amount) for i, (amount, _) in enumerate(lines)):
         credited = credits.loc[credits["line_id"] == line_id, "amount"]
         assert sum(credited, D(0)) == amount

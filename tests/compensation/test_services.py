@@ -128,8 +128,9 @@ def test_closing_is_idempotent_in_order_and_locked(shop):
 def test_recoverable_draw_balance_is_carried_between_periods(shop):
     # Recoverable draw up to 1,000, recovery capped at 50 % of the period's commission:
     # earned 400, 1,500, 3,000 → paid 1,000, 1,000, 2,900; balance 600, 100, 0.
-    plan = shop.plan("DRAW", "100", basis="period", draw_kind="recoverable", draw_amount=D("1000"),
-                     draw_recovery_cap_pct=D("50"))
+    plan = shop.plan(
+        "DRAW", "100", basis="period", draw_kind="recoverable", draw_amount=D("1000"), draw_recovery_cap_pct=D("50")
+    )
     shop.assign(shop.carol, plan)
     for day, amount in ((dt.date(2025, 1, 9), "400"), (dt.date(2025, 2, 9), "1500"), (dt.date(2025, 3, 9), "3000")):
         shop.sale(day, amount, territory=shop.t2)
@@ -143,8 +144,13 @@ def test_recoverable_draw_balance_is_carried_between_periods(shop):
 
 def test_ytd_true_up_pays_earned_minus_paid(shop):
     # Tiers on attainment of a 1,000 quota: below 100 % at 1 %, from 100 % at 10 % (whole).
-    plan = shop.plan("YTD", basis="period", tier_on="attainment", tiers=[
-        {"from": "0", "to": "100", "rate": "1"}, {"from": "100", "to": "", "rate": "10"}], ytd_true_up=True)
+    plan = shop.plan(
+        "YTD",
+        basis="period",
+        tier_on="attainment",
+        tiers=[{"from": "0", "to": "100", "rate": "1"}, {"from": "100", "to": "", "rate": "10"}],
+        ytd_true_up=True,
+    )
     shop.assign(shop.carol, plan, quota=D("1000"))
     shop.sale(dt.date(2025, 1, 9), "500", territory=shop.t2)
     shop.sale(dt.date(2025, 2, 9), "1500", territory=shop.t2)
@@ -160,8 +166,15 @@ def test_ytd_true_up_pays_earned_minus_paid(shop):
 
 def test_spiff_budget_is_shared_and_recorded_at_close(shop):
     shop.assign(shop.alice, shop.plan("FIVE", "5"))
-    Spiff.objects.create(code="PUSH", start=JAN, end=dt.date(2025, 3, 31), kind="per_unit", amount=D("10"),
-                         skus=["SKU-1"], budget=D("15"))
+    Spiff.objects.create(
+        code="PUSH",
+        start=JAN,
+        end=dt.date(2025, 3, 31),
+        kind="per_unit",
+        amount=D("10"),
+        skus=["SKU-1"],
+        budget=D("15"),
+    )
     shop.sale(dt.date(2025, 1, 10), "100", qty="2")
     services.comp_period_close(period_start=JAN)
     # 60 % × 2 units × 10 = 12
@@ -194,8 +207,11 @@ def test_dispute_lifecycle_with_audit_trail(shop):
     services.dispute_answer(user=shop.boss, dispute_id=dispute.pk, answer="You hold 60 % of the territory.")
     closed = services.dispute_close(user=shop.alice, dispute_id=dispute.pk)
     assert closed.status == Dispute.Status.CLOSED
-    actions = list(AuditEvent.objects.filter(object_id=str(dispute.pk), action__startswith="compensation.dispute")
-                   .order_by("id").values_list("action", flat=True))
+    actions = list(
+        AuditEvent.objects.filter(object_id=str(dispute.pk), action__startswith="compensation.dispute")
+        .order_by("id")
+        .values_list("action", flat=True)
+    )
     assert actions == ["compensation.dispute_raised", "compensation.dispute_answered", "compensation.dispute_closed"]
     # Amounts never enter the audit trail.
     for event in AuditEvent.objects.filter(action__startswith="compensation."):
@@ -208,37 +224,53 @@ def test_what_if_totals_and_per_rep_cost_without_touching_statements(shop):
     shop.assign(shop.bob, plan)
     shop.sale(dt.date(2025, 1, 10), "10000")
     shop.sale(dt.date(2025, 2, 10), "5000")
-    result = services.plan_cost_what_if(user=shop.admin, plan_code="FIVE",
-                                         changes={"tiers": [{"from": "0", "to": "", "rate": "6"}]},
-                                         start=JAN, end=dt.date(2025, 2, 28))
+    result = services.plan_cost_what_if(
+        user=shop.admin,
+        plan_code="FIVE",
+        changes={"tiers": [{"from": "0", "to": "", "rate": "6"}]},
+        start=JAN,
+        end=dt.date(2025, 2, 28),
+    )
     # 15,000 at 5 % = 750 → at 6 % = 900; alice 60 %, bob 40 %.
     assert (result["total_current"], result["total_changed"], result["delta"]) == ("750.00", "900.00", "150.00")
     assert {r["rep_username"]: r["delta"] for r in result["reps"]} == {"alice": "90.00", "bob": "60.00"}
     assert not Statement.objects.exists() and not Credit.objects.exists()
     # Another region's manager has no rep on the plan: it is not theirs to see.
     with pytest.raises(ApplicationError):
-        services.plan_cost_what_if(user=shop.other_boss, plan_code="FIVE", changes={}, start=JAN,
-                                    end=dt.date(2025, 2, 28))
+        services.plan_cost_what_if(
+            user=shop.other_boss, plan_code="FIVE", changes={}, start=JAN, end=dt.date(2025, 2, 28)
+        )
 
 
 def test_spiff_from_product_and_from_an_aged_stock_alert(shop):
     spiff = services.spiff_create_for_product(sku="SKU-1", quantity=D("40"), actor=shop.ops, start=JAN)
     # 5 % of the 100 unit price per unit, budget for 40 units, never below cost.
-    assert (spiff.amount, spiff.budget, spiff.skus, spiff.margin_floor_pct) == (D("5.00"), D("200.00"), ["SKU-1"],
-                                                                               D("0"))
+    assert (spiff.amount, spiff.budget, spiff.skus, spiff.margin_floor_pct) == (
+        D("5.00"),
+        D("200.00"),
+        ["SKU-1"],
+        D("0"),
+    )
     assert spiff.end == JAN + dt.timedelta(days=59)
     from sop.models import CapacityAlert
 
     alert = CapacityAlert.objects.create(
-        fingerprint="aged_stock:SKU-1", type="aged_stock", severity="info", product=shop.product,
-        amount=D("12"), unit="units", message="12 aged units")
+        fingerprint="aged_stock:SKU-1",
+        type="aged_stock",
+        severity="info",
+        product=shop.product,
+        amount=D("12"),
+        unit="units",
+        message="12 aged units",
+    )
     from_alert = services.spiff_create_from_alert(alert_id=alert.pk, actor=shop.ops)
     assert from_alert.source_alert_id == alert.pk and from_alert.budget == D("60.00")
 
 
 def test_a_rep_leaving_settles_a_recoverable_draw_balance_as_due(shop):
-    plan = shop.plan("DRAW", "100", basis="period", draw_kind="recoverable", draw_amount=D("1000"),
-                     draw_on_termination="due")
+    plan = shop.plan(
+        "DRAW", "100", basis="period", draw_kind="recoverable", draw_amount=D("1000"), draw_on_termination="due"
+    )
     assignment = shop.assign(shop.carol, plan)
     assignment.valid_to = dt.date(2025, 2, 28)
     assignment.save()

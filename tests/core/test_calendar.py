@@ -9,13 +9,16 @@ import pytest
 from core import calendar as cal
 
 
-@pytest.mark.parametrize(("day", "months", "expected"), [
-    (dt.date(2026, 1, 31), 1, dt.date(2026, 2, 1)),
-    (dt.date(2026, 12, 15), 1, dt.date(2027, 1, 1)),
-    (dt.date(2026, 1, 15), -1, dt.date(2025, 12, 1)),
-    (dt.date(2026, 6, 1), -24, dt.date(2024, 6, 1)),
-    (dt.date(2026, 6, 30), 0, dt.date(2026, 6, 1)),
-])
+@pytest.mark.parametrize(
+    ("day", "months", "expected"),
+    [
+        (dt.date(2026, 1, 31), 1, dt.date(2026, 2, 1)),
+        (dt.date(2026, 12, 15), 1, dt.date(2027, 1, 1)),
+        (dt.date(2026, 1, 15), -1, dt.date(2025, 12, 1)),
+        (dt.date(2026, 6, 1), -24, dt.date(2024, 6, 1)),
+        (dt.date(2026, 6, 30), 0, dt.date(2026, 6, 1)),
+    ],
+)
 def test_add_months_steps_whole_months_and_names_them_by_their_first_day(day, months, expected):
     assert cal.add_months(day, months) == expected
 
@@ -36,7 +39,11 @@ def test_month_bounds_know_leap_years():
 
 def test_ranges_and_the_horizon():
     assert cal.month_range(dt.date(2026, 11, 20), dt.date(2027, 2, 3)) == [
-        dt.date(2026, 11, 1), dt.date(2026, 12, 1), dt.date(2027, 1, 1), dt.date(2027, 2, 1)]
+        dt.date(2026, 11, 1),
+        dt.date(2026, 12, 1),
+        dt.date(2027, 1, 1),
+        dt.date(2027, 2, 1),
+    ]
     assert cal.month_range(dt.date(2026, 3, 1), dt.date(2026, 2, 1)) == []
     periods = cal.horizon_periods(dt.date(2026, 6, 15), 24)
     assert len(periods) == 24 and periods[0] == dt.date(2026, 6, 1) and periods[-1] == dt.date(2028, 5, 1)

@@ -4,7 +4,9 @@ import pytest
 from django.core.management import call_command
 
 
-@pytest.mark.parametrize("locale, plant, currency_text", [("de", "Werk Augsburg", "€"), ("it", "Stabilimento di Brescia", "€")])
+@pytest.mark.parametrize(
+    "locale, plant, currency_text", [("de", "Werk Augsburg", "€"), ("it", "Stabilimento di Brescia", "€")]
+)
 def test_a_localised_demo_has_local_names_plants_and_eur(demo, login, locale, plant, currency_text):
     from core.models import OrganisationSettings
     from home.demo_locale import FIRST, demo_localise

@@ -31,14 +31,21 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
         "DJANGO_SECURE_HSTS_SECONDS": "31536000",
         "SOP_VAR_DIR": str(tmp_path),
     }
-    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-                            env=env, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_production_mode_refuses_to_start_without_a_secret_key(tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": "postgres://sop@db.example.invalid/sop",
-           "SOP_VAR_DIR": str(tmp_path)}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DATABASE_URL": "postgres://sop@db.example.invalid/sop",
+        "SOP_VAR_DIR": str(tmp_path),
+    }
     result = subprocess.run([sys.executable, "manage.py", "check"], env=env, capture_output=True, text=True)
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr

@@ -26,8 +26,10 @@ def table():
     numeric = "numeric(18, 6)" if connection.vendor == "postgresql" else "decimal"
     stamp = "timestamp with time zone" if connection.vendor == "postgresql" else "datetime"
     with connection.cursor() as cursor:
-        cursor.execute(f"CREATE TABLE {qn(TABLE)} (n bigint NOT NULL, ref bigint NULL, label varchar(20) NOT NULL, "
-                       f"amount {numeric} NULL, qty double precision NULL, day date NULL, created_at {stamp} NULL)")
+        cursor.execute(
+            f"CREATE TABLE {qn(TABLE)} (n bigint NOT NULL, ref bigint NULL, label varchar(20) NOT NULL, "
+            f"amount {numeric} NULL, qty double precision NULL, day date NULL, created_at {stamp} NULL)"
+        )
     yield TABLE
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE {qn(TABLE)}")
@@ -44,32 +46,35 @@ def _day(value) -> str | None:
 
 
 def test_mixed_cells_round_trip(table):
-    frame = pd.DataFrame({
-        "n": [1, 2, 3],
-        "ref": pd.array([10, None, 30], dtype="Int64"),
-        "label": ["a, with comma", "", 'quote "q"'],
-        "amount": [Decimal("1.250000"), None, Decimal("-0.000001")],
-        "qty": [0.5, np.nan, 1e-7],
-        "day": [dt.date(2026, 1, 1), None, dt.date(2026, 12, 31)],
-    })
+    frame = pd.DataFrame(
+        {
+            "n": [1, 2, 3],
+            "ref": pd.array([10, None, 30], dtype="Int64"),
+            "label": ["a, with comma", "", 'quote "q"'],
+            "amount": [Decimal("1.250000"), None, Decimal("-0.000001")],
+            "qty": [0.5, np.nan, 1e-7],
+            "day": [dt.date(2026, 1, 1), None, dt.date(2026, 12, 31)],
+        }
+    )
     assert insert_frame(table, frame, text_columns=("label",)) == 3
     rows = _rows()
     assert [r[0] for r in rows] == [1, 2, 3]
     assert [r[1] for r in rows] == [10, None, 30]
     assert [r[2] for r in rows] == ["a, with comma", "", 'quote "q"']  # empty text stays empty, not NULL
-    assert [None if r[3] is None else Decimal(str(r[3])) for r in rows] == [Decimal("1.25"), None,
-                                                                            Decimal("-0.000001")]
+    assert [None if r[3] is None else Decimal(str(r[3])) for r in rows] == [Decimal("1.25"), None, Decimal("-0.000001")]
     assert [r[4] for r in rows] == [0.5, None, 1e-7]
     assert [_day(r[5]) for r in rows] == ["2026-01-01", None, "2026-12-31"]
 
 
 def test_numeric_frame_with_month_starts_and_rounding(table):
     # the demand plan's shape: ints, floats, datetime64 month starts (Arrow CSV on PostgreSQL)
-    frame = pd.DataFrame({
-        "n": np.arange(1, 4, dtype="int64"),
-        "qty": [1.23456, np.nan, 2.00005],
-        "day": pd.to_datetime(["2026-01-01", "2026-02-01", None]),
-    })
+    frame = pd.DataFrame(
+        {
+            "n": np.arange(1, 4, dtype="int64"),
+            "qty": [1.23456, np.nan, 2.00005],
+            "day": pd.to_datetime(["2026-01-01", "2026-02-01", None]),
+        }
+    )
     assert insert_frame(table, frame.assign(label="x"), decimals=4) == 3
     rows = _rows()
     assert [r[4] for r in rows] == [1.2346, None, 2.0]  # 2.00005 is 2.0000499999... in binary

@@ -142,9 +142,13 @@ def hung_server():
 
 
 def test_the_api_answers_at_once_when_redis_hangs(db, erp, hung_server):
-    caches = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": f"redis://127.0.0.1:{hung_server}/0",
-                          "OPTIONS": {"socket_connect_timeout": 0.3, "socket_timeout": 0.3}}}
+    caches = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{hung_server}/0",
+            "OPTIONS": {"socket_connect_timeout": 0.3, "socket_timeout": 0.3},
+        }
+    }
     api = erp(scopes=["master:write"])
     with override_settings(CACHES=caches):
         started = time.monotonic()

@@ -16,8 +16,9 @@ from tests.conftest import AS_OF
 
 
 def claim(run, task_id, token=None):
-    return runs.claim_step(ForecastRun, run.pk, token=token or runs.new_claim(task_id), task_id=task_id,
-                           statuses=("queued",))
+    return runs.claim_step(
+        ForecastRun, run.pk, token=token or runs.new_claim(task_id), task_id=task_id, statuses=("queued",)
+    )
 
 
 def test_a_step_is_claimed_once_while_its_holder_is_alive(db, settings):

@@ -1,6 +1,5 @@
 """Row visibility by role: the for_user helper every selector and API uses."""
 
-
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
@@ -33,7 +32,9 @@ def test_manager_sees_exactly_the_accounts_of_their_region(demo):
     expected = (
         AccountAssignment.objects.filter(territory__path__startswith=region.path, valid_from__lte=today)
         .exclude(valid_to__lt=today)
-        .values("account").distinct().count()
+        .values("account")
+        .distinct()
+        .count()
     )
     visible = Account.objects.for_user(user("manager"))
     assert visible.count() == expected

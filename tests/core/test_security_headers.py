@@ -53,8 +53,10 @@ def test_rendered_pages_carry_no_inline_script(demo, login):
     forecasting.forecast_run_execute(forecast)
     plan_run_execute(run_id=plan_run_create(as_of=AS_OF, trigger="command").pk)
     series = ForecastSeries.objects.filter(status="ok").order_by("id").first()
-    pages = plain_pages() + [f"/supply/products/{Product.objects.order_by('id').first().sku}/",
-                             f"/forecasts/runs/{series.run_id}/series/{series.pk}/"]
+    pages = plain_pages() + [
+        f"/supply/products/{Product.objects.order_by('id').first().sku}/",
+        f"/forecasts/runs/{series.run_id}/series/{series.pk}/",
+    ]
     client, checked = login("admin"), 0
     for path in pages:
         response = client.get(path)
@@ -67,9 +69,19 @@ def test_rendered_pages_carry_no_inline_script(demo, login):
     assert checked >= 5
 
 
-PAY_URLS = ["/compensation/", "/compensation/plans/", "/compensation/disputes/", "/compensation/payroll.csv",
-            "/api/v1/statements/", "/api/v1/statements/payroll.csv", "/api/v1/credits/?format=csv",
-            "/api/v1/comp-plans/", "/api/v1/comp-periods/", "/api/v1/disputes/", "/"]
+PAY_URLS = [
+    "/compensation/",
+    "/compensation/plans/",
+    "/compensation/disputes/",
+    "/compensation/payroll.csv",
+    "/api/v1/statements/",
+    "/api/v1/statements/payroll.csv",
+    "/api/v1/credits/?format=csv",
+    "/api/v1/comp-plans/",
+    "/api/v1/comp-periods/",
+    "/api/v1/disputes/",
+    "/",
+]
 
 
 def test_pay_pages_and_pay_api_responses_are_never_stored(demo, login):
@@ -77,8 +89,12 @@ def test_pay_pages_and_pay_api_responses_are_never_stored(demo, login):
 
     admin = login("admin")
     statement = Statement.objects.order_by("id").first()
-    urls = PAY_URLS + [f"/compensation/statements/{statement.pk}/", f"/compensation/statements/{statement.pk}.csv",
-                       f"/api/v1/statements/{statement.pk}/", f"/api/v1/statements/{statement.pk}.csv"]
+    urls = PAY_URLS + [
+        f"/compensation/statements/{statement.pk}/",
+        f"/compensation/statements/{statement.pk}.csv",
+        f"/api/v1/statements/{statement.pk}/",
+        f"/api/v1/statements/{statement.pk}.csv",
+    ]
     for url in urls:
         response = admin.get(url)
         assert response.status_code == 200, url
@@ -99,11 +115,18 @@ def test_forwarded_proto_is_ignored_unless_a_proxy_is_trusted(settings):
     assert request.is_secure()
 
 
-@pytest.mark.parametrize(("value", "expected"), [("", "None"), ("0", "None"),
-                                                 ("1", "('HTTP_X_FORWARDED_PROTO', 'https')")])
+@pytest.mark.parametrize(
+    ("value", "expected"), [("", "None"), ("0", "None"), ("1", "('HTTP_X_FORWARDED_PROTO', 'https')")]
+)
 def test_the_proxy_header_is_trusted_only_with_django_trust_proxy(value, expected):
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env["DJANGO_TRUST_PROXY"] = value
-    out = subprocess.run([sys.executable, "-c", "import config.settings as s; print(s.SECURE_PROXY_SSL_HEADER)"],
-                         cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout.strip()
+    out = subprocess.run(
+        [sys.executable, "-c", "import config.settings as s; print(s.SECURE_PROXY_SSL_HEADER)"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     assert out == expected

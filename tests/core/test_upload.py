@@ -11,8 +11,10 @@ HEADER = "sku,name,family_code,unit,unit_price,unit_cost,status\n"
 
 
 def upload(client, resource, text, name="products.csv"):
-    return client.post(reverse("core:upload"), {
-        "resource": resource, "file": SimpleUploadedFile(name, text.encode(), content_type="text/csv")})
+    return client.post(
+        reverse("core:upload"),
+        {"resource": resource, "file": SimpleUploadedFile(name, text.encode(), content_type="text/csv")},
+    )
 
 
 def family_code():
@@ -36,10 +38,12 @@ def test_page_lists_every_registered_resource_and_recent_batches(demo, login, dj
 def test_a_valid_file_is_applied_and_its_counts_shown(demo, login):
     family = family_code()
     existing = Product.objects.order_by("sku").first()
-    text = HEADER + (f"UP-1,Upload one,{family},EA,1.00,0.50,active\n"
-                     f"UP-2,Upload two,{family},EA,2.00,1.00,new\n"
-                     f"{existing.sku},{existing.name},{existing.family.code},{existing.unit},"
-                     f"{existing.unit_price},{existing.unit_cost},{existing.status}\n")
+    text = HEADER + (
+        f"UP-1,Upload one,{family},EA,1.00,0.50,active\n"
+        f"UP-2,Upload two,{family},EA,2.00,1.00,new\n"
+        f"{existing.sku},{existing.name},{existing.family.code},{existing.unit},"
+        f"{existing.unit_price},{existing.unit_cost},{existing.status}\n"
+    )
     response = upload(login("admin"), "products", text)
     assert response.status_code == 200
     result = response.context["result"]
@@ -53,15 +57,19 @@ def test_a_valid_file_is_applied_and_its_counts_shown(demo, login):
 def test_row_errors_are_shown_by_line_and_nothing_is_written(demo, login):
     family = family_code()
     before = Product.objects.count()
-    text = HEADER + (f"UP-1,Fine,{family},EA,1.00,0.50,active\n"
-                     f"UP-2,Bad price,{family},EA,12;5,0.50,active\n"
-                     f"UP-3,Bad family,NOPE,EA,1.00,0.50,active\n")
+    text = HEADER + (
+        f"UP-1,Fine,{family},EA,1.00,0.50,active\n"
+        f"UP-2,Bad price,{family},EA,12;5,0.50,active\n"
+        f"UP-3,Bad family,NOPE,EA,1.00,0.50,active\n"
+    )
     response = upload(login("planner"), "products", text)
     assert response.status_code == 400
     errors = response.context["problem"]["errors"]
     # Data row 1 (the second data row) is line 3 of the file: the header is line 1.
     assert [(e["line"], e["field"], e["code"]) for e in errors] == [
-        (3, "unit_price", "invalid_number"), (4, "family_code", "unknown_reference")]
+        (3, "unit_price", "invalid_number"),
+        (4, "family_code", "unknown_reference"),
+    ]
     html = response.content.decode()
     assert "the header row is line 1" in html and "no product family with family_code &#x27;NOPE&#x27;" in html
     assert Product.objects.count() == before

@@ -27,14 +27,35 @@ def world(db):
     east1 = Territory.objects.get(code="EAST-1")
     p1 = Product.objects.get(sku="P1")
     rep = world["users"]["rep"]
-    for external_id, qty, probability, status, month in (("D1", 100, 40, "open", MAR), ("D2", 30, 50, "open", APR),
-                                                         ("LOST", 500, 90, "lost", MAR)):
-        Opportunity.objects.create(external_id=external_id, account=account, product=p1, quantity=Decimal(qty),
-                                   amount=Decimal(qty * 10), expected_close_date=MAR, requested_delivery_date=month,
-                                   stage="proposal", probability=Decimal(probability), owner=rep, territory=east1,
-                                   status=status)
-    FeedbackNote.objects.create(external_id="N1", account=account, product=p1, category="demand_signal",
-                                sentiment="positive", text="Second plant next year.", author=rep, noted_on=MAR)
+    for external_id, qty, probability, status, month in (
+        ("D1", 100, 40, "open", MAR),
+        ("D2", 30, 50, "open", APR),
+        ("LOST", 500, 90, "lost", MAR),
+    ):
+        Opportunity.objects.create(
+            external_id=external_id,
+            account=account,
+            product=p1,
+            quantity=Decimal(qty),
+            amount=Decimal(qty * 10),
+            expected_close_date=MAR,
+            requested_delivery_date=month,
+            stage="proposal",
+            probability=Decimal(probability),
+            owner=rep,
+            territory=east1,
+            status=status,
+        )
+    FeedbackNote.objects.create(
+        external_id="N1",
+        account=account,
+        product=p1,
+        category="demand_signal",
+        sentiment="positive",
+        text="Second plant next year.",
+        author=rep,
+        noted_on=MAR,
+    )
     return world
 
 
@@ -53,8 +74,11 @@ def test_pipeline_demand_api_beside_the_cycle_forecast(world):
     assert march["pipeline_units"] == 100 and march["weighted_units"] == pytest.approx(40)
     assert march["statistical"] == pytest.approx(100) and march["share_explained"] == pytest.approx(0.4)
     assert by_month[APR.isoformat()]["weighted_units"] == pytest.approx(15)
-    family = signed_in(world["users"]["planner"]).get(
-        f"/api/v1/pipeline-demand/?level=family&period_start={MAR}").json()["rows"]
+    family = (
+        signed_in(world["users"]["planner"])
+        .get(f"/api/v1/pipeline-demand/?level=family&period_start={MAR}")
+        .json()["rows"]
+    )
     assert [(r["family_code"], r["territory_code"], r["share_explained"]) for r in family] == [("PMP", "EAST-1", 0.4)]
     # the west manager sees neither the east deals nor the east forecast
     assert signed_in(world["users"]["mgr_west"]).get("/api/v1/pipeline-demand/").json()["rows"] == []

@@ -21,8 +21,12 @@ def test_a_rep_lists_only_their_own_deals(demo, login):
     response = login("rep1").get("/crm/opportunities/")
     assert response.status_code == 200
     mine = set(Opportunity.objects.filter(owner__username="rep1", status="open").values_list("external_id", flat=True))
-    others = Opportunity.objects.exclude(owner__username="rep1").filter(status="open").values_list(
-        "external_id", flat=True).first()
+    others = (
+        Opportunity.objects.exclude(owner__username="rep1")
+        .filter(status="open")
+        .values_list("external_id", flat=True)
+        .first()
+    )
     body = response.content.decode()
     assert all(e in body for e in mine)
     assert others not in body
@@ -46,8 +50,12 @@ def _queries(client, url: str) -> int:
 
 
 def test_pages_keep_their_query_count_flat_as_data_grows(demo, login):
-    pages = [("planner", "/crm/opportunities/?status=lost"), ("planner", "/crm/feedback/"),
-             ("manager", "/crm/training/"), ("rep1", "/crm/opportunities/")]
+    pages = [
+        ("planner", "/crm/opportunities/?status=lost"),
+        ("planner", "/crm/feedback/"),
+        ("manager", "/crm/training/"),
+        ("rep1", "/crm/opportunities/"),
+    ]
     before = [_queries(login(who), url) for who, url in pages]
     # twice the deals, notes and completions
     for model in (Opportunity, FeedbackNote):
@@ -73,7 +81,14 @@ def test_feedback_from_the_page_names_the_bad_field(demo, login):
 
     account = Account.objects.for_user(client.get("/").wsgi_request.user).first()
     before = FeedbackNote.objects.count()
-    client.post("/crm/feedback/", {"account": account.external_id, "category": "demand_signal",
-                                   "sentiment": "positive", "text": "Doubling volumes next year."})
+    client.post(
+        "/crm/feedback/",
+        {
+            "account": account.external_id,
+            "category": "demand_signal",
+            "sentiment": "positive",
+            "text": "Doubling volumes next year.",
+        },
+    )
     assert FeedbackNote.objects.count() == before + 1
     assert login("ops").post("/crm/feedback/", {"account": account.external_id}).status_code == 404

@@ -19,13 +19,21 @@ def deal(world, *, external_id="D1", quantity=250, probability=80, due=None):
     from territories.models import Account
 
     account, _ = Account.objects.get_or_create(external_id="ACME", defaults={"name": "Acme Water"})
-    owner = (user_with_roles("rep-x", "sales_rep") if not Opportunity.objects.exists()
-             else Opportunity.objects.first().owner)
+    owner = (
+        user_with_roles("rep-x", "sales_rep") if not Opportunity.objects.exists() else Opportunity.objects.first().owner
+    )
     return Opportunity.objects.create(
-        external_id=external_id, account=account, product=world["products"][0], quantity=Decimal(quantity),
-        amount=Decimal(quantity * 10), expected_close_date=HORIZON[0], stage="commit",
-        requested_delivery_date=due or HORIZON[1] + dt.timedelta(days=20), probability=Decimal(probability),
-        owner=owner)
+        external_id=external_id,
+        account=account,
+        product=world["products"][0],
+        quantity=Decimal(quantity),
+        amount=Decimal(quantity * 10),
+        expected_close_date=HORIZON[0],
+        stage="commit",
+        requested_delivery_date=due or HORIZON[1] + dt.timedelta(days=20),
+        probability=Decimal(probability),
+        owner=owner,
+    )
 
 
 def active():
@@ -78,8 +86,14 @@ def test_availability_api_on_a_small_plan():
     sku = world["products"][0].sku
     enough = client.get(f"/api/v1/availability/?product_sku={sku}&quantity=50&date={HORIZON[0]}").json()
     # January: no stock, but 100 free hours (no demand, no build-ahead): 50 by January, from the plan's date
-    assert enough == {"product_sku": sku, "quantity": 50.0, "date": HORIZON[0].isoformat(),
-                      "available_by_date": 50.0, "earliest_full_date": "2027-01-10", "constrained_by": None}
+    assert enough == {
+        "product_sku": sku,
+        "quantity": 50.0,
+        "date": HORIZON[0].isoformat(),
+        "available_by_date": 50.0,
+        "earliest_full_date": "2027-01-10",
+        "constrained_by": None,
+    }
     full = client.get(f"/api/v1/availability/?product_sku={sku}&quantity=150&date={HORIZON[1]}").json()
     # February's capacity is all taken by its own demand: 100 (January) by February, 150 in March
     assert full["available_by_date"] == 100.0

@@ -11,11 +11,13 @@ from django.test.utils import CaptureQueriesContext
 
 from tests.conftest import AS_OF
 
-HOMES = {"manager": ("sales_manager", {"territory_attainment", "rep_attainment", "forecast"}),
-         "ops": ("ops_lead", {"severity", "aged", "bottlenecks"}),
-         "planner": ("planner", {"accuracy"}),
-         "rep1": ("sales_rep", {"pace"}),
-         "exec": ("executive", {"severity"})}
+HOMES = {
+    "manager": ("sales_manager", {"territory_attainment", "rep_attainment", "forecast"}),
+    "ops": ("ops_lead", {"severity", "aged", "bottlenecks"}),
+    "planner": ("planner", {"accuracy"}),
+    "rep1": ("sales_rep", {"pace"}),
+    "exec": ("executive", {"severity"}),
+}
 
 
 @pytest.fixture
@@ -67,8 +69,11 @@ def test_a_manager_sees_only_their_territories_and_reps(planned, login):
 
     reps = {f"{u.first_name} {u.last_name}".strip() for u in visible_reps(user=manager)}
     assert set(page.context["chart"]["rep_attainment"]["data"]["labels"]) <= reps
-    assert all(a["territory__code"] is None or a["territory__code"] in set(
-        Territory.objects.for_user(manager).values_list("code", flat=True)) for a in page.context["target_alerts"])
+    assert all(
+        a["territory__code"] is None
+        or a["territory__code"] in set(Territory.objects.for_user(manager).values_list("code", flat=True))
+        for a in page.context["target_alerts"]
+    )
 
 
 def test_a_rep_sees_only_their_own_pay_accounts_and_quota(planned, login):
@@ -85,14 +90,23 @@ def test_a_rep_sees_only_their_own_pay_accounts_and_quota(planned, login):
     assert "no-store" in page["Cache-Control"]
 
 
-@pytest.mark.parametrize(("username", "role"), [("rep1", "sales_manager"), ("rep1", "executive"),
-                                                ("manager", "sales_rep"), ("ops", "sales_rep"),
-                                                ("planner", "ops_lead"), ("exec", "sales_rep")])
+@pytest.mark.parametrize(
+    ("username", "role"),
+    [
+        ("rep1", "sales_manager"),
+        ("rep1", "executive"),
+        ("manager", "sales_rep"),
+        ("ops", "sales_rep"),
+        ("planner", "ops_lead"),
+        ("exec", "sales_rep"),
+    ],
+)
 def test_nobody_opens_another_roles_dashboard_or_its_exports(planned, login, username, role):
     client = login(username)
     assert client.get(f"/?view={role}", secure=True).status_code == 403
-    chart = {"sales_manager": "rep_attainment", "executive": "severity", "sales_rep": "pace",
-             "ops_lead": "severity"}[role]
+    chart = {"sales_manager": "rep_attainment", "executive": "severity", "sales_rep": "pace", "ops_lead": "severity"}[
+        role
+    ]
     assert client.get(f"/home/{role}/{chart}.csv", secure=True).status_code == 403
     assert client.get(f"/home/{role}/{chart}.xlsx", secure=True).status_code == 403
 
@@ -148,11 +162,25 @@ def _grow():
         account = Account.objects.create(external_id=f"GROW{i}", name=f"Grown account {i}")
         AccountAssignment.objects.create(account=account, territory=territory, valid_from=dt.date(2020, 1, 1))
         for j in range(3):
-            SalesOrderLine.objects.create(external_id=f"GROW{i}-{j}", order_date=AS_OF - dt.timedelta(days=j * 20),
-                                          account=account, product=product, quantity=Decimal(1),
-                                          net_amount=Decimal(100), status="invoiced", territory=territory)
-        CapacityAlert.objects.create(fingerprint=f"grow-{i}", type="aged_stock", severity="warning",
-                                     product=product, amount=Decimal(1), unit="units", message="grown")
+            SalesOrderLine.objects.create(
+                external_id=f"GROW{i}-{j}",
+                order_date=AS_OF - dt.timedelta(days=j * 20),
+                account=account,
+                product=product,
+                quantity=Decimal(1),
+                net_amount=Decimal(100),
+                status="invoiced",
+                territory=territory,
+            )
+        CapacityAlert.objects.create(
+            fingerprint=f"grow-{i}",
+            type="aged_stock",
+            severity="warning",
+            product=product,
+            amount=Decimal(1),
+            unit="units",
+            message="grown",
+        )
 
 
 @pytest.mark.parametrize("username", list(HOMES) + ["admin"])
@@ -179,8 +207,10 @@ def test_areas_link_to_each_other(planned, login):
     cell = f"/supply/capacity/{overload.work_center.code}/{overload.period_start:%Y-%m-%d}/"
     assert f'href="{cell}"' in html
     cell_html = login("ops").get(cell, secure=True).content.decode()
-    assert f"/supply/alerts/?work_center={overload.work_center.code}&amp;period={overload.period_start:%Y-%m-%d}" \
+    assert (
+        f"/supply/alerts/?work_center={overload.work_center.code}&amp;period={overload.period_start:%Y-%m-%d}"
         in cell_html
+    )
     manager = get_user_model().objects.get(username="manager")
     target = CapacityAlert.objects.for_user(manager).filter(territory__isnull=False).first()
     manager_html = login("manager").get(f"/supply/alerts/{target.pk}/", secure=True).content.decode()
@@ -199,9 +229,10 @@ def test_alert_comment_box_and_quota_owner_have_labels(planned, login):
     html = login("ops").get(f"/supply/alerts/{alert.pk}/", secure=True).content.decode()
     assert '<label for="alert-comment">' in html and 'id="alert-comment"' in html
     plan = QuotaPlan.objects.filter(status="draft").order_by("id").first() or QuotaPlan.objects.create(
-        code="FY2031", name="Draft", fiscal_year=2031)
+        code="FY2031", name="Draft", fiscal_year=2031
+    )
     html = login("admin").get(f"/territories/quotas/{plan.code}/", secure=True).content.decode()
-    assert "Owner (username or territory code)<input name=\"owner\"" in html
+    assert 'Owner (username or territory code)<input name="owner"' in html
     assert 'class="skip-link" href="#main"' in html and 'id="main"' in html
 
 
@@ -213,8 +244,12 @@ def test_stock_by_age_is_read_again_once_stock_or_costs_change(planned, login):
     client = login("ops")
     before = client.get("/", secure=True).context["chart"]["aged"]["facts"]["total"]
     assert before and client.get("/", secure=True).context["chart"]["aged"]["facts"]["total"] == before
-    sku = InventorySnapshot.objects.filter(on_hand__gt=0).order_by("-on_hand").values_list(
-        "product__sku", flat=True).first()
+    sku = (
+        InventorySnapshot.objects.filter(on_hand__gt=0)
+        .order_by("-on_hand")
+        .values_list("product__sku", flat=True)
+        .first()
+    )
     product = Product.objects.get(sku=sku)
     product.unit_cost = product.unit_cost * 3 + 1
     product.save()
@@ -229,8 +264,9 @@ def test_a_rep_sees_the_answers_to_their_own_disputes_only(planned, login):
     other = get_user_model().objects.get(username="rep2")
     mine = StatementLine.objects.filter(statement__rep=rep).first()
     theirs = StatementLine.objects.filter(statement__rep=other).first()
-    Dispute.objects.create(line=mine, raised_by=rep, reason="Missing order", status="answered",
-                           answer="Credited next period")
+    Dispute.objects.create(
+        line=mine, raised_by=rep, reason="Missing order", status="answered", answer="Credited next period"
+    )
     Dispute.objects.create(line=theirs, raised_by=other, reason="Someone else's", status="open")
     page = login("rep1").get("/", secure=True)
     assert [d["reason"] for d in page.context["disputes"]] == ["Missing order"]

@@ -50,8 +50,9 @@ class Watcher:
     def check(self):
         violations = self.page.evaluate("window.__csp")
         assert not violations, violations
-        assert not [p for p in self.problems if "Content Security Policy" in p or "Content-Security-Policy" in p], \
+        assert not [p for p in self.problems if "Content Security Policy" in p or "Content-Security-Policy" in p], (
             self.problems
+        )
         assert not self.problems, self.problems
 
 

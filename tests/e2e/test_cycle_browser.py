@@ -18,8 +18,7 @@ def switch_user(page, base: str, username: str) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_planner_edits_a_family_sees_the_manager_input_and_the_executive_publishes(
-        live_server, browser_page):  # noqa: F811
+def test_planner_edits_a_family_sees_the_manager_input_and_the_executive_publishes(live_server, browser_page):  # noqa: F811
     from home.demo import seed_demo
     from sop.models import DemandPlanLine, PlanCycle
     from tests.conftest import AS_OF
@@ -43,8 +42,9 @@ def test_planner_edits_a_family_sees_the_manager_input_and_the_executive_publish
     switch_user(page, base, "planner")
     page.goto(demand)
     page.fill("#edit-reason", "Agreed in the demand review")
-    consensus = page.locator(f'input.cell[data-measure="consensus"][data-family_code="{family}"]'
-                             f'[data-period="2026-08-01"]')
+    consensus = page.locator(
+        f'input.cell[data-measure="consensus"][data-family_code="{family}"][data-period="2026-08-01"]'
+    )
     consensus.fill("500")
     with page.expect_navigation():
         consensus.press("Tab")
@@ -53,8 +53,11 @@ def test_planner_edits_a_family_sees_the_manager_input_and_the_executive_publish
     assert "77" in block.locator("tr.m-sales_override").inner_text()
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "cycle-demand-review.png"), full_page=True)
-    total = sum(DemandPlanLine.objects.filter(cycle__month=MONTH, family__code=family,
-                                              period_start="2026-08-01").values_list("consensus", flat=True))
+    total = sum(
+        DemandPlanLine.objects.filter(cycle__month=MONTH, family__code=family, period_start="2026-08-01").values_list(
+            "consensus", flat=True
+        )
+    )
     assert total == 500
 
     # Demand review done (planner), supply review done (ops), the executive publishes.
@@ -77,8 +80,7 @@ def test_planner_edits_a_family_sees_the_manager_input_and_the_executive_publish
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_company_without_territories_edits_its_no_territory_row_in_the_demand_review(
-        live_server, browser_page):  # noqa: F811
+def test_a_company_without_territories_edits_its_no_territory_row_in_the_demand_review(live_server, browser_page):  # noqa: F811
     from sop import cycle_services
     from sop.models import DemandPlanLine
     from tests.sop.cycle_world import MONTH as CYCLE_MONTH
@@ -102,6 +104,9 @@ def test_a_company_without_territories_edits_its_no_territory_row_in_the_demand_
     cell.fill("120")
     with page.expect_navigation():
         cell.press("Tab")
-    assert dict(DemandPlanLine.objects.filter(cycle__month=CYCLE_MONTH, period_start="2027-03-01").values_list(
-        "product__sku", "consensus")) == {"P1": 80, "P2": 40, "V1": 0}
+    assert dict(
+        DemandPlanLine.objects.filter(cycle__month=CYCLE_MONTH, period_start="2027-03-01").values_list(
+            "product__sku", "consensus"
+        )
+    ) == {"P1": 80, "P2": 40, "V1": 0}
     assert "no territory" in page.locator("body").inner_text()

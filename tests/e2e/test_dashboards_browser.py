@@ -13,11 +13,13 @@ pytestmark = [
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Chromium: apt-get install chromium"),
 ]
 
-HOMES = {"manager": ["territory_attainment", "rep_attainment", "forecast"],
-         "ops": ["severity", "aged", "bottlenecks"],
-         "planner": ["accuracy"],
-         "rep1": ["pace"],
-         "exec": ["revenue", "severity"]}
+HOMES = {
+    "manager": ["territory_attainment", "rep_attainment", "forecast"],
+    "ops": ["severity", "aged", "bottlenecks"],
+    "planner": ["accuracy"],
+    "rep1": ["pace"],
+    "exec": ["revenue", "severity"],
+}
 
 
 @pytest.mark.django_db(transaction=True)
@@ -42,7 +44,9 @@ def test_each_role_home_draws_its_charts(live_server, browser_page, monkeypatch)
             drawn = page.evaluate(
                 """(id) => { const c = document.querySelector(`#${id} canvas`);
                              const chart = c && window.Chart && window.Chart.getChart(c);
-                             return chart ? chart.data.datasets.length : 0; }""", chart_id)
+                             return chart ? chart.data.datasets.length : 0; }""",
+                chart_id,
+            )
             assert drawn > 0, (username, chart_id)
             assert page.locator(f"#{chart_id} table tbody tr").count() > 0, (username, chart_id)
             assert page.locator(f"#{chart_id} .chart-text").inner_text().strip(), (username, chart_id)

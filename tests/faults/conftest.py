@@ -22,7 +22,10 @@ def pytest_collection_modifyitems(config, items):
         item.add_marker(pytest.mark.faults)
         item.add_marker(requires_services)
         if not FAULTS_ON:
-            item.add_marker(pytest.mark.skip(
-                reason="fault tests kill workers and cut services for minutes: run them with `make test-faults`"))
+            item.add_marker(
+                pytest.mark.skip(
+                    reason="fault tests kill workers and cut services for minutes: run them with `make test-faults`"
+                )
+            )
         elif shutil.which("redis-server") is None:
             item.add_marker(pytest.mark.skip(reason="fault tests start a private redis-server: none is installed"))

@@ -32,8 +32,13 @@ from tests.services import (
 
 def redis_settings(url: str) -> dict:
     """The production cache settings (config/settings.py), pointed at ``url``."""
-    return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,
-                        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}}}
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
 
 
 @pytest.fixture
@@ -45,15 +50,19 @@ def planner(db):
 
 @pytest.mark.parametrize("outage", ["stopped", "hung"])
 def test_with_redis_down_the_api_serves_pages_render_and_a_start_leaves_no_phantom_run(
-        planner, erp, login, outage, caplog):
+    planner, erp, login, outage, caplog
+):
     from core.api import throttling
 
     throttling.ClientRateThrottle.shared_down_until = 0.0
     api = erp(scopes=["forecasts:run", "plans:read"])
     page = login("planner")
     runs_before = ForecastRun.objects.count()
-    with PrivateRedis() as redis, override_settings(CACHES=redis_settings(redis.url)), \
-            real_broker(f"test-outage-{uuid.uuid4().hex[:6]}", url=redis.url):
+    with (
+        PrivateRedis() as redis,
+        override_settings(CACHES=redis_settings(redis.url)),
+        real_broker(f"test-outage-{uuid.uuid4().hex[:6]}", url=redis.url),
+    ):
         assert api.get("/api/v1/forecast-runs/").status_code == 200  # counted in Redis
         redis.stop() if outage == "stopped" else redis.freeze()
         started = time.monotonic()
@@ -62,8 +71,9 @@ def test_with_redis_down_the_api_serves_pages_render_and_a_start_leaves_no_phant
         assert "rate limits: the shared cache is unreachable" in caplog.text
         assert page.get("/forecasts/").status_code == 200
         # A start answers 503 with the error body and Retry-After, and records nothing.
-        response = api.post("/api/v1/forecast-runs/", data=json.dumps({"as_of": "2026-06-15"}),
-                            content_type="application/json")
+        response = api.post(
+            "/api/v1/forecast-runs/", data=json.dumps({"as_of": "2026-06-15"}), content_type="application/json"
+        )
         assert response.status_code == 503 and int(response["Retry-After"]) > 0
         assert response.json()["error"]["code"] == "service_unavailable"
         answer = page.post("/forecasts/runs/start/", follow=True)
@@ -102,16 +112,36 @@ def test_with_postgresql_down_the_api_and_sign_in_answer_503_and_healthz_within_
     db = settings.DATABASES["default"]
     port = free_port()
     with TcpProxy(int(db["PORT"] or 5432)) as proxy:
-        env = dict(os.environ, DJANGO_SETTINGS_MODULE="config.settings", DJANGO_DEBUG="0",
-                   DJANGO_ALLOWED_HOSTS="127.0.0.1", DATABASE_CONNECT_TIMEOUT="2",
-                   DJANGO_SECURE_SSL_REDIRECT="0",  # plain HTTP on loopback
-                   DATABASE_URL=f"postgres://{db['USER']}@127.0.0.1:{proxy.port}/{db['NAME']}")
+        env = dict(
+            os.environ,
+            DJANGO_SETTINGS_MODULE="config.settings",
+            DJANGO_DEBUG="0",
+            DJANGO_ALLOWED_HOSTS="127.0.0.1",
+            DATABASE_CONNECT_TIMEOUT="2",
+            DJANGO_SECURE_SSL_REDIRECT="0",  # plain HTTP on loopback
+            DATABASE_URL=f"postgres://{db['USER']}@127.0.0.1:{proxy.port}/{db['NAME']}",
+        )
         env.setdefault("DJANGO_SECRET_KEY", "test-server-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
         log = tempfile.NamedTemporaryFile(prefix="gunicorn-", suffix=".log", delete=False)
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-             "--workers", "1", "--timeout", "60"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "config.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "1",
+                "--timeout",
+                "60",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
             assert wait_for(lambda: _answers(port), timeout=30), open(log.name).read()[-2000:]
             bearer = {"Authorization": f"Bearer {token}"}
@@ -119,8 +149,11 @@ def test_with_postgresql_down_the_api_and_sign_in_answer_503_and_healthz_within_
             status, headers, page = http_call(port, "GET", "/accounts/login/")
             csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
             cookie = headers["Set-Cookie"].split(";")[0]
-            form = {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded",
-                    "Referer": f"http://127.0.0.1:{port}/accounts/login/"}
+            form = {
+                "Cookie": cookie,
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Referer": f"http://127.0.0.1:{port}/accounts/login/",
+            }
             credentials = f"username=ops1&password=a-long-password-0123&csrfmiddlewaretoken={csrf}"
             status, headers, _page = http_call(port, "POST", "/accounts/login/", body=credentials, headers=form)
             assert status == 302
@@ -146,8 +179,7 @@ def test_with_postgresql_down_the_api_and_sign_in_answer_503_and_healthz_within_
             assert str(proxy.port) not in body and "127.0.0.1" not in body and "Error" not in body
 
             proxy.restore()
-            assert wait_for(lambda: http_call(port, "GET", "/api/v1/products/", headers=bearer)[0] == 200,
-                            timeout=30)
+            assert wait_for(lambda: http_call(port, "GET", "/api/v1/products/", headers=bearer)[0] == 200, timeout=30)
         finally:
             stop_process_group(server)
             log.close()

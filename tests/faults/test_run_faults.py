@@ -55,14 +55,17 @@ def run_of(run_id: int) -> ForecastRun:
 def wait_for_end(run_id: int, *processes, timeout: float = 120) -> ForecastRun:
     if not wait_for(lambda: run_of(run_id).status in ENDED, timeout=timeout):
         logs = "\n---\n".join(worker_output(p) for p in processes)
-        pytest.fail(f"run {run_id} did not end: {run_of(run_id).status}; chunks "
-                    f"{list(ForecastChunk.objects.filter(run_id=run_id).values_list('index', 'status', 'attempts'))}"
-                    f"\n{logs}")
+        pytest.fail(
+            f"run {run_id} did not end: {run_of(run_id).status}; chunks "
+            f"{list(ForecastChunk.objects.filter(run_id=run_id).values_list('index', 'status', 'attempts'))}"
+            f"\n{logs}"
+        )
     return run_of(run_id)
 
 
 def wait_for_a_running_chunk(run_id: int, *, after_done: int = 1) -> ForecastChunk:
     """Mid-run: some chunks done, one being forecast right now."""
+
     def running():
         run = run_of(run_id)
         if run.chunks_done < after_done:
@@ -109,8 +112,11 @@ def test_a_worker_killed_mid_run_is_replaced_and_the_run_completes_each_series_o
 def test_redis_restarted_empty_mid_run_loses_messages_and_the_run_still_completes(tiny, queue):
     with PrivateRedis() as redis:
         env = {**FAST, "REDIS_URL": redis.url}
-        with celery_worker(queue, env=env) as worker, celery_beat(queue, env=env) as beat, \
-                real_broker(queue, url=redis.url):
+        with (
+            celery_worker(queue, env=env) as worker,
+            celery_beat(queue, env=env) as beat,
+            real_broker(queue, url=redis.url),
+        ):
             run = services.forecast_run_start(as_of=AS_OF, trigger="api", parameters={"chunk_size": 3})
             wait_for_a_running_chunk(run.pk)
             redis.stop()  # no persistence: every queued message is gone
@@ -149,9 +155,12 @@ def test_a_chunk_that_raises_every_time_ends_the_run_completed_with_errors(tiny,
 
 def test_postgresql_cut_off_from_the_worker_mid_chunk_is_retried_and_the_run_ends_honestly(tiny, queue, settings):
     db_port = int(settings.DATABASES["default"]["PORT"] or 5432)
-    with TcpProxy(db_port) as proxy, \
-            celery_worker(queue, env=FAST, db_port=proxy.port) as worker, \
-            celery_beat(queue, env=FAST) as beat, real_broker(queue):
+    with (
+        TcpProxy(db_port) as proxy,
+        celery_worker(queue, env=FAST, db_port=proxy.port) as worker,
+        celery_beat(queue, env=FAST) as beat,
+        real_broker(queue),
+    ):
         run = services.forecast_run_start(as_of=AS_OF, trigger="api", parameters={"chunk_size": 3})
         wait_for_a_running_chunk(run.pk)
         proxy.cut()  # the worker's database is gone: connections reset, new ones refused

@@ -14,9 +14,7 @@ H, M = 12, 12
 SEASON = np.array([80, 85, 100, 110, 120, 140, 150, 145, 120, 100, 90, 60], dtype=float)
 
 
-def frame(
-    series: dict[str, np.ndarray | list[float]], first_period: int = 2020 * 12
-) -> pd.DataFrame:
+def frame(series: dict[str, np.ndarray | list[float]], first_period: int = 2020 * 12) -> pd.DataFrame:
     """Long history frame; every series ends at the same period."""
     parts = []
     end = first_period + max(len(v) for v in series.values())
@@ -90,9 +88,7 @@ def test_declining_trend_is_clipped_at_zero_with_the_reason():
 
 def test_new_series_borrows_the_family_profile_with_the_reason():
     rng = np.random.default_rng(0)
-    long = {
-        f"old{i}": np.tile(SEASON, 3) * (1 + i / 10) * rng.normal(1, 0.02, 36) for i in range(3)
-    }
+    long = {f"old{i}": np.tile(SEASON, 3) * (1 + i / 10) * rng.normal(1, 0.02, 36) for i in range(3)}
     # the new product sold 3 months, at half the family's level, in the last 3 months
     new = SEASON[-3:] * 0.5
     result = run({**long, "new": new}, series_groups={**{k: "fam" for k in long}, "new": "fam"})
@@ -188,9 +184,7 @@ def test_output_columns_and_backtest_metrics():
 def test_bad_series_is_reported_and_the_batch_goes_on():
     history = frame({"good": np.full(24, 10.0), "dup": np.full(24, 5.0)})
     history = pd.concat([history, history[history["series_id"] == "dup"].head(1)])
-    bad_value = pd.DataFrame(
-        {"series_id": ["nan"] * 3, "period": [1, 2, 3], "value": [1.0, np.inf, 2.0]}
-    )
+    bad_value = pd.DataFrame({"series_id": ["nan"] * 3, "period": [1, 2, 3], "value": [1.0, np.inf, 2.0]})
     result = forecast_frame(pd.concat([history, bad_value]), horizon=6, season_length=M)
     errors = dict(zip(result.errors["series_id"], result.errors["error"]))
     assert errors == {"dup": "duplicate period in history", "nan": "value is not a finite number"}
@@ -212,9 +206,7 @@ def test_exception_in_one_series_is_isolated(monkeypatch):
         "ok2": np.full(36, 20.0),
     }
     result = run(series)
-    assert result.errors.to_dict("records") == [
-        {"series_id": "bad", "error": "ArithmeticError: boom"}
-    ]
+    assert result.errors.to_dict("records") == [{"series_id": "bad", "error": "ArithmeticError: boom"}]
     assert set(result.series["series_id"]) == {"ok1", "ok2"}
 
 
@@ -262,17 +254,13 @@ def test_one_outlier_does_not_carry_into_the_forecast():
 @pytest.mark.parametrize("m, periods", [(4, 16), (52, 156), (7, 35)])
 def test_pure_seasonal_series_repeats_at_other_frequencies(m, periods):
     season = 100 + 40 * np.sin(2 * np.pi * np.arange(m) / m) + (np.arange(m) % 3) * 5
-    history = pd.DataFrame(
-        {"series_id": "s", "period": np.arange(periods), "value": np.tile(season, periods // m)}
-    )
+    history = pd.DataFrame({"series_id": "s", "period": np.arange(periods), "value": np.tile(season, periods // m)})
     fc = forecast_frame(history, horizon=m, season_length=m).forecasts["forecast"].to_numpy()
     np.testing.assert_allclose(fc, np.roll(season, -(periods % m)), rtol=0.03)
 
 
 def test_yearly_trend_of_a_handful_of_points_is_extrapolated():
-    history = pd.DataFrame(
-        {"series_id": "y", "period": np.arange(2018, 2024), "value": 50.0 + 10 * np.arange(6)}
-    )
+    history = pd.DataFrame({"series_id": "y", "period": np.arange(2018, 2024), "value": 50.0 + 10 * np.arange(6)})
     fc = forecast_frame(history, horizon=3, season_length=1).forecasts["forecast"].to_numpy()
     # six points: the trend continues, but damped between the last value (100) and the
     # straight line (110, 120, 130), as the Theta forms and SES in the mean do

@@ -74,9 +74,7 @@ def test_rows_out_of_time_order_are_named(tmp_path):
 
 
 def test_bad_date_and_bad_period_are_named(tmp_path):
-    code, err, _ = run(
-        tmp_path, "series_id,date,value\nA,2021-01-01,1\nA,someday,2\nA,2021-03-01,3\n"
-    )
+    code, err, _ = run(tmp_path, "series_id,date,value\nA,2021-01-01,1\nA,someday,2\nA,2021-03-01,3\n")
     assert code == 2 and "series 'A', line 3: date 'someday' is not a date" in err
     code, err, _ = run(tmp_path, "series_id,period_index,value\nA,1,1\nA,2.5,2\nA,3,3\n")
     assert code == 2 and "series 'A', line 3: period_index '2.5' is not an integer" in err
@@ -213,9 +211,7 @@ def _dated_csv(freq: str, periods: int, n_series: int = 2) -> str:
     rng = np.random.default_rng(4)
     dates = pd.date_range("2015-01-01", periods=periods, freq=freq)
     rows = [
-        f"S{s},{d.date().isoformat()},{100 + 10 * s + rng.normal(0, 3):.3f}"
-        for s in range(n_series)
-        for d in dates
+        f"S{s},{d.date().isoformat()},{100 + 10 * s + rng.normal(0, 3):.3f}" for s in range(n_series) for d in dates
     ]
     return "series_id,date,value\n" + "\n".join(rows) + "\n"
 

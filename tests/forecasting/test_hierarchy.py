@@ -26,9 +26,7 @@ def history() -> pd.DataFrame:
     rows = []
     for k, sid in enumerate(KEYS["series_id"]):
         values = (20 + 10 * k) * season * rng.normal(1, 0.1, 36)
-        rows.append(
-            pd.DataFrame({"series_id": sid, "period": np.arange(36) + 24240, "value": values})
-        )
+        rows.append(pd.DataFrame({"series_id": sid, "period": np.arange(36) + 24240, "value": values}))
     return pd.concat(rows, ignore_index=True)
 
 
@@ -68,22 +66,15 @@ def test_bottom_up_adds_up_at_every_level():
     cols = ["lo95", "lo80", "forecast", "hi80", "hi95"]
     assert (np.diff(out[cols].to_numpy(), axis=1) >= -1e-9).all()
     parts = fc.groupby("step")[["lo95", "hi95"]].sum()
-    assert (
-        (total.set_index("step")["hi95"] - total.set_index("step")["lo95"])
-        < (parts["hi95"] - parts["lo95"])
-    ).all()
+    assert ((total.set_index("step")["hi95"] - total.set_index("step")["lo95"]) < (parts["hi95"] - parts["lo95"])).all()
 
 
 @pytest.mark.parametrize("method", ["wls_struct", "wls_var"])
 def test_least_squares_reconciliation_adds_up(method):
     hist = history()
     agg = aggregate_history(hist, KEYS)
-    base = forecast_frame(
-        agg[["series_id", "period", "value"]], horizon=6, season_length=12
-    ).forecasts
-    base = base.merge(
-        agg.drop_duplicates("series_id").drop(columns=["period", "value"]), on="series_id"
-    )
+    base = forecast_frame(agg[["series_id", "period", "value"]], horizon=6, season_length=12).forecasts
+    base = base.merge(agg.drop_duplicates("series_id").drop(columns=["period", "value"]), on="series_id")
     out = reconcile_hierarchy(bottom_forecasts(), KEYS, method=method, base=base)
     assert_coherent(out)
     # least squares: no coherent forecast is closer (in the weighted metric) to the base
@@ -91,9 +82,7 @@ def test_least_squares_reconciliation_adds_up(method):
     if method == "wls_struct":
         bu = reconcile_hierarchy(bottom_forecasts(), KEYS)
         cols = ["level", "product", "territory", "family", "region", "step"]
-        bottom = bottom_forecasts().merge(
-            KEYS[["series_id", "product", "territory"]], on="series_id"
-        )
+        bottom = bottom_forecasts().merge(KEYS[["series_id", "product", "territory"]], on="series_id")
         bottom = bottom.assign(level="product_territory", family=pd.NA, region=pd.NA)
         own = pd.concat([bottom, base])[cols + ["forecast"]]
         m = own.merge(out, on=cols, suffixes=("_base", "")).merge(bu, on=cols, suffixes=("", "_bu"))

@@ -15,12 +15,16 @@ level = st.one_of(st.just(0.0), st.floats(min_value=0.5, max_value=1e6, allow_na
 
 
 @settings(max_examples=40, derandomize=True, deadline=None)
-@given(series=st.lists(st.tuples(level, st.integers(1, 60)), min_size=1, max_size=6),
-       horizon=st.integers(1, 18))
+@given(series=st.lists(st.tuples(level, st.integers(1, 60)), min_size=1, max_size=6), horizon=st.integers(1, 18))
 def test_a_constant_series_forecasts_the_constant(series, horizon):
     end = 2026 * 12
-    history = pd.concat([pd.DataFrame({"series_id": f"s{i}", "period": np.arange(end - n, end), "value": value})
-                         for i, (value, n) in enumerate(series)], ignore_index=True)
+    history = pd.concat(
+        [
+            pd.DataFrame({"series_id": f"s{i}", "period": np.arange(end - n, end), "value": value})
+            for i, (value, n) in enumerate(series)
+        ],
+        ignore_index=True,
+    )
     result = forecast_frame(history, horizon=horizon, season_length=12)
     assert result.errors.empty
     for i, (value, _) in enumerate(series):

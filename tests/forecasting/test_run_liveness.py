@@ -170,8 +170,9 @@ def test_an_outage_while_planning_is_retried_and_the_retry_plans(demo, monkeypat
 
 def test_a_run_that_no_worker_could_plan_in_its_attempts_fails(demo):
     run = services.forecast_run_create(as_of=AS_OF, trigger="api")
-    ForecastRun.objects.filter(pk=run.pk).update(attempts=3, claimed_by="dead:1",
-                                                 heartbeat_at=timezone.now() - LONG_AGO)
+    ForecastRun.objects.filter(pk=run.pk).update(
+        attempts=3, claimed_by="dead:1", heartbeat_at=timezone.now() - LONG_AGO
+    )
     assert services.forecast_run_plan(run_id=run.pk, task_id="another") is None
     run.refresh_from_db()
     assert run.status == "failed" and "3 attempts" in run.error
@@ -207,8 +208,7 @@ def test_a_chunk_failed_for_good_counts_the_series_it_cannot_record(demo):
     ForecastChunk.objects.filter(pk=chunk.pk).update(attempts=3)
     # When it fails once more, it fails for good: its real series are recorded as failed, the
     # ghost is counted (the run's figures add up) but not recorded (it has no product).
-    outcome = services.forecast_chunk_release(run_id=run.pk, index=0, token=token,
-                                              error="IntegrityError: product gone")
+    outcome = services.forecast_chunk_release(run_id=run.pk, index=0, token=token, error="IntegrityError: product gone")
     chunk.refresh_from_db()
     run.refresh_from_db()
     assert outcome == services.ChunkOutcome(retry=False, last=run.chunks_total == 1)
@@ -237,8 +237,12 @@ def test_a_stalled_run_shows_as_stalled_on_the_pages_and_in_the_api(demo, login,
 
 def start(api, body=None, key=None):
     headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
-    return api.post("/api/v1/forecast-runs/", data=json.dumps(body or {"as_of": "2026-06-15"}),
-                    content_type="application/json", **headers)
+    return api.post(
+        "/api/v1/forecast-runs/",
+        data=json.dumps(body or {"as_of": "2026-06-15"}),
+        content_type="application/json",
+        **headers,
+    )
 
 
 def test_a_second_start_while_a_run_is_active_answers_409_with_the_active_run(demo, erp):
@@ -275,8 +279,9 @@ def test_idempotency_key_replays_the_first_start_and_refuses_another_body(demo, 
     assert other.status_code == 409 and other.json()["error"]["code"] == "idempotency_key_reused"
     assert ForecastRun.objects.count() == 1
     # Keys belong to their client: another client's same key is its own (and meets the active run).
-    assert start(erp(scopes=["forecasts:run"], name="erp-2"), key="nightly-1").json()["error"]["code"] == \
-        "run_in_progress"
+    assert (
+        start(erp(scopes=["forecasts:run"], name="erp-2"), key="nightly-1").json()["error"]["code"] == "run_in_progress"
+    )
 
 
 def test_a_start_while_the_queue_is_down_answers_503_and_records_nothing(demo, erp, login, monkeypatch):

@@ -33,10 +33,12 @@ def test_a_run_forecasts_every_series_and_the_levels_add_up(demo):
     for period in leaf.values_list("period_start", flat=True).distinct()[:3]:
         parts = sum(leaf.filter(period_start=period).values_list("point", flat=True))
         total = Forecast.objects.get(run=run, level="total", period_start=period)
-        families = sum(Forecast.objects.filter(run=run, level="family", period_start=period)
-                       .values_list("point", flat=True))
-        products = sum(Forecast.objects.filter(run=run, level="product", period_start=period)
-                       .values_list("point", flat=True))
+        families = sum(
+            Forecast.objects.filter(run=run, level="family", period_start=period).values_list("point", flat=True)
+        )
+        products = sum(
+            Forecast.objects.filter(run=run, level="product", period_start=period).values_list("point", flat=True)
+        )
         assert total.point == pytest.approx(parts, rel=1e-5) == pytest.approx(families, rel=1e-5)
         assert products == pytest.approx(parts, rel=1e-5)
         assert total.lo95 <= total.lo80 <= total.point <= total.hi80 <= total.hi95
@@ -49,8 +51,11 @@ def test_levels_are_reconciled_and_add_up_at_product_territory_family_region_and
     from forecasting.models import ForecastAccuracy
 
     run = run_now(chunk_size=9)
-    frame = pd.DataFrame.from_records(Forecast.objects.filter(run=run).values(
-        "level", "product_id", "family_id", "territory_id", "period_start", "point", "lo80", "hi80", "model"))
+    frame = pd.DataFrame.from_records(
+        Forecast.objects.filter(run=run).values(
+            "level", "product_id", "family_id", "territory_id", "period_start", "point", "lo80", "hi80", "model"
+        )
+    )
     leaf = frame[frame["level"] == "product_territory"]
     from inventory.models import Product
     from territories.models import Territory
@@ -58,21 +63,31 @@ def test_levels_are_reconciled_and_add_up_at_product_territory_family_region_and
     family = dict(Product.objects.values_list("id", "family_id"))
     region = {t.pk: Territory.objects.get(code=t.path.split("/")[1]).pk for t in Territory.objects.all()}
     leaf = leaf.assign(family=leaf["product_id"].map(family), region=leaf["territory_id"].map(region))
-    for level, key, col in [("product", "product_id", "product_id"), ("territory", "territory_id", "territory_id"),
-                            ("family", "family", "family_id"), ("region", "region", "territory_id")]:
+    for level, key, col in [
+        ("product", "product_id", "product_id"),
+        ("territory", "territory_id", "territory_id"),
+        ("family", "family", "family_id"),
+        ("region", "region", "territory_id"),
+    ]:
         sums = leaf.groupby([key, "period_start"])["point"].sum()
         got = frame[frame["level"] == level].set_index([col, "period_start"])["point"]
         assert len(got) == len(sums) > 0, level
         assert got.sort_index().to_numpy() == pytest.approx(sums.sort_index().to_numpy(), rel=1e-5, abs=1e-3)
     total = frame[frame["level"] == "total"].set_index("period_start")["point"].sort_index()
-    assert total.to_numpy() == pytest.approx(leaf.groupby("period_start")["point"].sum().sort_index().to_numpy(), rel=1e-5)
+    assert total.to_numpy() == pytest.approx(
+        leaf.groupby("period_start")["point"].sum().sort_index().to_numpy(), rel=1e-5
+    )
     # reconciled, not bottom-up: the aggregates carry their own forecasts' information
     assert set(frame.loc[frame["level"] != "product_territory", "model"]) == {"reconciled (wls_var)"}
     assert (leaf["point"] >= 0).all() and (frame["lo80"] <= frame["point"] + 1e-9).all()
     # accuracy where people look: WAPE and bias of summed forecasts per level
     rows = {(a.level, a.series_key): a for a in ForecastAccuracy.objects.filter(run=run, source="backtest")}
-    for level, key in [("product", "all products"), ("family", "all families"), ("region", "all regions"),
-                       ("total", "total")]:
+    for level, key in [
+        ("product", "all products"),
+        ("family", "all families"),
+        ("region", "all regions"),
+        ("total", "total"),
+    ]:
         assert rows[(level, key)].wape is not None and rows[(level, key)].bias is not None
     assert rows[("total", "total")].wape <= rows[("product", "all products")].wape
     assert any(k.startswith("f:") for _lvl, k in rows) and any(k.startswith("r:") for _lvl, k in rows)
@@ -121,8 +136,11 @@ def test_a_redelivered_chunk_writes_nothing_twice(demo):
 def test_api_starts_a_run_with_202_and_it_can_be_polled(demo, erp, django_capture_on_commit_callbacks):
     api = erp(scopes=["forecasts:run", "plans:read"])
     with django_capture_on_commit_callbacks(execute=True):
-        response = api.post("/api/v1/forecast-runs/", data=json.dumps({"as_of": "2026-06-15", "chunk_size": 20}),
-                            content_type="application/json")
+        response = api.post(
+            "/api/v1/forecast-runs/",
+            data=json.dumps({"as_of": "2026-06-15", "chunk_size": 20}),
+            content_type="application/json",
+        )
     assert response.status_code == 202
     body = response.json()
     assert set(body) == {"id", "status", "url"} and body["status"] == "queued"
@@ -183,8 +201,9 @@ def test_real_workers_run_a_forecast_over_redis_and_postgresql():
 
         run = services.forecast_run_create(as_of=AS_OF, trigger="api", parameters={"chunk_size": 8})
         forecast_run_start_task.delay(run.pk)
-        done = wait_for(lambda: ForecastRun.objects.get(pk=run.pk).status in ("completed", "completed_with_errors"),
-                        timeout=180)
+        done = wait_for(
+            lambda: ForecastRun.objects.get(pk=run.pk).status in ("completed", "completed_with_errors"), timeout=180
+        )
         if not done:
             pytest.fail("run did not finish; worker output:\n" + worker_output(worker))
     run.refresh_from_db()

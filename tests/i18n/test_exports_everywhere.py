@@ -74,7 +74,9 @@ def test_statements_export_only_the_reps_own_pay(demo, login):
     manager = _xlsx(login("manager").get("/compensation/?export=xlsx"))
     assert len(manager) - 1 == len(login("manager").get("/compensation/").context["statements"])
     disputes = _xlsx(client.get("/compensation/disputes/?export=xlsx"))
-    assert disputes[0][8] == "Status" and len(disputes) == 1 + len(client.get("/compensation/disputes/").context["disputes"])
+    assert disputes[0][8] == "Status" and len(disputes) == 1 + len(
+        client.get("/compensation/disputes/").context["disputes"]
+    )
     assert login("ops").get("/compensation/?export=csv").status_code == 403
 
 
@@ -158,7 +160,9 @@ def test_a_reps_accounts_and_credited_lines_export_only_their_own(demo, login):
     query = f"kind=rep&owner=rep1&measure=revenue&period={month:%Y-%m-%d}"
     lines = rep.get(f"/territories/attainment/lines/?{query}")
     exported = _csv(rep.get(f"/territories/attainment/lines/?{query}&export=csv"))
-    assert len(exported) > 1 and [r[0] for r in exported[1:]] == [line["external_id"] for line in lines.context["lines"]]
+    assert len(exported) > 1 and [r[0] for r in exported[1:]] == [
+        line["external_id"] for line in lines.context["lines"]
+    ]
     assert rep.get("/territories/attainment/lines/?kind=rep&owner=rep2&export=csv").status_code == 403
     assert login("planner").get("/home/accounts/?export=csv").status_code == 403
 

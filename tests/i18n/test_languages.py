@@ -81,8 +81,13 @@ def english_left(html: str, language: str) -> list[str]:
     messages = {m.replace("%%", "%"): t for m, t in catalogue(language).items() if "%(" not in m}
     parser = _Text()
     parser.feed(html)
-    return sorted({text for text in parser.items
-                   if text in messages and messages[text].replace("%%", "%") != text and len(text) > 2})
+    return sorted(
+        {
+            text
+            for text in parser.items
+            if text in messages and messages[text].replace("%%", "%") != text and len(text) > 2
+        }
+    )
 
 
 def _client(login, username, language):
@@ -96,8 +101,13 @@ def test_home_and_two_workflow_pages_have_no_english_left(demo, login, language)
     from territories.models import QuotaPlan
 
     plan = QuotaPlan.objects.get(status="approved")
-    pages = [("manager", "/"), ("manager", f"/territories/quotas/{plan.code}/"), ("ops", "/"),
-             ("ops", "/supply/alerts/"), ("planner", "/data/upload/")]
+    pages = [
+        ("manager", "/"),
+        ("manager", f"/territories/quotas/{plan.code}/"),
+        ("ops", "/"),
+        ("ops", "/supply/alerts/"),
+        ("planner", "/data/upload/"),
+    ]
     for username, path in pages:
         response = _client(login, username, language).get(path)
         assert response.status_code == 200, (username, path)
@@ -161,8 +171,14 @@ def test_a_german_page_shows_german_numbers_and_the_currency(demo, login):
 def test_human_exports_follow_the_locale_dialect(demo, login):
     from sop.models import CapacityAlert
 
-    CapacityAlert.objects.create(fingerprint="x", type="capacity_overload", severity="critical",
-                                 amount=Decimal("1234.5"), unit="hours", message="=cmd")
+    CapacityAlert.objects.create(
+        fingerprint="x",
+        type="capacity_overload",
+        severity="critical",
+        amount=Decimal("1234.5"),
+        unit="hours",
+        message="=cmd",
+    )
     de = _client(login, "ops", "de").get("/supply/alerts/?export=csv")
     text = de.content.decode("utf-8")
     assert text.startswith("\ufeff")
@@ -179,20 +195,29 @@ def test_a_german_excel_csv_upload_is_read_when_picked(demo, login):
     from inventory.models import Product, ProductFamily
 
     family = ProductFamily.objects.order_by("code").first().code
-    body = ("sku;name;family_code;unit;unit_price;unit_cost;status\n"
-            f"XL-1;Pumpe groß;{family};EA;1.234,56;0,5;active\n").encode("cp1252")
+    body = (
+        f"sku;name;family_code;unit;unit_price;unit_cost;status\nXL-1;Pumpe groß;{family};EA;1.234,56;0,5;active\n"
+    ).encode("cp1252")
     client = _client(login, "planner", "de")
     page = client.get("/data/upload/")
     assert page.context["dialect"] == "excel"  # German users get their Excel's CSV first
-    response = client.post("/data/upload/", {"resource": "products", "dialect": "excel",
-                                             "file": SimpleUploadedFile("p.csv", body, content_type="text/csv")})
+    response = client.post(
+        "/data/upload/",
+        {
+            "resource": "products",
+            "dialect": "excel",
+            "file": SimpleUploadedFile("p.csv", body, content_type="text/csv"),
+        },
+    )
     assert response.status_code == 200, response.content.decode()[:2000]
     product = Product.objects.get(sku="XL-1")
     assert product.unit_price == Decimal("1234.56") and product.unit_cost == Decimal("0.5")
     assert product.name == "Pumpe groß"
     # The API contract stays ISO and ".": the same file as standard CSV is refused, naming the row.
-    refused = client.post("/data/upload/", {"resource": "products", "dialect": "api",
-                                            "file": SimpleUploadedFile("p.csv", body, content_type="text/csv")})
+    refused = client.post(
+        "/data/upload/",
+        {"resource": "products", "dialect": "api", "file": SimpleUploadedFile("p.csv", body, content_type="text/csv")},
+    )
     assert refused.status_code == 400
 
 
@@ -207,8 +232,9 @@ def test_inventory_positions_export_every_row_of_the_filter_in_xlsx_and_locale_c
     book = load_workbook(io.BytesIO(client.get("/inventory/?export=xlsx").content))
     total = InventorySnapshot.objects.latest().count()
     assert book.active.max_row == 1 + total and book.active.cell(1, 1).value == "Codice articolo"
-    rows = list(csv.reader(io.StringIO(client.get("/inventory/?export=csv").content.decode("utf-8-sig")),
-                           delimiter=";"))
+    rows = list(
+        csv.reader(io.StringIO(client.get("/inventory/?export=csv").content.decode("utf-8-sig")), delimiter=";")
+    )
     assert len(rows) == 1 + total and re.match(r"\d{2}/\d{2}/\d{4}$", rows[1][3])
 
 

@@ -96,9 +96,7 @@ def test_days_of_supply_counts_from_as_of_within_the_month():
 
 def test_days_of_supply_edges():
     fc = forecast([("A", dt.date(2027, 3, 1), 310)])
-    positions = pd.DataFrame(
-        {"product_sku": ["A", "A2", "B", "C"], "available_qty": [620, 0, 50, -5]}
-    )
+    positions = pd.DataFrame({"product_sku": ["A", "A2", "B", "C"], "available_qty": [620, 0, 50, -5]})
     out = days_of_supply(positions, fc, as_of=dt.date(2027, 3, 1)).set_index("product_sku")
 
     # Beyond the last forecast month the average rate (10/day) continues: 31 + 31 days.
@@ -159,15 +157,11 @@ def test_fifo_runs_per_location_when_both_frames_have_one():
             lots_aged([(400, 10)]).assign(location_code="WH2"),
         ]
     )
-    on_hand = pd.DataFrame(
-        {"product_sku": ["A", "A"], "location_code": ["WH1", "WH2"], "on_hand": [10, 10]}
-    )
+    on_hand = pd.DataFrame({"product_sku": ["A", "A"], "location_code": ["WH1", "WH2"], "on_hand": [10, 10]})
 
     ages = lot_ages(lots, as_of=AS_OF, on_hand=on_hand)
     assert ages["remaining_qty"].tolist() == [10, 0, 10]  # WH1: newest lot; WH2: its only lot
-    out = aging_buckets(lots, as_of=AS_OF, on_hand=on_hand, by_location=True).set_index(
-        "location_code"
-    )
+    out = aging_buckets(lots, as_of=AS_OF, on_hand=on_hand, by_location=True).set_index("location_code")
     assert out.loc["WH1", "qty_0_90"] == 10
     assert out.loc["WH2", "qty_over_365"] == 10
 
@@ -197,10 +191,16 @@ def test_safety_stock_rejects_a_service_level_of_one():
 
 
 def test_safety_stock_is_fixed_where_given_else_z_sigma_root_lead_time():
-    policies = pd.DataFrame({
-        "product_sku": ["A", "A", "B", "C"], "location_code": ["W1", "W2", "W1", "W1"],
-        "lead_time_days": [30.4375, 60.875, 0.0, 10.0], "service_level": [0.95, 0.90, None, None],
-        "safety_stock": [None, None, 12.0, None], "max_build_ahead_periods": [1, 3, 0, 2]})
+    policies = pd.DataFrame(
+        {
+            "product_sku": ["A", "A", "B", "C"],
+            "location_code": ["W1", "W2", "W1", "W1"],
+            "lead_time_days": [30.4375, 60.875, 0.0, 10.0],
+            "service_level": [0.95, 0.90, None, None],
+            "safety_stock": [None, None, 12.0, None],
+            "max_build_ahead_periods": [1, 3, 0, 2],
+        }
+    )
     sigma = pd.DataFrame({"product_sku": ["A", "B"], "sigma": [10.0, 99.0]})
     out = policy_by_product(policies, sigma).set_index("product_sku")
     # A: longest lead time (2 months) and highest service level (95 %): 1.645 × 10 × √2
@@ -255,9 +255,9 @@ def test_inventory_metrics_excess_and_aged_stock():
         }
     )
 
-    out = inventory_metrics(
-        snapshots=snapshots, lots=lots, forecast=fc, products=products, as_of=as_of
-    ).set_index("product_sku")
+    out = inventory_metrics(snapshots=snapshots, lots=lots, forecast=fc, products=products, as_of=as_of).set_index(
+        "product_sku"
+    )
     a = out.loc["A"]
     assert a["available_qty"] == 900
     assert a["days_of_supply"] == pytest.approx(900)  # 1 unit a day, extrapolated past the year

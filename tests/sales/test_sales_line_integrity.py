@@ -20,14 +20,25 @@ pytestmark = pytest.mark.django_db(transaction=False)
 @pytest.fixture
 def world(db):
     family = ProductFamily.objects.create(code="PMP", name="Pumps")
-    used = Product.objects.create(sku="P-USED", name="Used", family=family, unit_price=Decimal("10"), unit_cost=Decimal("6"))
-    spare = Product.objects.create(sku="P-SPARE", name="Spare", family=family, unit_price=Decimal("10"), unit_cost=Decimal("6"))
+    used = Product.objects.create(
+        sku="P-USED", name="Used", family=family, unit_price=Decimal("10"), unit_cost=Decimal("6")
+    )
+    spare = Product.objects.create(
+        sku="P-SPARE", name="Spare", family=family, unit_price=Decimal("10"), unit_cost=Decimal("6")
+    )
     account = Account.objects.create(external_id="C-1", name="Customer 1")
     idle = Account.objects.create(external_id="C-2", name="Customer 2")
     east = Territory.objects.create(code="EAST", name="East")
     line = SalesOrderLine.objects.create(
-        external_id="L-1", order_date=dt.date(2026, 3, 2), account=account, product=used, territory=east,
-        quantity=Decimal("2"), net_amount=Decimal("20.00"), status="invoiced")
+        external_id="L-1",
+        order_date=dt.date(2026, 3, 2),
+        account=account,
+        product=used,
+        territory=east,
+        quantity=Decimal("2"),
+        net_amount=Decimal("20.00"),
+        status="invoiced",
+    )
     return {"used": used, "spare": spare, "account": account, "idle": idle, "east": east, "line": line}
 
 
@@ -85,8 +96,17 @@ def test_a_batch_whose_reference_was_deleted_after_validation_writes_nothing(wor
     validated_against = service.reference_maps_and_versions(BULK_RESOURCES["sales-lines"])
     Product.objects.filter(pk=ghost_id).delete()  # commits between validation and the write
     monkeypatch.setattr(service, "reference_maps_and_versions", lambda spec: validated_against)
-    rows = [{"external_id": "L-2", "order_date": "2026-03-03", "account_external_id": "C-1",
-             "product_sku": "P-SPARE", "quantity": "1", "net_amount": "10", "status": "booked"}]
+    rows = [
+        {
+            "external_id": "L-2",
+            "order_date": "2026-03-03",
+            "account_external_id": "C-1",
+            "product_sku": "P-SPARE",
+            "quantity": "1",
+            "net_amount": "10",
+            "status": "booked",
+        }
+    ]
     response = erp().post("/api/v1/sales-lines/bulk", data=json.dumps(rows), content_type="application/json")
     assert response.status_code == 409, response.json()
     error = response.json()["error"]
@@ -101,13 +121,24 @@ def test_reference_data_is_read_again_once_its_table_changes(world, erp):
     api = erp()
 
     def post(sku, external_id):
-        rows = [{"external_id": external_id, "order_date": "2026-03-03", "account_external_id": "C-1",
-                 "product_sku": sku, "quantity": "1", "net_amount": "10", "status": "booked"}]
+        rows = [
+            {
+                "external_id": external_id,
+                "order_date": "2026-03-03",
+                "account_external_id": "C-1",
+                "product_sku": sku,
+                "quantity": "1",
+                "net_amount": "10",
+                "status": "booked",
+            }
+        ]
         return api.post("/api/v1/sales-lines/bulk", data=json.dumps(rows), content_type="application/json")
 
     assert post("P-USED", "L-10").status_code == 200
     assert post("P-NEW", "L-11").status_code == 400  # unknown yet
-    Product.objects.create(sku="P-NEW", name="New", family=world["used"].family, unit_price=Decimal("1"), unit_cost=Decimal("1"))
+    Product.objects.create(
+        sku="P-NEW", name="New", family=world["used"].family, unit_price=Decimal("1"), unit_cost=Decimal("1")
+    )
     assert post("P-NEW", "L-11").status_code == 200
     Product.objects.filter(sku="P-NEW").update(sku="P-RENAMED")  # queryset update: no updated_at bump
     Product.objects.get(sku="P-RENAMED").save()  # an ORM save stamps updated_at

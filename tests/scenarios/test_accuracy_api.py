@@ -25,11 +25,16 @@ def world(db):
         cycle = cycle_services.cycle_advance(cycle=cycle, user=user, comment="")
     assert cycle.is_published
     # The next cycle stored March's sales: 90 units of pumps in EAST-1, nothing else.
-    later = PlanCycle.objects.create(month=dt.date(2027, 4, 1), horizon_periods=3,
-                                     history_through=dt.date(2027, 3, 1))
+    later = PlanCycle.objects.create(month=dt.date(2027, 4, 1), horizon_periods=3, history_through=dt.date(2027, 3, 1))
     east1 = world["territories"]["EAST-1"]
-    DemandPlanActual.objects.create(cycle=later, family=world["families"]["PMP"], territory=east1,
-                                    region=world["territories"]["EAST"], period_start=MONTH, units=90)
+    DemandPlanActual.objects.create(
+        cycle=later,
+        family=world["families"]["PMP"],
+        territory=east1,
+        region=world["territories"]["EAST"],
+        period_start=MONTH,
+        units=90,
+    )
     world["cycle"] = cycle
     return world
 
@@ -51,20 +56,34 @@ def test_total_at_lag_1(world):
     assert row["statistical_wape"] == 144.44 and row["naive_wape"] == 100.0
     assert row["fva_statistical"] == -44.44
     assert row["statistical_bias"] == 144.44
-    assert {"naive_wape", "statistical_wape", "sales_override_wape", "consensus_wape", "naive_bias",
-            "statistical_bias", "sales_override_bias", "consensus_bias", "fva_statistical", "fva_sales_override",
-            "fva_consensus", "months"} <= set(row)
+    assert {
+        "naive_wape",
+        "statistical_wape",
+        "sales_override_wape",
+        "consensus_wape",
+        "naive_bias",
+        "statistical_bias",
+        "sales_override_bias",
+        "consensus_bias",
+        "fva_statistical",
+        "fva_sales_override",
+        "fva_consensus",
+        "months",
+    } <= set(row)
     at_lag_2 = session(world["users"]["planner"]).get(URL, {"lag": 2}).json()
     assert at_lag_2["results"] == []  # April's actuals are not in yet
 
 
 def test_by_family_and_region_and_a_managers_scope(world):
-    families = {r["family_code"]: r for r in session(world["users"]["exec"]).get(
-        URL, {"level": "family"}).json()["results"]}
+    families = {
+        r["family_code"]: r for r in session(world["users"]["exec"]).get(URL, {"level": "family"}).json()["results"]
+    }
     assert families["PMP"]["actual_units"] == 90 and families["PMP"]["statistical_wape"] == 100.0  # 180 vs 90
     assert families["VLV"]["statistical_wape"] is None  # 40 forecast, nothing sold
-    managers = {r["sales_manager"]: r for r in session(world["users"]["planner"]).get(
-        URL, {"level": "sales_manager"}).json()["results"]}
+    managers = {
+        r["sales_manager"]: r
+        for r in session(world["users"]["planner"]).get(URL, {"level": "sales_manager"}).json()["results"]
+    }
     assert managers["mgr_east"]["statistical_wape"] == 66.67  # 150 forecast in the east, 90 sold
     assert managers["mgr_west"]["statistical_wape"] is None and managers["mgr_west"]["months"] == 1
     west = session(world["users"]["mgr_west"]).get(URL, {"level": "region"}).json()["results"]
@@ -87,7 +106,9 @@ def test_denials_bad_parameters_and_the_page(world, erp):
     rows = {r[0]: r for r in csv.reader(io.StringIO(text), delimiter=";")}
     assert rows["PMP"][4] == "100,0" and len(rows) == 1 + len(page.context["rows"])
     book = load_workbook(io.BytesIO(client.get("/scenarios/accuracy/?level=family&export=xlsx").content))
-    assert [r[0] for r in book.active.iter_rows(min_row=2, values_only=True)] == [r["key"] for r in page.context["rows"]]
+    assert [r[0] for r in book.active.iter_rows(min_row=2, values_only=True)] == [
+        r["key"] for r in page.context["rows"]
+    ]
     rep = Client()
     rep.force_login(world["users"]["rep"])
     assert rep.get("/scenarios/accuracy/").status_code == 403

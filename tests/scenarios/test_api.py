@@ -14,10 +14,14 @@ from sop import cycle_services
 from tests.sop.cycle_world import MONTH, cycle_world
 
 BASE = "/api/v1/scenarios/"
-CUT = {"type": "capacity", "work_center_code": "WC1", "period_from": "2027-04-01", "period_to": "2027-05-01",
-       "change_pct": -80}
-LIFT = {"type": "demand", "family_code": "PMP", "period_from": "2027-03-01", "period_to": "2027-05-01",
-        "factor": 1.15}
+CUT = {
+    "type": "capacity",
+    "work_center_code": "WC1",
+    "period_from": "2027-04-01",
+    "period_to": "2027-05-01",
+    "change_pct": -80,
+}
+LIFT = {"type": "demand", "family_code": "PMP", "period_from": "2027-03-01", "period_to": "2027-05-01", "factor": 1.15}
 
 
 @pytest.fixture
@@ -77,8 +81,7 @@ def test_create_run_read_and_compare(world, monkeypatch):
     rows = list(csv.reader(io.StringIO(b"".join(as_csv.streaming_content).decode())))
     assert rows[0][:3] == ["kpi", "base", f"Casting line −20 % (#{body['id']})"]
     assert [r[0] for r in rows[1:]] == list(KPI_KEYS)
-    as_xlsx = session(planner).get(f"{BASE}compare", {"ids": str(body["id"]), "format": "xlsx",
-                                                      "family_code": "PMP"})
+    as_xlsx = session(planner).get(f"{BASE}compare", {"ids": str(body["id"]), "format": "xlsx", "family_code": "PMP"})
     sheet = load_workbook(io.BytesIO(as_xlsx.content)).active
     header, *values = list(sheet.values)
     assert header[:4] == ("family_code", "period_start", "measure", "base")
@@ -86,18 +89,34 @@ def test_create_run_read_and_compare(world, monkeypatch):
 
 
 def test_bad_changes_answer_400_naming_index_and_field(world):
-    response = create(world["users"]["planner"], [
-        CUT,
-        {"type": "capacity", "work_center_code": "NOPE", "period_from": "2027-04-01", "period_to": "2027-05-01",
-         "change_hours": 10},
-        {"type": "demand", "product_sku": "P1", "period_from": "2027-05-01", "period_to": "2027-04-01",
-         "factor": 0},
-    ])
+    response = create(
+        world["users"]["planner"],
+        [
+            CUT,
+            {
+                "type": "capacity",
+                "work_center_code": "NOPE",
+                "period_from": "2027-04-01",
+                "period_to": "2027-05-01",
+                "change_hours": 10,
+            },
+            {
+                "type": "demand",
+                "product_sku": "P1",
+                "period_from": "2027-05-01",
+                "period_to": "2027-04-01",
+                "factor": 0,
+            },
+        ],
+    )
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["code"] == "validation_error" and "Change 1, field work_center_code" in error["message"]
     assert {(d["index"], d["field"]) for d in error["details"]["changes"]} == {
-        (1, "work_center_code"), (2, "period_to"), (2, "factor")}
+        (1, "work_center_code"),
+        (2, "period_to"),
+        (2, "factor"),
+    }
     assert Scenario.objects.count() == 0
     assert create(world["users"]["planner"], [CUT], cycle="2030-01-01").status_code == 400
     assert create(world["users"]["planner"], "not a list").status_code == 400
@@ -127,8 +146,9 @@ def test_roles_and_scopes(world, erp):
     wrong = erp(scopes=["plans:read"], name="plans-only")
     assert wrong.get(BASE).status_code == 403
     writer = erp(scopes=["cycles:write"], name="cycles-writer")
-    assert writer.post(BASE, {"name": "ERP scenario", "cycle": None, "changes": [CUT]},
-                       format="json").status_code == 201
+    assert (
+        writer.post(BASE, {"name": "ERP scenario", "cycle": None, "changes": [CUT]}, format="json").status_code == 201
+    )
     assert session(world["users"]["ops"]).get(f"{BASE}999999/").status_code == 404
 
 

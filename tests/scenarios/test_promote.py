@@ -12,11 +12,22 @@ from sop.models import Decision, DemandPlanEdit
 from tests.sop.cycle_world import MONTH, cycle_world, grain
 
 CHANGES = [
-    {"type": "capacity", "work_center_code": "WC1", "period_from": "2027-04-01", "period_to": "2027-05-01",
-     "change_hours": 80},
+    {
+        "type": "capacity",
+        "work_center_code": "WC1",
+        "period_from": "2027-04-01",
+        "period_to": "2027-05-01",
+        "change_hours": 80,
+    },
     {"type": "demand", "product_sku": "P1", "period_from": "2027-03-01", "period_to": "2027-03-01", "factor": 1.2},
-    {"type": "target", "family_code": "PMP", "territory_code": "EAST", "period_from": "2027-03-01",
-     "period_to": "2027-04-01", "factor": 0.9},
+    {
+        "type": "target",
+        "family_code": "PMP",
+        "territory_code": "EAST",
+        "period_from": "2027-03-01",
+        "period_to": "2027-04-01",
+        "factor": 0.9,
+    },
 ]
 
 
@@ -28,8 +39,9 @@ def world(db):
 
 
 def ran(world, changes=CHANGES) -> Scenario:
-    scenario = services.scenario_create(name="Saturday shift", cycle=world["cycle"], changes=changes,
-                                        user=world["users"]["planner"])
+    scenario = services.scenario_create(
+        name="Saturday shift", cycle=world["cycle"], changes=changes, user=world["users"]["planner"]
+    )
     Scenario.objects.filter(pk=scenario.pk).update(status=Scenario.Status.QUEUED)
     return services.scenario_run_execute(scenario_id=scenario.pk)
 
@@ -52,8 +64,9 @@ def test_promote_records_decisions_edits_and_a_quota_request_once(world):
     assert decision.cycle == world["cycle"] and decision.work_center.code == "WC1"
     assert decision.owner is not None and decision.due_date is not None
     # P1 in March: 100 (EAST-1) + 50 (EAST-2) = 150 × 1.2 = 180, spread 120 / 60
-    assert created["consensus_edits"] == [{"level": "product", "keys": {"product_sku": "P1"},
-                                           "period_start": "2027-03-01", "before": 150, "after": 180}]
+    assert created["consensus_edits"] == [
+        {"level": "product", "keys": {"product_sku": "P1"}, "period_start": "2027-03-01", "before": 150, "after": 180}
+    ]
     after = grain(world["cycle"])
     assert (after[("P1", "EAST-1")], after[("P1", "EAST-2")]) == (120, 60)
     assert after[("V1", "WEST-1")] == before[("V1", "WEST-1")]
@@ -75,8 +88,9 @@ def test_promote_is_refused_to_other_roles_unrun_scenarios_and_tokens_that_only_
         assert session(world["users"][name]).post(f"/api/v1/scenarios/{scenario.pk}/promote").status_code == 403
     assert session(world["users"]["rep"]).post(f"/api/v1/scenarios/{scenario.pk}/promote").status_code == 403
     assert erp(scopes=["cycles:read"]).post(f"/api/v1/scenarios/{scenario.pk}/promote").status_code == 403
-    draft = services.scenario_create(name="draft", cycle=world["cycle"], changes=CHANGES,
-                                     user=world["users"]["planner"])
+    draft = services.scenario_create(
+        name="draft", cycle=world["cycle"], changes=CHANGES, user=world["users"]["planner"]
+    )
     response = session(world["users"]["planner"]).post(f"/api/v1/scenarios/{draft.pk}/promote")
     assert response.status_code == 409 and response.json()["error"]["code"] == "not_run"
     assert Decision.objects.count() == 0

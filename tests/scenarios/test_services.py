@@ -13,8 +13,13 @@ from sop import cycle_services
 from sop.models import PlanLine
 from tests.sop.cycle_world import APR, MAY, MONTH, cycle_world
 
-CUT = {"type": "capacity", "work_center_code": "WC1", "period_from": "2027-04-01", "period_to": "2027-05-01",
-       "change_pct": -80}
+CUT = {
+    "type": "capacity",
+    "work_center_code": "WC1",
+    "period_from": "2027-04-01",
+    "period_to": "2027-05-01",
+    "change_pct": -80,
+}
 
 
 @pytest.fixture
@@ -25,8 +30,9 @@ def world(db):
 
 
 def run(world, changes, name="s") -> Scenario:
-    scenario = services.scenario_create(name=name, cycle=world["cycle"], changes=changes,
-                                        user=world["users"]["planner"])
+    scenario = services.scenario_create(
+        name=name, cycle=world["cycle"], changes=changes, user=world["users"]["planner"]
+    )
     Scenario.objects.filter(pk=scenario.pk).update(status=Scenario.Status.QUEUED)
     return services.scenario_run_execute(scenario_id=scenario.pk)
 
@@ -50,9 +56,19 @@ def test_a_capacity_cut_equals_a_plan_on_hand_changed_inputs(world):
 
 
 def test_neutral_changes_give_the_base_and_runs_are_deterministic(world):
-    neutral = run(world, [{"type": "demand", "family_code": "PMP", "period_from": "2027-03-01",
-                           "period_to": "2027-05-01", "factor": 1.0},
-                          {**CUT, "change_pct": 0}])
+    neutral = run(
+        world,
+        [
+            {
+                "type": "demand",
+                "family_code": "PMP",
+                "period_from": "2027-03-01",
+                "period_to": "2027-05-01",
+                "factor": 1.0,
+            },
+            {**CUT, "change_pct": 0},
+        ],
+    )
     assert neutral.kpis == neutral.base.kpis
     first = run(world, [CUT], "one")
     second = run(world, [CUT], "two")
@@ -62,8 +78,18 @@ def test_neutral_changes_give_the_base_and_runs_are_deterministic(world):
 
 
 def test_a_demand_lift_on_a_territory_raises_demand_and_revenue(world):
-    lifted = run(world, [{"type": "demand", "territory_code": "EAST", "period_from": "2027-03-01",
-                          "period_to": "2027-03-01", "factor": 2.0}])
+    lifted = run(
+        world,
+        [
+            {
+                "type": "demand",
+                "territory_code": "EAST",
+                "period_from": "2027-03-01",
+                "period_to": "2027-03-01",
+                "factor": 2.0,
+            }
+        ],
+    )
     months = {(r["family_code"], r["period_start"]): r for r in lifted.family_months}
     base = {(r["family_code"], r["period_start"]): r for r in lifted.base.family_months}
     # PMP in March: EAST-1 P1 100 + EAST-2 P1 50 doubled (+150), WEST's P2 30 unchanged
@@ -113,11 +139,13 @@ def test_the_reaper_sends_a_silent_run_again(world, monkeypatch):
 
     sent = []
     monkeypatch.setattr("core.runs.send", lambda task, *args, **kw: sent.append(args) or True)
-    scenario = services.scenario_create(name="lost", cycle=world["cycle"], changes=[CUT],
-                                        user=world["users"]["planner"])
+    scenario = services.scenario_create(
+        name="lost", cycle=world["cycle"], changes=[CUT], user=world["users"]["planner"]
+    )
     long_ago = timezone.now() - dt.timedelta(hours=1)
-    Scenario.objects.filter(pk=scenario.pk).update(status=Scenario.Status.RUNNING, heartbeat_at=long_ago,
-                                                   claimed_by="lost-worker:1")
+    Scenario.objects.filter(pk=scenario.pk).update(
+        status=Scenario.Status.RUNNING, heartbeat_at=long_ago, claimed_by="lost-worker:1"
+    )
     assert services.scenarios_reap() == 1 and sent == [(scenario.pk,)]
     assert services.scenarios_reap() == 0  # its heartbeat was renewed: not sent twice
     finished = services.scenario_run_execute(scenario_id=scenario.pk, task_id="again")

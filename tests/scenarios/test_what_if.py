@@ -15,26 +15,53 @@ MONTHS = [dt.date(2027, m, 1) for m in range(1, 9)]
 def inputs() -> ScenarioInputs:
     # P1: 100 units a month, 1 h each on WC1 (120 h a month), price 10, cost 6, nothing in stock.
     return ScenarioInputs(
-        products=pd.DataFrame({"product_sku": ["P1"], "family_code": ["PMP"], "unit_price": [10.0],
-                               "unit_cost": [6.0], "safety_stock": [0.0], "max_build_ahead_periods": [0]}),
+        products=pd.DataFrame(
+            {
+                "product_sku": ["P1"],
+                "family_code": ["PMP"],
+                "unit_price": [10.0],
+                "unit_cost": [6.0],
+                "safety_stock": [0.0],
+                "max_build_ahead_periods": [0],
+            }
+        ),
         demand=pd.DataFrame({"product_sku": "P1", "period_start": MONTHS, "demand_qty": 100.0}),
         routings=pd.DataFrame({"product_sku": ["P1"], "work_center_code": ["WC1"], "hours_per_unit": [1.0]}),
         capacity=pd.DataFrame({"work_center_code": "WC1", "period_start": MONTHS, "available_hours": 120.0}),
-        family_quotas=None)
+        family_quotas=None,
+    )
 
 
 def kpis(frames: ScenarioInputs) -> dict:
-    result = reconcile(periods=MONTHS, products=frames.products, demand=frames.demand,
-                       opening_inventory=pd.DataFrame({"product_sku": [], "on_hand": []}),
-                       routings=frames.routings, capacity=frames.capacity, family_quotas=frames.family_quotas)
-    return plan_kpis(product_plan=result.product_plan, capacity_load=result.capacity_load,
-                     family_plan=result.family_plan)
+    result = reconcile(
+        periods=MONTHS,
+        products=frames.products,
+        demand=frames.demand,
+        opening_inventory=pd.DataFrame({"product_sku": [], "on_hand": []}),
+        routings=frames.routings,
+        capacity=frames.capacity,
+        family_quotas=frames.family_quotas,
+    )
+    return plan_kpis(
+        product_plan=result.product_plan, capacity_load=result.capacity_load, family_plan=result.family_plan
+    )
 
 
 def test_minus_20_percent_in_months_6_to_8():
     base = kpis(inputs())
-    cut = apply_changes(inputs(), [{"type": "capacity", "work_center_code": "WC1", "period_from": "2027-06-01",
-                                    "period_to": "2027-08-01", "change_pct": -20}], periods=MONTHS)
+    cut = apply_changes(
+        inputs(),
+        [
+            {
+                "type": "capacity",
+                "work_center_code": "WC1",
+                "period_from": "2027-06-01",
+                "period_to": "2027-08-01",
+                "change_pct": -20,
+            }
+        ],
+        periods=MONTHS,
+    )
     scenario = kpis(cut)
     # 120 h × 0.8 = 96 h in June–August against 100 h of load: 4 h over and 4 units short each month
     assert (base["overload_hours"], base["shortfall_units"]) == (0.0, 0.0)
@@ -49,8 +76,24 @@ def test_minus_20_percent_in_months_6_to_8():
 
 
 def test_neutral_changes_and_repeated_runs_give_the_same_kpis():
-    neutral = apply_changes(inputs(), [
-        {"type": "demand", "product_sku": "P1", "period_from": "2027-01-01", "period_to": "2027-08-01", "factor": 1.0},
-        {"type": "capacity", "work_center_code": "WC1", "period_from": "2027-01-01", "period_to": "2027-08-01",
-         "change_hours": 0}], periods=MONTHS)
+    neutral = apply_changes(
+        inputs(),
+        [
+            {
+                "type": "demand",
+                "product_sku": "P1",
+                "period_from": "2027-01-01",
+                "period_to": "2027-08-01",
+                "factor": 1.0,
+            },
+            {
+                "type": "capacity",
+                "work_center_code": "WC1",
+                "period_from": "2027-01-01",
+                "period_to": "2027-08-01",
+                "change_hours": 0,
+            },
+        ],
+        periods=MONTHS,
+    )
     assert kpis(neutral) == kpis(inputs()) == kpis(inputs())

@@ -26,20 +26,61 @@ from dataclasses import dataclass, field
 # --- who ------------------------------------------------------------------------------------
 
 #: demo user of each role
-PEOPLE = {"admin": "admin", "sales_manager": "manager", "sales_rep": "rep1", "planner": "planner",
-          "ops_lead": "ops", "executive": "exec"}
+PEOPLE = {
+    "admin": "admin",
+    "sales_manager": "manager",
+    "sales_rep": "rep1",
+    "planner": "planner",
+    "ops_lead": "ops",
+    "executive": "exec",
+}
 ROLES = frozenset(PEOPLE)
 #: every scope a client can be given; a token is tested with each alone, and with none
 TOKEN_SCOPES = (
-    "master:read", "master:write", "sales:read", "sales:write", "inventory:read", "inventory:write",
-    "capacity:read", "capacity:write", "territories:read", "territories:write", "quotas:read", "quotas:write",
-    "users:read", "users:write", "plans:read", "plans:run", "forecasts:run", "alerts:read", "alerts:write",
-    "comp:read", "comp:write", "cycles:read", "cycles:write", "webhooks:write", "crm:read", "crm:write",
+    "master:read",
+    "master:write",
+    "sales:read",
+    "sales:write",
+    "inventory:read",
+    "inventory:write",
+    "capacity:read",
+    "capacity:write",
+    "territories:read",
+    "territories:write",
+    "quotas:read",
+    "quotas:write",
+    "users:read",
+    "users:write",
+    "plans:read",
+    "plans:run",
+    "forecasts:run",
+    "alerts:read",
+    "alerts:write",
+    "comp:read",
+    "comp:write",
+    "cycles:read",
+    "cycles:write",
+    "webhooks:write",
+    "crm:read",
+    "crm:write",
 )
 IMPLIES = {
-    **{f"{family}:write": {f"{family}:read"} for family in (
-        "master", "sales", "inventory", "capacity", "territories", "quotas", "users", "alerts", "comp", "cycles",
-        "crm")},
+    **{
+        f"{family}:write": {f"{family}:read"}
+        for family in (
+            "master",
+            "sales",
+            "inventory",
+            "capacity",
+            "territories",
+            "quotas",
+            "users",
+            "alerts",
+            "comp",
+            "cycles",
+            "crm",
+        )
+    },
     "plans:run": {"plans:read"},
     "forecasts:run": {"plans:read"},
 }
@@ -84,9 +125,16 @@ class Page:
 
 
 #: path parameters of details and actions: records that do not exist
-MISSING_KEYS = {"id": "999999", "external_id": "NO-SUCH", "code": "NO-SUCH", "sku": "NO-SUCH",
-                "username": "no-such-user", "period_start": "2099-01-01", "action": "approve",
-                "month": "2099-01-01"}
+MISSING_KEYS = {
+    "id": "999999",
+    "external_id": "NO-SUCH",
+    "code": "NO-SUCH",
+    "sku": "NO-SUCH",
+    "username": "no-such-user",
+    "period_start": "2099-01-01",
+    "action": "approve",
+    "month": "2099-01-01",
+}
 REFUSED_BODY = {"not": "an array"}  # every bulk endpoint answers 400 (a body must be an array or CSV)
 
 
@@ -94,12 +142,21 @@ def bulk(scope: str, people: frozenset[str]) -> Op:
     return Op(scope, people, ok=400, body=REFUSED_BODY)
 
 
-def resource(scope: str, people: frozenset[str], key: str, *, writers: frozenset[str] | None = None,
-             ok: int | dict = 200, missing: int | dict = 404) -> dict[tuple[str, str], Op]:
+def resource(
+    scope: str,
+    people: frozenset[str],
+    key: str,
+    *,
+    writers: frozenset[str] | None = None,
+    ok: int | dict = 200,
+    missing: int | dict = 404,
+) -> dict[tuple[str, str], Op]:
     """A read resource's list and detail (and its bulk upsert when ``writers`` is given)."""
     name, _, lookup = key.partition("/")
-    rows = {("GET", f"/api/v1/{name}/"): Op(scope, people, ok=ok),
-            ("GET", f"/api/v1/{name}/{{{lookup}}}/"): Op(scope, people, ok=missing)}
+    rows = {
+        ("GET", f"/api/v1/{name}/"): Op(scope, people, ok=ok),
+        ("GET", f"/api/v1/{name}/{{{lookup}}}/"): Op(scope, people, ok=missing),
+    }
     if writers is not None:
         rows[("POST", f"/api/v1/{name}/bulk")] = bulk(scope.replace(":read", ":write"), writers)
     return rows
@@ -140,8 +197,9 @@ API: dict[tuple[str, str], Op] = {
     ("GET", "/api/v1/attainment/"): Op("quotas:read", QUOTA_READERS, query="rep_username=rep1&period_start=2026-05-01"),
     # plans, runs, forecasts
     **resource("plans:read", PLAN_READERS, "plan-runs/id"),
-    ("POST", "/api/v1/plan-runs/"): Op("plans:run", frozenset({"admin", "planner", "ops_lead"}), ok=400,
-                                       body={"as_of": "not-a-date"}),
+    ("POST", "/api/v1/plan-runs/"): Op(
+        "plans:run", frozenset({"admin", "planner", "ops_lead"}), ok=400, body={"as_of": "not-a-date"}
+    ),
     **resource("plans:read", PLAN_READERS, "capacity-load/id"),
     **resource("plans:read", PLAN_READERS, "supply-plan/id"),
     **resource("plans:read", PLAN_READERS, "forecast-runs/id"),
@@ -165,8 +223,9 @@ API: dict[tuple[str, str], Op] = {
     **resource("comp:read", PAY, "comp-assignments/id", writers=ADMIN),
     **resource("comp:read", PAY, "credits/id"),
     **resource("comp:read", PAY, "comp-periods/period_start"),
-    ("POST", "/api/v1/comp-periods/{period_start}/close"): Op("comp:write", ADMIN, ok=400, body={},
-                                                              params={"period_start": "not-a-date"}),
+    ("POST", "/api/v1/comp-periods/{period_start}/close"): Op(
+        "comp:write", ADMIN, ok=400, body={}, params={"period_start": "not-a-date"}
+    ),
     **resource("comp:read", PAY, "statements/id"),
     ("GET", "/api/v1/statements/{id}.csv"): Op("comp:read", PAY, ok=404),
     ("GET", "/api/v1/statements/payroll.csv"): Op("comp:read", PAY),
@@ -197,8 +256,9 @@ API: dict[tuple[str, str], Op] = {
     **resource("crm:read", EVERYONE, "feedback-notes/external_id", writers=ADMIN_MANAGER),
     **resource("crm:read", EVERYONE, "training-modules/code", writers=ADMIN_MANAGER),
     **resource("crm:read", EVERYONE, "training-completions/id", writers=ADMIN_MANAGER),
-    ("GET", "/api/v1/availability/"): Op("crm:read", PLAN_READERS, ok=404,
-                                         query="product_sku=NO-SUCH&quantity=1&date=2026-07-01"),
+    ("GET", "/api/v1/availability/"): Op(
+        "crm:read", PLAN_READERS, ok=404, query="product_sku=NO-SUCH&quantity=1&date=2026-07-01"
+    ),
     ("GET", "/api/v1/pipeline-demand/"): Op("crm:read", PLAN_READERS, query="level=family"),
 }
 
@@ -212,11 +272,16 @@ API_OUTSIDE_SCHEMA: dict[tuple[str, str], tuple[int, int]] = {
 
 # --- the pages ------------------------------------------------------------------------------
 
+
 def _alert() -> dict:
     from sop.models import CapacityAlert
 
-    return {"pk": CapacityAlert.objects.exclude(type__in=["target_not_buildable", "target_at_risk"])
-            .order_by("id").values_list("pk", flat=True).first()}
+    return {
+        "pk": CapacityAlert.objects.exclude(type__in=["target_not_buildable", "target_at_risk"])
+        .order_by("id")
+        .values_list("pk", flat=True)
+        .first()
+    }
 
 
 def _forecast_run() -> dict:
@@ -274,8 +339,12 @@ def _opportunity() -> dict:
     """An open deal of rep1 (their manager's subtree; everyone who plans sees it)."""
     from crm.models import Opportunity
 
-    return {"external_id": Opportunity.objects.filter(owner__username="rep1").order_by("id")
-            .values_list("external_id", flat=True).first()}
+    return {
+        "external_id": Opportunity.objects.filter(owner__username="rep1")
+        .order_by("id")
+        .values_list("external_id", flat=True)
+        .first()
+    }
 
 
 NOT_ALLOWED = 405  # POST-only pages answer GET with 405 before any role check
@@ -285,10 +354,12 @@ PAGES: dict[str, Page] = {
     # role home dashboards: a rep's accounts; a chart's CSV (a rep's own pace to quota)
     "home/accounts/": Page(QUOTA_READERS),
     "home/signed-in/": Page(EVERYONE),  # the floor page of bench/pages.py
-    "home/<str:role>/<str:chart>.csv": Page(frozenset({"admin", "sales_rep"}),
-                                            args=lambda: {"role": "sales_rep", "chart": "pace"}),
-    "home/<str:role>/<str:chart>.xlsx": Page(frozenset({"admin", "sales_rep"}),
-                                             args=lambda: {"role": "sales_rep", "chart": "pace"}),
+    "home/<str:role>/<str:chart>.csv": Page(
+        frozenset({"admin", "sales_rep"}), args=lambda: {"role": "sales_rep", "chart": "pace"}
+    ),
+    "home/<str:role>/<str:chart>.xlsx": Page(
+        frozenset({"admin", "sales_rep"}), args=lambda: {"role": "sales_rep", "chart": "pace"}
+    ),
     "healthz": Page(EVERYONE, anonymous=200),
     "accounts/login/": Page(EVERYONE, ok=302, anonymous=200),  # signed in: sent home
     "accounts/logout/": Page(EVERYONE, ok=302, method="POST", anonymous=302, signs_out=True),
@@ -297,16 +368,18 @@ PAGES: dict[str, Page] = {
     # forecasting
     "forecasts/": Page(frozenset({"admin", "planner", "executive", "ops_lead"})),
     "forecasts/runs/start/": Page(ADMIN_PLANNER, method="POST", call_allowed=False),
-    "forecasts/runs/<int:run_id>/": Page(frozenset({"admin", "planner", "executive", "ops_lead"}),
-                                         args=_forecast_run),
+    "forecasts/runs/<int:run_id>/": Page(frozenset({"admin", "planner", "executive", "ops_lead"}), args=_forecast_run),
     "forecasts/runs/<int:run_id>/series/<int:series_id>/": Page(
-        frozenset({"admin", "planner", "executive", "ops_lead"}), args=_series),
+        frozenset({"admin", "planner", "executive", "ops_lead"}), args=_series
+    ),
     # supply
     "supply/alerts/": Page(SUPPLY_PAGES | {"sales_manager"}),
-    "supply/alerts/<int:pk>/": Page(SUPPLY_PAGES | {"sales_manager"}, args=_alert,
-                                    ok={"default": 200, "sales_manager": 404}),  # not a target alert
-    "supply/alerts/<int:pk>/<str:action>/": Page(ALERT_HANDLERS, method="POST", ok=302,
-                                                 args=lambda: {"pk": 999999, "action": "acknowledge"}),
+    "supply/alerts/<int:pk>/": Page(
+        SUPPLY_PAGES | {"sales_manager"}, args=_alert, ok={"default": 200, "sales_manager": 404}
+    ),  # not a target alert
+    "supply/alerts/<int:pk>/<str:action>/": Page(
+        ALERT_HANDLERS, method="POST", ok=302, args=lambda: {"pk": 999999, "action": "acknowledge"}
+    ),
     "supply/capacity/": Page(SUPPLY_PAGES),
     "supply/capacity/<str:code>/<str:period>/": Page(SUPPLY_PAGES, args=_capacity_cell),
     "supply/products/<str:sku>/": Page(SUPPLY_PAGES, args=_product),
@@ -320,8 +393,9 @@ PAGES: dict[str, Page] = {
     "supply/cycle/<str:month>/supply/": Page(PLAN_READERS, args=_cycle),
     "supply/cycle/<str:month>/executive/": Page(PLAN_READERS, args=_cycle),
     "supply/cycle/<str:month>/decisions/": Page(PLAN_READERS, args=_cycle),
-    "supply/cycle/<str:month>/<str:action>/": Page(PLAN_READERS, method="POST", ok=404,
-                                                   args=lambda: {"month": "2099-01-01", "action": "advance"}),
+    "supply/cycle/<str:month>/<str:action>/": Page(
+        PLAN_READERS, method="POST", ok=404, args=lambda: {"month": "2099-01-01", "action": "advance"}
+    ),
     # inventory
     "inventory/": Page(SUPPLY_PAGES),
     # pay
@@ -336,8 +410,9 @@ PAGES: dict[str, Page] = {
     "compensation/plans/": Page(PAY),
     "compensation/what-if/": Page(ADMIN_MANAGER),
     "compensation/periods/": Page(ADMIN),
-    "compensation/spiffs/from-alert": Page(frozenset({"admin", "ops_lead", "sales_manager"}), method="POST",
-                                           ok=302, data={"alert_id": "0"}),
+    "compensation/spiffs/from-alert": Page(
+        frozenset({"admin", "ops_lead", "sales_manager"}), method="POST", ok=302, data={"alert_id": "0"}
+    ),
     # data upload
     "data/upload/": Page(frozenset({"admin", "planner", "ops_lead", "sales_manager"})),  # follows write scopes
     # territories and quotas

@@ -23,12 +23,17 @@ MATRIX_FILE = "tests/security/authz_matrix.py"
 
 # --- what exists ----------------------------------------------------------------------------
 
+
 def schema_operations() -> set[tuple[str, str]]:
     from drf_spectacular.generators import SchemaGenerator
 
     schema = SchemaGenerator().get_schema(request=None, public=True)
-    return {(method.upper(), path) for path, ops in schema["paths"].items() for method in ops
-            if method in ("get", "post", "put", "patch", "delete")}
+    return {
+        (method.upper(), path)
+        for path, ops in schema["paths"].items()
+        for method in ops
+        if method in ("get", "post", "put", "patch", "delete")
+    }
 
 
 def url_routes() -> tuple[list[str], list[object]]:
@@ -64,15 +69,19 @@ def test_every_endpoint_and_page_has_a_row():
     problems = []
     operations = schema_operations()
     for op in sorted(operations - set(m.API)):
-        problems.append(f"API operation {op} has no row: add it to API in {MATRIX_FILE} (who may call it, "
-                        "what an allowed probe answers).")
+        problems.append(
+            f"API operation {op} has no row: add it to API in {MATRIX_FILE} (who may call it, "
+            "what an allowed probe answers)."
+        )
     for op in sorted(set(m.API) - operations):
         problems.append(f"Row {op} in API of {MATRIX_FILE} matches no operation of the schema: remove or fix it.")
 
     pages, api_views = url_routes()
     for route in sorted(set(pages) - set(m.PAGES)):
-        problems.append(f"Page '{route}' has no row: add it to PAGES in {MATRIX_FILE} (the roles that may open "
-                        "it, the records its URL needs).")
+        problems.append(
+            f"Page '{route}' has no row: add it to PAGES in {MATRIX_FILE} (the roles that may open "
+            "it, the records its URL needs)."
+        )
     for route in sorted(set(m.PAGES) - set(pages)):
         problems.append(f"Row '{route}' in PAGES of {MATRIX_FILE} matches no URL: remove or fix it.")
 
@@ -83,16 +92,21 @@ def test_every_endpoint_and_page_has_a_row():
         covered.add(resolve(fill(path, params)).func)
     for route, view in api_views:
         if view not in covered:
-            problems.append(f"API route '{route}' is neither in the OpenAPI schema nor in API_OUTSIDE_SCHEMA of "
-                            f"{MATRIX_FILE}: document it (extend_schema) and add its row.")
+            problems.append(
+                f"API route '{route}' is neither in the OpenAPI schema nor in API_OUTSIDE_SCHEMA of "
+                f"{MATRIX_FILE}: document it (extend_schema) and add its row."
+            )
 
     if set(m.TOKEN_SCOPES) != set(SCOPES):
-        problems.append(f"Scopes of core/api/permissions.py {sorted(SCOPES)} differ from TOKEN_SCOPES of "
-                        f"{MATRIX_FILE} {sorted(m.TOKEN_SCOPES)}: declare the new scope and the rows it opens.")
+        problems.append(
+            f"Scopes of core/api/permissions.py {sorted(SCOPES)} differ from TOKEN_SCOPES of "
+            f"{MATRIX_FILE} {sorted(m.TOKEN_SCOPES)}: declare the new scope and the rows it opens."
+        )
     assert not problems, "\n".join(problems)
 
 
 # --- who asks -------------------------------------------------------------------------------
+
 
 def signed_in(role: str) -> Client:
     from django.contrib.auth import get_user_model
@@ -115,7 +129,9 @@ def token_clients() -> dict[str, tuple[Client, frozenset[str]]]:
     clients = {}
     for scope in (*m.TOKEN_SCOPES, None):
         name = f"token {scope or '(no scope)'}"
-        record, token = api_client_create(name=name.replace(" ", "-").replace(":", "-"), scopes=[scope or "alerts:read"])
+        record, token = api_client_create(
+            name=name.replace(" ", "-").replace(":", "-"), scopes=[scope or "alerts:read"]
+        )
         if scope is None:
             ApiClient.objects.filter(pk=record.pk).update(scopes=[])
         granted = frozenset({scope, *m.IMPLIES.get(scope, ())}) if scope else frozenset()
@@ -152,6 +168,7 @@ def error_code(response) -> str | None:
 
 # --- the API --------------------------------------------------------------------------------
 
+
 def test_api_matrix(demo):
     callers = {role: (client, None) for role, client in people_clients().items()}
     callers.update(token_clients())
@@ -185,8 +202,10 @@ def test_api_matrix(demo):
                     wrong = True
                 if wrong:
                     body = b"" if response.streaming else response.content[:160]
-                    failures.append(f"{who:24} {method:4} {target}: expected {expect[0]}"
-                                    f"{' ' + expect[1] if expect[1] else ''}, got {status} {code or ''} {body!r}")
+                    failures.append(
+                        f"{who:24} {method:4} {target}: expected {expect[0]}"
+                        f"{' ' + expect[1] if expect[1] else ''}, got {status} {code or ''} {body!r}"
+                    )
     assert requests > 3000
     assert not failures, f"{len(failures)} of {requests} requests disagree with {MATRIX_FILE}:\n" + "\n".join(failures)
 
@@ -211,6 +230,7 @@ def test_api_routes_outside_the_schema(db):
 
 
 # --- the pages ------------------------------------------------------------------------------
+
 
 def test_page_matrix(demo):
     from forecasting import services as forecasting
@@ -247,8 +267,9 @@ def test_page_matrix(demo):
             if who == "anonymous" and page.anonymous is None and not wrong:
                 wrong = not response["Location"].startswith(page.sign_in)
             if wrong:
-                failures.append(f"{who:14} {page.method:4} {url}: expected {expect}, got {status} "
-                                f"{response.get('Location', '')}")
+                failures.append(
+                    f"{who:14} {page.method:4} {url}: expected {expect}, got {status} {response.get('Location', '')}"
+                )
     assert not failures, f"{len(failures)} page requests disagree with {MATRIX_FILE}:\n" + "\n".join(failures)
 
 

@@ -25,8 +25,15 @@ AS_OF = dt.date(2027, 2, 10)
 MONTH = dt.date(2027, 3, 1)
 MAR, APR, MAY = dt.date(2027, 3, 1), dt.date(2027, 4, 1), dt.date(2027, 5, 1)
 FORECAST_MONTHS = [dt.date(2027, 2, 1), MAR, APR, MAY]
-SERIES = [("P1", "EAST-1", 100), ("P1", "EAST-2", 50), ("P2", "EAST-1", 0), ("P2", "WEST-1", 30),
-          ("P3", "EAST-2", 0), ("P3", "WEST-1", 0), ("V1", "WEST-1", 40)]
+SERIES = [
+    ("P1", "EAST-1", 100),
+    ("P1", "EAST-2", 50),
+    ("P2", "EAST-1", 0),
+    ("P2", "WEST-1", 30),
+    ("P3", "EAST-2", 0),
+    ("P3", "WEST-1", 0),
+    ("V1", "WEST-1", 40),
+]
 
 
 def cycle_world() -> dict:
@@ -36,17 +43,24 @@ def cycle_world() -> dict:
     from sop.models import CapacityCalendar, Plant, Routing, WorkCenter
     from territories.models import Quota, QuotaPlan, Territory
 
-    users = {name: user_with_roles(name, *roles) for name, roles in (
-        ("planner", ["planner"]), ("planner2", ["planner"]), ("ops", ["ops_lead"]), ("exec", ["executive"]),
-        ("admin", ["admin"]), ("mgr_east", ["sales_manager"]), ("mgr_west", ["sales_manager"]),
-        ("rep", ["sales_rep"]))}
+    users = {
+        name: user_with_roles(name, *roles)
+        for name, roles in (
+            ("planner", ["planner"]),
+            ("planner2", ["planner"]),
+            ("ops", ["ops_lead"]),
+            ("exec", ["executive"]),
+            ("admin", ["admin"]),
+            ("mgr_east", ["sales_manager"]),
+            ("mgr_west", ["sales_manager"]),
+            ("rep", ["sales_rep"]),
+        )
+    }
     org = organisation_settings_get()
     org.plan_horizon_periods = 3
     org.save()
-    east = Territory.objects.create(code="EAST", name="East", path="/EAST/", level="region",
-                                    manager=users["mgr_east"])
-    west = Territory.objects.create(code="WEST", name="West", path="/WEST/", level="region",
-                                    manager=users["mgr_west"])
+    east = Territory.objects.create(code="EAST", name="East", path="/EAST/", level="region", manager=users["mgr_east"])
+    west = Territory.objects.create(code="WEST", name="West", path="/WEST/", level="region", manager=users["mgr_west"])
     leaves = {
         "EAST-1": Territory.objects.create(code="EAST-1", name="East one", parent=east, path="/EAST/EAST-1/"),
         "EAST-2": Territory.objects.create(code="EAST-2", name="East two", parent=east, path="/EAST/EAST-2/"),
@@ -54,46 +68,91 @@ def cycle_world() -> dict:
     }
     pmp = ProductFamily.objects.create(code="PMP", name="Pumps")
     vlv = ProductFamily.objects.create(code="VLV", name="Valves")
-    products = {sku: Product.objects.create(sku=sku, name=f"Item {sku}", family=fam, unit_price=Decimal(price),
-                                            unit_cost=Decimal(cost))
-                for sku, fam, price, cost in (("P1", pmp, "10", "6"), ("P2", pmp, "20", "12"),
-                                              ("P3", pmp, "5", "3"), ("V1", vlv, "8", "4"))}
+    products = {
+        sku: Product.objects.create(
+            sku=sku, name=f"Item {sku}", family=fam, unit_price=Decimal(price), unit_cost=Decimal(cost)
+        )
+        for sku, fam, price, cost in (
+            ("P1", pmp, "10", "6"),
+            ("P2", pmp, "20", "12"),
+            ("P3", pmp, "5", "3"),
+            ("V1", vlv, "8", "4"),
+        )
+    }
     plant = Plant.objects.create(code="PL1", name="Plant one")
     wc = WorkCenter.objects.create(code="WC1", name="Assembly", plant=plant)
-    CapacityCalendar.objects.bulk_create([CapacityCalendar(work_center=wc, period_start=m,
-                                                           available_hours=Decimal("1000"))
-                                          for m in FORECAST_MONTHS])
+    CapacityCalendar.objects.bulk_create(
+        [CapacityCalendar(work_center=wc, period_start=m, available_hours=Decimal("1000")) for m in FORECAST_MONTHS]
+    )
     Routing.objects.create(product=products["P1"], work_center=wc, hours_per_unit=Decimal("1"))
     Routing.objects.create(product=products["P2"], work_center=wc, hours_per_unit=Decimal("2"))
-    run = ForecastRun.objects.create(as_of=AS_OF, horizon=4, status=ForecastRun.Status.COMPLETED,
-                                     finished_at=timezone.now())
+    run = ForecastRun.objects.create(
+        as_of=AS_OF, horizon=4, status=ForecastRun.Status.COMPLETED, finished_at=timezone.now()
+    )
     rows = []
     for sku, code, point in SERIES:
         p, t = products[sku], leaves[code]
         for m in FORECAST_MONTHS:
-            rows.append(Forecast(run=run, level="product_territory", series_key=f"{p.pk}:{t.pk}", product=p,
-                                 territory=t, period_start=m, point=point, lo80=0, hi80=0, lo95=0, hi95=0))
+            rows.append(
+                Forecast(
+                    run=run,
+                    level="product_territory",
+                    series_key=f"{p.pk}:{t.pk}",
+                    product=p,
+                    territory=t,
+                    period_start=m,
+                    point=point,
+                    lo80=0,
+                    hi80=0,
+                    lo95=0,
+                    hi95=0,
+                )
+            )
     for sku in ("P1", "P2", "P3", "V1"):
         total = sum(point for s, _c, point in SERIES if s == sku)
         for m in FORECAST_MONTHS:
-            rows.append(Forecast(run=run, level="product", series_key=f"p:{products[sku].pk}",
-                                 product=products[sku], period_start=m, point=total, lo80=0, hi80=0, lo95=0, hi95=0))
+            rows.append(
+                Forecast(
+                    run=run,
+                    level="product",
+                    series_key=f"p:{products[sku].pk}",
+                    product=products[sku],
+                    period_start=m,
+                    point=total,
+                    lo80=0,
+                    hi80=0,
+                    lo95=0,
+                    hi95=0,
+                )
+            )
     Forecast.objects.bulk_create(rows)
     plan = QuotaPlan.objects.create(code="FY2027", fiscal_year=2027, status="approved", approved_at=timezone.now())
-    Quota.objects.create(plan=plan, territory=east, period_start=MAR, measure="units", family=pmp,
-                         amount=Decimal("900"))
-    Quota.objects.create(plan=plan, territory=west, period_start=APR, measure="units", family=pmp,
-                         amount=Decimal("100"))
-    return {"users": users, "products": products, "territories": {"EAST": east, "WEST": west, **leaves},
-            "families": {"PMP": pmp, "VLV": vlv}, "work_center": wc, "forecast_run": run}
+    Quota.objects.create(
+        plan=plan, territory=east, period_start=MAR, measure="units", family=pmp, amount=Decimal("900")
+    )
+    Quota.objects.create(
+        plan=plan, territory=west, period_start=APR, measure="units", family=pmp, amount=Decimal("100")
+    )
+    return {
+        "users": users,
+        "products": products,
+        "territories": {"EAST": east, "WEST": west, **leaves},
+        "families": {"PMP": pmp, "VLV": vlv},
+        "work_center": wc,
+        "forecast_run": run,
+    }
 
 
 def grain(cycle, measure: str = "consensus", period=MAR) -> dict[tuple[str, str], object]:
     """(sku, territory code) → the measure of the cycle's grain rows in one month."""
     from sop.models import DemandPlanLine
 
-    return {(sku, code): value for sku, code, value in DemandPlanLine.objects.filter(
-        cycle=cycle, period_start=period).values_list("product__sku", "territory__code", measure)}
+    return {
+        (sku, code): value
+        for sku, code, value in DemandPlanLine.objects.filter(cycle=cycle, period_start=period).values_list(
+            "product__sku", "territory__code", measure
+        )
+    }
 
 
 def sell(sku: str, territory_code: str | None, day: dt.date, quantity: int, *, status: str = "invoiced"):
@@ -107,8 +166,15 @@ def sell(sku: str, territory_code: str | None, day: dt.date, quantity: int, *, s
     account = Account.objects.create(external_id=f"ACC-{n}", name=f"Customer {n}")
     territory = Territory.objects.get(code=territory_code) if territory_code else None
     return SalesOrderLine.objects.create(
-        external_id=f"SO-{n}", order_date=day, account=account, product=Product.objects.get(sku=sku),
-        quantity=Decimal(quantity), net_amount=Decimal(quantity * 10), status=status, territory=territory)
+        external_id=f"SO-{n}",
+        order_date=day,
+        account=account,
+        product=Product.objects.get(sku=sku),
+        quantity=Decimal(quantity),
+        net_amount=Decimal(quantity * 10),
+        status=status,
+        territory=territory,
+    )
 
 
 def grow(world: dict, *, products: int = 6, territories: int = 4, months_of_sales: int = 14) -> None:
@@ -124,18 +190,33 @@ def grow(world: dict, *, products: int = 6, territories: int = 4, months_of_sale
     east = world["territories"]["EAST"]
     leaves = list(Territory.objects.filter(parent__isnull=False))
     for i in range(territories):
-        leaves.append(Territory.objects.create(code=f"EAST-X{i}", name=f"East extra {i}", parent=east,
-                                               path=f"/EAST/EAST-X{i}/"))
+        leaves.append(
+            Territory.objects.create(code=f"EAST-X{i}", name=f"East extra {i}", parent=east, path=f"/EAST/EAST-X{i}/")
+        )
     run = world["forecast_run"]
     rows = []
     for i in range(products):
-        product = Product.objects.create(sku=f"F{i}", name=f"Fan {i}", family=fans, unit_price=Decimal("9"),
-                                         unit_cost=Decimal("5"))
+        product = Product.objects.create(
+            sku=f"F{i}", name=f"Fan {i}", family=fans, unit_price=Decimal("9"), unit_cost=Decimal("5")
+        )
         Routing.objects.create(product=product, work_center=world["work_center"], hours_per_unit=Decimal("0.5"))
         for t in leaves:
-            rows += [Forecast(run=run, level="product_territory", series_key=f"{product.pk}:{t.pk}", product=product,
-                              territory=t, period_start=m, point=10 + i, lo80=0, hi80=0, lo95=0, hi95=0)
-                     for m in FORECAST_MONTHS]
+            rows += [
+                Forecast(
+                    run=run,
+                    level="product_territory",
+                    series_key=f"{product.pk}:{t.pk}",
+                    product=product,
+                    territory=t,
+                    period_start=m,
+                    point=10 + i,
+                    lo80=0,
+                    hi80=0,
+                    lo95=0,
+                    hi95=0,
+                )
+                for m in FORECAST_MONTHS
+            ]
             for back in range(1, months_of_sales + 1):
                 month = AS_OF.replace(day=1)
                 for _ in range(back):
@@ -144,8 +225,9 @@ def grow(world: dict, *, products: int = 6, territories: int = 4, months_of_sale
     Forecast.objects.bulk_create(rows)
     plan = QuotaPlan.objects.get(code="FY2027")
     for t in leaves:
-        Quota.objects.create(plan=plan, territory=t, period_start=MAR, measure="units", family=fans,
-                             amount=Decimal("40"))
+        Quota.objects.create(
+            plan=plan, territory=t, period_start=MAR, measure="units", family=fans, amount=Decimal("40")
+        )
 
 
 def no_territory_world() -> dict:
@@ -161,26 +243,62 @@ def no_territory_world() -> dict:
     from forecasting.models import Forecast, ForecastRun
     from inventory.models import Product, ProductFamily
 
-    users = {name: user_with_roles(name, *roles) for name, roles in (
-        ("planner", ["planner"]), ("ops", ["ops_lead"]), ("mgr", ["sales_manager"]), ("exec", ["executive"]))}
+    users = {
+        name: user_with_roles(name, *roles)
+        for name, roles in (
+            ("planner", ["planner"]),
+            ("ops", ["ops_lead"]),
+            ("mgr", ["sales_manager"]),
+            ("exec", ["executive"]),
+        )
+    }
     org = organisation_settings_get()
     org.plan_horizon_periods = 3
     org.save()
     pmp = ProductFamily.objects.create(code="PMP", name="Pumps")
     vlv = ProductFamily.objects.create(code="VLV", name="Valves")
-    products = {sku: Product.objects.create(sku=sku, name=f"Item {sku}", family=fam, unit_price=Decimal("10"),
-                                            unit_cost=Decimal("6"))
-                for sku, fam in (("P1", pmp), ("P2", pmp), ("V1", vlv))}
-    run = ForecastRun.objects.create(as_of=AS_OF, horizon=4, status=ForecastRun.Status.COMPLETED,
-                                     finished_at=timezone.now())
+    products = {
+        sku: Product.objects.create(
+            sku=sku, name=f"Item {sku}", family=fam, unit_price=Decimal("10"), unit_cost=Decimal("6")
+        )
+        for sku, fam in (("P1", pmp), ("P2", pmp), ("V1", vlv))
+    }
+    run = ForecastRun.objects.create(
+        as_of=AS_OF, horizon=4, status=ForecastRun.Status.COMPLETED, finished_at=timezone.now()
+    )
     rows = []
     for sku, point in (("P1", 60), ("P2", 30), ("V1", 0)):
         p = products[sku]
         for m in FORECAST_MONTHS:
-            rows.append(Forecast(run=run, level="product_territory", series_key=f"{p.pk}:-", product=p,
-                                 territory=None, period_start=m, point=point, lo80=0, hi80=0, lo95=0, hi95=0))
-            rows.append(Forecast(run=run, level="product", series_key=f"p:{p.pk}", product=p, period_start=m,
-                                 point=point, lo80=0, hi80=0, lo95=0, hi95=0))
+            rows.append(
+                Forecast(
+                    run=run,
+                    level="product_territory",
+                    series_key=f"{p.pk}:-",
+                    product=p,
+                    territory=None,
+                    period_start=m,
+                    point=point,
+                    lo80=0,
+                    hi80=0,
+                    lo95=0,
+                    hi95=0,
+                )
+            )
+            rows.append(
+                Forecast(
+                    run=run,
+                    level="product",
+                    series_key=f"p:{p.pk}",
+                    product=p,
+                    period_start=m,
+                    point=point,
+                    lo80=0,
+                    hi80=0,
+                    lo95=0,
+                    hi95=0,
+                )
+            )
     Forecast.objects.bulk_create(rows)
     sell("P1", None, dt.date(2026, 3, 10), 45)
     sell("P2", None, dt.date(2026, 4, 10), 12)

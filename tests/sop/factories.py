@@ -25,8 +25,14 @@ def user_with_roles(username: str, *roles: str):
     return user
 
 
-def supply_world(*, products: int = 1, work_centers: int = 1, hours: float = 100.0, build_ahead: int = 0,
-                 demand: dict[int, float] | None = None):
+def supply_world(
+    *,
+    products: int = 1,
+    work_centers: int = 1,
+    hours: float = 100.0,
+    build_ahead: int = 0,
+    demand: dict[int, float] | None = None,
+):
     """Products P0.. routed 1 h/unit on WC0 (and nothing else); capacity ``hours`` every period.
 
     ``demand``: period index → units, the same for every product (default: 150 in period 1).
@@ -38,24 +44,49 @@ def supply_world(*, products: int = 1, work_centers: int = 1, hours: float = 100
     family = ProductFamily.objects.create(code="PMP", name="Pumps")
     location = Location.objects.create(code="WH", name="Warehouse")
     plant = Plant.objects.create(code="PL1", name="Plant one")
-    wcs = [WorkCenter.objects.create(code=f"WC{i}", name=f"Work center {i}", plant=plant)
-           for i in range(work_centers)]
-    CapacityCalendar.objects.bulk_create([
-        CapacityCalendar(work_center=wc, period_start=p, available_hours=Decimal(str(hours)))
-        for wc in wcs for p in HORIZON])
-    items = [Product.objects.create(sku=f"P{i}", name=f"Pump {i}", family=family, unit_price=Decimal("10"),
-                                    unit_cost=Decimal("6")) for i in range(products)]
-    Routing.objects.bulk_create([Routing(product=p, work_center=wcs[0], hours_per_unit=Decimal("1"))
-                                 for p in items])
-    InventoryPolicy.objects.bulk_create([
-        InventoryPolicy(product=p, location=location, safety_stock=Decimal("0"),
-                        max_build_ahead_periods=build_ahead) for p in items])
+    wcs = [WorkCenter.objects.create(code=f"WC{i}", name=f"Work center {i}", plant=plant) for i in range(work_centers)]
+    CapacityCalendar.objects.bulk_create(
+        [
+            CapacityCalendar(work_center=wc, period_start=p, available_hours=Decimal(str(hours)))
+            for wc in wcs
+            for p in HORIZON
+        ]
+    )
+    items = [
+        Product.objects.create(
+            sku=f"P{i}", name=f"Pump {i}", family=family, unit_price=Decimal("10"), unit_cost=Decimal("6")
+        )
+        for i in range(products)
+    ]
+    Routing.objects.bulk_create([Routing(product=p, work_center=wcs[0], hours_per_unit=Decimal("1")) for p in items])
+    InventoryPolicy.objects.bulk_create(
+        [
+            InventoryPolicy(
+                product=p, location=location, safety_stock=Decimal("0"), max_build_ahead_periods=build_ahead
+            )
+            for p in items
+        ]
+    )
     run = ForecastRun.objects.create(as_of=AS_OF, status=ForecastRun.Status.COMPLETED, finished_at=timezone.now())
     demand = {1: 150.0} if demand is None else demand
-    Forecast.objects.bulk_create([
-        Forecast(run=run, level="product", series_key=f"p:{p.pk}", product=p, period_start=period,
-                 point=demand.get(t, 0.0), lo80=0, hi80=0, lo95=0, hi95=0)
-        for p in items for t, period in enumerate(HORIZON)])
+    Forecast.objects.bulk_create(
+        [
+            Forecast(
+                run=run,
+                level="product",
+                series_key=f"p:{p.pk}",
+                product=p,
+                period_start=period,
+                point=demand.get(t, 0.0),
+                lo80=0,
+                hi80=0,
+                lo95=0,
+                hi95=0,
+            )
+            for p in items
+            for t, period in enumerate(HORIZON)
+        ]
+    )
     return {"family": family, "products": items, "work_centers": wcs, "forecast_run": run, "location": location}
 
 
@@ -76,12 +107,25 @@ def manager_with_territory(username: str = "mgr1", code: str = "EAST"):
     return manager, own, other
 
 
-def make_alerts(n: int, *, work_center=None, territory=None, family=None, type_: str = "capacity_overload",
-                start: int = 0):
+def make_alerts(
+    n: int, *, work_center=None, territory=None, family=None, type_: str = "capacity_overload", start: int = 0
+):
     from sop.models import CapacityAlert
 
-    return CapacityAlert.objects.bulk_create([
-        CapacityAlert(fingerprint=f"{type_}:{i}", type=type_, severity="critical" if i % 2 else "warning",
-                      work_center=work_center, territory=territory, family=family,
-                      period_start=HORIZON[i % 18], amount=10 + i, unit="hours", message=f"alert {i}")
-        for i in range(start, start + n)])
+    return CapacityAlert.objects.bulk_create(
+        [
+            CapacityAlert(
+                fingerprint=f"{type_}:{i}",
+                type=type_,
+                severity="critical" if i % 2 else "warning",
+                work_center=work_center,
+                territory=territory,
+                family=family,
+                period_start=HORIZON[i % 18],
+                amount=10 + i,
+                unit="hours",
+                message=f"alert {i}",
+            )
+            for i in range(start, start + n)
+        ]
+    )

@@ -26,10 +26,7 @@ def types(alerts: pd.DataFrame) -> list[str]:
 
 def quotas(*rows: tuple[str | None, dt.date, float]) -> pd.DataFrame:
     return pd.DataFrame(
-        [
-            {"family_code": "FAM", "territory_code": t, "period_start": p, "quota_qty": q}
-            for t, p, q in rows
-        ]
+        [{"family_code": "FAM", "territory_code": t, "period_start": p, "quota_qty": q} for t, p, q in rows]
     )
 
 
@@ -37,9 +34,7 @@ def quotas(*rows: tuple[str | None, dt.date, float]) -> pd.DataFrame:
 
 
 def test_overload_of_150_percent_is_a_critical_alert_of_50_hours():
-    result = plan(
-        periods=[MAR], demand={"A": [150]}, routings=[("A", "WC1", 1.0)], capacity={"WC1": [100]}
-    )
+    result = plan(periods=[MAR], demand={"A": [150]}, routings=[("A", "WC1", 1.0)], capacity={"WC1": [100]})
 
     alerts = derive_alerts(result, work_center_names={"WC1": "Assembly line 2"}, currency="EUR")
 
@@ -51,8 +46,7 @@ def test_overload_of_150_percent_is_a_critical_alert_of_50_hours():
     assert overload["unit"] == "hours"
     assert overload["value"] == pytest.approx(500)  # 50 units short × 10
     assert overload["message"] == (
-        "Assembly line 2 is loaded at 150 % in 2027-03: 50 h over the 100 h available. "
-        "50 h cannot be built in time."
+        "Assembly line 2 is loaded at 150 % in 2027-03: 50 h over the 100 h available. 50 h cannot be built in time."
     )
     assert "Add 50 h of capacity" in overload["suggestion"]
     assert overload["fingerprint"] == "capacity_overload:WC1:2027-03-01"
@@ -130,9 +124,7 @@ def test_shortfall_raises_target_not_buildable_when_the_family_quota_needs_it():
     ],
 )
 def test_capacity_severity_by_utilisation(demand, expected):
-    result = plan(
-        periods=[MAR], demand={"A": [demand]}, routings=[("A", "WC1", 1.0)], capacity={"WC1": [100]}
-    )
+    result = plan(periods=[MAR], demand={"A": [demand]}, routings=[("A", "WC1", 1.0)], capacity={"WC1": [100]})
 
     alerts = derive_alerts(result)
 
@@ -141,21 +133,14 @@ def test_capacity_severity_by_utilisation(demand, expected):
 
 
 def test_near_overload_message_shows_headroom():
-    result = plan(
-        periods=[MAR], demand={"A": [95]}, routings=[("A", "WC1", 1.0)], capacity={"WC1": [100]}
-    )
+    result = plan(periods=[MAR], demand={"A": [95]}, routings=[("A", "WC1", 1.0)], capacity={"WC1": [100]})
 
     alert = one(derive_alerts(result), "capacity_overload")
-    assert (
-        alert["message"]
-        == "WC1 is loaded at 95 % in 2027-03: 95 h of the 100 h available, 5 h headroom."
-    )
+    assert alert["message"] == "WC1 is loaded at 95 % in 2027-03: 95 h of the 100 h available, 5 h headroom."
 
 
 def test_thresholds_are_parameters():
-    result = plan(
-        periods=[MAR], demand={"A": [85]}, routings=[("A", "WC1", 1.0)], capacity={"WC1": [100]}
-    )
+    result = plan(periods=[MAR], demand={"A": [85]}, routings=[("A", "WC1", 1.0)], capacity={"WC1": [100]})
 
     assert derive_alerts(result).empty
     alerts = derive_alerts(result, thresholds=AlertThresholds(overload_warning=0.80))
@@ -208,9 +193,7 @@ def test_one_stockout_alert_per_product_from_its_first_period():
     assert alert["severity"] == "critical"
     assert alert["period_start"] == FEB
     assert alert["amount"] == pytest.approx(80)  # 30 + 50 units not served
-    assert alert["message"] == (
-        "A runs out of stock: 80 units of demand cannot be served between 2027-02 and 2027-03."
-    )
+    assert alert["message"] == ("A runs out of stock: 80 units of demand cannot be served between 2027-02 and 2027-03.")
 
 
 # --- targets ------------------------------------------------------------------------------
@@ -277,8 +260,7 @@ def test_territory_forecast_is_used_when_given():
     assert alert["territory_code"] == "T1"
     assert alert["amount"] == pytest.approx(30)
     assert alert["message"] == (
-        "Family FAM, territory T1 in 2027-03: the quota of 90 units is 50 % above the forecast "
-        "of 60 units."
+        "Family FAM, territory T1 in 2027-03: the quota of 90 units is 50 % above the forecast of 60 units."
     )
 
 
@@ -329,8 +311,7 @@ def test_excess_and_aged_stock_carry_a_spiff_or_markdown_suggestion():
     assert aged["severity"] == "warning"  # some of it is older than a year
     assert (aged["amount"], aged["value"]) == (500, 1000)
     assert aged["message"] == (
-        "A: 500 units in stock are older than 180 days (300 units older than a year), "
-        "1,000.00 EUR at cost."
+        "A: 500 units in stock are older than 180 days (300 units older than a year), 1,000.00 EUR at cost."
     )
     assert aged["suggestion"] == (
         "Markdown: 20 % off the 5.00 EUR unit price on the units older than a year "
@@ -358,18 +339,26 @@ def test_rerun_gives_the_same_keys_and_fixing_capacity_removes_the_alert():
 
 
 def test_no_alerts_gives_an_empty_frame_with_the_columns():
-    result = plan(
-        periods=[MAR], demand={"A": [80]}, routings=[("A", "WC1", 1.0)], capacity={"WC1": [100]}
-    )
+    result = plan(periods=[MAR], demand={"A": [80]}, routings=[("A", "WC1", 1.0)], capacity={"WC1": [100]})
 
     alerts = derive_alerts(result)
     assert alerts.empty
     assert list(alerts.columns) == ALERT_COLUMNS
 
 
-@pytest.mark.parametrize(("pct", "level"), [
-    (None, "none"), (0, "low"), (59, "low"), (60, "ok"), (90, "ok"), (91, "high"), (100, "high"), (101, "over"),
-])
+@pytest.mark.parametrize(
+    ("pct", "level"),
+    [
+        (None, "none"),
+        (0, "low"),
+        (59, "low"),
+        (60, "ok"),
+        (90, "ok"),
+        (91, "high"),
+        (100, "high"),
+        (101, "over"),
+    ],
+)
 def test_heat_map_levels_sit_on_the_alert_lines(pct, level):
     assert utilisation_level(pct) == level
 

@@ -16,9 +16,23 @@ from tests.sop.factories import (
     user_with_roles,
 )
 
-CONTRACT_FIELDS = {"id", "type", "severity", "status", "work_center_code", "product_sku", "family_code",
-                   "territory_code", "period_start", "amount", "unit", "message", "created_at", "updated_at",
-                   "run_id"}
+CONTRACT_FIELDS = {
+    "id",
+    "type",
+    "severity",
+    "status",
+    "work_center_code",
+    "product_sku",
+    "family_code",
+    "territory_code",
+    "period_start",
+    "amount",
+    "unit",
+    "message",
+    "created_at",
+    "updated_at",
+    "run_id",
+}
 
 
 def session(user) -> APIClient:
@@ -67,9 +81,17 @@ def test_token_with_alerts_write_acknowledges_and_resolves(planned, erp, action)
     assert response.json()["status"] == {"acknowledge": "acknowledged", "resolve": "resolved"}[action]
 
 
-@pytest.mark.parametrize(("role", "allowed"), [("ops_lead", True), ("planner", True), ("admin", True),
-                                               ("executive", False), ("sales_manager", False),
-                                               ("sales_rep", False)])
+@pytest.mark.parametrize(
+    ("role", "allowed"),
+    [
+        ("ops_lead", True),
+        ("planner", True),
+        ("admin", True),
+        ("executive", False),
+        ("sales_manager", False),
+        ("sales_rep", False),
+    ],
+)
 def test_only_ops_leads_planners_and_admins_act_on_alerts_via_session(planned, role, allowed):
     alert = CapacityAlert.objects.get(type="capacity_overload")
     client = session(user_with_roles(f"u-{role}", role))
@@ -138,8 +160,7 @@ def test_post_plan_run_starts_a_forecast_that_hands_over_to_it(db, erp):
 
 
 def test_plan_runs_need_the_run_scope_or_role(db, erp):
-    assert erp(scopes=["plans:read"]).post("/api/v1/plan-runs/", {"forecast": False}, format="json"
-                                           ).status_code == 403
+    assert erp(scopes=["plans:read"]).post("/api/v1/plan-runs/", {"forecast": False}, format="json").status_code == 403
     rep = session(user_with_roles("rep", "sales_manager"))
     assert rep.post("/api/v1/plan-runs/", {"forecast": False}, format="json").status_code == 403
 
@@ -149,8 +170,13 @@ def test_capacity_load_supply_plan_and_positions_with_csv(planned, erp):
 
     from inventory.models import InventorySnapshot
 
-    InventorySnapshot.objects.create(product=planned["products"][0], location=planned["location"],
-                                     as_of=HORIZON[0], on_hand=Decimal("30"), allocated=Decimal("5"))
+    InventorySnapshot.objects.create(
+        product=planned["products"][0],
+        location=planned["location"],
+        as_of=HORIZON[0],
+        on_hand=Decimal("30"),
+        allocated=Decimal("5"),
+    )
     api = erp(scopes=["plans:read", "inventory:read"])  # positions are inventory data
     load = api.get("/api/v1/capacity-load/", {"period_start": HORIZON[1].isoformat()}).json()["results"]
     assert len(load) == 1 and load[0]["utilisation"] == pytest.approx(1.5)

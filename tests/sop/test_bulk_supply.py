@@ -39,14 +39,25 @@ def ops_api(erp):
 
 def load_capacity(api):
     assert post(api, "plants", [{"code": "PL1", "name": "Dayton"}]).status_code == 200
-    assert post(api, "work-centers", [{"code": "WC1", "name": "Assembly", "plant_code": "PL1"},
-                                      {"code": "WC2", "name": "Pack", "plant_code": "PL1"}]).status_code == 200
+    assert (
+        post(
+            api,
+            "work-centers",
+            [
+                {"code": "WC1", "name": "Assembly", "plant_code": "PL1"},
+                {"code": "WC2", "name": "Pack", "plant_code": "PL1"},
+            ],
+        ).status_code
+        == 200
+    )
 
 
 def test_capacity_chain_upserts_by_natural_key(master, ops_api):
     load_capacity(ops_api)
-    rows = [{"work_center_code": "WC1", "period_start": "2027-01-01", "available_hours": "320.5"},
-            {"work_center_code": "WC1", "period_start": "2027-02-01", "available_hours": "300"}]
+    rows = [
+        {"work_center_code": "WC1", "period_start": "2027-01-01", "available_hours": "320.5"},
+        {"work_center_code": "WC1", "period_start": "2027-02-01", "available_hours": "300"},
+    ]
     first = post(ops_api, "capacity", rows).json()
     assert (first["created"], first["updated"], first["unchanged"]) == (2, 0, 0)
     rows[1]["available_hours"] = "280"
@@ -54,8 +65,10 @@ def test_capacity_chain_upserts_by_natural_key(master, ops_api):
     assert (second["created"], second["updated"], second["unchanged"]) == (0, 1, 1)
     entry = CapacityCalendar.objects.get(work_center__code="WC1", period_start="2027-02-01")
     assert str(entry.available_hours) == "280.00" and entry.downtime_hours == 0
-    routing = [{"product_sku": "P1", "work_center_code": "WC1", "hours_per_unit": "1.25"},
-               {"product_sku": "P1", "work_center_code": "WC2", "hours_per_unit": "0.1"}]
+    routing = [
+        {"product_sku": "P1", "work_center_code": "WC1", "hours_per_unit": "1.25"},
+        {"product_sku": "P1", "work_center_code": "WC2", "hours_per_unit": "0.1"},
+    ]
     assert post(ops_api, "routings", routing).json()["created"] == 2
     assert Routing.objects.filter(product__sku="P1").count() == 2
     assert WorkCenter.objects.get(code="WC2").plant == Plant.objects.get(code="PL1")
@@ -65,11 +78,13 @@ def test_capacity_chain_upserts_by_natural_key(master, ops_api):
 
 def test_capacity_rows_are_all_or_nothing_and_every_bad_row_is_named(master, ops_api):
     load_capacity(ops_api)
-    rows = [{"work_center_code": "WC1", "period_start": "2027-01-01", "available_hours": "10"},
-            {"work_center_code": "WC9", "period_start": "2027-01-01", "available_hours": "10"},
-            {"work_center_code": "WC1", "period_start": "2027-01-15", "available_hours": "10"},
-            {"work_center_code": "WC2", "period_start": "2027-01-01", "available_hours": "-1"},
-            {"work_center_code": "WC1", "period_start": "2027-01-01", "available_hours": "12"}]
+    rows = [
+        {"work_center_code": "WC1", "period_start": "2027-01-01", "available_hours": "10"},
+        {"work_center_code": "WC9", "period_start": "2027-01-01", "available_hours": "10"},
+        {"work_center_code": "WC1", "period_start": "2027-01-15", "available_hours": "10"},
+        {"work_center_code": "WC2", "period_start": "2027-01-01", "available_hours": "-1"},
+        {"work_center_code": "WC1", "period_start": "2027-01-01", "available_hours": "12"},
+    ]
     response = post(ops_api, "capacity", rows)
     assert response.status_code == 400
     errors = {(e["row"], e["field"], e["code"]) for e in response.json()["error"]["details"]["errors"]}
@@ -94,21 +109,48 @@ def test_idempotency_key_replays_and_conflicts(master, ops_api):
 
 
 def test_stock_snapshots_lots_and_policies(master, ops_api):
-    snaps = [{"product_sku": "P1", "location_code": "WH", "as_of": "2027-01-31", "on_hand": "120", "on_order": "30",
-              "allocated": "10"},
-             {"product_sku": "P2", "location_code": "WH", "as_of": "2027-01-31", "on_hand": "5"}]
+    snaps = [
+        {
+            "product_sku": "P1",
+            "location_code": "WH",
+            "as_of": "2027-01-31",
+            "on_hand": "120",
+            "on_order": "30",
+            "allocated": "10",
+        },
+        {"product_sku": "P2", "location_code": "WH", "as_of": "2027-01-31", "on_hand": "5"},
+    ]
     assert post(ops_api, "inventory-snapshots", snaps).json()["created"] == 2
     assert post(ops_api, "inventory-snapshots", snaps).json()["unchanged"] == 2
     assert InventorySnapshot.objects.get(product__sku="P2").allocated == 0
-    lots = [{"external_id": "L1", "product_sku": "P1", "location_code": "WH", "received_on": "2025-06-01",
-             "quantity": "80"},
-            {"external_id": "L2", "product_sku": "P1", "location_code": "WH", "received_on": "2026-12-01",
-             "quantity": "40"}]
+    lots = [
+        {
+            "external_id": "L1",
+            "product_sku": "P1",
+            "location_code": "WH",
+            "received_on": "2025-06-01",
+            "quantity": "80",
+        },
+        {
+            "external_id": "L2",
+            "product_sku": "P1",
+            "location_code": "WH",
+            "received_on": "2026-12-01",
+            "quantity": "40",
+        },
+    ]
     assert post(ops_api, "inventory-lots", lots).json()["created"] == 2
     assert InventoryLot.objects.count() == 2
-    policies = [{"product_sku": "P1", "location_code": "WH", "lead_time_days": "30", "service_level": "0.95",
-                 "max_build_ahead_periods": "2"},
-                {"product_sku": "P2", "location_code": "WH", "safety_stock": "12"}]
+    policies = [
+        {
+            "product_sku": "P1",
+            "location_code": "WH",
+            "lead_time_days": "30",
+            "service_level": "0.95",
+            "max_build_ahead_periods": "2",
+        },
+        {"product_sku": "P2", "location_code": "WH", "safety_stock": "12"},
+    ]
     assert post(ops_api, "inventory-policies", policies).json()["created"] == 2
     p2 = InventoryPolicy.objects.get(product__sku="P2")
     assert p2.service_level is None and p2.safety_stock == 12 and p2.max_build_ahead_periods == 0
@@ -117,8 +159,10 @@ def test_stock_snapshots_lots_and_policies(master, ops_api):
 
 
 def test_policy_rows_need_a_service_level_in_range_or_a_safety_stock(master, ops_api):
-    rows = [{"product_sku": "P1", "location_code": "WH", "service_level": "1.5"},
-            {"product_sku": "P2", "location_code": "WH"}]
+    rows = [
+        {"product_sku": "P1", "location_code": "WH", "service_level": "1.5"},
+        {"product_sku": "P2", "location_code": "WH"},
+    ]
     response = post(ops_api, "inventory-policies", rows)
     assert response.status_code == 400
     errors = {(e["row"], e["code"]) for e in response.json()["error"]["details"]["errors"]}
@@ -126,11 +170,18 @@ def test_policy_rows_need_a_service_level_in_range_or_a_safety_stock(master, ops
     assert not InventoryPolicy.objects.exists()
 
 
-@pytest.mark.parametrize(("resource", "scope"), [("plants", "capacity:write"), ("work-centers", "capacity:write"),
-                                                 ("capacity", "capacity:write"), ("routings", "capacity:write"),
-                                                 ("inventory-snapshots", "inventory:write"),
-                                                 ("inventory-lots", "inventory:write"),
-                                                 ("inventory-policies", "inventory:write")])
+@pytest.mark.parametrize(
+    ("resource", "scope"),
+    [
+        ("plants", "capacity:write"),
+        ("work-centers", "capacity:write"),
+        ("capacity", "capacity:write"),
+        ("routings", "capacity:write"),
+        ("inventory-snapshots", "inventory:write"),
+        ("inventory-lots", "inventory:write"),
+        ("inventory-policies", "inventory:write"),
+    ],
+)
 def test_each_resource_needs_its_write_scope(master, erp, resource, scope):
     other = "inventory:write" if scope == "capacity:write" else "capacity:write"
     response = post(erp(scopes=["master:write", other]), resource, [])

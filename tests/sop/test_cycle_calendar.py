@@ -43,11 +43,11 @@ def test_working_days_skip_weekends_and_holidays():
 def test_default_due_dates_of_the_march_2027_cycle():
     due = stage_due_dates(dt.date(2027, 3, 1))
     assert due == {
-        "data": dt.date(2027, 2, 3),              # WD 3
-        "demand_review": dt.date(2027, 2, 10),    # WD 8
-        "supply_review": dt.date(2027, 2, 16),    # WD 12
-        "executive_review": dt.date(2027, 2, 19), # WD 15
-        "published": dt.date(2027, 2, 22),        # WD 16
+        "data": dt.date(2027, 2, 3),  # WD 3
+        "demand_review": dt.date(2027, 2, 10),  # WD 8
+        "supply_review": dt.date(2027, 2, 16),  # WD 12
+        "executive_review": dt.date(2027, 2, 19),  # WD 15
+        "published": dt.date(2027, 2, 22),  # WD 16
     }
 
 
@@ -57,12 +57,15 @@ def test_an_edited_calendar_moves_the_due_dates():
     assert due["supply_review"] == dt.date(2027, 2, 11)
 
 
-@pytest.mark.parametrize("calendar, message", [
-    ({"nope": 3}, "unknown stage 'nope'"),
-    ({"data": 0}, "stage 'data': the working day"),
-    ({"data": 2.5}, "stage 'data': the working day"),
-    ({"data": 9}, "stage 'demand_review' is due before"),
-])
+@pytest.mark.parametrize(
+    "calendar, message",
+    [
+        ({"nope": 3}, "unknown stage 'nope'"),
+        ({"data": 0}, "stage 'data': the working day"),
+        ({"data": 2.5}, "stage 'data': the working day"),
+        ({"data": 9}, "stage 'demand_review' is due before"),
+    ],
+)
 def test_bad_calendars_are_refused_naming_the_stage(calendar, message):
     with pytest.raises(ValueError, match=message):
         validate_calendar(calendar)

@@ -58,8 +58,9 @@ def test_the_demand_review_grid_exports_as_shown_in_scope(world, cycle):
 
 
 def test_decisions_export_with_day_first_dates(world, cycle):
-    cycle_services.decision_create(cycle=cycle, user=world["users"]["planner"], topic="=Overtime",
-                                   due_date=dt.date(2027, 2, 20))
+    cycle_services.decision_create(
+        cycle=cycle, user=world["users"]["planner"], topic="=Overtime", due_date=dt.date(2027, 2, 20)
+    )
     ops = signed_in(world["users"]["ops"], "it")
     text = ops.get(f"/supply/cycle/{M}/decisions/?export=csv").content.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text), delimiter=";"))
@@ -89,8 +90,11 @@ def test_a_plan_runs_lines_export_in_xlsx_and_german_csv(db):
     assert "150,5" in [r[3] for r in semicolon[1:]] and semicolon[1][2].count(".") == 2
     sku = lines[0].product.sku
     plan = ops.get(f"/supply/products/{sku}/").context["plan"]
-    product = list(csv.reader(io.StringIO(ops.get(f"/supply/products/{sku}/?export=csv").content.decode("utf-8-sig")),
-                              delimiter=";"))
+    product = list(
+        csv.reader(
+            io.StringIO(ops.get(f"/supply/products/{sku}/?export=csv").content.decode("utf-8-sig")), delimiter=";"
+        )
+    )
     assert len(product) == 1 + len(plan) and product[0][0] == "Monat"
     from sop.models import WorkCenterLoad
 

@@ -28,8 +28,15 @@ def signed_in(user) -> Client:
     return client
 
 
-PAGES = ["/supply/cycle/", f"/supply/cycle/?month={M}", f"/supply/cycle/{M}/demand/", f"/supply/cycle/{M}/supply/",
-         f"/supply/cycle/{M}/executive/", f"/supply/cycle/{M}/decisions/", "/supply/cycle/versions/"]
+PAGES = [
+    "/supply/cycle/",
+    f"/supply/cycle/?month={M}",
+    f"/supply/cycle/{M}/demand/",
+    f"/supply/cycle/{M}/supply/",
+    f"/supply/cycle/{M}/executive/",
+    f"/supply/cycle/{M}/decisions/",
+    "/supply/cycle/versions/",
+]
 
 
 def test_every_cycle_page_opens_for_the_cycle_roles_and_not_for_reps(world, cycle):
@@ -51,7 +58,7 @@ def test_the_demand_review_shows_the_grid_and_the_editable_cells_by_role(world, 
     assert 'data-measure="sales_override"' in manager and 'data-measure="consensus"' not in manager
     assert 'data-family="VLV"' not in manager  # V1 sells in WEST only
     ops = signed_in(world["users"]["ops"]).get(f"/supply/cycle/{M}/demand/").content.decode()
-    assert "input class=\"cell\"" not in ops
+    assert 'input class="cell"' not in ops
 
 
 def test_owners_advance_from_the_page_and_see_their_stage_on_the_home_page(world, cycle):
@@ -70,8 +77,10 @@ def test_owners_advance_from_the_page_and_see_their_stage_on_the_home_page(world
 
 def test_decisions_are_recorded_from_the_page(world, cycle):
     ops = signed_in(world["users"]["ops"])
-    ops.post(f"/supply/cycle/{M}/decision/", {"topic": "Overtime", "family_code": "PMP", "work_center_code": "WC1",
-                                              "due_date": "2027-02-20"})
+    ops.post(
+        f"/supply/cycle/{M}/decision/",
+        {"topic": "Overtime", "family_code": "PMP", "work_center_code": "WC1", "due_date": "2027-02-20"},
+    )
     item = Decision.objects.get(cycle=cycle)
     assert (item.topic, item.family.code, item.work_center.code) == ("Overtime", "PMP", "WC1")
     page = ops.get(f"/supply/cycle/{M}/decisions/").content.decode()
@@ -114,8 +123,7 @@ def test_the_chart_history_is_the_actuals_the_cycle_opened_with_then_the_sales_s
     sell("V1", "WEST-1", dt.date(2027, 1, 30), 50)
     # Then every viewer sees the months in their scope and filters:
     assert history_of(cycle, planner) == {"2026-01": 10, "2026-12": 4, "2027-01": 12, "2027-02": 5}
-    assert history_of(cycle, planner, family_code="PMP") == {"2026-01": 10, "2026-12": 4, "2027-01": 5,
-                                                             "2027-02": 5}
+    assert history_of(cycle, planner, family_code="PMP") == {"2026-01": 10, "2026-12": 4, "2027-01": 5, "2027-02": 5}
     assert history_of(cycle, planner, territory_code="EAST-1") == {"2026-01": 10, "2027-01": 5, "2027-02": 2}
     assert history_of(cycle, planner, region_code="WEST") == {"2027-01": 7}
     assert history_of(cycle, users["mgr_east"]) == {"2026-01": 10, "2027-01": 5, "2027-02": 5}
@@ -135,23 +143,46 @@ def _cycle_with_activity(world, *, edits: int, decisions: int):
     users = world["users"]
     cycle = cycle_services.cycle_create(month=MONTH, user=users["planner"])
     for i in range(edits):
-        row = cycle_selectors.demand_plan_row(cycle=cycle, user=users["planner"], level="family",
-                                              keys={"family_code": "PMP"}, period_start=MAR)
-        cycle_services.demand_plan_edit(cycle=cycle, user=users["planner"], level="family",
-                                        keys={"family_code": "PMP"}, period_start=MAR, measure="consensus",
-                                        value=200 + i, reason="growth", etag=row["etag"])
+        row = cycle_selectors.demand_plan_row(
+            cycle=cycle, user=users["planner"], level="family", keys={"family_code": "PMP"}, period_start=MAR
+        )
+        cycle_services.demand_plan_edit(
+            cycle=cycle,
+            user=users["planner"],
+            level="family",
+            keys={"family_code": "PMP"},
+            period_start=MAR,
+            measure="consensus",
+            value=200 + i,
+            reason="growth",
+            etag=row["etag"],
+        )
     for i in range(decisions):
-        cycle_services.decision_create(cycle=cycle, user=users["ops"], topic=f"Decision {i}", family_code="PMP",
-                                       work_center_code="WC1", owner_id=users["planner"].pk)
+        cycle_services.decision_create(
+            cycle=cycle,
+            user=users["ops"],
+            topic=f"Decision {i}",
+            family_code="PMP",
+            work_center_code="WC1",
+            owner_id=users["planner"].pk,
+        )
     run = cycle_services.cycle_plan_run_start(cycle=cycle, user=users["ops"], as_of=AS_OF)
     assert plan_run_execute(run_id=run.pk).status == "completed"
     return cycle
 
 
-COUNTED = ["/supply/cycle/", f"/supply/cycle/?month={M}", f"/supply/cycle/{M}/demand/",
-           f"/supply/cycle/{M}/demand/?family_code=PMP&territory_code=EAST", f"/supply/cycle/{M}/supply/",
-           f"/supply/cycle/{M}/executive/", f"/supply/cycle/{M}/decisions/", "/supply/cycle/versions/",
-           f"/api/v1/plan-cycles/{M}/demand-plan/?level=family", f"/api/v1/plan-cycles/{M}/demand-plan/?level=territory"]
+COUNTED = [
+    "/supply/cycle/",
+    f"/supply/cycle/?month={M}",
+    f"/supply/cycle/{M}/demand/",
+    f"/supply/cycle/{M}/demand/?family_code=PMP&territory_code=EAST",
+    f"/supply/cycle/{M}/supply/",
+    f"/supply/cycle/{M}/executive/",
+    f"/supply/cycle/{M}/decisions/",
+    "/supply/cycle/versions/",
+    f"/api/v1/plan-cycles/{M}/demand-plan/?level=family",
+    f"/api/v1/plan-cycles/{M}/demand-plan/?level=territory",
+]
 
 
 def _queries(world) -> dict[tuple[str, str], int]:

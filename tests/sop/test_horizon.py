@@ -28,8 +28,9 @@ def test_a_24_month_setting_forecasts_and_plans_24_months(demo24, django_capture
     run.refresh_from_db()
     assert run.status in ("completed", "completed_with_errors"), run.error
     assert run.horizon_periods == 24 and run.forecast_run.horizon == 24
-    forecast_months = sorted(Forecast.objects.filter(run=run.forecast_run, level="total")
-                             .values_list("period_start", flat=True))
+    forecast_months = sorted(
+        Forecast.objects.filter(run=run.forecast_run, level="total").values_list("period_start", flat=True)
+    )
     assert len(forecast_months) == 24
     plan_months = sorted(set(PlanLine.objects.filter(run=run).values_list("period_start", flat=True)))
     assert plan_months == forecast_months

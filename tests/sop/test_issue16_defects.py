@@ -61,8 +61,12 @@ def test_capacity_form_prefilled_from_the_calendar_can_be_submitted():
     supply_world(demand={1: 150.0}, products=1, work_centers=1)
     run_plan()
     CapacityCalendar.objects.filter(work_center__code="WC0", period_start=HORIZON[1]).update(
-        shifts=89, hours_per_shift=Decimal("8"), working_days=21, efficiency=Decimal("0.941"),
-        downtime_hours=Decimal("0"))
+        shifts=89,
+        hours_per_shift=Decimal("8"),
+        working_days=21,
+        efficiency=Decimal("0.941"),
+        downtime_hours=Decimal("0"),
+    )
     client = client_for(user_with_roles("ops", "ops_lead"))
     url = "/supply/capacity/WC0/" + HORIZON[1].isoformat() + "/"
     page = client.get(url)
@@ -72,8 +76,9 @@ def test_capacity_form_prefilled_from_the_calendar_can_be_submitted():
     # Units are labelled.
     for unit in ("h", "days"):
         assert f"({unit})" in html
-    response = client.post(url, {"shifts": 89, "hours_per_shift": "8", "working_days": 21,
-                                 "efficiency": "0.941", "downtime_hours": "0"})
+    response = client.post(
+        url, {"shifts": 89, "hours_per_shift": "8", "working_days": 21, "efficiency": "0.941", "downtime_hours": "0"}
+    )
     assert response.status_code == 302
     entry = CapacityCalendar.objects.get(work_center__code="WC0", period_start=HORIZON[1])
     assert entry.available_hours == Decimal("14069.83")  # 89 × 8 × 21 × 0.941
@@ -89,15 +94,34 @@ def test_overload_without_a_suggestion_stores_no_nan():
 
     supply_world(demand={1: 150.0}, products=1, work_centers=1)
     run = run_plan()
-    base = {"type": "capacity_overload", "severity": "critical", "work_center_code": "WC0", "product_sku": None,
-            "family_code": None, "territory_code": None, "amount": 10.0, "unit": "hours", "value": float("nan"),
-            "message": "over"}
-    candidates = pd.DataFrame([
-        {**base, "fingerprint": f"capacity_overload:WC0:{HORIZON[1]}", "period_start": HORIZON[1],
-         "suggestion": "Add 10 h"},
-        {**base, "fingerprint": f"capacity_overload:WC0:{HORIZON[2]}", "period_start": HORIZON[2],
-         "suggestion": None},
-    ])[ALERT_COLUMNS]
+    base = {
+        "type": "capacity_overload",
+        "severity": "critical",
+        "work_center_code": "WC0",
+        "product_sku": None,
+        "family_code": None,
+        "territory_code": None,
+        "amount": 10.0,
+        "unit": "hours",
+        "value": float("nan"),
+        "message": "over",
+    }
+    candidates = pd.DataFrame(
+        [
+            {
+                **base,
+                "fingerprint": f"capacity_overload:WC0:{HORIZON[1]}",
+                "period_start": HORIZON[1],
+                "suggestion": "Add 10 h",
+            },
+            {
+                **base,
+                "fingerprint": f"capacity_overload:WC0:{HORIZON[2]}",
+                "period_start": HORIZON[2],
+                "suggestion": None,
+            },
+        ]
+    )[ALERT_COLUMNS]
     services.alerts_sync(run=run, candidates=candidates)
     alert = CapacityAlert.objects.active().get(fingerprint=f"capacity_overload:WC0:{HORIZON[2]}")
     assert alert.suggestion == ""
@@ -128,8 +152,11 @@ def test_a_resolved_overload_that_comes_back_reopens_the_same_alert_with_its_com
     overload.refresh_from_db()
     assert overload.status == CapacityAlert.Status.OPEN and overload.run == again
     assert overload.resolved_at is None and overload.resolution == ""
-    texts = list(Comment.objects.filter(content_type=ContentType.objects.get_for_model(CapacityAlert),
-                                        object_id=str(overload.pk)).values_list("text", flat=True))
+    texts = list(
+        Comment.objects.filter(
+            content_type=ContentType.objects.get_for_model(CapacityAlert), object_id=str(overload.pk)
+        ).values_list("text", flat=True)
+    )
     assert texts[0] == "Asked the plant for a Saturday shift."
     assert f"Reopened by plan run {again.pk}" in texts[-1] and "Saturday shift added" in texts[-1]
     assert again.alerts_raised >= 1

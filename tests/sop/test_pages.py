@@ -34,9 +34,15 @@ def planned():
 
 def test_ops_lead_opens_every_supply_page(planned):
     client = client_for(planned["ops"])
-    for url in ("/supply/alerts/", "/supply/capacity/", "/supply/capacity/WC0/" + HORIZON[1].isoformat() + "/",
-                "/supply/products/P0/", "/inventory/", f"/supply/runs/{planned['run'].pk}/",
-                f"/supply/alerts/{CapacityAlert.objects.first().pk}/"):
+    for url in (
+        "/supply/alerts/",
+        "/supply/capacity/",
+        "/supply/capacity/WC0/" + HORIZON[1].isoformat() + "/",
+        "/supply/products/P0/",
+        "/inventory/",
+        f"/supply/runs/{planned['run'].pk}/",
+        f"/supply/alerts/{CapacityAlert.objects.first().pk}/",
+    ):
         response = client.get(url)
         assert response.status_code == 200, url
     heat = client.get("/supply/capacity/").context["heat"]
@@ -105,13 +111,15 @@ def test_ops_lead_edits_capacity_from_shifts_and_downtime(planned):
 
     client = client_for(planned["ops"])
     url = "/supply/capacity/WC0/" + HORIZON[1].isoformat() + "/"
-    client.post(url, {"shifts": 2, "hours_per_shift": "8", "working_days": 20, "efficiency": "0.9",
-                      "downtime_hours": "8"})
+    client.post(
+        url, {"shifts": 2, "hours_per_shift": "8", "working_days": 20, "efficiency": "0.9", "downtime_hours": "8"}
+    )
     entry = CapacityCalendar.objects.get(work_center__code="WC0", period_start=HORIZON[1])
     assert str(entry.available_hours) == "280.00"  # 2 × 8 × 20 × 0.9 − 8
     viewer = client_for(user_with_roles("exec", "executive"))
-    assert viewer.post(url, {"shifts": 1, "hours_per_shift": "8", "working_days": 1, "efficiency": "1"}
-                       ).status_code == 403
+    assert (
+        viewer.post(url, {"shifts": 1, "hours_per_shift": "8", "working_days": 1, "efficiency": "1"}).status_code == 403
+    )
 
 
 def test_start_a_plan_run_from_the_page(planned):
@@ -134,15 +142,21 @@ def _grow(n: int):
     plant = Plant.objects.get(code="PL1")
     start = WorkCenter.objects.count()
     wcs = WorkCenter.objects.bulk_create([WorkCenter(code=f"X{start + i}", name="x", plant=plant) for i in range(n)])
-    CapacityCalendar.objects.bulk_create([CapacityCalendar(work_center=w, period_start=p, available_hours=50)
-                                          for w in wcs for p in HORIZON])
+    CapacityCalendar.objects.bulk_create(
+        [CapacityCalendar(work_center=w, period_start=p, available_hours=50) for w in wcs for p in HORIZON]
+    )
     make_alerts(n * 3, work_center=wcs[0], start=1000 + start * 10)
 
 
 def test_page_queries_stay_flat_as_alerts_and_work_centers_grow(planned, django_assert_max_num_queries):
     client = client_for(planned["ops"])
-    urls = ["/supply/alerts/", "/supply/capacity/", "/inventory/", "/supply/products/P0/",
-            "/supply/capacity/WC0/" + HORIZON[1].isoformat() + "/"]
+    urls = [
+        "/supply/alerts/",
+        "/supply/capacity/",
+        "/inventory/",
+        "/supply/products/P0/",
+        "/supply/capacity/WC0/" + HORIZON[1].isoformat() + "/",
+    ]
 
     def counts() -> dict[str, int]:
         from django.db import connection
@@ -180,7 +194,9 @@ def test_an_aged_stock_alert_offers_a_one_click_spiff(demo, login):
     ops = login("ops")
     page = ops.get(f"/supply/alerts/{alert.pk}/")
     assert "Create the suggested SPIFF" in page.content.decode()
-    response = ops.post("/compensation/spiffs/from-alert", {"alert_id": alert.pk, "next": f"/supply/alerts/{alert.pk}/"})
+    response = ops.post(
+        "/compensation/spiffs/from-alert", {"alert_id": alert.pk, "next": f"/supply/alerts/{alert.pk}/"}
+    )
     assert response.status_code == 302 and response["Location"] == f"/supply/alerts/{alert.pk}/"
     assert Spiff.objects.count() == before + 1
     assert alert.product.sku in Spiff.objects.order_by("-id").first().skus

@@ -35,8 +35,7 @@ def without_territories():
     assert SalesOrderLine.objects.exists()
 
 
-def test_a_company_with_sales_but_no_territories_forecasts_and_plans(demo, login,
-                                                                     django_capture_on_commit_callbacks):
+def test_a_company_with_sales_but_no_territories_forecasts_and_plans(demo, login, django_capture_on_commit_callbacks):
     without_territories()
     with django_capture_on_commit_callbacks(execute=True):
         plan = plan_run_start(as_of=AS_OF, trigger=PlanRun.Trigger.API, forecast=True)
@@ -48,11 +47,13 @@ def test_a_company_with_sales_but_no_territories_forecasts_and_plans(demo, login
     series = ForecastSeries.objects.filter(run=forecast)
     assert series.count() == forecast.series_total == series.filter(territory__isnull=True).count() > 0
     assert set(series.values_list("product_id", flat=True).distinct()) == set(
-        Forecast.objects.filter(run=forecast, level="product").values_list("product_id", flat=True))
+        Forecast.objects.filter(run=forecast, level="product").values_list("product_id", flat=True)
+    )
     leaf = Forecast.objects.filter(run=forecast, level="product_territory")
     assert leaf.count() == forecast.series_done * forecast.horizon
-    assert set(leaf.values_list("series_key", flat=True)) == {f"{p}:-" for p in
-                                                               series.values_list("product_id", flat=True)}
+    assert set(leaf.values_list("series_key", flat=True)) == {
+        f"{p}:-" for p in series.values_list("product_id", flat=True)
+    }
     period = leaf.order_by("period_start").first().period_start
     total = Forecast.objects.get(run=forecast, level="total", period_start=period).point
     region = Forecast.objects.get(run=forecast, level="region", period_start=period)
@@ -69,8 +70,9 @@ def test_a_company_with_sales_but_no_territories_forecasts_and_plans(demo, login
 
 def test_a_plan_run_whose_worker_died_is_reconciled_again_by_the_reaper(demo):
     run = plan_run_create(as_of=AS_OF, trigger="api", parameters={"forecast": False})
-    PlanRun.objects.filter(pk=run.pk).update(status="running", attempts=1, claimed_by="dead:1",
-                                             heartbeat_at=timezone.now() - LONG_AGO)
+    PlanRun.objects.filter(pk=run.pk).update(
+        status="running", attempts=1, claimed_by="dead:1", heartbeat_at=timezone.now() - LONG_AGO
+    )
     assert runs_reap() == {"plan_runs_resent": 1}
     run.refresh_from_db()
     assert run.status in ("completed", "completed_with_errors"), run.error
@@ -79,8 +81,13 @@ def test_a_plan_run_whose_worker_died_is_reconciled_again_by_the_reaper(demo):
 
 def test_a_plan_run_no_worker_could_finish_in_its_attempts_fails_with_the_reason(demo):
     run = plan_run_create(as_of=AS_OF, trigger="api")
-    PlanRun.objects.filter(pk=run.pk).update(status="running", attempts=3, claimed_by="dead:1",
-                                             heartbeat_at=timezone.now() - LONG_AGO, error="OperationalError: gone")
+    PlanRun.objects.filter(pk=run.pk).update(
+        status="running",
+        attempts=3,
+        claimed_by="dead:1",
+        heartbeat_at=timezone.now() - LONG_AGO,
+        error="OperationalError: gone",
+    )
     runs_reap()
     run.refresh_from_db()
     assert run.status == "failed" and "3 attempts" in run.error and "OperationalError: gone" in run.error

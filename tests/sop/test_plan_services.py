@@ -58,8 +58,12 @@ def test_build_ahead_zero_leaves_a_shortfall_and_the_quota_is_not_buildable(monk
     from territories.models import Territory
 
     Territory.objects.create(code="T1", name="Territory 1", path="/T1/")
-    monkeypatch.setattr("sop.selectors.family_quotas_frame", lambda *, period_starts: pd.DataFrame({
-        "family_code": ["PMP"], "territory_code": ["T1"], "period_start": [HORIZON[1]], "quota_qty": [150.0]}))
+    monkeypatch.setattr(
+        "sop.selectors.family_quotas_frame",
+        lambda *, period_starts: pd.DataFrame(
+            {"family_code": ["PMP"], "territory_code": ["T1"], "period_start": [HORIZON[1]], "quota_qty": [150.0]}
+        ),
+    )
     supply_world(demand={1: 150.0}, build_ahead=0)
     run = run_plan()
     assert PlanLine.objects.get(run=run, period_start=HORIZON[1]).shortfall_qty == pytest.approx(50)
@@ -88,7 +92,8 @@ def test_fixing_capacity_and_rerunning_resolves_the_alert_and_records_it():
     run_plan()
     overload = active("capacity_overload").get()
     CapacityCalendar.objects.filter(work_center=world["work_centers"][0], period_start=HORIZON[1]).update(
-        available_hours=200)
+        available_hours=200
+    )
     rerun = run_plan()
     overload.refresh_from_db()
     assert overload.status == CapacityAlert.Status.RESOLVED
@@ -148,8 +153,12 @@ def test_no_target_alert_when_the_quota_fits_what_can_be_built(monkeypatch):
     from territories.models import Territory
 
     Territory.objects.create(code="T1", name="Territory 1", path="/T1/")
-    monkeypatch.setattr("sop.selectors.family_quotas_frame", lambda *, period_starts: pd.DataFrame({
-        "family_code": ["PMP"], "territory_code": ["T1"], "period_start": [HORIZON[1]], "quota_qty": [100.0]}))
+    monkeypatch.setattr(
+        "sop.selectors.family_quotas_frame",
+        lambda *, period_starts: pd.DataFrame(
+            {"family_code": ["PMP"], "territory_code": ["T1"], "period_start": [HORIZON[1]], "quota_qty": [100.0]}
+        ),
+    )
     supply_world(demand={1: 150.0}, build_ahead=0)
     run_plan()
     assert not active("target_not_buildable").exists()

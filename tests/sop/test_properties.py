@@ -23,14 +23,20 @@ def supply_problem(draw, build_ahead: bool):
     periods = MONTHS[: draw(st.integers(1, len(MONTHS)))]
     skus = SKUS[: draw(st.integers(1, len(SKUS)))]
     demand = {s: [draw(quantity) for _ in periods] for s in skus}
-    routings = [(s, w, draw(st.floats(min_value=0.01, max_value=5)))
-                for s in skus for w in CENTERS if draw(st.booleans())]
+    routings = [
+        (s, w, draw(st.floats(min_value=0.01, max_value=5))) for s in skus for w in CENTERS if draw(st.booleans())
+    ]
     hours = st.one_of(st.just(0.0), st.floats(min_value=0.01, max_value=1500))
     capacity = {w: [draw(hours) for _ in periods] for w in CENTERS}
-    return dict(periods=periods, demand=demand, routings=routings, capacity=capacity,
-                build_ahead={s: draw(st.integers(0, 3)) if build_ahead else 0 for s in skus},
-                safety_stock={s: draw(st.floats(min_value=0, max_value=50)) for s in skus},
-                opening={s: draw(st.floats(min_value=0, max_value=200)) for s in skus})
+    return dict(
+        periods=periods,
+        demand=demand,
+        routings=routings,
+        capacity=capacity,
+        build_ahead={s: draw(st.integers(0, 3)) if build_ahead else 0 for s in skus},
+        safety_stock={s: draw(st.floats(min_value=0, max_value=50)) for s in skus},
+        opening={s: draw(st.floats(min_value=0, max_value=200)) for s in skus},
+    )
 
 
 PROPERTY = settings(max_examples=120, derandomize=True, deadline=None)
@@ -59,5 +65,9 @@ def test_pre_build_uses_only_free_hours(problem):
     # what a period needs is built in it, before it, or is the shortfall — nothing is lost or invented
     np.testing.assert_allclose(
         products["production_required"],
-        products["constrained_production"] - products["prebuild_qty"] + products["pulled_forward_qty"]
-        + products["shortfall_qty"], atol=1e-6)
+        products["constrained_production"]
+        - products["prebuild_qty"]
+        + products["pulled_forward_qty"]
+        + products["shortfall_qty"],
+        atol=1e-6,
+    )

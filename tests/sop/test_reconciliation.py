@@ -59,24 +59,18 @@ def plan(
         opening_inventory=pd.DataFrame(
             {"product_sku": list((opening or {}).keys()), "on_hand": list((opening or {}).values())}
         ),
-        routings=pd.DataFrame(
-            routings, columns=["product_sku", "work_center_code", "hours_per_unit"]
-        ),
+        routings=pd.DataFrame(routings, columns=["product_sku", "work_center_code", "hours_per_unit"]),
         capacity=capacity_rows,
         family_quotas=family_quotas,
     )
 
 
 def product_rows(result: ReconciliationResult, sku: str) -> pd.DataFrame:
-    return result.product_plan.loc[result.product_plan["product_sku"] == sku].set_index(
-        "period_start"
-    )
+    return result.product_plan.loc[result.product_plan["product_sku"] == sku].set_index("period_start")
 
 
 def load_rows(result: ReconciliationResult, wc: str) -> pd.DataFrame:
-    return result.capacity_load.loc[result.capacity_load["work_center_code"] == wc].set_index(
-        "period_start"
-    )
+    return result.capacity_load.loc[result.capacity_load["work_center_code"] == wc].set_index("period_start")
 
 
 # --- the acceptance cases of issue 5 ------------------------------------------------------
@@ -84,9 +78,7 @@ def load_rows(result: ReconciliationResult, wc: str) -> pd.DataFrame:
 
 def test_overload_without_free_capacity_loads_150_percent_and_is_short_50():
     # Given 100 h available, 1 h per unit and a demand of 150 units
-    result = plan(
-        periods=[MAR], demand={"A": [150]}, routings=[("A", "WC1", 1.0)], capacity={"WC1": [100]}
-    )
+    result = plan(periods=[MAR], demand={"A": [150]}, routings=[("A", "WC1", 1.0)], capacity={"WC1": [100]})
 
     load = load_rows(result, "WC1").loc[MAR]
     assert load["load_hours"] == pytest.approx(150)
@@ -287,9 +279,7 @@ def test_requirement_nets_opening_inventory_and_safety_stock():
     result = reconcile(
         periods=[FEB, MAR],
         products=products,
-        demand=pd.DataFrame(
-            {"product_sku": ["A", "A"], "period_start": [FEB, MAR], "demand_qty": [50, 50]}
-        ),
+        demand=pd.DataFrame({"product_sku": ["A", "A"], "period_start": [FEB, MAR], "demand_qty": [50, 50]}),
         opening_inventory=opening,
         routings=pd.DataFrame(columns=["product_sku", "work_center_code", "hours_per_unit"]),
         capacity=pd.DataFrame(columns=["work_center_code", "period_start", "available_hours"]),
@@ -307,15 +297,11 @@ def test_safety_stock_per_period_overrides_the_product_value():
     result = reconcile(
         periods=[FEB, MAR],
         products=products,
-        demand=pd.DataFrame(
-            {"product_sku": ["A", "A"], "period_start": [FEB, MAR], "demand_qty": [10, 10]}
-        ),
+        demand=pd.DataFrame({"product_sku": ["A", "A"], "period_start": [FEB, MAR], "demand_qty": [10, 10]}),
         opening_inventory=pd.DataFrame({"product_sku": [], "on_hand": []}),
         routings=pd.DataFrame(columns=["product_sku", "work_center_code", "hours_per_unit"]),
         capacity=pd.DataFrame(columns=["work_center_code", "period_start", "available_hours"]),
-        safety_stock=pd.DataFrame(
-            {"product_sku": ["A"], "period_start": [MAR], "safety_stock": [50.0]}
-        ),
+        safety_stock=pd.DataFrame({"product_sku": ["A"], "period_start": [MAR], "safety_stock": [50.0]}),
     )
 
     a = product_rows(result, "A")
@@ -432,18 +418,14 @@ def test_same_inputs_in_another_row_order_give_the_same_plan():
     )
     first = reconcile(**inputs)
     shuffled = {
-        k: (v.sample(frac=1, random_state=1) if isinstance(v, pd.DataFrame) else v[::-1])
-        for k, v in inputs.items()
+        k: (v.sample(frac=1, random_state=1) if isinstance(v, pd.DataFrame) else v[::-1]) for k, v in inputs.items()
     }
     second = reconcile(**shuffled)
 
     pd.testing.assert_frame_equal(first.product_plan, second.product_plan, rtol=1e-9)
     pd.testing.assert_frame_equal(first.capacity_load, second.capacity_load, rtol=1e-9)
     # Capacity is never exceeded by the constrained plan.
-    assert (
-        first.capacity_load["constrained_load_hours"]
-        <= first.capacity_load["available_hours"] + 1e-6
-    ).all()
+    assert (first.capacity_load["constrained_load_hours"] <= first.capacity_load["available_hours"] + 1e-6).all()
     # Requirement = own production + pulled forward + shortfall, for every product × period.
     p = first.product_plan
     own = p["constrained_production"] - p["prebuild_qty"]

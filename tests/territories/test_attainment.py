@@ -22,9 +22,7 @@ def test_month_and_fiscal_year_start():
         dt.date(2024, 4, 1),
         dt.date(2025, 4, 1),
     ]
-    assert (
-        fiscal_year_start(periods, fiscal_year_start_month=1).tolist() == [dt.date(2025, 1, 1)] * 2
-    )
+    assert fiscal_year_start(periods, fiscal_year_start_month=1).tolist() == [dt.date(2025, 1, 1)] * 2
     with pytest.raises(ValueError):
         fiscal_year_start(periods, fiscal_year_start_month=13)
 

@@ -47,9 +47,7 @@ def test_report_per_territory():
     # The unknown territory's account is ignored.
     assert sum(report["accounts"]) == 8
     # Potential can be configured to be the revenue.
-    by_revenue = balancing_report(
-        territories_frame(), accounts_frame(), potential_source="revenue_l12m"
-    )
+    by_revenue = balancing_report(territories_frame(), accounts_frame(), potential_source="revenue_l12m")
     assert by_revenue["potential"].tolist() == [D(200), D(20), D(5), D(60)]
 
 

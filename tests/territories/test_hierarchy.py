@@ -17,13 +17,9 @@ def test_ancestor_pairs_any_depth_and_bad_trees():
         ["R", 2],
     ]
     with pytest.raises(ValueError, match="not found"):
-        ancestor_pairs(
-            pd.DataFrame({"code": ["A"], "parent": ["Z"]}), child="code", parent="parent"
-        )
+        ancestor_pairs(pd.DataFrame({"code": ["A"], "parent": ["Z"]}), child="code", parent="parent")
     with pytest.raises(ValueError, match="cycle"):
-        ancestor_pairs(
-            pd.DataFrame({"code": ["A", "B"], "parent": ["B", "A"]}), child="code", parent="parent"
-        )
+        ancestor_pairs(pd.DataFrame({"code": ["A", "B"], "parent": ["B", "A"]}), child="code", parent="parent")
     with pytest.raises(ValueError, match="duplicate"):
         ancestor_pairs(
             pd.DataFrame({"code": ["A", "A"], "parent": [None, None]}),

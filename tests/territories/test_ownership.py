@@ -36,9 +36,7 @@ def history_moved_on_1_july() -> pd.DataFrame:
 
 
 def lines_frame(*rows: tuple) -> pd.DataFrame:
-    return pd.DataFrame(
-        rows, columns=["line_id", "account_id", "order_date", "quantity", "amount", "status"]
-    )
+    return pd.DataFrame(rows, columns=["line_id", "account_id", "order_date", "quantity", "amount", "status"])
 
 
 def test_account_moved_on_1_july_credits_june_to_old_and_july_to_new():
@@ -248,8 +246,20 @@ def test_ownership_index_finds_the_interval_covering_each_day():
         np.array(["2026-06-30", "NaT", "2026-03-31", "NaT", "NaT"], dtype="datetime64[D]"),
     )
     accounts = ["A", "A", "A", "A", "B", "B", "C", "Z", "A"]
-    days = np.array(["2025-12-31", "2026-01-01", "2026-06-30", "2026-07-01", "2026-03-31", "2026-04-01",
-                     "2026-05-05", "2026-05-05", "NaT"], dtype="datetime64[D]")
+    days = np.array(
+        [
+            "2025-12-31",
+            "2026-01-01",
+            "2026-06-30",
+            "2026-07-01",
+            "2026-03-31",
+            "2026-04-01",
+            "2026-05-05",
+            "2026-05-05",
+            "NaT",
+        ],
+        dtype="datetime64[D]",
+    )
     assert index.positions(accounts, days).tolist() == [-1, 0, 0, 1, 2, -1, 4, -1, -1]
 
 

@@ -9,9 +9,15 @@ from django.utils import timezone
 from territories import selectors
 from territories.models import Account, AssignmentRule, Quota, QuotaPlan, Territory
 
-PAGES = ["/territories/", "/territories/quotas/?all=1", "/territories/attainment/",
-         "/territories/attainment/?kind=territory", "/territories/balancing/", "/territories/rules/",
-         "/territories/realignment/"]
+PAGES = [
+    "/territories/",
+    "/territories/quotas/?all=1",
+    "/territories/attainment/",
+    "/territories/attainment/?kind=territory",
+    "/territories/balancing/",
+    "/territories/rules/",
+    "/territories/realignment/",
+]
 
 
 def user(name):
@@ -49,12 +55,14 @@ def test_a_manager_sees_exactly_their_subtree(demo, login):
     client = login("manager")
 
     tree = client.get("/territories/")
-    assert [row["code"] for row in tree.context["rows"]] == list(subtree.order_by("path").values_list("code",
-                                                                                                       flat=True))
-    reps = set(get_user_model().objects.filter(territory_assignments__territory__in=subtree,
-                                               territory_assignments__valid_to__isnull=True)
-               .values_list("username", flat=True)) | set(
-        get_user_model().objects.filter(profile__manager=manager).values_list("username", flat=True))
+    assert [row["code"] for row in tree.context["rows"]] == list(
+        subtree.order_by("path").values_list("code", flat=True)
+    )
+    reps = set(
+        get_user_model()
+        .objects.filter(territory_assignments__territory__in=subtree, territory_assignments__valid_to__isnull=True)
+        .values_list("username", flat=True)
+    ) | set(get_user_model().objects.filter(profile__manager=manager).values_list("username", flat=True))
     plan = QuotaPlan.objects.get(status="approved")
     grid = client.get(f"/territories/quotas/{plan.code}/").context["grid"]
     assert {o["owner"] for o in grid["owners"]} <= reps
@@ -99,8 +107,10 @@ def test_manager_counts_through_the_api(demo, login):
     assert rep.get("/api/v1/attainment/?rep_username=rep2&period_start=2026-05-01").status_code == 404
 
 
-@pytest.mark.parametrize(("username", "allowed"), [
-    ("admin", True), ("manager", True), ("rep1", True), ("exec", True), ("ops", False), ("planner", False)])
+@pytest.mark.parametrize(
+    ("username", "allowed"),
+    [("admin", True), ("manager", True), ("rep1", True), ("exec", True), ("ops", False), ("planner", False)],
+)
 def test_attainment_page_and_api_follow_one_rule(demo, login, username, allowed):
     region = Territory.objects.filter(manager__username="manager").first()
     client = login(username)
@@ -117,8 +127,9 @@ def test_attainment_page_and_api_follow_one_rule(demo, login, username, allowed)
 
 def test_another_regions_manager_cannot_return_the_company_plan_through_the_api(demo, login):
     plan = QuotaPlan.objects.get(status="submitted")
-    response = login("manager2").post(f"/api/v1/quota-plans/{plan.code}/return", {"comment": "no"},
-                                      content_type="application/json")
+    response = login("manager2").post(
+        f"/api/v1/quota-plans/{plan.code}/return", {"comment": "no"}, content_type="application/json"
+    )
     assert response.status_code == 403 and response.json()["error"]["code"] == "out_of_scope"
     plan.refresh_from_db()
     assert plan.status == "submitted"
@@ -138,10 +149,13 @@ def test_quota_plan_workflow_through_the_page(demo, login):
     # Another region's manager may neither approve nor return the company-wide plan.
     manager2 = login("manager2")
     for action in ("approve", "return"):
-        response = manager2.post(f"/territories/quotas/{plan.code}/", {"action": action, "comment": "Mine now."},
-                                 follow=True)
-        assert f"covers territories beyond the ones you manage: only an administrator or a manager of all of " \
-               f"them may {action} it." in response.content.decode()
+        response = manager2.post(
+            f"/territories/quotas/{plan.code}/", {"action": action, "comment": "Mine now."}, follow=True
+        )
+        assert (
+            f"covers territories beyond the ones you manage: only an administrator or a manager of all of "
+            f"them may {action} it." in response.content.decode()
+        )
     plan.refresh_from_db()
     assert plan.status == "submitted"
     admin = login("admin")
@@ -157,9 +171,17 @@ def test_top_down_allocation_from_the_page_sums_exactly(demo, login):
     client.post("/territories/quotas/?all=1", {"code": "FY2027-v2", "fiscal_year": "2027"})
     plan = QuotaPlan.objects.get(code="FY2027-v2")
     region = Territory.objects.get(manager=user("manager"))
-    client.post(f"/territories/quotas/{plan.code}/", {"action": "allocate", "target": "1000000", "basis": "even",
-                                                       "owner_kind": "territory", "node": region.code,
-                                                       "measure": "revenue"})
+    client.post(
+        f"/territories/quotas/{plan.code}/",
+        {
+            "action": "allocate",
+            "target": "1000000",
+            "basis": "even",
+            "owner_kind": "territory",
+            "node": region.code,
+            "measure": "revenue",
+        },
+    )
     quotas = Quota.objects.filter(plan=plan)
     assert sum(q.amount for q in quotas) == 1_000_000
     leaves = region.children.count()
@@ -176,9 +198,16 @@ def test_the_quota_page_shows_target_not_buildable_alerts(demo, login):
     plan = QuotaPlan.objects.get(status="approved")
     region = Territory.objects.get(manager=user("manager"))
     CapacityAlert.objects.create(
-        fingerprint="t1", type="target_not_buildable", severity="critical", family=ProductFamily.objects.get(
-            code="PMP"), territory=region, period_start=dt.date(plan.fiscal_year, 7, 1), amount=120, unit="units",
-        message="Pumps quota for 2026-07 is 120 units above what the plants can build.")
+        fingerprint="t1",
+        type="target_not_buildable",
+        severity="critical",
+        family=ProductFamily.objects.get(code="PMP"),
+        territory=region,
+        period_start=dt.date(plan.fiscal_year, 7, 1),
+        amount=120,
+        unit="units",
+        message="Pumps quota for 2026-07 is 120 units above what the plants can build.",
+    )
     page = login("manager").get(f"/territories/quotas/{plan.code}/").content.decode()
     assert "Targets the plants cannot build" in page and "120 units above" in page
     assert "120 units above" not in login("manager2").get(f"/territories/quotas/{plan.code}/").content.decode()
@@ -192,9 +221,17 @@ def test_demo_peak_units_quota_of_pumps_is_35_percent_above_history(demo):
 
     from sales.models import SalesOrderLine
 
-    july_2025 = SalesOrderLine.objects.counting().filter(
-        product__family__code="PMP", order_date__gte=dt.date(2025, 7, 1), order_date__lt=dt.date(2025, 8, 1),
-        territory__isnull=False).values("territory").annotate(q=Sum("quantity"))
+    july_2025 = (
+        SalesOrderLine.objects.counting()
+        .filter(
+            product__family__code="PMP",
+            order_date__gte=dt.date(2025, 7, 1),
+            order_date__lt=dt.date(2025, 8, 1),
+            territory__isnull=False,
+        )
+        .values("territory")
+        .annotate(q=Sum("quantity"))
+    )
     expected = sum(round(row["q"] * 135 / 100) for row in july_2025)
     assert by_month[dt.date(2026, 7, 1)] == pytest.approx(float(expected), abs=len(july_2025))
 
@@ -204,9 +241,15 @@ def test_page_queries_stay_flat_as_data_grows(demo, login):
     from django.test.utils import CaptureQueriesContext
 
     plan = QuotaPlan.objects.get(status="approved")
-    paths = ["/territories/", "/territories/attainment/", "/territories/attainment/?kind=territory",
-             "/territories/balancing/", f"/territories/quotas/{plan.code}/", "/territories/rules/",
-             "/territories/realignment/"]
+    paths = [
+        "/territories/",
+        "/territories/attainment/",
+        "/territories/attainment/?kind=territory",
+        "/territories/balancing/",
+        f"/territories/quotas/{plan.code}/",
+        "/territories/rules/",
+        "/territories/realignment/",
+    ]
     client = login("manager")
 
     def counts():
@@ -256,6 +299,11 @@ def test_with_the_demo_a_peak_family_quota_is_not_buildable_and_the_quota_page_s
     page = login("manager").get(f"/territories/quotas/{plan.code}/")
     shown = page.context["alerts"]
     assert shown and {a["family__code"] for a in shown} == {"PMP"}
-    assert len(shown) == CapacityAlert.objects.for_user(manager).active().filter(
-        type="target_not_buildable", period_start__year=plan.fiscal_year).count()
+    assert (
+        len(shown)
+        == CapacityAlert.objects.for_user(manager)
+        .active()
+        .filter(type="target_not_buildable", period_start__year=plan.fiscal_year)
+        .count()
+    )
     assert "Targets the plants cannot build" in page.content.decode()

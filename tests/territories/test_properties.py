@@ -16,8 +16,11 @@ from territories.quota_allocation import allocate_exact, seasonality_weights, sp
 
 D = Decimal
 PROPERTY = settings(max_examples=200, derandomize=True, deadline=None)
-weights = st.lists(st.one_of(st.decimals(min_value=D("-100"), max_value=D("1e7"), places=3),
-                             st.integers(0, 10**6), st.none()), min_size=1, max_size=30)
+weights = st.lists(
+    st.one_of(st.decimals(min_value=D("-100"), max_value=D("1e7"), places=3), st.integers(0, 10**6), st.none()),
+    min_size=1,
+    max_size=30,
+)
 
 
 @PROPERTY
@@ -36,7 +39,7 @@ def test_money_allocations_sum_exactly_to_the_target(cents, weights):
 
 
 @PROPERTY
-@given(units=st.integers(-10**9, 10**9), weights=weights)
+@given(units=st.integers(-(10**9), 10**9), weights=weights)
 def test_unit_allocations_are_whole_and_sum_exactly(units, weights):
     parts = allocate_exact(units, weights, quantum=1)
     assert sum(parts) == units and all(isinstance(p, int) for p in parts)
@@ -44,16 +47,19 @@ def test_unit_allocations_are_whole_and_sum_exactly(units, weights):
 
 
 @PROPERTY
-@given(history=st.lists(st.decimals(min_value=D("-500"), max_value=D("1e6"), places=2), min_size=12, max_size=24),
-       annual_cents=st.integers(0, 10**11), months=st.integers(1, 12))
+@given(
+    history=st.lists(st.decimals(min_value=D("-500"), max_value=D("1e6"), places=2), min_size=12, max_size=24),
+    annual_cents=st.integers(0, 10**11),
+    months=st.integers(1, 12),
+)
 def test_a_seasonal_spread_sums_to_the_annual_quota(history, annual_cents, months):
     first = dt.date(2024, 1, 1)
     starts = [dt.date(2024 + (i // 12), i % 12 + 1, 1) for i in range(len(history))]
-    weights = seasonality_weights(pd.DataFrame({"period_start": starts, "amount": history}),
-                                  first_month=first, last_month=starts[-1])
+    weights = seasonality_weights(
+        pd.DataFrame({"period_start": starts, "amount": history}), first_month=first, last_month=starts[-1]
+    )
     assert sum(weights, D(0)) == 1
     annual = D(annual_cents) / 100
-    spread = spread_by_season(annual, [dt.date(2026, m, 1) for m in range(1, months + 1)], weights,
-                              quantum=D("0.01"))
+    spread = spread_by_season(annual, [dt.date(2026, m, 1) for m in range(1, months + 1)], weights, quantum=D("0.01"))
     assert sum(spread["amount"], D(0)) == annual
     assert all(amount >= 0 for amount in spread["amount"])

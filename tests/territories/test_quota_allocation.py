@@ -82,10 +82,7 @@ def test_allocation_sums_exactly_for_random_inputs():
         assert sum(amounts) == target
         assert all(a == a.quantize(CENT) for a in amounts)
         # Each part is within one quantum of its exact share.
-        exact = [
-            Fraction(0) if w is None else Fraction(D(repr(w)) if kind == "float" else w)
-            for w in weights
-        ]
+        exact = [Fraction(0) if w is None else Fraction(D(repr(w)) if kind == "float" else w) for w in weights]
         total = sum(exact)
         if total == 0:
             exact, total = [Fraction(1)] * parts, Fraction(parts)
@@ -140,9 +137,7 @@ def test_seasonality_weights_from_one_year():
     # Sales of 1..12 % of the year in months 1..12 (sum 78 -> weights m/78) -- use a
     # history that divides evenly instead: 5 % every month but December at 45 %.
     history = month_history([5] * 11 + [45], dt.date(2024, 1, 1))
-    weights = seasonality_weights(
-        history, first_month=dt.date(2024, 1, 1), last_month=dt.date(2024, 12, 1)
-    )
+    weights = seasonality_weights(history, first_month=dt.date(2024, 1, 1), last_month=dt.date(2024, 12, 1))
     assert weights.index.tolist() == list(range(1, 13))
     assert sum(weights) == 1
     assert weights[1] == D("0.05") and weights[12] == D("0.45")
@@ -154,9 +149,7 @@ def test_seasonality_uses_the_mean_per_month_and_counts_empty_months_as_zero():
     amounts = [10] * 6 + [20] * 6 + [30] * 6
     history = month_history(amounts, dt.date(2024, 1, 1))
     history = history.loc[history["period_start"] != dt.date(2025, 3, 1)]
-    weights = seasonality_weights(
-        history, first_month=dt.date(2024, 1, 1), last_month=dt.date(2025, 6, 1)
-    )
+    weights = seasonality_weights(history, first_month=dt.date(2024, 1, 1), last_month=dt.date(2025, 6, 1))
     # Means: 11 months at 20 and March at 5 -> total 225.
     assert weights[3] == D("0.022222222")  # 5 / 225 to 1e-9
     assert sum(weights) == 1
@@ -206,9 +199,7 @@ def test_new_hire_ramp_25_50_75_100():
             "amount": [D("10000.00")] * (len(months) + 1),
         }
     )
-    hires = pd.DataFrame(
-        {"owner": ["newbie", "veteran"], "hire_date": [dt.date(2025, 3, 10), None]}
-    )
+    hires = pd.DataFrame({"owner": ["newbie", "veteran"], "hire_date": [dt.date(2025, 3, 10), None]})
     ramped = apply_ramp(quotas, hires, ramp_pct=(25, 50, 75, 100), quantum=CENT)
     assert ramped["ramp_pct"].tolist() == [0, 25, 50, 75, 100, 100, 100, 100]
     assert ramped["amount"].tolist() == [
@@ -251,9 +242,7 @@ def test_bottom_up_roll_up_and_gap_to_target():
             "amount": [D("100.00"), D("50.00"), D("300.00"), D("5.00"), D("1.00")],
         }
     )
-    targets = pd.DataFrame(
-        {"territory_code": ["WORLD", "EU"], "target": [D("500.00"), D("150.00")]}
-    )
+    targets = pd.DataFrame({"territory_code": ["WORLD", "EU"], "target": [D("500.00"), D("150.00")]})
     result = roll_up_quotas(tree, quotas, targets=targets)
     rows = {r["territory_code"]: r for r in result.to_dict("records")}
     assert result["territory_code"].tolist() == ["WORLD", "EU", "US", "DE", "FR", "US-E"]

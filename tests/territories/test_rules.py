@@ -291,9 +291,7 @@ def test_realignment_diff_lists_moves_and_sums_per_territory():
 
 
 def test_realignment_diff_with_nothing_moving():
-    proposal = pd.DataFrame(
-        {"external_id": ["A1"], "current_territory_code": ["W"], "territory_code": ["W"]}
-    )
+    proposal = pd.DataFrame({"external_id": ["A1"], "current_territory_code": ["W"], "territory_code": ["W"]})
     figures = pd.DataFrame({"external_id": [], "revenue_l12m": [], "forecast_n12m": []})
     moves, summary = realignment_diff(proposal, figures)
     assert moves.empty

@@ -27,8 +27,9 @@ def test_family_unit_quotas_prefers_the_approved_plan_and_sums_per_territory():
     approved = QuotaPlan.objects.create(code="FY27", fiscal_year=2027, status="approved", approved_at=timezone.now())
     draft = QuotaPlan.objects.create(code="FY27-v2", fiscal_year=2027)
     for plan, qty in ((approved, 100), (draft, 999)):
-        Quota.objects.create(plan=plan, territory=t1, period_start=JAN, measure="units", family=pumps,
-                             amount=Decimal(qty))
+        Quota.objects.create(
+            plan=plan, territory=t1, period_start=JAN, measure="units", family=pumps, amount=Decimal(qty)
+        )
     Quota.objects.create(plan=approved, territory=t2, period_start=FEB, measure="units", family=pumps, amount=7)
     Quota.objects.create(plan=approved, territory=t2, period_start=JAN, measure="revenue", amount=5000)
 

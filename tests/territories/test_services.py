@@ -42,12 +42,17 @@ def people(*names):
 
 def test_one_million_over_thirds_sums_exactly(region):
     plan = services.quota_plan_create(code="P", fiscal_year=2027)
-    split = services.quota_allocate_top_down(plan=plan, target=Decimal(1_000_000), basis="even",
-                                             owner_kind="territory", node=region, measure="units",
-                                             as_of=dt.date(2026, 11, 1))
+    split = services.quota_allocate_top_down(
+        plan=plan,
+        target=Decimal(1_000_000),
+        basis="even",
+        owner_kind="territory",
+        node=region,
+        measure="units",
+        as_of=dt.date(2026, 11, 1),
+    )
     assert dict(zip(split["owner"], split["amount"])) == {"A": 333_334, "B": 333_333, "C": 333_333}
-    annual = {code: sum(Quota.objects.filter(territory__code=code).values_list("amount", flat=True))
-              for code in "ABC"}
+    annual = {code: sum(Quota.objects.filter(territory__code=code).values_list("amount", flat=True)) for code in "ABC"}
     assert annual == {"A": 333_334, "B": 333_333, "C": 333_333}
     assert Quota.objects.filter(territory__code="A").count() == 12
     assert plan.targets.get().amount == 1_000_000
@@ -56,12 +61,20 @@ def test_one_million_over_thirds_sums_exactly(region):
 def test_new_hire_ramp_25_50_75_100(region):
     (newbie,) = people("newbie")
     Profile.objects.filter(user=newbie).update(hire_date=dt.date(2027, 3, 10))
-    TerritoryAssignment.objects.create(rep=newbie, territory=Territory.objects.get(code="A"),
-                                       valid_from=dt.date(2027, 3, 10))
+    TerritoryAssignment.objects.create(
+        rep=newbie, territory=Territory.objects.get(code="A"), valid_from=dt.date(2027, 3, 10)
+    )
     plan = services.quota_plan_create(code="P", fiscal_year=2027)
     a = Territory.objects.get(code="A")
-    services.quota_allocate_top_down(plan=plan, target=Decimal(12_000), basis="even", owner_kind="rep", node=a,
-                                     measure="units", as_of=dt.date(2027, 3, 10))
+    services.quota_allocate_top_down(
+        plan=plan,
+        target=Decimal(12_000),
+        basis="even",
+        owner_kind="rep",
+        node=a,
+        measure="units",
+        as_of=dt.date(2027, 3, 10),
+    )
     months = dict(Quota.objects.filter(rep=newbie).values_list("period_start", "amount"))
     assert [months[dt.date(2027, m, 1)] for m in range(1, 8)] == [0, 0, 250, 500, 750, 1000, 1000]
     assert Quota.objects.get(rep=newbie, period_start=dt.date(2027, 3, 1)).full_amount == 1000
@@ -73,13 +86,16 @@ def test_primary_shares_must_total_100(region):
     services.territory_assignment_save(rep=alice, territory=a, share=Decimal(100), valid_from=START)
     with pytest.raises(ApplicationError) as error:
         services.territory_assignment_save(rep=bob, territory=a, share=Decimal(40), valid_from=dt.date(2027, 7, 1))
-    assert error.value.message == ("Territory A: primary credit shares total 140 % from 2027-07-01 onwards "
-                                   "(alice 100 %, bob 40 %); they must total exactly 100 %.")
+    assert error.value.message == (
+        "Territory A: primary credit shares total 140 % from 2027-07-01 onwards "
+        "(alice 100 %, bob 40 %); they must total exactly 100 %."
+    )
     assert error.value.code == "primary_shares_invalid"
     assert not TerritoryAssignment.objects.filter(rep=bob).exists()
     # An overlay does not count towards the primaries.
-    services.territory_assignment_save(rep=bob, territory=a, role="overlay", share=Decimal(25),
-                                       valid_from=dt.date(2027, 7, 1))
+    services.territory_assignment_save(
+        rep=bob, territory=a, role="overlay", share=Decimal(25), valid_from=dt.date(2027, 7, 1)
+    )
 
 
 def test_quota_plan_workflow_with_four_eyes(region):
@@ -123,14 +139,15 @@ def test_approving_or_returning_a_plan_needs_its_whole_scope(region):
         with pytest.raises(ApplicationError) as error:
             services.quota_plan_transition(plan=both, action=action, actor=a_boss, comment=comment)
         assert (error.value.code, error.value.status_code) == ("out_of_scope", 403)
-        assert error.value.message == (f"Quota plan AB covers territories beyond the ones you manage: only an "
-                                       f"administrator or a manager of all of them may {action} it.")
+        assert error.value.message == (
+            f"Quota plan AB covers territories beyond the ones you manage: only an "
+            f"administrator or a manager of all of them may {action} it."
+        )
     assert QuotaPlan.objects.get(code="AB").status == "submitted"
     assert services.quota_plan_transition(plan=both, action="approve", actor=r_boss).status == "approved"
 
     only_a = submitted("A-ONLY", [a])
-    assert services.quota_plan_transition(plan=only_a, action="return", actor=a_boss,
-                                          comment="again").status == "draft"
+    assert services.quota_plan_transition(plan=only_a, action="return", actor=a_boss, comment="again").status == "draft"
     company = submitted("CO", [a], revenue_target=Decimal(1000))  # the company target makes it company-wide
     empty = submitted("EMPTY", [])
     for plan in (company, empty):
@@ -145,8 +162,9 @@ def test_a_manual_move_keeps_history(region):
     a, b = Territory.objects.get(code="A"), Territory.objects.get(code="B")
     AccountAssignment.objects.create(account=account, territory=a, valid_from=dt.date(2020, 1, 1))
     services.account_assign(account=account, territory=b, effective_from=dt.date(2026, 7, 1))
-    rows = list(AccountAssignment.objects.order_by("valid_from").values_list("territory__code", "valid_from",
-                                                                             "valid_to"))
+    rows = list(
+        AccountAssignment.objects.order_by("valid_from").values_list("territory__code", "valid_from", "valid_to")
+    )
     assert rows == [("A", dt.date(2020, 1, 1), dt.date(2026, 6, 30)), ("B", dt.date(2026, 7, 1), None)]
 
 
@@ -157,11 +175,27 @@ def test_forecast_value_per_territory_comes_from_the_latest_finished_run(region)
     from inventory.models import Product, ProductFamily
     from territories.selectors import territory_forecast_n12m
 
-    product = Product.objects.create(sku="P", name="P", family=ProductFamily.objects.create(code="F", name="F"),
-                                     unit_price=Decimal("2.5"), unit_cost=1)
+    product = Product.objects.create(
+        sku="P",
+        name="P",
+        family=ProductFamily.objects.create(code="F", name="F"),
+        unit_price=Decimal("2.5"),
+        unit_cost=1,
+    )
     run = ForecastRun.objects.create(status="completed", as_of=START, finished_at=timezone.now())
     a = Territory.objects.get(code="A")
     for month, point in ((START, 10.0), (dt.date(2027, 12, 1), 4.0), (dt.date(2028, 1, 1), 99.0)):
-        Forecast.objects.create(run=run, level="product_territory", series_key=f"P|A|{month}", product=product,
-                                territory=a, period_start=month, point=point, lo80=0, hi80=0, lo95=0, hi95=0)
+        Forecast.objects.create(
+            run=run,
+            level="product_territory",
+            series_key=f"P|A|{month}",
+            product=product,
+            territory=a,
+            period_start=month,
+            point=point,
+            lo80=0,
+            hi80=0,
+            lo95=0,
+            hi95=0,
+        )
     assert territory_forecast_n12m(as_of=dt.date(2027, 1, 15)) == {a.pk: Decimal("35.00")}

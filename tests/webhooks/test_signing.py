@@ -42,12 +42,25 @@ def resolver(mapping):
     return lambda host, port: mapping[host]
 
 
-@pytest.mark.parametrize("address", ["10.0.0.5", "127.0.0.1", "169.254.169.254", "192.168.1.1",
-                                     "::1", "fe80::1", "::ffff:127.0.0.1", "0.0.0.0", "172.16.3.4"])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "10.0.0.5",
+        "127.0.0.1",
+        "169.254.169.254",
+        "192.168.1.1",
+        "::1",
+        "fe80::1",
+        "::ffff:127.0.0.1",
+        "0.0.0.0",
+        "172.16.3.4",
+    ],
+)
 def test_private_loopback_and_link_local_destinations_are_refused(address):
     with pytest.raises(UnsafeDestination, match="private network"):
-        check_destination("https://erp.example.com/hook", resolve=resolver({"erp.example.com": [address]}),
-                          allow_private=False)
+        check_destination(
+            "https://erp.example.com/hook", resolve=resolver({"erp.example.com": [address]}), allow_private=False
+        )
 
 
 def test_public_https_destination_is_accepted_and_http_is_not():

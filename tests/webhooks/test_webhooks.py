@@ -92,7 +92,8 @@ def test_a_loopback_receiver_verifies_the_signature_of_plan_published(world, dja
     assert payload["data"]["month"] == "2027-03-01" and payload["data"]["published_by"] == "exec"
     log = client.get(f"/api/v1/webhooks/{sub['id']}/deliveries/").json()["results"]
     assert [(d["type"], d["status"], d["attempts"], d["last_status_code"]) for d in log] == [
-        ("plan.published", "delivered", 1, 200)]
+        ("plan.published", "delivered", 1, 200)
+    ]
 
 
 def test_a_receiver_answering_500_is_retried_with_backoff_and_logged(world):
@@ -113,7 +114,11 @@ def test_a_receiver_answering_500_is_retried_with_backoff_and_logged(world):
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("failed", MAX_ATTEMPTS, 500)
     log = client.get(f"/api/v1/webhooks/{sub['id']}/deliveries/").json()["results"][0]
     assert (log["status"], log["attempts"], log["last_status_code"], log["next_attempt_at"]) == (
-        "failed", MAX_ATTEMPTS, 500, None)
+        "failed",
+        MAX_ATTEMPTS,
+        500,
+        None,
+    )
 
 
 def test_a_run_finishes_while_the_receiver_is_down(world, django_capture_on_commit_callbacks):
@@ -125,7 +130,8 @@ def test_a_run_finishes_while_the_receiver_is_down(world, django_capture_on_comm
     assert run.status == "completed"
     deliveries = WebhookDelivery.objects.select_related("event")
     assert {d.event.type for d in deliveries} == {"plan_run.finished"} | (
-        {"alert.created"} if run.alerts_raised else set())
+        {"alert.created"} if run.alerts_raised else set()
+    )
     for d in deliveries:
         assert (d.status, d.attempts, d.last_status_code) == ("pending", 1, None)
         assert "Connection refused" in d.last_error or "refused" in d.last_error.lower()
@@ -148,8 +154,11 @@ def test_a_run_finishes_while_the_receiver_is_down(world, django_capture_on_comm
 def test_urls_must_be_public_https(world):
     client = APIClient()
     client.force_authenticate(world["users"]["admin"])
-    for url, words in (("http://erp.example/hook", "https"), ("https://127.0.0.1/hook", "private network"),
-                       ("https://10.1.2.3:8443/hook", "private network")):
+    for url, words in (
+        ("http://erp.example/hook", "https"),
+        ("https://127.0.0.1/hook", "private network"),
+        ("https://10.1.2.3:8443/hook", "private network"),
+    ):
         response = client.post("/api/v1/webhooks/", {"url": url, "events": ["plan.published"]}, format="json")
         assert response.status_code == 400 and response.json()["error"]["code"] == "unsafe_url", url
         assert words in response.json()["error"]["message"]
@@ -157,5 +166,9 @@ def test_urls_must_be_public_https(world):
     assert bad.status_code == 400
     planner = APIClient()
     planner.force_authenticate(world["users"]["planner"])
-    assert planner.post("/api/v1/webhooks/", {"url": "https://erp.example/h", "events": ["plan.published"]},
-                        format="json").status_code == 403
+    assert (
+        planner.post(
+            "/api/v1/webhooks/", {"url": "https://erp.example/h", "events": ["plan.published"]}, format="json"
+        ).status_code
+        == 403
+    )

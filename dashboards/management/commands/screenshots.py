@@ -22,8 +22,13 @@ from core.demo import DEMO_PASSWORD
 from dashboards.serving import ROOT, served
 
 #: demo login → file name (role) of each home page
-HOMES = {"manager": "sales-manager", "ops": "operations-lead", "planner": "planner", "rep1": "sales-rep",
-         "exec": "executive"}
+HOMES = {
+    "manager": "sales-manager",
+    "ops": "operations-lead",
+    "planner": "planner",
+    "rep1": "sales-rep",
+    "exec": "executive",
+}
 
 
 class Command(BaseCommand):
@@ -44,8 +49,9 @@ class Command(BaseCommand):
         known = {code for code, _name in settings.LANGUAGES}
         unknown = [code for code in languages if code not in known and code.split("-")[0] not in known]
         if unknown:
-            raise CommandError(f"Unknown language(s) {', '.join(unknown)}; settings.LANGUAGES has "
-                               f"{', '.join(sorted(known))}.")
+            raise CommandError(
+                f"Unknown language(s) {', '.join(unknown)}; settings.LANGUAGES has {', '.join(sorted(known))}."
+            )
         users = [u.strip() for u in options["users"].split(",") if u.strip()]
         out = Path(options["output"])
         out.mkdir(parents=True, exist_ok=True)
@@ -60,20 +66,30 @@ class Command(BaseCommand):
         from playwright.sync_api import sync_playwright
 
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, args=[
-                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"])
+            browser = p.chromium.launch(
+                executable_path=chromium,
+                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
+            )
             try:
                 for language in languages:
                     for username in users:
-                        context = browser.new_context(viewport={"width": width, "height": 900}, locale=language,
-                                                      extra_http_headers={"Accept-Language": language})
-                        context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": language,
-                                              "url": base}])
+                        context = browser.new_context(
+                            viewport={"width": width, "height": 900},
+                            locale=language,
+                            extra_http_headers={"Accept-Language": language},
+                        )
+                        context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": base}])
                         page = context.new_page()
                         errors: list[str] = []
                         page.on("pageerror", lambda exc, errors=errors: errors.append(str(exc)))
-                        page.on("response", lambda r, errors=errors: errors.append(f"{r.url}: HTTP {r.status}")
-                                if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
+                        page.on(
+                            "response",
+                            lambda r, errors=errors: (
+                                errors.append(f"{r.url}: HTTP {r.status}")
+                                if r.status >= 400 and not r.url.endswith("/favicon.ico")
+                                else None
+                            ),
+                        )
                         page.goto(f"{base}/accounts/login/")
                         page.fill("#id_username", username)
                         page.fill("#id_password", DEMO_PASSWORD)

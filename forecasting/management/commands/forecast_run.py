@@ -17,11 +17,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, as_of, horizon, chunk_size, **options):
         started = time.monotonic()
-        run = forecast_run_create(as_of=as_of, trigger=ForecastRun.Trigger.COMMAND, horizon=horizon,
-                                  parameters={"chunk_size": chunk_size})
+        run = forecast_run_create(
+            as_of=as_of, trigger=ForecastRun.Trigger.COMMAND, horizon=horizon, parameters={"chunk_size": chunk_size}
+        )
         run = forecast_run_execute(run, say=self.stdout.write)
-        line = (f"Run {run.pk} {run.status}: {run.series_done:,} series forecast, {run.series_failed:,} failed, "
-                f"in {time.monotonic() - started:.1f} s.")
+        line = (
+            f"Run {run.pk} {run.status}: {run.series_done:,} series forecast, {run.series_failed:,} failed, "
+            f"in {time.monotonic() - started:.1f} s."
+        )
         if run.status == ForecastRun.Status.FAILED:
             raise CommandError(f"{line} {run.error}")
         self.stdout.write(self.style.SUCCESS(line))

@@ -13,15 +13,22 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--scale", choices=sorted(demo.SCALES), default="small")
         parser.add_argument("--seed", type=int, default=42)
-        parser.add_argument("--as-of", type=dt.date.fromisoformat, default=None,
-                            help="last day of history, YYYY-MM-DD (default: today)")
+        parser.add_argument(
+            "--as-of", type=dt.date.fromisoformat, default=None, help="last day of history, YYYY-MM-DD (default: today)"
+        )
         parser.add_argument("--force", action="store_true", help="replace non-demo data too")
-        parser.add_argument("--no-cycles", action="store_true",
-                            help="leave out the S&OP cycles and the forecast run they start from")
-        parser.add_argument("--locale", choices=["en", "de", "it"], default="en",
-                            help="a German or Italian company: names, plants, accounts, EUR, the users' language")
-        parser.add_argument("--if-empty", action="store_true",
-                            help="do nothing when the demo (or any business data) is already loaded")
+        parser.add_argument(
+            "--no-cycles", action="store_true", help="leave out the S&OP cycles and the forecast run they start from"
+        )
+        parser.add_argument(
+            "--locale",
+            choices=["en", "de", "it"],
+            default="en",
+            help="a German or Italian company: names, plants, accounts, EUR, the users' language",
+        )
+        parser.add_argument(
+            "--if-empty", action="store_true", help="do nothing when the demo (or any business data) is already loaded"
+        )
 
     def handle(self, *args, scale, seed, as_of, force, if_empty, no_cycles=False, locale="en", **options):
         if if_empty and (demo.demo_is_loaded() or demo.holds_business_data()):
@@ -39,6 +46,9 @@ class Command(BaseCommand):
             ctx.log.append(f"localised for {locale}: names, plants, accounts, currency EUR")
         for line in ctx.log:
             self.stdout.write(f"  {line}")
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo company loaded (scale {scale}, seed {seed}, as of {ctx.as_of}) "
-            f"in {time.monotonic() - started:.1f} s."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo company loaded (scale {scale}, seed {seed}, as of {ctx.as_of}) "
+                f"in {time.monotonic() - started:.1f} s."
+            )
+        )
