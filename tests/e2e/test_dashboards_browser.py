@@ -50,7 +50,8 @@ def test_each_role_home_draws_its_charts(live_server, browser_page, monkeypatch)
             assert drawn > 0, (username, chart_id)
             assert page.locator(f"#{chart_id} table tbody tr").count() > 0, (username, chart_id)
             assert page.locator(f"#{chart_id} .chart-text").inner_text().strip(), (username, chart_id)
-            assert page.locator(f"#{chart_id} a[download]").count() == 1
+            # its numbers as CSV and as XLSX
+            assert page.locator(f"#{chart_id} a[download]").count() == 2
         # Keyboard: the first Tab stop is the skip link, which leads to the main content; a
         # chart's table opens from the keyboard.
         page.keyboard.press("Tab")
