@@ -519,17 +519,17 @@ def _decision_links(
     *, family_code: str = "", product_sku: str = "", work_center_code: str = "", alert_id: int | None = None
 ) -> dict:
     links, errors = {}, {}
-    for field, model, lookup, value in (
-        ("family", ProductFamily, "code", family_code),
-        ("product", Product, "sku", product_sku),
-        ("work_center", WorkCenter, "code", work_center_code),
-        ("alert", CapacityAlert, "pk", alert_id),
+    for field, model, lookup, value, missing in (
+        ("family", ProductFamily, "code", family_code, _("No product family '%(value)s'.")),
+        ("product", Product, "sku", product_sku, _("No product '%(value)s'.")),
+        ("work_center", WorkCenter, "code", work_center_code, _("No work center '%(value)s'.")),
+        ("alert", CapacityAlert, "pk", alert_id, _("No alert '%(value)s'.")),
     ):
         if value in (None, ""):
             continue
         obj = model.objects.filter(**{lookup: value}).first()
         if obj is None:
-            errors[field] = _("No %(what)s '%(value)s'.") % {"what": field.replace("_", " "), "value": value}
+            errors[field] = missing % {"value": value}
         links[field] = obj
     if errors:
         raise ApplicationError(

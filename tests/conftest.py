@@ -46,6 +46,21 @@ def _fresh_cache():
     writer._recent_conflict.clear()
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the site's default language.
+
+    A request leaves its language active on the thread (as it does in a server, where the next
+    request sets its own); a service called directly afterwards would otherwise answer in the
+    previous test's German or Italian."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def erp(db):
     """An API client holding the master-data and sales write scopes."""

@@ -4,6 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from core.errors import ApplicationError
 from sop import cycle_selectors, cycle_services
@@ -274,6 +275,9 @@ def test_decisions_link_what_they_concern(world, cycle):
     with pytest.raises(ApplicationError) as exc:
         cycle_services.decision_create(cycle=cycle, user=world["users"]["ops"], topic="x", product_sku="NOPE")
     assert exc.value.details == {"product": "No product 'NOPE'."}
+    with translation.override("de"), pytest.raises(ApplicationError) as exc:
+        cycle_services.decision_create(cycle=cycle, user=world["users"]["ops"], topic="x", work_center_code="WC9")
+    assert exc.value.details == {"work_center": "Kein Arbeitsplatz 'WC9'."}
     with pytest.raises(ApplicationError) as exc:
         cycle_services.decision_create(cycle=cycle, user=world["users"]["rep"], topic="x")
     assert exc.value.status_code == 403
