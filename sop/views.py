@@ -9,7 +9,6 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -88,7 +87,9 @@ def alerts(request: HttpRequest) -> HttpResponse:
                 for a in ordered.iterator(chunk_size=2000)
             ),
         )
-    page = Paginator(ordered, ALERTS_PER_PAGE).get_page(request.GET.get("page"))
+    page = selectors.alerts_page(
+        user=request.user, filters=filters, number=request.GET.get("page"), per_page=ALERTS_PER_PAGE
+    )
     can_act = has_role(request.user, *ALERT_HANDLERS)
     from sop.models import Plant
 
