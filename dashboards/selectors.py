@@ -9,11 +9,9 @@ quota, pay, accounts and disputes only (filtered on the rep, whatever other role
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from decimal import Decimal
 
 import pandas as pd
-from django.db import connection
 from django.db.models import (
     Case,
     Count,
@@ -29,8 +27,11 @@ from django.db.models import (
 from django.db.models.functions import TruncMonth
 
 from compensation.models import Dispute, Spiff, Statement
+from core import memo
 from core.bulk.cache import table_version
+from core.calendar import add_months
 from core.models import IngestBatch
+from core.roles import user_roles
 from dashboards import charts
 from forecasting.levels import BACKTEST_LEVEL_KEYS
 from forecasting.models import Forecast, ForecastAccuracy, ForecastRun
@@ -38,6 +39,7 @@ from inventory import selectors as inventory_selectors
 from inventory.calculations import AGING_BUCKETS, aging_buckets
 from inventory.models import InventoryLot, InventorySnapshot, Product
 from sales.models import SalesOrderLine
+from sales.selectors import sales_version
 from sop import cycle_selectors, cycle_services
 from sop import selectors as sop_selectors
 from sop.models import (
@@ -49,7 +51,7 @@ from sop.models import (
     PlanRun,
 )
 from territories import selectors as territory_selectors
-from territories.models import Account, Quota, Territory
+from territories.models import Account, Quota, QuotaPlan, Territory
 
 #: how many rows a dashboard table lists (the full lists are one link away)
 TOP = 8
@@ -58,32 +60,16 @@ PLANNING_LEVEL = "family"
 TARGET_ALERTS = ("target_not_buildable", "target_at_risk")
 
 
-_built: dict[tuple, tuple[tuple, object]] = {}
-_built_lock = threading.Lock()
+#: reads kept per process while their tables are unchanged (``core.memo``)
+versioned = memo.by_tables
 
 
-def versioned(name: str, models: tuple, build):
-    """``build()``, or the value this process built earlier while the tables of ``models`` are
-    unchanged (row count, latest ``updated_at``, highest id: ``core.bulk.cache.table_version``,
-    one query per table). For reads of whole tables that every home repeats (stock by age, the
-    S&OP summary): the figures are the same as a fresh read, never older than their tables."""
-    version = tuple(table_version(model) for model in models)
-    key = (connection.alias, connection.settings_dict.get("NAME"), name)
-    with _built_lock:
-        hit = _built.get(key)
-    if hit is not None and hit[0] == version:
-        return hit[1]
-    value = build()
-    with _built_lock:
-        if len(_built) >= 32:
-            _built.clear()
-        _built[key] = (version, value)
-    return value
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    index = day.year * 12 + day.month - 1 + months
-    return dt.date(index // 12, index % 12 + 1, 1)
+def of_finished_run(name: str, run, build):
+    """``build()``, kept per process for a finished run: the lines a plan run writes are
+    written once, when it finishes, and never change after (the next night writes a new run)."""
+    if run is None or run.finished_at is None:
+        return build()
+    return versioned(f"{name}:run{run.pk}:{run.finished_at.isoformat()}", (), build)
 
 
 def alert_counts(*, user) -> dict[str, int]:
@@ -144,8 +130,18 @@ def territory_units(*, user, months: list[dt.date], as_of: dt.date) -> pd.DataFr
     Units sold come from the sales history stored with the latest S&OP cycle (family ×
     territory × month, as the demand review reads it) and, for the months after it, from the
     sales lines credited to the viewer's territories: a few weeks of lines, never the whole
-    table (four queries whatever the data).
+    table (four queries whatever the data; kept per process while quotas, the cycles' stored
+    sales and the sales lines are unchanged).
     """
+    return versioned(
+        f"territory-units:{user.pk}:{sorted(user_roles(user))}:{months}:{as_of}",
+        (Quota, QuotaPlan, PlanCycle, DemandPlanActual),
+        lambda: _territory_units(user=user, months=months, as_of=as_of),
+        version=sales_version(),
+    )
+
+
+def _territory_units(*, user, months: list[dt.date], as_of: dt.date) -> pd.DataFrame:
     leaves = _leaves(Territory.objects.for_user(user))
     plan = territory_selectors.quota_plan_current(period_starts=months)
     quota = (
@@ -201,6 +197,14 @@ def _forecast_frame(*, user, run: ForecastRun | None, months: list[dt.date]) -> 
     columns = ["period_start", "point", "lo80_sq", "hi80_sq", "lo95_sq", "hi95_sq"]
     if run is None:
         return pd.DataFrame(columns=columns)
+    return of_finished_run(
+        f"forecast-frame:{user.pk}:{sorted(user_roles(user))}:{months}:{table_version(Territory)}",
+        run,
+        lambda: _forecast_sums(user=user, run=run, months=months, columns=columns),
+    )
+
+
+def _forecast_sums(*, user, run: ForecastRun, months: list[dt.date], columns: list[str]) -> pd.DataFrame:
     visible = Territory.objects.for_user(user)
     tops = list(visible.exclude(parent__in=visible).values_list("id", flat=True))
     # The reconciled region series when the viewer's territories are whole regions (a dozen
@@ -239,16 +243,21 @@ def products_to_push(*, as_of: dt.date, limit: int = TOP) -> list[dict]:
         return []
     skus = {s for spiff in spiffs for s in spiff["skus"]}
     families = {f for spiff in spiffs for f in spiff["families"]}
-    products = dict(Product.objects.filter(Q(sku__in=skus) | Q(family__code__in=families)).values_list("id", "sku"))
+    products = {
+        sku: (name, family)
+        for sku, name, family in Product.objects.filter(Q(sku__in=skus) | Q(family__code__in=families)).values_list(
+            "sku", "name", "family__code"
+        )
+    }
     buckets = stock_ages(as_of=as_of)
-    buckets = buckets.loc[buckets["product_sku"].isin(set(products.values()))].copy()
+    buckets = buckets.loc[buckets["product_sku"].isin(set(products))].copy()
     if buckets.empty:
         return []
     buckets["aged"] = buckets["qty_181_365"] + buckets["qty_over_365"]
     aged = buckets.groupby("product_sku")["aged"].sum()
     aged = aged.loc[aged > 0].sort_values(ascending=False)
-    names = dict(Product.objects.filter(sku__in=list(aged.index)).values_list("sku", "name"))
-    families_of = dict(Product.objects.filter(sku__in=list(aged.index)).values_list("sku", "family__code"))
+    names = {sku: name for sku, (name, _family) in products.items()}
+    families_of = {sku: family for sku, (_name, family) in products.items()}
     out = []
     for sku, qty in aged.items():
         spiff = next((s for s in spiffs if sku in s["skus"] or families_of.get(sku) in s["families"]), None)
@@ -264,11 +273,15 @@ def products_not_to_push(*, run, limit: int = TOP) -> list[dict]:
     """Products the plan cannot supply in full: shortfall over the plan's horizon, largest first."""
     if run is None:
         return []
-    return list(
-        PlanLine.objects.filter(run=run, shortfall_qty__gt=0)
-        .values("product__sku", "product__name")
-        .annotate(shortfall=Sum("shortfall_qty"), demand=Sum("demand_qty"))
-        .order_by("-shortfall")[:limit]
+    return of_finished_run(
+        f"not-to-push:{limit}",
+        run,
+        lambda: list(
+            PlanLine.objects.filter(run=run, shortfall_qty__gt=0)
+            .values("product__sku", "product__name")
+            .annotate(shortfall=Sum("shortfall_qty"), demand=Sum("demand_qty"))
+            .order_by("-shortfall")[:limit]
+        ),
     )
 
 
@@ -457,7 +470,16 @@ def rep_dashboard(*, user, as_of: dt.date) -> dict:
 
 def my_accounts(*, user, as_of: dt.date, limit: int | None = None) -> list[dict]:
     """The accounts of the viewer's territories with their last-12-month sales, largest first
-    (two queries)."""
+    (two queries; kept per process while the sales lines and their owners are unchanged)."""
+    return versioned(
+        f"my-accounts:{user.pk}:{sorted(user_roles(user))}:{as_of}:{limit}",
+        (),
+        lambda: _my_accounts(user=user, as_of=as_of, limit=limit),
+        version=sales_version(),
+    )
+
+
+def _my_accounts(*, user, as_of: dt.date, limit: int | None) -> list[dict]:
     accounts = Account.objects.for_user(user)
     start = as_of - dt.timedelta(days=364)
     revenue = dict(

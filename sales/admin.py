@@ -11,3 +11,14 @@ class SalesOrderLineAdmin(admin.ModelAdmin):
     date_hierarchy = "order_date"
     raw_id_fields = ("account", "product", "territory")
     list_select_related = ("account", "product", "territory")
+
+    # Lines come from the ERP (bulk API or upload, each an ``IngestBatch``) and are
+    # corrected there; cached sales figures rely on no other path writing them.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core import runs
+from core import memo, runs
 from core.errors import ApplicationError
 from core.roles import ADMIN, ERP, EXECUTIVE, OPS_LEAD, PLANNER, SALES_MANAGER, has_role
 from core.services import audit_record
@@ -37,7 +37,7 @@ from scenarios.kpis import (
     plan_kpis,
 )
 from scenarios.models import Scenario, ScenarioBase
-from sop.models import PlanCycle
+from sop.models import DemandPlanActual, PlanCycle
 from sop.selectors import PlanInputs
 from territories.models import Territory
 
@@ -683,5 +683,11 @@ def accuracy_chart(result: dict) -> dict:
 def planner_accuracy_trend(*, user) -> dict | None:
     """The planner's home page chart: total WAPE per step at lag 1 over the last 12 months
     (None when nothing is measured yet)."""
-    result = forecast_accuracy(user=user, lag=1, level="total", months=12)
+    # Published cycles' plans are frozen and the actuals are stored with the latest cycle: the
+    # figures change only with the cycles, their stored sales or the territories (the scope).
+    result = memo.by_tables(
+        f"planner-fva:{user.pk}",
+        (PlanCycle, DemandPlanActual, Territory),
+        lambda: forecast_accuracy(user=user, lag=1, level="total", months=12),
+    )
     return accuracy_chart(result) if result["trend"] else None

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pandas as pd
 from django.contrib.auth import get_user_model
-from django.db.models import Case, Count, F, FloatField, IntegerField, Q, Sum, Value, When
+from django.db.models import Case, Count, Exists, F, FloatField, IntegerField, OuterRef, Q, Sum, Value, When
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -55,8 +55,8 @@ def quota_plan_current(*, period_starts: list[dt.date] | None = None) -> QuotaPl
     With ``period_starts`` only plans holding quotas in those periods are considered.
     """
     plans = QuotaPlan.objects.all()
-    if period_starts is not None:
-        plans = plans.filter(quotas__period_start__in=period_starts).distinct()
+    if period_starts is not None:  # a semi-join per plan, not a DISTINCT over every quota row
+        plans = plans.filter(Exists(Quota.objects.filter(plan=OuterRef("pk"), period_start__in=period_starts)))
     return plans.annotate(rank=_STATUS_RANK).order_by("rank", "-fiscal_year", "-id").first()
 
 

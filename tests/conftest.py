@@ -38,10 +38,12 @@ def login():
 def _fresh_cache():
     from django.core.cache import cache
 
+    from core import memo
     from core.bulk import cache as bulk_cache
     from core.bulk import writer
 
     cache.clear()
+    memo.clear()
     bulk_cache.clear()
     writer._recent_conflict.clear()
 
