@@ -13,7 +13,9 @@ import pandas as pd
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce
 
+from core import memo
 from core.calendar import add_months
+from core.roles import user_roles
 from crm.availability import Availability, answer, availability_curve
 from crm.enablement import missing_certifications, training_status
 from crm.hit_rates import apply_hit_rates, calibrate_hit_rates
@@ -25,6 +27,7 @@ from crm.models import (
     TrainingModule,
 )
 from crm.pipeline import pipeline_beside_forecast, pipeline_demand
+from sales.selectors import sales_version
 from sop.models import DemandPlanLine, PlanCycle, PlanLine, PlanRun, Routing, WorkCenterLoad
 
 DEAL_FIELDS = {
@@ -99,7 +102,19 @@ def order_lines_frame(deals: pd.DataFrame) -> pd.DataFrame:
 
 def pipeline_rows(*, user, level: str, cycle: PlanCycle | None, period_start: dt.date | None = None) -> pd.DataFrame:
     """The pipeline beside the cycle's statistical forecast and sales input (both in ``user``'s
-    scope), per product (or family) × territory × month where deals count; see ``crm.pipeline``."""
+    scope), per product (or family) × territory × month where deals count; see ``crm.pipeline``.
+
+    Kept per process while the deals, the sales lines and their owners, and the cycles (whose
+    revision counts every edit of the demand plan) are unchanged."""
+    return memo.by_tables(
+        f"pipeline-rows:{user.pk}:{sorted(user_roles(user))}:{level}:{cycle and cycle.pk}:{period_start}",
+        (Opportunity, PlanCycle),
+        lambda: _pipeline_rows(user=user, level=level, cycle=cycle, period_start=period_start),
+        version=sales_version(),
+    )
+
+
+def _pipeline_rows(*, user, level: str, cycle: PlanCycle | None, period_start: dt.date | None) -> pd.DataFrame:
     deals = Opportunity.objects.for_user(user).exclude(status=Opportunity.Status.LOST)
     if period_start is not None:
         end = (period_start + dt.timedelta(days=32)).replace(day=1)

@@ -13,6 +13,7 @@ from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from core import memo
 from core.calendar import add_months, month_ordinal, month_ordinals
 from core.roles import ADMIN, user_roles
 from forecasting.models import Forecast, ForecastRun
@@ -33,7 +34,7 @@ from sop.models import (
     Routing,
     WorkCenterLoad,
 )
-from territories.models import Territory
+from territories.models import Territory, TerritoryAssignment
 from territories.selectors import family_unit_quotas
 
 LEVELS = ("product", "family", "territory", "region", "total")
@@ -230,7 +231,13 @@ def demand_grid(*, cycle: PlanCycle, user, filters: dict | None = None) -> dict:
     row, and the months. Products and territories of a family load on request. One GROUP
     BY: the totals add up the family rows (every grain row has one family)."""
     periods = cycle_periods(cycle)
-    raw = _level_sums(cycle=cycle, user=user, level="family", filters=filters or {})
+    # Every write of a cycle's rows saves the cycle row (an edit its revision, a plan run its
+    # feasible measure): the sums are kept per process while the cycles are unchanged.
+    raw = memo.by_tables(
+        f"demand-grid:{cycle.pk}:{user and user.pk}:{sorted(user_roles(user))}:{sorted((filters or {}).items())}",
+        (PlanCycle, Territory, TerritoryAssignment),
+        lambda: _level_sums(cycle=cycle, user=user, level="family", filters=filters or {}),
+    )
     families = _public_rows(raw, "family")
     totals = _public_rows(_sum_months(raw), "total")
     return {

@@ -625,7 +625,7 @@ def _plan_run_start(*, cycle: PlanCycle, user, as_of: dt.date | None = None) -> 
     run.forecast_run_id = cycle.forecast_run_id
     run.save(update_fields=["horizon_periods", "forecast_run", "updated_at"])
     cycle.plan_run = run
-    PlanCycle.objects.filter(pk=cycle.pk).update(plan_run=run)
+    PlanCycle.objects.filter(pk=cycle.pk).update(plan_run=run, updated_at=timezone.now())
     plan_run_enqueue(run)
     return run
 

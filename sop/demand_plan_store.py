@@ -18,6 +18,7 @@ import io
 import numpy as np
 import pandas as pd
 from django.db import connection
+from django.utils import timezone
 
 from core.bulk.insert import insert_frame
 from inventory.models import Product
@@ -152,8 +153,9 @@ def measure_write(*, measure: str, ids: np.ndarray, values: np.ndarray, revision
 
 def demand_plan_feasible_store(*, run: PlanRun, product_plan: pd.DataFrame) -> int:
     """After a cycle's plan run: share each product × month's feasible quantity over the
-    cycle's rows of that product (by consensus) and point the cycle at the run. A run that
-    plans no cycle does nothing. Call inside the run's write transaction."""
+    cycle's rows of that product (by consensus) and point the cycle at the run (a new
+    ``updated_at``: what is read from the cycle's rows is kept only while its cycle row is
+    unchanged). A run that plans no cycle does nothing. Call inside the run's write transaction."""
     cycle_id = (run.parameters or {}).get("cycle_id")
     if not cycle_id:
         return 0
@@ -166,7 +168,7 @@ def demand_plan_feasible_store(*, run: PlanRun, product_plan: pd.DataFrame) -> i
         columns=["id", "product_id", "period_start", "consensus", "statistical"],
     )
     if rows.empty:
-        PlanCycle.objects.filter(pk=cycle_id).update(plan_run=run)
+        PlanCycle.objects.filter(pk=cycle_id).update(plan_run=run, updated_at=timezone.now())
         return 0
     ids = dict(Product.objects.values_list("sku", "id"))
     feasible = pd.DataFrame(
@@ -179,5 +181,5 @@ def demand_plan_feasible_store(*, run: PlanRun, product_plan: pd.DataFrame) -> i
     feasible["product_id"] = feasible["product_id"].astype(np.int64)
     values = share_out_feasible(rows, feasible)
     measure_write(measure="feasible", ids=rows["id"].to_numpy(), values=np.round(values, 4), revision=None)
-    PlanCycle.objects.filter(pk=cycle_id).update(plan_run=run)
+    PlanCycle.objects.filter(pk=cycle_id).update(plan_run=run, updated_at=timezone.now())
     return len(rows)

@@ -220,3 +220,24 @@ def test_cycle_pages_query_counts_stay_flat_as_data_grows(world, django_assert_m
 def _queries_of(world, *, edits: int, decisions: int) -> dict[tuple[str, str], int]:
     _cycle_with_activity(world, edits=edits, decisions=decisions)
     return _queries(world)
+
+
+def test_the_demand_grid_shows_an_edit_and_the_plans_feasible_on_the_next_view(world, cycle):
+    """The grid's sums are kept per process while the cycle row is unchanged (``core.memo``):
+    an edit (new revision) and the cycle's plan run (feasible quantities) both show at once."""
+    from sop.services import plan_run_execute
+    from tests.sop.test_cycle_services import edit
+
+    planner = signed_in(world["users"]["planner"])
+    first = planner.get(f"/supply/cycle/{M}/demand/").context["grid"]
+    assert first["rows"][0]["cells"][0]["feasible"] is None
+    edit(cycle, world["users"]["planner"], 1200)
+    pmp = next(r for r in planner.get(f"/supply/cycle/{M}/demand/").context["grid"]["rows"] if r["key"] == "PMP")
+    march = next(c for c in pmp["cells"] if c and c["period_start"] == MAR)
+    assert march["consensus"] == 1200 and march["etag"] != "0-6"
+    run = cycle_services.cycle_plan_run_start(cycle=cycle, user=world["users"]["ops"], as_of=AS_OF)
+    planner.get(f"/supply/cycle/{M}/demand/")  # viewed while the run is queued
+    assert plan_run_execute(run_id=run.pk).status == "completed"
+    pmp = next(r for r in planner.get(f"/supply/cycle/{M}/demand/").context["grid"]["rows"] if r["key"] == "PMP")
+    march = next(c for c in pmp["cells"] if c and c["period_start"] == MAR)
+    assert march["feasible"] is not None and march["feasible"] > 0
