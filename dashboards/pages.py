@@ -230,7 +230,7 @@ def presented(chart: dict) -> dict:
 
 
 def dashboard_context(*, dashboard: Dashboard, user, as_of: dt.date) -> dict:
-    data = dashboard.build(user=user, as_of=as_of)
+    data = dict(dashboard.build(user=user, as_of=as_of))  # a build may be shared (core.memo)
     data["charts"] = [presented(c) for c in data["charts"]]
     data["chart"] = {c["id"]: c for c in data["charts"]}
     return data

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Max
 
-from core.bulk.cache import table_version
+from core.memo import tables_version
 from core.models import IngestBatch
 from sales.models import SalesOrderLine
 from territories.models import Account, AccountAssignment, Territory, TerritoryAssignment
@@ -18,6 +18,6 @@ WRITE_MARKERS = (IngestBatch, AccountAssignment, TerritoryAssignment, Account, T
 
 def sales_version() -> tuple:
     """A version of the sales lines and of who owns them that costs five small aggregates and
-    one index look-up — not a count of a million lines: equal versions, equal lines."""
+    one index look-up (two queries) — not a count of a million lines: equal versions, equal lines."""
     latest = SalesOrderLine.objects.aggregate(latest=Max("id"))["latest"]
-    return (latest, *(table_version(model) for model in WRITE_MARKERS))
+    return (latest, *tables_version(WRITE_MARKERS))
