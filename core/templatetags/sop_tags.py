@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import template
 from django.utils.http import urlencode
 
+from core.l10n import grouped
+
 register = template.Library()
 
 
@@ -67,6 +69,16 @@ def format_money(value, decimals: int = 2, currency: str | None = None, language
             sign, number = "-", number[1:]
         return f"{sign}{symbol}{number}" if symbol != code else f"{sign}{code} {number}"
     return f"{number}\u00a0{symbol}"
+
+
+@register.filter
+def num(value, decimals=0):
+    """``floatformat:N|intcomma`` in one step (``core.l10n.grouped``): ``1.234,5`` in German."""
+    try:
+        decimals = int(decimals)
+    except (TypeError, ValueError):
+        decimals = 0
+    return grouped(value, decimals)
 
 
 @register.filter

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from django import template
 from django.urls import reverse
-from django.utils import formats
 from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
+
+from core.l10n import grouped
 
 register = template.Library()
 
@@ -25,15 +26,10 @@ def heat_cells(row: dict):
     its title (in the reader's number format)."""
     base = reverse("sop:capacity-cell", args=[row["code"], _MARK])
     hours = _("%(load)s h of %(available)s h")
-    sep = formats.get_format("THOUSAND_SEPARATOR")
-
-    def whole(value) -> str:  # number_format(…, 0, force_grouping=True), without its look-ups
-        return f"{round(value or 0):,}".replace(",", sep)
-
     cells = []
     for cell in row["cells"]:
         href = base.replace(_MARK, cell["period"].isoformat())
         label = "—" if cell["pct"] is None else f"{cell['pct']}\u00a0%"
-        title = hours % {"load": whole(cell["load"]), "available": whole(cell["available"])}
+        title = hours % {"load": grouped(cell["load"] or 0), "available": grouped(cell["available"] or 0)}
         cells.append((cell["level"], title, href, label))
     return format_html_join("", '<td class="cell {}" title="{}"><a href="{}">{}</a></td>', cells)

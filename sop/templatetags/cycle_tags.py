@@ -7,12 +7,12 @@ template language each cell's ``with``/``get_item``/``floatformat``/``intcomma``
 each, numbers in the reader's format (``1.234`` in German).
 """
 
-from decimal import ROUND_HALF_UP, Decimal
-
 from django import template
 from django.utils import formats
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+
+from core.l10n import grouped
 
 register = template.Library()
 
@@ -22,18 +22,11 @@ def get_item(mapping, key):
     return mapping.get(key) if hasattr(mapping, "get") else None
 
 
-def _whole(value, separator: str) -> str:
-    """``floatformat:0|intcomma``: rounded half up, grouped by the locale's separator."""
-    number = int(Decimal(str(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-    return f"{number:,}".replace(",", separator)
-
-
 @register.simple_tag
 def measure_cells(row: dict, code: str, label, editable=(), level: str = "family"):
     """``<td>`` per month of ``row`` (``demand_grid``) for measure ``code`` and one for the
     row's total: an input (with the cell's keys and etag) where ``code`` is editable, else the
     value rounded to units; an empty cell where the row has no month, ``—`` where no value."""
-    separator = formats.get_format("THOUSAND_SEPARATOR")
     months: dict = {}
     out = []
     for cell in row["cells"]:
@@ -63,7 +56,7 @@ def measure_cells(row: dict, code: str, label, editable=(), level: str = "family
                 )
             )
         else:
-            out.append(format_html('<td class="num">{}</td>', "—" if value is None else _whole(value, separator)))
+            out.append(format_html('<td class="num">{}</td>', "—" if value is None else grouped(value)))
     total = row["sum"].get(code)
-    out.append(format_html('<td class="num">{}</td>', "—" if total is None else _whole(total, separator)))
+    out.append(format_html('<td class="num">{}</td>', "—" if total is None else grouped(total)))
     return format_html_join("", "{}", ((cell,) for cell in out))
