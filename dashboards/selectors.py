@@ -88,10 +88,12 @@ def alert_rows(*, user, types: tuple[str, ...] | None = None, limit: int = TOP) 
         default=Value(9),
         output_field=IntegerField(),
     )
-    rows = list(
-        qs.annotate(rank=rank)
-        .order_by("rank", "period_start", "-id")
-        .values(
+    # The most urgent ids from the alert table alone, then only those rows with their links
+    # (not a join of every open alert sorted to keep eight).
+    ids = list(qs.annotate(rank=rank).order_by("rank", "period_start", "-id").values_list("id", flat=True)[:limit])
+    found = {
+        row["id"]: row
+        for row in CapacityAlert.objects.filter(id__in=ids).values(
             "id",
             "type",
             "severity",
@@ -107,8 +109,9 @@ def alert_rows(*, user, types: tuple[str, ...] | None = None, limit: int = TOP) 
             "family__name",
             "territory__code",
             "territory__name",
-        )[:limit]
-    )
+        )
+    }
+    rows = [found[pk] for pk in ids if pk in found]
     labels = dict(CapacityAlert.Type.choices)
     for row in rows:
         row["type_label"] = labels.get(row["type"], row["type"])
