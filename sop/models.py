@@ -298,8 +298,14 @@ class CapacityAlert(BaseModel):
     amount = models.DecimalField(max_digits=16, decimal_places=2)
     unit = models.CharField(max_length=10, help_text="hours or units")
     value = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
-    message = models.TextField()
+    message = models.TextField(help_text="in English (the API's words); people read message_key in their language")
     suggestion = models.TextField(blank=True)
+    # The words for people: a key of sop.alert_messages and its parameters (empty on alerts
+    # stored before keys existed, which show their English text).
+    message_key = models.CharField(max_length=60, blank=True, default="")
+    message_params = models.JSONField(default=dict, blank=True)
+    suggestion_key = models.CharField(max_length=60, blank=True, default="")
+    suggestion_params = models.JSONField(default=dict, blank=True)
     run = models.ForeignKey(
         PlanRun,
         null=True,

@@ -30,6 +30,7 @@ from core.roles import has_role
 from core.services import audit_record, comment_add, organisation_settings_get, planning_horizon
 from forecasting import services as forecasting_services
 from sop import extensions
+from sop.alert_messages import alert_text
 from sop.demand_plan_store import demand_plan_feasible_store
 from sop.models import ALERT_HANDLERS, CapacityAlert, CapacityCalendar, PlanRun, WorkCenter
 from sop.selectors import PlanInputs, plan_inputs
@@ -468,6 +469,10 @@ ALERT_CONTENT = (
     "value",
     "message",
     "suggestion",
+    "message_key",
+    "message_params",
+    "suggestion_key",
+    "suggestion_params",
 )
 
 
@@ -482,6 +487,10 @@ def _text(value) -> str:
     if value is None or (isinstance(value, float) and not np.isfinite(value)):
         return ""
     return str(value)
+
+
+def _params(value) -> dict:
+    return value if isinstance(value, dict) else {}
 
 
 def alerts_sync(*, run: PlanRun, candidates: pd.DataFrame) -> dict[str, int]:
@@ -521,6 +530,8 @@ def alerts_sync(*, run: PlanRun, candidates: pd.DataFrame) -> dict[str, int]:
             resolved_before.setdefault(alert.fingerprint, alert)
     new, changed, kept_ids, reopened = [], [], [], []
     for row in candidates.itertuples(index=False):
+        message_key, suggestion_key = _text(row.message_key), _text(row.suggestion_key)
+        message_params, suggestion_params = _params(row.message_params), _params(row.suggestion_params)
         fields = {
             "severity": row.severity,
             "work_center_id": ids["work_center_code"].get(row.work_center_code),
@@ -531,8 +542,13 @@ def alerts_sync(*, run: PlanRun, candidates: pd.DataFrame) -> dict[str, int]:
             "amount": _money(row.amount) or Decimal("0"),
             "unit": row.unit,
             "value": _money(row.value),
-            "message": _text(row.message),
-            "suggestion": _text(row.suggestion),
+            # The stored texts are English (the API's words); pages word the keys per viewer.
+            "message": alert_text(message_key, message_params),
+            "suggestion": alert_text(suggestion_key, suggestion_params),
+            "message_key": message_key,
+            "message_params": message_params,
+            "suggestion_key": suggestion_key,
+            "suggestion_params": suggestion_params,
         }
         existing = active.get(row.fingerprint)
         if existing is None and row.fingerprint in resolved_before:

@@ -24,6 +24,7 @@ from core.models import Comment
 from core.roles import has_role, role_required
 from inventory.models import Product
 from sop import extensions, selectors, services
+from sop.alert_messages import alert_message, alert_suggestion
 from sop.models import (
     ALERT_HANDLERS,
     CapacityAlert,
@@ -79,8 +80,8 @@ def alerts(request: HttpRequest) -> HttpResponse:
                     a.amount,
                     a.unit,
                     a.value,
-                    a.message,
-                    a.suggestion,
+                    alert_message(a),
+                    alert_suggestion(a),
                     a.get_status_display(),
                     a.assignee.username if a.assignee else "",
                     a.created_at,
