@@ -104,15 +104,17 @@ class CompPlan(BaseModel):
         DUE = "due", _("Balance due")
         FORGIVEN = "forgiven", _("Balance forgiven")
 
-    code = models.CharField(max_length=64, unique=True)
-    name = models.CharField(max_length=200)
-    version = models.PositiveIntegerField(default=1)
-    valid_from = models.DateField()
-    valid_to = models.DateField(null=True, blank=True)
-    measure = models.CharField(max_length=10, choices=Measure.choices, default=Measure.REVENUE)
-    basis = models.CharField(max_length=12, choices=Basis.choices, default=Basis.PERIOD)
-    tier_on = models.CharField(max_length=10, choices=TierOn.choices, default=TierOn.AMOUNT)
-    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.WHOLE)
+    code = models.CharField(max_length=64, unique=True, verbose_name=_("code"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    version = models.PositiveIntegerField(default=1, verbose_name=_("version"))
+    valid_from = models.DateField(verbose_name=_("valid from"))
+    valid_to = models.DateField(null=True, blank=True, verbose_name=_("valid to"))
+    measure = models.CharField(
+        max_length=10, choices=Measure.choices, default=Measure.REVENUE, verbose_name=_("measure")
+    )
+    basis = models.CharField(max_length=12, choices=Basis.choices, default=Basis.PERIOD, verbose_name=_("basis"))
+    tier_on = models.CharField(max_length=10, choices=TierOn.choices, default=TierOn.AMOUNT, verbose_name=_("tier on"))
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.WHOLE, verbose_name=_("mode"))
     tiers = models.JSONField(
         default=list,
         help_text='[{"from": "0", "to": "100", "rate": "3"}, ...]; '
@@ -121,7 +123,9 @@ class CompPlan(BaseModel):
     threshold = models.DecimalField(
         max_digits=7, decimal_places=2, null=True, blank=True, help_text="attainment % below which nothing is paid"
     )
-    cap_kind = models.CharField(max_length=10, choices=CapKind.choices, default=CapKind.NONE, blank=True)
+    cap_kind = models.CharField(
+        max_length=10, choices=CapKind.choices, default=CapKind.NONE, blank=True, verbose_name=_("cap kind")
+    )
     cap_value = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
     base_rate = models.DecimalField(
         max_digits=9,
@@ -133,7 +137,9 @@ class CompPlan(BaseModel):
     family_rules = models.JSONField(
         default=list, blank=True, help_text='[{"family": "PMP", "multiplier": "1.2", "constrained": false}]'
     )
-    draw_kind = models.CharField(max_length=16, choices=DrawKind.choices, default=DrawKind.NONE, blank=True)
+    draw_kind = models.CharField(
+        max_length=16, choices=DrawKind.choices, default=DrawKind.NONE, blank=True, verbose_name=_("draw kind")
+    )
     draw_amount = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
     draw_recovery_cap_pct = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
     draw_on_termination = models.CharField(max_length=10, choices=OnTermination.choices, default=OnTermination.DUE)
@@ -142,6 +148,8 @@ class CompPlan(BaseModel):
     objects = CompPlanQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("compensation plan")
+        verbose_name_plural = _("compensation plans")
         ordering = ["code"]
         constraints = [
             models.CheckConstraint(
@@ -172,17 +180,26 @@ class CompAssignment(BaseModel):
     one period, the one starting last applies to the whole period.
     """
 
-    rep = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="comp_assignments")
-    plan = models.ForeignKey(CompPlan, on_delete=models.PROTECT, related_name="assignments")
-    valid_from = models.DateField()
-    valid_to = models.DateField(null=True, blank=True)
+    rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="comp_assignments", verbose_name=_("rep")
+    )
+    plan = models.ForeignKey(CompPlan, on_delete=models.PROTECT, related_name="assignments", verbose_name=_("plan"))
+    valid_from = models.DateField(verbose_name=_("valid from"))
+    valid_to = models.DateField(null=True, blank=True, verbose_name=_("valid to"))
     quota = models.DecimalField(
-        max_digits=16, decimal_places=2, null=True, blank=True, help_text="per pay period, on the plan's measure"
+        max_digits=16,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="per pay period, on the plan's measure",
+        verbose_name=_("quota"),
     )
 
     objects = CompAssignmentQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("compensation plan assignment")
+        verbose_name_plural = _("compensation plan assignments")
         ordering = ["rep__username", "valid_from"]
         constraints = [
             models.UniqueConstraint(fields=["rep", "plan", "valid_from"], name="comp_assignment_natural_key"),
@@ -212,20 +229,24 @@ class Spiff(BaseModel):
         PER_UNIT = "per_unit", _("Amount per unit")
         PERCENT_OF_REVENUE = "percent_of_revenue", _("% of revenue")
 
-    code = models.CharField(max_length=64, unique=True)
-    name = models.CharField(max_length=200, blank=True)
-    start = models.DateField()
-    end = models.DateField()
-    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.PER_UNIT)
-    amount = models.DecimalField(max_digits=12, decimal_places=4)
+    code = models.CharField(max_length=64, unique=True, verbose_name=_("code"))
+    name = models.CharField(max_length=200, blank=True, verbose_name=_("name"))
+    start = models.DateField(verbose_name=_("start"))
+    end = models.DateField(verbose_name=_("end"))
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.PER_UNIT, verbose_name=_("kind"))
+    amount = models.DecimalField(max_digits=12, decimal_places=4, verbose_name=_("amount"))
     skus = models.JSONField(default=list, blank=True)
     families = models.JSONField(default=list, blank=True)
     margin_floor_pct = models.DecimalField(
         max_digits=6, decimal_places=2, null=True, blank=True, help_text="no SPIFF when revenue < cost × (1 + x %)"
     )
-    budget = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    budget = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True, verbose_name=_("budget"))
     budget_used = models.DecimalField(
-        max_digits=16, decimal_places=2, default=0, help_text="paid on closed statements so far"
+        max_digits=16,
+        decimal_places=2,
+        default=0,
+        help_text="paid on closed statements so far",
+        verbose_name=_("budget used"),
     )
     include_overlay = models.BooleanField(default=False)
     source_alert_id = models.IntegerField(null=True, blank=True, help_text="the aged-stock alert it answers")
@@ -236,6 +257,8 @@ class Spiff(BaseModel):
     objects = SpiffQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("SPIFF")
+        verbose_name_plural = _("SPIFFs")
         ordering = ["-start", "code"]
         constraints = [
             models.CheckConstraint(condition=Q(end__gte=models.F("start")), name="spiff_dates_ordered"),
@@ -266,19 +289,21 @@ class CompPeriod(BaseModel):
         COMPLETED = "completed", _("Completed")
         FAILED = "failed", _("Failed")
 
-    period_start = models.DateField(unique=True)
+    period_start = models.DateField(unique=True, verbose_name=_("period start"))
     period_end = models.DateField()
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
-    run_status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.IDLE)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN, verbose_name=_("status"))
+    run_status = models.CharField(
+        max_length=10, choices=RunStatus.choices, default=RunStatus.IDLE, verbose_name=_("run status")
+    )
     run_error = models.TextField(blank=True)
     run_started_at = models.DateTimeField(null=True, blank=True)
     run_finished_at = models.DateTimeField(null=True, blank=True)
     computed_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("closed at"))
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    statement_count = models.PositiveIntegerField(default=0)
+    statement_count = models.PositiveIntegerField(default=0, verbose_name=_("statements"))
     # SPIFF budget used (by SPIFF code) before this period: a recomputation of the period
     # after close gives the budgets to the same sales as at close.
     spiff_budget_before = models.JSONField(default=dict, blank=True)
@@ -287,6 +312,8 @@ class CompPeriod(BaseModel):
     objects = CompPeriodQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("compensation period")
+        verbose_name_plural = _("compensation periods")
         ordering = ["period_start"]
         constraints = [
             models.CheckConstraint(
@@ -343,6 +370,8 @@ class Credit(models.Model):
     objects = CreditQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("credit")
+        verbose_name_plural = _("credits")
         ordering = ["date", "sales_line_id", "rep_id"]
         constraints = [
             models.UniqueConstraint(fields=["sales_line", "rep", "role"], name="credit_line_rep_role"),
@@ -367,15 +396,17 @@ class Statement(BaseModel):
         DRAFT = "draft", _("Draft")
         CLOSED = "closed", _("Closed")
 
-    rep = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="statements")
+    rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="statements", verbose_name=_("rep")
+    )
     period = models.ForeignKey(CompPeriod, on_delete=models.PROTECT, related_name="statements")
-    period_start = models.DateField()
+    period_start = models.DateField(verbose_name=_("period start"))
     period_end = models.DateField()
     plan = models.ForeignKey(CompPlan, null=True, on_delete=models.SET_NULL, related_name="statements")
-    plan_code = models.CharField(max_length=64)
+    plan_code = models.CharField(max_length=64, verbose_name=_("plan code"))
     plan_version = models.PositiveIntegerField(default=1)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
-    total = models.DecimalField(max_digits=16, decimal_places=2)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, verbose_name=_("status"))
+    total = models.DecimalField(max_digits=16, decimal_places=2, verbose_name=_("total"))
     credited = models.DecimalField(max_digits=18, decimal_places=2, default=0)
     quota = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
     attainment = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
@@ -388,6 +419,8 @@ class Statement(BaseModel):
     objects = StatementQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("statement")
+        verbose_name_plural = _("statements")
         ordering = ["-period_start", "rep__username"]
         constraints = [
             models.UniqueConstraint(fields=["rep", "period"], name="statement_one_per_rep_period"),
@@ -426,6 +459,8 @@ class StatementLine(models.Model):
     objects = StatementLineQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("statement line")
+        verbose_name_plural = _("statement lines")
         ordering = ["statement_id", "position"]
         constraints = [
             models.UniqueConstraint(fields=["statement", "position"], name="statement_line_position"),
@@ -450,13 +485,20 @@ class Dispute(BaseModel):
         ANSWERED = "answered", _("Answered")
         CLOSED = "closed", _("Closed")
 
-    line = models.ForeignKey(StatementLine, on_delete=models.PROTECT, related_name="disputes")
-    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    line = models.ForeignKey(StatementLine, on_delete=models.PROTECT, related_name="disputes", verbose_name=_("line"))
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("raised by")
+    )
     reason = models.TextField()
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN, verbose_name=_("status"))
     answer = models.TextField(blank=True)
     answered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("answered by"),
     )
     answered_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.ForeignKey(
@@ -467,6 +509,8 @@ class Dispute(BaseModel):
     objects = DisputeQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("dispute")
+        verbose_name_plural = _("disputes")
         ordering = ["-id"]
 
     def __str__(self) -> str:
