@@ -123,3 +123,16 @@ def test_every_key_a_plan_run_stores_is_in_the_catalogue_and_its_parameters_are_
             if key:
                 assert {key, *keys(params)} <= set(MESSAGES), alert.fingerprint
                 assert json.loads(json.dumps(params)) == params
+
+
+def test_an_alert_a_rerun_resolved_says_so_in_the_viewers_language():
+    from sop.models import CapacityAlert, CapacityCalendar
+
+    overloaded_world()
+    CapacityCalendar.objects.update(available_hours=5000)  # the plant adds shifts
+    run_plan()
+    alert = CapacityAlert.objects.get(type="capacity_overload", period_start=HORIZON[1])
+    assert alert.status == "resolved" and alert.resolution.startswith("Cause gone in plan run")  # the API's words
+    ops = user_with_roles("ops", "ops_lead")
+    html = client_in(ops, "de").get(f"/supply/alerts/{alert.pk}/").content.decode()
+    assert "Die Ursache war behoben." in html and "Cause gone" not in html
