@@ -119,31 +119,49 @@ class CompPlan(BaseModel):
         default=list,
         help_text='[{"from": "0", "to": "100", "rate": "3"}, ...]; '
         'rates in % (money per unit for units); "to" empty = no upper bound',
+        verbose_name=_("tiers"),
     )
     threshold = models.DecimalField(
-        max_digits=7, decimal_places=2, null=True, blank=True, help_text="attainment % below which nothing is paid"
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="attainment % below which nothing is paid",
+        verbose_name=_("threshold"),
     )
     cap_kind = models.CharField(
         max_length=10, choices=CapKind.choices, default=CapKind.NONE, blank=True, verbose_name=_("cap kind")
     )
-    cap_value = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    cap_value = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True, verbose_name=_("cap value"))
     base_rate = models.DecimalField(
         max_digits=9,
         decimal_places=4,
         null=True,
         blank=True,
         help_text="rate a supply-constrained family earns at most",
+        verbose_name=_("base rate"),
     )
     family_rules = models.JSONField(
-        default=list, blank=True, help_text='[{"family": "PMP", "multiplier": "1.2", "constrained": false}]'
+        default=list,
+        blank=True,
+        help_text='[{"family": "PMP", "multiplier": "1.2", "constrained": false}]',
+        verbose_name=_("family rules"),
     )
     draw_kind = models.CharField(
         max_length=16, choices=DrawKind.choices, default=DrawKind.NONE, blank=True, verbose_name=_("draw kind")
     )
-    draw_amount = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
-    draw_recovery_cap_pct = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
-    draw_on_termination = models.CharField(max_length=10, choices=OnTermination.choices, default=OnTermination.DUE)
-    ytd_true_up = models.BooleanField(default=False, help_text="add a YTD true-up line each period")
+    draw_amount = models.DecimalField(
+        max_digits=16, decimal_places=2, null=True, blank=True, verbose_name=_("draw amount")
+    )
+    draw_recovery_cap_pct = models.DecimalField(
+        max_digits=6, decimal_places=2, null=True, blank=True, verbose_name=_("draw recovery cap (%)")
+    )
+    draw_on_termination = models.CharField(
+        max_length=10, choices=OnTermination.choices, default=OnTermination.DUE, verbose_name=_("draw on termination")
+    )
+    ytd_true_up = models.BooleanField(
+        default=False, help_text="add a YTD true-up line each period", verbose_name=_("year-to-date true-up")
+    )
 
     objects = CompPlanQuerySet.as_manager()
 
@@ -235,10 +253,15 @@ class Spiff(BaseModel):
     end = models.DateField(verbose_name=_("end"))
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.PER_UNIT, verbose_name=_("kind"))
     amount = models.DecimalField(max_digits=12, decimal_places=4, verbose_name=_("amount"))
-    skus = models.JSONField(default=list, blank=True)
-    families = models.JSONField(default=list, blank=True)
+    skus = models.JSONField(default=list, blank=True, verbose_name=_("SKUs"))
+    families = models.JSONField(default=list, blank=True, verbose_name=_("families"))
     margin_floor_pct = models.DecimalField(
-        max_digits=6, decimal_places=2, null=True, blank=True, help_text="no SPIFF when revenue < cost × (1 + x %)"
+        max_digits=6,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="no SPIFF when revenue < cost × (1 + x %)",
+        verbose_name=_("margin floor (%)"),
     )
     budget = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True, verbose_name=_("budget"))
     budget_used = models.DecimalField(
@@ -248,10 +271,17 @@ class Spiff(BaseModel):
         help_text="paid on closed statements so far",
         verbose_name=_("budget used"),
     )
-    include_overlay = models.BooleanField(default=False)
-    source_alert_id = models.IntegerField(null=True, blank=True, help_text="the aged-stock alert it answers")
+    include_overlay = models.BooleanField(default=False, verbose_name=_("include overlay"))
+    source_alert_id = models.IntegerField(
+        null=True, blank=True, help_text="the aged-stock alert it answers", verbose_name=_("source alert ID")
+    )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
 
     objects = SpiffQuerySet.as_manager()
@@ -290,24 +320,29 @@ class CompPeriod(BaseModel):
         FAILED = "failed", _("Failed")
 
     period_start = models.DateField(unique=True, verbose_name=_("period start"))
-    period_end = models.DateField()
+    period_end = models.DateField(verbose_name=_("period end"))
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN, verbose_name=_("status"))
     run_status = models.CharField(
         max_length=10, choices=RunStatus.choices, default=RunStatus.IDLE, verbose_name=_("run status")
     )
-    run_error = models.TextField(blank=True)
-    run_started_at = models.DateTimeField(null=True, blank=True)
-    run_finished_at = models.DateTimeField(null=True, blank=True)
-    computed_at = models.DateTimeField(null=True, blank=True)
+    run_error = models.TextField(blank=True, verbose_name=_("run error"))
+    run_started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("run started at"))
+    run_finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("run finished at"))
+    computed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("computed at"))
     closed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("closed at"))
     closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("closed by"),
     )
     statement_count = models.PositiveIntegerField(default=0, verbose_name=_("statements"))
     # SPIFF budget used (by SPIFF code) before this period: a recomputation of the period
     # after close gives the budgets to the same sales as at close.
-    spiff_budget_before = models.JSONField(default=dict, blank=True)
-    spiff_budget_after = models.JSONField(default=dict, blank=True)
+    spiff_budget_before = models.JSONField(default=dict, blank=True, verbose_name=_("SPIFF budget before"))
+    spiff_budget_after = models.JSONField(default=dict, blank=True, verbose_name=_("SPIFF budget after"))
 
     objects = CompPeriodQuerySet.as_manager()
 
@@ -399,22 +434,34 @@ class Statement(BaseModel):
     rep = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="statements", verbose_name=_("rep")
     )
-    period = models.ForeignKey(CompPeriod, on_delete=models.PROTECT, related_name="statements")
+    period = models.ForeignKey(
+        CompPeriod, on_delete=models.PROTECT, related_name="statements", verbose_name=_("period")
+    )
     period_start = models.DateField(verbose_name=_("period start"))
-    period_end = models.DateField()
-    plan = models.ForeignKey(CompPlan, null=True, on_delete=models.SET_NULL, related_name="statements")
+    period_end = models.DateField(verbose_name=_("period end"))
+    plan = models.ForeignKey(
+        CompPlan, null=True, on_delete=models.SET_NULL, related_name="statements", verbose_name=_("plan")
+    )
     plan_code = models.CharField(max_length=64, verbose_name=_("plan code"))
-    plan_version = models.PositiveIntegerField(default=1)
+    plan_version = models.PositiveIntegerField(default=1, verbose_name=_("plan version"))
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, verbose_name=_("status"))
     total = models.DecimalField(max_digits=16, decimal_places=2, verbose_name=_("total"))
-    credited = models.DecimalField(max_digits=18, decimal_places=2, default=0)
-    quota = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
-    attainment = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
-    draw_balance_prior = models.DecimalField(max_digits=16, decimal_places=2, default=0)
-    draw_balance_carried = models.DecimalField(max_digits=16, decimal_places=2, default=0)
-    notes = models.JSONField(default=list, blank=True)
-    rendered = models.TextField(blank=True, help_text="canonical JSON at close (render_statement)")
-    closed_at = models.DateTimeField(null=True, blank=True)
+    credited = models.DecimalField(max_digits=18, decimal_places=2, default=0, verbose_name=_("credited"))
+    quota = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True, verbose_name=_("quota"))
+    attainment = models.DecimalField(
+        max_digits=9, decimal_places=2, null=True, blank=True, verbose_name=_("attainment")
+    )
+    draw_balance_prior = models.DecimalField(
+        max_digits=16, decimal_places=2, default=0, verbose_name=_("draw balance prior")
+    )
+    draw_balance_carried = models.DecimalField(
+        max_digits=16, decimal_places=2, default=0, verbose_name=_("draw balance carried")
+    )
+    notes = models.JSONField(default=list, blank=True, verbose_name=_("notes"))
+    rendered = models.TextField(
+        blank=True, help_text="canonical JSON at close (render_statement)", verbose_name=_("rendered")
+    )
+    closed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("closed at"))
 
     objects = StatementQuerySet.as_manager()
 
@@ -489,9 +536,9 @@ class Dispute(BaseModel):
     raised_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("raised by")
     )
-    reason = models.TextField()
+    reason = models.TextField(verbose_name=_("reason"))
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN, verbose_name=_("status"))
-    answer = models.TextField(blank=True)
+    answer = models.TextField(blank=True, verbose_name=_("answer"))
     answered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -500,11 +547,16 @@ class Dispute(BaseModel):
         related_name="+",
         verbose_name=_("answered by"),
     )
-    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("answered at"))
     closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("closed by"),
     )
-    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("closed at"))
 
     objects = DisputeQuerySet.as_manager()
 

@@ -48,17 +48,24 @@ class RunRecord(BaseModel):
     )
     percent = models.FloatField(default=0, verbose_name=_("percent"))
     trigger = models.CharField(max_length=10, choices=Trigger.choices, default=Trigger.USER, verbose_name=_("trigger"))
-    parameters = models.JSONField(default=dict, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
+    parameters = models.JSONField(default=dict, blank=True, verbose_name=_("parameters"))
+    started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("started at"))
     finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
-    error = models.TextField(blank=True)
+    error = models.TextField(blank=True, verbose_name=_("error"))
     # Liveness (core/runs.py): the last sign of life of the run's work, how many times a
     # worker took its current step, and which delivery holds it now.
     heartbeat_at = models.DateTimeField(
-        null=True, blank=True, help_text="last sign of life: a step started or finished, a heartbeat"
+        null=True,
+        blank=True,
+        help_text="last sign of life: a step started or finished, a heartbeat",
+        verbose_name=_("heartbeat at"),
     )
-    attempts = models.PositiveSmallIntegerField(default=0, help_text="times a worker took the run's own step")
-    claimed_by = models.CharField(max_length=80, blank=True, help_text="claim token of the delivery at work")
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="times a worker took the run's own step", verbose_name=_("attempts")
+    )
+    claimed_by = models.CharField(
+        max_length=80, blank=True, help_text="claim token of the delivery at work", verbose_name=_("claimed by")
+    )
 
     ACTIVE_STATUSES = ("queued", "running")
 
@@ -101,11 +108,11 @@ class OrganisationSettings(BaseModel):
         max_length=10, choices=Bucket.choices, default=Bucket.MONTH, verbose_name=_("planning bucket")
     )
     fiscal_year_start_month = models.PositiveSmallIntegerField(default=1, verbose_name=_("fiscal year start month"))
-    plan_horizon_periods = models.PositiveSmallIntegerField(default=18)
+    plan_horizon_periods = models.PositiveSmallIntegerField(default=18, verbose_name=_("plan horizon (periods)"))
     demo_seed = models.IntegerField(
         null=True, blank=True, help_text="Set when demo data is loaded.", verbose_name=_("demo seed")
     )
-    demo_scale = models.CharField(max_length=10, blank=True)
+    demo_scale = models.CharField(max_length=10, blank=True, verbose_name=_("demo scale"))
 
     class Meta:
         verbose_name = _("organisation settings")
@@ -171,8 +178,9 @@ class Profile(BaseModel):
         blank=True,
         choices=settings.LANGUAGES,
         help_text="language of the pages; blank follows the browser (Accept-Language)",
+        verbose_name=_("language"),
     )
-    is_demo = models.BooleanField(default=False)
+    is_demo = models.BooleanField(default=False, verbose_name=_("demo"))
 
     class Meta:
         verbose_name = _("profile")
@@ -214,8 +222,8 @@ class AuditEvent(models.Model):
         max_length=150, blank=True, help_text="API client or system job", verbose_name=_("actor label")
     )
     action = models.CharField(max_length=64, verbose_name=_("action"))
-    before = models.JSONField(null=True, blank=True)
-    after = models.JSONField(null=True, blank=True)
+    before = models.JSONField(null=True, blank=True, verbose_name=_("before"))
+    after = models.JSONField(null=True, blank=True, verbose_name=_("after"))
     at = models.DateTimeField(auto_now_add=True, db_index=True, verbose_name=_("at"))
 
     class Meta:
@@ -236,7 +244,9 @@ class ApiClient(BaseModel):
     """
 
     name = models.CharField(max_length=100, unique=True, verbose_name=_("name"))
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_client")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_client", verbose_name=_("user")
+    )
     scopes = models.JSONField(default=list, help_text='e.g. ["master:write", "sales:write"]', verbose_name=_("scopes"))
     rate_limit = models.CharField(
         max_length=20, blank=True, help_text="e.g. 120/min; empty = default", verbose_name=_("rate limit")
@@ -268,7 +278,7 @@ class ApiToken(BaseModel):
     prefix = models.CharField(
         max_length=16, db_index=True, help_text="first characters, to recognise it", verbose_name=_("prefix")
     )
-    token_hash = models.CharField(max_length=64, unique=True)
+    token_hash = models.CharField(max_length=64, unique=True, verbose_name=_("token hash"))
     expires_at = models.DateTimeField(null=True, blank=True, verbose_name=_("expires at"))
     revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("revoked at"))
     last_used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last used at"))
@@ -295,11 +305,11 @@ class IdempotencyRecord(models.Model):
         max_length=150, help_text="client or user the key belongs to", verbose_name=_("client key")
     )
     key = models.CharField(max_length=255, verbose_name=_("key"))
-    method = models.CharField(max_length=10)
+    method = models.CharField(max_length=10, verbose_name=_("method"))
     path = models.CharField(max_length=500, verbose_name=_("path"))
-    body_hash = models.CharField(max_length=64)
+    body_hash = models.CharField(max_length=64, verbose_name=_("body hash"))
     status_code = models.PositiveSmallIntegerField(verbose_name=_("status code"))
-    response_body = models.JSONField()
+    response_body = models.JSONField(verbose_name=_("response body"))
     created_at = models.DateTimeField(db_index=True, verbose_name=_("created at"))
 
     class Meta:
@@ -335,16 +345,16 @@ class IngestBatch(BaseModel):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("user")
     )
-    source = models.CharField(max_length=10, default="api", help_text="api or upload")
-    content_type = models.CharField(max_length=20, default="json")
-    idempotency_key = models.CharField(max_length=255, blank=True)
+    source = models.CharField(max_length=10, default="api", help_text="api or upload", verbose_name=_("source"))
+    content_type = models.CharField(max_length=20, default="json", verbose_name=_("content type"))
+    idempotency_key = models.CharField(max_length=255, blank=True, verbose_name=_("idempotency key"))
     status = models.CharField(max_length=10, choices=Status.choices, verbose_name=_("status"))
     rows = models.PositiveIntegerField(default=0, verbose_name=_("rows"))
     created = models.PositiveIntegerField(default=0, verbose_name=_("created"))
     updated = models.PositiveIntegerField(default=0, verbose_name=_("updated"))
     unchanged = models.PositiveIntegerField(default=0, verbose_name=_("unchanged"))
     error_count = models.PositiveIntegerField(default=0, verbose_name=_("error count"))
-    errors = models.JSONField(default=list, blank=True, help_text="first row errors")
+    errors = models.JSONField(default=list, blank=True, help_text="first row errors", verbose_name=_("errors"))
     duration_ms = models.PositiveIntegerField(default=0, verbose_name=_("duration (ms)"))
 
     objects = IngestBatchQuerySet.as_manager()

@@ -69,9 +69,9 @@ class Opportunity(BaseModel):
         verbose_name=_("family"),
     )
     quantity = models.DecimalField(max_digits=16, decimal_places=3, verbose_name=_("quantity"))
-    amount = models.DecimalField(max_digits=16, decimal_places=2)
-    expected_close_date = models.DateField()
-    requested_delivery_date = models.DateField()
+    amount = models.DecimalField(max_digits=16, decimal_places=2, verbose_name=_("amount"))
+    expected_close_date = models.DateField(verbose_name=_("expected close date"))
+    requested_delivery_date = models.DateField(verbose_name=_("requested delivery date"))
     stage = models.CharField(max_length=64, verbose_name=_("stage"))
     probability = models.DecimalField(
         max_digits=5, decimal_places=2, help_text="the CRM's, in percent", verbose_name=_("probability")
@@ -87,6 +87,7 @@ class Opportunity(BaseModel):
         on_delete=models.SET_NULL,
         related_name="+",
         help_text="owner of the account on the expected close date",
+        verbose_name=_("territory"),
     )
 
     objects = OpportunityQuerySet.as_manager()
@@ -152,7 +153,7 @@ class FeedbackNote(BaseModel):
     sentiment = models.CharField(
         max_length=10, choices=Sentiment.choices, default=Sentiment.NEUTRAL, verbose_name=_("sentiment")
     )
-    text = models.TextField()
+    text = models.TextField(verbose_name=_("text"))
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="feedback_notes", verbose_name=_("author")
     )

@@ -177,8 +177,12 @@ class InventoryPolicy(BaseModel):
         help_text="fixed safety stock (units); wins over the service level",
         verbose_name=_("safety stock"),
     )
-    min_qty = models.DecimalField(max_digits=16, decimal_places=3, null=True, blank=True)
-    max_qty = models.DecimalField(max_digits=16, decimal_places=3, null=True, blank=True)
+    min_qty = models.DecimalField(
+        max_digits=16, decimal_places=3, null=True, blank=True, verbose_name=_("minimum quantity")
+    )
+    max_qty = models.DecimalField(
+        max_digits=16, decimal_places=3, null=True, blank=True, verbose_name=_("maximum quantity")
+    )
     max_build_ahead_periods = models.PositiveSmallIntegerField(default=0, verbose_name=_("maximum build-ahead periods"))
 
     objects = StockQuerySet.as_manager()

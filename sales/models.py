@@ -64,7 +64,7 @@ class SalesOrderLine(BaseModel):
     # cost more than the insert itself (migration sop.0004, sales/db_guards.py).
     external_id = ByteOrderCharField(max_length=64, verbose_name=_("external ID"))
     order_date = models.DateField(verbose_name=_("order date"))
-    ship_date = models.DateField(null=True, blank=True)
+    ship_date = models.DateField(null=True, blank=True, verbose_name=_("ship date"))
     account = models.ForeignKey(
         "territories.Account",
         on_delete=models.PROTECT,
@@ -99,7 +99,9 @@ class SalesOrderLine(BaseModel):
     # The CRM deal the line fulfils (``crm.Opportunity.external_id``), when the ERP knows it:
     # a won deal stops counting as pipeline once its lines arrive. Plain text, no index (the
     # CRM reads lines by account and order date).
-    opportunity_external_id = models.CharField(max_length=64, blank=True, default="", db_default="")
+    opportunity_external_id = models.CharField(
+        max_length=64, blank=True, default="", db_default="", verbose_name=_("opportunity external ID")
+    )
     # The database fills both timestamps when a bulk COPY leaves them out; no B-tree on
     # updated_at (a BRIN index on PostgreSQL, a plain one on SQLite: migration sop.0004).
     created_at = models.DateTimeField(auto_now_add=True, db_default=Now())

@@ -59,21 +59,35 @@ class Scenario(RunRecord):
         help_text="empty: on the latest plan",
         verbose_name=_("cycle"),
     )
-    changes = models.JSONField(default=list)
+    changes = models.JSONField(default=list, verbose_name=_("changes"))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    as_of = models.DateField(null=True, blank=True, help_text="the plan date of the last run")
-    base = models.ForeignKey(ScenarioBase, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    kpis = models.JSONField(default=dict, blank=True)
-    alerts = models.JSONField(default=dict, blank=True)
-    family_months = models.JSONField(default=list, blank=True)
-    warnings = models.JSONField(default=list, blank=True)
+    as_of = models.DateField(null=True, blank=True, help_text="the plan date of the last run", verbose_name=_("as of"))
+    base = models.ForeignKey(
+        ScenarioBase, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("base")
+    )
+    kpis = models.JSONField(default=dict, blank=True, verbose_name=_("KPIs"))
+    alerts = models.JSONField(default=dict, blank=True, verbose_name=_("alerts"))
+    family_months = models.JSONField(default=list, blank=True, verbose_name=_("family months"))
+    warnings = models.JSONField(default=list, blank=True, verbose_name=_("warnings"))
     promoted_at = models.DateTimeField(null=True, blank=True, verbose_name=_("promoted at"))
     promoted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("promoted by"),
     )
-    promotion = models.JSONField(default=dict, blank=True, help_text="what promoting it created")
+    promotion = models.JSONField(
+        default=dict, blank=True, help_text="what promoting it created", verbose_name=_("promotion")
+    )
 
     objects = ScenarioQuerySet.as_manager()
 
@@ -107,7 +121,9 @@ class QuotaChangeRequest(BaseModel):
         REJECTED = "rejected", _("Rejected")
 
     cycle = models.ForeignKey("sop.PlanCycle", on_delete=models.CASCADE, related_name="+", verbose_name=_("cycle"))
-    scenario = models.ForeignKey(Scenario, on_delete=models.CASCADE, related_name="quota_requests")
+    scenario = models.ForeignKey(
+        Scenario, on_delete=models.CASCADE, related_name="quota_requests", verbose_name=_("scenario")
+    )
     family = models.ForeignKey(
         "inventory.ProductFamily", on_delete=models.CASCADE, related_name="+", verbose_name=_("family")
     )

@@ -136,10 +136,15 @@ class PlanRun(RunRecord):
     """One reconciliation of demand and targets against inventory and capacity."""
 
     as_of = models.DateField(verbose_name=_("as of"))
-    horizon_start = models.DateField(help_text="first day of the month of as_of")
-    horizon_periods = models.PositiveSmallIntegerField(default=18)
+    horizon_start = models.DateField(help_text="first day of the month of as_of", verbose_name=_("horizon start"))
+    horizon_periods = models.PositiveSmallIntegerField(default=18, verbose_name=_("horizon periods"))
     triggered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("triggered by"),
     )
     forecast_run = models.ForeignKey(
         "forecasting.ForecastRun",
@@ -148,14 +153,15 @@ class PlanRun(RunRecord):
         on_delete=models.SET_NULL,
         related_name="plan_runs",
         help_text="the forecast whose demand was planned",
+        verbose_name=_("forecast run"),
     )
-    products_count = models.PositiveIntegerField(default=0)
-    work_centers_count = models.PositiveIntegerField(default=0)
+    products_count = models.PositiveIntegerField(default=0, verbose_name=_("products"))
+    work_centers_count = models.PositiveIntegerField(default=0, verbose_name=_("work centers"))
     plan_lines_count = models.PositiveIntegerField(default=0, verbose_name=_("plan lines"))
     alerts_raised = models.PositiveIntegerField(default=0, verbose_name=_("alerts raised"))
-    alerts_updated = models.PositiveIntegerField(default=0)
+    alerts_updated = models.PositiveIntegerField(default=0, verbose_name=_("alerts updated"))
     alerts_resolved = models.PositiveIntegerField(default=0, verbose_name=_("alerts resolved"))
-    warnings = models.JSONField(default=list, blank=True)
+    warnings = models.JSONField(default=list, blank=True, verbose_name=_("warnings"))
 
     objects = PlanQuerySet.as_manager()
 
@@ -308,30 +314,51 @@ class CapacityAlert(BaseModel):
         ACKNOWLEDGED = "acknowledged", _("Acknowledged")
         RESOLVED = "resolved", _("Resolved")
 
-    fingerprint = models.CharField(max_length=200)
+    fingerprint = models.CharField(max_length=200, verbose_name=_("fingerprint"))
     type = models.CharField(max_length=24, choices=Type.choices, verbose_name=_("type"))
     severity = models.CharField(max_length=10, choices=Severity.choices, verbose_name=_("severity"))
     status = models.CharField(max_length=14, choices=Status.choices, default=Status.OPEN, verbose_name=_("status"))
-    work_center = models.ForeignKey(WorkCenter, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    product = models.ForeignKey("inventory.Product", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    work_center = models.ForeignKey(
+        WorkCenter, null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("work center")
+    )
+    product = models.ForeignKey(
+        "inventory.Product",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("product"),
+    )
     family = models.ForeignKey(
-        "inventory.ProductFamily", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        "inventory.ProductFamily",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("family"),
     )
     territory = models.ForeignKey(
-        "territories.Territory", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        "territories.Territory",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("territory"),
     )
     period_start = models.DateField(null=True, blank=True, verbose_name=_("period start"))
     amount = models.DecimalField(max_digits=16, decimal_places=2, verbose_name=_("amount"))
     unit = models.CharField(max_length=10, help_text="hours or units", verbose_name=_("unit"))
-    value = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
-    message = models.TextField(help_text="in English (the API's words); people read message_key in their language")
-    suggestion = models.TextField(blank=True)
+    value = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True, verbose_name=_("value"))
+    message = models.TextField(
+        help_text="in English (the API's words); people read message_key in their language", verbose_name=_("message")
+    )
+    suggestion = models.TextField(blank=True, verbose_name=_("suggestion"))
     # The words for people: a key of sop.alert_messages and its parameters (empty on alerts
     # stored before keys existed, which show their English text).
-    message_key = models.CharField(max_length=60, blank=True, default="")
-    message_params = models.JSONField(default=dict, blank=True)
-    suggestion_key = models.CharField(max_length=60, blank=True, default="")
-    suggestion_params = models.JSONField(default=dict, blank=True)
+    message_key = models.CharField(max_length=60, blank=True, default="", verbose_name=_("message key"))
+    message_params = models.JSONField(default=dict, blank=True, verbose_name=_("message parameters"))
+    suggestion_key = models.CharField(max_length=60, blank=True, default="", verbose_name=_("suggestion key"))
+    suggestion_params = models.JSONField(default=dict, blank=True, verbose_name=_("suggestion parameters"))
     run = models.ForeignKey(
         PlanRun,
         null=True,
@@ -340,7 +367,9 @@ class CapacityAlert(BaseModel):
         help_text="the latest run that raised or updated it",
         verbose_name=_("run"),
     )
-    first_run = models.ForeignKey(PlanRun, null=True, on_delete=models.SET_NULL, related_name="+")
+    first_run = models.ForeignKey(
+        PlanRun, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("first run")
+    )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -350,11 +379,21 @@ class CapacityAlert(BaseModel):
         verbose_name=_("assignee"),
     )
     acknowledged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("acknowledged by"),
     )
-    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True, verbose_name=_("acknowledged at"))
     resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("resolved by"),
     )
     resolved_by_run = models.ForeignKey(
         PlanRun,
@@ -363,9 +402,10 @@ class CapacityAlert(BaseModel):
         on_delete=models.SET_NULL,
         related_name="+",
         help_text="set when a rerun found the cause gone",
+        verbose_name=_("resolved by run"),
     )
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    resolution = models.TextField(blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("resolved at"))
+    resolution = models.TextField(blank=True, verbose_name=_("resolution"))
 
     objects = CapacityAlertQuerySet.as_manager()
 
@@ -424,10 +464,10 @@ class PlanCycle(BaseModel):
     month = models.DateField(unique=True, verbose_name=_("month"))
     stage = models.CharField(max_length=20, default="data", verbose_name=_("stage"))
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN, verbose_name=_("status"))
-    horizon_periods = models.PositiveSmallIntegerField()
+    horizon_periods = models.PositiveSmallIntegerField(verbose_name=_("horizon periods"))
     # Cycle-wide edit counter: each edit takes the next value and stamps it on the demand
     # plan rows it changed, so an aggregate row's etag is max(revision) + count of its rows.
-    revision = models.PositiveBigIntegerField(default=0)
+    revision = models.PositiveBigIntegerField(default=0, verbose_name=_("revision"))
     forecast_run = models.ForeignKey(
         "forecasting.ForecastRun",
         null=True,
@@ -435,6 +475,7 @@ class PlanCycle(BaseModel):
         on_delete=models.SET_NULL,
         related_name="+",
         help_text="the forecast the demand plan started from",
+        verbose_name=_("forecast run"),
     )
     plan_run = models.ForeignKey(
         PlanRun,
@@ -443,6 +484,7 @@ class PlanCycle(BaseModel):
         on_delete=models.SET_NULL,
         related_name="+",
         help_text="the cycle's latest plan run (reconciles the consensus)",
+        verbose_name=_("plan run"),
     )
     previous_cycle = models.ForeignKey(
         "self",
@@ -451,21 +493,33 @@ class PlanCycle(BaseModel):
         on_delete=models.SET_NULL,
         related_name="+",
         help_text="the last published cycle this one started from",
+        verbose_name=_("previous cycle"),
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
     published_at = models.DateTimeField(null=True, blank=True, verbose_name=_("published at"))
     published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("published by"),
     )
     lines_count = models.PositiveIntegerField(default=0, verbose_name=_("lines"))
-    warnings = models.JSONField(default=list, blank=True)
+    warnings = models.JSONField(default=list, blank=True, verbose_name=_("warnings"))
     history_through = models.DateField(
         null=True,
         blank=True,
         help_text="last month of the sales history stored with the cycle (DemandPlanActual); "
         "the demand review reads the months after it from the sales lines",
+        verbose_name=_("history through"),
     )
 
     objects = CycleQuerySet.as_manager()

@@ -174,11 +174,11 @@ class Account(BaseModel):
     industry = models.CharField(max_length=100, blank=True, verbose_name=_("industry"))
     country = models.CharField(max_length=64, blank=True, verbose_name=_("country"))
     region = models.CharField(max_length=100, blank=True, verbose_name=_("region"))
-    state = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=100, blank=True, verbose_name=_("state"))
     city = models.CharField(max_length=100, blank=True, verbose_name=_("city"))
     postal_code = models.CharField(max_length=20, blank=True, verbose_name=_("postal code"))
-    potential = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
-    exclude_from_realignment = models.BooleanField(default=False)
+    potential = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True, verbose_name=_("potential"))
+    exclude_from_realignment = models.BooleanField(default=False, verbose_name=_("exclude from realignment"))
 
     objects = AccountQuerySet.as_manager()
 

@@ -34,7 +34,7 @@ class WebhookSubscription(BaseModel):
     events = models.JSONField(default=list, help_text="event types sent to the URL", verbose_name=_("events"))
     # The signing secret has to be kept readable to sign each delivery (HMAC); it is shown
     # once, when the subscription is created, and never again by the API.
-    secret = models.CharField(max_length=100)
+    secret = models.CharField(max_length=100, verbose_name=_("secret"))
     is_active = models.BooleanField(default=True, verbose_name=_("active"))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -100,13 +100,13 @@ class WebhookDelivery(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, verbose_name=_("status"))
     attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("last status code"))
-    last_error = models.TextField(blank=True)
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, verbose_name=_("last error"))
+    last_attempt_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last attempt at"))
     next_attempt_at = models.DateTimeField(null=True, blank=True, verbose_name=_("next attempt at"))
-    delivered_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("delivered at"))
     # An attempt claims the row for a while, so a retry task and the sweeper never send the
     # same delivery at the same moment.
-    claimed_until = models.DateTimeField(null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True, verbose_name=_("claimed until"))
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = DeliveryQuerySet.as_manager()

@@ -58,3 +58,16 @@ def test_every_model_of_the_app_names_itself_for_translation():
         if model._meta.app_label in APPS:
             assert isinstance(model._meta.verbose_name, Promise), model
             assert isinstance(model._meta.verbose_name_plural, Promise), model
+
+
+def test_an_alerts_change_form_in_german_labels_its_fields_in_german():
+    from sop.models import CapacityAlert
+
+    alert = CapacityAlert.objects.create(
+        fingerprint="x", type="capacity_overload", severity="warning", amount=1, unit="hours", message="m"
+    )
+    html = admin_in("de").get(f"/admin/sop/capacityalert/{alert.pk}/change/").content.decode()
+    for german in ("Fingerabdruck", "Schweregrad", "Erledigt von", "Vorschlag"):
+        assert german in html
+    for english in ("Fingerprint", "Severity", "Resolved by", "Suggestion"):
+        assert english not in html
