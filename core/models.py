@@ -198,6 +198,10 @@ class Comment(BaseModel):
     target = GenericForeignKey("content_type", "object_id")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, verbose_name=_("author"))
     text = models.TextField(verbose_name=_("text"))
+    # A comment a job wrote (author None) may name a message of its app's catalogue (e.g.
+    # sop.alert_messages) so each reader gets it in their language; ``text`` holds the English.
+    text_key = models.CharField(max_length=60, blank=True, default="", verbose_name=_("message key"))
+    text_params = models.JSONField(default=dict, blank=True, verbose_name=_("message parameters"))
 
     class Meta:
         verbose_name = _("comment")

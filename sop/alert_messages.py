@@ -120,6 +120,15 @@ MESSAGES: dict[str, object] = {
     "stock.excess": _("the excess"),
     "stock.over_a_year": _("the units older than a year"),
     "stock.aged_days": _("the units aged %(from_days)s–365 days"),
+    # comments a plan run writes on an alert
+    "alert.reopened": _("Reopened by plan run %(run_id)s (%(run_date)s): the cause is back."),
+    "alert.reopened_resolved": _(
+        "Reopened by plan run %(run_id)s (%(run_date)s): the cause is back. It had been resolved: %(resolution)s"
+    ),
+    "alert.reopened_after_run": _(
+        "Reopened by plan run %(run_id)s (%(run_date)s): the cause is back. Plan run %(resolved_run_id)s had "
+        "found it gone."
+    ),
     # deal_at_risk (raised by the CRM, crm.services.deal_at_risk_candidates)
     "deal_at_risk": _(
         "Deal %(deal)s (%(account)s, %(probability_pct)s): %(qty_units)s of %(sku)s requested by %(date)s; "
@@ -151,6 +160,13 @@ def alert_message(alert, language: str | None = None) -> str:
 
 def alert_suggestion(alert, language: str | None = None) -> str:
     return _of(alert, "suggestion", language)
+
+
+def comment_text(comment, language: str | None = None) -> str:
+    """A comment on an alert in ``language`` (default: active): a job's comment names a key of
+    this catalogue (``Comment.text_key``); a person's is shown as they wrote it."""
+    language = language or translation.get_language() or "en"
+    return alert_text(comment.text_key, comment.text_params, language, fallback=comment.text)
 
 
 def _of(alert, field: str, language: str | None) -> str:

@@ -553,7 +553,8 @@ def alerts_sync(*, run: PlanRun, candidates: pd.DataFrame) -> dict[str, int]:
         existing = active.get(row.fingerprint)
         if existing is None and row.fingerprint in resolved_before:
             alert = resolved_before.pop(row.fingerprint)
-            before = alert.resolution
+            # What ended it before: a person's note, or a run that found the cause gone.
+            before = alert.resolution if alert.resolved_by_run_id is None else alert.resolved_by_run_id
             for k, v in fields.items():
                 setattr(alert, k, v)
             alert.status, alert.run = CapacityAlert.Status.OPEN, run
@@ -597,10 +598,12 @@ def alerts_sync(*, run: PlanRun, candidates: pd.DataFrame) -> dict[str, int]:
                     content_type=alert_type,
                     object_id=str(a.pk),
                     author=None,
-                    text=f"Reopened by plan run {run.pk} ({run.as_of:%Y-%m-%d}): the cause is back."
-                    + (f" It had been resolved: {before}" if before else ""),
+                    text=alert_text(key, params),
+                    text_key=key,
+                    text_params=params,
                 )
                 for a, before in reopened
+                for key, params in [_reopened_message(run, before)]
             ],
             batch_size=2000,
         )
@@ -629,6 +632,17 @@ def alerts_sync(*, run: PlanRun, candidates: pd.DataFrame) -> dict[str, int]:
     )
     # A reopened alert is raised again by this run.
     return {"alerts_raised": len(new) + len(reopened), "alerts_updated": len(changed), "alerts_resolved": resolved}
+
+
+def _reopened_message(run: PlanRun, before: str | int) -> tuple[str, dict]:
+    """The key and parameters of the comment a rerun writes on an alert it reopens; ``before``
+    is the resolution note of a person or the id of the run that had resolved it."""
+    params = {"run_id": str(run.pk), "run_date": run.as_of.isoformat()}
+    if isinstance(before, int):
+        return "alert.reopened_after_run", params | {"resolved_run_id": str(before)}
+    if before:
+        return "alert.reopened_resolved", params | {"resolution": before}
+    return "alert.reopened", params
 
 
 def _alert_event(alert: CapacityAlert) -> dict:

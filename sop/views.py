@@ -24,7 +24,7 @@ from core.models import Comment
 from core.roles import has_role, role_required
 from inventory.models import Product
 from sop import extensions, selectors, services
-from sop.alert_messages import alert_message, alert_suggestion
+from sop.alert_messages import alert_message, alert_suggestion, comment_text
 from sop.models import (
     ALERT_HANDLERS,
     CapacityAlert,
@@ -156,6 +156,8 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
             content_type=ContentType.objects.get_for_model(CapacityAlert), object_id=str(alert.pk)
         ).select_related("author")
     )
+    for comment in comments:
+        comment.shown = comment_text(comment)
     can_act = has_role(request.user, *ALERT_HANDLERS)
     return render(
         request,

@@ -136,3 +136,25 @@ def test_an_alert_a_rerun_resolved_says_so_in_the_viewers_language():
     ops = user_with_roles("ops", "ops_lead")
     html = client_in(ops, "de").get(f"/supply/alerts/{alert.pk}/").content.decode()
     assert "Die Ursache war behoben." in html and "Cause gone" not in html
+
+
+def test_the_comment_of_a_reopened_alert_reads_in_the_viewers_language():
+    from core.models import Comment
+    from sop.models import CapacityAlert, CapacityCalendar
+
+    overloaded_world()
+    CapacityCalendar.objects.update(available_hours=5000)
+    resolving = run_plan()
+    CapacityCalendar.objects.update(available_hours=1000)  # the extra shifts fell through
+    reopening = run_plan()
+    alert = CapacityAlert.objects.get(type="capacity_overload", period_start=HORIZON[1])
+    assert alert.status == "open"
+    comment = Comment.objects.get(object_id=str(alert.pk))
+    assert comment.text == (  # the English, as before
+        f"Reopened by plan run {reopening.pk} ({reopening.as_of:%Y-%m-%d}): the cause is back. "
+        f"Plan run {resolving.pk} had found it gone."
+    )
+    ops = user_with_roles("ops", "ops_lead")
+    html = client_in(ops, "de").get(f"/supply/alerts/{alert.pk}/").content.decode()
+    assert f"Wieder geöffnet durch Planungslauf {reopening.pk} (10. Januar 2027): Die Ursache ist zurück." in html
+    assert "Reopened by" not in html
