@@ -104,44 +104,70 @@ class CompPlan(BaseModel):
         DUE = "due", _("Balance due")
         FORGIVEN = "forgiven", _("Balance forgiven")
 
-    code = models.CharField(max_length=64, unique=True)
-    name = models.CharField(max_length=200)
-    version = models.PositiveIntegerField(default=1)
-    valid_from = models.DateField()
-    valid_to = models.DateField(null=True, blank=True)
-    measure = models.CharField(max_length=10, choices=Measure.choices, default=Measure.REVENUE)
-    basis = models.CharField(max_length=12, choices=Basis.choices, default=Basis.PERIOD)
-    tier_on = models.CharField(max_length=10, choices=TierOn.choices, default=TierOn.AMOUNT)
-    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.WHOLE)
+    code = models.CharField(max_length=64, unique=True, verbose_name=_("code"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    version = models.PositiveIntegerField(default=1, verbose_name=_("version"))
+    valid_from = models.DateField(verbose_name=_("valid from"))
+    valid_to = models.DateField(null=True, blank=True, verbose_name=_("valid to"))
+    measure = models.CharField(
+        max_length=10, choices=Measure.choices, default=Measure.REVENUE, verbose_name=_("measure")
+    )
+    basis = models.CharField(max_length=12, choices=Basis.choices, default=Basis.PERIOD, verbose_name=_("basis"))
+    tier_on = models.CharField(max_length=10, choices=TierOn.choices, default=TierOn.AMOUNT, verbose_name=_("tier on"))
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.WHOLE, verbose_name=_("mode"))
     tiers = models.JSONField(
         default=list,
         help_text='[{"from": "0", "to": "100", "rate": "3"}, ...]; '
         'rates in % (money per unit for units); "to" empty = no upper bound',
+        verbose_name=_("tiers"),
     )
     threshold = models.DecimalField(
-        max_digits=7, decimal_places=2, null=True, blank=True, help_text="attainment % below which nothing is paid"
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="attainment % below which nothing is paid",
+        verbose_name=_("threshold"),
     )
-    cap_kind = models.CharField(max_length=10, choices=CapKind.choices, default=CapKind.NONE, blank=True)
-    cap_value = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    cap_kind = models.CharField(
+        max_length=10, choices=CapKind.choices, default=CapKind.NONE, blank=True, verbose_name=_("cap kind")
+    )
+    cap_value = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True, verbose_name=_("cap value"))
     base_rate = models.DecimalField(
         max_digits=9,
         decimal_places=4,
         null=True,
         blank=True,
         help_text="rate a supply-constrained family earns at most",
+        verbose_name=_("base rate"),
     )
     family_rules = models.JSONField(
-        default=list, blank=True, help_text='[{"family": "PMP", "multiplier": "1.2", "constrained": false}]'
+        default=list,
+        blank=True,
+        help_text='[{"family": "PMP", "multiplier": "1.2", "constrained": false}]',
+        verbose_name=_("family rules"),
     )
-    draw_kind = models.CharField(max_length=16, choices=DrawKind.choices, default=DrawKind.NONE, blank=True)
-    draw_amount = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
-    draw_recovery_cap_pct = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
-    draw_on_termination = models.CharField(max_length=10, choices=OnTermination.choices, default=OnTermination.DUE)
-    ytd_true_up = models.BooleanField(default=False, help_text="add a YTD true-up line each period")
+    draw_kind = models.CharField(
+        max_length=16, choices=DrawKind.choices, default=DrawKind.NONE, blank=True, verbose_name=_("draw kind")
+    )
+    draw_amount = models.DecimalField(
+        max_digits=16, decimal_places=2, null=True, blank=True, verbose_name=_("draw amount")
+    )
+    draw_recovery_cap_pct = models.DecimalField(
+        max_digits=6, decimal_places=2, null=True, blank=True, verbose_name=_("draw recovery cap (%)")
+    )
+    draw_on_termination = models.CharField(
+        max_length=10, choices=OnTermination.choices, default=OnTermination.DUE, verbose_name=_("draw on termination")
+    )
+    ytd_true_up = models.BooleanField(
+        default=False, help_text="add a YTD true-up line each period", verbose_name=_("year-to-date true-up")
+    )
 
     objects = CompPlanQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("compensation plan")
+        verbose_name_plural = _("compensation plans")
         ordering = ["code"]
         constraints = [
             models.CheckConstraint(
@@ -172,17 +198,26 @@ class CompAssignment(BaseModel):
     one period, the one starting last applies to the whole period.
     """
 
-    rep = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="comp_assignments")
-    plan = models.ForeignKey(CompPlan, on_delete=models.PROTECT, related_name="assignments")
-    valid_from = models.DateField()
-    valid_to = models.DateField(null=True, blank=True)
+    rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="comp_assignments", verbose_name=_("rep")
+    )
+    plan = models.ForeignKey(CompPlan, on_delete=models.PROTECT, related_name="assignments", verbose_name=_("plan"))
+    valid_from = models.DateField(verbose_name=_("valid from"))
+    valid_to = models.DateField(null=True, blank=True, verbose_name=_("valid to"))
     quota = models.DecimalField(
-        max_digits=16, decimal_places=2, null=True, blank=True, help_text="per pay period, on the plan's measure"
+        max_digits=16,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="per pay period, on the plan's measure",
+        verbose_name=_("quota"),
     )
 
     objects = CompAssignmentQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("compensation plan assignment")
+        verbose_name_plural = _("compensation plan assignments")
         ordering = ["rep__username", "valid_from"]
         constraints = [
             models.UniqueConstraint(fields=["rep", "plan", "valid_from"], name="comp_assignment_natural_key"),
@@ -212,30 +247,48 @@ class Spiff(BaseModel):
         PER_UNIT = "per_unit", _("Amount per unit")
         PERCENT_OF_REVENUE = "percent_of_revenue", _("% of revenue")
 
-    code = models.CharField(max_length=64, unique=True)
-    name = models.CharField(max_length=200, blank=True)
-    start = models.DateField()
-    end = models.DateField()
-    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.PER_UNIT)
-    amount = models.DecimalField(max_digits=12, decimal_places=4)
-    skus = models.JSONField(default=list, blank=True)
-    families = models.JSONField(default=list, blank=True)
+    code = models.CharField(max_length=64, unique=True, verbose_name=_("code"))
+    name = models.CharField(max_length=200, blank=True, verbose_name=_("name"))
+    start = models.DateField(verbose_name=_("start"))
+    end = models.DateField(verbose_name=_("end"))
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.PER_UNIT, verbose_name=_("kind"))
+    amount = models.DecimalField(max_digits=12, decimal_places=4, verbose_name=_("amount"))
+    skus = models.JSONField(default=list, blank=True, verbose_name=_("SKUs"))
+    families = models.JSONField(default=list, blank=True, verbose_name=_("families"))
     margin_floor_pct = models.DecimalField(
-        max_digits=6, decimal_places=2, null=True, blank=True, help_text="no SPIFF when revenue < cost × (1 + x %)"
+        max_digits=6,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="no SPIFF when revenue < cost × (1 + x %)",
+        verbose_name=_("margin floor (%)"),
     )
-    budget = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    budget = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True, verbose_name=_("budget"))
     budget_used = models.DecimalField(
-        max_digits=16, decimal_places=2, default=0, help_text="paid on closed statements so far"
+        max_digits=16,
+        decimal_places=2,
+        default=0,
+        help_text="paid on closed statements so far",
+        verbose_name=_("budget used"),
     )
-    include_overlay = models.BooleanField(default=False)
-    source_alert_id = models.IntegerField(null=True, blank=True, help_text="the aged-stock alert it answers")
+    include_overlay = models.BooleanField(default=False, verbose_name=_("include overlay"))
+    source_alert_id = models.IntegerField(
+        null=True, blank=True, help_text="the aged-stock alert it answers", verbose_name=_("source alert ID")
+    )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
 
     objects = SpiffQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("SPIFF")
+        verbose_name_plural = _("SPIFFs")
         ordering = ["-start", "code"]
         constraints = [
             models.CheckConstraint(condition=Q(end__gte=models.F("start")), name="spiff_dates_ordered"),
@@ -266,27 +319,36 @@ class CompPeriod(BaseModel):
         COMPLETED = "completed", _("Completed")
         FAILED = "failed", _("Failed")
 
-    period_start = models.DateField(unique=True)
-    period_end = models.DateField()
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
-    run_status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.IDLE)
-    run_error = models.TextField(blank=True)
-    run_started_at = models.DateTimeField(null=True, blank=True)
-    run_finished_at = models.DateTimeField(null=True, blank=True)
-    computed_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
-    closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    period_start = models.DateField(unique=True, verbose_name=_("period start"))
+    period_end = models.DateField(verbose_name=_("period end"))
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN, verbose_name=_("status"))
+    run_status = models.CharField(
+        max_length=10, choices=RunStatus.choices, default=RunStatus.IDLE, verbose_name=_("run status")
     )
-    statement_count = models.PositiveIntegerField(default=0)
+    run_error = models.TextField(blank=True, verbose_name=_("run error"))
+    run_started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("run started at"))
+    run_finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("run finished at"))
+    computed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("computed at"))
+    closed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("closed at"))
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("closed by"),
+    )
+    statement_count = models.PositiveIntegerField(default=0, verbose_name=_("statements"))
     # SPIFF budget used (by SPIFF code) before this period: a recomputation of the period
     # after close gives the budgets to the same sales as at close.
-    spiff_budget_before = models.JSONField(default=dict, blank=True)
-    spiff_budget_after = models.JSONField(default=dict, blank=True)
+    spiff_budget_before = models.JSONField(default=dict, blank=True, verbose_name=_("SPIFF budget before"))
+    spiff_budget_after = models.JSONField(default=dict, blank=True, verbose_name=_("SPIFF budget after"))
 
     objects = CompPeriodQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("compensation period")
+        verbose_name_plural = _("compensation periods")
         ordering = ["period_start"]
         constraints = [
             models.CheckConstraint(
@@ -343,6 +405,8 @@ class Credit(models.Model):
     objects = CreditQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("credit")
+        verbose_name_plural = _("credits")
         ordering = ["date", "sales_line_id", "rep_id"]
         constraints = [
             models.UniqueConstraint(fields=["sales_line", "rep", "role"], name="credit_line_rep_role"),
@@ -367,27 +431,43 @@ class Statement(BaseModel):
         DRAFT = "draft", _("Draft")
         CLOSED = "closed", _("Closed")
 
-    rep = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="statements")
-    period = models.ForeignKey(CompPeriod, on_delete=models.PROTECT, related_name="statements")
-    period_start = models.DateField()
-    period_end = models.DateField()
-    plan = models.ForeignKey(CompPlan, null=True, on_delete=models.SET_NULL, related_name="statements")
-    plan_code = models.CharField(max_length=64)
-    plan_version = models.PositiveIntegerField(default=1)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
-    total = models.DecimalField(max_digits=16, decimal_places=2)
-    credited = models.DecimalField(max_digits=18, decimal_places=2, default=0)
-    quota = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
-    attainment = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
-    draw_balance_prior = models.DecimalField(max_digits=16, decimal_places=2, default=0)
-    draw_balance_carried = models.DecimalField(max_digits=16, decimal_places=2, default=0)
-    notes = models.JSONField(default=list, blank=True)
-    rendered = models.TextField(blank=True, help_text="canonical JSON at close (render_statement)")
-    closed_at = models.DateTimeField(null=True, blank=True)
+    rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="statements", verbose_name=_("rep")
+    )
+    period = models.ForeignKey(
+        CompPeriod, on_delete=models.PROTECT, related_name="statements", verbose_name=_("period")
+    )
+    period_start = models.DateField(verbose_name=_("period start"))
+    period_end = models.DateField(verbose_name=_("period end"))
+    plan = models.ForeignKey(
+        CompPlan, null=True, on_delete=models.SET_NULL, related_name="statements", verbose_name=_("plan")
+    )
+    plan_code = models.CharField(max_length=64, verbose_name=_("plan code"))
+    plan_version = models.PositiveIntegerField(default=1, verbose_name=_("plan version"))
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, verbose_name=_("status"))
+    total = models.DecimalField(max_digits=16, decimal_places=2, verbose_name=_("total"))
+    credited = models.DecimalField(max_digits=18, decimal_places=2, default=0, verbose_name=_("credited"))
+    quota = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True, verbose_name=_("quota"))
+    attainment = models.DecimalField(
+        max_digits=9, decimal_places=2, null=True, blank=True, verbose_name=_("attainment")
+    )
+    draw_balance_prior = models.DecimalField(
+        max_digits=16, decimal_places=2, default=0, verbose_name=_("draw balance prior")
+    )
+    draw_balance_carried = models.DecimalField(
+        max_digits=16, decimal_places=2, default=0, verbose_name=_("draw balance carried")
+    )
+    notes = models.JSONField(default=list, blank=True, verbose_name=_("notes"))
+    rendered = models.TextField(
+        blank=True, help_text="canonical JSON at close (render_statement)", verbose_name=_("rendered")
+    )
+    closed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("closed at"))
 
     objects = StatementQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("statement")
+        verbose_name_plural = _("statements")
         ordering = ["-period_start", "rep__username"]
         constraints = [
             models.UniqueConstraint(fields=["rep", "period"], name="statement_one_per_rep_period"),
@@ -426,6 +506,8 @@ class StatementLine(models.Model):
     objects = StatementLineQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("statement line")
+        verbose_name_plural = _("statement lines")
         ordering = ["statement_id", "position"]
         constraints = [
             models.UniqueConstraint(fields=["statement", "position"], name="statement_line_position"),
@@ -450,23 +532,37 @@ class Dispute(BaseModel):
         ANSWERED = "answered", _("Answered")
         CLOSED = "closed", _("Closed")
 
-    line = models.ForeignKey(StatementLine, on_delete=models.PROTECT, related_name="disputes")
-    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    reason = models.TextField()
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
-    answer = models.TextField(blank=True)
+    line = models.ForeignKey(StatementLine, on_delete=models.PROTECT, related_name="disputes", verbose_name=_("line"))
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("raised by")
+    )
+    reason = models.TextField(verbose_name=_("reason"))
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN, verbose_name=_("status"))
+    answer = models.TextField(blank=True, verbose_name=_("answer"))
     answered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("answered by"),
     )
-    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("answered at"))
     closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("closed by"),
     )
-    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("closed at"))
 
     objects = DisputeQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("dispute")
+        verbose_name_plural = _("disputes")
         ordering = ["-id"]
 
     def __str__(self) -> str:

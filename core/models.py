@@ -18,7 +18,7 @@ from core.scoping import ScopedQuerySet  # noqa: E402
 class BaseModel(models.Model):
     """Timestamps on every business record; ``updated_at`` drives incremental API sync."""
 
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     class Meta:
@@ -43,20 +43,29 @@ class RunRecord(BaseModel):
         COMMAND = "command", _("Command line")
         PIPELINE = "pipeline", _("Planning pipeline")
 
-    status = models.CharField(max_length=24, choices=Status.choices, default=Status.QUEUED, db_index=True)
-    percent = models.FloatField(default=0)
-    trigger = models.CharField(max_length=10, choices=Trigger.choices, default=Trigger.USER)
-    parameters = models.JSONField(default=dict, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    error = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=24, choices=Status.choices, default=Status.QUEUED, db_index=True, verbose_name=_("status")
+    )
+    percent = models.FloatField(default=0, verbose_name=_("percent"))
+    trigger = models.CharField(max_length=10, choices=Trigger.choices, default=Trigger.USER, verbose_name=_("trigger"))
+    parameters = models.JSONField(default=dict, blank=True, verbose_name=_("parameters"))
+    started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("started at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
+    error = models.TextField(blank=True, verbose_name=_("error"))
     # Liveness (core/runs.py): the last sign of life of the run's work, how many times a
     # worker took its current step, and which delivery holds it now.
     heartbeat_at = models.DateTimeField(
-        null=True, blank=True, help_text="last sign of life: a step started or finished, a heartbeat"
+        null=True,
+        blank=True,
+        help_text="last sign of life: a step started or finished, a heartbeat",
+        verbose_name=_("heartbeat at"),
     )
-    attempts = models.PositiveSmallIntegerField(default=0, help_text="times a worker took the run's own step")
-    claimed_by = models.CharField(max_length=80, blank=True, help_text="claim token of the delivery at work")
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="times a worker took the run's own step", verbose_name=_("attempts")
+    )
+    claimed_by = models.CharField(
+        max_length=80, blank=True, help_text="claim token of the delivery at work", verbose_name=_("claimed by")
+    )
 
     ACTIVE_STATUSES = ("queued", "running")
 
@@ -93,17 +102,21 @@ class OrganisationSettings(BaseModel):
         MONTH = "month", _("Month")
         WEEK = "week", _("Week")
 
-    name = models.CharField(max_length=200, default="My company")
-    currency = models.CharField(max_length=3, default="USD")
-    planning_bucket = models.CharField(max_length=10, choices=Bucket.choices, default=Bucket.MONTH)
-    fiscal_year_start_month = models.PositiveSmallIntegerField(default=1)
-    plan_horizon_periods = models.PositiveSmallIntegerField(default=18)
-    demo_seed = models.IntegerField(null=True, blank=True, help_text="Set when demo data is loaded.")
-    demo_scale = models.CharField(max_length=10, blank=True)
+    name = models.CharField(max_length=200, default="My company", verbose_name=_("name"))
+    currency = models.CharField(max_length=3, default="USD", verbose_name=_("currency"))
+    planning_bucket = models.CharField(
+        max_length=10, choices=Bucket.choices, default=Bucket.MONTH, verbose_name=_("planning bucket")
+    )
+    fiscal_year_start_month = models.PositiveSmallIntegerField(default=1, verbose_name=_("fiscal year start month"))
+    plan_horizon_periods = models.PositiveSmallIntegerField(default=18, verbose_name=_("plan horizon (periods)"))
+    demo_seed = models.IntegerField(
+        null=True, blank=True, help_text="Set when demo data is loaded.", verbose_name=_("demo seed")
+    )
+    demo_scale = models.CharField(max_length=10, blank=True, verbose_name=_("demo scale"))
 
     class Meta:
-        verbose_name = "organisation settings"
-        verbose_name_plural = "organisation settings"
+        verbose_name = _("organisation settings")
+        verbose_name_plural = _("organisation settings")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(fiscal_year_start_month__gte=1, fiscal_year_start_month__lte=12),
@@ -125,14 +138,16 @@ class PeriodQuerySet(ScopedQuerySet):
 class Period(BaseModel):
     """A planning bucket (a calendar month by default). ``end`` is the last day, inclusive."""
 
-    start = models.DateField(unique=True)
-    end = models.DateField()
-    label = models.CharField(max_length=20)
-    kind = models.CharField(max_length=10, default="month")
+    start = models.DateField(unique=True, verbose_name=_("start"))
+    end = models.DateField(verbose_name=_("end"))
+    label = models.CharField(max_length=20, verbose_name=_("label"))
+    kind = models.CharField(max_length=10, default="month", verbose_name=_("kind"))
 
     objects = PeriodQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("period")
+        verbose_name_plural = _("periods")
         ordering = ["start"]
         constraints = [
             models.CheckConstraint(condition=models.Q(end__gte=models.F("start")), name="period_end_after_start")
@@ -145,19 +160,31 @@ class Period(BaseModel):
 class Profile(BaseModel):
     """Sales-org facts about a user that HR/CRM systems keep in sync."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
-    manager = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile", verbose_name=_("user")
     )
-    title = models.CharField(max_length=100, blank=True)
-    hire_date = models.DateField(null=True, blank=True)
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reports",
+        verbose_name=_("manager"),
+    )
+    title = models.CharField(max_length=100, blank=True, verbose_name=_("title"))
+    hire_date = models.DateField(null=True, blank=True, verbose_name=_("hire date"))
     language = models.CharField(
         max_length=8,
         blank=True,
         choices=settings.LANGUAGES,
         help_text="language of the pages; blank follows the browser (Accept-Language)",
+        verbose_name=_("language"),
     )
-    is_demo = models.BooleanField(default=False)
+    is_demo = models.BooleanField(default=False, verbose_name=_("demo"))
+
+    class Meta:
+        verbose_name = _("profile")
+        verbose_name_plural = _("profiles")
 
     def __str__(self) -> str:
         return f"profile of {self.user}"
@@ -166,13 +193,19 @@ class Profile(BaseModel):
 class Comment(BaseModel):
     """A remark on any plan object (alert, plan line, statement line, ...)."""
 
-    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
-    object_id = models.CharField(max_length=64)
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, verbose_name=_("content type"))
+    object_id = models.CharField(max_length=64, verbose_name=_("object ID"))
     target = GenericForeignKey("content_type", "object_id")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
-    text = models.TextField()
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, verbose_name=_("author"))
+    text = models.TextField(verbose_name=_("text"))
+    # A comment a job wrote (author None) may name a message of its app's catalogue (e.g.
+    # sop.alert_messages) so each reader gets it in their language; ``text`` holds the English.
+    text_key = models.CharField(max_length=60, blank=True, default="", verbose_name=_("message key"))
+    text_params = models.JSONField(default=dict, blank=True, verbose_name=_("message parameters"))
 
     class Meta:
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
         ordering = ["created_at"]
         indexes = [models.Index(fields=["content_type", "object_id"])]
 
@@ -183,17 +216,23 @@ class Comment(BaseModel):
 class AuditEvent(models.Model):
     """Who changed what, when, with the values before and after. Append-only."""
 
-    content_type = models.ForeignKey(ContentType, null=True, on_delete=models.SET_NULL)
-    object_id = models.CharField(max_length=64, blank=True)
+    content_type = models.ForeignKey(ContentType, null=True, on_delete=models.SET_NULL, verbose_name=_("content type"))
+    object_id = models.CharField(max_length=64, blank=True, verbose_name=_("object ID"))
     target = GenericForeignKey("content_type", "object_id")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    actor_label = models.CharField(max_length=150, blank=True, help_text="API client or system job")
-    action = models.CharField(max_length=64)
-    before = models.JSONField(null=True, blank=True)
-    after = models.JSONField(null=True, blank=True)
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("actor")
+    )
+    actor_label = models.CharField(
+        max_length=150, blank=True, help_text="API client or system job", verbose_name=_("actor label")
+    )
+    action = models.CharField(max_length=64, verbose_name=_("action"))
+    before = models.JSONField(null=True, blank=True, verbose_name=_("before"))
+    after = models.JSONField(null=True, blank=True, verbose_name=_("after"))
+    at = models.DateTimeField(auto_now_add=True, db_index=True, verbose_name=_("at"))
 
     class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["content_type", "object_id"])]
 
@@ -208,13 +247,19 @@ class ApiClient(BaseModel):
     ``for_user`` applies to machine calls exactly as to people.
     """
 
-    name = models.CharField(max_length=100, unique=True)
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_client")
-    scopes = models.JSONField(default=list, help_text='e.g. ["master:write", "sales:write"]')
-    rate_limit = models.CharField(max_length=20, blank=True, help_text="e.g. 120/min; empty = default")
-    is_active = models.BooleanField(default=True)
+    name = models.CharField(max_length=100, unique=True, verbose_name=_("name"))
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_client", verbose_name=_("user")
+    )
+    scopes = models.JSONField(default=list, help_text='e.g. ["master:write", "sales:write"]', verbose_name=_("scopes"))
+    rate_limit = models.CharField(
+        max_length=20, blank=True, help_text="e.g. 120/min; empty = default", verbose_name=_("rate limit")
+    )
+    is_active = models.BooleanField(default=True, verbose_name=_("active"))
 
     class Meta:
+        verbose_name = _("API client")
+        verbose_name_plural = _("API clients")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -233,16 +278,20 @@ class ApiTokenQuerySet(models.QuerySet):
 class ApiToken(BaseModel):
     """A Bearer token. Only its SHA-256 is stored; the clear token is shown once at creation."""
 
-    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="tokens")
-    prefix = models.CharField(max_length=16, db_index=True, help_text="first characters, to recognise it")
-    token_hash = models.CharField(max_length=64, unique=True)
-    expires_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="tokens", verbose_name=_("client"))
+    prefix = models.CharField(
+        max_length=16, db_index=True, help_text="first characters, to recognise it", verbose_name=_("prefix")
+    )
+    token_hash = models.CharField(max_length=64, unique=True, verbose_name=_("token hash"))
+    expires_at = models.DateTimeField(null=True, blank=True, verbose_name=_("expires at"))
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("revoked at"))
+    last_used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last used at"))
 
     objects = ApiTokenQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -256,16 +305,20 @@ class IdempotencyRecord(models.Model):
     stored response or finds nothing was written.
     """
 
-    client_key = models.CharField(max_length=150, help_text="client or user the key belongs to")
-    key = models.CharField(max_length=255)
-    method = models.CharField(max_length=10)
-    path = models.CharField(max_length=500)
-    body_hash = models.CharField(max_length=64)
-    status_code = models.PositiveSmallIntegerField()
-    response_body = models.JSONField()
-    created_at = models.DateTimeField(db_index=True)
+    client_key = models.CharField(
+        max_length=150, help_text="client or user the key belongs to", verbose_name=_("client key")
+    )
+    key = models.CharField(max_length=255, verbose_name=_("key"))
+    method = models.CharField(max_length=10, verbose_name=_("method"))
+    path = models.CharField(max_length=500, verbose_name=_("path"))
+    body_hash = models.CharField(max_length=64, verbose_name=_("body hash"))
+    status_code = models.PositiveSmallIntegerField(verbose_name=_("status code"))
+    response_body = models.JSONField(verbose_name=_("response body"))
+    created_at = models.DateTimeField(db_index=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
         constraints = [models.UniqueConstraint(fields=["client_key", "key"], name="idempotency_key_unique")]
 
     def __str__(self) -> str:
@@ -291,26 +344,29 @@ class IngestBatch(BaseModel):
         REJECTED = "rejected", _("Rejected")
         FAILED = "failed", _("Failed")
 
-    resource = models.CharField(max_length=64, db_index=True)
-    client = models.ForeignKey(ApiClient, null=True, blank=True, on_delete=models.SET_NULL)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    source = models.CharField(max_length=10, default="api", help_text="api or upload")
-    content_type = models.CharField(max_length=20, default="json")
-    idempotency_key = models.CharField(max_length=255, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices)
-    rows = models.PositiveIntegerField(default=0)
-    created = models.PositiveIntegerField(default=0)
-    updated = models.PositiveIntegerField(default=0)
-    unchanged = models.PositiveIntegerField(default=0)
-    error_count = models.PositiveIntegerField(default=0)
-    errors = models.JSONField(default=list, blank=True, help_text="first row errors")
-    duration_ms = models.PositiveIntegerField(default=0)
+    resource = models.CharField(max_length=64, db_index=True, verbose_name=_("resource"))
+    client = models.ForeignKey(ApiClient, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("client"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("user")
+    )
+    source = models.CharField(max_length=10, default="api", help_text="api or upload", verbose_name=_("source"))
+    content_type = models.CharField(max_length=20, default="json", verbose_name=_("content type"))
+    idempotency_key = models.CharField(max_length=255, blank=True, verbose_name=_("idempotency key"))
+    status = models.CharField(max_length=10, choices=Status.choices, verbose_name=_("status"))
+    rows = models.PositiveIntegerField(default=0, verbose_name=_("rows"))
+    created = models.PositiveIntegerField(default=0, verbose_name=_("created"))
+    updated = models.PositiveIntegerField(default=0, verbose_name=_("updated"))
+    unchanged = models.PositiveIntegerField(default=0, verbose_name=_("unchanged"))
+    error_count = models.PositiveIntegerField(default=0, verbose_name=_("error count"))
+    errors = models.JSONField(default=list, blank=True, help_text="first row errors", verbose_name=_("errors"))
+    duration_ms = models.PositiveIntegerField(default=0, verbose_name=_("duration (ms)"))
 
     objects = IngestBatchQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("ingest batch")
+        verbose_name_plural = _("ingest batches")
         ordering = ["-id"]
-        verbose_name_plural = "ingest batches"
 
     def __str__(self) -> str:
         return f"batch {self.pk} {self.resource} {self.status}"

@@ -47,10 +47,17 @@ class Opportunity(BaseModel):
         WON = "won", _("Won")
         LOST = "lost", _("Lost")
 
-    external_id = models.CharField(max_length=64, unique=True)
-    account = models.ForeignKey("territories.Account", on_delete=models.PROTECT, related_name="opportunities")
+    external_id = models.CharField(max_length=64, unique=True, verbose_name=_("external ID"))
+    account = models.ForeignKey(
+        "territories.Account", on_delete=models.PROTECT, related_name="opportunities", verbose_name=_("account")
+    )
     product = models.ForeignKey(
-        "inventory.Product", null=True, blank=True, on_delete=models.PROTECT, related_name="opportunities"
+        "inventory.Product",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="opportunities",
+        verbose_name=_("product"),
     )
     family = models.ForeignKey(
         "inventory.ProductFamily",
@@ -59,15 +66,20 @@ class Opportunity(BaseModel):
         on_delete=models.PROTECT,
         related_name="opportunities",
         help_text="only for a deal on a family, not a product",
+        verbose_name=_("family"),
     )
-    quantity = models.DecimalField(max_digits=16, decimal_places=3)
-    amount = models.DecimalField(max_digits=16, decimal_places=2)
-    expected_close_date = models.DateField()
-    requested_delivery_date = models.DateField()
-    stage = models.CharField(max_length=64)
-    probability = models.DecimalField(max_digits=5, decimal_places=2, help_text="the CRM's, in percent")
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="opportunities")
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    quantity = models.DecimalField(max_digits=16, decimal_places=3, verbose_name=_("quantity"))
+    amount = models.DecimalField(max_digits=16, decimal_places=2, verbose_name=_("amount"))
+    expected_close_date = models.DateField(verbose_name=_("expected close date"))
+    requested_delivery_date = models.DateField(verbose_name=_("requested delivery date"))
+    stage = models.CharField(max_length=64, verbose_name=_("stage"))
+    probability = models.DecimalField(
+        max_digits=5, decimal_places=2, help_text="the CRM's, in percent", verbose_name=_("probability")
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="opportunities", verbose_name=_("owner")
+    )
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN, verbose_name=_("status"))
     territory = models.ForeignKey(
         "territories.Territory",
         null=True,
@@ -75,11 +87,14 @@ class Opportunity(BaseModel):
         on_delete=models.SET_NULL,
         related_name="+",
         help_text="owner of the account on the expected close date",
+        verbose_name=_("territory"),
     )
 
     objects = OpportunityQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("opportunity")
+        verbose_name_plural = _("opportunities")
         ordering = ["expected_close_date", "external_id"]
         constraints = [
             models.CheckConstraint(
@@ -122,20 +137,33 @@ class FeedbackNote(BaseModel):
         NEUTRAL = "neutral", _("Neutral")
         NEGATIVE = "negative", _("Negative")
 
-    external_id = models.CharField(max_length=64, unique=True)
-    account = models.ForeignKey("territories.Account", on_delete=models.PROTECT, related_name="feedback_notes")
-    product = models.ForeignKey(
-        "inventory.Product", null=True, blank=True, on_delete=models.PROTECT, related_name="feedback_notes"
+    external_id = models.CharField(max_length=64, unique=True, verbose_name=_("external ID"))
+    account = models.ForeignKey(
+        "territories.Account", on_delete=models.PROTECT, related_name="feedback_notes", verbose_name=_("account")
     )
-    category = models.CharField(max_length=16, choices=Category.choices)
-    sentiment = models.CharField(max_length=10, choices=Sentiment.choices, default=Sentiment.NEUTRAL)
-    text = models.TextField()
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="feedback_notes")
-    noted_on = models.DateField()
+    product = models.ForeignKey(
+        "inventory.Product",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="feedback_notes",
+        verbose_name=_("product"),
+    )
+    category = models.CharField(max_length=16, choices=Category.choices, verbose_name=_("category"))
+    sentiment = models.CharField(
+        max_length=10, choices=Sentiment.choices, default=Sentiment.NEUTRAL, verbose_name=_("sentiment")
+    )
+    text = models.TextField(verbose_name=_("text"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="feedback_notes", verbose_name=_("author")
+    )
+    noted_on = models.DateField(verbose_name=_("noted on"))
 
     objects = FeedbackNoteQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("feedback note")
+        verbose_name_plural = _("feedback notes")
         ordering = ["-noted_on", "-id"]
         indexes = [models.Index(fields=["product", "noted_on"])]
 
@@ -150,14 +178,18 @@ class TrainingModuleQuerySet(ScopedQuerySet):
 class TrainingModule(BaseModel):
     """A course reps take (CRM basics, a product line); ``valid_months`` 0 = never expires."""
 
-    code = models.CharField(max_length=64, unique=True)
-    name = models.CharField(max_length=200)
-    required_for_roles = models.TextField(blank=True, help_text="role codes separated by ';'")
-    valid_months = models.PositiveSmallIntegerField(default=0)
+    code = models.CharField(max_length=64, unique=True, verbose_name=_("code"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    required_for_roles = models.TextField(
+        blank=True, help_text="role codes separated by ';'", verbose_name=_("required for roles")
+    )
+    valid_months = models.PositiveSmallIntegerField(default=0, verbose_name=_("valid months"))
 
     objects = TrainingModuleQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("training module")
+        verbose_name_plural = _("training modules")
         ordering = ["code"]
 
     def __str__(self) -> str:
@@ -181,14 +213,20 @@ class TrainingCompletionQuerySet(ScopedQuerySet):
 class TrainingCompletion(BaseModel):
     """A rep completed a module on a day; it counts until ``expires_on`` (inclusive), if any."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="training_completions")
-    module = models.ForeignKey(TrainingModule, on_delete=models.CASCADE, related_name="completions")
-    completed_on = models.DateField()
-    expires_on = models.DateField(null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="training_completions", verbose_name=_("user")
+    )
+    module = models.ForeignKey(
+        TrainingModule, on_delete=models.CASCADE, related_name="completions", verbose_name=_("module")
+    )
+    completed_on = models.DateField(verbose_name=_("completed on"))
+    expires_on = models.DateField(null=True, blank=True, verbose_name=_("expires on"))
 
     objects = TrainingCompletionQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("training completion")
+        verbose_name_plural = _("training completions")
         ordering = ["-completed_on", "id"]
         constraints = [
             models.UniqueConstraint(fields=["user", "module", "completed_on"], name="crm_training_completion_key"),
@@ -210,13 +248,15 @@ class CertificationRule(BaseModel):
         SPIFF_PAYOUT = "spiff_payout", _("SPIFF payout")
         TERRITORY_ASSIGNMENT = "territory_assignment", _("Territory assignment")
 
-    applies_to = models.CharField(max_length=24, choices=AppliesTo.choices)
-    module = models.ForeignKey(TrainingModule, on_delete=models.CASCADE, related_name="rules")
-    active = models.BooleanField(default=True)
+    applies_to = models.CharField(max_length=24, choices=AppliesTo.choices, verbose_name=_("applies to"))
+    module = models.ForeignKey(TrainingModule, on_delete=models.CASCADE, related_name="rules", verbose_name=_("module"))
+    active = models.BooleanField(default=True, verbose_name=_("active"))
 
     objects = TrainingModuleQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("certification rule")
+        verbose_name_plural = _("certification rules")
         ordering = ["applies_to", "module_id"]
         constraints = [models.UniqueConstraint(fields=["applies_to", "module"], name="crm_certification_rule_once")]
 

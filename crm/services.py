@@ -24,6 +24,10 @@ AT_RISK_PROBABILITY = 0.5
 ALERT_TYPE = "deal_at_risk"
 
 
+def _msg(key: str, **params) -> dict:
+    return {"key": key, "params": params}
+
+
 def deal_at_risk_candidates(*, run, result) -> pd.DataFrame:
     """Alert candidates of a plan run (``sop.alert_rules.ALERT_COLUMNS``): one per open product
     deal with probability ≥ 50 % that the run's plan cannot deliver by its requested date.
@@ -55,33 +59,30 @@ def deal_at_risk_candidates(*, run, result) -> pd.DataFrame:
     names = dict(WorkCenter.objects.values_list("code", "name"))
     messages, work_centers = [], []
     for deal in risky.to_dict("records"):
+        # Keys and parameters of sop.alert_messages: pages word them in the viewer's language.
         if deal["constraint_kind"] == "work_center":
-            limit = _("work center %(name)s is full") % {
-                "name": names.get(deal["constraint_code"], deal["constraint_code"])
-            }
-            work_centers.append(deal["constraint_code"])
+            code = deal["constraint_code"]
+            limit = _msg("deal_at_risk.work_center_full", work_center=names.get(code, code))
+            work_centers.append(code)
         else:
-            limit = _("not enough stock and no routing to make more")
+            limit = _msg("deal_at_risk.no_stock")
             work_centers.append(None)
         earliest = deal["earliest_full_date"]
         messages.append(
-            _(
-                "Deal %(deal)s (%(account)s, %(probability)s %%): %(qty)s units of %(sku)s requested by %(date)s; "
-                "%(available)s can be delivered by then (%(limit)s); all of them %(earliest)s."
-            )
-            % {
-                "deal": deal["external_id"],
-                "account": deal["account_name"],
-                "probability": f"{deal['probability_used'] * 100:.0f}",
-                "qty": f"{deal['quantity']:,.0f}",
-                "sku": deal["product_sku"],
-                "date": deal["requested_delivery_date"].isoformat(),
-                "available": f"{deal['available_by_date']:,.0f}",
-                "limit": limit,
-                "earliest": (_("by %(date)s") % {"date": earliest.isoformat()})
+            _msg(
+                "deal_at_risk",
+                deal=deal["external_id"],
+                account=deal["account_name"],
+                probability_pct=int(round(float(deal["probability_used"]) * 100)),
+                qty_units=int(round(float(deal["quantity"]))),
+                sku=deal["product_sku"],
+                date=deal["requested_delivery_date"].isoformat(),
+                available_units=int(round(float(deal["available_by_date"]))),
+                limit=limit,
+                earliest=_msg("deal_at_risk.earliest", earliest_date=earliest.isoformat())
                 if earliest
-                else _("not within the plan's horizon"),
-            }
+                else _msg("deal_at_risk.beyond_horizon"),
+            )
         )
     short = risky["quantity"].astype(float) - risky["available_by_date"].astype(float)
     amount = risky["amount"].astype(float) * short / risky["quantity"].astype(float)
@@ -101,10 +102,10 @@ def deal_at_risk_candidates(*, run, result) -> pd.DataFrame:
             "amount": short.to_numpy(dtype=float),
             "unit": "units",
             "value": amount.to_numpy(dtype=float),
-            "message": messages,
-            "suggestion": _(
-                "Agree a later delivery or a split delivery with the customer, or free capacity before the date."
-            ),
+            "message_key": [m["key"] for m in messages],
+            "message_params": [m["params"] for m in messages],
+            "suggestion_key": "deal_at_risk.suggestion",
+            "suggestion_params": [{} for _m in messages],
         }
     )[ALERT_COLUMNS]
 

@@ -100,6 +100,8 @@ def alert_rows(*, user, types: tuple[str, ...] | None = None, limit: int = TOP) 
             "status",
             "period_start",
             "message",
+            "message_key",
+            "message_params",
             "amount",
             "unit",
             "work_center__code",

@@ -39,6 +39,8 @@ class ForecastRun(RunRecord):
     objects = ForecastRunQuerySet.as_manager()
 
     class Meta(RunRecord.Meta):
+        verbose_name = _("forecast run")
+        verbose_name_plural = _("forecast runs")
         pass
 
     def __str__(self) -> str:
@@ -73,6 +75,8 @@ class ForecastChunk(models.Model):
     )
 
     class Meta:
+        verbose_name = _("forecast chunk")
+        verbose_name_plural = _("forecast chunks")
         ordering = ["run", "index"]
         constraints = [models.UniqueConstraint(fields=["run", "index"], name="forecast_chunk_unique")]
         indexes = [models.Index(fields=["status", "heartbeat_at"], name="forecast_chunk_liveness")]
@@ -130,6 +134,8 @@ class ForecastSeries(models.Model):
     objects = ForecastSeriesQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("forecast series")
+        verbose_name_plural = _("forecast series")
         ordering = ["run", "product_id", "territory_id"]
         constraints = [
             models.UniqueConstraint(fields=["run", "product", "territory"], name="forecast_series_unique"),
@@ -185,6 +191,8 @@ class Forecast(models.Model):
     objects = ForecastQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("forecast")
+        verbose_name_plural = _("forecasts")
         ordering = ["run", "level", "series_key", "period_start"]
         constraints = [
             models.UniqueConstraint(fields=["run", "level", "series_key", "period_start"], name="forecast_unique"),
@@ -218,6 +226,8 @@ class ForecastAccuracy(models.Model):
     bias = models.FloatField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("forecast accuracy")
+        verbose_name_plural = _("forecast accuracies")
         ordering = ["run", "level", "series_key", "source", "lag"]
         constraints = [
             models.UniqueConstraint(

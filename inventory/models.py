@@ -14,14 +14,15 @@ class MasterDataQuerySet(ScopedQuerySet):
 
 
 class ProductFamily(BaseModel):
-    code = models.CharField(max_length=64, unique=True)
-    name = models.CharField(max_length=200)
+    code = models.CharField(max_length=64, unique=True, verbose_name=_("code"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
 
     objects = MasterDataQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("product family")
+        verbose_name_plural = _("product families")
         ordering = ["code"]
-        verbose_name_plural = "product families"
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
@@ -34,17 +35,23 @@ class Product(BaseModel):
         PHASE_OUT = "phase_out", _("Phase-out")
         DISCONTINUED = "discontinued", _("Discontinued")
 
-    sku = models.CharField(max_length=64, unique=True)
-    name = models.CharField(max_length=200)
-    family = models.ForeignKey(ProductFamily, on_delete=models.PROTECT, related_name="products")
-    unit = models.CharField(max_length=16, default="EA", help_text="Unit of measure, e.g. EA, KG")
-    unit_price = models.DecimalField(max_digits=14, decimal_places=4)
-    unit_cost = models.DecimalField(max_digits=14, decimal_places=4)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    sku = models.CharField(max_length=64, unique=True, verbose_name=_("SKU"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    family = models.ForeignKey(
+        ProductFamily, on_delete=models.PROTECT, related_name="products", verbose_name=_("family")
+    )
+    unit = models.CharField(
+        max_length=16, default="EA", help_text="Unit of measure, e.g. EA, KG", verbose_name=_("unit")
+    )
+    unit_price = models.DecimalField(max_digits=14, decimal_places=4, verbose_name=_("unit price"))
+    unit_cost = models.DecimalField(max_digits=14, decimal_places=4, verbose_name=_("unit cost"))
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE, verbose_name=_("status"))
 
     objects = MasterDataQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
         ordering = ["sku"]
         constraints = [
             models.CheckConstraint(condition=models.Q(unit_price__gte=0), name="product_price_non_negative"),
@@ -61,13 +68,15 @@ class Location(BaseModel):
         PLANT = "plant", _("Plant")
         STORE = "store", _("Store")
 
-    code = models.CharField(max_length=64, unique=True)
-    name = models.CharField(max_length=200)
-    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.WAREHOUSE)
+    code = models.CharField(max_length=64, unique=True, verbose_name=_("code"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.WAREHOUSE, verbose_name=_("kind"))
 
     objects = MasterDataQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("location")
+        verbose_name_plural = _("locations")
         ordering = ["code"]
 
     def __str__(self) -> str:
@@ -92,16 +101,20 @@ class InventorySnapshotQuerySet(StockQuerySet):
 class InventorySnapshot(BaseModel):
     """Stock of a product at a location on a date, as counted by the ERP."""
 
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="snapshots")
-    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="snapshots")
-    as_of = models.DateField()
-    on_hand = models.DecimalField(max_digits=16, decimal_places=3)
-    on_order = models.DecimalField(max_digits=16, decimal_places=3, default=0)
-    allocated = models.DecimalField(max_digits=16, decimal_places=3, default=0)
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="snapshots", verbose_name=_("product"))
+    location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="snapshots", verbose_name=_("location")
+    )
+    as_of = models.DateField(verbose_name=_("as of"))
+    on_hand = models.DecimalField(max_digits=16, decimal_places=3, verbose_name=_("on hand"))
+    on_order = models.DecimalField(max_digits=16, decimal_places=3, default=0, verbose_name=_("on order"))
+    allocated = models.DecimalField(max_digits=16, decimal_places=3, default=0, verbose_name=_("allocated"))
 
     objects = InventorySnapshotQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("inventory snapshot")
+        verbose_name_plural = _("inventory snapshots")
         ordering = ["product_id", "location_id", "-as_of"]
         constraints = [
             models.UniqueConstraint(fields=["product", "location", "as_of"], name="inventory_snapshot_key"),
@@ -117,15 +130,17 @@ class InventorySnapshot(BaseModel):
 class InventoryLot(BaseModel):
     """A receipt-dated quantity of stock, for aging."""
 
-    external_id = models.CharField(max_length=64, unique=True)
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="lots")
-    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="lots")
-    received_on = models.DateField()
-    quantity = models.DecimalField(max_digits=16, decimal_places=3)
+    external_id = models.CharField(max_length=64, unique=True, verbose_name=_("external ID"))
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="lots", verbose_name=_("product"))
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="lots", verbose_name=_("location"))
+    received_on = models.DateField(verbose_name=_("received on"))
+    quantity = models.DecimalField(max_digits=16, decimal_places=3, verbose_name=_("quantity"))
 
     objects = StockQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("inventory lot")
+        verbose_name_plural = _("inventory lots")
         ordering = ["product_id", "received_on"]
         indexes = [models.Index(fields=["product", "location", "received_on"])]
         constraints = [models.CheckConstraint(condition=models.Q(quantity__gte=0), name="inventory_lot_qty")]
@@ -141,11 +156,18 @@ class InventoryPolicy(BaseModel):
     √lead time`` with σ from the latest forecast run's backtest error.
     """
 
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="policies")
-    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="policies")
-    lead_time_days = models.PositiveIntegerField(default=0)
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="policies", verbose_name=_("product"))
+    location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="policies", verbose_name=_("location")
+    )
+    lead_time_days = models.PositiveIntegerField(default=0, verbose_name=_("lead time (days)"))
     service_level = models.DecimalField(
-        max_digits=5, decimal_places=4, null=True, blank=True, help_text="cycle service level, e.g. 0.9500"
+        max_digits=5,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="cycle service level, e.g. 0.9500",
+        verbose_name=_("service level"),
     )
     safety_stock = models.DecimalField(
         max_digits=16,
@@ -153,16 +175,22 @@ class InventoryPolicy(BaseModel):
         null=True,
         blank=True,
         help_text="fixed safety stock (units); wins over the service level",
+        verbose_name=_("safety stock"),
     )
-    min_qty = models.DecimalField(max_digits=16, decimal_places=3, null=True, blank=True)
-    max_qty = models.DecimalField(max_digits=16, decimal_places=3, null=True, blank=True)
-    max_build_ahead_periods = models.PositiveSmallIntegerField(default=0)
+    min_qty = models.DecimalField(
+        max_digits=16, decimal_places=3, null=True, blank=True, verbose_name=_("minimum quantity")
+    )
+    max_qty = models.DecimalField(
+        max_digits=16, decimal_places=3, null=True, blank=True, verbose_name=_("maximum quantity")
+    )
+    max_build_ahead_periods = models.PositiveSmallIntegerField(default=0, verbose_name=_("maximum build-ahead periods"))
 
     objects = StockQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("inventory policy")
+        verbose_name_plural = _("inventory policies")
         ordering = ["product_id", "location_id"]
-        verbose_name_plural = "inventory policies"
         constraints = [
             models.UniqueConstraint(fields=["product", "location"], name="inventory_policy_key"),
             models.CheckConstraint(

@@ -62,18 +62,28 @@ class SalesOrderLine(BaseModel):
     # ingestion (validated, then locked and re-verified in the write transaction) and guarded
     # against deletion by database triggers instead of per-row foreign-key triggers, which
     # cost more than the insert itself (migration sop.0004, sales/db_guards.py).
-    external_id = ByteOrderCharField(max_length=64)
-    order_date = models.DateField()
-    ship_date = models.DateField(null=True, blank=True)
+    external_id = ByteOrderCharField(max_length=64, verbose_name=_("external ID"))
+    order_date = models.DateField(verbose_name=_("order date"))
+    ship_date = models.DateField(null=True, blank=True, verbose_name=_("ship date"))
     account = models.ForeignKey(
-        "territories.Account", on_delete=models.PROTECT, related_name="sales_lines", db_index=False, db_constraint=False
+        "territories.Account",
+        on_delete=models.PROTECT,
+        related_name="sales_lines",
+        db_index=False,
+        db_constraint=False,
+        verbose_name=_("account"),
     )
     product = models.ForeignKey(
-        "inventory.Product", on_delete=models.PROTECT, related_name="sales_lines", db_index=False, db_constraint=False
+        "inventory.Product",
+        on_delete=models.PROTECT,
+        related_name="sales_lines",
+        db_index=False,
+        db_constraint=False,
+        verbose_name=_("product"),
     )
-    quantity = models.DecimalField(max_digits=16, decimal_places=3)
-    net_amount = models.DecimalField(max_digits=16, decimal_places=2)
-    status = models.CharField(max_length=10, choices=Status.choices)
+    quantity = models.DecimalField(max_digits=16, decimal_places=3, verbose_name=_("quantity"))
+    net_amount = models.DecimalField(max_digits=16, decimal_places=2, verbose_name=_("net amount"))
+    status = models.CharField(max_length=10, choices=Status.choices, verbose_name=_("status"))
     # The territory that owned the account on the order date: credit never moves with a
     # later realignment. Maintained by the ingestion and realignment services.
     territory = models.ForeignKey(
@@ -84,11 +94,14 @@ class SalesOrderLine(BaseModel):
         related_name="sales_lines",
         db_index=False,
         db_constraint=False,
+        verbose_name=_("territory"),
     )
     # The CRM deal the line fulfils (``crm.Opportunity.external_id``), when the ERP knows it:
     # a won deal stops counting as pipeline once its lines arrive. Plain text, no index (the
     # CRM reads lines by account and order date).
-    opportunity_external_id = models.CharField(max_length=64, blank=True, default="", db_default="")
+    opportunity_external_id = models.CharField(
+        max_length=64, blank=True, default="", db_default="", verbose_name=_("opportunity external ID")
+    )
     # The database fills both timestamps when a bulk COPY leaves them out; no B-tree on
     # updated_at (a BRIN index on PostgreSQL, a plain one on SQLite: migration sop.0004).
     created_at = models.DateTimeField(auto_now_add=True, db_default=Now())
@@ -97,6 +110,8 @@ class SalesOrderLine(BaseModel):
     objects = SalesOrderLineQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("sales order line")
+        verbose_name_plural = _("sales order lines")
         db_table = "sop_salesorderline"  # created by the sop app, moved here with its data kept
         ordering = ["order_date", "external_id"]
         indexes = [

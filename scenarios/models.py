@@ -36,6 +36,8 @@ class ScenarioBase(BaseModel):
     objects = ScenarioQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("scenario base")
+        verbose_name_plural = _("scenario bases")
         ordering = ["-id"]
         constraints = [models.UniqueConstraint(fields=["fingerprint"], name="scenario_base_fingerprint")]
 
@@ -47,7 +49,7 @@ class Scenario(RunRecord):
     """A named list of changes (``scenarios.deltas``); running it is a run like plan runs
     (status, percent, heartbeat), and its results are its KPIs and family × month figures."""
 
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, verbose_name=_("name"))
     cycle = models.ForeignKey(
         "sop.PlanCycle",
         null=True,
@@ -55,26 +57,43 @@ class Scenario(RunRecord):
         on_delete=models.CASCADE,
         related_name="scenarios",
         help_text="empty: on the latest plan",
+        verbose_name=_("cycle"),
     )
-    changes = models.JSONField(default=list)
+    changes = models.JSONField(default=list, verbose_name=_("changes"))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    as_of = models.DateField(null=True, blank=True, help_text="the plan date of the last run")
-    base = models.ForeignKey(ScenarioBase, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    kpis = models.JSONField(default=dict, blank=True)
-    alerts = models.JSONField(default=dict, blank=True)
-    family_months = models.JSONField(default=list, blank=True)
-    warnings = models.JSONField(default=list, blank=True)
-    promoted_at = models.DateTimeField(null=True, blank=True)
+    as_of = models.DateField(null=True, blank=True, help_text="the plan date of the last run", verbose_name=_("as of"))
+    base = models.ForeignKey(
+        ScenarioBase, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("base")
+    )
+    kpis = models.JSONField(default=dict, blank=True, verbose_name=_("KPIs"))
+    alerts = models.JSONField(default=dict, blank=True, verbose_name=_("alerts"))
+    family_months = models.JSONField(default=list, blank=True, verbose_name=_("family months"))
+    warnings = models.JSONField(default=list, blank=True, verbose_name=_("warnings"))
+    promoted_at = models.DateTimeField(null=True, blank=True, verbose_name=_("promoted at"))
     promoted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("promoted by"),
     )
-    promotion = models.JSONField(default=dict, blank=True, help_text="what promoting it created")
+    promotion = models.JSONField(
+        default=dict, blank=True, help_text="what promoting it created", verbose_name=_("promotion")
+    )
 
     objects = ScenarioQuerySet.as_manager()
 
     class Meta(RunRecord.Meta):
+        verbose_name = _("scenario")
+        verbose_name_plural = _("scenarios")
         ordering = ["-id"]
 
     def __str__(self) -> str:
@@ -101,23 +120,39 @@ class QuotaChangeRequest(BaseModel):
         ACCEPTED = "accepted", _("Accepted")
         REJECTED = "rejected", _("Rejected")
 
-    cycle = models.ForeignKey("sop.PlanCycle", on_delete=models.CASCADE, related_name="+")
-    scenario = models.ForeignKey(Scenario, on_delete=models.CASCADE, related_name="quota_requests")
-    family = models.ForeignKey("inventory.ProductFamily", on_delete=models.CASCADE, related_name="+")
-    territory = models.ForeignKey(
-        "territories.Territory", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    cycle = models.ForeignKey("sop.PlanCycle", on_delete=models.CASCADE, related_name="+", verbose_name=_("cycle"))
+    scenario = models.ForeignKey(
+        Scenario, on_delete=models.CASCADE, related_name="quota_requests", verbose_name=_("scenario")
     )
-    period_from = models.DateField()
-    period_to = models.DateField()
-    factor = models.DecimalField(max_digits=8, decimal_places=4)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    family = models.ForeignKey(
+        "inventory.ProductFamily", on_delete=models.CASCADE, related_name="+", verbose_name=_("family")
+    )
+    territory = models.ForeignKey(
+        "territories.Territory",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("territory"),
+    )
+    period_from = models.DateField(verbose_name=_("period from"))
+    period_to = models.DateField(verbose_name=_("period to"))
+    factor = models.DecimalField(max_digits=8, decimal_places=4, verbose_name=_("factor"))
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN, verbose_name=_("status"))
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("requested by"),
     )
 
     objects = ScenarioQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("quota change request")
+        verbose_name_plural = _("quota change requests")
         ordering = ["-id"]
         constraints = [
             models.CheckConstraint(condition=Q(factor__gt=0), name="quota_change_factor_positive"),

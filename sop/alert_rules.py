@@ -18,8 +18,15 @@ Output: one row per alert candidate, columns ``ALERT_COLUMNS``
 ``fingerprint`` (stable key, below), ``type``, ``severity`` (``critical``/``warning``/``info``),
 ``work_center_code``, ``product_sku``, ``family_code``, ``territory_code``, ``period_start``
 (``datetime.date`` or None), ``amount``, ``unit`` (``hours``/``units``), ``value`` (currency,
-float, NaN when not meaningful), ``message``, ``suggestion`` (None when there is none).
-Sorted by severity (critical first), type, fingerprint. Codes that do not apply are None.
+float, NaN when not meaningful), ``message_key``, ``message_params``, ``suggestion_key``,
+``suggestion_params`` (None when there is no suggestion). Sorted by severity (critical first),
+type, fingerprint. Codes that do not apply are None.
+
+The rules write no text: a message is a key of the catalogue ``sop.alert_messages`` (the Django
+side, which words it in English for the API and in the viewer's language for people) and its
+parameters, plain JSON: names and codes as text, numbers as int (hours, units, percentages
+rounded as shown) or decimal text (money, with ``currency``), months as ISO dates. A parameter
+``{"key", "params"}`` is a phrase of its own; ``sentences`` holds a list of them.
 
 Rules (thresholds are ``AlertThresholds`` fields)
 -------------------------------------------------
@@ -80,8 +87,10 @@ ALERT_COLUMNS = [
     "amount",
     "unit",
     "value",
-    "message",
-    "suggestion",
+    "message_key",
+    "message_params",
+    "suggestion_key",
+    "suggestion_params",
 ]
 ALERT_TYPES = (
     "capacity_overload",
@@ -218,21 +227,24 @@ def _capacity_alerts(load: pd.DataFrame, th: AlertThresholds, names: _Names) -> 
         strict=True,
     ):
         if a > 0:
-            text = (
-                f"{names.work_center(w)} is loaded at {_pct(u)} in {_month(p)}: {_h(over)} over the {_h(a)} available."
+            first = _msg(
+                "capacity_overload.critical",
+                work_center=names.work_center(w),
+                utilisation_pct=_pct(u),
+                month=_month(p),
+                over_h=_n(over),
+                available_h=_n(a),
             )
         else:
-            text = f"{names.work_center(w)} has no hours available in {_month(p)} but needs {_h(h)}."
+            first = _msg("capacity_overload.no_hours", work_center=names.work_center(w), month=_month(p), load_h=_n(h))
+        sentences = [first]
         if pre > th.min_hours:
-            text += f" {_h(pre)} can be built ahead in earlier periods."
+            sentences.append(_msg("capacity_overload.prebuilt", prebuilt_h=_n(pre)))
         if sh > th.min_hours:
-            text += f" {_h(sh)} cannot be built in time."
-        messages.append(text)
+            sentences.append(_msg("capacity_overload.shortfall", shortfall_h=_n(sh)))
+        messages.append(_sentences(sentences))
         suggestions.append(
-            f"Add {_h(sh)} of capacity in or before {_month(p)} (overtime, an extra shift, "
-            "another work center) or lower the demand."
-            if sh > th.min_hours
-            else None
+            _msg("capacity_overload.suggestion", shortfall_h=_n(sh), month=_month(p)) if sh > th.min_hours else None
         )
     overload = _frame(
         "capacity_overload",
@@ -256,8 +268,15 @@ def _capacity_alerts(load: pd.DataFrame, th: AlertThresholds, names: _Names) -> 
         unit="hours",
         value=np.nan,
         message=[
-            f"{names.work_center(w)} is loaded at {_pct(u)} in {_month(p)}: {_h(h)} of the "
-            f"{_h(a)} available, {_h(max(a - h, 0.0))} headroom."
+            _msg(
+                "capacity_overload.warning",
+                work_center=names.work_center(w),
+                utilisation_pct=_pct(u),
+                month=_month(p),
+                load_h=_n(h),
+                available_h=_n(a),
+                headroom_h=_n(max(a - h, 0.0)),
+            )
             for w, p, u, h, a in zip(wc[i], period[i], util[i], hours[i], available[i], strict=True)
         ],
     )
@@ -275,14 +294,17 @@ def _capacity_alerts(load: pd.DataFrame, th: AlertThresholds, names: _Names) -> 
         unit="hours",
         value=np.nan,
         message=[
-            f"{names.work_center(w)} is loaded at only {_pct(u)} in {_month(p)}: {_h(x)} of "
-            f"the {_h(a)} available are unused."
+            _msg(
+                "capacity_underload",
+                work_center=names.work_center(w),
+                utilisation_pct=_pct(u),
+                month=_month(p),
+                unused_h=_n(x),
+                available_h=_n(a),
+            )
             for w, p, u, x, a in zip(wc[i], period[i], c_util[i], unused[i], available[i], strict=True)
         ],
-        suggestion=(
-            "Pull work forward from overloaded periods, move products here from overloaded "
-            "work centers, or plan maintenance and training."
-        ),
+        suggestion=_msg("capacity_underload.suggestion"),
     )
     return pd.concat([overload, near, underload], ignore_index=True)
 
@@ -349,14 +371,31 @@ def _stockout_alerts(plan: pd.DataFrame, th: AlertThresholds, names: _Names) -> 
         summary["deepest_safety_stock"],
         strict=True,
     ):
-        if c:
-            span = f"in {_month(cf)}" if cf == cl else f"between {_month(cf)} and {_month(cl)}"
-            messages.append(f"{names.product(sku)} runs out of stock: {_u(a)} of demand cannot be served {span}.")
+        if c and cf == cl:
+            messages.append(
+                _msg("stockout_risk.critical", product=names.product(sku), unserved_units=_n(a), month=_month(cf))
+            )
+        elif c:
+            messages.append(
+                _msg(
+                    "stockout_risk.critical_span",
+                    product=names.product(sku),
+                    unserved_units=_n(a),
+                    first_month=_month(cf),
+                    last_month=_month(cl),
+                )
+            )
         else:
             messages.append(
-                f"{names.product(sku)}: projected inventory drops below the safety stock from "
-                f"{_month(first)}; lowest {_u(low)} in {_month(low_period)}, {_u(a)} below the "
-                f"{_u(ss)} safety stock."
+                _msg(
+                    "stockout_risk.warning",
+                    product=names.product(sku),
+                    month=_month(first),
+                    lowest_units=_n(low),
+                    lowest_month=_month(low_period),
+                    below_units=_n(a),
+                    safety_stock_units=_n(ss),
+                )
             )
     return _frame(
         "stockout_risk",
@@ -369,10 +408,7 @@ def _stockout_alerts(plan: pd.DataFrame, th: AlertThresholds, names: _Names) -> 
         value=amount * summary["unit_price"].to_numpy(float),
         message=messages,
         suggestion=[
-            "Pre-build in earlier periods with free capacity, expedite supply, or agree an "
-            "allocation of the available stock with sales."
-            if c
-            else "Check the safety stock and bring replenishment forward."
+            _msg("stockout_risk.critical.suggestion") if c else _msg("stockout_risk.warning.suggestion")
             for c in is_crit
         ],
     )
@@ -423,15 +459,19 @@ def _target_alerts(family_plan: pd.DataFrame, quotas: pd.DataFrame, th: AlertThr
         feasible[i],
         strict=True,
     ):
-        text = (
-            f"{_family_label(f, t)} in {_month(p)}: the quota of {_u(qu)} cannot be supplied "
-            f"in full; {_u(s)} cannot be built"
-        )
+        common = {
+            "target": _target(f, t),
+            "month": _month(p),
+            "quota_units": _n(qu),
+            "short_units": _n(s),
+            "feasible_units": _n(ff),
+        }
         if t is not None:
-            text += f" (its share of the family's {_u(fs)} short of {_u(fq)}; {_u(ff)} feasible)."
+            messages.append(
+                _msg("target_not_buildable.territory", **common, family_short_units=_n(fs), family_quota_units=_n(fq))
+            )
         else:
-            text += f" ({_u(ff)} feasible)."
-        messages.append(text)
+            messages.append(_msg("target_not_buildable", **common))
     not_buildable = _frame(
         "target_not_buildable",
         severity=np.where(short_ratio[i] >= th.not_buildable_critical, "critical", "warning"),
@@ -442,10 +482,7 @@ def _target_alerts(family_plan: pd.DataFrame, quotas: pd.DataFrame, th: AlertThr
         unit="units",
         value=short[i] * price[i],
         message=messages,
-        suggestion=(
-            "Agree in the supply review whether to add capacity or pre-build, or lower the quota "
-            "to the feasible quantity."
-        ),
+        suggestion=_msg("target_not_buildable.suggestion"),
     )
 
     i = np.flatnonzero((above > th.min_units) & (above_ratio > th.target_at_risk_warning))
@@ -459,9 +496,16 @@ def _target_alerts(family_plan: pd.DataFrame, quotas: pd.DataFrame, th: AlertThr
         unit="units",
         value=above[i] * price[i],
         message=[
-            f"{_family_label(f, t)} in {_month(p)}: the quota of {_u(qu)} is {_pct(r)} above the forecast of {_u(fc)}."
+            _msg(
+                "target_at_risk",
+                target=_target(f, t),
+                month=_month(p),
+                quota_units=_n(qu),
+                above_pct=_pct(r),
+                forecast_units=_n(fc),
+            )
             if fc > 0
-            else f"{_family_label(f, t)} in {_month(p)}: a quota of {_u(qu)} and no forecast."
+            else _msg("target_at_risk.no_forecast", target=_target(f, t), month=_month(p), quota_units=_n(qu))
             for f, t, p, qu, r, fc in zip(
                 family[i],
                 territory[i],
@@ -472,7 +516,7 @@ def _target_alerts(family_plan: pd.DataFrame, quotas: pd.DataFrame, th: AlertThr
                 strict=True,
             )
         ],
-        suggestion="Review the quota against the demand plan before the period starts.",
+        suggestion=_msg("target_at_risk.suggestion"),
     )
     return pd.concat([not_buildable, at_risk], ignore_index=True)
 
@@ -490,18 +534,21 @@ def _excess_alerts(inv: pd.DataFrame, th: AlertThresholds, names: _Names) -> pd.
     dead = ~np.isfinite(days)
     messages, suggestions = [], []
     for s, a, d, m, x, p, c, no_demand in zip(sku, available, days, months, qty, price, cost, dead, strict=True):
+        common = {"product": names.product(s), "available_units": _n(a), "excess_units": _n(x)}
         if no_demand:
-            messages.append(
-                f"{names.product(s)}: {_u(a)} available and no forecast demand; all "
-                f"{_u(x)} are excess ({names.money(x * c)} at cost)."
-            )
-            suggestions.append(_markdown(x, p, th, names, "the excess"))
+            messages.append(_msg("excess_stock.no_demand", **common, **names.money(cost_money=x * c)))
+            suggestions.append(_markdown(x, p, th, names, _msg("stock.excess")))
         else:
             messages.append(
-                f"{names.product(s)}: {_u(a)} available cover {d:,.0f} days; {_u(x)} are beyond "
-                f"{m:.0f} months of forecast demand ({names.money(x * c)} at cost)."
+                _msg(
+                    "excess_stock",
+                    **common,
+                    cover_days=_n(d),
+                    cover_months=_n(m),
+                    **names.money(cost_money=x * c),
+                )
             )
-            suggestions.append(_spiff(x, p, th, names, "the excess"))
+            suggestions.append(_spiff(x, p, th, names, _msg("stock.excess")))
     cover_days = months * 365.25 / 12
     return _frame(
         "excess_stock",
@@ -528,16 +575,19 @@ def _aged_alerts(inv: pd.DataFrame, th: AlertThresholds, names: _Names) -> pd.Da
     cost = inv["unit_cost"].to_numpy(float)[i]
     messages, suggestions = [], []
     for s, a, n, o, p, c in zip(sku, aged, after, old, price, cost, strict=True):
-        older = f" ({_u(o)} older than a year)" if n < 365 and o > th.min_units else ""
-        messages.append(
-            f"{names.product(s)}: {_u(a)} in stock are older than {n:.0f} days{older}, {names.money(a * c)} at cost."
-        )
+        common = {"product": names.product(s), "aged_units": _n(a), "after_days": _n(n)}
+        if n < 365 and o > th.min_units:
+            messages.append(
+                _msg("aged_stock.some_over_a_year", **common, old_units=_n(o), **names.money(cost_money=a * c))
+            )
+        else:
+            messages.append(_msg("aged_stock", **common, **names.money(cost_money=a * c)))
         parts = []
         if o > th.min_units:
-            parts.append(_markdown(o, p, th, names, "the units older than a year"))
+            parts.append(_markdown(o, p, th, names, _msg("stock.over_a_year")))
         if a - o > th.min_units:
-            parts.append(_spiff(a - o, p, th, names, f"the units aged {n + 1:.0f}–365 days"))
-        suggestions.append(" ".join(parts) or None)
+            parts.append(_spiff(a - o, p, th, names, _msg("stock.aged_days", from_days=_n(n + 1))))
+        suggestions.append(_sentences(parts) if parts else None)
     return _frame(
         "aged_stock",
         severity=np.where(old > th.min_units, "warning", "info"),
@@ -569,20 +619,43 @@ class _Names:
         name = self.products.get(sku)
         return f"{sku} {name}" if name else sku
 
-    def money(self, amount: float) -> str:
-        return f"{amount:,.2f} {self.currency}".strip()
+    def money(self, **amounts: float) -> dict[str, str]:
+        """Amount parameters (decimal text, 2 places) with the currency they are in."""
+        return {name: f"{amount:.2f}" for name, amount in amounts.items()} | {"currency": self.currency}
 
 
-def _frame(type_: str, *, severity: object, message: list[str], **fields: object) -> pd.DataFrame:
-    """Alert rows of one type; ``fields`` hold arrays (one value per row) or one shared value."""
+Message = dict  # {"key": str, "params": dict}, see the module doc
+
+
+def _frame(
+    type_: str,
+    *,
+    severity: object,
+    message: list[Message],
+    suggestion: Message | list[Message | None] | None = None,
+    **fields: object,
+) -> pd.DataFrame:
+    """Alert rows of one type; ``fields`` hold arrays (one value per row) or one shared value;
+    ``message`` one message per row, ``suggestion`` one per row or one shared (or None)."""
     n = len(message)
+    if not isinstance(suggestion, list):
+        suggestion = [suggestion] * n
+    fields |= {
+        "message_key": [m["key"] for m in message],
+        "message_params": [m["params"] for m in message],
+        "suggestion_key": [m["key"] if m else None for m in suggestion],
+        "suggestion_params": [m["params"] if m else None for m in suggestion],
+    }
     columns: dict[str, object] = {}
     for name in ALERT_COLUMNS:
         if name in ("fingerprint", "type"):
             continue
-        value = {"severity": severity, "message": message}.get(name, fields.get(name))
+        value = severity if name == "severity" else fields.get(name)
         dtype = float if name in ("amount", "value") else object
-        if isinstance(value, (list, tuple, np.ndarray, pd.Series)):
+        if name.endswith(("_key", "_params")):
+            columns[name] = np.empty(n, dtype=object)
+            columns[name][:] = value  # element-wise: np.asarray would look into the dicts
+        elif isinstance(value, (list, tuple, np.ndarray, pd.Series)):
             columns[name] = np.asarray(value, dtype=dtype)
         else:
             columns[name] = np.full(n, value, dtype=dtype)
@@ -621,36 +694,50 @@ def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
     return np.where(pd.isna(values), None, values)
 
 
-def _spiff(qty: float, price: float, th: AlertThresholds, names: _Names, what: str) -> str:
+def _msg(key: str, **params: object) -> Message:
+    return {"key": key, "params": params}
+
+
+def _sentences(messages: list[Message]) -> Message:
+    return messages[0] if len(messages) == 1 else _msg("sentences", sentences=messages)
+
+
+def _spiff(qty: float, price: float, th: AlertThresholds, names: _Names, what: Message) -> Message:
     per_unit = th.spiff_rate * price
-    return (
-        f"SPIFF: pay {names.money(per_unit)} per unit sold on {what} ({_u(qty)}; "
-        f"{names.money(per_unit * qty)} if all sell)."
+    return _msg(
+        "spiff",
+        what=what,
+        qty_units=_n(qty),
+        **names.money(per_unit_money=per_unit, total_money=per_unit * qty),
     )
 
 
-def _markdown(qty: float, price: float, th: AlertThresholds, names: _Names, what: str) -> str:
-    return (
-        f"Markdown: {_pct(th.markdown_rate)} off the {names.money(price)} unit price on {what} "
-        f"({_u(qty)}; {names.money(th.markdown_rate * price * qty)} of revenue given up)."
+def _markdown(qty: float, price: float, th: AlertThresholds, names: _Names, what: Message) -> Message:
+    return _msg(
+        "markdown",
+        what=what,
+        qty_units=_n(qty),
+        markdown_pct=_pct(th.markdown_rate),
+        **names.money(price_money=price, given_up_money=th.markdown_rate * price * qty),
     )
 
 
-def _family_label(family: str, territory: str | None) -> str:
-    return f"Family {family}" + (f", territory {territory}" if territory else "")
+def _target(family: str, territory: str | None) -> Message:
+    if territory:
+        return _msg("target.family_territory", family=family, territory=territory)
+    return _msg("target.family", family=family)
 
 
 def _month(period: dt.date) -> str:
-    return f"{period.year:04d}-{period.month:02d}"  # strftime is slow over thousands of rows
+    """The ISO date of the month's first day (isoformat is fast over thousands of rows)."""
+    return dt.date(period.year, period.month, 1).isoformat()
 
 
-def _pct(fraction: float) -> str:
-    return f"{fraction * 100:,.0f} %"
+def _pct(fraction: float) -> int:
+    """A share as the whole percentage shown (1.5 → 150)."""
+    return _n(fraction * 100)
 
 
-def _h(hours: float) -> str:
-    return f"{hours:,.0f} h"
-
-
-def _u(units: float) -> str:
-    return f"{units:,.0f} units"
+def _n(number: float) -> int:
+    """A number as shown: rounded to a whole one (as ``f"{x:.0f}"`` rounds)."""
+    return int(round(float(number)))

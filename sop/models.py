@@ -33,12 +33,14 @@ class PlanQuerySet(ScopedQuerySet):
 
 
 class Plant(BaseModel):
-    code = models.CharField(max_length=64, unique=True)
-    name = models.CharField(max_length=200)
+    code = models.CharField(max_length=64, unique=True, verbose_name=_("code"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
 
     objects = SupplyQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("plant")
+        verbose_name_plural = _("plants")
         ordering = ["code"]
 
     def __str__(self) -> str:
@@ -46,13 +48,15 @@ class Plant(BaseModel):
 
 
 class WorkCenter(BaseModel):
-    code = models.CharField(max_length=64, unique=True)
-    name = models.CharField(max_length=200)
-    plant = models.ForeignKey(Plant, on_delete=models.PROTECT, related_name="work_centers")
+    code = models.CharField(max_length=64, unique=True, verbose_name=_("code"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    plant = models.ForeignKey(Plant, on_delete=models.PROTECT, related_name="work_centers", verbose_name=_("plant"))
 
     objects = SupplyQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("work center")
+        verbose_name_plural = _("work centers")
         ordering = ["code"]
 
     def __str__(self) -> str:
@@ -66,18 +70,26 @@ class CapacityCalendar(BaseModel):
     shifts × hours per shift × working days × efficiency − planned downtime.
     """
 
-    work_center = models.ForeignKey(WorkCenter, on_delete=models.CASCADE, related_name="calendar")
-    period_start = models.DateField(help_text="first day of the month")
-    available_hours = models.DecimalField(max_digits=12, decimal_places=2)
-    shifts = models.PositiveSmallIntegerField(null=True, blank=True)
-    hours_per_shift = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
-    working_days = models.PositiveSmallIntegerField(null=True, blank=True)
-    efficiency = models.DecimalField(max_digits=4, decimal_places=3, null=True, blank=True)
-    downtime_hours = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    work_center = models.ForeignKey(
+        WorkCenter, on_delete=models.CASCADE, related_name="calendar", verbose_name=_("work center")
+    )
+    period_start = models.DateField(help_text="first day of the month", verbose_name=_("period start"))
+    available_hours = models.DecimalField(max_digits=12, decimal_places=2, verbose_name=_("available hours"))
+    shifts = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("shifts"))
+    hours_per_shift = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True, verbose_name=_("hours per shift")
+    )
+    working_days = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("working days"))
+    efficiency = models.DecimalField(
+        max_digits=4, decimal_places=3, null=True, blank=True, verbose_name=_("efficiency")
+    )
+    downtime_hours = models.DecimalField(max_digits=10, decimal_places=2, default=0, verbose_name=_("downtime hours"))
 
     objects = SupplyQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("capacity calendar")
+        verbose_name_plural = _("capacity calendars")
         ordering = ["work_center_id", "period_start"]
         constraints = [
             models.UniqueConstraint(fields=["work_center", "period_start"], name="capacity_calendar_key"),
@@ -92,13 +104,19 @@ class CapacityCalendar(BaseModel):
 class Routing(BaseModel):
     """Hours one unit of a product takes on a work center."""
 
-    product = models.ForeignKey("inventory.Product", on_delete=models.CASCADE, related_name="routings")
-    work_center = models.ForeignKey(WorkCenter, on_delete=models.CASCADE, related_name="routings")
-    hours_per_unit = models.DecimalField(max_digits=10, decimal_places=4)
+    product = models.ForeignKey(
+        "inventory.Product", on_delete=models.CASCADE, related_name="routings", verbose_name=_("product")
+    )
+    work_center = models.ForeignKey(
+        WorkCenter, on_delete=models.CASCADE, related_name="routings", verbose_name=_("work center")
+    )
+    hours_per_unit = models.DecimalField(max_digits=10, decimal_places=4, verbose_name=_("hours per unit"))
 
     objects = SupplyQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("routing")
+        verbose_name_plural = _("routings")
         ordering = ["product_id", "work_center_id"]
         constraints = [
             models.UniqueConstraint(fields=["product", "work_center"], name="routing_key"),
@@ -117,11 +135,16 @@ class Routing(BaseModel):
 class PlanRun(RunRecord):
     """One reconciliation of demand and targets against inventory and capacity."""
 
-    as_of = models.DateField()
-    horizon_start = models.DateField(help_text="first day of the month of as_of")
-    horizon_periods = models.PositiveSmallIntegerField(default=18)
+    as_of = models.DateField(verbose_name=_("as of"))
+    horizon_start = models.DateField(help_text="first day of the month of as_of", verbose_name=_("horizon start"))
+    horizon_periods = models.PositiveSmallIntegerField(default=18, verbose_name=_("horizon periods"))
     triggered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("triggered by"),
     )
     forecast_run = models.ForeignKey(
         "forecasting.ForecastRun",
@@ -130,18 +153,21 @@ class PlanRun(RunRecord):
         on_delete=models.SET_NULL,
         related_name="plan_runs",
         help_text="the forecast whose demand was planned",
+        verbose_name=_("forecast run"),
     )
-    products_count = models.PositiveIntegerField(default=0)
-    work_centers_count = models.PositiveIntegerField(default=0)
-    plan_lines_count = models.PositiveIntegerField(default=0)
-    alerts_raised = models.PositiveIntegerField(default=0)
-    alerts_updated = models.PositiveIntegerField(default=0)
-    alerts_resolved = models.PositiveIntegerField(default=0)
-    warnings = models.JSONField(default=list, blank=True)
+    products_count = models.PositiveIntegerField(default=0, verbose_name=_("products"))
+    work_centers_count = models.PositiveIntegerField(default=0, verbose_name=_("work centers"))
+    plan_lines_count = models.PositiveIntegerField(default=0, verbose_name=_("plan lines"))
+    alerts_raised = models.PositiveIntegerField(default=0, verbose_name=_("alerts raised"))
+    alerts_updated = models.PositiveIntegerField(default=0, verbose_name=_("alerts updated"))
+    alerts_resolved = models.PositiveIntegerField(default=0, verbose_name=_("alerts resolved"))
+    warnings = models.JSONField(default=list, blank=True, verbose_name=_("warnings"))
 
     objects = PlanQuerySet.as_manager()
 
     class Meta(RunRecord.Meta):
+        verbose_name = _("plan run")
+        verbose_name_plural = _("plan runs")
         pass
 
     def __str__(self) -> str:
@@ -178,6 +204,8 @@ class PlanLine(BaseModel):
     objects = SupplyQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("plan line")
+        verbose_name_plural = _("plan lines")
         ordering = ["run", "product_id", "period_start"]
         constraints = [models.UniqueConstraint(fields=["run", "product", "period_start"], name="plan_line_key")]
 
@@ -204,6 +232,8 @@ class WorkCenterLoad(BaseModel):
     objects = SupplyQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("work center load")
+        verbose_name_plural = _("work center loads")
         ordering = ["run", "work_center_id", "period_start"]
         constraints = [
             models.UniqueConstraint(fields=["run", "work_center", "period_start"], name="work_center_load_key")
@@ -232,6 +262,8 @@ class FamilyPlan(BaseModel):
     objects = PlanQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("family plan")
+        verbose_name_plural = _("family plans")
         ordering = ["run", "family_id", "period_start"]
         constraints = [models.UniqueConstraint(fields=["run", "family", "period_start"], name="family_plan_key")]
 
@@ -282,41 +314,86 @@ class CapacityAlert(BaseModel):
         ACKNOWLEDGED = "acknowledged", _("Acknowledged")
         RESOLVED = "resolved", _("Resolved")
 
-    fingerprint = models.CharField(max_length=200)
-    type = models.CharField(max_length=24, choices=Type.choices)
-    severity = models.CharField(max_length=10, choices=Severity.choices)
-    status = models.CharField(max_length=14, choices=Status.choices, default=Status.OPEN)
-    work_center = models.ForeignKey(WorkCenter, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    product = models.ForeignKey("inventory.Product", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    fingerprint = models.CharField(max_length=200, verbose_name=_("fingerprint"))
+    type = models.CharField(max_length=24, choices=Type.choices, verbose_name=_("type"))
+    severity = models.CharField(max_length=10, choices=Severity.choices, verbose_name=_("severity"))
+    status = models.CharField(max_length=14, choices=Status.choices, default=Status.OPEN, verbose_name=_("status"))
+    work_center = models.ForeignKey(
+        WorkCenter, null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("work center")
+    )
+    product = models.ForeignKey(
+        "inventory.Product",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("product"),
+    )
     family = models.ForeignKey(
-        "inventory.ProductFamily", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        "inventory.ProductFamily",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("family"),
     )
     territory = models.ForeignKey(
-        "territories.Territory", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        "territories.Territory",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("territory"),
     )
-    period_start = models.DateField(null=True, blank=True)
-    amount = models.DecimalField(max_digits=16, decimal_places=2)
-    unit = models.CharField(max_length=10, help_text="hours or units")
-    value = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
-    message = models.TextField()
-    suggestion = models.TextField(blank=True)
+    period_start = models.DateField(null=True, blank=True, verbose_name=_("period start"))
+    amount = models.DecimalField(max_digits=16, decimal_places=2, verbose_name=_("amount"))
+    unit = models.CharField(max_length=10, help_text="hours or units", verbose_name=_("unit"))
+    value = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True, verbose_name=_("value"))
+    message = models.TextField(
+        help_text="in English (the API's words); people read message_key in their language", verbose_name=_("message")
+    )
+    suggestion = models.TextField(blank=True, verbose_name=_("suggestion"))
+    # The words for people: a key of sop.alert_messages and its parameters (empty on alerts
+    # stored before keys existed, which show their English text).
+    message_key = models.CharField(max_length=60, blank=True, default="", verbose_name=_("message key"))
+    message_params = models.JSONField(default=dict, blank=True, verbose_name=_("message parameters"))
+    suggestion_key = models.CharField(max_length=60, blank=True, default="", verbose_name=_("suggestion key"))
+    suggestion_params = models.JSONField(default=dict, blank=True, verbose_name=_("suggestion parameters"))
     run = models.ForeignKey(
         PlanRun,
         null=True,
         on_delete=models.SET_NULL,
         related_name="alerts",
         help_text="the latest run that raised or updated it",
+        verbose_name=_("run"),
     )
-    first_run = models.ForeignKey(PlanRun, null=True, on_delete=models.SET_NULL, related_name="+")
+    first_run = models.ForeignKey(
+        PlanRun, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("first run")
+    )
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_alerts"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_alerts",
+        verbose_name=_("assignee"),
     )
     acknowledged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("acknowledged by"),
     )
-    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True, verbose_name=_("acknowledged at"))
     resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("resolved by"),
     )
     resolved_by_run = models.ForeignKey(
         PlanRun,
@@ -325,13 +402,16 @@ class CapacityAlert(BaseModel):
         on_delete=models.SET_NULL,
         related_name="+",
         help_text="set when a rerun found the cause gone",
+        verbose_name=_("resolved by run"),
     )
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    resolution = models.TextField(blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("resolved at"))
+    resolution = models.TextField(blank=True, verbose_name=_("resolution"))
 
     objects = CapacityAlertQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("capacity alert")
+        verbose_name_plural = _("capacity alerts")
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["status", "type"]),
@@ -381,13 +461,13 @@ class PlanCycle(BaseModel):
         OPEN = "open", _("Open")
         PUBLISHED = "published", _("Published")
 
-    month = models.DateField(unique=True)
-    stage = models.CharField(max_length=20, default="data")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
-    horizon_periods = models.PositiveSmallIntegerField()
+    month = models.DateField(unique=True, verbose_name=_("month"))
+    stage = models.CharField(max_length=20, default="data", verbose_name=_("stage"))
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN, verbose_name=_("status"))
+    horizon_periods = models.PositiveSmallIntegerField(verbose_name=_("horizon periods"))
     # Cycle-wide edit counter: each edit takes the next value and stamps it on the demand
     # plan rows it changed, so an aggregate row's etag is max(revision) + count of its rows.
-    revision = models.PositiveBigIntegerField(default=0)
+    revision = models.PositiveBigIntegerField(default=0, verbose_name=_("revision"))
     forecast_run = models.ForeignKey(
         "forecasting.ForecastRun",
         null=True,
@@ -395,6 +475,7 @@ class PlanCycle(BaseModel):
         on_delete=models.SET_NULL,
         related_name="+",
         help_text="the forecast the demand plan started from",
+        verbose_name=_("forecast run"),
     )
     plan_run = models.ForeignKey(
         PlanRun,
@@ -403,6 +484,7 @@ class PlanCycle(BaseModel):
         on_delete=models.SET_NULL,
         related_name="+",
         help_text="the cycle's latest plan run (reconciles the consensus)",
+        verbose_name=_("plan run"),
     )
     previous_cycle = models.ForeignKey(
         "self",
@@ -411,26 +493,40 @@ class PlanCycle(BaseModel):
         on_delete=models.SET_NULL,
         related_name="+",
         help_text="the last published cycle this one started from",
+        verbose_name=_("previous cycle"),
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    published_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True, verbose_name=_("published at"))
     published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("published by"),
     )
-    lines_count = models.PositiveIntegerField(default=0)
-    warnings = models.JSONField(default=list, blank=True)
+    lines_count = models.PositiveIntegerField(default=0, verbose_name=_("lines"))
+    warnings = models.JSONField(default=list, blank=True, verbose_name=_("warnings"))
     history_through = models.DateField(
         null=True,
         blank=True,
         help_text="last month of the sales history stored with the cycle (DemandPlanActual); "
         "the demand review reads the months after it from the sales lines",
+        verbose_name=_("history through"),
     )
 
     objects = CycleQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("plan cycle")
+        verbose_name_plural = _("plan cycles")
         ordering = ["-month"]
         constraints = [
             models.CheckConstraint(condition=Q(month__day=1), name="plan_cycle_month_start"),
@@ -449,12 +545,14 @@ class CycleCalendarDay(BaseModel):
     """The editable cycle calendar: the working day of the run month each stage is due on
     (missing stages take ``sop.cycle_calendar.DEFAULT_CALENDAR``)."""
 
-    stage = models.CharField(max_length=20, unique=True)
-    working_day = models.PositiveSmallIntegerField()
+    stage = models.CharField(max_length=20, unique=True, verbose_name=_("stage"))
+    working_day = models.PositiveSmallIntegerField(verbose_name=_("working day"))
 
     objects = CycleQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("cycle calendar day")
+        verbose_name_plural = _("cycle calendar days")
         ordering = ["working_day"]
 
     def __str__(self) -> str:
@@ -491,6 +589,8 @@ class CycleStage(BaseModel):
     objects = CycleQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("cycle stage")
+        verbose_name_plural = _("cycle stages")
         ordering = ["cycle", "position"]
         constraints = [models.UniqueConstraint(fields=["cycle", "code"], name="cycle_stage_key")]
 
@@ -527,6 +627,8 @@ class Decision(BaseModel):
     objects = CycleQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("decision")
+        verbose_name_plural = _("decisions")
         ordering = ["cycle", "status", "due_date", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=["open", "done", "dropped"]), name="decision_status_valid"),
@@ -594,6 +696,8 @@ class DemandPlanLine(models.Model):
     objects = DemandPlanLineQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("demand plan line")
+        verbose_name_plural = _("demand plan lines")
         ordering = ["cycle", "product_id", "territory_id", "period_start"]
         constraints = [
             models.UniqueConstraint(
@@ -668,6 +772,8 @@ class DemandPlanActual(models.Model):
     objects = DemandPlanActualQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("demand plan actual")
+        verbose_name_plural = _("demand plan actuals")
         ordering = ["cycle", "period_start", "family_id", "territory_id"]
         indexes = [models.Index(fields=["cycle", "period_start"], name="demand_plan_actual_month")]
 
@@ -706,6 +812,8 @@ class DemandPlanEdit(models.Model):
     objects = DemandPlanEditQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("demand plan edit")
+        verbose_name_plural = _("demand plan edits")
         ordering = ["cycle", "-revision"]
         constraints = [models.UniqueConstraint(fields=["cycle", "revision"], name="demand_plan_edit_revision")]
 

@@ -30,6 +30,7 @@ from core.roles import has_role
 from core.services import audit_record, comment_add, organisation_settings_get, planning_horizon
 from forecasting import services as forecasting_services
 from sop import extensions
+from sop.alert_messages import alert_text
 from sop.demand_plan_store import demand_plan_feasible_store
 from sop.models import ALERT_HANDLERS, CapacityAlert, CapacityCalendar, PlanRun, WorkCenter
 from sop.selectors import PlanInputs, plan_inputs
@@ -468,6 +469,10 @@ ALERT_CONTENT = (
     "value",
     "message",
     "suggestion",
+    "message_key",
+    "message_params",
+    "suggestion_key",
+    "suggestion_params",
 )
 
 
@@ -482,6 +487,10 @@ def _text(value) -> str:
     if value is None or (isinstance(value, float) and not np.isfinite(value)):
         return ""
     return str(value)
+
+
+def _params(value) -> dict:
+    return value if isinstance(value, dict) else {}
 
 
 def alerts_sync(*, run: PlanRun, candidates: pd.DataFrame) -> dict[str, int]:
@@ -521,6 +530,8 @@ def alerts_sync(*, run: PlanRun, candidates: pd.DataFrame) -> dict[str, int]:
             resolved_before.setdefault(alert.fingerprint, alert)
     new, changed, kept_ids, reopened = [], [], [], []
     for row in candidates.itertuples(index=False):
+        message_key, suggestion_key = _text(row.message_key), _text(row.suggestion_key)
+        message_params, suggestion_params = _params(row.message_params), _params(row.suggestion_params)
         fields = {
             "severity": row.severity,
             "work_center_id": ids["work_center_code"].get(row.work_center_code),
@@ -531,13 +542,19 @@ def alerts_sync(*, run: PlanRun, candidates: pd.DataFrame) -> dict[str, int]:
             "amount": _money(row.amount) or Decimal("0"),
             "unit": row.unit,
             "value": _money(row.value),
-            "message": _text(row.message),
-            "suggestion": _text(row.suggestion),
+            # The stored texts are English (the API's words); pages word the keys per viewer.
+            "message": alert_text(message_key, message_params),
+            "suggestion": alert_text(suggestion_key, suggestion_params),
+            "message_key": message_key,
+            "message_params": message_params,
+            "suggestion_key": suggestion_key,
+            "suggestion_params": suggestion_params,
         }
         existing = active.get(row.fingerprint)
         if existing is None and row.fingerprint in resolved_before:
             alert = resolved_before.pop(row.fingerprint)
-            before = alert.resolution
+            # What ended it before: a person's note, or a run that found the cause gone.
+            before = alert.resolution if alert.resolved_by_run_id is None else alert.resolved_by_run_id
             for k, v in fields.items():
                 setattr(alert, k, v)
             alert.status, alert.run = CapacityAlert.Status.OPEN, run
@@ -581,10 +598,12 @@ def alerts_sync(*, run: PlanRun, candidates: pd.DataFrame) -> dict[str, int]:
                     content_type=alert_type,
                     object_id=str(a.pk),
                     author=None,
-                    text=f"Reopened by plan run {run.pk} ({run.as_of:%Y-%m-%d}): the cause is back."
-                    + (f" It had been resolved: {before}" if before else ""),
+                    text=alert_text(key, params),
+                    text_key=key,
+                    text_params=params,
                 )
                 for a, before in reopened
+                for key, params in [_reopened_message(run, before)]
             ],
             batch_size=2000,
         )
@@ -613,6 +632,17 @@ def alerts_sync(*, run: PlanRun, candidates: pd.DataFrame) -> dict[str, int]:
     )
     # A reopened alert is raised again by this run.
     return {"alerts_raised": len(new) + len(reopened), "alerts_updated": len(changed), "alerts_resolved": resolved}
+
+
+def _reopened_message(run: PlanRun, before: str | int) -> tuple[str, dict]:
+    """The key and parameters of the comment a rerun writes on an alert it reopens; ``before``
+    is the resolution note of a person or the id of the run that had resolved it."""
+    params = {"run_id": str(run.pk), "run_date": run.as_of.isoformat()}
+    if isinstance(before, int):
+        return "alert.reopened_after_run", params | {"resolved_run_id": str(before)}
+    if before:
+        return "alert.reopened_resolved", params | {"resolution": before}
+    return "alert.reopened", params
 
 
 def _alert_event(alert: CapacityAlert) -> dict:

@@ -23,6 +23,7 @@ from core.models import Comment
 from core.roles import has_role, role_required
 from inventory.models import Product
 from sop import extensions, selectors, services
+from sop.alert_messages import alert_message, alert_suggestion, comment_text
 from sop.models import (
     ALERT_HANDLERS,
     CapacityAlert,
@@ -78,8 +79,8 @@ def alerts(request: HttpRequest) -> HttpResponse:
                     a.amount,
                     a.unit,
                     a.value,
-                    a.message,
-                    a.suggestion,
+                    alert_message(a),
+                    alert_suggestion(a),
                     a.get_status_display(),
                     a.assignee.username if a.assignee else "",
                     a.created_at,
@@ -156,6 +157,8 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
             content_type=ContentType.objects.get_for_model(CapacityAlert), object_id=str(alert.pk)
         ).select_related("author")
     )
+    for comment in comments:
+        comment.shown = comment_text(comment)
     can_act = has_role(request.user, *ALERT_HANDLERS)
     return render(
         request,

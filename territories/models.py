@@ -66,21 +66,31 @@ class TerritoryQuerySet(ScopedQuerySet):
 class Territory(BaseModel):
     """A node of the sales map: region → district → territory, any depth."""
 
-    code = models.CharField(max_length=64, unique=True)
-    name = models.CharField(max_length=200)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
-    manager = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="managed_territories"
+    code = models.CharField(max_length=64, unique=True, verbose_name=_("code"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", verbose_name=_("parent")
     )
-    level = models.CharField(max_length=32, blank=True, help_text="region, district, territory, ...")
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_territories",
+        verbose_name=_("manager"),
+    )
+    level = models.CharField(
+        max_length=32, blank=True, help_text="region, district, territory, ...", verbose_name=_("level")
+    )
     # Materialised path of codes ("/EMEA/UK/UK-N/") for subtree queries; kept by services.
-    path = models.CharField(max_length=1000, db_index=True, editable=False)
+    path = models.CharField(max_length=1000, db_index=True, editable=False, verbose_name=_("path"))
 
     objects = TerritoryQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("territory")
+        verbose_name_plural = _("territories")
         ordering = ["path"]
-        verbose_name_plural = "territories"
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
@@ -107,16 +117,24 @@ class TerritoryAssignment(BaseModel):
         PRIMARY = "primary", _("Primary")
         OVERLAY = "overlay", _("Overlay")
 
-    rep = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="territory_assignments")
-    territory = models.ForeignKey(Territory, on_delete=models.CASCADE, related_name="assignments")
-    role = models.CharField(max_length=10, choices=Role.choices, default=Role.PRIMARY)
-    share = models.DecimalField(max_digits=5, decimal_places=2, default=100, help_text="credit share, %")
-    valid_from = models.DateField()
-    valid_to = models.DateField(null=True, blank=True)
+    rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="territory_assignments", verbose_name=_("rep")
+    )
+    territory = models.ForeignKey(
+        Territory, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("territory")
+    )
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.PRIMARY, verbose_name=_("role"))
+    share = models.DecimalField(
+        max_digits=5, decimal_places=2, default=100, help_text="credit share, %", verbose_name=_("share")
+    )
+    valid_from = models.DateField(verbose_name=_("valid from"))
+    valid_to = models.DateField(null=True, blank=True, verbose_name=_("valid to"))
 
     objects = TerritoryAssignmentQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("territory assignment")
+        verbose_name_plural = _("territory assignments")
         ordering = ["territory__path", "valid_from", "rep__username"]
         constraints = [
             models.UniqueConstraint(fields=["rep", "territory", "valid_from"], name="assignment_natural_key"),
@@ -151,20 +169,22 @@ class AccountQuerySet(ScopedQuerySet):
 class Account(BaseModel):
     """A customer."""
 
-    external_id = models.CharField(max_length=64, unique=True)
-    name = models.CharField(max_length=200)
-    industry = models.CharField(max_length=100, blank=True)
-    country = models.CharField(max_length=64, blank=True)
-    region = models.CharField(max_length=100, blank=True)
-    state = models.CharField(max_length=100, blank=True)
-    city = models.CharField(max_length=100, blank=True)
-    postal_code = models.CharField(max_length=20, blank=True)
-    potential = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
-    exclude_from_realignment = models.BooleanField(default=False)
+    external_id = models.CharField(max_length=64, unique=True, verbose_name=_("external ID"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    industry = models.CharField(max_length=100, blank=True, verbose_name=_("industry"))
+    country = models.CharField(max_length=64, blank=True, verbose_name=_("country"))
+    region = models.CharField(max_length=100, blank=True, verbose_name=_("region"))
+    state = models.CharField(max_length=100, blank=True, verbose_name=_("state"))
+    city = models.CharField(max_length=100, blank=True, verbose_name=_("city"))
+    postal_code = models.CharField(max_length=20, blank=True, verbose_name=_("postal code"))
+    potential = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True, verbose_name=_("potential"))
+    exclude_from_realignment = models.BooleanField(default=False, verbose_name=_("exclude from realignment"))
 
     objects = AccountQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
         ordering = ["external_id"]
 
     def __str__(self) -> str:
@@ -186,6 +206,8 @@ class AccountAssignment(BaseModel):
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)
 
     class Meta:
+        verbose_name = _("account assignment")
+        verbose_name_plural = _("account assignments")
         ordering = ["account_id", "valid_from"]
         constraints = [
             models.UniqueConstraint(fields=["account", "valid_from"], name="account_assignment_one_start"),
@@ -230,6 +252,8 @@ class AssignmentRule(BaseModel):
     objects = AssignmentRuleQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("assignment rule")
+        verbose_name_plural = _("assignment rules")
         ordering = ["-priority", "code"]
 
     def __str__(self) -> str:
@@ -274,6 +298,8 @@ class QuotaPlan(BaseModel):
     objects = QuotaPlanQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("quota plan")
+        verbose_name_plural = _("quota plans")
         ordering = ["-fiscal_year", "code"]
         constraints = [
             models.CheckConstraint(
@@ -332,6 +358,8 @@ class Quota(BaseModel):
     objects = QuotaQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("quota")
+        verbose_name_plural = _("quotas")
         ordering = ["plan", "period_start", "measure", "id"]
         # The natural key (plan, owner, period, measure, family) holds NULLs, which unique
         # constraints treat as distinct: one partial constraint per owner × family shape.
@@ -392,6 +420,8 @@ class QuotaTarget(BaseModel):
     objects = QuotaTargetQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("quota target")
+        verbose_name_plural = _("quota targets")
         ordering = ["plan", "territory__path", "measure"]
         constraints = [
             models.UniqueConstraint(fields=["plan", "territory", "measure"], name="quota_target_key"),

@@ -729,6 +729,8 @@ def target_not_buildable_alerts(*, user, months: list[dt.date]) -> list[dict]:
             "amount",
             "value",
             "message",
+            "message_key",
+            "message_params",
             "status",
             "severity",
         )

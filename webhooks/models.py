@@ -30,21 +30,27 @@ class SubscriptionQuerySet(ScopedQuerySet):
 
 
 class WebhookSubscription(BaseModel):
-    url = models.URLField(max_length=500)
-    events = models.JSONField(default=list, help_text="event types sent to the URL")
+    url = models.URLField(max_length=500, verbose_name=_("URL"))
+    events = models.JSONField(default=list, help_text="event types sent to the URL", verbose_name=_("events"))
     # The signing secret has to be kept readable to sign each delivery (HMAC); it is shown
     # once, when the subscription is created, and never again by the API.
-    secret = models.CharField(max_length=100)
-    is_active = models.BooleanField(default=True)
+    secret = models.CharField(max_length=100, verbose_name=_("secret"))
+    is_active = models.BooleanField(default=True, verbose_name=_("active"))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
 
     objects = SubscriptionQuerySet.as_manager()
 
     class Meta:
-        ordering = ["id"]
         verbose_name = _("webhook subscription")
+        verbose_name_plural = _("webhook subscriptions")
+        ordering = ["id"]
 
     def __str__(self) -> str:
         return f"{self.url} ({', '.join(self.events)})"
@@ -59,6 +65,8 @@ class WebhookEvent(models.Model):
     data = models.JSONField(default=dict)
 
     class Meta:
+        verbose_name = _("webhook event")
+        verbose_name_plural = _("webhook events")
         ordering = ["-id"]
 
     def __str__(self) -> str:
@@ -83,23 +91,29 @@ class WebhookDelivery(models.Model):
         DELIVERED = "delivered", _("Delivered")
         FAILED = "failed", _("Failed")
 
-    subscription = models.ForeignKey(WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries")
-    event = models.ForeignKey(WebhookEvent, on_delete=models.CASCADE, related_name="deliveries")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
+    subscription = models.ForeignKey(
+        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("subscription")
+    )
+    event = models.ForeignKey(
+        WebhookEvent, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("event")
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, verbose_name=_("status"))
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("last status code"))
+    last_error = models.TextField(blank=True, verbose_name=_("last error"))
+    last_attempt_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last attempt at"))
+    next_attempt_at = models.DateTimeField(null=True, blank=True, verbose_name=_("next attempt at"))
+    delivered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("delivered at"))
     # An attempt claims the row for a while, so a retry task and the sweeper never send the
     # same delivery at the same moment.
-    claimed_until = models.DateTimeField(null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True, verbose_name=_("claimed until"))
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = DeliveryQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
         ordering = ["-id"]
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="webhook_delivery_due")]
         constraints = [

@@ -8,6 +8,7 @@ import math
 import pandas as pd
 import pytest
 
+from sop.alert_messages import alert_text
 from sop.alert_rules import ALERT_COLUMNS, AlertThresholds, derive_alerts, utilisation_level
 from tests.sop.test_reconciliation import FEB, MAR, plan
 
@@ -18,6 +19,11 @@ def one(alerts: pd.DataFrame, type_: str, **match: object) -> pd.Series:
         rows = rows.loc[rows[column] == value]
     assert len(rows) == 1, rows
     return rows.iloc[0]
+
+
+def text(alert: pd.Series, field: str = "message") -> str:
+    """The English text of a message (the stored ``message``/``suggestion``, the API's words)."""
+    return alert_text(alert[f"{field}_key"], alert[f"{field}_params"])
 
 
 def types(alerts: pd.DataFrame) -> list[str]:
@@ -45,10 +51,10 @@ def test_overload_of_150_percent_is_a_critical_alert_of_50_hours():
     assert overload["amount"] == pytest.approx(50)
     assert overload["unit"] == "hours"
     assert overload["value"] == pytest.approx(500)  # 50 units short × 10
-    assert overload["message"] == (
+    assert text(overload) == (
         "Assembly line 2 is loaded at 150 % in 2027-03: 50 h over the 100 h available. 50 h cannot be built in time."
     )
-    assert "Add 50 h of capacity" in overload["suggestion"]
+    assert "Add 50 h of capacity" in text(overload, "suggestion")
     assert overload["fingerprint"] == "capacity_overload:WC1:2027-03-01"
     assert list(alerts.columns) == ALERT_COLUMNS
 
@@ -67,8 +73,8 @@ def test_overload_covered_by_prebuild_says_so_and_raises_no_shortage():
     overload = one(alerts, "capacity_overload")
     assert overload["severity"] == "critical"  # the demand still asks 150 % of March
     assert overload["amount"] == pytest.approx(50)
-    assert overload["message"].endswith("50 h can be built ahead in earlier periods.")
-    assert overload["suggestion"] is None
+    assert text(overload).endswith("50 h can be built ahead in earlier periods.")
+    assert overload["suggestion_key"] is None
     assert math.isnan(overload["value"])
     # February is filled to 50 % by the pre-build: 50 h unused, not 100.
     underload = one(alerts, "capacity_underload")
@@ -97,7 +103,7 @@ def test_shortfall_raises_target_not_buildable_when_the_family_quota_needs_it():
     assert alert["amount"] == pytest.approx(50)
     assert alert["unit"] == "units"
     assert alert["value"] == pytest.approx(500)
-    assert alert["message"] == (
+    assert text(alert) == (
         "Family FAM in 2027-03: the quota of 150 units cannot be supplied in full; "
         "50 units cannot be built (100 units feasible)."
     )
@@ -136,7 +142,7 @@ def test_near_overload_message_shows_headroom():
     result = plan(periods=[MAR], demand={"A": [95]}, routings=[("A", "WC1", 1.0)], capacity={"WC1": [100]})
 
     alert = one(derive_alerts(result), "capacity_overload")
-    assert alert["message"] == "WC1 is loaded at 95 % in 2027-03: 95 h of the 100 h available, 5 h headroom."
+    assert text(alert) == "WC1 is loaded at 95 % in 2027-03: 95 h of the 100 h available, 5 h headroom."
 
 
 def test_thresholds_are_parameters():
@@ -152,7 +158,7 @@ def test_load_on_a_work_center_without_hours_is_critical():
 
     alert = one(derive_alerts(result), "capacity_overload")
     assert alert["severity"] == "critical"
-    assert alert["message"].startswith("WC9 has no hours available in 2027-03 but needs 10 h.")
+    assert text(alert).startswith("WC9 has no hours available in 2027-03 but needs 10 h.")
 
 
 # --- stock-out risk -----------------------------------------------------------------------
@@ -174,7 +180,7 @@ def test_inventory_below_safety_stock_is_a_warning():
     assert alert["amount"] == pytest.approx(20)
     assert alert["product_sku"] == "A"
     assert alert["family_code"] == "FAM"
-    assert alert["message"] == (
+    assert text(alert) == (
         "A: projected inventory drops below the safety stock from 2027-03; lowest 30 units in "
         "2027-03, 20 units below the 50 units safety stock."
     )
@@ -193,7 +199,7 @@ def test_one_stockout_alert_per_product_from_its_first_period():
     assert alert["severity"] == "critical"
     assert alert["period_start"] == FEB
     assert alert["amount"] == pytest.approx(80)  # 30 + 50 units not served
-    assert alert["message"] == ("A runs out of stock: 80 units of demand cannot be served between 2027-02 and 2027-03.")
+    assert text(alert) == ("A runs out of stock: 80 units of demand cannot be served between 2027-02 and 2027-03.")
 
 
 # --- targets ------------------------------------------------------------------------------
@@ -238,7 +244,7 @@ def test_target_alerts_are_shared_out_to_territories_by_quota():
     t2 = one(alerts, "target_not_buildable", territory_code="T2")
     assert (t1["amount"], t2["amount"]) == (pytest.approx(30), pytest.approx(20))
     assert t1["fingerprint"] == "target_not_buildable:FAM:T1:2027-03-01"
-    assert t1["message"] == (
+    assert text(t1) == (
         "Family FAM, territory T1 in 2027-03: the quota of 90 units cannot be supplied in full; "
         "30 units cannot be built (its share of the family's 50 units short of 150 units; "
         "100 units feasible)."
@@ -259,7 +265,7 @@ def test_territory_forecast_is_used_when_given():
     alert = one(derive_alerts(result), "target_at_risk")
     assert alert["territory_code"] == "T1"
     assert alert["amount"] == pytest.approx(30)
-    assert alert["message"] == (
+    assert text(alert) == (
         "Family FAM, territory T1 in 2027-03: the quota of 90 units is 50 % above the forecast of 60 units."
     )
 
@@ -294,26 +300,26 @@ def test_excess_and_aged_stock_carry_a_spiff_or_markdown_suggestion():
     assert excess["severity"] == "warning"  # 900 days is more than twice 6 months
     assert (excess["amount"], excess["value"]) == (719, 1438)
     assert excess["period_start"] is None
-    assert excess["message"] == (
+    assert text(excess) == (
         "A: 900 units available cover 900 days; 719 units are beyond 6 months of forecast "
         "demand (1,438.00 EUR at cost)."
     )
-    assert excess["suggestion"] == (
+    assert text(excess, "suggestion") == (
         "SPIFF: pay 0.25 EUR per unit sold on the excess (719 units; 179.75 EUR if all sell)."
     )
     assert excess["fingerprint"] == "excess_stock:A"
 
     dead = one(alerts, "excess_stock", product_sku="B")
     assert dead["severity"] == "warning"
-    assert dead["suggestion"].startswith("Markdown: 20 % off the 3.00 EUR unit price")
+    assert text(dead, "suggestion").startswith("Markdown: 20 % off the 3.00 EUR unit price")
 
     aged = one(alerts, "aged_stock")
     assert aged["severity"] == "warning"  # some of it is older than a year
     assert (aged["amount"], aged["value"]) == (500, 1000)
-    assert aged["message"] == (
+    assert text(aged) == (
         "A: 500 units in stock are older than 180 days (300 units older than a year), 1,000.00 EUR at cost."
     )
-    assert aged["suggestion"] == (
+    assert text(aged, "suggestion") == (
         "Markdown: 20 % off the 5.00 EUR unit price on the units older than a year "
         "(300 units; 300.00 EUR of revenue given up). "
         "SPIFF: pay 0.25 EUR per unit sold on the units aged 181–365 days "

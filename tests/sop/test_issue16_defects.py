@@ -104,7 +104,8 @@ def test_overload_without_a_suggestion_stores_no_nan():
         "amount": 10.0,
         "unit": "hours",
         "value": float("nan"),
-        "message": "over",
+        "message_key": "capacity_overload.prebuilt",
+        "message_params": {"prebuilt_h": 10},
     }
     candidates = pd.DataFrame(
         [
@@ -112,13 +113,15 @@ def test_overload_without_a_suggestion_stores_no_nan():
                 **base,
                 "fingerprint": f"capacity_overload:WC0:{HORIZON[1]}",
                 "period_start": HORIZON[1],
-                "suggestion": "Add 10 h",
+                "suggestion_key": "capacity_overload.shortfall",
+                "suggestion_params": {"shortfall_h": 10},
             },
             {
                 **base,
                 "fingerprint": f"capacity_overload:WC0:{HORIZON[2]}",
                 "period_start": HORIZON[2],
-                "suggestion": None,
+                "suggestion_key": None,
+                "suggestion_params": None,
             },
         ]
     )[ALERT_COLUMNS]
