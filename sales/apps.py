@@ -27,3 +27,16 @@ class SalesConfig(AppConfig):
     def ready(self):
         pre_migrate.connect(_remove_reference_guards_on_sqlite, sender=self, dispatch_uid="sales_reference_guards_down")
         post_migrate.connect(_reinstall_reference_guards, sender=self, dispatch_uid="sales_reference_guards")
+        # Territory performance reads sales lines through territories.sources (no upward import).
+        from sales import selectors, services
+        from territories import sources
+
+        sources.provide(
+            sales_by_territory=selectors.sales_by_territory,
+            sales_by_account=selectors.sales_by_account,
+            sales_by_month=selectors.sales_by_month,
+            family_units_by_month=selectors.family_units_by_month,
+            daily_sales=selectors.daily_sales,
+            attainment_lines=selectors.attainment_lines,
+            ownership_moved=services.sales_lines_restamp,
+        )
