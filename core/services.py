@@ -9,7 +9,7 @@ from django.db import models, transaction
 from django.utils.translation import gettext
 
 from core import calendar
-from core.models import AuditEvent, Comment, OrganisationSettings, Period
+from core.models import AuditEvent, Comment, OrganisationSettings
 
 
 def organisation_settings_get() -> OrganisationSettings:
@@ -21,17 +21,6 @@ def planning_horizon() -> int:
     """Months forecast and planned: the organisation's one horizon (forecast runs, plan runs,
     cycles and the demo all read it here)."""
     return calendar.horizon_months(organisation_settings_get().plan_horizon_periods)
-
-
-@transaction.atomic
-def periods_ensure(*, start: dt.date, count: int) -> list[Period]:
-    """Monthly periods from the month of ``start``, creating the missing ones."""
-    wanted = calendar.months_from(start, count)
-    existing = set(Period.objects.filter(start__in=wanted).values_list("start", flat=True))
-    Period.objects.bulk_create(
-        [Period(start=m, end=calendar.month_end(m), label=m.strftime("%Y-%m")) for m in wanted if m not in existing]
-    )
-    return list(Period.objects.filter(start__in=wanted))
 
 
 def audit_record(

@@ -225,7 +225,6 @@ class FamilyPlan(BaseModel):
     quota_qty = models.FloatField(null=True)
     feasible_qty = models.FloatField()
     unserved_qty = models.FloatField()
-    target_gap = models.FloatField()
     buildability_gap = models.FloatField(null=True)
     not_buildable_qty = models.FloatField()
 

@@ -397,7 +397,6 @@ FAMILY_COLUMNS = [
     "quota_qty",
     "feasible_qty",
     "unserved_qty",
-    "target_gap",
     "buildability_gap",
     "not_buildable_qty",
 ]
