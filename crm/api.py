@@ -29,6 +29,7 @@ from core.roles import user_roles
 from crm import selectors
 from crm.models import FeedbackNote, Opportunity, TrainingCompletion, TrainingModule
 from inventory.models import Product
+from sop.cycle_selectors import current_cycle
 
 MAX_QUANTITY = Decimal("1000000000")
 
@@ -401,8 +402,6 @@ class PipelineDemandView(APIView):
         tags=["crm"],
     )
     def get(self, request):
-        from sop.cycle_selectors import current_cycle
-
         level = request.query_params.get("level", "product")
         if level not in ("product", "family"):
             raise ApplicationError(_("level is one of product, family."), code="invalid", details={"field": "level"})

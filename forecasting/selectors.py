@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pandas as pd
-from django.db.models import F, FloatField, Q, Sum
+from django.db.models import Avg, Count, F, FloatField, Q, Sum
 from django.db.models.functions import Cast, TruncMonth
 
 from core.calendar import add_months, history_window, month_ordinal, month_range
@@ -207,8 +207,6 @@ def series_detail(*, user, series: ForecastSeries) -> dict:
 
 
 def model_mix(*, run: ForecastRun) -> list[dict]:
-    from django.db.models import Avg, Count
-
     return list(
         ForecastSeries.objects.filter(run=run)
         .values("model", "status")

@@ -23,6 +23,7 @@ from sop.models import (
     WorkCenter,
     WorkCenterLoad,
 )
+from sop.selectors import latest_plan_run
 
 # ---------------------------------------------------------------------------------------
 # Production capacity (pushed by the ERP through the bulk resources)
@@ -296,8 +297,6 @@ class LatestRunMixin:
         if getattr(self, "swagger_fake_view", False):
             return qs
         if "run_id" not in self.request.query_params:
-            from sop.selectors import latest_plan_run
-
             latest = latest_plan_run()
             qs = qs.filter(run=latest) if latest else qs.none()
         return qs

@@ -30,7 +30,9 @@ from sop.models import (
     CapacityCalendar,
     PlanLine,
     PlanRun,
+    Plant,
     WorkCenter,
+    WorkCenterLoad,
 )
 
 SUPPLY_PAGE_ROLES = (r.ADMIN, r.OPS_LEAD, r.PLANNER, r.EXECUTIVE)
@@ -90,7 +92,6 @@ def alerts(request: HttpRequest) -> HttpResponse:
         )
     page = Paginator(ordered, ALERTS_PER_PAGE).get_page(request.GET.get("page"))
     can_act = has_role(request.user, *ALERT_HANDLERS)
-    from sop.models import Plant
 
     return render(
         request,
@@ -202,7 +203,6 @@ def alert_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 def capacity(request: HttpRequest) -> HttpResponse:
     run = selectors.latest_plan_run(user=request.user)
     plant = request.GET.get("plant", "")
-    from sop.models import Plant
 
     heat = selectors.capacity_heatmap(run=run, plant=plant or None)
     fmt = wants_export(request)
@@ -269,8 +269,6 @@ def capacity_cell(request: HttpRequest, code: str, period: str) -> HttpResponse:
     entry = CapacityCalendar.objects.filter(work_center=work_center, period_start=period_start).first()
     load = None
     if run is not None:
-        from sop.models import WorkCenterLoad
-
         load = WorkCenterLoad.objects.filter(run=run, work_center=work_center, period_start=period_start).first()
     products = selectors.work_center_products(run=run, work_center=work_center, period=period_start) if run else []
     fmt = wants_export(request)

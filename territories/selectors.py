@@ -12,7 +12,7 @@ from django.db.models import Case, Count, IntegerField, Q, Sum, Value, When
 from django.utils import timezone
 
 from core.calendar import add_months
-from core.roles import SALES_MANAGER, SALES_REP, user_roles
+from core.roles import ADMIN, ERP, EXECUTIVE, SALES_MANAGER, SALES_REP, user_roles
 from core.services import organisation_settings_get
 from inventory.models import ProductFamily
 from territories import calculations as calc
@@ -83,8 +83,6 @@ def quota_plan_in_reach(*, user, plan: QuotaPlan) -> bool:
     they manage. A plan with a company revenue target, or still empty, is the company's: it
     needs a manager whose subtrees cover every top-level territory.
     """
-    from core.roles import ADMIN, ERP, EXECUTIVE
-
     if user_roles(user) & {ADMIN, ERP, EXECUTIVE}:
         return True
     mine = managed_subtree_q(user)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import pandas as pd
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -19,12 +20,14 @@ from django.utils.translation import gettext
 from core.bulk.keys import cleaned as natural_key
 from core.calendar import add_months
 from core.errors import ApplicationError
+from core.models import Profile
 from core.services import audit_record, comment_add
 from territories import calculations as calc
 from territories import selectors
 from territories.models import (
     Account,
     AccountAssignment,
+    AssignmentRule,
     Quota,
     QuotaPlan,
     QuotaTarget,
@@ -520,8 +523,6 @@ def quota_allocate_top_down(
     quotas = pd.concat(monthly, ignore_index=True)
     quotas["full_amount"] = quotas["amount"]
     if ramp and owner_kind == "rep":
-        from core.models import Profile
-
         hires = pd.DataFrame.from_records(
             list(
                 Profile.objects.filter(user__username__in=list(split["owner"]), hire_date__isnull=False).values_list(
@@ -535,8 +536,6 @@ def quota_allocate_top_down(
                 quotas[["owner", "period_start", "amount"]], hires, ramp_pct=RAMP_PCT, quantum=quantum
             )
             quotas["amount"] = ramped["amount"]
-
-    from django.contrib.auth import get_user_model
 
     owner_ids = (
         dict(get_user_model().objects.filter(username__in=list(split["owner"])).values_list("username", "id"))
@@ -658,8 +657,6 @@ def assignment_rule_save(
     **criteria: str,
 ):
     """Create or update the rule ``code``; named accounts must exist."""
-    from territories.models import AssignmentRule
-
     code = natural_key(code, field="code")
     if not code:
         raise ApplicationError(gettext("A rule needs a code."), code="required")

@@ -24,6 +24,7 @@ from core.exports import export_response, wants_export
 from core.models import Comment
 from core.pages import bad_request, id_param
 from core.roles import has_role, role_required
+from core.services import comment_add
 from territories import selectors, services
 from territories.models import AssignmentRule, QuotaPlan, Territory
 from territories.sources import READERS
@@ -495,8 +496,6 @@ def _quota_plan_post(request: HttpRequest, plan: QuotaPlan) -> None:
             % {"code": plan.code},
         )
     elif action == "comment":
-        from core.services import comment_add
-
         comment_add(author=user, target=plan, text=request.POST.get("comment", ""))
     elif action == "allocate":
         node_code = request.POST.get("node") or ""
