@@ -7,6 +7,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.fields import NullableKeyField
 from core.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from core.api.permissions import ScopedAccess
 from core.api.resources import ERROR_BODY, IsoDateTimeFilter, ResourceViewSet, UpdatedSinceFilterSet
@@ -448,12 +449,12 @@ class SupplyPlanViewSet(LatestRunMixin, ResourceViewSet):
 
 
 class AlertSerializer(serializers.ModelSerializer):
-    work_center_code = serializers.CharField(source="work_center.code", allow_null=True, default=None)
-    product_sku = serializers.CharField(source="product.sku", allow_null=True, default=None)
-    family_code = serializers.CharField(source="family.code", allow_null=True, default=None)
-    territory_code = serializers.CharField(source="territory.code", allow_null=True, default=None)
+    work_center_code = NullableKeyField("work_center.code")
+    product_sku = NullableKeyField("product.sku")
+    family_code = NullableKeyField("family.code")
+    territory_code = NullableKeyField("territory.code")
     run_id = serializers.IntegerField(allow_null=True)
-    assignee = serializers.CharField(source="assignee.username", allow_null=True, default=None)
+    assignee = NullableKeyField("assignee.username")
 
     class Meta:
         model = CapacityAlert
