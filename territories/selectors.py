@@ -258,38 +258,26 @@ def assignments_frame(*, territory_ids=None) -> pd.DataFrame:
     return frame.drop(columns=["first", "last"])
 
 
+ACCOUNT_FIELDS = (
+    "external_id",
+    "name",
+    "country",
+    "region",
+    "state",
+    "postal_code",
+    "industry",
+    "potential",
+    "exclude_from_realignment",
+)
+
+
 def accounts_frame(*, as_of: dt.date, accounts=None) -> pd.DataFrame:
     """Accounts with their owner on ``as_of``: the columns ``match_accounts`` and the balancing
     report read (``account_id, external_id, name, country, region, state, postal_code,
     industry, potential, exclude_from_realignment, territory_code``)."""
     qs = accounts if accounts is not None else Account.objects.all()
-    rows = qs.order_by("external_id").values_list(
-        "id",
-        "external_id",
-        "name",
-        "country",
-        "region",
-        "state",
-        "postal_code",
-        "industry",
-        "potential",
-        "exclude_from_realignment",
-    )
-    frame = pd.DataFrame.from_records(
-        list(rows),
-        columns=[
-            "account_id",
-            "external_id",
-            "name",
-            "country",
-            "region",
-            "state",
-            "postal_code",
-            "industry",
-            "potential",
-            "exclude_from_realignment",
-        ],
-    )
+    rows = qs.order_by("external_id").values_list("id", *ACCOUNT_FIELDS)
+    frame = pd.DataFrame.from_records(list(rows), columns=["account_id", *ACCOUNT_FIELDS])
     owners = AccountAssignment.objects.filter(valid_on(as_of)).values_list("account_id", "territory__code")
     owner_of = dict(owners)
     frame["territory_code"] = frame["account_id"].map(owner_of).astype(object)
