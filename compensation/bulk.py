@@ -78,26 +78,8 @@ PLAN_FIELDS = (
     "ytd_true_up",
 )
 REQUIRED = ("code", "name", "valid_from", "tiers")
-TERMS = (
-    "name",
-    "valid_from",
-    "valid_to",
-    "measure",
-    "basis",
-    "tier_on",
-    "mode",
-    "tiers",
-    "threshold",
-    "cap_kind",
-    "cap_value",
-    "base_rate",
-    "family_rules",
-    "draw_kind",
-    "draw_amount",
-    "draw_recovery_cap_pct",
-    "draw_on_termination",
-    "ytd_true_up",
-)
+# The model fields a version compares: every column but the key, the cap under its field name.
+TERMS = tuple("cap_value" if name == "cap" else name for name in PLAN_FIELDS if name != "code")
 
 
 def _rows(body: bytes, content_type: str) -> list[dict]:
