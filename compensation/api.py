@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from compensation import selectors, services
-from compensation.bulk import comp_plans_bulk_upsert
+from compensation.bulk import PLAN_FIELDS, comp_plans_bulk_upsert
 from compensation.models import (
     CompAssignment,
     CompPeriod,
@@ -64,29 +64,8 @@ class CompPlanSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = CompPlan
-        fields = [
-            "code",
-            "name",
-            "version",
-            "valid_from",
-            "valid_to",
-            "measure",
-            "basis",
-            "tier_on",
-            "mode",
-            "tiers",
-            "threshold",
-            "cap",
-            "cap_kind",
-            "base_rate",
-            "family_rules",
-            "draw_kind",
-            "draw_amount",
-            "draw_recovery_cap_pct",
-            "draw_on_termination",
-            "ytd_true_up",
-            "updated_at",
-        ]
+        # The bulk columns plus the version and updated_at, in the order the API answers them.
+        fields = [*PLAN_FIELDS[:2], "version", *PLAN_FIELDS[2:], "updated_at"]
         read_only_fields = fields
 
 

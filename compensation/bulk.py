@@ -19,6 +19,8 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 
+from compensation.models import CompPlan
+from compensation.selectors import plan_from_values
 from core.bulk import keys as natural_keys
 from core.bulk.rules import VALIDITY
 from core.bulk.service import (
@@ -33,6 +35,7 @@ from core.bulk.service import (
 from core.bulk.spec import Field, Ref, ResourceSpec
 from core.bulk.writer import UpsertCounts
 from core.errors import ApplicationError
+from core.services import audit_record
 
 COMP_ASSIGNMENTS = ResourceSpec(
     name="comp-assignments",
@@ -75,26 +78,8 @@ PLAN_FIELDS = (
     "ytd_true_up",
 )
 REQUIRED = ("code", "name", "valid_from", "tiers")
-TERMS = (
-    "name",
-    "valid_from",
-    "valid_to",
-    "measure",
-    "basis",
-    "tier_on",
-    "mode",
-    "tiers",
-    "threshold",
-    "cap_kind",
-    "cap_value",
-    "base_rate",
-    "family_rules",
-    "draw_kind",
-    "draw_amount",
-    "draw_recovery_cap_pct",
-    "draw_on_termination",
-    "ytd_true_up",
-)
+# The model fields a version compares: every column but the key, the cap under its field name.
+TERMS = tuple("cap_value" if name == "cap" else name for name in PLAN_FIELDS if name != "code")
 
 
 def _rows(body: bytes, content_type: str) -> list[dict]:
@@ -157,8 +142,6 @@ def _date(value) -> dt.date | None:
 
 def plan_row_values(row: dict) -> tuple[dict, list[tuple[str, str, str]]]:
     """A contract row → model values, and errors as (field, code, message)."""
-    from compensation.selectors import plan_from_values
-
     errors: list[tuple[str, str, str]] = []
     unknown = sorted(set(row) - set(PLAN_FIELDS))
     for name in unknown:
@@ -224,9 +207,6 @@ def plan_row_values(row: dict) -> tuple[dict, list[tuple[str, str, str]]]:
 def comp_plans_bulk_upsert(
     *, body: bytes, content_type: str, user, client=None, idempotency_key: str | None = None, path: str = "comp-plans"
 ) -> IngestOutcome:
-    from compensation.models import CompPlan
-    from core.services import audit_record
-
     request, replayed = BulkRequest.open(
         resource="comp-plans",
         body=body,

@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 
 from compensation import calculations as calc
 from compensation import selectors as sel
+from compensation.bulk import _tiers
 from compensation.models import (
     CompAssignment,
     CompPeriod,
@@ -49,6 +50,9 @@ from core.calendar import add_months, month_bounds, month_range, months_between
 from core.errors import ApplicationError
 from core.roles import ADMIN, SALES_MANAGER, user_roles
 from core.services import audit_record, organisation_settings_get
+from crm.models import CertificationRule
+from crm.selectors import missing_certifications_for
+from inventory.models import Product
 from sales.models import SalesOrderLine
 from sop.alert_rules import AlertThresholds
 from sop.models import CapacityAlert
@@ -191,9 +195,6 @@ def _corrections(*, before: CompPeriod) -> dict[str, list[calc.StatementLine]]:
 def spiff_certification_blocks(*, usernames: list[str], day: dt.date) -> dict[str, str]:
     """Rep → why no SPIFF may be paid to them on ``day``: the modules a SPIFF certification
     rule (``crm.models.CertificationRule``) requires that they hold no current completion of."""
-    from crm.models import CertificationRule
-    from crm.selectors import missing_certifications_for
-
     if not CertificationRule.objects.filter(active=True, applies_to=CertificationRule.AppliesTo.SPIFF_PAYOUT).exists():
         return {}
     blocks = {}
@@ -403,6 +404,7 @@ def comp_period_close(*, period_start: dt.date, actor=None) -> CompPeriod:
 
 def comp_period_close_start(*, period_start: dt.date, actor) -> CompPeriod:
     """Queue the close of a pay period (``202`` + poll); a closed period is returned as is."""
+    # Here, not at the top: compensation.tasks imports this module.
     from compensation.tasks import comp_period_close_task
 
     with transaction.atomic():
@@ -549,8 +551,6 @@ def spiff_create_for_product(
     """A per-unit SPIFF on one product to clear ``quantity`` units at stake: by default 5 % of
     the unit price per unit, for 60 days from ``start`` (today), budget = units × amount, never
     paid on a sale below cost (margin floor 0 %)."""
-    from inventory.models import Product
-
     product = Product.objects.select_related("family").filter(sku=sku).first()
     if product is None:
         raise ApplicationError(f"No product with SKU {sku}.", code="unknown_product", status=404)
@@ -642,8 +642,6 @@ def plan_cost_what_if(
     ``cap``, ``cap_kind``, ``mode``, ``basis``, ``tier_on``, ``measure``, ``base_rate``,
     ``family_rules``, draw fields). Cost = commission + clawbacks (+ non-recoverable draw top-ups).
     """
-    from compensation.bulk import _tiers
-
     plan = CompPlan.objects.for_user(user).filter(code=plan_code or "").first()
     if plan is None:
         raise ApplicationError(f"No plan {plan_code!r} you may see.", code="not_found", status=404)

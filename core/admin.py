@@ -1,17 +1,11 @@
 from django.contrib import admin
 
-from core.models import AuditEvent, Comment, OrganisationSettings, Period, Profile
+from core.models import AuditEvent, Comment, OrganisationSettings, Profile
 
 
 @admin.register(OrganisationSettings)
 class OrganisationSettingsAdmin(admin.ModelAdmin):
     list_display = ("name", "currency", "planning_bucket", "fiscal_year_start_month", "demo_seed")
-
-
-@admin.register(Period)
-class PeriodAdmin(admin.ModelAdmin):
-    list_display = ("label", "start", "end", "kind")
-    date_hierarchy = "start"
 
 
 @admin.register(Profile)

@@ -1,13 +1,13 @@
+import pyarrow as pa
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.contrib.auth.signals import user_logged_in
+from django.db.models.signals import post_migrate, post_save
 
 
 def _return_arrow_memory() -> None:
     """Arrow buffers (the columnar ingest path) from the C allocator, which hands large blocks
     back to the system when a batch is done; Arrow's default (mimalloc) keeps them cached per
     process, ~25 MB more per web worker between batches."""
-    import pyarrow as pa
-
     pa.set_memory_pool(pa.system_memory_pool())
 
 
@@ -16,6 +16,8 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
+        # Imports here and in the handlers below: these modules load models, which cannot be
+        # imported before the app registry is ready (this module is imported first).
         import core.api.schema  # noqa: F401  (registers the OpenAPI auth extension)
         from core.roles import sync_role_groups
 
@@ -24,11 +26,7 @@ class CoreConfig(AppConfig):
         # Groups need the permission rows that Django creates after migrate.
         post_migrate.connect(sync_role_groups, sender=self)
 
-        from django.contrib.auth.signals import user_logged_in
-
         user_logged_in.connect(_language_from_profile, dispatch_uid="core.language_from_profile")
-
-        from django.db.models.signals import post_save
 
         from core.models import OrganisationSettings
 
@@ -36,6 +34,7 @@ class CoreConfig(AppConfig):
 
 
 def _forget_currency(**kwargs) -> None:
+    # Here, not at the top: the template tags import core.services (models).
     from core.templatetags.sop_tags import _currency_memo
 
     _currency_memo.clear()
@@ -43,6 +42,7 @@ def _forget_currency(**kwargs) -> None:
 
 def _language_from_profile(sender, request, user, **kwargs) -> None:
     """At sign-in the profile's language (if chosen) goes into the session for every request."""
+    # Here, not at the top: models cannot be imported before the app registry is ready.
     from core.middleware import SESSION_LANGUAGE
     from core.models import Profile
 

@@ -1,12 +1,11 @@
 from django.conf import settings
 
 from core import roles
+from core.middleware import SESSION_LANGUAGE
 from core.navigation import menu_for
 
 
 def navigation(request) -> dict:
-    from core.middleware import SESSION_LANGUAGE
-
     session = getattr(request, "session", None)
     chosen = (session.get(SESSION_LANGUAGE) if session is not None else None) or request.COOKIES.get(
         settings.LANGUAGE_COOKIE_NAME, ""

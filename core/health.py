@@ -17,6 +17,8 @@ from collections.abc import Callable
 from django.core.cache import cache
 from django.db import connection, connections
 
+from core.runs import queue_available
+
 log = logging.getLogger(__name__)
 
 DEADLINE = 1.5
@@ -41,8 +43,6 @@ def database_status() -> tuple[bool, str]:
 
 
 def broker_status() -> tuple[bool, str]:
-    from core.runs import queue_available
-
     ok = queue_available(timeout=1.0)
     return ok, OK if ok else DOWN
 

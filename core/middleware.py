@@ -7,6 +7,7 @@ session at all: it must answer while the database is down.
 """
 
 from django.contrib.auth import middleware as auth_middleware
+from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 
 from core.outages import dependency_of, outage_response
@@ -122,8 +123,6 @@ class UserLanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from django.utils import translation
-
         chosen = getattr(request, "session", None) and request.session.get(SESSION_LANGUAGE)
         if chosen and translation.check_for_language(chosen):
             translation.activate(chosen)

@@ -128,35 +128,6 @@ class OrganisationSettings(BaseModel):
         return self.name
 
 
-class PeriodQuerySet(ScopedQuerySet):
-    visible_to_all = True
-
-    def covering(self, day: dt.date) -> PeriodQuerySet:
-        return self.filter(start__lte=day, end__gte=day)
-
-
-class Period(BaseModel):
-    """A planning bucket (a calendar month by default). ``end`` is the last day, inclusive."""
-
-    start = models.DateField(unique=True, verbose_name=_("start"))
-    end = models.DateField(verbose_name=_("end"))
-    label = models.CharField(max_length=20, verbose_name=_("label"))
-    kind = models.CharField(max_length=10, default="month", verbose_name=_("kind"))
-
-    objects = PeriodQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = _("period")
-        verbose_name_plural = _("periods")
-        ordering = ["start"]
-        constraints = [
-            models.CheckConstraint(condition=models.Q(end__gte=models.F("start")), name="period_end_after_start")
-        ]
-
-    def __str__(self) -> str:
-        return self.label
-
-
 class Profile(BaseModel):
     """Sales-org facts about a user that HR/CRM systems keep in sync."""
 

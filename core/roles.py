@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from functools import wraps
 
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
@@ -80,8 +81,6 @@ def role_required(*roles: str) -> Callable:
 
 def sync_role_groups(**_kwargs) -> None:
     """Create one group per role and give it its model permissions (runs after migrate)."""
-    from django.contrib.auth.models import Group, Permission
-
     all_perms = list(Permission.objects.select_related("content_type"))
     for code, grants in GROUP_MODEL_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=code)

@@ -18,13 +18,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connections
-from django.db.models import QuerySet
+from django.db import InterfaceError, OperationalError, connections, transaction
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError as QueueOperationalError
 
-from core.errors import ServiceUnavailable
+from config.celery import app
+from core.errors import ApplicationError, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +59,6 @@ def max_attempts() -> int:
 
 def queue_available(*, timeout: float = 2.0) -> bool:
     """Can a message be handed to the broker now? (Embedded: a folder, always.)"""
-    from config.celery import app
-
     if str(app.conf.broker_url).startswith("filesystem"):
         return True  # embedded: the queue is a folder on this machine
     try:
@@ -104,8 +103,6 @@ def send(task, *args, countdown: float | None = None) -> bool:
 
 def send_on_commit(task, *args) -> None:
     """Queue ``task(*args)`` once the surrounding transaction commits (see :func:`send`)."""
-    from django.db import transaction
-
     transaction.on_commit(lambda: send(task, *args))
 
 
@@ -188,9 +185,6 @@ def claim_step(model, run_id: int, *, token: str, task_id: str | None, statuses:
     """Take the current step of run ``run_id`` (a :class:`core.models.RunRecord`) for this
     delivery when the run is in one of ``statuses`` and no live delivery holds it. Counts an
     attempt; the step's success or failure clears the claim."""
-    from django.db import transaction
-    from django.db.models import F
-
     now = timezone.now()
     with transaction.atomic():
         run = model.objects.select_for_update().filter(pk=run_id).first()
@@ -214,8 +208,6 @@ def release_step(model, run_id: int, *, token: str) -> None:
 
 def run_in_progress(run, *, kind: str, url: str, page_url: str):
     """The 409 for a second start while ``run`` is active (one active run of each kind)."""
-    from core.errors import ApplicationError
-
     return ApplicationError(
         _("A %(kind)s is already in progress (#%(id)s, %(status)s): wait for it to finish, or follow it at %(url)s.")
         % {"kind": kind, "id": run.pk, "status": run.status, "url": page_url},

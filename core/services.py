@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from core import calendar
-from core.models import AuditEvent, Comment, OrganisationSettings, Period
+from core.api.auth import hash_token, new_token
+from core.api.permissions import scopes_clean
+from core.errors import ApplicationError
+from core.models import ApiClient, ApiToken, AuditEvent, Comment, OrganisationSettings
 
 
 def organisation_settings_get() -> OrganisationSettings:
@@ -21,17 +27,6 @@ def planning_horizon() -> int:
     """Months forecast and planned: the organisation's one horizon (forecast runs, plan runs,
     cycles and the demo all read it here)."""
     return calendar.horizon_months(organisation_settings_get().plan_horizon_periods)
-
-
-@transaction.atomic
-def periods_ensure(*, start: dt.date, count: int) -> list[Period]:
-    """Monthly periods from the month of ``start``, creating the missing ones."""
-    wanted = calendar.months_from(start, count)
-    existing = set(Period.objects.filter(start__in=wanted).values_list("start", flat=True))
-    Period.objects.bulk_create(
-        [Period(start=m, end=calendar.month_end(m), label=m.strftime("%Y-%m")) for m in wanted if m not in existing]
-    )
-    return list(Period.objects.filter(start__in=wanted))
 
 
 def audit_record(
@@ -51,8 +46,6 @@ def audit_record(
 def comment_add(*, author, target: models.Model, text: str) -> Comment:
     text = text.strip()
     if not text:
-        from core.errors import ApplicationError
-
         raise ApplicationError(gettext("A comment cannot be empty."), code="empty_comment")
     return Comment.objects.create(
         author=author, text=text, content_type=ContentType.objects.get_for_model(target), object_id=str(target.pk)
@@ -64,13 +57,6 @@ def api_client_create(*, name: str, scopes: list[str], rate_limit: str = "", exp
 
     Returns ``(client, token)``; the clear token is not stored and cannot be shown again.
     """
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
-
-    from core.api.permissions import scopes_clean
-    from core.errors import ApplicationError
-    from core.models import ApiClient
-
     scopes = scopes_clean(scopes)
     if ApiClient.objects.filter(name=name).exists():
         raise ApplicationError(f"An API client named '{name}' already exists.", code="duplicate_client")
@@ -85,17 +71,12 @@ def api_client_create(*, name: str, scopes: list[str], rate_limit: str = "", exp
 
 
 def api_token_issue(*, client, expires_at: dt.datetime | None = None) -> str:
-    from core.api.auth import hash_token, new_token
-    from core.models import ApiToken
-
     token = new_token()
     ApiToken.objects.create(client=client, prefix=token[:12], token_hash=hash_token(token), expires_at=expires_at)
     return token
 
 
 def api_token_revoke(*, token) -> None:
-    from django.utils import timezone
-
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at", "updated_at"])

@@ -9,11 +9,15 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from core import health, outages
+from core.middleware import SESSION_LANGUAGE
+from core.models import Profile
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
@@ -41,12 +45,6 @@ def language(request: HttpRequest) -> HttpResponse:
     """The language switch of the header: ``language`` is one of LANGUAGES, or empty to follow
     the browser again. Saved on the signed-in user's profile (so it follows them to any
     device), in the session and in a cookie (the sign-in page has no user yet)."""
-    from django.utils import translation
-    from django.utils.http import url_has_allowed_host_and_scheme
-
-    from core.middleware import SESSION_LANGUAGE
-    from core.models import Profile
-
     code = request.POST.get("language", "")
     if code and code not in dict(settings.LANGUAGES):
         return HttpResponse(status=400)

@@ -22,6 +22,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.fields import NullableKeyField
 from core.api.permissions import CRM_PLAN_READERS, ScopedAccess, token_scopes
 from core.api.resources import ERROR_BODY, ResourceViewSet, UpdatedSinceFilterSet
 from core.errors import ApplicationError
@@ -29,6 +30,7 @@ from core.roles import user_roles
 from crm import selectors
 from crm.models import FeedbackNote, Opportunity, TrainingCompletion, TrainingModule
 from inventory.models import Product
+from sop.cycle_selectors import current_cycle
 
 MAX_QUANTITY = Decimal("1000000000")
 
@@ -50,10 +52,10 @@ class PlanReaderAccess(ScopedAccess):
 
 class OpportunitySerializer(serializers.ModelSerializer):
     account_external_id = serializers.CharField(source="account.external_id")
-    product_sku = serializers.CharField(source="product.sku", default=None, allow_null=True, read_only=True)
-    family_code = serializers.CharField(source="family.code", default=None, allow_null=True, read_only=True)
+    product_sku = NullableKeyField("product.sku", read_only=True)
+    family_code = NullableKeyField("family.code", read_only=True)
     owner_username = serializers.CharField(source="owner.username")
-    territory_code = serializers.CharField(source="territory.code", default=None, allow_null=True, read_only=True)
+    territory_code = NullableKeyField("territory.code", read_only=True)
 
     class Meta:
         model = Opportunity
@@ -127,7 +129,7 @@ class OpportunityViewSet(ResourceViewSet):
 
 class FeedbackNoteSerializer(serializers.ModelSerializer):
     account_external_id = serializers.CharField(source="account.external_id")
-    product_sku = serializers.CharField(source="product.sku", default=None, allow_null=True, read_only=True)
+    product_sku = NullableKeyField("product.sku", read_only=True)
     author_username = serializers.CharField(source="author.username")
 
     class Meta:
@@ -401,8 +403,6 @@ class PipelineDemandView(APIView):
         tags=["crm"],
     )
     def get(self, request):
-        from sop.cycle_selectors import current_cycle
-
         level = request.query_params.get("level", "product")
         if level not in ("product", "family"):
             raise ApplicationError(_("level is one of product, family."), code="invalid", details={"field": "level"})

@@ -16,9 +16,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from core.bulk.cache import cached_by_version
 from core.bulk.rules import errors_where
 from core.bulk.spec import Field, Ref, ResourceSpec
 from core.roles import ROLES
+from crm.models import TrainingModule
+from territories.models import AccountAssignment
 from territories.ownership import OwnershipIndex
 
 ACCOUNT_REF = Ref("account", "account_id", "territories.Account", "external_id")
@@ -60,15 +63,10 @@ def opportunity_rules(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def load_ownership() -> dict:
-    from core.bulk.cache import cached_by_version
-    from territories.models import AccountAssignment
-
     return cached_by_version("crm:ownership", AccountAssignment, _ownership)
 
 
 def _ownership() -> dict:
-    from territories.models import AccountAssignment
-
     rows = list(AccountAssignment.objects.values_list("account_id", "valid_from", "valid_to", "territory_id"))
     if not rows:
         return {}
@@ -179,8 +177,6 @@ def completion_rules(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def load_module_validity() -> dict:
-    from crm.models import TrainingModule
-
     return {"valid_months": dict(TrainingModule.objects.values_list("pk", "valid_months"))}
 
 

@@ -26,6 +26,7 @@ from crm.models import (
     TrainingCompletion,
     TrainingModule,
 )
+from inventory.models import Product
 from territories.models import AccountAssignment, TerritoryAssignment, valid_on
 
 # stage: (CRM probability %, true hit rate)
@@ -68,8 +69,6 @@ def _rep_accounts(day: dt.date) -> dict[int, list[tuple[int, int]]]:
 
 
 def seed(ctx) -> None:
-    from inventory.models import Product
-
     rng = ctx.child_rng("crm")
     as_of = ctx.as_of
     meta = ctx.data["products"]  # (sku, family, price, per_line)

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from core.models import BaseModel
 from core.roles import ADMIN, EXECUTIVE, OPS_LEAD, PLANNER, SALES_MANAGER, SALES_REP
 from core.scoping import ScopedQuerySet
-from territories.models import managed_subtree_q, subtree_rep_ids_q
+from territories.models import Account, managed_subtree_q, subtree_rep_ids_q
 
 #: roles that see every opportunity and feedback note (they plan with the pipeline)
 CRM_ALL_ROWS = frozenset({ADMIN, PLANNER, OPS_LEAD, EXECUTIVE, "erp"})
@@ -116,8 +116,6 @@ class FeedbackNoteQuerySet(ScopedQuerySet):
     all_rows_roles = CRM_ALL_ROWS
 
     def scoped_to(self, user, roles):
-        from territories.models import Account
-
         # Notes on the accounts the user sees (a rep's own, a manager's subtree) and their own notes.
         return self.filter(Q(account__in=Account.objects.for_user(user)) | Q(author=user))
 

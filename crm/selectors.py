@@ -10,12 +10,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
+from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce
 
 from core import memo
 from core.calendar import add_months
-from core.roles import user_roles
+from core.roles import ROLES, user_roles
 from crm.availability import Availability, answer, availability_curve
 from crm.enablement import missing_certifications, training_status
 from crm.hit_rates import apply_hit_rates, calibrate_hit_rates
@@ -27,8 +28,11 @@ from crm.models import (
     TrainingModule,
 )
 from crm.pipeline import pipeline_beside_forecast, pipeline_demand
+from sales.models import SalesOrderLine
 from sales.selectors import sales_version
 from sop.models import DemandPlanLine, PlanCycle, PlanLine, PlanRun, Routing, WorkCenterLoad
+from territories.models import TerritoryAssignment, valid_on
+from territories.selectors import visible_reps
 
 DEAL_FIELDS = {
     "id": "id",
@@ -79,8 +83,6 @@ def deals_frame(queryset, *, limit: int | None = None) -> pd.DataFrame:
 
 def order_lines_frame(deals: pd.DataFrame) -> pd.DataFrame:
     """Order lines that may fulfil the won deals: their accounts, ordered since the earliest close."""
-    from sales.models import SalesOrderLine
-
     columns = ["account_id", "product_sku", "family_code", "order_date", "quantity", "opportunity_external_id"]
     won = deals[deals["status"] == Opportunity.Status.WON]
     if won.empty:
@@ -241,8 +243,6 @@ def demand_signal_counts(*, user, since: dt.date) -> list[dict]:
 
 def _required_frame(users) -> pd.DataFrame:
     """Person × module required for any of their roles."""
-    from core.roles import ROLES
-
     modules = list(TrainingModule.objects.values_list("code", "name", "required_for_roles"))
     people = list(users.values_list("username", "groups__name").distinct())
     roles_of: dict[str, set[str]] = {}
@@ -269,8 +269,6 @@ def _completions_frame(completions) -> pd.DataFrame:
 def training_due_list(*, user, today: dt.date) -> list[dict]:
     """Who is overdue, missing or due to renew a required module — the manager's subtree (a rep:
     their own), each row with the certification rules that block on it."""
-    from territories.selectors import visible_reps
-
     people = visible_reps(user=user)
     frame = training_status(
         _required_frame(people),
@@ -300,8 +298,6 @@ def missing_certifications_for(*, user, applies_to: str, day: dt.date) -> list[T
 
 def training_reminders(*, user, today: dt.date) -> list[dict]:
     """The person's own required modules that are overdue, missing or due (the home reminder)."""
-    from django.contrib.auth import get_user_model
-
     me = get_user_model().objects.filter(pk=user.pk)
     frame = training_status(
         _required_frame(me), _completions_frame(TrainingCompletion.objects.filter(user=user)), today=today
@@ -313,9 +309,6 @@ def unmet_rules(*, user, today: dt.date) -> list[dict]:
     """People in ``user``'s reach who miss a module a certification rule requires today: for a
     SPIFF rule every rep (their SPIFFs are held), for a territory rule the reps holding a
     territory assignment today (the assignment stands, the gap is shown)."""
-    from territories.models import TerritoryAssignment, valid_on
-    from territories.selectors import visible_reps
-
     rules = list(CertificationRule.objects.filter(active=True).select_related("module").order_by("applies_to", "id"))
     if not rules:
         return []

@@ -16,6 +16,8 @@ from core.roles import ADMIN, SALES_MANAGER, has_role
 from crm import selectors
 from crm.availability import deals_at_risk
 from crm.models import FeedbackNote, Opportunity, TrainingCompletion, TrainingModule
+from sop.alert_rules import ALERT_COLUMNS
+from sop.models import WorkCenter
 from territories.selectors import visible_reps
 
 #: an open deal at or above this probability (calibrated where history is enough) that cannot
@@ -33,8 +35,6 @@ def deal_at_risk_candidates(*, run, result) -> pd.DataFrame:
     deal with probability ≥ 50 % that the run's plan cannot deliver by its requested date.
     Fingerprint ``deal_at_risk:<external id>``: a rerun updates it, and resolves it once the
     deal can be delivered, is won or lost, or drops below 50 %."""
-    from sop.alert_rules import ALERT_COLUMNS
-
     deals = selectors.deals_frame(Opportunity.objects.open().filter(product__isnull=False))
     if deals.empty:
         return pd.DataFrame(columns=ALERT_COLUMNS)
@@ -54,7 +54,6 @@ def deal_at_risk_candidates(*, run, result) -> pd.DataFrame:
     )
     if risky.empty:
         return pd.DataFrame(columns=ALERT_COLUMNS)
-    from sop.models import WorkCenter
 
     names = dict(WorkCenter.objects.values_list("code", "name"))
     messages, work_centers = [], []

@@ -21,6 +21,7 @@ from core.roles import has_role, role_required
 from crm import selectors, services
 from crm.models import FeedbackNote, Opportunity, TrainingModule
 from inventory.models import Product
+from sop.models import WorkCenter
 from territories.models import Account
 
 PEOPLE = tuple(sorted(set(r.ROLES) - {r.ERP}))
@@ -111,8 +112,6 @@ def opportunity(request: HttpRequest, external_id: str) -> HttpResponse:
         answer, run = selectors.product_availability(product=deal.product, quantity=quantity, date=date)
     constraint_name = None
     if answer and answer.constrained_by and answer.constrained_by["kind"] == "work_center":
-        from sop.models import WorkCenter
-
         constraint_name = (
             WorkCenter.objects.filter(code=answer.constrained_by["code"]).values_list("name", flat=True).first()
         )

@@ -34,6 +34,7 @@ from core.calendar import add_months
 from core.models import IngestBatch
 from core.roles import user_roles
 from dashboards import charts
+from forecasting import selectors as forecasting_selectors
 from forecasting.levels import BACKTEST_LEVEL_KEYS
 from forecasting.models import Forecast, ForecastAccuracy, ForecastRun
 from inventory import selectors as inventory_selectors
@@ -351,7 +352,7 @@ def _sales_manager_dashboard(*, user, as_of: dt.date) -> dict:
     units = units.loc[units["period_start"].isin(horizon)] if len(units) else units
     target = {p: float(q) for p, q in units.dropna(subset=["quota"]).groupby("period_start")["quota"].sum().items()}
     actual = {p: float(q) for p, q in units.groupby("period_start")["actual"].sum().items()}
-    run = territory_selectors.latest_forecast_run()
+    run = forecasting_selectors.latest_finished_run()
     forecast = _forecast_frame(user=user, run=run, months=horizon)
     plan_run = sop_selectors.latest_plan_run()
     return {

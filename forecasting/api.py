@@ -10,7 +10,7 @@ from rest_framework.reverse import reverse
 
 from core.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from core.api.resources import ERROR_BODY, ResourceViewSet, UpdatedSinceFilterSet
-from core.api.runs import absolute_urls
+from core.api.runs import absolute_urls, stalled_field
 from core.errors import ApplicationError
 from forecasting.models import Forecast, ForecastRun
 from forecasting.selectors import latest_finished_run
@@ -49,12 +49,7 @@ class ForecastRunSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    stalled = serializers.BooleanField(
-        source="is_stalled",
-        read_only=True,
-        help_text="active, but no sign of life for RUN_STALE_SECONDS (no worker took it, or it went silent); "
-        "the reaper sends its work again",
-    )
+    stalled = stalled_field()
 
     def get_url(self, run) -> str:
         return reverse("forecast-runs-detail", args=[run.pk], request=self.context.get("request"))

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from core.models import RunRecord
 from core.roles import ADMIN, EXECUTIVE, OPS_LEAD, PLANNER, SALES_MANAGER
 from core.scoping import ScopedQuerySet
+from territories.models import managed_subtree_q
 
 DEMAND_ROLES = frozenset({ADMIN, PLANNER, OPS_LEAD, EXECUTIVE, "erp"})
 
@@ -100,8 +101,6 @@ class ForecastSeriesQuerySet(ScopedQuerySet):
 
     def scoped_to(self, user, roles):
         if SALES_MANAGER in roles:
-            from territories.models import managed_subtree_q
-
             return self.filter(managed_subtree_q(user, "territory__"))
         return self.none()
 
@@ -156,8 +155,6 @@ class ForecastQuerySet(ScopedQuerySet):
 
     def scoped_to(self, user, roles):
         if SALES_MANAGER in roles:
-            from territories.models import managed_subtree_q
-
             return self.filter(managed_subtree_q(user, "territory__"))
         return self.none()
 

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pandas as pd
-from django.db.models import Q, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import Avg, Count, F, FloatField, Q, Sum
+from django.db.models.functions import Cast, TruncMonth
 
-from core.calendar import history_window, month_ordinal, month_range
+from core.calendar import add_months, history_window, month_ordinal, month_range
 from forecasting.levels import BACKTEST_LEVEL_KEYS, SERIES_MEAN_KEY
 from forecasting.models import Forecast, ForecastRun, ForecastSeries
 from inventory.models import Product
 from sales.models import SalesOrderLine
 from territories.models import Territory
+from territories.money import quantize, to_decimal
 
 DEMAND_STATUSES = ("booked", "shipped", "invoiced")  # returns and cancellations are not demand
 
@@ -110,6 +112,29 @@ def latest_finished_run(*, user=None) -> ForecastRun | None:
     return runs.order_by("-finished_at", "-id").first()
 
 
+def territory_forecast_n12m(*, as_of: dt.date) -> dict[int, Decimal]:
+    """Forecast units × product unit price for the 12 months from ``as_of``'s month, per
+    territory id, from the latest finished run's ``product_territory`` level (empty without).
+    Territory performance reads it through ``territories.sources``."""
+    run = latest_finished_run()
+    if run is None:
+        return {}
+    first = as_of.replace(day=1)
+    rows = (
+        Forecast.objects.filter(
+            run=run,
+            level="product_territory",
+            period_start__gte=first,
+            period_start__lt=add_months(first, 12),
+            territory__isnull=False,
+        )
+        .values("territory_id")
+        .annotate(value=Sum(F("point") * Cast("product__unit_price", FloatField()), output_field=FloatField()))
+        .values_list("territory_id", "value")
+    )
+    return {tid: quantize(to_decimal(v or 0), Decimal("0.01")) for tid, v in rows}
+
+
 def runs_for_page(*, user, limit: int = 20) -> list[ForecastRun]:
     return list(ForecastRun.objects.for_user(user).select_related("triggered_by").order_by("-id")[:limit])
 
@@ -182,8 +207,6 @@ def series_detail(*, user, series: ForecastSeries) -> dict:
 
 
 def model_mix(*, run: ForecastRun) -> list[dict]:
-    from django.db.models import Avg, Count
-
     return list(
         ForecastSeries.objects.filter(run=run)
         .values("model", "status")

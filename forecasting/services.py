@@ -37,6 +37,9 @@ from core.db import lock_for_transaction
 from core.errors import ApplicationError
 from core.services import planning_horizon
 from forecasting import follow_ups, levels
+from forecasting.engine import forecast_frame, seasonal_profiles
+from forecasting.engine.hierarchy import coherent_levels
+from forecasting.engine.panel import panel_from_frame
 from forecasting.models import (
     Forecast,
     ForecastAccuracy,
@@ -48,10 +51,13 @@ from forecasting.selectors import (
     NO_TERRITORY,
     demand_history_frame,
     family_history_frame,
+    run_leaf_forecasts_frame,
     series_ids,
     series_universe,
     territory_regions,
 )
+from inventory.models import Product, ProductFamily
+from territories.models import Territory
 from webhooks.services import event_emit
 
 log = logging.getLogger(__name__)
@@ -131,6 +137,7 @@ def forecast_run_start(
 def forecast_run_enqueue(run: ForecastRun) -> None:
     """Send the run's first step once the surrounding transaction commits (a lost message is
     sent again by the reaper: the run is recorded as queued)."""
+    # Here, not at the top: forecasting.tasks imports this module.
     from forecasting.tasks import forecast_run_start_task
 
     runs.send_on_commit(forecast_run_start_task, run.pk)
@@ -234,6 +241,7 @@ def forecast_run_plan(*, run_id: int, task_id: str | None = None) -> list[int] |
 
 def forecast_run_plan_step(*, run_id: int, task_id: str | None = None) -> None:
     """The workers' first step: plan, then send every chunk (or the finishing step)."""
+    # Here, not at the top: forecasting.tasks imports this module.
     from forecasting.tasks import forecast_chunk_task, forecast_run_finish_task
 
     indexes = forecast_run_plan(run_id=run_id, task_id=task_id)
@@ -263,9 +271,6 @@ def _split(keys: list[list[int]], size: int) -> list[list[list[int]]]:
 def _family_profiles(run: ForecastRun) -> dict[str, list[float]]:
     """Seasonal profile of each family from its total demand, computed once per run so every
     chunk gives its new and short series the same, well-estimated profile."""
-    from forecasting.engine import seasonal_profiles
-    from forecasting.engine.panel import panel_from_frame
-
     history = family_history_frame(as_of=run.as_of, history_months=run.parameters["history_months"])
     if history.empty:
         return {}
@@ -322,8 +327,6 @@ def forecast_chunk_claim(*, run_id: int, index: int, task_id: str | None = None)
 def forecast_chunk_process(*, run_id: int, index: int, token: str) -> bool:
     """Forecast a claimed chunk and save it. Returns True when this call completed the run's
     last chunk. A worker stamps its heartbeat meanwhile (``RUN_HEARTBEAT_SECONDS``)."""
-    from forecasting.engine import forecast_frame
-
     chunk = ForecastChunk.objects.select_related("run").get(run_id=run_id, index=index)
     run = chunk.run
     beating = (
@@ -389,6 +392,7 @@ def forecast_chunk_attempt(*, run_id: int, index: int, task_id: str | None = Non
 def forecast_chunk_step(*, run_id: int, index: int, task_id: str | None = None) -> None:
     """A worker's chunk: one attempt, then send what follows (the chunk again after a pause,
     or the run's finishing step)."""
+    # Here, not at the top: forecasting.tasks imports this module.
     from forecasting.tasks import forecast_chunk_task, forecast_run_finish_task
 
     outcome = forecast_chunk_attempt(run_id=run_id, index=index, task_id=task_id)
@@ -404,8 +408,6 @@ def _last_history_ordinal(as_of: dt.date) -> int:
 
 
 def _series_meta(keys: pd.DataFrame) -> pd.DataFrame:
-    from inventory.models import Product
-
     meta = keys.astype({"product_id": "int64", "territory_id": "Int64"})
     families = dict(Product.objects.filter(pk__in=meta["product_id"].unique().tolist()).values_list("id", "family_id"))
     meta["family_id"] = meta["product_id"].map(families)
@@ -529,9 +531,6 @@ def _chunk_fail(chunk: ForecastChunk, error: str) -> bool:
     """Fail a locked chunk for good: its series are recorded as failed with ``error``; the run
     goes on. Returns True when it was the run's last chunk. Never stopped by its own series:
     those whose product or territory was deleted meanwhile are counted, not recorded."""
-    from inventory.models import Product
-    from territories.models import Territory
-
     chunk.status, chunk.claimed_by, chunk.error = Chunk.FAILED, "", error[:5000]
     chunk.save(update_fields=["status", "claimed_by", "error"])
     keys = chunk.series_keys
@@ -647,6 +646,7 @@ def forecast_runs_reap(*, now: dt.datetime | None = None) -> Counter:
     attempts); active runs without a sign of life for ``RUN_STALE_SECONDS`` get their
     current step sent again (planning, the pending chunks, or finishing). Safe to run
     concurrently and often: each stalled run is acted on once per stale period."""
+    # Here, not at the top: forecasting.tasks imports this module.
     from forecasting.tasks import (
         forecast_chunk_task,
         forecast_run_finish_task,
@@ -766,9 +766,6 @@ def _level_rows(
 def _write_levels(run: ForecastRun) -> None:
     """Add up the chunks' partial sums into the family, region, family × region and total
     levels (the product level was written by each chunk)."""
-    from inventory.models import ProductFamily
-    from territories.models import Territory
-
     Forecast.objects.filter(run=run, level__in=UPPER_LEVELS).delete()
     partials = [p for p in run.chunks.filter(status=ForecastChunk.Status.DONE).values_list("partials", flat=True) if p]
     if not partials:
@@ -791,8 +788,6 @@ def _write_levels(run: ForecastRun) -> None:
 def _write_backtest_accuracy_by_level(run: ForecastRun) -> None:
     """WAPE and bias of the backtest at product, family, region and total level (summed
     forecasts against summed actuals), from the chunks' partial sums."""
-    from inventory.models import ProductFamily
-
     parts = [
         p["backtest"]
         for p in run.chunks.filter(status=ForecastChunk.Status.DONE).values_list("partials", flat=True)
@@ -878,9 +873,6 @@ def write_coherent_levels(run: ForecastRun) -> None:
     history and all nodes are reconciled by weighted least squares
     (``forecasting.engine.hierarchy.coherent_levels``), so every level adds up exactly.
     Falls back to the bottom-up sums if the reconciliation cannot be done."""
-    from forecasting.engine.hierarchy import coherent_levels
-    from forecasting.selectors import run_leaf_forecasts_frame
-
     leaf = run_leaf_forecasts_frame(run=run)
     if leaf.empty:
         return _write_levels(run)
@@ -916,9 +908,6 @@ def write_coherent_levels(run: ForecastRun) -> None:
 
 
 def _coherent_rows(run: ForecastRun, out: pd.DataFrame, leaf: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
-    from inventory.models import ProductFamily
-    from territories.models import Territory
-
     family_codes = dict(ProductFamily.objects.values_list("id", "code"))
     territories = dict(Territory.objects.values_list("id", "code"))
     region_ids = dict(Territory.objects.filter(parent__isnull=True).values_list("code", "id"))

@@ -27,9 +27,8 @@ from core.demo import (
     staff_users_seed,
 )
 from core.errors import ApplicationError
-from core.models import Period
 from core.roles import sync_role_groups
-from core.services import organisation_settings_get, periods_ensure, planning_horizon
+from core.services import organisation_settings_get
 from crm import demo as crm_demo
 from inventory import demo as inventory_demo
 from inventory.models import Location, Product, ProductFamily
@@ -91,9 +90,6 @@ def seed_demo(
     for step in reversed(steps):
         step.wipe()
     demo_users_wipe()
-    Period.objects.all().delete()
-
-    periods_ensure(start=ctx.history_start, count=HISTORY_MONTHS + 1 + planning_horizon())
     staff_users_seed(ctx)
     for step in steps:
         step.seed(ctx)

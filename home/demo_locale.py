@@ -11,6 +11,11 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from core.models import Profile
+from core.services import organisation_settings_get
+from sop.models import Plant, WorkCenter
+from territories.models import Account, Territory
+
 LOCALES = ("de", "it")
 
 COMPANY = {"de": "Aster Pumpen & Steuerungen GmbH (Demo)", "it": "Aster Pompe e Controlli S.p.A. (demo)"}
@@ -263,11 +268,6 @@ ACCOUNT_C = {
 @transaction.atomic
 def demo_localise(*, locale: str) -> None:
     """Rename the seeded demo company's people, places and customers for ``locale``; EUR."""
-    from core.models import Profile
-    from core.services import organisation_settings_get
-    from sop.models import Plant, WorkCenter
-    from territories.models import Account, Territory
-
     if locale not in LOCALES:
         raise ValueError(f"locale must be one of {', '.join(LOCALES)}")
     org = organisation_settings_get()

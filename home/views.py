@@ -12,7 +12,9 @@ from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.cache import never_cache
 
 from core import roles as r
+from core.api.permissions import ANYONE, SCOPES
 from core.bulk.body import read_body
+from core.bulk.excel_csv import excel_csv_to_api_csv
 from core.bulk.service import bulk_ingest
 from core.errors import ApplicationError
 from core.roles import role_required
@@ -33,8 +35,6 @@ def upload_resources(user) -> dict:
     """The bulk resources a person may upload: those whose write scope their roles hold (the
     same rule as the API's, so an operations lead uploads capacity and inventory, a planner
     master data and sales lines, and only an administrator commission assignments)."""
-    from core.api.permissions import ANYONE, SCOPES
-
     held = r.user_roles(user)
     return {
         name: spec for name, spec in BULK_RESOURCES.items() if SCOPES[spec.scope] is ANYONE or held & SCOPES[spec.scope]
@@ -42,8 +42,6 @@ def upload_resources(user) -> dict:
 
 
 def _upload_roles() -> tuple[str, ...]:
-    from core.api.permissions import SCOPES
-
     return tuple(sorted(set().union(*(SCOPES[spec.scope] or r.ROLES for spec in BULK_RESOURCES.values())) - {r.ERP}))
 
 
@@ -115,8 +113,6 @@ def upload(request: HttpRequest) -> HttpResponse:
                 )
                 if context["dialect"] == "excel":
                     # German/Italian Excel: ";", decimal comma, dd.mm.yyyy, into the API's CSV.
-                    from core.bulk.excel_csv import excel_csv_to_api_csv
-
                     body = excel_csv_to_api_csv(body, {f.name: f.kind for f in spec.fields})
                 outcome = bulk_ingest(
                     spec=spec, body=body, content_type="text/csv", user=request.user, path=request.path, source="upload"

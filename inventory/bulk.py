@@ -1,5 +1,7 @@
 """Bulk-upsert resources of the inventory app (ERP contract: names are binding)."""
 
+import pandas as pd
+
 from core.bulk.rules import errors_where
 from core.bulk.spec import Field, Ref, ResourceSpec
 
@@ -48,8 +50,6 @@ LOCATIONS = ResourceSpec(
 
 def policy_rule(frame):
     """A policy names a service level or a fixed safety stock; a service level is in (0, 1)."""
-    import pandas as pd
-
     level = pd.to_numeric(frame["service_level"], errors="coerce")
     fixed = frame["safety_stock"].fillna("")
     errors = [

@@ -12,10 +12,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from core.bulk.cache import cached_by_version
 from core.bulk.columnar import as_numbers, dates_in_order, negated
 from core.bulk.spec import Field, Ref, ReferenceGuard, ResourceSpec
 from core.bulk.validation import ERROR_COLUMNS
 from sales.db_guards import SALES_REFERENCES_LOCK
+from territories.models import AccountAssignment
 from territories.ownership import OwnershipIndex
 
 STATUSES = ("booked", "shipped", "invoiced", "returned", "cancelled")
@@ -146,16 +148,11 @@ def territory_on_order_date_columnar(values: dict, context: dict) -> dict:
 
 
 def load_ownership() -> dict:
-    from core.bulk.cache import cached_by_version
-    from territories.models import AccountAssignment
-
     return cached_by_version("sales-lines:ownership", AccountAssignment, _ownership)
 
 
 def _ownership() -> dict:
     """Every account's ownership history, indexed for look-ups by (account id, order date)."""
-    from territories.models import AccountAssignment
-
     rows = list(AccountAssignment.objects.values_list("account_id", "valid_from", "valid_to", "territory_id"))
     if not rows:
         return {}

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.csv_export import CSVRenderer, streaming_csv_response
+from core.api.fields import NullableKeyField
 from core.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from core.api.permissions import ScopedAccess
 from core.api.resources import ERROR_BODY, ResourceViewSet, UpdatedSinceFilterSet
@@ -29,8 +30,8 @@ from sop.models import PlanCycle
 
 class ScenarioSerializer(serializers.ModelSerializer):
     cycle = serializers.DateField(source="cycle.month", allow_null=True, default=None)
-    created_by = serializers.CharField(source="created_by.username", allow_null=True, default=None)
-    promoted_by = serializers.CharField(source="promoted_by.username", allow_null=True, default=None)
+    created_by = NullableKeyField("created_by.username")
+    promoted_by = NullableKeyField("promoted_by.username")
     changes = serializers.JSONField()
     kpis = serializers.JSONField()
     alerts = serializers.JSONField()

@@ -8,7 +8,8 @@ class ScenariosConfig(AppConfig):
 
     def ready(self):
         # The executive review (sop, below this app) shows forecast value added through the
-        # callback list it offers, never by importing upwards.
+        # callback list it offers, never by importing upwards. Imported here: views load
+        # models, which exist only once the registry is ready.
         from scenarios.views import executive_accuracy_panel
         from sop import cycle_views
 

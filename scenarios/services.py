@@ -15,9 +15,11 @@ from decimal import Decimal
 
 import pandas as pd
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core import memo, runs
 from core.errors import ApplicationError
@@ -25,6 +27,7 @@ from core.roles import ADMIN, ERP, EXECUTIVE, OPS_LEAD, PLANNER, SALES_MANAGER, 
 from core.services import audit_record
 from inventory.models import ProductFamily
 from scenarios import selectors
+from scenarios.accuracy import forecast_value_added
 from scenarios.deltas import ChangeError, ScenarioInputs, apply_changes, check_changes
 from scenarios.kpis import (
     COUNT_KEYS,
@@ -36,9 +39,11 @@ from scenarios.kpis import (
     kpi_delta,
     plan_kpis,
 )
-from scenarios.models import Scenario, ScenarioBase
-from sop.models import DemandPlanActual, PlanCycle
+from scenarios.models import QuotaChangeRequest, Scenario, ScenarioBase
+from sop import cycle_selectors, cycle_services
+from sop.models import CycleStage, DemandPlanActual, PlanCycle
 from sop.selectors import PlanInputs
+from sop.services import plan_calculate
 from territories.models import Territory
 
 log = logging.getLogger(__name__)
@@ -165,6 +170,7 @@ def scenario_run_start(*, scenario: Scenario, user) -> Scenario:
             updated_at=now,
             trigger=Scenario.Trigger.USER,
         )
+        # Here, not at the top: scenarios.tasks imports this module.
         from scenarios.tasks import scenario_run_task
 
         runs.send_on_commit(scenario_run_task, current.pk)
@@ -214,8 +220,6 @@ def _family_rows(months: pd.DataFrame) -> list[dict]:
 def plan_results(inputs: PlanInputs, *, as_of: dt.date) -> tuple[dict, dict, list[dict]]:
     """KPIs (rounded), alerts by type and family × month rows of one set of plan inputs,
     through the plan run's own calculation (``sop.services.plan_calculate``)."""
-    from sop.services import plan_calculate
-
     result, alerts = plan_calculate(inputs, as_of=as_of)
     aged = selectors.aged_stock(lots=inputs.lots, opening_inventory=inputs.opening_inventory, as_of=as_of)
     kpis = plan_kpis(
@@ -330,8 +334,7 @@ def scenarios_reap(*, now: dt.datetime | None = None) -> int:
     """Scenario runs without a sign of life for ``RUN_STALE_SECONDS`` are sent again (beat,
     every ``RUN_REAPER_SECONDS``); the claim counts attempts, so one that keeps failing ends
     ``failed``. Returns how many were sent."""
-    from django.db.models import Q
-
+    # Here, not at the top: scenarios.tasks imports this module.
     from scenarios.tasks import scenario_run_task
 
     now = now or timezone.now()
@@ -486,9 +489,6 @@ def scenario_promote(*, scenario: Scenario, user, comment: str = "") -> dict:
     edit's reason. A second promote answers 409; a scenario without a cycle, not run, or on a
     published cycle is refused. Returns what it created (also stored on the scenario)."""
     note = f" {comment.strip()}" if comment and comment.strip() else ""
-    from scenarios.models import QuotaChangeRequest
-    from sop import cycle_selectors, cycle_services
-    from sop.models import CycleStage
 
     if not has_role(user, *PROMOTERS):
         raise ApplicationError(
@@ -644,8 +644,6 @@ ACCURACY_LEVEL_FIELD = {
 
 def forecast_accuracy(*, user, lag: int, level: str, months: int) -> dict:
     """FVA by ``level`` at ``lag`` over the last ``months`` months (``scenarios.accuracy``)."""
-    from scenarios.accuracy import forecast_value_added
-
     forecasts, actuals, through = selectors.accuracy_inputs(user=user, lag=lag)
     result = forecast_value_added(forecasts, actuals, lag=lag, level=level, months=months, actuals_through=through)
     field = ACCURACY_LEVEL_FIELD[level]
@@ -662,8 +660,6 @@ def forecast_accuracy(*, user, lag: int, level: str, months: int) -> dict:
 
 def accuracy_chart(result: dict) -> dict:
     """Chart.js data of ``forecast_accuracy``'s trend: each step's WAPE by month."""
-    from django.utils.translation import gettext_lazy
-
     labels = {
         "naive": gettext_lazy("Seasonal naive"),
         "statistical": gettext_lazy("Statistical"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -292,8 +293,6 @@ def forecast_accuracy(request: HttpRequest) -> HttpResponse:
 
 def executive_accuracy_panel(user) -> dict | None:
     """Forecast value added at lag 1 (total) for the executive review (``sop.cycle_views.EXECUTIVE_PANELS``)."""
-    from django.urls import reverse
-
     result = services.forecast_accuracy(user=user, lag=1, level="total", months=12)
     rows = [
         [

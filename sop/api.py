@@ -7,10 +7,11 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.fields import NullableKeyField
 from core.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from core.api.permissions import ScopedAccess
 from core.api.resources import ERROR_BODY, IsoDateTimeFilter, ResourceViewSet, UpdatedSinceFilterSet
-from core.api.runs import absolute_urls
+from core.api.runs import absolute_urls, stalled_field
 from core.errors import ApplicationError
 from sop import services
 from sop.models import (
@@ -23,6 +24,7 @@ from sop.models import (
     WorkCenter,
     WorkCenterLoad,
 )
+from sop.selectors import latest_plan_run
 
 # ---------------------------------------------------------------------------------------
 # Production capacity (pushed by the ERP through the bulk resources)
@@ -202,12 +204,7 @@ class PlanRunSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    stalled = serializers.BooleanField(
-        source="is_stalled",
-        read_only=True,
-        help_text="active, but no sign of life for RUN_STALE_SECONDS (no worker took it, or it went silent); "
-        "the reaper sends its work again",
-    )
+    stalled = stalled_field()
 
 
 class PlanRunStartSerializer(serializers.Serializer):
@@ -296,8 +293,6 @@ class LatestRunMixin:
         if getattr(self, "swagger_fake_view", False):
             return qs
         if "run_id" not in self.request.query_params:
-            from sop.selectors import latest_plan_run
-
             latest = latest_plan_run()
             qs = qs.filter(run=latest) if latest else qs.none()
         return qs
@@ -309,22 +304,7 @@ class CapacityLoadSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = WorkCenterLoad
-        fields = [
-            "id",
-            "run_id",
-            "work_center_code",
-            "plant_code",
-            "period_start",
-            "available_hours",
-            "load_hours",
-            "constrained_load_hours",
-            "utilisation",
-            "constrained_utilisation",
-            "overload_hours",
-            "prebuilt_hours",
-            "shortfall_hours",
-            "free_hours",
-        ]
+        fields = ["id", "run_id", "work_center_code", "plant_code", "period_start", *services.LOAD_COLUMNS]
         read_only_fields = fields
 
 
@@ -379,26 +359,7 @@ class SupplyPlanSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PlanLine
-        fields = [
-            "id",
-            "run_id",
-            "product_sku",
-            "family_code",
-            "period_start",
-            "demand_qty",
-            "forecast_qty",
-            "target_qty",
-            "safety_stock",
-            "projected_inventory_before",
-            "production_required",
-            "constrained_production",
-            "prebuild_qty",
-            "pulled_forward_qty",
-            "shortfall_qty",
-            "projected_inventory_after",
-            "feasible_qty",
-            "unserved_qty",
-        ]
+        fields = ["id", "run_id", "product_sku", "family_code", "period_start", *services.PLAN_LINE_COLUMNS]
         read_only_fields = fields
 
 
@@ -449,12 +410,12 @@ class SupplyPlanViewSet(LatestRunMixin, ResourceViewSet):
 
 
 class AlertSerializer(serializers.ModelSerializer):
-    work_center_code = serializers.CharField(source="work_center.code", allow_null=True, default=None)
-    product_sku = serializers.CharField(source="product.sku", allow_null=True, default=None)
-    family_code = serializers.CharField(source="family.code", allow_null=True, default=None)
-    territory_code = serializers.CharField(source="territory.code", allow_null=True, default=None)
+    work_center_code = NullableKeyField("work_center.code")
+    product_sku = NullableKeyField("product.sku")
+    family_code = NullableKeyField("family.code")
+    territory_code = NullableKeyField("territory.code")
     run_id = serializers.IntegerField(allow_null=True)
-    assignee = serializers.CharField(source="assignee.username", allow_null=True, default=None)
+    assignee = NullableKeyField("assignee.username")
 
     class Meta:
         model = CapacityAlert

@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.csv_export import CSVRenderer, streaming_csv_response
+from core.api.fields import NullableKeyField
 from core.api.permissions import ScopedAccess
 from core.api.resources import ERROR_BODY, ResourceViewSet, UpdatedSinceFilterSet
 from core.api.xlsx_export import XLSXRenderer, xlsx_response
@@ -50,8 +51,8 @@ def cycle_or_404(request, month: str) -> PlanCycle:
 
 
 class StageSerializer(serializers.ModelSerializer):
-    owner_username = serializers.CharField(source="owner.username", allow_null=True, default=None)
-    completed_by = serializers.CharField(source="completed_by.username", allow_null=True, default=None)
+    owner_username = NullableKeyField("owner.username")
+    completed_by = NullableKeyField("completed_by.username")
 
     class Meta:
         model = CycleStage
@@ -70,7 +71,7 @@ class StageSerializer(serializers.ModelSerializer):
 
 
 class CycleSerializer(serializers.ModelSerializer):
-    published_by = serializers.CharField(source="published_by.username", allow_null=True, default=None)
+    published_by = NullableKeyField("published_by.username")
     previous_month = serializers.DateField(source="previous_cycle.month", allow_null=True, default=None)
     forecast_run_id = serializers.IntegerField(allow_null=True)
     plan_run_id = serializers.IntegerField(allow_null=True)
@@ -354,12 +355,12 @@ class DemandPlanEditView(APIView):
 
 
 class DecisionSerializer(serializers.ModelSerializer):
-    owner_username = serializers.CharField(source="owner.username", allow_null=True, default=None)
-    family_code = serializers.CharField(source="family.code", allow_null=True, default=None)
-    product_sku = serializers.CharField(source="product.sku", allow_null=True, default=None)
-    work_center_code = serializers.CharField(source="work_center.code", allow_null=True, default=None)
+    owner_username = NullableKeyField("owner.username")
+    family_code = NullableKeyField("family.code")
+    product_sku = NullableKeyField("product.sku")
+    work_center_code = NullableKeyField("work_center.code")
     alert_id = serializers.IntegerField(allow_null=True)
-    created_by = serializers.CharField(source="created_by.username", allow_null=True, default=None)
+    created_by = NullableKeyField("created_by.username")
 
     class Meta:
         model = Decision

@@ -255,7 +255,6 @@ class FamilyPlan(BaseModel):
     quota_qty = models.FloatField(null=True)
     feasible_qty = models.FloatField()
     unserved_qty = models.FloatField()
-    target_gap = models.FloatField()
     buildability_gap = models.FloatField(null=True)
     not_buildable_qty = models.FloatField()
 
@@ -647,6 +646,14 @@ class DemandPlanLineQuerySet(ScopedQuerySet):
         return self.none()
 
 
+def _loose_key(to, *, null: bool = False) -> models.ForeignKey:
+    """A reference with no database foreign key and no index, for the cycle's bulk rows
+    (written with COPY by ``sop.demand_plan_store`` only, deleted with their cycle)."""
+    return models.ForeignKey(
+        to, null=null, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
+    )
+
+
 class DemandPlanLine(models.Model):
     """The demand plan of a cycle at the forecast's grain: product × territory × month.
 
@@ -657,33 +664,13 @@ class DemandPlanLine(models.Model):
     rows are written by ``sop.demand_plan_store`` only and deleted with their cycle.
     """
 
-    cycle = models.ForeignKey(
-        PlanCycle, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
-    )
-    product = models.ForeignKey(
-        "inventory.Product", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
-    )
+    cycle = _loose_key(PlanCycle)
+    product = _loose_key("inventory.Product")
     # Empty: the product's sales credited to no territory, forecast as a series of their own
     # (a company without territories plans product × no territory); the region is then empty too.
-    territory = models.ForeignKey(
-        "territories.Territory",
-        null=True,
-        on_delete=models.DO_NOTHING,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-    )
-    family = models.ForeignKey(
-        "inventory.ProductFamily", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
-    )
-    region = models.ForeignKey(
-        "territories.Territory",
-        null=True,
-        on_delete=models.DO_NOTHING,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-    )
+    territory = _loose_key("territories.Territory", null=True)
+    family = _loose_key("inventory.ProductFamily")
+    region = _loose_key("territories.Territory", null=True)
     period_start = models.DateField()
     statistical = models.FloatField(help_text="the forecast run's point forecast, units")
     naive = models.FloatField(help_text="seasonal naive: the same month a year before, units")
@@ -744,28 +731,10 @@ class DemandPlanActual(models.Model):
     COPY by ``sop.demand_plan_store`` and deleted with the cycle, hence no database keys.
     """
 
-    cycle = models.ForeignKey(
-        PlanCycle, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
-    )
-    family = models.ForeignKey(
-        "inventory.ProductFamily", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
-    )
-    territory = models.ForeignKey(
-        "territories.Territory",
-        null=True,
-        on_delete=models.DO_NOTHING,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-    )
-    region = models.ForeignKey(
-        "territories.Territory",
-        null=True,
-        on_delete=models.DO_NOTHING,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-    )
+    cycle = _loose_key(PlanCycle)
+    family = _loose_key("inventory.ProductFamily")
+    territory = _loose_key("territories.Territory", null=True)
+    region = _loose_key("territories.Territory", null=True)
     period_start = models.DateField()
     units = models.FloatField()
 

@@ -111,7 +111,7 @@ class ReconciliationResult:
     ``family_plan`` — family × period (sorted by ``family_code``, ``period_start``):
         ``family_code, period_start, demand_qty, forecast_qty, target_qty, quota_qty`` (family
         quota; NaN where quotas were given but not for this family × period),
-        ``feasible_qty, unserved_qty, target_gap`` (target − forecast), ``buildability_gap``
+        ``feasible_qty, unserved_qty``, ``buildability_gap``
         (quota − feasible), ``quota_above_demand`` (max(0, quota − demand): not asked of the
         plants), ``not_buildable_qty`` (max(0, min(quota, demand) − feasible): the part of the
         quota the plants cannot supply), ``unit_price`` (demand-weighted over the horizon).
@@ -486,7 +486,6 @@ def _family_plan(
             "quota_qty": quota.ravel(),
             "feasible_qty": fs.ravel(),
             "unserved_qty": (fd - fs).ravel(),
-            "target_gap": (fg - ff).ravel(),
             "buildability_gap": (quota - fs).ravel(),
             "quota_above_demand": np.maximum(quota - fd, 0.0).ravel(),
             "not_buildable_qty": np.maximum(np.fmin(quota, fd) - fs, 0.0).ravel(),

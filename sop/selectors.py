@@ -21,6 +21,7 @@ from sop.cycle_selectors import cycle_plan_demand
 from sop.models import (
     CapacityAlert,
     CapacityCalendar,
+    FamilyPlan,
     PlanLine,
     PlanRun,
     Routing,
@@ -167,6 +168,46 @@ def latest_plan_run(*, user=None) -> PlanRun | None:
         .order_by("-finished_at", "-id")
         .first()
     )
+
+
+def target_not_buildable_alerts(*, user, months: list[dt.date]) -> list[dict]:
+    """Open ``target_not_buildable`` alerts of the supply reconciliation in these months (the
+    viewer's scope), for the quota plan page (``territories.sources``)."""
+    alerts = (
+        CapacityAlert.objects.for_user(user)
+        .active()
+        .filter(type="target_not_buildable", period_start__in=months)
+        .order_by("period_start", "family__code")
+        .values(
+            "id",
+            "family__code",
+            "family__name",
+            "territory__code",
+            "period_start",
+            "amount",
+            "value",
+            "message",
+            "message_key",
+            "message_params",
+            "status",
+            "severity",
+        )
+    )
+    return list(alerts)
+
+
+def family_plan_feasible(*, months: list[dt.date]) -> tuple[PlanRun | None, pd.DataFrame]:
+    """The latest finished plan run and its family plan in ``months`` (``family_code``,
+    ``period_start``, ``demand_qty``, ``feasible_qty``), for the quota buildability check
+    (``territories.sources``); ``(None, empty)`` before the first run."""
+    columns = ["family_code", "period_start", "demand_qty", "feasible_qty"]
+    run = latest_plan_run()
+    if run is None:
+        return None, pd.DataFrame(columns=columns)
+    rows = FamilyPlan.objects.filter(run=run, period_start__in=months).values_list(
+        "family__code", "period_start", "demand_qty", "feasible_qty"
+    )
+    return run, pd.DataFrame.from_records(list(rows), columns=columns)
 
 
 def alerts_for_page(*, user, filters: dict, limit: int | None = 200):

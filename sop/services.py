@@ -15,6 +15,7 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -26,14 +27,29 @@ from core import runs
 from core.bulk.insert import insert_frame, stamps
 from core.db import lock_for_transaction
 from core.errors import ApplicationError
+from core.models import Comment
 from core.roles import has_role
 from core.services import audit_record, comment_add, organisation_settings_get, planning_horizon
 from forecasting import services as forecasting_services
+from inventory.calculations import inventory_metrics
+from inventory.models import Product, ProductFamily
 from sop import extensions
 from sop.alert_messages import alert_text
+from sop.alert_rules import derive_alerts
 from sop.demand_plan_store import demand_plan_feasible_store
-from sop.models import ALERT_HANDLERS, CapacityAlert, CapacityCalendar, PlanRun, WorkCenter
+from sop.models import (
+    ALERT_HANDLERS,
+    CapacityAlert,
+    CapacityCalendar,
+    FamilyPlan,
+    PlanLine,
+    PlanRun,
+    WorkCenter,
+    WorkCenterLoad,
+)
+from sop.reconciliation import reconcile
 from sop.selectors import PlanInputs, plan_inputs
+from territories.models import Territory
 from webhooks.services import event_emit, events_emit
 
 log = logging.getLogger(__name__)
@@ -102,6 +118,7 @@ def plan_run_after_forecast(forecast_run, plan_run_id: int) -> None:
     if forecast_run.status == forecast_run.Status.FAILED:
         plan_run_fail(run_id=plan_run_id, error=f"Its forecast run {forecast_run.pk} failed: {forecast_run.error}")
         return
+    # Here, not at the top: sop.tasks imports this module.
     from sop.tasks import plan_run_reconcile_task
 
     runs.send(plan_run_reconcile_task, plan_run_id)
@@ -177,6 +194,7 @@ def plan_run_fail(*, run_id: int, error: str) -> None:
 
 
 def plan_run_enqueue(run: PlanRun) -> None:
+    # Here, not at the top: sop.tasks imports this module.
     from sop.tasks import plan_run_reconcile_task
 
     runs.send_on_commit(plan_run_reconcile_task, run.pk)
@@ -273,6 +291,7 @@ def plan_runs_reap(*, now: dt.datetime | None = None) -> Counter:
     """Active plan runs without a sign of life for ``RUN_STALE_SECONDS`` get their
     reconciliation sent again, unless they wait for a forecast run that is still active (the
     forecast reaper sees to that one); one whose forecast run failed is failed."""
+    # Here, not at the top: sop.tasks imports this module.
     from sop.tasks import plan_run_reconcile_task
 
     now = now or timezone.now()
@@ -326,10 +345,6 @@ def plan_run_announce(run: PlanRun) -> None:
 
 def plan_calculate(inputs: PlanInputs, *, as_of: dt.date):
     """The pure part of a plan run: reconciliation, inventory metrics, alert candidates."""
-    from inventory.calculations import inventory_metrics
-    from sop.alert_rules import derive_alerts
-    from sop.reconciliation import reconcile
-
     result = reconcile(
         periods=inputs.periods,
         products=inputs.products,
@@ -398,7 +413,6 @@ FAMILY_COLUMNS = [
     "quota_qty",
     "feasible_qty",
     "unserved_qty",
-    "target_gap",
     "buildability_gap",
     "not_buildable_qty",
 ]
@@ -406,9 +420,6 @@ FAMILY_COLUMNS = [
 
 def plan_results_store(*, run: PlanRun, result) -> dict[str, int]:
     """Write the plan lines, work-center loads and family plan of a run (replacing a partial one)."""
-    from inventory.models import Product, ProductFamily
-    from sop.models import FamilyPlan, PlanLine, WorkCenterLoad
-
     for model in (PlanLine, WorkCenterLoad, FamilyPlan):
         model.objects.filter(run=run).delete()
     products = dict(Product.objects.values_list("sku", "id"))
@@ -501,12 +512,6 @@ def alerts_sync(*, run: PlanRun, candidates: pd.DataFrame) -> dict[str, int]:
     comments, and says so in a comment (its history) instead of raising a new one.
     Call inside a transaction.
     """
-    from django.contrib.contenttypes.models import ContentType
-
-    from core.models import Comment
-    from inventory.models import Product, ProductFamily
-    from territories.models import Territory
-
     if connection.vendor == "postgresql":
         # Two runs finishing at once would both insert the same new fingerprints: serialise
         # the alert upsert (the lock ends with the surrounding transaction).

@@ -30,7 +30,9 @@ from sop.models import (
     CapacityCalendar,
     PlanLine,
     PlanRun,
+    Plant,
     WorkCenter,
+    WorkCenterLoad,
 )
 
 SUPPLY_PAGE_ROLES = (r.ADMIN, r.OPS_LEAD, r.PLANNER, r.EXECUTIVE)
@@ -92,7 +94,6 @@ def alerts(request: HttpRequest) -> HttpResponse:
         user=request.user, filters=filters, number=request.GET.get("page"), per_page=ALERTS_PER_PAGE
     )
     can_act = has_role(request.user, *ALERT_HANDLERS)
-    from sop.models import Plant
 
     return render(
         request,
@@ -206,7 +207,6 @@ def alert_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 def capacity(request: HttpRequest) -> HttpResponse:
     run = selectors.latest_plan_run(user=request.user)
     plant = request.GET.get("plant", "")
-    from sop.models import Plant
 
     heat = selectors.capacity_heatmap(run=run, plant=plant or None)
     fmt = wants_export(request)
@@ -273,8 +273,6 @@ def capacity_cell(request: HttpRequest, code: str, period: str) -> HttpResponse:
     entry = CapacityCalendar.objects.filter(work_center=work_center, period_start=period_start).first()
     load = None
     if run is not None:
-        from sop.models import WorkCenterLoad
-
         load = WorkCenterLoad.objects.filter(run=run, work_center=work_center, period_start=period_start).first()
     products = selectors.work_center_products(run=run, work_center=work_center, period=period_start) if run else []
     fmt = wants_export(request)

@@ -5,7 +5,9 @@ realignment operation, attainment, and the dedicated bulk upserts."""
 import datetime as dt
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db.models import OuterRef, Prefetch, Subquery
+from django.urls import path, re_path
 from django.utils import timezone
 from django.utils.translation import gettext
 from django_filters import rest_framework as filters
@@ -411,8 +413,6 @@ class UserViewSet(ResourceViewSet):
     )
 
     def get_queryset(self):
-        from django.contrib.auth.models import Group
-
         user = self.request.user
         visible = selectors.visible_reps(user=user).values("pk")
         people = get_user_model().objects.filter(pk__in=visible) | get_user_model().objects.filter(pk=user.pk)
@@ -613,8 +613,6 @@ def register_routes(router) -> None:
 
 
 def _api_urlpatterns():
-    from django.urls import path, re_path
-
     return [
         path(f"{name}/bulk", dedicated_bulk_view(name).as_view(), name=f"{name}-bulk") for name in dedicated_resources()
     ] + [

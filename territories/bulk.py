@@ -14,13 +14,20 @@ import datetime as dt
 from decimal import Decimal
 
 import pandas as pd
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from core.bulk.rules import MONTH_START, VALIDITY, errors_where, row_errors
 from core.bulk.spec import Field, Ref, ResourceSpec
 from core.bulk.validation import ERROR_COLUMNS
 from core.bulk.writer import UpsertCounts, upsert_frame
+from core.models import ApiClient, Profile
+from core.roles import ADMIN, ROLES, user_roles
 from territories.ingest import RowErrors
+from territories.models import ALL_SALES_ROWS, Quota, QuotaPlan, Territory
+from territories.selectors import fiscal_year_of, visible_reps
+from territories.services import primary_share_problems, territory_paths_refresh
 
 ACCOUNTS = ResourceSpec(
     name="accounts",
@@ -82,9 +89,6 @@ TERRITORIES = ResourceSpec(
 
 
 def territories_write(typed: pd.DataFrame, stored: pd.DataFrame) -> UpsertCounts:
-    from territories.models import Territory
-    from territories.services import territory_paths_refresh
-
     existing = {t.code: t for t in Territory.objects.all()}
     known = set(existing) | set(typed["code"])
     parent = typed["parent_code"]
@@ -167,14 +171,10 @@ TERRITORY_ASSIGNMENTS = ResourceSpec(
 def territory_assignments_write(typed: pd.DataFrame, stored: pd.DataFrame) -> UpsertCounts:
     """Upsert by (rep, territory, valid_from), then every touched territory's primary shares
     must total 100 % on every date; each failing territory's rows get the message."""
-    from territories.services import primary_share_problems
-
     counts = upsert_frame(TERRITORY_ASSIGNMENTS, stored)
     territory_ids = sorted({int(t) for t in stored["territory_id"]})
     problems = primary_share_problems(territory_ids=territory_ids)
     if not problems.empty:
-        from territories.models import Territory
-
         code_of = dict(Territory.objects.filter(pk__in=territory_ids).values_list("pk", "code"))
         codes = stored["territory_id"].astype(int).map(code_of)
         frames = []
@@ -218,10 +218,6 @@ QUOTAS = ResourceSpec(
 
 def _owner_scope_errors(typed: pd.DataFrame, user) -> pd.DataFrame:
     """A sales manager signed in may only write quotas of their subtree's reps and territories."""
-    from core.roles import user_roles
-    from territories.models import ALL_SALES_ROWS, Territory
-    from territories.selectors import visible_reps
-
     if user is None or user.is_superuser or user_roles(user) & ALL_SALES_ROWS:
         return pd.DataFrame(columns=ERROR_COLUMNS)
 
@@ -235,9 +231,6 @@ def _owner_scope_errors(typed: pd.DataFrame, user) -> pd.DataFrame:
 
 def quotas_write_for(user):
     def write(typed: pd.DataFrame, stored: pd.DataFrame) -> UpsertCounts:
-        from territories.models import Quota, QuotaPlan
-        from territories.selectors import fiscal_year_of
-
         scope_errors = _owner_scope_errors(typed, user)
         if len(scope_errors):
             raise RowErrors(scope_errors)
@@ -327,18 +320,10 @@ USERS = ResourceSpec(
 
 
 def _holds_admin(user) -> bool:
-    from core.roles import ADMIN
-
     return user.is_superuser or any(g.name == ADMIN for g in user.groups.all())
 
 
 def users_write(typed: pd.DataFrame, stored: pd.DataFrame) -> UpsertCounts:
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
-
-    from core.models import ApiClient, Profile
-    from core.roles import ROLES
-
     User = get_user_model()
     roles = typed["roles"].map(lambda v: sorted({p.strip() for p in str(v or "").split(";") if p.strip()}))
     existing = {

@@ -8,9 +8,13 @@ import datetime as dt
 from decimal import Decimal
 
 import numpy as np
+from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from core import roles as r
 from core.calendar import add_months
+from core.demo import demo_user_create
+from territories import selectors, services
 from territories.models import (
     Account,
     AccountAssignment,
@@ -21,6 +25,7 @@ from territories.models import (
     Territory,
     TerritoryAssignment,
 )
+from territories.sources import READERS
 
 REGIONS = [
     (
@@ -251,8 +256,6 @@ def _name(rng: np.random.Generator, i: int) -> tuple[str, str]:
 
 
 def seed(ctx) -> None:
-    from core.demo import demo_user_create
-
     rng = ctx.child_rng("territories")
     scale = ctx.scale
     start = ctx.history_start - dt.timedelta(days=365)
@@ -506,19 +509,16 @@ def quotas_seed(ctx) -> None:
     seasonality with the new-hire ramp; units quotas per family × territory × month from the
     same month a year earlier + 6 %, and + 35 % for pumps in their summer peak — more than the
     plants can build, so the supply reconciliation raises ``target_not_buildable``."""
-    from django.contrib.auth import get_user_model
-    from django.db.models import Sum
-    from django.utils import timezone
-
-    from sales.models import SalesOrderLine
-    from territories import selectors, services
-
     User = get_user_model()
     manager, approver = User.objects.get(username="manager"), User.objects.get(username="exec")
     year = selectors.fiscal_year_of(ctx.as_of)
-    revenue = SalesOrderLine.objects.counting().between(ctx.as_of - dt.timedelta(days=364), ctx.as_of).aggregate(
-        t=Sum("net_amount")
-    )["t"] or Decimal(0)
+    revenue = sum(
+        (
+            t or Decimal(0)
+            for t in READERS.sales_by_territory(start=ctx.as_of - dt.timedelta(days=364), end=ctx.as_of).values()
+        ),
+        Decimal(0),
+    )
     target = (revenue * Decimal("1.08") / 1000).quantize(Decimal(1)) * 1000
     month_uplift = {(PEAK_FAMILY, m): PEAK_UPLIFT_PCT for m in PEAK_MONTHS}
     plans = []

@@ -8,7 +8,7 @@ choices territory maths makes:
   empty month is zero. Callers that must tell "missing" from "zero" (a quota nobody set)
   check ``isna`` before converting;
 * float inputs are accepted because forecasts are stored as floats (``Forecast.point`` and
-  the ``FloatField`` sums of ``territories.selectors.territory_forecast_n12m``) and split
+  the ``FloatField`` sums of ``forecasting.selectors.territory_forecast_n12m``) and split
   weights may be floats: a float becomes ``Decimal(str(round(x, FLOAT_PLACES)))`` with 15
   places, about the precision a double carries, so ``0.1 + 0.2`` is ``0.3`` while a weight
   keeps its digits and a split of a billion stays within a cent of its exact share.

@@ -8,13 +8,13 @@ from decimal import Decimal
 
 import pandas as pd
 from django.contrib.auth import get_user_model
-from django.db.models import Case, Count, Exists, F, FloatField, IntegerField, OuterRef, Q, Sum, Value, When
-from django.db.models.functions import Cast
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Sum, Value, When
 from django.utils import timezone
 
 from core.calendar import add_months
-from core.roles import SALES_MANAGER, SALES_REP, user_roles
+from core.roles import ADMIN, ERP, EXECUTIVE, SALES_MANAGER, SALES_REP, user_roles
 from core.services import organisation_settings_get
+from inventory.models import ProductFamily
 from territories import calculations as calc
 from territories.models import (
     ALL_SALES_ROWS,
@@ -31,6 +31,7 @@ from territories.models import (
     valid_on,
 )
 from territories.money import ZERO, decimal_column, quantize, to_decimal
+from territories.sources import READERS
 
 CENT = Decimal("0.01")
 
@@ -82,8 +83,6 @@ def quota_plan_in_reach(*, user, plan: QuotaPlan) -> bool:
     they manage. A plan with a company revenue target, or still empty, is the company's: it
     needs a manager whose subtrees cover every top-level territory.
     """
-    from core.roles import ADMIN, ERP, EXECUTIVE
-
     if user_roles(user) & {ADMIN, ERP, EXECUTIVE}:
         return True
     mine = managed_subtree_q(user)
@@ -259,38 +258,26 @@ def assignments_frame(*, territory_ids=None) -> pd.DataFrame:
     return frame.drop(columns=["first", "last"])
 
 
+ACCOUNT_FIELDS = (
+    "external_id",
+    "name",
+    "country",
+    "region",
+    "state",
+    "postal_code",
+    "industry",
+    "potential",
+    "exclude_from_realignment",
+)
+
+
 def accounts_frame(*, as_of: dt.date, accounts=None) -> pd.DataFrame:
     """Accounts with their owner on ``as_of``: the columns ``match_accounts`` and the balancing
     report read (``account_id, external_id, name, country, region, state, postal_code,
     industry, potential, exclude_from_realignment, territory_code``)."""
     qs = accounts if accounts is not None else Account.objects.all()
-    rows = qs.order_by("external_id").values_list(
-        "id",
-        "external_id",
-        "name",
-        "country",
-        "region",
-        "state",
-        "postal_code",
-        "industry",
-        "potential",
-        "exclude_from_realignment",
-    )
-    frame = pd.DataFrame.from_records(
-        list(rows),
-        columns=[
-            "account_id",
-            "external_id",
-            "name",
-            "country",
-            "region",
-            "state",
-            "postal_code",
-            "industry",
-            "potential",
-            "exclude_from_realignment",
-        ],
-    )
+    rows = qs.order_by("external_id").values_list("id", *ACCOUNT_FIELDS)
+    frame = pd.DataFrame.from_records(list(rows), columns=["account_id", *ACCOUNT_FIELDS])
     owners = AccountAssignment.objects.filter(valid_on(as_of)).values_list("account_id", "territory__code")
     owner_of = dict(owners)
     frame["territory_code"] = frame["account_id"].map(owner_of).astype(object)
@@ -332,56 +319,19 @@ def rules_frame(*, rules=None) -> pd.DataFrame:
     return frame
 
 
-def latest_forecast_run():
-    """The latest finished forecast run, or ``None``."""
-    from forecasting.models import ForecastRun  # territory performance reads up (.importlinter)
-
-    return ForecastRun.objects.finished().order_by("-finished_at", "-id").first()
-
-
-def territory_forecast_n12m(*, as_of: dt.date) -> dict[int, Decimal]:
-    """Forecast units × product unit price for the 12 months from ``as_of``'s month, per
-    territory id, from the latest finished run's ``product_territory`` level (empty without)."""
-    run = latest_forecast_run()
-    if run is None:
-        return {}
-    from forecasting.models import Forecast
-
-    first = as_of.replace(day=1)
-    rows = (
-        Forecast.objects.filter(
-            run=run,
-            level="product_territory",
-            period_start__gte=first,
-            period_start__lt=add_months(first, 12),
-            territory__isnull=False,
-        )
-        .values("territory_id")
-        .annotate(value=Sum(F("point") * Cast("product__unit_price", FloatField()), output_field=FloatField()))
-        .values_list("territory_id", "value")
-    )
-    return {tid: quantize(to_decimal(v or 0), CENT) for tid, v in rows}
-
-
 def account_figures(*, as_of: dt.date, accounts: pd.DataFrame) -> pd.DataFrame:
     """Per account of ``accounts`` (from :func:`accounts_frame`): ``revenue_l12m`` (net sales
     of the 12 months up to ``as_of``, returns netted, cancellations left out) and
     ``forecast_n12m`` — the owning territory's forecast value for the next 12 months, split
     over its accounts by their share of its last-12-month revenue (evenly when it has none)."""
-    from sales.models import SalesOrderLine
-
     out = accounts[["account_id", "external_id", "territory_code"]].copy()
-    start = as_of - dt.timedelta(days=364)
-    revenue = dict(
-        SalesOrderLine.objects.counting()
-        .between(start, as_of)
-        .filter(account_id__in=list(out["account_id"]) if len(out) < 5000 else Q())
-        .values("account_id")
-        .annotate(total=Sum("net_amount"))
-        .values_list("account_id", "total")
+    revenue = READERS.sales_by_account(
+        start=as_of - dt.timedelta(days=364),
+        end=as_of,
+        account_ids=list(out["account_id"]) if len(out) < 5000 else None,
     )
     out["revenue_l12m"] = decimal_column(out["account_id"].map(revenue)).to_numpy()
-    forecast = territory_forecast_n12m(as_of=as_of)
+    forecast = READERS.territory_forecast_n12m(as_of=as_of)
     codes = dict(Territory.objects.values_list("code", "id"))
     out["forecast_n12m"] = [ZERO] * len(out)
     if forecast and len(out):
@@ -405,8 +355,6 @@ def territory_tree(*, user, as_of: dt.date) -> list[dict]:
     """Visible territories in tree order with owners and figures rolled up the tree: accounts
     owned today, net revenue of the last 12 months, this fiscal year's revenue quota, credited
     revenue so far and attainment."""
-    from sales.models import SalesOrderLine
-
     visible = Territory.objects.for_user(user)
     tree = tree_frame()
     if tree.empty:
@@ -430,15 +378,7 @@ def territory_tree(*, user, as_of: dt.date) -> list[dict]:
             .values_list("territory_id", "n")
         )
     )
-    revenue = rolled(
-        dict(
-            SalesOrderLine.objects.counting()
-            .between(as_of - dt.timedelta(days=364), as_of)
-            .values("territory_id")
-            .annotate(t=Sum("net_amount"))
-            .values_list("territory_id", "t")
-        )
-    )
+    revenue = rolled(READERS.sales_by_territory(start=as_of - dt.timedelta(days=364), end=as_of))
     year = fiscal_year_of(as_of)
     months = fiscal_year_months(fiscal_year=year)
     plan = quota_plan_current(period_starts=months)
@@ -466,15 +406,7 @@ def territory_tree(*, user, as_of: dt.date) -> list[dict]:
                     rep_id, ZERO
                 )
     quota = rolled(quota_by_territory)
-    ytd = rolled(
-        dict(
-            SalesOrderLine.objects.counting()
-            .between(months[0], as_of)
-            .values("territory_id")
-            .annotate(t=Sum("net_amount"))
-            .values_list("territory_id", "t")
-        )
-    )
+    ytd = rolled(READERS.sales_by_territory(start=months[0], end=as_of))
 
     reps: dict[int, list[str]] = {}
     for territory_id, first, last, role, share in (
@@ -515,38 +447,6 @@ def territory_tree(*, user, as_of: dt.date) -> list[dict]:
 # Attainment
 # ---------------------------------------------------------------------------------------------
 
-MEASURE_VALUE = {"revenue": "net_amount", "units": "quantity"}
-
-
-def _measure_expression(measure: str):
-    if measure == "margin":
-        return F("net_amount") - F("quantity") * F("product__unit_cost")
-    return F(MEASURE_VALUE[measure])
-
-
-def daily_sales(*, start: dt.date, end: dt.date, measure: str) -> pd.DataFrame:
-    """Sales per territory × order date (cancelled lines left out, returns netted):
-    ``line_id`` (a row number), ``territory_code``, ``order_date``, ``quantity``, ``amount``
-    (the measure). Crediting is linear, so crediting these sums equals summing the credits of
-    every line, at a fraction of the rows."""
-    from sales.models import SalesOrderLine
-
-    rows = (
-        SalesOrderLine.objects.counting()
-        .between(start, end)
-        .filter(territory__isnull=False)
-        .values("territory__code", "order_date")
-        .annotate(value=Sum(_measure_expression(measure)))
-        .order_by("territory__code", "order_date")
-        .values_list("territory__code", "order_date", "value")
-    )
-    frame = pd.DataFrame.from_records(list(rows), columns=["territory_code", "order_date", "amount"])
-    frame.insert(0, "line_id", range(len(frame)))
-    frame["account_id"] = 0
-    frame["amount"] = decimal_column(frame["amount"]).map(lambda d: quantize(d, CENT)).to_numpy()
-    frame["quantity"] = frame["amount"]
-    return frame
-
 
 def attainment_table(
     *, user, fiscal_year: int, owner_kind: str = "rep", measure: str = "revenue", owner: str | None = None
@@ -560,7 +460,7 @@ def attainment_table(
     """
     months = fiscal_year_months(fiscal_year=fiscal_year)
     end = add_months(months[-1], 1) - dt.timedelta(days=1)
-    sales = daily_sales(start=months[0], end=end, measure=measure)
+    sales = READERS.daily_sales(start=months[0], end=end, measure=measure)
     plan = quota_plan_current(period_starts=months)
     quotas = (
         Quota.objects.none()
@@ -605,62 +505,6 @@ def attainment_table(
     )
     table["owner_name"] = table["owner"].map(names)
     return table
-
-
-def attainment_lines(
-    *, user, owner_kind: str, owner: str, period_start: dt.date, measure: str = "revenue", limit: int = 500
-) -> list[dict]:
-    """The order lines behind one attainment cell, with the credit they gave ``owner``.
-
-    Cancelled lines are listed with no credit; returns carry a negative credit.
-    """
-    from sales.models import SalesOrderLine
-
-    start = period_start.replace(day=1)
-    end = add_months(start, 1) - dt.timedelta(days=1)
-    lines = SalesOrderLine.objects.for_user(user).between(start, end)
-    share_of: list[tuple[int, dt.date, dt.date, Decimal]] = []
-    if owner_kind == "rep":
-        q = Q(pk__in=[])
-        for territory_id, valid_from, valid_to, share in (
-            TerritoryAssignment.objects.filter(rep__username=owner, valid_from__lte=end)
-            .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=start))
-            .values_list("territory_id", "valid_from", "valid_to", "share")
-        ):
-            lo, hi = max(valid_from, start), min(valid_to or end, end)
-            q |= Q(territory_id=territory_id, order_date__gte=lo, order_date__lte=hi)
-            share_of.append((territory_id, lo, hi, share))
-        lines = lines.filter(q)
-    else:
-        lines = lines.filter(territory__path__startswith=Territory.objects.get(code=owner).path)
-    rows = []
-    for line in lines.select_related("account", "product", "territory").order_by("order_date", "external_id")[:limit]:
-        value = {
-            "revenue": line.net_amount,
-            "units": line.quantity,
-            "margin": line.net_amount - line.quantity * line.product.unit_cost,
-        }[measure]
-        share = Decimal(100)
-        for territory_id, lo, hi, s in share_of:
-            if line.territory_id == territory_id and lo <= line.order_date <= hi:
-                share = s
-        counts = line.status != "cancelled"
-        rows.append(
-            {
-                "external_id": line.external_id,
-                "order_date": line.order_date,
-                "status": line.status,
-                "account": line.account.name,
-                "account_external_id": line.account.external_id,
-                "product": line.product.sku,
-                "territory": line.territory.code if line.territory else "",
-                "quantity": line.quantity,
-                "net_amount": line.net_amount,
-                "share": share,
-                "credit": quantize(value * share / 100, CENT) if counts else ZERO,
-            }
-        )
-    return rows
 
 
 # ---------------------------------------------------------------------------------------------
@@ -710,34 +554,6 @@ def balancing(
 # ---------------------------------------------------------------------------------------------
 
 
-def target_not_buildable_alerts(*, user, months: list[dt.date]) -> list[dict]:
-    """Open ``target_not_buildable`` alerts of the supply reconciliation in these months (the
-    viewer's scope)."""
-    from sop.models import CapacityAlert  # territory performance reads up (.importlinter)
-
-    alerts = (
-        CapacityAlert.objects.for_user(user)
-        .active()
-        .filter(type="target_not_buildable", period_start__in=months)
-        .order_by("period_start", "family__code")
-        .values(
-            "id",
-            "family__code",
-            "family__name",
-            "territory__code",
-            "period_start",
-            "amount",
-            "value",
-            "message",
-            "message_key",
-            "message_params",
-            "status",
-            "severity",
-        )
-    )
-    return list(alerts)
-
-
 def reconciled_plan_ids(*, period_starts: list[dt.date]) -> set[int]:
     """The quota plan versions the supply reconciliation reads for these periods (the choice
     :func:`family_unit_quotas` makes: per period the latest approved, else submitted, else draft)."""
@@ -761,15 +577,8 @@ def quota_plan_buildability(*, user, plan: QuotaPlan) -> dict:
     latest finished plan run's feasible quantities: what a manager checks on a draft before
     submitting it. ``counted`` says whether the reconciliation already reads this version (its
     ``target_not_buildable`` alerts then belong to it)."""
-    from inventory.models import ProductFamily
-    from sop.models import FamilyPlan, PlanRun  # territory performance reads up (.importlinter)
-
     months = fiscal_year_months(fiscal_year=plan.fiscal_year)
-    run = (
-        PlanRun.objects.filter(status__in=[PlanRun.Status.COMPLETED, PlanRun.Status.COMPLETED_WITH_ERRORS])
-        .order_by("-finished_at", "-id")
-        .first()
-    )
+    run, family_plan = READERS.family_plan_feasible(months=months)
     counted = plan.pk in reconciled_plan_ids(period_starts=months)
     if run is None:
         return {"run": None, "rows": [], "counted": counted}
@@ -782,14 +591,6 @@ def quota_plan_buildability(*, user, plan: QuotaPlan) -> dict:
             .values_list("family__code", "territory__code", "period_start", "quota_qty")
         ),
         columns=["family_code", "territory_code", "period_start", "quota_qty"],
-    )
-    family_plan = pd.DataFrame.from_records(
-        list(
-            FamilyPlan.objects.filter(run=run, period_start__in=months).values_list(
-                "family__code", "period_start", "demand_qty", "feasible_qty"
-            )
-        ),
-        columns=["family_code", "period_start", "demand_qty", "feasible_qty"],
     )
     short = calc.quota_buildability(quotas, family_plan)
     visible = dict(Territory.objects.for_user(user).values_list("code", "name"))

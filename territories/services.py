@@ -11,19 +11,23 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import pandas as pd
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from core.bulk.keys import cleaned as natural_key
 from core.calendar import add_months
 from core.errors import ApplicationError
+from core.models import Profile
 from core.services import audit_record, comment_add
 from territories import calculations as calc
 from territories import selectors
 from territories.models import (
     Account,
     AccountAssignment,
+    AssignmentRule,
     Quota,
     QuotaPlan,
     QuotaTarget,
@@ -33,6 +37,7 @@ from territories.models import (
 )
 from territories.money import ZERO, to_decimal
 from territories.rules import MOVE_COLUMNS
+from territories.sources import READERS
 
 CENT = Decimal("0.01")
 RAMP_PCT = calc.DEFAULT_RAMP_PCT
@@ -150,10 +155,8 @@ def _ownership_move(*, moves: dict[int, int], effective_from: dt.date) -> None:
     The row in force the day before is closed on that day; rows starting on or after
     ``effective_from`` are replaced. Sales lines ordered before the date keep their territory
     (history never moves); lines ordered on or after it are re-stamped with the new owner,
-    which is what the ingestion would have stamped.
+    which is what the ingestion would have stamped (sales does that: ``ownership_moved``).
     """
-    from sales.models import SalesOrderLine
-
     if not moves:
         return
     ids = list(moves)
@@ -172,13 +175,7 @@ def _ownership_move(*, moves: dict[int, int], effective_from: dt.date) -> None:
         ],
         batch_size=2000,
     )
-    by_territory: dict[int, list[int]] = {}
-    for account_id, territory_id in moves.items():
-        by_territory.setdefault(territory_id, []).append(account_id)
-    for territory_id, account_ids in by_territory.items():
-        SalesOrderLine.objects.filter(account_id__in=account_ids, order_date__gte=effective_from).update(
-            territory_id=territory_id
-        )
+    READERS.ownership_moved(moves=moves, effective_from=effective_from)
 
 
 @transaction.atomic
@@ -410,20 +407,9 @@ def quota_set(
 
 def _leaf_bases(*, leaves: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     """history / forecast / potential per leaf territory (code, id)."""
-    from django.db.models import Sum
-
-    from sales.models import SalesOrderLine
-
     ids = list(leaves["id"])
-    history = dict(
-        SalesOrderLine.objects.counting()
-        .between(as_of - dt.timedelta(days=364), as_of)
-        .filter(territory_id__in=ids)
-        .values("territory_id")
-        .annotate(t=Sum("net_amount"))
-        .values_list("territory_id", "t")
-    )
-    forecast = selectors.territory_forecast_n12m(as_of=as_of)
+    history = READERS.sales_by_territory(start=as_of - dt.timedelta(days=364), end=as_of, territory_ids=ids)
+    forecast = READERS.territory_forecast_n12m(as_of=as_of)
     potential = dict(
         AccountAssignment.objects.filter(valid_on(as_of), territory_id__in=ids)
         .values("territory_id")
@@ -479,19 +465,14 @@ def allocation_parts(*, node: Territory | None, owner_kind: str, as_of: dt.date,
 
 def seasonality_for(*, node: Territory | None, as_of: dt.date, measure: str = "revenue") -> pd.Series:
     """Monthly weights from the 24 full months before ``as_of`` under ``node``."""
-    from django.db.models import Sum
-    from django.db.models.functions import TruncMonth
-
-    from sales.models import SalesOrderLine
-
     first = add_months(as_of.replace(day=1), -24)
     last = add_months(as_of.replace(day=1), -1)
-    lines = SalesOrderLine.objects.counting().between(first, as_of.replace(day=1) - dt.timedelta(days=1))
-    if node is not None:
-        lines = lines.filter(territory__path__startswith=node.path)
-    value = "quantity" if measure == "units" else "net_amount"
-    rows = lines.annotate(m=TruncMonth("order_date")).values("m").annotate(t=Sum(value)).values_list("m", "t")
-    history = pd.DataFrame.from_records(list(rows), columns=["period_start", "amount"])
+    history = READERS.sales_by_month(
+        start=first,
+        end=as_of.replace(day=1) - dt.timedelta(days=1),
+        measure=measure,
+        path=None if node is None else node.path,
+    )
     return calc.seasonality_weights(history, first_month=first, last_month=last)
 
 
@@ -542,8 +523,6 @@ def quota_allocate_top_down(
     quotas = pd.concat(monthly, ignore_index=True)
     quotas["full_amount"] = quotas["amount"]
     if ramp and owner_kind == "rep":
-        from core.models import Profile
-
         hires = pd.DataFrame.from_records(
             list(
                 Profile.objects.filter(user__username__in=list(split["owner"]), hire_date__isnull=False).values_list(
@@ -557,8 +536,6 @@ def quota_allocate_top_down(
                 quotas[["owner", "period_start", "amount"]], hires, ramp_pct=RAMP_PCT, quantum=quantum
             )
             quotas["amount"] = ramped["amount"]
-
-    from django.contrib.auth import get_user_model
 
     owner_ids = (
         dict(get_user_model().objects.filter(username__in=list(split["owner"])).values_list("username", "id"))
@@ -624,11 +601,6 @@ def quota_units_from_history(
     ``uplift_pct`` (or, per ``(family code, calendar month)``, by ``month_uplift_pct``).
     Replaces the plan's family units quotas; returns the rows written.
     """
-    from django.db.models import Sum
-    from django.db.models.functions import TruncMonth
-
-    from sales.models import SalesOrderLine
-
     _editable(plan)
     as_of = as_of or timezone.localdate()
     this_month = as_of.replace(day=1)
@@ -642,19 +614,10 @@ def quota_units_from_history(
         while add_months(base, 12) < this_month:
             base = add_months(base, 12)
         base_of[base] = month
-    rows = (
-        SalesOrderLine.objects.counting()
-        .filter(order_date__gte=min(base_of), order_date__lt=this_month, territory__isnull=False)
-        .annotate(m=TruncMonth("order_date"))
-        .filter(m__in=list(base_of))
-        .values("m", "territory_id", "product__family_id", "product__family__code")
-        .annotate(q=Sum("quantity"))
-        .values_list("m", "territory_id", "product__family_id", "product__family__code", "q")
-    )
+    rows = READERS.family_units_by_month(first=min(base_of), before=this_month, months=list(base_of))
     extra = month_uplift_pct or {}
     quotas = []
     for month, territory_id, family_id, family_code, qty in rows:
-        month = month.date() if isinstance(month, dt.datetime) else month
         pct = extra.get((family_code, month.month), to_decimal(uplift_pct))
         amount = (to_decimal(qty) * (100 + pct) / 100).quantize(Decimal(1))
         if amount > 0:
@@ -694,8 +657,6 @@ def assignment_rule_save(
     **criteria: str,
 ):
     """Create or update the rule ``code``; named accounts must exist."""
-    from territories.models import AssignmentRule
-
     code = natural_key(code, field="code")
     if not code:
         raise ApplicationError(gettext("A rule needs a code."), code="required")

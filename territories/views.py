@@ -24,8 +24,10 @@ from core.exports import export_response, wants_export
 from core.models import Comment
 from core.pages import bad_request, id_param
 from core.roles import has_role, role_required
+from core.services import comment_add
 from territories import selectors, services
 from territories.models import AssignmentRule, QuotaPlan, Territory
+from territories.sources import READERS
 
 VIEW_ROLES = (r.ADMIN, r.SALES_MANAGER, r.SALES_REP, r.EXECUTIVE)
 #: quotas and attainment: one rule for these pages and the API (``quotas:read``)
@@ -454,9 +456,7 @@ def quota_plan(request: HttpRequest, code: str) -> HttpResponse:
             "families": selectors.family_units_summary(user=request.user, plan=plan),
             # Alerts of the reconciliation belong to the version it reads; any other version is
             # checked against the latest plan run's feasible quantities instead.
-            "alerts": selectors.target_not_buildable_alerts(user=request.user, months=months)
-            if check["counted"]
-            else [],
+            "alerts": READERS.target_not_buildable_alerts(user=request.user, months=months) if check["counted"] else [],
             "check": check,
             "months": months,
             "nodes": list(nodes),
@@ -496,8 +496,6 @@ def _quota_plan_post(request: HttpRequest, plan: QuotaPlan) -> None:
             % {"code": plan.code},
         )
     elif action == "comment":
-        from core.services import comment_add
-
         comment_add(author=user, target=plan, text=request.POST.get("comment", ""))
     elif action == "allocate":
         node_code = request.POST.get("node") or ""
@@ -650,7 +648,7 @@ def attainment_lines(request: HttpRequest) -> HttpResponse:
     )
     if not visible or measure not in MEASURES:
         raise PermissionDenied(_("You may not see this owner's attainment."))
-    lines = selectors.attainment_lines(
+    lines = READERS.attainment_lines(
         user=request.user, owner_kind=kind, owner=owner, period_start=month, measure=measure
     )
     fmt = wants_export(request)

@@ -154,6 +154,7 @@ def event_emit(*, type: str, data: dict, now: dt.datetime | None = None) -> int:
 
 def deliveries_enqueue(ids: list[int]) -> None:
     """Hand deliveries to the workers; a broker outage only delays them (the sweeper)."""
+    # Here, not at the top: webhooks.tasks imports this module.
     from webhooks.tasks import (
         webhook_deliver_task,  # tasks import this module: the cycle is the task's
     )

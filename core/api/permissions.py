@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from rest_framework import permissions
 
 from core import roles as r
+from core.errors import ApplicationError
 from core.models import ApiToken
 
 #: people of any role: their reads are narrowed by ``for_user`` alone
@@ -83,8 +84,6 @@ def scopes_clean(scopes) -> list[str]:
     """The scope list of a new or edited API client, sorted, or ``ApplicationError``: at least
     one scope, each a known one (a token with none would be useless; a typo would silently
     grant less than intended)."""
-    from core.errors import ApplicationError
-
     if isinstance(scopes, str) or not isinstance(scopes, list | tuple | set | frozenset):
         raise ApplicationError(_("Scopes are a list of scope names."), code="invalid_scopes")
     names = {str(s).strip() for s in scopes if str(s).strip()}

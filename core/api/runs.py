@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
+from rest_framework import serializers
+
 from core.errors import ApplicationError
+
+
+def stalled_field() -> serializers.BooleanField:
+    """A run's ``stalled`` (``RunRecord.is_stalled``), the same on every run resource."""
+    return serializers.BooleanField(
+        source="is_stalled",
+        read_only=True,
+        help_text="active, but no sign of life for RUN_STALE_SECONDS (no worker took it, or it went silent); "
+        "the reaper sends its work again",
+    )
 
 
 def absolute_urls(exc: ApplicationError, request) -> ApplicationError:

@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from core.errors import ApplicationError
+
 FORBIDDEN_RANGES: tuple[tuple[int, int], ...] = (
     (0x0000, 0x001F),
     (0x007F, 0x009F),
@@ -104,8 +106,6 @@ def problem(text: str) -> str | None:
 def cleaned(value: str, *, field: str) -> str:
     """A key typed into a form or sent alone: trimmed and in NFC; an ``ApplicationError``
     naming the character when it holds an invisible one."""
-    from core.errors import ApplicationError
-
     text = normalise(value.strip())
     why = problem(text)
     if why is not None:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from core.bulk import keys as natural_keys
 from core.bulk.spec import Field, ResourceSpec
@@ -69,8 +70,6 @@ class RefMap(dict):
 
     @staticmethod
     def _prepare_arrow(mapping: dict):
-        import pyarrow as pa
-
         return (pa.array(list(mapping), pa.string()), np.fromiter(mapping.values(), dtype="int64", count=len(mapping)))
 
     @staticmethod

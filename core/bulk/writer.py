@@ -24,6 +24,7 @@ from django.apps import apps
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core.bulk.cache import table_version
 from core.bulk.spec import ReferenceGuard, ResourceSpec
 from core.errors import ApplicationError
 
@@ -93,8 +94,6 @@ def verify_references(
     id the batch references still exists. Validation read them before the transaction began:
     a table whose version (``core.bulk.cache.table_version``) is still the one validation
     read has lost no row since, so its ids need no look-up."""
-    from core.bulk.cache import table_version
-
     if connection.vendor == "postgresql":
         cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [guard.lock_key])
     for column, table in guard.tables:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import time
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
 from django import template
+from django.utils import formats, translation
 from django.utils.http import urlencode
 
 from core.l10n import grouped
+from core.services import organisation_settings_get
 
 register = template.Library()
 
@@ -35,10 +40,6 @@ _currency_memo: dict[str, object] = {}
 
 def organisation_currency() -> str:
     """The organisation's currency code (memoised for 60 s per process; cleared when saved)."""
-    import time
-
-    from core.services import organisation_settings_get
-
     now = time.monotonic()
     if _currency_memo.get("at", -1e9) < now - 60:
         _currency_memo.update(code=organisation_settings_get().currency or "EUR", at=now)
@@ -48,11 +49,8 @@ def organisation_currency() -> str:
 def format_money(value, decimals: int = 2, currency: str | None = None, language: str | None = None) -> str:
     """``1.234,56 €`` (German), ``1.234,56 €`` (Italian), ``€1,234.56`` (English); a code
     without a symbol stands as the code (``1.234,56 CHF``, ``CHF 1,234.56``)."""
-    from django.utils import formats, translation
-
     if value is None or value == "":
         return "—"
-    from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
     code = currency or organisation_currency()
     try:  # round half up first: number_format cuts the digits off

@@ -52,6 +52,7 @@ PARAMS = {
 
 
 def available() -> bool:
+    # lightgbm is optional (the global model is used only when it is installed) and heavy.
     try:
         import lightgbm  # noqa: F401
     except ImportError:
@@ -91,6 +92,7 @@ def _windows(series: list[np.ndarray], ends: np.ndarray, m: int, L: int):
 
 def fit_predict(series: list[np.ndarray], ends: np.ndarray, season_length: int, horizon: int) -> np.ndarray:
     """Train on every series' windows, forecast ``horizon`` steps of each: (n, horizon)."""
+    # Here, not at the top: lightgbm is optional and heavy (see available()).
     import lightgbm as lgb
 
     m, L = season_length, lags(season_length)

@@ -38,6 +38,8 @@ import pandas as pd
 from scipy import sparse
 from scipy.sparse.linalg import cg, splu
 
+from forecasting.engine.pipeline import EngineParams, forecast_frame
+
 BAND_COLUMNS = ("lo80", "hi80", "lo95", "hi95")
 DEFAULT_LEVELS: dict[str, list[str]] = {
     "product_territory": ["product", "territory"],
@@ -243,8 +245,6 @@ def coherent_levels(
     sums. ``history`` holds the bottom series' ``series_id, period, value`` (every series
     ending at the same period, as the bottom forecasts start at the same step).
     """
-    from forecasting.engine.pipeline import EngineParams, forecast_frame
-
     if method == "bottom_up":
         return reconcile_hierarchy(forecasts, keys, levels=levels, method=method)
     levels = levels or DEFAULT_LEVELS

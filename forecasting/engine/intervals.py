@@ -58,6 +58,7 @@ def demand_sd(point: np.ndarray, sd: np.ndarray, log: np.ndarray) -> np.ndarray:
 def small_sample_quantiles(length: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Student's t quantiles (80 %, 95 %) with ``length − 2`` degrees of freedom: a spread
     estimated from a handful of points is itself uncertain (t → normal for long series)."""
+    # Here, not at the top: scipy.stats costs ~0.4 s at import (every web and test process).
     from scipy.stats import t
 
     df = np.maximum(np.asarray(length, dtype=float) - 2, 1)  # a level and a trend estimated

@@ -19,9 +19,11 @@ Outputs:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from math import erf, sqrt
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
+from scipy.special import fdtrc
 
 Z_90 = 1.6448536269514722  # one-sided 95 % = two-sided 90 % normal quantile
 MIN_INDEX = 0.01  # below this a multiplicative index would blow the adjusted series up: additive
@@ -77,15 +79,11 @@ def seasonal_test(values: np.ndarray, m: int, *, z: float = Z_90, phase: np.ndar
 
 
 def _normal_cdf(z: float) -> float:
-    from math import erf, sqrt
-
     return 0.5 * (1.0 + erf(z / sqrt(2.0)))
 
 
 def _stable_seasonality(values: np.ndarray, phase: np.ndarray, m: int, level: float) -> np.ndarray:
     """One-way ANOVA F-test of detrended ratios (y / centred MA) by calendar phase."""
-    from scipy.special import fdtrc
-
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = values / _centred_ma(values, m)
         ok = np.isfinite(ratio)

@@ -19,6 +19,12 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from core.services import organisation_settings_get
+from forecasting.models import Forecast, ForecastRun
+from inventory.models import Product, ProductFamily
+from sales.models import SalesOrderLine
+from sop.models import CapacityCalendar, DemandPlanLine, Plant, Routing, WorkCenter
+from territories.models import Account, Quota, QuotaPlan, Territory
 from tests.sop.factories import user_with_roles
 
 AS_OF = dt.date(2027, 2, 10)
@@ -36,29 +42,54 @@ SERIES = [
 ]
 
 
-def cycle_world() -> dict:
-    from core.services import organisation_settings_get
-    from forecasting.models import Forecast, ForecastRun
-    from inventory.models import Product, ProductFamily
-    from sop.models import CapacityCalendar, Plant, Routing, WorkCenter
-    from territories.models import Quota, QuotaPlan, Territory
-
-    users = {
-        name: user_with_roles(name, *roles)
-        for name, roles in (
-            ("planner", ["planner"]),
-            ("planner2", ["planner"]),
-            ("ops", ["ops_lead"]),
-            ("exec", ["executive"]),
-            ("admin", ["admin"]),
-            ("mgr_east", ["sales_manager"]),
-            ("mgr_west", ["sales_manager"]),
-            ("rep", ["sales_rep"]),
-        )
-    }
+def _company(**roles: str) -> tuple[dict, dict, ForecastRun]:
+    """Users (name → their one role), a 3-month horizon, families PMP and VLV and a finished
+    forecast run as of ``AS_OF`` (no rows yet)."""
+    users = {name: user_with_roles(name, role) for name, role in roles.items()}
     org = organisation_settings_get()
     org.plan_horizon_periods = 3
     org.save()
+    families = {
+        "PMP": ProductFamily.objects.create(code="PMP", name="Pumps"),
+        "VLV": ProductFamily.objects.create(code="VLV", name="Valves"),
+    }
+    run = ForecastRun.objects.create(
+        as_of=AS_OF, horizon=4, status=ForecastRun.Status.COMPLETED, finished_at=timezone.now()
+    )
+    return users, families, run
+
+
+def _forecasts(run, product, point, *, territory=None, level="product_territory", series_key: str) -> list[Forecast]:
+    """One forecast row of ``point`` units per month of ``FORECAST_MONTHS`` (no interval)."""
+    return [
+        Forecast(
+            run=run,
+            level=level,
+            series_key=series_key,
+            product=product,
+            territory=territory,
+            period_start=m,
+            point=point,
+            lo80=0,
+            hi80=0,
+            lo95=0,
+            hi95=0,
+        )
+        for m in FORECAST_MONTHS
+    ]
+
+
+def cycle_world() -> dict:
+    users, families, run = _company(
+        planner="planner",
+        planner2="planner",
+        ops="ops_lead",
+        exec="executive",
+        admin="admin",
+        mgr_east="sales_manager",
+        mgr_west="sales_manager",
+        rep="sales_rep",
+    )
     east = Territory.objects.create(code="EAST", name="East", path="/EAST/", level="region", manager=users["mgr_east"])
     west = Territory.objects.create(code="WEST", name="West", path="/WEST/", level="region", manager=users["mgr_west"])
     leaves = {
@@ -66,8 +97,7 @@ def cycle_world() -> dict:
         "EAST-2": Territory.objects.create(code="EAST-2", name="East two", parent=east, path="/EAST/EAST-2/"),
         "WEST-1": Territory.objects.create(code="WEST-1", name="West one", parent=west, path="/WEST/WEST-1/"),
     }
-    pmp = ProductFamily.objects.create(code="PMP", name="Pumps")
-    vlv = ProductFamily.objects.create(code="VLV", name="Valves")
+    pmp, vlv = families["PMP"], families["VLV"]
     products = {
         sku: Product.objects.create(
             sku=sku, name=f"Item {sku}", family=fam, unit_price=Decimal(price), unit_cost=Decimal(cost)
@@ -86,45 +116,13 @@ def cycle_world() -> dict:
     )
     Routing.objects.create(product=products["P1"], work_center=wc, hours_per_unit=Decimal("1"))
     Routing.objects.create(product=products["P2"], work_center=wc, hours_per_unit=Decimal("2"))
-    run = ForecastRun.objects.create(
-        as_of=AS_OF, horizon=4, status=ForecastRun.Status.COMPLETED, finished_at=timezone.now()
-    )
     rows = []
     for sku, code, point in SERIES:
         p, t = products[sku], leaves[code]
-        for m in FORECAST_MONTHS:
-            rows.append(
-                Forecast(
-                    run=run,
-                    level="product_territory",
-                    series_key=f"{p.pk}:{t.pk}",
-                    product=p,
-                    territory=t,
-                    period_start=m,
-                    point=point,
-                    lo80=0,
-                    hi80=0,
-                    lo95=0,
-                    hi95=0,
-                )
-            )
+        rows += _forecasts(run, p, point, territory=t, series_key=f"{p.pk}:{t.pk}")
     for sku in ("P1", "P2", "P3", "V1"):
         total = sum(point for s, _c, point in SERIES if s == sku)
-        for m in FORECAST_MONTHS:
-            rows.append(
-                Forecast(
-                    run=run,
-                    level="product",
-                    series_key=f"p:{products[sku].pk}",
-                    product=products[sku],
-                    period_start=m,
-                    point=total,
-                    lo80=0,
-                    hi80=0,
-                    lo95=0,
-                    hi95=0,
-                )
-            )
+        rows += _forecasts(run, products[sku], total, level="product", series_key=f"p:{products[sku].pk}")
     Forecast.objects.bulk_create(rows)
     plan = QuotaPlan.objects.create(code="FY2027", fiscal_year=2027, status="approved", approved_at=timezone.now())
     Quota.objects.create(
@@ -137,7 +135,7 @@ def cycle_world() -> dict:
         "users": users,
         "products": products,
         "territories": {"EAST": east, "WEST": west, **leaves},
-        "families": {"PMP": pmp, "VLV": vlv},
+        "families": families,
         "work_center": wc,
         "forecast_run": run,
     }
@@ -145,8 +143,6 @@ def cycle_world() -> dict:
 
 def grain(cycle, measure: str = "consensus", period=MAR) -> dict[tuple[str, str], object]:
     """(sku, territory code) → the measure of the cycle's grain rows in one month."""
-    from sop.models import DemandPlanLine
-
     return {
         (sku, code): value
         for sku, code, value in DemandPlanLine.objects.filter(cycle=cycle, period_start=period).values_list(
@@ -158,10 +154,6 @@ def grain(cycle, measure: str = "consensus", period=MAR) -> dict[tuple[str, str]
 def sell(sku: str, territory_code: str | None, day: dt.date, quantity: int, *, status: str = "invoiced"):
     """One sales order line of ``quantity`` units (an account of its own; ``territory_code``
     None: credited to no territory)."""
-    from inventory.models import Product
-    from sales.models import SalesOrderLine
-    from territories.models import Account, Territory
-
     n = SalesOrderLine.objects.count() + 1
     account = Account.objects.create(external_id=f"ACC-{n}", name=f"Customer {n}")
     territory = Territory.objects.get(code=territory_code) if territory_code else None
@@ -181,11 +173,6 @@ def grow(world: dict, *, products: int = 6, territories: int = 4, months_of_sale
     """More of everything in ``cycle_world``: a family of ``products`` products forecast in
     every territory (``territories`` new ones included), their sales, and more quotas; for
     tests that check a page's query count does not grow with the data."""
-    from forecasting.models import Forecast
-    from inventory.models import Product, ProductFamily
-    from sop.models import Routing
-    from territories.models import Quota, QuotaPlan, Territory
-
     fans = ProductFamily.objects.create(code="FAN", name="Fans")
     east = world["territories"]["EAST"]
     leaves = list(Territory.objects.filter(parent__isnull=False))
@@ -201,22 +188,7 @@ def grow(world: dict, *, products: int = 6, territories: int = 4, months_of_sale
         )
         Routing.objects.create(product=product, work_center=world["work_center"], hours_per_unit=Decimal("0.5"))
         for t in leaves:
-            rows += [
-                Forecast(
-                    run=run,
-                    level="product_territory",
-                    series_key=f"{product.pk}:{t.pk}",
-                    product=product,
-                    territory=t,
-                    period_start=m,
-                    point=10 + i,
-                    lo80=0,
-                    hi80=0,
-                    lo95=0,
-                    hi95=0,
-                )
-                for m in FORECAST_MONTHS
-            ]
+            rows += _forecasts(run, product, 10 + i, territory=t, series_key=f"{product.pk}:{t.pk}")
             for back in range(1, months_of_sales + 1):
                 month = AS_OF.replace(day=1)
                 for _ in range(back):
@@ -239,68 +211,20 @@ def no_territory_world() -> dict:
 
     Sales: P1 45 units in March 2026, P2 12 in April 2026, P1 50 in January 2027.
     """
-    from core.services import organisation_settings_get
-    from forecasting.models import Forecast, ForecastRun
-    from inventory.models import Product, ProductFamily
-
-    users = {
-        name: user_with_roles(name, *roles)
-        for name, roles in (
-            ("planner", ["planner"]),
-            ("ops", ["ops_lead"]),
-            ("mgr", ["sales_manager"]),
-            ("exec", ["executive"]),
-        )
-    }
-    org = organisation_settings_get()
-    org.plan_horizon_periods = 3
-    org.save()
-    pmp = ProductFamily.objects.create(code="PMP", name="Pumps")
-    vlv = ProductFamily.objects.create(code="VLV", name="Valves")
+    users, families, run = _company(planner="planner", ops="ops_lead", mgr="sales_manager", exec="executive")
     products = {
         sku: Product.objects.create(
-            sku=sku, name=f"Item {sku}", family=fam, unit_price=Decimal("10"), unit_cost=Decimal("6")
+            sku=sku, name=f"Item {sku}", family=families[fam], unit_price=Decimal("10"), unit_cost=Decimal("6")
         )
-        for sku, fam in (("P1", pmp), ("P2", pmp), ("V1", vlv))
+        for sku, fam in (("P1", "PMP"), ("P2", "PMP"), ("V1", "VLV"))
     }
-    run = ForecastRun.objects.create(
-        as_of=AS_OF, horizon=4, status=ForecastRun.Status.COMPLETED, finished_at=timezone.now()
-    )
     rows = []
     for sku, point in (("P1", 60), ("P2", 30), ("V1", 0)):
         p = products[sku]
-        for m in FORECAST_MONTHS:
-            rows.append(
-                Forecast(
-                    run=run,
-                    level="product_territory",
-                    series_key=f"{p.pk}:-",
-                    product=p,
-                    territory=None,
-                    period_start=m,
-                    point=point,
-                    lo80=0,
-                    hi80=0,
-                    lo95=0,
-                    hi95=0,
-                )
-            )
-            rows.append(
-                Forecast(
-                    run=run,
-                    level="product",
-                    series_key=f"p:{p.pk}",
-                    product=p,
-                    period_start=m,
-                    point=point,
-                    lo80=0,
-                    hi80=0,
-                    lo95=0,
-                    hi95=0,
-                )
-            )
+        rows += _forecasts(run, p, point, series_key=f"{p.pk}:-")
+        rows += _forecasts(run, p, point, level="product", series_key=f"p:{p.pk}")
     Forecast.objects.bulk_create(rows)
     sell("P1", None, dt.date(2026, 3, 10), 45)
     sell("P2", None, dt.date(2026, 4, 10), 12)
     sell("P1", None, dt.date(2027, 1, 10), 50)
-    return {"users": users, "products": products, "families": {"PMP": pmp, "VLV": vlv}, "forecast_run": run}
+    return {"users": users, "products": products, "families": families, "forecast_run": run}

@@ -356,7 +356,6 @@ def test_family_plan_sums_products_and_splits_the_gap():
     assert fam["buildability_gap"] == pytest.approx(60)  # quota − feasible
     assert fam["quota_above_demand"] == pytest.approx(30)  # not asked of the plants
     assert fam["not_buildable_qty"] == pytest.approx(30)  # min(180, 150) − 120
-    assert fam["target_gap"] == pytest.approx(0)  # targets = demand in this helper
     assert sorted(result.quotas["territory_code"]) == ["T1", "T2"]
 
 

@@ -152,7 +152,6 @@ def test_the_buildability_panel_belongs_to_the_version_shown_and_checks_a_draft(
         target_qty=0,
         feasible_qty=300,
         unserved_qty=700,
-        target_gap=0,
         not_buildable_qty=0,
     )
     draft = services.quota_plan_create(code=f"FY{approved.fiscal_year}-draft", fiscal_year=approved.fiscal_year)

@@ -172,8 +172,8 @@ def test_forecast_value_per_territory_comes_from_the_latest_finished_run(region)
     from django.utils import timezone
 
     from forecasting.models import Forecast, ForecastRun
+    from forecasting.selectors import territory_forecast_n12m
     from inventory.models import Product, ProductFamily
-    from territories.selectors import territory_forecast_n12m
 
     product = Product.objects.create(
         sku="P",

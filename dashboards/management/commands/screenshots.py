@@ -63,6 +63,7 @@ class Command(BaseCommand):
                 self._shoot(base, chromium, languages, users, out, options["width"])
 
     def _shoot(self, base: str, chromium: str, languages: list[str], users: list[str], out: Path, width: int):
+        # Here, not at the top: playwright is a development tool, absent from production images.
         from playwright.sync_api import sync_playwright
 
         with sync_playwright() as p:

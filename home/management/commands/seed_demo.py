@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from core.errors import ApplicationError
 from home import demo
+from home.demo_locale import demo_localise
 
 
 class Command(BaseCommand):
@@ -40,8 +41,6 @@ class Command(BaseCommand):
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
         if locale != "en":
-            from home.demo_locale import demo_localise
-
             demo_localise(locale=locale)
             ctx.log.append(f"localised for {locale}: names, plants, accounts, currency EUR")
         for line in ctx.log:
