@@ -30,11 +30,11 @@ from core.api.resources import (
     UpdatedSinceFilterSet,
     bulk_view,
 )
+from core.bulk.service import bulk_ingest
 from core.errors import ApplicationError
 from core.roles import ROLES
 from territories import selectors, services
 from territories.bulk import dedicated_resources
-from territories.ingest import dedicated_bulk_ingest
 from territories.models import (
     Account,
     AccountAssignment,
@@ -590,7 +590,7 @@ def dedicated_bulk_view(name: str) -> type[APIView]:
 
     def ingest(request, **batch):
         _, write = dedicated_resources(request.user)[name]
-        return dedicated_bulk_ingest(spec=spec, write=write, **batch)
+        return bulk_ingest(spec=spec, write=write, **batch)
 
     return bulk_view(
         spec,

@@ -3,8 +3,8 @@
 ``accounts`` and ``assignment-rules`` go through the shared single-table writer (listed in
 ``home/bulk.py``). ``territories``, ``territory-assignments``, ``quotas`` and ``users``
 need more than one upsert — tree paths, the primary-share check, plan status and nullable key
-parts, groups and profiles — so each pairs its spec with a write step run by
-``territories.ingest.dedicated_bulk_ingest`` (``DEDICATED`` below, served at the same
+parts, groups and profiles — so each pairs its spec with a write step that ``core.bulk.service.bulk_ingest`` runs after the
+same opening and validation (``DEDICATED`` below, served at the same
 ``POST /api/v1/<name>/bulk`` URL).
 """
 
@@ -19,12 +19,12 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from core.bulk.rules import MONTH_START, VALIDITY, errors_where, row_errors
+from core.bulk.service import RowErrors
 from core.bulk.spec import Field, Ref, ResourceSpec
 from core.bulk.validation import ERROR_COLUMNS
 from core.bulk.writer import UpsertCounts, upsert_frame
 from core.models import ApiClient, Profile
 from core.roles import ADMIN, ROLES, user_roles
-from territories.ingest import RowErrors
 from territories.models import ALL_SALES_ROWS, Quota, QuotaPlan, Territory
 from territories.selectors import fiscal_year_of, visible_reps
 from territories.services import primary_share_problems, territory_paths_refresh
@@ -420,7 +420,7 @@ def users_write(typed: pd.DataFrame, stored: pd.DataFrame) -> UpsertCounts:
 
 
 def dedicated_resources(user=None) -> dict[str, tuple[ResourceSpec, object]]:
-    """Specs served by ``dedicated_bulk_ingest`` with their write step (per request user)."""
+    """Specs served by ``bulk_ingest`` with their write step (per request user)."""
     return {
         TERRITORIES.name: (TERRITORIES, territories_write),
         TERRITORY_ASSIGNMENTS.name: (TERRITORY_ASSIGNMENTS, territory_assignments_write),

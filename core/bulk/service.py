@@ -415,6 +415,13 @@ def _without_cycle_collection():
             gc.enable()
 
 
+Writer = Callable[[pd.DataFrame, pd.DataFrame], UpsertCounts]
+"""A resource's own write step, for what needs more than one table or a check across rows and
+the database (territories, assignments, quotas, users, comp plans): ``write(typed, stored)``
+— ``typed`` every field by API name (references as ids), ``stored`` the db columns — returns
+the counts or raises :class:`RowErrors`."""
+
+
 def bulk_ingest(
     *,
     spec: ResourceSpec,
@@ -425,10 +432,13 @@ def bulk_ingest(
     idempotency_key: str | None = None,
     path: str = "",
     source: str = "api",
+    write: Writer | None = None,
 ) -> IngestOutcome:
+    """One batch of ``spec``, all or nothing: open (key check, replay), validate (every bad row
+    named), then the generic upsert — or the resource's own ``write`` step."""
     with _without_cycle_collection():
-        return _bulk_ingest(
-            spec=spec,
+        request, replayed = BulkRequest.open(
+            resource=spec.name,
             body=body,
             content_type=content_type,
             user=user,
@@ -437,39 +447,38 @@ def bulk_ingest(
             path=path,
             source=source,
         )
+        if replayed is not None:
+            return replayed
+        try:
+            if write is None:
+                validated, versions = _validate(spec, body, content_type)
+            else:
+                frame = parse_body(body, content_type)
+                validated = validate_batch(frame, spec, reference_maps(spec), max_rows=settings.API_MAX_BULK_ROWS)
+        except BatchShapeError as exc:
+            raise ApplicationError(exc.message, code="invalid_columns", details=exc.details) from exc
+        if not validated.ok:
+            raise request.reject(validated.rows, validated.errors)
+        if write is None:
+            return request.apply(validated.rows, lambda: upsert_frame(spec, validated.frame, known_versions=versions))
+        if validated.rows == 0:
+            return request.apply(0, lambda: UpsertCounts(0, 0, 0))
+        typed = _typed(frame, spec, validated.frame)
+        return request.apply(validated.rows, lambda: write(typed, validated.frame))
 
 
-def _bulk_ingest(
-    *,
-    spec: ResourceSpec,
-    body: bytes,
-    content_type: str,
-    user,
-    client: ApiClient | None,
-    idempotency_key: str | None,
-    path: str,
-    source: str,
-) -> IngestOutcome:
-    request, replayed = BulkRequest.open(
-        resource=spec.name,
-        body=body,
-        content_type=content_type,
-        user=user,
-        client=client,
-        idempotency_key=idempotency_key,
-        path=path,
-        source=source,
-    )
-    if replayed is not None:
-        return replayed
-    try:
-        validated, versions = _validate(spec, body, content_type)
-    except BatchShapeError as exc:
-        raise ApplicationError(exc.message, code="invalid_columns", details=exc.details) from exc
-
-    if not validated.ok:
-        raise request.reject(validated.rows, validated.errors)
-    return request.apply(validated.rows, lambda: upsert_frame(spec, validated.frame, known_versions=versions))
+def _typed(frame: pd.DataFrame, spec: ResourceSpec, stored: pd.DataFrame) -> pd.DataFrame:
+    """Every field by API name: stored columns as validated, the rest as sent (stripped)."""
+    frame = frame.reset_index(drop=True)
+    out = {}
+    for f in spec.fields:
+        if f.db_column and f.db_column in stored.columns:
+            out[f.name] = stored[f.db_column]
+        elif f.name in frame.columns:
+            out[f.name] = frame[f.name].astype("string").fillna("").str.strip().astype(object)
+        else:
+            out[f.name] = pd.Series([f.default or ""] * len(frame), dtype=object)
+    return pd.DataFrame(out)
 
 
 def _validate(spec: ResourceSpec, body: bytes, content_type: str) -> tuple[Validated, dict[str, tuple]]:

@@ -201,3 +201,31 @@ def test_an_aged_stock_alert_offers_a_one_click_spiff(demo, login):
     assert Spiff.objects.count() == before + 1
     assert alert.product.sku in Spiff.objects.order_by("-id").first().skus
     assert "Create the suggested SPIFF" not in login("planner").get(f"/supply/alerts/{alert.pk}/").content.decode()
+
+
+def test_the_inbox_rows_act_through_their_own_forms_in_the_readers_language(planned):
+    """Each open row has an Acknowledge and a Resolve form posting to its own alert with the
+    page's token and the way back; a resolved one none; the amount's unit is a word (German)."""
+    import re
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(planned["ops"])
+    alert = CapacityAlert.objects.filter(type="capacity_overload").first()
+    html = client.get("/supply/alerts/?status=", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    forms = re.findall(r'<form method="post" action="(/supply/alerts/(\d+)/(\w+)/)"[^>]*>(.*?)</form>', html)
+    mine = {action for _url, pk, action, _body in forms if pk == str(alert.pk)}
+    assert mine == {"acknowledge", "resolve"}
+    assert all(
+        'name="csrfmiddlewaretoken"' in body and 'name="next" value="/supply/alerts/?status="' in body
+        for *_, body in forms
+    )
+    assert "Bestätigen" in html and "Stunden" in html and ">Lösen<" in html
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    response = client.post(
+        f"/supply/alerts/{alert.pk}/resolve/", {"csrfmiddlewaretoken": token, "next": "/supply/alerts/"}
+    )
+    assert response.status_code == 302
+    alert.refresh_from_db()
+    assert alert.status == "resolved"
+    html = client.get("/supply/alerts/?status=").content.decode()
+    assert f"/supply/alerts/{alert.pk}/resolve/" not in html and f"/supply/alerts/{alert.pk}/acknowledge/" not in html
