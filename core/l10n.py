@@ -9,7 +9,21 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from django.utils import formats
+from django.utils import formats, translation
+
+_separators: dict[str | None, tuple[str, str]] = {}
+
+
+def _separators_now() -> tuple[str, str]:
+    """(thousands, decimal) of the active language, looked up once per language."""
+    language = translation.get_language()
+    found = _separators.get(language)
+    if found is None:
+        found = _separators[language] = (
+            formats.get_format("THOUSAND_SEPARATOR"),
+            formats.get_format("DECIMAL_SEPARATOR"),
+        )
+    return found
 
 
 def grouped(value, decimals: int = 0) -> str:
@@ -22,5 +36,5 @@ def grouped(value, decimals: int = 0) -> str:
     except (InvalidOperation, ValueError):
         return ""
     text = f"{number:,.{decimals}f}"
-    thousands, point = formats.get_format("THOUSAND_SEPARATOR"), formats.get_format("DECIMAL_SEPARATOR")
+    thousands, point = _separators_now()
     return text.replace(",", "\x00").replace(".", point).replace("\x00", thousands)

@@ -163,7 +163,10 @@ class FeedbackNote(BaseModel):
         verbose_name = _("feedback note")
         verbose_name_plural = _("feedback notes")
         ordering = ["-noted_on", "-id"]
-        indexes = [models.Index(fields=["product", "noted_on"])]
+        indexes = [
+            models.Index(fields=["product", "noted_on"]),
+            models.Index(fields=["-noted_on", "-id"], name="feedback_newest_first"),  # the latest notes
+        ]
 
     def __str__(self) -> str:
         return f"{self.external_id} {self.category}"
