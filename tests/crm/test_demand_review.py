@@ -88,7 +88,7 @@ def test_pipeline_demand_api_beside_the_cycle_forecast(world):
 def test_the_demand_review_shows_the_pipeline_feedback_and_signals(world):
     body = signed_in(world["users"]["planner"]).get(f"/supply/cycle/{M}/demand/").content.decode()
     assert "Pipeline from the CRM" in body
-    assert "40 %" in body  # PMP × EAST-1 in March: share explained
+    assert "40\u00a0%" in body  # PMP × EAST-1 in March: share explained (a non-breaking space)
     assert "Second plant next year." in body
     assert "Demand signals by family" in body
     product_page = signed_in(world["users"]["planner"]).get("/supply/products/P1/").content.decode()
