@@ -2,6 +2,7 @@
 
 from django import template
 
+from sop.alert_messages import alert_amount as _amount
 from sop.alert_messages import alert_message as _message
 from sop.alert_messages import alert_suggestion as _suggestion
 
@@ -18,3 +19,9 @@ def alert_message(alert) -> str:
 @register.filter
 def alert_suggestion(alert) -> str:
     return _suggestion(alert)
+
+
+@register.filter
+def alert_amount(alert, decimals=0) -> str:
+    """``{{ alert|alert_amount }}``: the amount and its unit in the active language (``1.500 h``)."""
+    return _amount(alert, int(decimals))
