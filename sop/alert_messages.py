@@ -205,7 +205,7 @@ def _value(name: str, value, params: Mapping, language: str | None) -> str:
     if isinstance(value, list):
         return " ".join(alert_text(v["key"], v.get("params"), language) for v in value)
     if value is None or isinstance(value, bool):
-        return "" if value is None else str(value)
+        return "—" if value is None else str(value)  # None: a number that was not finite
     if name.endswith("_money"):
         return _money(value, params.get("currency") or "", language)
     if name == "month" or name.endswith("_month"):
