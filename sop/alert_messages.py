@@ -162,6 +162,25 @@ def alert_suggestion(alert, language: str | None = None) -> str:
     return _of(alert, "suggestion", language)
 
 
+#: the unit of an alert's amount, as a word for people (the stored code is the API's)
+UNITS = {"hours": _("hours"), "units": _("units")}
+
+
+def alert_amount(alert, decimals: int = 0, language: str | None = None) -> str:
+    """An alert's amount with its unit in the viewer's language: ``1.500 h``, ``33 Stück``."""
+    get = alert.get if isinstance(alert, Mapping) else lambda name, default=None: getattr(alert, name, default)
+    amount, unit = get("amount"), get("unit")
+    if amount is None:
+        return "—"
+    with translation.override(language or translation.get_language() or "en"):
+        number = formats.number_format(amount, decimal_pos=decimals, use_l10n=True, force_grouping=True)
+        if unit == "hours":
+            return f"{number} h"
+        if unit == "units":
+            return str(_("%(number)s units") % {"number": number})
+        return f"{number} {unit}"
+
+
 def comment_text(comment, language: str | None = None) -> str:
     """A comment on an alert in ``language`` (default: active): a job's comment names a key of
     this catalogue (``Comment.text_key``); a person's is shown as they wrote it."""
@@ -186,7 +205,7 @@ def _value(name: str, value, params: Mapping, language: str | None) -> str:
     if isinstance(value, list):
         return " ".join(alert_text(v["key"], v.get("params"), language) for v in value)
     if value is None or isinstance(value, bool):
-        return "" if value is None else str(value)
+        return "—" if value is None else str(value)  # None: a number that was not finite
     if name.endswith("_money"):
         return _money(value, params.get("currency") or "", language)
     if name == "month" or name.endswith("_month"):

@@ -738,6 +738,8 @@ def _pct(fraction: float) -> int:
     return _n(fraction * 100)
 
 
-def _n(number: float) -> int:
-    """A number as shown: rounded to a whole one (as ``f"{x:.0f}"`` rounds)."""
-    return int(round(float(number)))
+def _n(number: float) -> int | None:
+    """A number as shown: rounded to a whole one (as ``f"{x:.0f}"`` rounds); None when it is
+    not finite (JSON and PostgreSQL's jsonb know no NaN)."""
+    number = float(number)
+    return int(round(number)) if np.isfinite(number) else None

@@ -23,7 +23,7 @@ from core.models import Comment
 from core.roles import has_role, role_required
 from inventory.models import Product
 from sop import extensions, selectors, services
-from sop.alert_messages import alert_message, alert_suggestion, comment_text
+from sop.alert_messages import UNITS, alert_message, alert_suggestion, comment_text
 from sop.models import (
     ALERT_HANDLERS,
     CapacityAlert,
@@ -79,7 +79,7 @@ def alerts(request: HttpRequest) -> HttpResponse:
                     a.territory.code if a.territory else "",
                     a.period_start,
                     a.amount,
-                    a.unit,
+                    UNITS.get(a.unit, a.unit),
                     a.value,
                     alert_message(a),
                     alert_suggestion(a),

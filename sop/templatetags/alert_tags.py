@@ -5,8 +5,8 @@ from django.middleware.csrf import get_token
 from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
+from sop.alert_messages import alert_amount as _amount
 from sop.alert_messages import alert_message as _message
 from sop.alert_messages import alert_suggestion as _suggestion
 
@@ -60,11 +60,7 @@ def alert_actions(context, alert):
     )
 
 
-#: the units an alert's amount is stated in, in words of the reader's language
-UNIT_WORDS = {"units": gettext_lazy("units"), "hours": gettext_lazy("hours")}
-
-
 @register.filter
-def unit_word(unit: str) -> str:
-    """``{{ alert.unit|unit_word }}``: ``Stück``/``Stunden`` in German; an unknown unit as stored."""
-    return str(UNIT_WORDS.get(unit, unit or ""))
+def alert_amount(alert, decimals=0) -> str:
+    """``{{ alert|alert_amount }}``: the amount and its unit in the active language (``1.500 h``)."""
+    return _amount(alert, int(decimals))

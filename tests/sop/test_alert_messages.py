@@ -80,6 +80,9 @@ def test_the_stockout_alert_and_its_suggestion_and_the_csv_export_are_german():
         "P0 Pump 0 geht der Bestand aus: 1.500 Stück Bedarf können im Februar 2027 nicht bedient werden."
     )
     assert rows["Fehlmengenrisiko"][11].startswith("Fertigen Sie in früheren Perioden mit freier Kapazität vor")
+    assert rows["Fehlmengenrisiko"][8] == "Stück"  # the unit, in words
+    # The list shows the amount with its unit in German too.
+    assert '<td class="num">1.500 Stück</td>' in client.get("/supply/alerts/").content.decode()
 
 
 def test_the_ops_dashboard_words_the_alerts_in_the_viewers_language():

@@ -372,3 +372,19 @@ def test_heat_map_levels_sit_on_the_alert_lines(pct, level):
 def test_heat_map_levels_follow_the_thresholds():
     strict = AlertThresholds(overload_critical=0.95, overload_warning=0.80, underload_info=0.50)
     assert [utilisation_level(p, strict) for p in (96, 81, 49, 70)] == ["over", "high", "low", "ok"]
+
+
+def test_the_parameters_of_the_messages_are_json_even_for_numbers_that_are_not_finite():
+    import json
+
+    inventory = inventory_frame().assign(excess_cover_months=[math.nan, 6])
+    result = plan(periods=[MAR], demand={"A": [70], "B": [0]}, routings=[], capacity={})
+
+    alerts = derive_alerts(result, inventory=inventory, currency="EUR")
+
+    for column in ("message_params", "suggestion_params"):
+        for params in alerts[column]:
+            assert params is None or json.loads(json.dumps(params, allow_nan=False)) == params
+    excess = one(alerts, "excess_stock", product_sku="A")
+    assert excess["message_params"]["cover_months"] is None
+    assert "beyond — months" in text(excess)
