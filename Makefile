@@ -56,8 +56,9 @@ bench-forecast-sets: install
 
 ## make screenshots: every role's home in English, German and Italian (docs/screenshots/);
 ## LANGUAGES=de,it to redo some. Needs the demo loaded (make run once) and Chromium.
+LANGUAGES ?= en,de,it
 screenshots: install
-	$(PY) manage.py screenshots --languages $(or $(LANGUAGES),en,de,it)
+	$(PY) manage.py screenshots --languages $(LANGUAGES)
 
 ## make bench-pages: each role's home and the busiest pages under 8 concurrent clients (bench/README.md).
 bench-pages: install
