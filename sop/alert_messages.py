@@ -21,13 +21,18 @@ holds such a list). An alert stored before keys existed has none: its stored tex
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
+from django.db import connection
 from django.utils import formats, translation
 from django.utils.translation import gettext_lazy as _
 
 from core.templatetags.sop_tags import format_money
+from inventory.models import ProductFamily
+from territories.models import Territory
 
 _SHORTFALL = _("%(shortfall_h)s cannot be built in time.")
 _SPIFF = _("SPIFF: pay %(per_unit_money)s per unit sold on %(what)s (%(qty_units)s; %(total_money)s if all sell).")
@@ -199,7 +204,35 @@ def _render(key: str, params: Mapping, language: str | None) -> str:
     return str(MESSAGES[key]) % values
 
 
+#: how long a process keeps the family and territory names it words alerts with
+NAMES_TTL_SECONDS = 60
+_names: dict = {}
+_names_lock = threading.Lock()
+
+
+def _name_of(kind: str, code: str) -> str:
+    """The name people know a family or territory by (the code when it has none or is gone),
+    for the texts people read; kept per process for a minute, as the currency is."""
+    key = (connection.alias, connection.settings_dict.get("NAME"))
+    now = time.monotonic()
+    with _names_lock:
+        held = _names.get(key)
+    if held is None or held[0] < now - NAMES_TTL_SECONDS:
+        held = (
+            now,
+            {
+                "family": dict(ProductFamily.objects.values_list("code", "name")),
+                "territory": dict(Territory.objects.values_list("code", "name")),
+            },
+        )
+        with _names_lock:
+            _names[key] = held
+    return held[1][kind].get(code) or code
+
+
 def _value(name: str, value, params: Mapping, language: str | None) -> str:
+    if language is not None and name in ("family", "territory") and isinstance(value, str):
+        return _name_of(name, value)  # the API's English keeps the code
     if isinstance(value, Mapping) and "key" in value:
         return alert_text(value["key"], value.get("params"), language)
     if isinstance(value, list):

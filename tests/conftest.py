@@ -41,9 +41,11 @@ def _fresh_cache():
     from core import memo
     from core.bulk import cache as bulk_cache
     from core.bulk import writer
+    from sop import alert_messages
 
     cache.clear()
     memo.clear()
+    alert_messages._names.clear()
     bulk_cache.clear()
     writer._recent_conflict.clear()
 

@@ -161,3 +161,26 @@ def test_the_comment_of_a_reopened_alert_reads_in_the_viewers_language():
     html = client_in(ops, "de").get(f"/supply/alerts/{alert.pk}/").content.decode()
     assert f"Wieder geöffnet durch Planungslauf {reopening.pk} (10. Januar 2027): Die Ursache ist zurück." in html
     assert "Reopened by" not in html
+
+
+def test_people_read_the_family_and_territory_by_name_the_api_keeps_the_codes():
+    from inventory.models import ProductFamily
+    from sop.alert_messages import alert_text
+    from territories.models import Territory
+
+    family = ProductFamily.objects.create(code="VLV", name="Ventile")
+    Territory.objects.create(code="WE-T3", name="Westen 3", path="/WE-T3/")
+    params = {
+        "target": {"key": "target.family_territory", "params": {"family": family.code, "territory": "WE-T3"}},
+        "month": "2027-07-01",
+        "quota_units": 302,
+        "above_pct": 12,
+        "forecast_units": 270,
+    }
+    assert alert_text("target_at_risk", params, "de") == (
+        "Familie Ventile, Gebiet Westen 3 im Juli 2027: Die Quote von 302 Stück liegt 12 % über der Prognose von "
+        "270 Stück."
+    )
+    assert alert_text("target_at_risk", params).startswith("Family VLV, territory WE-T3 in 2027-07:")
+    gone = {**params, "target": {"key": "target.family", "params": {"family": "OLD"}}}
+    assert alert_text("target_at_risk", gone, "de").startswith("Familie OLD im Juli 2027")  # no name: the code
