@@ -280,3 +280,20 @@ def test_a_rep_sees_the_answers_to_their_own_disputes_only(planned, login):
     assert [d["reason"] for d in page.context["disputes"]] == ["Missing order"]
     html = page.content.decode()
     assert "Credited next period" in html and "Someone else" not in html
+
+
+def test_a_reps_home_shows_amounts_in_the_organisations_currency_in_their_format(planned, login):
+    from django.utils import translation
+
+    from core.templatetags.sop_tags import format_money
+
+    page = login("rep1").get("/", secure=True, HTTP_ACCEPT_LANGUAGE="de")
+    statement = page.context["statement"]
+    html = page.content.decode()
+    with translation.override("de"):
+        credited, total = format_money(statement["credited"], 0), format_money(statement["total"])
+    assert credited.endswith(("\u00a0€", "\u00a0$")) and credited in html and total in html
+    accounts = login("rep1").get("/home/accounts/", secure=True, HTTP_ACCEPT_LANGUAGE="de")
+    first = accounts.context["accounts"][0]
+    with translation.override("de"):
+        assert format_money(first["revenue_l12m"], 0) in accounts.content.decode()
