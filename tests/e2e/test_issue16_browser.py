@@ -32,14 +32,16 @@ def test_language_switch_capacity_save_and_narrow_menu(live_server, browser_page
 
     # The header switch: German, then Italian, with no English message left on the pages.
     for language, sign_out in (("de", "Abmelden"), ("it", "Esci")):
-        page.select_option("select[name=language]", language)
+        with page.expect_navigation():  # the switch submits itself; wait for the new page
+            page.select_option("select[name=language]", language)
         page.wait_for_load_state("networkidle")
         assert sign_out in page.inner_text("header")
         for path in ("/", "/supply/alerts/", "/data/upload/"):
             watch.open(f"{base}{path}")
             assert page.get_attribute("html", "lang") == language
             assert english_left(page.content(), language) == [], (language, path)
-    page.select_option("select[name=language]", "en")
+    with page.expect_navigation():  # the switch submits itself; wait for the new page
+        page.select_option("select[name=language]", "en")
     page.wait_for_load_state("networkidle")
     assert "Sign out" in page.inner_text("header")
 

@@ -40,7 +40,8 @@ def test_the_widest_menu_fits_one_row_at_1360_px_in_every_language(live_server, 
     sign_in(page, base, "admin")
     SHOTS.mkdir(parents=True, exist_ok=True)
     for language in ("it", "de", "en"):
-        page.select_option("select[name=language]", language)
+        with page.expect_navigation():  # the switch submits itself; wait for the new page
+            page.select_option("select[name=language]", language)
         page.wait_for_load_state("networkidle")
         for width in (1360, 800):
             page.set_viewport_size({"width": width, "height": 900})
