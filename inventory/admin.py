@@ -12,8 +12,9 @@ from inventory.models import (
 
 @admin.register(ProductFamily)
 class ProductFamilyAdmin(admin.ModelAdmin):
-    list_display = ("code", "name")
+    list_display = ("code", "name", "planner")
     search_fields = ("code", "name")
+    raw_id_fields = ("planner",)
 
 
 @admin.register(Product)

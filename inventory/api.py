@@ -16,9 +16,11 @@ from inventory.models import (
 
 
 class ProductFamilySerializer(serializers.ModelSerializer):
+    planner_username = serializers.CharField(source="planner.username", allow_null=True, read_only=True, default=None)
+
     class Meta:
         model = ProductFamily
-        fields = ["code", "name", "updated_at"]
+        fields = ["code", "name", "planner_username", "updated_at"]
         read_only_fields = ["updated_at"]
 
 
@@ -65,7 +67,15 @@ class ProductFamilyViewSet(ResourceViewSet):
     read_scope = "master:read"
     filterset_class = ProductFamilyFilter
     lookup_field = "code"
-    csv_fields = (("code", "code"), ("name", "name"), ("updated_at", "updated_at"))
+    csv_fields = (
+        ("code", "code"),
+        ("name", "name"),
+        ("planner_username", "planner__username"),
+        ("updated_at", "updated_at"),
+    )
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("planner")
 
 
 class ProductViewSet(ResourceViewSet):

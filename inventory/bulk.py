@@ -10,7 +10,11 @@ PRODUCT_FAMILIES = ResourceSpec(
     table="inventory_productfamily",
     key=("code",),
     scope="master:write",
-    fields=(Field("code", max_length=64), Field("name", max_length=200)),
+    fields=(
+        Field("code", max_length=64),
+        Field("name", max_length=200),
+        Field("planner_username", required=False, ref=Ref("user", "planner_id", "auth.User", "username")),
+    ),
 )
 
 PRODUCTS = ResourceSpec(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import numpy as np
+from django.contrib.auth import get_user_model
 
 from inventory.models import Location, Product, ProductFamily
 
@@ -38,7 +39,11 @@ def wipe() -> None:
 def seed(ctx) -> None:
     rng = ctx.child_rng("inventory")
     n = ctx.scale.products
-    families = {code: ProductFamily.objects.create(code=code, name=name) for code, name, *_ in FAMILIES}
+    # The demo's demand planner answers for every family (forecast value added by planner).
+    planner = get_user_model().objects.filter(username="planner").first()
+    families = {
+        code: ProductFamily.objects.create(code=code, name=name, planner=planner) for code, name, *_ in FAMILIES
+    }
     counts = np.floor(np.array([f[2] for f in FAMILIES]) * n).astype(int)
     counts[0] += n - counts.sum()
     products = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -16,6 +17,15 @@ class MasterDataQuerySet(ScopedQuerySet):
 class ProductFamily(BaseModel):
     code = models.CharField(max_length=64, unique=True, verbose_name=_("code"))
     name = models.CharField(max_length=200, verbose_name=_("name"))
+    # The demand planner answerable for the family's forecast (forecast value added by planner).
+    planner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="planned_families",
+        verbose_name=_("demand planner"),
+    )
 
     objects = MasterDataQuerySet.as_manager()
 

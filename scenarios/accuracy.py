@@ -9,15 +9,16 @@ Inputs
     measures ``naive, statistical, sales_override, consensus`` (units). An empty
     ``sales_override`` means the sales managers left the statistical forecast as it was, so
     that step's forecast is the statistical one.
-    Optional ``manager``: the sales manager answerable for the territory (level ``sales_manager``).
+    Optional ``manager``: the sales manager answerable for the territory (level ``sales_manager``);
+    optional ``planner``: the demand planner answerable for the family (level ``planner``).
 ``actuals`` — units sold: ``family_code, region_code, territory, period_start, units`` (and
-    ``manager`` like the forecasts).
+    ``manager`` and ``planner`` like the forecasts).
 ``actuals_through`` — the last month whose actuals are complete; later months are not measured.
 
 Method
 ------
 For the chosen ``lag``, forecasts and actuals are summed to ``level`` (``family``, ``region``,
-``sales_manager`` or ``total``) × month; a cell with a forecast but no actual sold 0 units (and is measured:
+``planner``, ``sales_manager`` or ``total``) × month; a cell with a forecast but no actual sold 0 units (and is measured:
 its whole forecast is error). Only the last ``months`` months that have forecasts at this lag
 and complete actuals count. Per level key, over those months:
 
@@ -39,7 +40,13 @@ import pandas as pd
 STEPS = ("naive", "statistical", "sales_override", "consensus")
 #: each step and the step it is measured against
 FVA_PAIRS = {"statistical": "naive", "sales_override": "statistical", "consensus": "statistical"}
-LEVEL_KEYS = {"family": "family_code", "region": "region_code", "sales_manager": "manager", "total": None}
+LEVEL_KEYS = {
+    "family": "family_code",
+    "region": "region_code",
+    "planner": "planner",
+    "sales_manager": "manager",
+    "total": None,
+}
 METRICS = tuple([f"{s}_wape" for s in STEPS] + [f"{s}_bias" for s in STEPS] + [f"fva_{s}" for s in FVA_PAIRS])
 
 

@@ -299,7 +299,7 @@ class AccuracyQuery(serializers.Serializer):
         default=1,
         help_text="months before the month the forecast was made (1 = the month before)",
     )
-    level = serializers.ChoiceField(choices=["family", "region", "sales_manager", "total"], default="total")
+    level = serializers.ChoiceField(choices=["family", "region", "planner", "sales_manager", "total"], default="total")
     months = serializers.IntegerField(min_value=1, max_value=60, default=12, help_text="the last N months measured")
 
 
@@ -341,7 +341,7 @@ ACCURACY = inline_serializer(
 
 
 class ForecastAccuracyView(APIView):
-    """``GET /forecast-accuracy/?lag=1&level=family|region|sales_manager|total&months=12``: WAPE and bias of
+    """``GET /forecast-accuracy/?lag=1&level=family|region|planner|sales_manager|total&months=12``: WAPE and bias of
     each step (naive, statistical, sales override, consensus) and the value each step added."""
 
     permission_classes = [ScopedAccess]

@@ -174,8 +174,12 @@ def accuracy_inputs(*, user, lag: int) -> tuple[pd.DataFrame, pd.DataFrame, dt.d
     )
     actual_columns = ["family_code", "region_code", "territory", "period_start", "units"]
     if latest is None or forecasts.empty:
-        forecasts["manager"] = None
-        return (forecasts, pd.DataFrame(columns=[*actual_columns, "manager"]), latest[1] if latest else None)
+        forecasts["manager"] = forecasts["planner"] = None
+        return (
+            forecasts,
+            pd.DataFrame(columns=[*actual_columns, "manager", "planner"]),
+            latest[1] if latest else None,
+        )
     months = sorted(set(forecasts["period_start"]))
     sold = list(
         DemandPlanActual.objects.for_user(user)
@@ -189,7 +193,16 @@ def accuracy_inputs(*, user, lag: int) -> tuple[pd.DataFrame, pd.DataFrame, dt.d
     managers = territory_managers()
     forecasts["manager"] = forecasts["territory"].map(managers)
     actuals["manager"] = actuals["territory"].map(managers)
+    planners = family_planners()
+    forecasts["planner"] = forecasts["family_code"].map(planners)
+    actuals["planner"] = actuals["family_code"].map(planners)
     return forecasts, actuals, latest[1]
+
+
+def family_planners() -> dict[str, str]:
+    """Family code → username of the demand planner answerable for it (a family without one is
+    left out: its rows form the row of no planner, key None)."""
+    return dict(ProductFamily.objects.filter(planner__isnull=False).values_list("code", "planner__username"))
 
 
 def territory_managers() -> dict[int, str]:

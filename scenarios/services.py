@@ -637,6 +637,7 @@ def scenario_promote(*, scenario: Scenario, user, comment: str = "") -> dict:
 ACCURACY_LEVEL_FIELD = {
     "family": "family_code",
     "region": "region_code",
+    "planner": "planner",
     "sales_manager": "sales_manager",
     "total": "key",
 }

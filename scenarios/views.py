@@ -214,6 +214,7 @@ LEVEL_LABELS = {
     "total": gettext_lazy("Total"),
     "family": gettext_lazy("Family"),
     "region": gettext_lazy("Region"),
+    "planner": gettext_lazy("Demand planner"),
     "sales_manager": gettext_lazy("Sales manager"),
 }
 

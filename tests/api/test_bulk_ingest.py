@@ -316,3 +316,18 @@ def test_a_csv_that_is_not_utf8_names_the_row(api):
     assert error["code"] == "malformed_csv"
     assert "not UTF-8: byte 0xe0 in row 1 (line 3)" in error["message"]
     assert error["details"]["row"] == 1
+
+
+def test_a_family_names_its_demand_planner_by_username_or_none(api, db):
+    from django.contrib.auth import get_user_model
+
+    paula = get_user_model().objects.create(username="paula")
+    body = "code,name,planner_username\nPMP,Pumps,paula\nVLV,Valves,\n"
+    assert post_csv(api, "product-families", body).status_code == 200
+    assert ProductFamily.objects.get(code="PMP").planner == paula
+    assert ProductFamily.objects.get(code="VLV").planner is None
+    bad = post_csv(api, "product-families", "code,name,planner_username\nCTL,Controls,nobody\n")
+    assert bad.status_code == 400
+    [error] = bad.json()["error"]["details"]["errors"]
+    assert (error["row"], error["field"], error["code"]) == (0, "planner_username", "unknown_reference")
+    assert not ProductFamily.objects.filter(code="CTL").exists()

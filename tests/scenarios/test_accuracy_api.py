@@ -90,6 +90,27 @@ def test_by_family_and_region_and_a_managers_scope(world):
     assert [r["region_code"] for r in west] == ["WEST"] and west[0]["actual_units"] == 0
 
 
+def test_by_demand_planner_of_each_family(world):
+    """Pumps are the planner's, valves planner2's; a family nobody plans is the row of no planner."""
+    from inventory.models import ProductFamily
+
+    users = world["users"]
+    ProductFamily.objects.filter(code="PMP").update(planner=users["planner"])
+    ProductFamily.objects.filter(code="VLV").update(planner=users["planner2"])
+    response = session(users["exec"]).get(URL, {"level": "planner"})
+    assert response.status_code == 200, response.content
+    planners = {r["planner"]: r for r in response.json()["results"]}
+    # March as published: pumps 100 + 50 + 30 = 180 statistical against 90 sold → WAPE 100 %;
+    # valves 40 forecast, nothing sold → no WAPE, measured over the month all the same.
+    assert planners["planner"]["actual_units"] == 90 and planners["planner"]["statistical_wape"] == 100.0
+    assert planners["planner2"]["statistical_wape"] is None and planners["planner2"]["months"] == 1
+    ProductFamily.objects.filter(code="VLV").update(planner=None)
+    again = session(users["exec"]).get(URL, {"level": "planner"}).json()["results"]
+    assert [r["planner"] for r in again] == ["planner", None]
+    family = session(users["exec"]).get("/api/v1/product-families/PMP/").json()
+    assert family["planner_username"] == "planner"
+
+
 def test_denials_bad_parameters_and_the_page(world, erp):
     assert session(world["users"]["rep"]).get(URL).status_code == 403
     assert erp(scopes=["plans:read"]).get(URL).status_code == 403
