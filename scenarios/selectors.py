@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 
 import pandas as pd
+from django.contrib.auth import get_user_model
 from django.db.models import FloatField, Q, Sum
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
@@ -197,6 +198,19 @@ def accuracy_inputs(*, user, lag: int) -> tuple[pd.DataFrame, pd.DataFrame, dt.d
     forecasts["planner"] = forecasts["family_code"].map(planners)
     actuals["planner"] = actuals["family_code"].map(planners)
     return forecasts, actuals, latest[1]
+
+
+def level_names(level: str, keys: list) -> dict:
+    """The names people know forecast-accuracy keys by: a family's or region's name, a
+    person's full name (pages show them; exports and the API keep codes and usernames)."""
+    keys = [k for k in keys if k is not None]
+    if level == "family":
+        return dict(ProductFamily.objects.filter(code__in=keys).values_list("code", "name"))
+    if level == "region":
+        return dict(Territory.objects.filter(code__in=keys).values_list("code", "name"))
+    if level in ("planner", "sales_manager"):
+        return {u.username: u.get_full_name() or u.username for u in get_user_model().objects.filter(username__in=keys)}
+    return {}
 
 
 def family_planners() -> dict[str, str]:

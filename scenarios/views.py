@@ -226,6 +226,16 @@ def _bounded(value: str | None, default: int, low: int, high: int) -> int:
         return default
 
 
+#: what the row of no key stands for, per level
+NO_KEY_LABELS = {
+    "family": gettext_lazy("no family"),
+    "region": gettext_lazy("no territory"),
+    "planner": gettext_lazy("no demand planner"),
+    "sales_manager": gettext_lazy("no sales manager"),
+    "total": gettext_lazy("Total"),
+}
+
+
 @role_required(*ACCURACY_ROLES)
 def forecast_accuracy(request: HttpRequest) -> HttpResponse:
     """Forecast value added by lag: the table of WAPE, bias and FVA, and the trend chart."""
@@ -234,7 +244,8 @@ def forecast_accuracy(request: HttpRequest) -> HttpResponse:
     level = request.GET.get("level") if request.GET.get("level") in LEVEL_LABELS else "total"
     result = services.forecast_accuracy(user=request.user, lag=lag, level=level, months=months)
     field = services.ACCURACY_LEVEL_FIELD[level]
-    rows = [{"key": row[field], **row} for row in result["results"]]
+    names = selectors.level_names(level, [row[field] for row in result["results"]])
+    rows = [{"key": row[field], "label": names.get(row[field]) or row[field], **row} for row in result["results"]]
     fmt = wants_export(request)
     if fmt:
         keys = (
@@ -267,7 +278,7 @@ def forecast_accuracy(request: HttpRequest) -> HttpResponse:
             ],
             rows=(
                 [
-                    _("no territory") if row["key"] is None else row["key"],
+                    NO_KEY_LABELS[level] if row["key"] is None else row["key"],
                     row["months"],
                     row["actual_units"],
                     *[row.get(k) for k in keys],
@@ -287,6 +298,7 @@ def forecast_accuracy(request: HttpRequest) -> HttpResponse:
             "months": months,
             "level": level,
             "levels": [{"code": k, "label": v} for k, v in LEVEL_LABELS.items()],
+            "no_key_label": NO_KEY_LABELS[level],
             "lags": range(1, 7),
         },
     )

@@ -109,6 +109,15 @@ def test_by_demand_planner_of_each_family(world):
     assert [r["planner"] for r in again] == ["planner", None]
     family = session(users["exec"]).get("/api/v1/product-families/PMP/").json()
     assert family["planner_username"] == "planner"
+    # The page names the planner and the row of families nobody plans; the export keeps usernames.
+    client = Client()
+    client.force_login(users["exec"])
+    page = client.get("/scenarios/accuracy/?level=planner", HTTP_ACCEPT_LANGUAGE="de")
+    labels = {row["key"]: row["label"] for row in page.context["rows"]}
+    assert labels["planner"] == (users["planner"].get_full_name() or "planner")
+    assert "kein Disponent" in page.content.decode()
+    text = client.get("/scenarios/accuracy/?level=planner&export=csv").content.decode("utf-8-sig")
+    assert {r[0] for r in csv.reader(io.StringIO(text), delimiter=",")} >= {"planner", "no demand planner"}
 
 
 def test_denials_bad_parameters_and_the_page(world, erp):
