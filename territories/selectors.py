@@ -285,36 +285,26 @@ def accounts_frame(*, as_of: dt.date, accounts=None) -> pd.DataFrame:
     return frame
 
 
+#: the frame's column → the rule's field, as ``match_accounts`` reads them
+RULE_FIELDS = {
+    "code": "code",
+    "territory_code": "territory__code",
+    "priority": "priority",
+    "named_accounts": "named_accounts",
+    "country": "country",
+    "region": "region",
+    "state": "state",
+    "postal_prefix": "postal_prefix",
+    "industry": "industry",
+    "valid_from": "valid_from",
+}
+
+
 def rules_frame(*, rules=None) -> pd.DataFrame:
     """Assignment rules as ``match_accounts`` reads them (``named_accounts`` as lists)."""
     qs = rules if rules is not None else AssignmentRule.objects.all()
-    rows = qs.order_by("code").values_list(
-        "code",
-        "territory__code",
-        "priority",
-        "named_accounts",
-        "country",
-        "region",
-        "state",
-        "postal_prefix",
-        "industry",
-        "valid_from",
-    )
-    frame = pd.DataFrame.from_records(
-        list(rows),
-        columns=[
-            "code",
-            "territory_code",
-            "priority",
-            "named_accounts",
-            "country",
-            "region",
-            "state",
-            "postal_prefix",
-            "industry",
-            "valid_from",
-        ],
-    )
+    rows = qs.order_by("code").values_list(*RULE_FIELDS.values())
+    frame = pd.DataFrame.from_records(list(rows), columns=list(RULE_FIELDS))
     frame["named_accounts"] = [[p.strip() for p in (v or "").split(";") if p.strip()] for v in frame["named_accounts"]]
     return frame
 

@@ -17,21 +17,19 @@ from typing import Any
 
 from django.db import connection
 
+from core.memo import tables_version
+
 _cache: dict[tuple, tuple[tuple, Any]] = {}
 _lock = threading.Lock()
 MAX_ENTRIES = 64
 
 
 def table_version(model) -> tuple | None:
-    names = {f.name for f in model._meta.concrete_fields}
-    if "updated_at" not in names:
+    """Row count, latest ``updated_at`` and highest id (``core.memo.tables_version``); None for a
+    table without ``updated_at`` (not cached here)."""
+    if "updated_at" not in {f.name for f in model._meta.concrete_fields}:
         return None
-    qn = connection.ops.quote_name
-    pk = model._meta.pk.column
-    updated = model._meta.get_field("updated_at").column
-    with connection.cursor() as cursor:  # one plain query: this runs twice per ingested batch
-        cursor.execute(f"SELECT count(*), max({qn(updated)}), max({qn(pk)}) FROM {qn(model._meta.db_table)}")
-        return tuple(cursor.fetchone())
+    return tables_version((model,))[0]
 
 
 def cached_by_version(name: str, model, build: Callable[[], Any]) -> Any:
